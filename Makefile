@@ -1,0 +1,33 @@
+# The two commands of the README: `make demo` and `make test`. Both create .venv when it is
+# missing and install battgen with its dependencies from the package registries.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+BATTC  := $(VENV)/bin/battc
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: demo test e2e bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || (echo "battgen needs Python 3.11 or newer" && false)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+demo: $(STAMP)
+	@for f in examples/*.batt; do echo "== battc $$f"; $(BATTC) $$f || exit 1; done
+	@echo; echo "Build folders are in build/: open build/<pack>/report.html"
+
+test: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider -n 2
+
+e2e: $(STAMP)
+	$(MAKE) -C editors/vscode e2e BATTC=$(abspath $(BATTC))
+
+bench: $(STAMP)
+	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf build .pytest_cache

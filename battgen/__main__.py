@@ -1,0 +1,5 @@
+import sys
+
+from battgen.cli import main
+
+sys.exit(main())

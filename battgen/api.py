@@ -1,0 +1,149 @@
+"""The estimate and build pipelines (shared by ``battc``, the language server and the API).
+
+``estimate_result`` runs the fast path: check, then synthesis per pack (milliseconds).
+``build_result`` runs every stage per pack and writes ``<out>/<pack>/`` atomically: nothing
+is written when any error was found, and a folder appears only when all its files were
+written.
+
+The stages of a build, in order (each a pure function of the IR and earlier results):
+
+    synthesize → place (layout) → route (busbars, fuses, network) → cad → emit files
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from battgen.diagnostics import Diagnostic
+from battgen.lower import Lowered
+from battgen.pipeline import check, internal_error
+from battgen.project import Workspace
+
+
+@dataclass
+class EstimateResult:
+    lowered: Lowered
+    syntheses: dict  # pack name -> Synthesis
+    diagnostics: list[Diagnostic]
+
+    @property
+    def sources(self) -> dict[str, str]:
+        return self.lowered.sources
+
+    def pack_json(self, name: str) -> dict:
+        synthesis = self.syntheses[name]
+        out = {key: None for key in _ESTIMATE_KEYS}
+        out.update({"name": name, "feasible": False, "binding": [], "evaluated": synthesis.evaluated,
+                    "envelope_capacity": synthesis.envelope_capacity, "runners_up": []})  # fmt: skip
+        if synthesis.chosen is not None:
+            out.update(synthesis.chosen.as_json())
+            out["runners_up"] = [c.as_json() for c in synthesis.runners_up]
+        return out
+
+    def as_json(self) -> dict:
+        from battgen.render import diagnostics_json
+
+        return {
+            "packs": [self.pack_json(name) for name in sorted(self.syntheses)],
+            "diagnostics": diagnostics_json(self.diagnostics),
+        }
+
+
+_ESTIMATE_KEYS = (
+    "name", "series", "parallel", "cells", "modules", "nominal_voltage_V", "min_voltage_V", "max_voltage_V",
+    "energy_Wh", "capacity_Ah", "continuous_power_W", "peak_power_W", "resistance_ohm", "mass_kg", "volume_L",
+    "cost_usd", "feasible", "binding",
+)  # fmt: skip
+
+
+def estimate_result(source, workspace: Workspace | None = None, *, text: str | None = None) -> EstimateResult:
+    from battgen.passes.synthesis import synthesize
+
+    lowered = check(source, workspace, text=text)
+    diagnostics = list(lowered.diagnostics)
+    syntheses = {}
+    for name in sorted(lowered.design.packs):
+        pack = lowered.design.packs[name]
+        try:
+            synthesis = synthesize(pack)
+        except Exception as error:  # noqa: BLE001 - a bug must not hide the other packs
+            diagnostics.append(internal_error(error, pack.span.file))
+            continue
+        syntheses[name] = synthesis
+        diagnostics.extend(synthesis.diagnostics)
+    return EstimateResult(lowered, syntheses, diagnostics)
+
+
+@dataclass
+class PackBuild:
+    name: str
+    synthesis: object
+    layout: object = None
+    routing: object = None
+    cad: object = None
+    files: dict[str, str | bytes] = field(default_factory=dict)
+
+
+@dataclass
+class BuildResult:
+    estimate: EstimateResult
+    packs: dict[str, PackBuild]
+    diagnostics: list[Diagnostic]
+    out: Path
+    written: list[str] = field(default_factory=list)
+
+    @property
+    def sources(self) -> dict[str, str]:
+        return self.estimate.sources
+
+
+def build_result(source, out: Path, *, cad: bool = True, stl: bool = False, progress: bool = False,
+                 workspace: Workspace | None = None) -> BuildResult:  # fmt: skip
+    """Run every stage for every pack; write ``out/<pack>/`` only if nothing failed."""
+    from battgen.emit import files as emit_files
+    from battgen.write import StagedFolder
+
+    estimate = estimate_result(source, workspace)
+    diagnostics = list(estimate.diagnostics)
+    packs: dict[str, PackBuild] = {}
+    if any(d.is_error for d in diagnostics):
+        return BuildResult(estimate, packs, diagnostics, out)
+    for name, synthesis in sorted(estimate.syntheses.items()):
+        pack = estimate.lowered.design.packs[name]
+        build = PackBuild(name, synthesis)
+        try:
+            stage_diagnostics = _run_stages(pack, build, cad=cad, stl=stl, progress=progress)
+        except Exception as error:  # noqa: BLE001
+            stage_diagnostics = [internal_error(error, pack.span.file)]
+        diagnostics.extend(stage_diagnostics)
+        packs[name] = build
+    result = BuildResult(estimate, packs, diagnostics, out)
+    if any(d.is_error for d in diagnostics):
+        return result  # no partial output
+    staged = []
+    try:
+        for name, build in sorted(packs.items()):
+            folder = StagedFolder(out / name)
+            staged.append(folder)
+            for file_name, data in sorted(emit_files.render_all(estimate, build).items()):
+                folder.write(file_name, data)
+            for file_name, data in sorted(build.files.items()):
+                folder.write(file_name, data)
+        for folder in staged:
+            result.written.extend(str(folder.target / f) for f in folder.commit())
+    except OSError as error:
+        for folder in staged:
+            folder.discard()
+        from battgen.diagnostics import Span
+
+        diagnostics.append(Diagnostic("E802", f"cannot write the build: {error.strerror or error}",
+                                      Span(str(out), 1, 1, 1, 1), "check the output folder and free space"))  # fmt: skip
+    return result
+
+
+def _run_stages(pack, build: PackBuild, *, cad: bool, stl: bool, progress: bool) -> list[Diagnostic]:
+    """The passes after synthesis; each adds its result to ``build`` and returns diagnostics."""
+    from battgen.passes import stages
+
+    return stages.run(pack, build, cad=cad, stl=stl, progress=progress)

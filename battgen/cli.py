@@ -1,0 +1,209 @@
+"""``battc``: the command-line door.
+
+    battc FILE                 compile: check, synthesise, lay out, route, write build/<pack>/
+    battc check FILE...        diagnostics only
+    battc fmt FILE... [--check]
+    battc estimate FILE [--json]
+    battc lsp                  the language server over stdio
+
+Exit codes: 0 no errors, 1 errors in the input, 2 usage error, 3 internal error (reported as
+diagnostic E901, never as a traceback unless BATTGEN_DEBUG=1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from battgen.diagnostics import Diagnostic
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+COMMANDS = ("check", "fmt", "estimate", "build", "lsp")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="battc",
+        description="battgen: compile .batt battery-pack designs.",
+        epilog="`battc FILE` is `battc build FILE`.",
+    )
+    parser.add_argument("--version", action="version", version=f"battc {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = sub.add_parser("check", help="report diagnostics only")
+    check.add_argument("files", nargs="+", metavar="FILE")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+
+    fmt = sub.add_parser("fmt", help="format files in place (canonical style)")
+    fmt.add_argument("files", nargs="+", metavar="FILE")
+    fmt.add_argument("--check", action="store_true", help="do not write; exit 1 and show a diff if unformatted")
+
+    estimate = sub.add_parser("estimate", help="synthesis and closed-form estimates (fast)")
+    estimate.add_argument("file", metavar="FILE")
+    estimate.add_argument("--json", action="store_true", help="print JSON")
+
+    build = sub.add_parser("build", help="compile a design and write build/<pack>/")
+    build.add_argument("file", metavar="FILE")
+    build.add_argument("--out", default="build", metavar="DIR", help="where build folders go (default: build)")
+    build.add_argument("--no-cad", action="store_true", help="skip the CAD stage")
+    build.add_argument("--stl", action="store_true", help="also export STL")
+    build.add_argument("--format", choices=("text", "json"), default="text")
+
+    sub.add_parser("lsp", help="run the language server over stdio")
+    return parser
+
+
+def _version() -> str:
+    from battgen import __version__
+
+    return __version__
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
+        argv.insert(0, "build")
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exit_:  # argparse: --help (0) or a usage error (2)
+        return int(exit_.code or 0)
+    if args.command is None:
+        _parser().print_help()
+        return EXIT_USAGE
+    try:
+        return _COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # noqa: BLE001 - the last line of defence: never a traceback
+        if os.environ.get("BATTGEN_DEBUG"):
+            raise
+        from battgen.pipeline import internal_error
+        from battgen.render import print_diagnostics
+
+        print_diagnostics([internal_error(error)], {}, stream=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _exit_code(diagnostics: list[Diagnostic]) -> int:
+    return EXIT_ERRORS if any(d.is_error for d in diagnostics) else EXIT_OK
+
+
+def _missing_file(path: str) -> Diagnostic | None:
+    from battgen.diagnostics import Span
+
+    if not Path(path).is_file():
+        reason = "is a directory" if Path(path).is_dir() else "does not exist"
+        return Diagnostic("E801", f"`{path}` {reason}", Span(path, 1, 1, 1, 1), hint="give the path of a .batt file")
+    return None
+
+
+def cmd_check(args) -> int:
+    from battgen.pipeline import check
+    from battgen.project import Workspace
+    from battgen.render import diagnostics_json, dumps, print_diagnostics
+
+    workspace = Workspace()
+    diagnostics: list[Diagnostic] = []
+    sources: dict[str, str] = {}
+    for file in args.files:
+        missing = _missing_file(file)
+        if missing:
+            diagnostics.append(missing)
+            continue
+        lowered = check(Path(file), workspace)
+        diagnostics.extend(d for d in lowered.diagnostics if d not in diagnostics)
+        sources.update(lowered.sources)
+    if args.format == "json":
+        sys.stdout.write(dumps({"diagnostics": diagnostics_json(diagnostics)}))
+    else:
+        print_diagnostics(diagnostics, sources, stream=sys.stderr)
+    return _exit_code(diagnostics)
+
+
+def cmd_fmt(args) -> int:
+    import difflib
+
+    from battgen.render import print_diagnostics
+    from battgen.syntax.format import format_text
+    from battgen.write import write_atomic
+
+    status = EXIT_OK
+    for file in args.files:
+        missing = _missing_file(file)
+        if missing:
+            print_diagnostics([missing], {}, stream=sys.stderr)
+            status = EXIT_ERRORS
+            continue
+        text = Path(file).read_text(encoding="utf-8")
+        formatted, result = format_text(text, file)
+        if formatted is None:
+            print_diagnostics(result.diagnostics, {file: text}, stream=sys.stderr)
+            status = EXIT_ERRORS
+            continue
+        if formatted == text:
+            continue
+        if args.check:
+            diff = difflib.unified_diff(text.splitlines(True), formatted.splitlines(True), file, f"{file} (formatted)")
+            sys.stdout.writelines(diff)
+            status = EXIT_ERRORS
+        else:
+            write_atomic(Path(file), formatted)
+            print(f"formatted {file}", file=sys.stderr)
+    return status
+
+
+def cmd_estimate(args) -> int:
+    from battgen.render import dumps, print_diagnostics
+
+    missing = _missing_file(args.file)
+    if missing:
+        if args.json:
+            from battgen.render import diagnostics_json
+
+            sys.stdout.write(dumps({"packs": [], "diagnostics": diagnostics_json([missing])}))
+        else:
+            print_diagnostics([missing], {}, stream=sys.stderr)
+        return EXIT_ERRORS
+    from battgen.api import estimate_result
+
+    result = estimate_result(Path(args.file))
+    if args.json:
+        sys.stdout.write(dumps(result.as_json()))
+    else:
+        from battgen.report import print_estimate
+
+        print_diagnostics(result.diagnostics, result.sources, stream=sys.stderr)
+        print_estimate(result)
+    return _exit_code(result.diagnostics)
+
+
+def cmd_build(args) -> int:
+    from battgen.render import diagnostics_json, dumps, print_diagnostics
+
+    missing = _missing_file(args.file)
+    if missing:
+        print_diagnostics([missing], {}, stream=sys.stderr)
+        return EXIT_ERRORS
+    from battgen.api import build_result
+
+    result = build_result(Path(args.file), Path(args.out), cad=not args.no_cad, stl=args.stl, progress=True)
+    if args.format == "json":
+        sys.stdout.write(dumps({"outputs": result.written, "diagnostics": diagnostics_json(result.diagnostics)}))
+    else:
+        from battgen.report import print_build
+
+        print_diagnostics(result.diagnostics, result.sources, stream=sys.stderr)
+        print_build(result)
+    return _exit_code(result.diagnostics)
+
+
+def cmd_lsp(args) -> int:
+    from battgen.lsp.server import run
+
+    run()
+    return EXIT_OK
+
+
+_COMMANDS = {"check": cmd_check, "fmt": cmd_fmt, "estimate": cmd_estimate, "build": cmd_build, "lsp": cmd_lsp}

@@ -1,0 +1,1 @@
+"""Emitters: turn pass results into files (JSON, SVG, HTML, CSV, STEP, GLB)."""

@@ -1,0 +1,1 @@
+"""Physics and economics models: small, vectorised, each citing the paper it implements."""

@@ -1,0 +1,812 @@
+"""Synthesis: from a pack's requirements to ranked series/parallel/module architectures.
+
+``synthesize(pack) -> Synthesis`` enumerates every series count S and parallel count P on a
+grid (numpy broadcasting; no Python loop per candidate), every module split of S, estimates
+what each candidate delivers with the cited models in ``battgen.models``, keeps those that
+meet every requirement, picks the best for the pack's ``optimise`` objective and keeps the
+Pareto front of the other objectives as runners-up. When nothing works it says which
+requirement cannot be met, by how much, and what limits it (``explain``).
+
+Electrical model (per cell, then scaled by S and P):
+
+* energy: nominal voltage × rated capacity (the way packs are labelled);
+* usable energy: capacity at ``discharge_rate`` (``models.rate_capacity``) × SOC window ×
+  mean voltage under that current (nominal − I·R);
+* resistance: S·R_cell/P + S·R_step, where R_step is the interconnect allowance per series
+  step (``interconnect_allowance``) until routing replaces it with the real busbars;
+* peak power: at 20 % SOC — the USABC convention (USABC Electric Vehicle Battery Test
+  Procedures Manual, Rev. 2, 1996: peak power is measured at 80 % depth of discharge) — the
+  current that keeps the cell at its discharge cut-off, ``I = (OCV − V_min)/R``, capped by
+  the cell's pulse rating (continuous rating if none), ``P = I·(OCV − I·R)``; the same at the
+  bottom of the SOC window is reported as power at end of discharge;
+* continuous power: the same with the continuous current rating;
+* heat at continuous power: I²·R_pack (Joule heating; the reversible Bernardi term is left
+  to ``models.thermal``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from battgen import ir
+from battgen import units as u
+from battgen.diagnostics import Diagnostic, Related, Severity, Span
+from battgen.models import cost as cost_model
+from battgen.models import lifetime as lifetime_model
+from battgen.models import ocv as ocv_model
+from battgen.models import packaging as packaging_model
+from battgen.models import rate_capacity as rate_model
+
+POWER_SOC = 0.20  # USABC Rev. 2 (1996): peak power rated at 80 % DOD
+MAX_SERIES = 400  # 400 × 4.2 V = 1,680 V: beyond any road-vehicle pack
+MAX_PARALLEL = 2000
+CONNECTION_RESISTANCE = 0.1e-3  # ohm per cell joint; estimate: Brand et al., J. Energy Storage 1 (2015) 7-14 measured welded cell-tab joints in the 0.01-1 mOhm range (laser and ultrasonic welds at the low end)
+
+# JSON key, human label, dimension — the order of the report and of ``battc estimate --json``.
+FIELDS = (
+    ("nominal_voltage_V", "nominal voltage", u.VOLTAGE),
+    ("min_voltage_V", "min voltage", u.VOLTAGE),
+    ("max_voltage_V", "max voltage", u.VOLTAGE),
+    ("energy_Wh", "energy", u.ENERGY),
+    ("usable_energy_Wh", "usable energy", u.ENERGY),
+    ("capacity_Ah", "capacity", u.CHARGE),
+    ("peak_power_W", "peak power", u.POWER),
+    ("end_of_discharge_power_W", "power at end of discharge", u.POWER),
+    ("continuous_power_W", "continuous power", u.POWER),
+    ("resistance_ohm", "resistance", u.RESISTANCE),
+    ("heat_W", "heat at continuous power", u.POWER),
+    ("mass_kg", "mass", u.MASS),
+    ("volume_L", "volume", u.VOLUME),
+    ("cost_usd", "cost", u.MONEY),
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One architecture and its estimates (SI floats)."""
+
+    series: int
+    parallel: int
+    modules: int
+    strings: int
+    nominal_voltage: float
+    min_voltage: float
+    max_voltage: float
+    energy: float
+    usable_energy: float
+    capacity: float
+    peak_power: float
+    end_of_discharge_power: float
+    continuous_power: float
+    peak_current: float
+    continuous_current: float
+    resistance: float
+    heat: float
+    mass: float
+    volume: float
+    cost: float
+    cycles: float
+    feasible: bool
+    binding: tuple[str, ...] = ()
+
+    @property
+    def cells(self) -> int:
+        return self.series * self.parallel
+
+    @property
+    def label(self) -> str:
+        return f"{self.series}s{self.parallel}p"
+
+    @property
+    def series_per_module(self) -> int:
+        return self.series // max(self.modules // self.strings, 1)
+
+    def value(self, name: str) -> float:
+        """A requirement's quantity for this candidate (the names of ``ir.Pack.requirements``)."""
+        return {
+            "voltage": self.nominal_voltage,
+            "max_voltage": self.max_voltage,
+            "min_voltage": self.min_voltage,
+            "energy": self.energy,
+            "usable_energy": self.usable_energy,
+            "power": self.peak_power,
+            "continuous_power": self.continuous_power,
+            "current": self.continuous_current,
+            "peak_current": self.peak_current,
+            "mass": self.mass,
+            "volume": self.volume,
+            "cost": self.cost,
+            "cycles": self.cycles,
+            "module_voltage": self.max_voltage / max(self.modules // self.strings, 1),
+        }[name]
+
+    def as_json(self) -> dict:
+        out = {
+            "series": self.series,
+            "parallel": self.parallel,
+            "cells": self.cells,
+            "modules": self.modules,
+            "strings": self.strings,
+            "series_per_module": self.series_per_module,
+            "nominal_voltage_V": self.nominal_voltage,
+            "min_voltage_V": self.min_voltage,
+            "max_voltage_V": self.max_voltage,
+            "energy_Wh": self.energy / 3600,
+            "usable_energy_Wh": self.usable_energy / 3600,
+            "capacity_Ah": self.capacity / 3600,
+            "peak_power_W": self.peak_power,
+            "end_of_discharge_power_W": self.end_of_discharge_power,
+            "continuous_power_W": self.continuous_power,
+            "peak_current_A": self.peak_current,
+            "continuous_current_A": self.continuous_current,
+            "resistance_ohm": self.resistance,
+            "heat_W": self.heat,
+            "mass_kg": self.mass,
+            "volume_L": self.volume * 1000,
+            "cost_usd": self.cost,
+            "cycles_to_80": self.cycles,
+            "specific_energy_Wh_per_kg": self.energy / 3600 / self.mass,
+            "energy_density_Wh_per_L": self.energy / 3600 / (self.volume * 1000),
+            "feasible": self.feasible,
+            "binding": list(self.binding),
+        }
+        return {k: _round(v) for k, v in out.items()}
+
+
+def _round(value):
+    """Ten significant digits: stable bytes across platforms' last-bit float differences."""
+    if isinstance(value, float):
+        if value == 0 or not math.isfinite(value):
+            return value
+        return float(f"{value:.10g}")
+    return value
+
+
+@dataclass(frozen=True)
+class Synthesis:
+    pack: str
+    chosen: Candidate | None
+    runners_up: tuple[Candidate, ...]
+    evaluated: int
+    feasible_count: int
+    envelope_capacity: int | None
+    diagnostics: tuple[Diagnostic, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+
+# --- envelope capacity --------------------------------------------------------------------
+
+HEX_DENSITY = math.pi / (2 * math.sqrt(3))  # 0.9069, the densest packing of equal circles (Thue/Fejes Tóth)
+
+
+def envelope_capacity(pack: ir.Pack) -> int | None:
+    """An upper bound on the cells the envelope can hold: usable floor area over the area
+    each cell takes in the best lattice the layout allows, times the layers the height
+    allows. The layout pass replaces this with the real count."""
+    envelope = pack.envelope
+    if envelope is None:
+        return None
+    cell = pack.cell.format
+    outline = envelope.outline
+    perimeter = _perimeter(outline.vertices())
+    area = outline.area - perimeter * envelope.wall
+    for keepout in envelope.keepouts:
+        area -= keepout.shape.area
+    area = max(area, 0.0)
+    gap = pack.gap
+    if cell.kind == "cylindrical":
+        pitch = cell.diameter + gap
+        per_cell = pitch * pitch * (math.sqrt(3) / 2 if pack.layout in ("hex", "auto") else 1.0)
+    else:
+        per_cell = (cell.width + gap) * (cell.thickness + gap)
+    layers = max(min(int(envelope.height // cell.height), pack.layers), 0)
+    return int(area / per_cell) * layers
+
+
+def _perimeter(points) -> float:
+    return sum(math.dist(a, b) for a, b in zip(points, points[1:] + points[:1]))
+
+
+def interconnect_allowance(pack: ir.Pack, parallel: np.ndarray) -> np.ndarray:
+    """Resistance per series step (ohm), until routing computes it from the real busbars:
+    the busbar plate carrying the group current across one cell pitch, as wide as the group
+    (√P cells), plus one cell joint per cell in parallel."""
+    cell = pack.cell.format
+    pitch = (cell.diameter if cell.kind == "cylindrical" else cell.thickness) + pack.gap
+    busbar = pack.busbar
+    resistivity = busbar.material.resistivity if busbar and busbar.material.resistivity else 2.8e-8
+    thickness = busbar.thickness if busbar else 0.002
+    width = np.sqrt(parallel) * ((cell.diameter if cell.kind == "cylindrical" else cell.width) + pack.gap)
+    plate = resistivity * pitch / (width * thickness)
+    return plate + CONNECTION_RESISTANCE / parallel
+
+
+# --- the search ---------------------------------------------------------------------------
+
+CONSTRAINT_ORDER = (
+    "series", "parallel", "voltage", "max_voltage", "min_voltage", "modules", "module_voltage", "energy",
+    "usable_energy", "power", "continuous_power", "current", "peak_current", "mass", "volume", "cost",
+    "cycles", "envelope",
+)  # fmt: skip
+
+
+def synthesize(pack: ir.Pack) -> Synthesis:
+    cell = pack.cell
+    req = pack.requirements
+    s_top, p_top = _search_box(pack)
+    series = np.arange(1, s_top + 1, dtype=np.int64)[:, None]
+    parallel = np.arange(1, p_top + 1, dtype=np.int64)[None, :]
+    grid = _Grid(pack, series, parallel)
+    masks = grid.masks()
+    feasible = np.ones(grid.shape, dtype=bool)
+    for mask in masks.values():
+        feasible &= mask
+    module_options = grid.module_options
+    evaluated = int(series.size * parallel.size * max(module_options.shape[1], 1))
+    capacity = grid.capacity
+    objective = grid.objective()
+    diagnostics: list[Diagnostic] = []
+    chosen = None
+    runners: list[Candidate] = []
+    if feasible.any():
+        order = _ranked(objective, grid, feasible)
+        best = order[0]
+        chosen_index = (best // grid.shape[1], best % grid.shape[1])
+        binding = _binding(grid, masks, objective, chosen_index)
+        chosen = grid.candidate(chosen_index, True, binding)
+        for index in _pareto(grid, order[1:400]):
+            runners.append(grid.candidate((index // grid.shape[1], index % grid.shape[1]), True, ()))
+            if len(runners) >= 6:
+                break
+        diagnostics.extend(_thin_margins(pack, chosen))
+    else:
+        diagnostics.extend(explain(pack, grid, masks))
+    return Synthesis(
+        pack=pack.name,
+        chosen=chosen,
+        runners_up=tuple(runners),
+        evaluated=evaluated,
+        feasible_count=int(feasible.sum()),
+        envelope_capacity=capacity,
+        diagnostics=tuple(diagnostics),
+    )
+
+
+def evaluate_fixed(pack: ir.Pack, series: int, parallel: int) -> Candidate:
+    """The estimate of one given architecture, feasible or not (validation and hover)."""
+    grid = _Grid(pack, np.array([[series]]), np.array([[parallel]]))
+    masks = grid.masks()
+    ok = all(bool(m[0, 0]) for m in masks.values())
+    failed = tuple(name for name, m in masks.items() if not m[0, 0])
+    return grid.candidate((0, 0), ok, failed)
+
+
+def _search_box(pack: ir.Pack) -> tuple[int, int]:
+    cell = pack.cell
+    req = pack.requirements
+    highs = [pack.series or 0]
+    for name, per_cell in (("voltage", cell.nominal_voltage), ("max_voltage", cell.max_voltage),
+                           ("min_voltage", cell.min_voltage)):  # fmt: skip
+        bound = req.get(name)
+        if bound is not None:
+            for end in (bound.low, bound.high):
+                if end is not None:
+                    highs.append(math.ceil(1.25 * end / per_cell))
+    s_top = max(highs) if max(highs) > 0 else 200
+    s_top = int(min(max(s_top, 8), MAX_SERIES))
+    s_low = 1
+    voltage = req.get("voltage")
+    if voltage is not None and voltage.low is not None:
+        s_low = max(int(voltage.low / cell.nominal_voltage), 1)
+    p_highs = [pack.parallel or 0, 8]
+    energy = req.get("energy") or req.get("usable_energy")
+    if energy is not None:
+        target = energy.low if energy.low is not None else energy.high
+        p_highs.append(math.ceil(2.0 * target / (s_low * cell.energy)))
+    for name in ("power", "continuous_power"):
+        bound = req.get(name)
+        if bound is not None and bound.low is not None:
+            p_highs.append(math.ceil(2.0 * bound.low / (s_low * cell.nominal_voltage * cell.max_discharge_current)))
+    capacity = envelope_capacity(pack)
+    if capacity:
+        p_highs.append(capacity // s_low + 2)
+    p_top = int(min(max(p_highs), MAX_PARALLEL))
+    return s_top, max(p_top, 1)
+
+
+class _Grid:
+    """Every estimate over the S × P grid (arrays of shape (n_S, n_P))."""
+
+    def __init__(self, pack: ir.Pack, series: np.ndarray, parallel: np.ndarray):
+        self.pack = pack
+        cell = pack.cell
+        self.series, self.parallel = series, parallel
+        self.shape = (series.shape[0], parallel.shape[1])
+        s = series.astype(float)
+        p = parallel.astype(float)
+        self.cells = series * parallel
+        self.nominal_voltage = s * cell.nominal_voltage
+        self.max_voltage = s * cell.max_voltage
+        self.min_voltage = s * cell.min_voltage
+        self.capacity_total = p * cell.capacity
+        self.energy = self.nominal_voltage * self.capacity_total
+        step = interconnect_allowance(pack, p)
+        self.resistance = s * cell.resistance / p + s * step
+        # per-cell effective resistance: the cell plus its share of the interconnect
+        r_eff = cell.resistance + p * step
+        rate = pack.discharge_rate
+        capacity_at_rate = float(rate_model.capacity_at_rate(cell, rate))
+        rate_current = rate * cell.capacity
+        mean_voltage = cell.nominal_voltage - rate_current * r_eff
+        window = pack.soc_high - pack.soc_low
+        self.usable_energy = s * p * capacity_at_rate * window * mean_voltage
+        pulse_limit = cell.pulse_current or cell.max_discharge_current
+        power_bound = pack.requirements.get("power")
+        if power_bound is not None and power_bound.duration and cell.pulse_duration:
+            if power_bound.duration > cell.pulse_duration:
+                pulse_limit = cell.max_discharge_current  # longer than the rated pulse: continuous rating
+        ocv_power = float(ocv_model.ocv_scaled(cell.chemistry, POWER_SOC, cell.min_voltage, cell.max_voltage))
+        ocv_end = float(ocv_model.ocv_scaled(cell.chemistry, max(pack.soc_low, 0.0), cell.min_voltage,
+                                              cell.max_voltage))  # fmt: skip
+        self.peak_cell_current = _limited_current(ocv_power, cell.min_voltage, r_eff, pulse_limit)
+        self.peak_power = s * p * self.peak_cell_current * (ocv_power - self.peak_cell_current * r_eff)
+        end_current = _limited_current(ocv_end, cell.min_voltage, r_eff, pulse_limit)
+        self.end_of_discharge_power = s * p * end_current * (ocv_end - end_current * r_eff)
+        continuous_current = _limited_current(ocv_power, cell.min_voltage, r_eff, cell.max_discharge_current)
+        self.continuous_cell_current = continuous_current
+        self.continuous_power = s * p * continuous_current * (ocv_power - continuous_current * r_eff)
+        self.peak_current = p * self.peak_cell_current
+        self.continuous_current = p * continuous_current
+        heat_current = self._heat_current()
+        self.heat = heat_current**2 * self.resistance
+        self.mass = packaging_model.pack_mass(cell.mass, self.cells, cell.format.kind, pack.cooling.kind)
+        self.volume = packaging_model.pack_volume(cell.format.volume, self.cells, cell.format.kind, pack.cooling.kind)
+        self.cost = cost_model.pack_cost(cell, self.cells)
+        self.cycles = float(lifetime_model.cycles_to_80(cell, pack.depth_of_discharge, rate, pack.ambient,
+                                                        pack.soc_high))  # fmt: skip
+        self.capacity = envelope_capacity(pack)
+        self.module_options = self._module_options()
+
+    def _heat_current(self) -> np.ndarray:
+        bound = self.pack.requirements.get("continuous_power")
+        if bound is not None and bound.low is not None:
+            return bound.low / self.nominal_voltage
+        return self.continuous_current
+
+    def _module_options(self) -> np.ndarray:
+        """(n_S, n_M) mask: module count M (per string) admissible for S."""
+        pack = self.pack
+        strings = pack.strings
+        bound = pack.modules
+        m_low = 1 if bound is None or bound.low is None else max(int(math.ceil(bound.low / strings)), 1)
+        m_high = 64 if bound is None or bound.high is None else int(bound.high // strings)
+        m_high = max(m_high, m_low)
+        self.module_counts = np.arange(m_low, m_high + 1)[None, :]
+        s = self.series
+        divides = (s % self.module_counts) == 0
+        limit = pack.requirements.get("module_voltage")
+        if limit is not None and limit.high is not None:
+            divides &= (s // self.module_counts) * pack.cell.max_voltage <= limit.high + 1e-9
+        return divides
+
+    def masks(self) -> dict[str, np.ndarray]:
+        pack, req = self.pack, self.pack.requirements
+        shape = self.shape
+        masks: dict[str, np.ndarray] = {}
+        if pack.series is not None:
+            masks["series"] = np.broadcast_to(self.series == pack.series, shape)
+        if pack.parallel is not None:
+            masks["parallel"] = np.broadcast_to(self.parallel == pack.parallel, shape)
+        if pack.strings > 1:
+            masks["strings"] = np.broadcast_to(self.parallel % pack.strings == 0, shape)
+        values = {
+            "voltage": self.nominal_voltage, "max_voltage": self.max_voltage, "min_voltage": self.min_voltage,
+            "energy": self.energy, "usable_energy": self.usable_energy, "power": self.peak_power,
+            "continuous_power": self.continuous_power, "mass": self.mass, "volume": self.volume,
+            "cost": self.cost,
+        }  # fmt: skip
+        for name, value in values.items():
+            bound = req.get(name)
+            if bound is not None:
+                masks[name] = np.broadcast_to(_within(value, bound), shape)
+        for name, value in (("current", self.continuous_current), ("peak_current", self.peak_current)):
+            bound = req.get(name)
+            if bound is None:
+                continue
+            mask = np.ones(shape, dtype=bool)
+            if bound.low is not None:
+                mask &= value >= bound.low  # the pack must be able to supply it
+            if bound.high is not None:
+                mask &= self._current_needed(name) <= bound.high * (1 + 1e-9)
+            masks[name] = mask
+        cycles = req.get("cycles")
+        if cycles is not None:
+            masks["cycles"] = np.full(shape, _within(np.array(self.cycles), cycles))
+        any_module = self.module_options.any(axis=1)[:, None]
+        if pack.modules is not None or "module_voltage" in req:
+            masks["modules"] = np.broadcast_to(any_module, shape)
+        if self.capacity is not None:
+            masks["envelope"] = self.cells <= self.capacity
+        return masks
+
+    def _current_needed(self, name: str) -> np.ndarray:
+        """The pack current the required power draws at the voltage floor (20 % SOC under
+        load); a current limit caps it."""
+        req = self.pack.requirements
+        power = req.get("power" if name == "peak_current" else "continuous_power") or req.get("power")
+        if power is None or power.low is None:
+            return self.peak_current if name == "peak_current" else self.continuous_current
+        floor = np.maximum(self.min_voltage, 1e-9)
+        return power.low / floor
+
+    def objective(self) -> np.ndarray:
+        choice = self.pack.optimise
+        if choice == "energy":
+            return -self.energy
+        return {"mass": self.mass, "volume": self.volume, "cost": self.cost}[choice] * np.ones(self.shape)
+
+    def modules_for(self, index) -> int:
+        options = self.module_options[index[0]]
+        counts = self.module_counts[0][options]
+        # fewest modules that meet the limits: fewest interconnects and parts
+        per_string = int(counts[0]) if counts.size else 1
+        return per_string * self.pack.strings
+
+    def candidate(self, index, feasible: bool, binding: tuple[str, ...]) -> Candidate:
+        i, j = index
+
+        def at(array):
+            array = np.broadcast_to(array, self.shape)
+            return float(array[i, j])
+
+        return Candidate(
+            series=int(self.series[i, 0]),
+            parallel=int(self.parallel[0, j]),
+            modules=self.modules_for(index),
+            strings=self.pack.strings,
+            nominal_voltage=at(self.nominal_voltage),
+            min_voltage=at(self.min_voltage),
+            max_voltage=at(self.max_voltage),
+            energy=at(self.energy),
+            usable_energy=at(self.usable_energy),
+            capacity=at(self.capacity_total),
+            peak_power=at(self.peak_power),
+            end_of_discharge_power=at(self.end_of_discharge_power),
+            continuous_power=at(self.continuous_power),
+            peak_current=at(self.peak_current),
+            continuous_current=at(self.continuous_current),
+            resistance=at(self.resistance),
+            heat=at(self.heat),
+            mass=at(self.mass),
+            volume=at(self.volume),
+            cost=at(self.cost),
+            cycles=self.cycles,
+            feasible=feasible,
+            binding=binding,
+        )
+
+
+def _limited_current(ocv: float, v_min: float, resistance, limit: float):
+    """The largest current that keeps the terminal voltage at or above ``v_min``."""
+    return np.clip((ocv - v_min) / resistance, 0.0, limit)
+
+
+def _within(value, bound: ir.Bound):
+    mask = np.ones(np.shape(value), dtype=bool)
+    tolerance = 1e-9
+    if bound.low is not None:
+        mask &= value >= bound.low * (1 - tolerance)
+    if bound.high is not None:
+        mask &= value <= bound.high * (1 + tolerance)
+    return mask
+
+
+def _ranked(objective: np.ndarray, grid: _Grid, feasible: np.ndarray) -> np.ndarray:
+    """Feasible flat indices, best first; ties go to fewer cells, then lower S."""
+    flat = np.flatnonzero(feasible)
+    cells = np.broadcast_to(grid.cells, grid.shape).ravel()[flat]
+    series = np.broadcast_to(grid.series, grid.shape).ravel()[flat]
+    values = np.round(objective.ravel()[flat], 9)
+    order = np.lexsort((series, cells, values))
+    return flat[order]
+
+
+def _pareto(grid: _Grid, indices: np.ndarray) -> list[int]:
+    """Those of ``indices`` (best first) not dominated in (mass, volume, cost, −energy)."""
+    if indices.size == 0:
+        return []
+    table = np.stack(
+        [np.broadcast_to(a, grid.shape).ravel()[indices] for a in (grid.mass, grid.volume, grid.cost, -grid.energy)],
+        axis=1,
+    )
+    better_or_equal = (table[:, None, :] <= table[None, :, :]).all(axis=2)
+    strictly = (table[:, None, :] < table[None, :, :]).any(axis=2)
+    dominated = (better_or_equal & strictly).any(axis=0)
+    return [int(i) for i in indices[~dominated]]
+
+
+def _binding(grid: _Grid, masks: dict, objective: np.ndarray, index) -> tuple[str, ...]:
+    """The requirements that stop a better design: those violated by the neighbours of the
+    chosen S×P that would score better on the objective."""
+    i, j = index
+    best = objective[i, j]
+    names: set[str] = set()
+    for di in (-1, 0, 1):
+        for dj in (-1, 0, 1):
+            a, b = i + di, j + dj
+            if (di, dj) == (0, 0) or not (0 <= a < grid.shape[0] and 0 <= b < grid.shape[1]):
+                continue
+            if objective[a, b] >= best:
+                continue
+            for name, mask in masks.items():
+                if not mask[a, b]:
+                    names.add(name)
+    return tuple(n for n in CONSTRAINT_ORDER if n in names)
+
+
+# Requirements whose margin can erode (tolerances, ageing); voltage limits are met exactly by
+# design (S × cell limit) and are not warned about.
+_MARGIN_CHECKED = ("energy", "usable_energy", "power", "continuous_power", "current", "peak_current", "mass",
+                   "volume", "cost", "cycles")  # fmt: skip
+
+
+def _thin_margins(pack: ir.Pack, chosen: Candidate) -> list[Diagnostic]:
+    out = []
+    for name, bound in pack.requirements.items():
+        if name not in _MARGIN_CHECKED:
+            continue
+        value = chosen.value(name)
+        for end, sign in ((bound.low, 1), (bound.high, -1)):
+            if end is None or end == 0:
+                continue
+            margin = max(sign * (value - end) / abs(end), 0.0)
+            if 0 <= margin < 0.01 and bound.low != bound.high:
+                dim = _DIMS.get(name, u.DIMENSIONLESS)
+                out.append(Diagnostic("W501", f"`{name}` is met with {margin:.1%} margin "
+                                      f"({u.format_quantity(value, dim)} vs {u.format_quantity(end, dim)})",
+                                      bound.span, "ageing and tolerances may eat this margin",
+                                      Severity.WARNING))  # fmt: skip
+    return out
+
+
+# --- explaining a "no" --------------------------------------------------------------------
+
+_DIMS = {
+    "voltage": u.VOLTAGE, "max_voltage": u.VOLTAGE, "min_voltage": u.VOLTAGE, "energy": u.ENERGY,
+    "usable_energy": u.ENERGY, "power": u.POWER, "continuous_power": u.POWER, "current": u.CURRENT,
+    "peak_current": u.CURRENT, "mass": u.MASS, "volume": u.VOLUME, "cost": u.MONEY,
+    "module_voltage": u.VOLTAGE, "cycles": u.DIMENSIONLESS,
+}  # fmt: skip
+
+
+def _span_of(pack: ir.Pack, name: str) -> Span:
+    if name in pack.requirements:
+        return pack.requirements[name].span
+    if name in pack.property_spans:
+        return pack.property_spans[name]
+    return pack.name_span
+
+
+def _grid_value(grid: _Grid, name: str) -> np.ndarray | None:
+    values = {
+        "voltage": grid.nominal_voltage, "max_voltage": grid.max_voltage, "min_voltage": grid.min_voltage,
+        "energy": grid.energy, "usable_energy": grid.usable_energy, "power": grid.peak_power,
+        "continuous_power": grid.continuous_power, "mass": grid.mass, "volume": grid.volume, "cost": grid.cost,
+        "current": grid.continuous_current, "peak_current": grid.peak_current,
+        "envelope": grid.cells, "series": grid.series, "parallel": grid.parallel,
+    }  # fmt: skip
+    value = values.get(name)
+    return None if value is None else np.broadcast_to(value, grid.shape)
+
+
+def _describe_limit(pack: ir.Pack, grid: _Grid, name: str) -> str:
+    """What a constraint means in words, for "limited by ..."."""
+    req = pack.requirements
+    if name == "envelope":
+        layout = "hex" if pack.layout in ("hex", "auto") else "square"
+        if pack.cell.format.kind != "cylindrical":
+            layout = "rows"
+        return f"`envelope = {pack.envelope.name}` (holds at most {grid.capacity:,} cells, {layout} packing)"
+    if name in ("series", "parallel"):
+        return f"`{name} = {getattr(pack, name)}`"
+    if name == "modules":
+        bound = pack.modules
+        text = "`modules`" if bound is None else f"`modules` ({_bound_text(bound, u.DIMENSIONLESS)})"
+        if "module_voltage" in req:
+            text += f" with `module_voltage <= {u.format_quantity(req['module_voltage'].high, u.VOLTAGE)}`"
+        return text
+    bound = req.get(name)
+    return f"`{name} {_bound_text(bound, _DIMS.get(name, u.DIMENSIONLESS))}`" if bound else f"`{name}`"
+
+
+def _bound_text(bound: ir.Bound, dim) -> str:
+    fmt = (lambda v: f"{v:g}") if dim == u.DIMENSIONLESS else (lambda v: u.format_quantity(v, dim))
+    if bound.low is not None and bound.high is not None:
+        if bound.low == bound.high:
+            return f"= {fmt(bound.low)}"
+        return f"in {fmt(bound.low)} .. {fmt(bound.high)}"
+    if bound.low is not None:
+        return f">= {fmt(bound.low)}"
+    return f"<= {fmt(bound.high)}"
+
+
+def explain(pack: ir.Pack, grid: _Grid, masks: dict[str, np.ndarray]) -> list[Diagnostic]:
+    """Why no architecture works, as diagnostics on the requirements that cannot be met.
+
+    For each requirement, the other requirements together define what is still possible;
+    if that set is not empty, this requirement alone is the one that fails, and the best
+    value in that set says by how much. The requirement that caps that best value is named
+    too (a conflict, with both spans)."""
+    names = [n for n in CONSTRAINT_ORDER if n in masks] + [n for n in masks if n not in CONSTRAINT_ORDER]
+    failures: dict[str, tuple[Diagnostic, str | None]] = {}
+    for name in names:
+        others = np.ones(grid.shape, dtype=bool)
+        for other in names:
+            if other != name:
+                others &= masks[other]
+        if not others.any():
+            continue
+        limiter = _limiter(pack, grid, masks, others, name, names)
+        failures[name] = (_single_failure(pack, grid, masks, name, others, names), limiter)
+    out: list[Diagnostic] = []
+    merged: set[str] = set()
+    for name, (diagnostic, limiter) in failures.items():
+        if name in merged:
+            continue
+        partner = failures.get(limiter) if limiter else None
+        if name == "envelope" and limiter in failures:
+            continue  # said on the requirement that needs the cells (below)
+        if limiter == "envelope":
+            out.append(_needs_more_cells(pack, grid, masks, name, diagnostic))
+            continue
+        if partner is not None and partner[1] == name:
+            # two requirements that each fail only because of the other: one conflict, said on
+            # the requirement (a target) rather than on a fixed setting such as `parallel = 10`
+            if name not in pack.requirements and limiter in pack.requirements:
+                name, limiter = limiter, name
+                diagnostic, partner = partner[0], failures[limiter]
+            merged.update((name, limiter))
+            out.append(Diagnostic(
+                "E503",
+                f"{_describe_limit(pack, grid, name)} and {_describe_limit(pack, grid, limiter)} conflict: "
+                f"{_lowercase_first(diagnostic.message)}",
+                diagnostic.span,
+                hint=f"{diagnostic.hint}; or {partner[0].hint.split(' or ')[0]}",
+                related=(Related(_span_of(pack, limiter), partner[0].message),),
+            ))  # fmt: skip
+            continue
+        out.append(diagnostic)
+    if out:
+        return out
+    # no single requirement is to blame: report the pair that conflicts most directly
+    for a_index, a in enumerate(names):
+        for b in names[a_index + 1 :]:
+            rest = np.ones(grid.shape, dtype=bool)
+            for other in names:
+                if other not in (a, b):
+                    rest &= masks[other]
+            if rest.any() and not (rest & masks[a] & masks[b]).any() and (rest & masks[a]).any() and (
+                rest & masks[b]
+            ).any():
+                return [
+                    Diagnostic(
+                        "E503",
+                        f"{_describe_limit(pack, grid, a)} and {_describe_limit(pack, grid, b)} cannot both be met "
+                        f"by any {pack.cell.name} pack",
+                        _span_of(pack, a),
+                        hint="relax one of them",
+                        related=(Related(_span_of(pack, b), "conflicts with this"),),
+                    )
+                ]
+    return [
+        Diagnostic(
+            "E501",
+            f"no {pack.cell.name} pack meets the requirements together: " + ", ".join(f"`{n}`" for n in names),
+            pack.name_span,
+            hint="several requirements conflict; relax the tightest (try removing one at a time)",
+        )
+    ]
+
+
+def _needs_more_cells(pack, grid, masks, name, diagnostic) -> Diagnostic:
+    """"energy >= 90 kWh needs 5,184 cells (96s54p); the envelope holds at most 4,120 (hex
+    packing) — the largest feasible is 71.5 kWh"."""
+    bound = pack.requirements[name]
+    dim = _DIMS.get(name, u.DIMENSIONLESS)
+    without_envelope = np.ones(grid.shape, dtype=bool)
+    for other, mask in masks.items():
+        if other != "envelope":
+            without_envelope &= mask
+    cells = np.broadcast_to(grid.cells, grid.shape)
+    need = int(cells[without_envelope].min())
+    need_label = _best_label(grid, without_envelope, -cells.astype(float), largest=True)
+    value = _grid_value(grid, name)
+    within = np.ones(grid.shape, dtype=bool)
+    for other, mask in masks.items():
+        if other != name:
+            within &= mask
+    largest = bool(bound.low is not None)
+    best = float(value[within].max() if largest else value[within].min())
+    ends = f">= {u.format_quantity(bound.low, dim)}" if largest else f"<= {u.format_quantity(bound.high, dim)}"
+    message = (f"`{name} {ends}` needs {need:,} cells ({need_label}); {_describe_limit(pack, grid, 'envelope')} — "
+               f"the {'largest' if largest else 'smallest'} feasible is {u.format_quantity(best, dim)}")  # fmt: skip
+    return Diagnostic("E502", message, diagnostic.span,
+                      f"lower the target to {u.format_quantity(best, dim)}, or give the pack more room",
+                      related=(Related(_span_of(pack, "envelope"), "the envelope that limits it"),))  # fmt: skip
+
+
+def _lowercase_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text and not text.startswith("`") else text
+
+
+def _single_failure(pack, grid, masks, name, others, names) -> Diagnostic:
+    span = _span_of(pack, name)
+    value = _grid_value(grid, name)
+    bound = pack.requirements.get(name)
+    dim = _DIMS.get(name, u.DIMENSIONLESS)
+    if name == "envelope":
+        need = int(np.broadcast_to(grid.cells, grid.shape)[others].min())
+        limiter = _limiter(pack, grid, masks, others, name, names)
+        message = (f"the requirements need at least {need:,} cells ({_best_label(grid, others, grid.cells, True)}); "
+                   f"{_describe_limit(pack, grid, 'envelope')}")  # fmt: skip
+        hint = "a larger envelope, a bigger cell, or lower targets"
+        return _with_related(Diagnostic("E502", message, span, hint), pack, limiter, "needs the cells")
+    if bound is None or value is None:
+        return Diagnostic("E502", f"{_describe_limit(pack, grid, name)} cannot be met with the other requirements",
+                          span, "relax it or the requirements it conflicts with")  # fmt: skip
+    if bound.low is not None and not (value[others] >= bound.low * (1 - 1e-9)).any():
+        best = float(value[others].max())
+        label = _best_label(grid, others, value, largest=True)
+        shortfall = (bound.low - best) / bound.low
+        limiter = _limiter(pack, grid, masks, others, name, names)
+        limited = f" — limited by {_describe_limit(pack, grid, limiter)}" if limiter else ""
+        message = (f"`{name} >= {u.format_quantity(bound.low, dim)}` cannot be met: the most any design meeting "
+                   f"the other requirements reaches is {u.format_quantity(best, dim)} ({label}), "
+                   f"{shortfall:.1%} short{limited}")  # fmt: skip
+        hint = f"lower the target to {u.format_quantity(best, dim)}" + (f" or relax `{limiter}`" if limiter else "")
+        return _with_related(Diagnostic("E502", message, span, hint), pack, limiter, "this limits it")
+    best = float(value[others].min())
+    label = _best_label(grid, others, value, largest=False)
+    excess = (best - bound.high) / bound.high
+    limiter = _limiter(pack, grid, masks, others, name, names)
+    limited = f" — forced by {_describe_limit(pack, grid, limiter)}" if limiter else ""
+    message = (f"`{name} <= {u.format_quantity(bound.high, dim)}` cannot be met: the least any design meeting the "
+               f"other requirements reaches is {u.format_quantity(best, dim)} ({label}), {excess:.1%} over{limited}")
+    hint = f"raise the limit to {u.format_quantity(best, dim)}" + (f" or relax `{limiter}`" if limiter else "")
+    return _with_related(Diagnostic("E502", message, span, hint), pack, limiter, "this forces it")
+
+
+def _with_related(diagnostic: Diagnostic, pack, limiter: str | None, note: str) -> Diagnostic:
+    if not limiter:
+        return diagnostic
+    span = _span_of(pack, limiter)
+    if span == diagnostic.span:
+        return diagnostic
+    return Diagnostic(diagnostic.code, diagnostic.message, diagnostic.span, diagnostic.hint, diagnostic.severity,
+                      related=(Related(span, note),))  # fmt: skip
+
+
+def _best_label(grid, mask, value, largest: bool) -> str:
+    value = np.broadcast_to(value, grid.shape)
+    masked = np.where(mask, value, -np.inf if largest else np.inf)
+    flat = int(np.argmax(masked) if largest else np.argmin(masked))
+    i, j = flat // grid.shape[1], flat % grid.shape[1]
+    return f"{int(grid.series[i, 0])}s{int(grid.parallel[0, j])}p"
+
+
+def _limiter(pack, grid, masks, others, name, names) -> str | None:
+    """Which other requirement, when dropped too, lets ``name`` be met: the one that caps it."""
+    target = masks[name]
+    for other in names:
+        if other == name:
+            continue
+        relaxed = np.ones(grid.shape, dtype=bool)
+        for n in names:
+            if n not in (name, other):
+                relaxed &= masks[n]
+        if (relaxed & target).any():
+            return other
+    return None

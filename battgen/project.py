@@ -1,0 +1,165 @@
+"""Files, imports and the standard library.
+
+A *project* is the tree under its root: the nearest ancestor of the compiled file holding a
+``.git`` folder or a ``batt.toml`` (else the file's own folder). ``use "./x.batt"`` may name
+files inside the project root or the standard library, never elsewhere.
+``use cells.lg.m50t`` looks in ``stdlib/`` for ``cells/lg/m50t.batt`` (a whole file) and then
+for declaration ``m50t`` in ``cells/lg.batt``; ``use cells.lg`` imports all of ``cells/lg.batt``.
+``stdlib/materials.batt`` is the prelude: its names are visible everywhere unless shadowed.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from battgen.diagnostics import Diagnostic, Span
+from battgen.syntax import ast
+from battgen.syntax.parser import ParseResult, parse
+
+STDLIB = Path(__file__).resolve().parents[1] / "stdlib"
+PRELUDE = STDLIB / "materials.batt"
+MAX_FILE_BYTES = 5_000_000  # a .batt file larger than this is not a design, it is a mistake
+
+
+def project_root(path: Path) -> Path:
+    path = path.resolve()
+    for folder in (path.parent, *path.parent.parents):
+        if (folder / ".git").exists() or (folder / "batt.toml").exists():
+            return folder
+    return path.parent
+
+
+@dataclass
+class SourceFile:
+    path: str  # as shown to the user
+    text: str
+    parsed: ParseResult
+
+
+@dataclass
+class Workspace:
+    """Parsed files by absolute path. The language server keeps one and swaps in open
+    editor buffers (``overlays``) so imports see unsaved text."""
+
+    overlays: dict[str, str] = field(default_factory=dict)
+    cache: dict[str, tuple[float, SourceFile]] = field(default_factory=dict)
+
+    def load(self, path: Path, display: str | None = None) -> SourceFile | Diagnostic:
+        key = str(path)
+        shown = display or _display(path)
+        if key in self.overlays:
+            text = self.overlays[key]
+            cached = self.cache.get(key)
+            if cached and cached[1].text == text:
+                return cached[1]
+            source = SourceFile(shown, text, parse(text, shown))
+            self.cache[key] = (-1.0, source)
+            return source
+        try:
+            stat = path.stat()
+        except OSError as error:
+            return _io_error(shown, error)
+        cached = self.cache.get(key)
+        if cached and cached[0] == stat.st_mtime and cached[1].path == shown:
+            return cached[1]
+        if stat.st_size > MAX_FILE_BYTES:
+            return Diagnostic("E801", f"`{shown}` is {stat.st_size:,} bytes; a design file is at most "
+                              f"{MAX_FILE_BYTES:,}", Span(shown, 1, 1, 1, 1),
+                              hint="split it into files joined with `use`")  # fmt: skip
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            return Diagnostic("E801", f"`{shown}` is not UTF-8 text", Span(shown, 1, 1, 1, 1),
+                              hint="save the file as UTF-8")  # fmt: skip
+        except OSError as error:
+            return _io_error(shown, error)
+        if "\x00" in text:
+            return Diagnostic("E801", f"`{shown}` is a binary file, not .batt source", Span(shown, 1, 1, 1, 1),
+                              hint="check the file name")  # fmt: skip
+        source = SourceFile(shown, text, parse(text, shown))
+        self.cache[key] = (stat.st_mtime, source)
+        return source
+
+
+def _io_error(shown: str, error: OSError) -> Diagnostic:
+    reason = error.strerror or str(error)
+    return Diagnostic("E801", f"cannot read `{shown}`: {reason}", Span(shown, 1, 1, 1, 1),
+                      hint="check the path and its permissions")  # fmt: skip
+
+
+def _display(path: Path) -> str:
+    """Paths as the user sees them: relative to the working directory when inside it."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+@dataclass(frozen=True)
+class ImportTarget:
+    path: Path
+    name: str | None  # a single declaration, or None for the whole file
+
+
+def resolve_use(use: ast.Use, importer: Path, root: Path) -> ImportTarget | Diagnostic:
+    if use.file is not None:
+        target = (importer.parent / use.file).resolve()
+        inside = _is_within(target, root) or _is_within(target, STDLIB)
+        if not inside:
+            return Diagnostic("E209", f"`{use.file}` is outside the project ({root}) and the standard library",
+                              use.path_span, hint="copy the file into the project")  # fmt: skip
+        if not target.exists():
+            return Diagnostic("E207", f"no file `{use.file}` next to `{importer.name}`", use.path_span,
+                              hint=_nearby_files(importer.parent, use.file))  # fmt: skip
+        return ImportTarget(target, None)
+    parts = use.path or ()
+    whole = STDLIB.joinpath(*parts).with_suffix(".batt")
+    if whole.is_file():
+        return ImportTarget(whole, None)
+    if len(parts) >= 2:
+        container = STDLIB.joinpath(*parts[:-1]).with_suffix(".batt")
+        if container.is_file():
+            return ImportTarget(container, parts[-1])
+    dotted = ".".join(parts)
+    return Diagnostic("E207", f"no `{dotted}` in the standard library", use.path_span,
+                      hint=_library_hint(parts))  # fmt: skip
+
+
+def _is_within(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def _nearby_files(folder: Path, wanted: str) -> str:
+    import difflib
+
+    try:
+        names = sorted(p.name for p in folder.glob("*.batt"))
+    except OSError:
+        names = []
+    close = difflib.get_close_matches(Path(wanted).name, names, n=1)
+    return f"did you mean `./{close[0]}`?" if close else "paths are relative to the importing file"
+
+
+def library_modules() -> list[str]:
+    """Dotted names of every stdlib file, e.g. ``cells.lg``."""
+    out = []
+    for path in sorted(STDLIB.rglob("*.batt")):
+        out.append(".".join(path.relative_to(STDLIB).with_suffix("").parts))
+    return out
+
+
+def _library_hint(parts: tuple[str, ...]) -> str:
+    import difflib
+
+    modules = library_modules()
+    wanted = ".".join(parts[:-1]) if len(parts) > 1 else parts[0] if parts else ""
+    close = difflib.get_close_matches(wanted, modules, n=1, cutoff=0.5)
+    if close:
+        return f"did you mean `{close[0]}`? the library has: " + ", ".join(modules)
+    return "the library has: " + ", ".join(modules)

@@ -1,0 +1,187 @@
+"""What each declaration kind accepts: properties, their dimensions, forms and defaults.
+
+This table is the single source for lowering, the language server's completion and hover,
+and docs/language.md. A ``Prop`` says which operators a property takes (``=``, ``>=``, ``<=``,
+``in``), what its value must be, whether it is required, and its default (documented here
+and in docs/language.md, with the reason for the number).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from battgen import units as u
+
+# value kinds
+QUANTITY = "quantity"  # a number with a unit of the given dimension
+COUNT = "count"  # a plain positive whole number
+NUMBER = "number"  # a plain number (may be fractional)
+STRING = "string"
+OPTION = "option"  # one word of `options`
+REF = "ref"  # the name of a declaration of kind `ref_kind`
+SHAPE = "shape"  # rect(...), polygon(...), circle(...), rounded_rect(...)
+FORMAT = "format"  # cylindrical(...), prismatic(...), pouch(...)
+COOLING = "cooling"  # cold_plate(...) or an option word
+CONDUCTOR = "conductor"  # a material used with parameters: aluminium(thickness = 2 mm)
+RATE_TABLE = "rate_table"  # [(0.2 C, 4.9 Ah), ...]
+
+SET_ONLY = ("=",)
+BOUNDS = (">=", "<=", "in")
+
+
+@dataclass(frozen=True)
+class Prop:
+    name: str
+    kind: str
+    doc: str
+    dim: u.Dim = u.DIMENSIONLESS
+    ops: tuple[str, ...] = SET_ONLY
+    required: bool = False
+    default: str | None = None  # as source text, for docs and hover
+    options: tuple[str, ...] = ()
+    ref_kind: str = ""
+    duration: bool = False  # takes `for <duration>`
+    qualified: bool = False  # `keepout NAME = ...`, may repeat
+    # physical plausibility, SI: outside (low, high) is E406 (a wrong value, not a typo in
+    # magnitude); beyond 1e6 × either end is E404 (absurd magnitude, usually a wrong prefix)
+    sane: tuple[float, float] | None = None
+
+
+CHEMISTRIES = ("nca", "nmc111", "nmc532", "nmc622", "nmc811", "nmc", "lfp", "lmo", "lto", "lmo_nmc", "lmfp")
+
+CELL = (
+    Prop("format", FORMAT, "cell body: cylindrical(...), prismatic(...) or pouch(...)", required=True),
+    Prop("chemistry", OPTION, "cathode chemistry", options=CHEMISTRIES, required=True),
+    Prop("nominal", QUANTITY, "nominal cell voltage", u.VOLTAGE, required=True, sane=(1.0, 5.0)),
+    Prop("voltage", QUANTITY, "discharge cut-off .. charge cut-off voltage", u.VOLTAGE, ops=("in",),
+         required=True, sane=(1.0, 5.0)),  # fmt: skip
+    Prop("capacity", QUANTITY, "rated capacity at the datasheet's standard discharge", u.CHARGE,
+         required=True, sane=(0.01 * 3600, 2000 * 3600)),  # fmt: skip
+    Prop("mass", QUANTITY, "cell mass", u.MASS, required=True, sane=(0.001, 20.0)),
+    Prop("resistance", QUANTITY, "DC internal resistance at 50 % SOC, 25 °C", u.RESISTANCE,
+         required=True, sane=(1e-5, 1.0)),  # fmt: skip
+    Prop("discharge", QUANTITY, "maximum continuous discharge current", u.CURRENT, ops=("<=",),
+         required=True, sane=(0.01, 5000.0)),  # fmt: skip
+    Prop("pulse", QUANTITY, "maximum pulse discharge current, for its duration", u.CURRENT, ops=("<=",),
+         duration=True, sane=(0.01, 10000.0)),  # fmt: skip
+    Prop("charge", QUANTITY, "maximum continuous charge current", u.CURRENT, ops=("<=",), sane=(0.01, 5000.0)),
+    Prop("rate_capacity", RATE_TABLE, "datasheet capacity at discharge rates: [(rate, capacity), ...]"),
+    Prop("cycle_life", COUNT, "cycles to 80 % capacity under the datasheet's test", sane=(10, 100000)),
+    Prop("temperature", QUANTITY, "discharge temperature range", u.TEMPERATURE, ops=("in",), sane=(173.15, 473.15)),
+    Prop("specific_heat", QUANTITY, "specific heat capacity", u.SPECIFIC_HEAT, sane=(300.0, 3000.0)),
+    Prop("cost", QUANTITY, "price per cell", u.MONEY, sane=(0.01, 10000.0)),
+    Prop("source", STRING, "where the figures come from (datasheet, revision, date)", required=True),
+)
+
+MATERIAL = (
+    Prop("role", OPTION, "what the material is for", options=("conductor", "coolant", "insulator", "structure"),
+         required=True),  # fmt: skip
+    Prop("density", QUANTITY, "density", u.DENSITY, required=True, sane=(0.01, 25000.0)),
+    Prop("resistivity", QUANTITY, "electrical resistivity at 20 °C", u.RESISTIVITY, sane=(1e-9, 1e20)),
+    Prop("temperature_coefficient", QUANTITY, "temperature coefficient of resistance", u.PER_KELVIN,
+         sane=(0.0, 0.1)),  # fmt: skip
+    Prop("specific_heat", QUANTITY, "specific heat capacity", u.SPECIFIC_HEAT, sane=(10.0, 10000.0)),
+    Prop("conductivity", QUANTITY, "thermal conductivity", u.CONDUCTIVITY, sane=(0.001, 5000.0)),
+    Prop("melting_point", QUANTITY, "melting point", u.TEMPERATURE, sane=(200.0, 4000.0)),
+    Prop("viscosity", QUANTITY, "dynamic viscosity (fluids)", u.VISCOSITY, sane=(1e-6, 10.0)),
+    Prop("cost", QUANTITY, "price per kilogram", u.COST_PER_MASS, sane=(0.0, 100000.0)),
+    Prop("source", STRING, "where the figures come from", required=True),
+)
+
+ENVELOPE = (
+    Prop("outline", SHAPE, "the floor plan the pack may fill", required=True),
+    Prop("height", QUANTITY, "usable height inside the enclosure", u.LENGTH, required=True, sane=(0.005, 5.0)),
+    Prop("keepout", SHAPE, "a region cells and busbars must avoid: `keepout NAME = shape at (x, y)`",
+         qualified=True),  # fmt: skip
+    Prop("wall", QUANTITY, "clearance from the outline to the nearest cell", u.LENGTH, default="0 mm",
+         sane=(0.0, 1.0)),  # fmt: skip
+)
+
+OPTIMISE = ("mass", "volume", "cost", "energy")
+
+PACK = (
+    Prop("cell", REF, "the cell the pack is built from", ref_kind="cell", required=True),
+    Prop("envelope", REF, "the space the pack must fit", ref_kind="envelope"),
+    Prop("voltage", QUANTITY, "nominal pack voltage", u.VOLTAGE, ops=BOUNDS + ("=",), sane=(1.0, 2000.0)),
+    Prop("max_voltage", QUANTITY, "pack voltage at full charge (cell max × series)", u.VOLTAGE, ops=("<=",),
+         sane=(1.0, 2000.0)),  # fmt: skip
+    Prop("min_voltage", QUANTITY, "pack voltage at the discharge cut-off", u.VOLTAGE, ops=(">=",),
+         sane=(1.0, 2000.0)),  # fmt: skip
+    Prop("energy", QUANTITY, "nominal energy (nominal voltage × rated capacity)", u.ENERGY, ops=BOUNDS,
+         sane=(3600.0, 3.6e10)),  # fmt: skip
+    Prop("usable_energy", QUANTITY, "energy at `discharge_rate` within the `soc` window", u.ENERGY,
+         ops=(">=",), sane=(3600.0, 3.6e10)),  # fmt: skip
+    Prop("power", QUANTITY, "peak discharge power at the voltage floor, for a duration", u.POWER,
+         ops=(">=",), duration=True, sane=(1.0, 1e8)),  # fmt: skip
+    Prop("continuous_power", QUANTITY, "continuous discharge power", u.POWER, ops=(">=",), sane=(1.0, 1e8)),
+    Prop("current", QUANTITY, "continuous pack current limit", u.CURRENT, ops=("<=", ">="), duration=True,
+         sane=(0.1, 1e5)),  # fmt: skip
+    Prop("peak_current", QUANTITY, "peak pack current limit, for a duration", u.CURRENT, ops=("<=", ">="),
+         duration=True, sane=(0.1, 1e5)),  # fmt: skip
+    Prop("mass", QUANTITY, "pack mass", u.MASS, ops=BOUNDS, sane=(0.01, 50000.0)),
+    Prop("volume", QUANTITY, "pack volume", u.VOLUME, ops=BOUNDS, sane=(1e-5, 100.0)),
+    Prop("cost", QUANTITY, "pack cost", u.MONEY, ops=("<=",), sane=(1.0, 1e8)),
+    Prop("cycles", COUNT, "cycles to 80 % capacity at the stated duty", ops=(">=",), sane=(1, 1000000)),
+    Prop("modules", COUNT, "number of modules", ops=BOUNDS + ("=",), default="in 1 .. 64", sane=(1, 10000)),
+    Prop("module_voltage", QUANTITY, "maximum module voltage (e.g. 60 V for safe handling)", u.VOLTAGE,
+         ops=("<=",), sane=(1.0, 2000.0)),  # fmt: skip
+    Prop("strings", COUNT, "parallel strings of series-connected modules", default="1", sane=(1, 100)),
+    Prop("series", COUNT, "fix the series count S", sane=(1, 2000)),
+    Prop("parallel", COUNT, "fix the parallel count P", sane=(1, 2000)),
+    Prop("layout", OPTION, "cell arrangement", options=("hex", "square", "auto"), default="auto"),
+    Prop("gap", QUANTITY, "cell-to-cell gap", u.LENGTH, default="1 mm", sane=(0.0, 0.1)),
+    Prop("layers", COUNT, "maximum layers of cells stacked in the height", default="1", sane=(1, 10)),
+    Prop("cooling", COOLING, "cold_plate(side = bottom | top | sides, coolant = glycol50, flow = 8 L/min), "
+         "air, immersion or none", default="cold_plate(side = bottom)"),  # fmt: skip
+    Prop("busbar", CONDUCTOR, "busbar material and thickness: aluminium(thickness = 2 mm)",
+         default="aluminium(thickness = 2 mm)"),  # fmt: skip
+    Prop("fuse", OPTION, "cell-level fusing", options=("per_cell", "per_group", "none"), default="none"),
+    Prop("optimise", OPTION, "what the chosen design minimises (maximises for energy)", options=OPTIMISE,
+         default="mass"),  # fmt: skip
+    Prop("ambient", QUANTITY, "ambient / coolant temperature", u.TEMPERATURE, default="25 degC",
+         sane=(173.15, 373.15)),  # fmt: skip
+    Prop("soc", QUANTITY, "usable state-of-charge window", u.DIMENSIONLESS, ops=("in",), default="in 0 % .. 100 %",
+         sane=(0.0, 1.0)),  # fmt: skip
+    Prop("discharge_rate", QUANTITY, "rate at which usable energy is rated", u.FREQUENCY, default="0.33 C",
+         sane=(1e-7, 0.1)),  # fmt: skip
+    Prop("dod", QUANTITY, "depth of discharge of the duty cycle (lifetime)", u.DIMENSIONLESS, default="80 %",
+         sane=(0.01, 1.0)),  # fmt: skip
+)
+
+KINDS: dict[str, tuple[Prop, ...]] = {"cell": CELL, "envelope": ENVELOPE, "pack": PACK, "material": MATERIAL}
+PROPS: dict[str, dict[str, Prop]] = {kind: {p.name: p for p in props} for kind, props in KINDS.items()}
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    dim: u.Dim | None  # None: an option word or a name
+    required: bool = True
+    options: tuple[str, ...] = ()
+    default: str | None = None
+
+
+# Constructors: positional arguments bind in this order.
+SHAPES: dict[str, tuple[Param, ...]] = {
+    "rect": (Param("width", u.LENGTH), Param("depth", u.LENGTH), Param("radius", u.LENGTH, False, default="0 mm")),
+    "rounded_rect": (Param("width", u.LENGTH), Param("depth", u.LENGTH), Param("radius", u.LENGTH)),
+    "circle": (Param("diameter", u.LENGTH),),
+    "polygon": (Param("points", None),),
+}
+FORMATS: dict[str, tuple[Param, ...]] = {
+    "cylindrical": (Param("diameter", u.LENGTH), Param("height", u.LENGTH)),
+    "prismatic": (Param("width", u.LENGTH), Param("thickness", u.LENGTH), Param("height", u.LENGTH)),
+    "pouch": (Param("width", u.LENGTH), Param("height", u.LENGTH), Param("thickness", u.LENGTH)),
+}
+COOLINGS: dict[str, tuple[Param, ...]] = {
+    "cold_plate": (
+        Param("side", None, False, ("bottom", "top", "sides"), default="bottom"),
+        Param("coolant", None, False, default="glycol50"),
+        Param("flow", u.FLOW, False),
+        Param("inlet", u.TEMPERATURE, False),
+    ),
+}
+COOLING_WORDS = ("air", "immersion", "none")
+CONDUCTOR_PARAMS: tuple[Param, ...] = (Param("thickness", u.LENGTH),)
+
+CONSTRUCTORS: dict[str, tuple[Param, ...]] = {**SHAPES, **FORMATS, **COOLINGS}

@@ -1,0 +1,273 @@
+// VS Code client for the battgen language server.
+//
+// Starts `battc lsp` (or `<battgen.pythonPath> -m battgen lsp`) over stdio for `.batt` documents,
+// restarts it when it dies (with a cap), and says clearly when the executable cannot be found.
+
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as vscode from "vscode";
+import {
+  CloseAction,
+  CloseHandlerResult,
+  ErrorAction,
+  ErrorHandler,
+  ErrorHandlerResult,
+  LanguageClient,
+  LanguageClientOptions,
+  Message,
+  RevealOutputChannelOn,
+  ServerOptions,
+  State,
+} from "vscode-languageclient/node";
+
+const CLIENT_ID = "battgen";
+const CLIENT_NAME = "battgen language server";
+/** At most this many automatic restarts ... */
+const MAX_RESTARTS = 5;
+/** ... within this window; after that the user restarts by hand (command `battgen.restartServer`). */
+const RESTART_WINDOW_MS = 3 * 60 * 1000;
+
+let client: LanguageClient | undefined;
+let watcher: vscode.FileSystemWatcher | undefined;
+let output: vscode.OutputChannel;
+let starting: Promise<void> | undefined;
+
+export interface ServerCommand {
+  /** The executable as configured (for messages). */
+  configured: string;
+  /** Which setting it came from. */
+  setting: "battgen.serverPath" | "battgen.pythonPath";
+  command: string;
+  args: string[];
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  output = vscode.window.createOutputChannel("battgen");
+  context.subscriptions.push(output);
+  output.appendLine(`battgen: extension activated (${context.extension.packageJSON.version as string})`);
+
+  context.subscriptions.push(
+    vscode.commands.registerCommand("battgen.restartServer", async () => {
+      output.appendLine("battgen: restart requested");
+      await stopClient();
+      await startClient(context);
+    }),
+    vscode.workspace.onDidChangeConfiguration(async (event) => {
+      if (
+        event.affectsConfiguration("battgen.serverPath") ||
+        event.affectsConfiguration("battgen.pythonPath")
+      ) {
+        output.appendLine("battgen: server settings changed, restarting the language server");
+        await stopClient();
+        await startClient(context);
+      }
+    }),
+    { dispose: () => void stopClient() },
+  );
+
+  await startClient(context);
+}
+
+export async function deactivate(): Promise<void> {
+  await stopClient();
+}
+
+/** The command that runs the language server, from the settings. */
+export function serverCommand(config: vscode.WorkspaceConfiguration): ServerCommand {
+  const python = (config.get<string>("pythonPath") ?? "").trim();
+  if (python !== "") {
+    return {
+      configured: python,
+      setting: "battgen.pythonPath",
+      command: python,
+      args: ["-m", "battgen", "lsp"],
+    };
+  }
+  const battc = (config.get<string>("serverPath") ?? "").trim() || "battc";
+  return { configured: battc, setting: "battgen.serverPath", command: battc, args: ["lsp"] };
+}
+
+function workspaceRoot(): string | undefined {
+  const folder = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === "file");
+  return folder?.uri.fsPath;
+}
+
+/** Expands `~` and `${workspaceFolder}` and makes a relative path (one with a separator) absolute. */
+function expand(p: string): string {
+  const root = workspaceRoot();
+  let out = p.replace(/\$\{workspaceFolder\}/g, root ?? ".");
+  if (out === "~" || out.startsWith("~/")) {
+    out = path.join(os.homedir(), out.slice(1));
+  }
+  if (!path.isAbsolute(out) && (out.includes("/") || out.includes(path.sep))) {
+    out = path.resolve(root ?? process.cwd(), out);
+  }
+  return out;
+}
+
+function isExecutableFile(p: string): boolean {
+  try {
+    if (!fs.statSync(p).isFile()) return false;
+    fs.accessSync(p, process.platform === "win32" ? fs.constants.F_OK : fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The absolute path of `command`, looked up on PATH when it is a bare name; undefined if absent. */
+export function findExecutable(command: string): string | undefined {
+  const expanded = expand(command);
+  if (path.isAbsolute(expanded)) {
+    return isExecutableFile(expanded) ? expanded : undefined;
+  }
+  const exts =
+    process.platform === "win32"
+      ? ["", ...(process.env.PATHEXT ?? ".EXE;.CMD;.BAT;.COM").split(";")]
+      : [""];
+  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
+    if (!dir) continue;
+    for (const ext of exts) {
+      const candidate = path.join(dir, expanded + ext);
+      if (isExecutableFile(candidate)) return candidate;
+    }
+  }
+  return undefined;
+}
+
+function notFoundMessage(cmd: ServerCommand): string {
+  return (
+    `battgen: cannot start the language server: '${cmd.configured}' was not found. ` +
+    `Install battgen (pip install -e .) or set ${cmd.setting}.`
+  );
+}
+
+async function offerHelp(message: string): Promise<void> {
+  const choice = await vscode.window.showErrorMessage(message, "Open Settings", "Show Output");
+  if (choice === "Open Settings") {
+    await vscode.commands.executeCommand("workbench.action.openSettings", "battgen.");
+  } else if (choice === "Show Output") {
+    output.show(true);
+  }
+}
+
+/** Restarts a dying server up to MAX_RESTARTS times in RESTART_WINDOW_MS, then gives up loudly. */
+class RestartingErrorHandler implements ErrorHandler {
+  private restarts: number[] = [];
+  /** Set once the user has been shown an error for this client, so that it is not shown twice. */
+  notified = false;
+
+  constructor(private readonly cmd: ServerCommand) {}
+
+  error(error: Error, _message: Message | undefined, count: number | undefined): ErrorHandlerResult {
+    output.appendLine(`battgen: language server connection error: ${error.message}`);
+    if (count !== undefined && count <= 3) {
+      return { action: ErrorAction.Continue, handled: true };
+    }
+    return { action: ErrorAction.Shutdown, handled: true };
+  }
+
+  closed(): CloseHandlerResult {
+    const now = Date.now();
+    this.restarts = this.restarts.filter((t) => now - t < RESTART_WINDOW_MS);
+    if (this.restarts.length < MAX_RESTARTS) {
+      this.restarts.push(now);
+      output.appendLine(
+        `battgen: the language server stopped; restarting (${this.restarts.length}/${MAX_RESTARTS})`,
+      );
+      return { action: CloseAction.Restart, handled: true };
+    }
+    const message =
+      `battgen: the language server (${[this.cmd.command, ...this.cmd.args].join(" ")}) ` +
+      `stopped ${MAX_RESTARTS + 1} times in ${RESTART_WINDOW_MS / 60000} minutes and will not be ` +
+      `restarted. See the 'battgen' output, then run 'battgen: Restart Language Server'.`;
+    output.appendLine(message);
+    if (!this.notified) {
+      this.notified = true;
+      void offerHelp(message);
+    }
+    return { action: CloseAction.DoNotRestart, handled: true };
+  }
+}
+
+async function startClient(context: vscode.ExtensionContext): Promise<void> {
+  if (starting) {
+    await starting;
+  }
+  starting = doStart(context).finally(() => {
+    starting = undefined;
+  });
+  await starting;
+}
+
+async function doStart(_context: vscode.ExtensionContext): Promise<void> {
+  if (client) return;
+  const cmd = serverCommand(vscode.workspace.getConfiguration("battgen"));
+  const resolved = findExecutable(cmd.command);
+  if (!resolved) {
+    const message = notFoundMessage(cmd);
+    output.appendLine(message);
+    void offerHelp(message);
+    return;
+  }
+
+  output.appendLine(`battgen: starting language server: ${[resolved, ...cmd.args].join(" ")}`);
+  const serverOptions: ServerOptions = {
+    command: resolved,
+    args: cmd.args,
+    // stdio, but with `transport` left unset: TransportKind.stdio would append `--stdio` to the
+    // arguments, and the server's command line is exactly `battc lsp`.
+    options: { cwd: workspaceRoot(), env: { ...process.env } },
+  };
+  watcher = vscode.workspace.createFileSystemWatcher("**/*.batt");
+  const handler = new RestartingErrorHandler(cmd);
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: [
+      { scheme: "file", language: "batt" },
+      { scheme: "untitled", language: "batt" },
+    ],
+    synchronize: { fileEvents: watcher },
+    outputChannel: output,
+    revealOutputChannelOn: RevealOutputChannelOn.Never,
+    errorHandler: handler,
+  };
+
+  const c = new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
+  c.onDidChangeState((e) => {
+    if (e.newState === State.Running) output.appendLine("battgen: language server running");
+  });
+  client = c;
+  try {
+    await c.start();
+  } catch (err) {
+    // The client stays: its error handler restarts the server (up to the cap), and
+    // `battgen.restartServer` / stopClient() dispose it.
+    const reason = err instanceof Error ? err.message : String(err);
+    const message =
+      `battgen: the language server (${[resolved, ...cmd.args].join(" ")}) failed to start: ${reason}. ` +
+      `Its error output is in the 'battgen' output channel.`;
+    output.appendLine(message);
+    handler.notified = true;
+    void offerHelp(message);
+  }
+}
+
+async function stopClient(): Promise<void> {
+  if (starting) {
+    await starting.catch(() => undefined);
+  }
+  const c = client;
+  client = undefined;
+  watcher?.dispose();
+  watcher = undefined;
+  if (!c) return;
+  try {
+    if (c.isRunning()) {
+      await c.stop(5000);
+    }
+    await c.dispose();
+  } catch (err) {
+    output.appendLine(`battgen: error while stopping the language server: ${String(err)}`);
+  }
+}

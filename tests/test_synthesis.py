@@ -1,0 +1,151 @@
+"""Synthesis: enumeration, estimates, ranking and the explanations of a "no"
+(E501, E502, E503, W501)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+import battgen
+from battgen.passes.synthesis import evaluate_fixed, synthesize
+from battgen.pipeline import check
+from conftest import EXAMPLES, run_battc
+
+HEADER = "use cells.samsung.inr21700_50e\n\n"
+
+
+def pack_of(body: str, name: str = "p"):
+    lowered = check(HEADER + f"pack {name} {{\n    cell = inr21700_50e\n{body}}}\n")
+    assert not lowered.has_errors, [d.message for d in lowered.diagnostics]
+    return lowered.design.packs[name]
+
+
+def diagnostics(body: str):
+    return synthesize(pack_of(body)).diagnostics
+
+
+def test_energy_voltage_and_capacity_scale_with_s_and_p():
+    pack = pack_of("")
+    cell = pack.cell
+    c = evaluate_fixed(pack, 96, 46)
+    assert c.cells == 4416
+    assert c.nominal_voltage == pytest.approx(96 * cell.nominal_voltage)
+    assert c.max_voltage == pytest.approx(96 * cell.max_voltage)
+    assert c.energy == pytest.approx(96 * 46 * cell.nominal_voltage * cell.capacity)
+    assert c.capacity == pytest.approx(46 * cell.capacity)
+
+
+def test_pack_resistance_matches_the_uniform_pack_formula():
+    """physics.md check: R_pack = S·R_cell/P + S·R_step (96s4p of 1 mOhm cells, 0.1 mOhm per
+    series step → 33.6 mOhm); here R_step is the interconnect allowance."""
+    from battgen.passes.synthesis import interconnect_allowance
+    import numpy as np
+
+    pack = pack_of("")
+    c = evaluate_fixed(pack, 96, 4)
+    step = float(interconnect_allowance(pack, np.array(4.0)))
+    assert c.resistance == pytest.approx(96 * pack.cell.resistance / 4 + 96 * step)
+
+
+def test_peak_power_is_limited_by_the_voltage_floor_or_the_pulse_rating():
+    """P_cell = I·(OCV − I·R), I = min(I_pulse, (OCV − V_min)/R) at 20 % SOC (USABC)."""
+    from battgen.models import ocv
+
+    pack = pack_of("")
+    c = evaluate_fixed(pack, 1, 1)
+    cell = pack.cell
+    v = float(ocv.ocv_scaled(cell.chemistry, 0.2, cell.min_voltage, cell.max_voltage))
+    r = c.resistance  # one cell plus its joint and plate allowance
+    current = min(cell.pulse_current, (v - cell.min_voltage) / r)
+    assert c.peak_power == pytest.approx(current * (v - current * r))
+
+
+def test_chosen_design_meets_every_requirement_and_is_the_lightest():
+    pack = pack_of("    voltage in 330 V .. 370 V\n    energy >= 75 kWh\n    power >= 150 kW for 10 s\n")
+    result = synthesize(pack)
+    c = result.chosen
+    assert c.feasible and 330 <= c.nominal_voltage <= 370 and c.energy >= 75 * 3.6e6 and c.peak_power >= 150e3
+    for runner in result.runners_up:
+        assert runner.mass >= c.mass
+    assert "energy" in c.binding
+    assert result.evaluated > 10_000
+
+
+def test_fixed_series_and_parallel_are_honoured():
+    c = synthesize(pack_of("    series = 96\n    parallel = 46\n    energy >= 10 kWh\n")).chosen
+    assert (c.series, c.parallel) == (96, 46)
+
+
+def test_modules_split_the_series_string_within_limits():
+    c = synthesize(pack_of("    voltage in 330 V .. 370 V\n    energy >= 75 kWh\n    modules in 4 .. 8\n"
+                           "    module_voltage <= 60 V\n")).chosen  # fmt: skip
+    assert 4 <= c.modules <= 8 and c.series % c.modules == 0
+    assert c.series // c.modules * 4.2 <= 60
+
+
+@pytest.mark.parametrize("objective, key", [("mass", "mass"), ("cost", "cost"), ("volume", "volume")])
+def test_objective_picks_the_minimum(objective, key):
+    result = synthesize(pack_of(f"    voltage in 330 V .. 370 V\n    energy >= 60 kWh\n    optimise = {objective}\n"))
+    assert all(getattr(r, key) >= getattr(result.chosen, key) for r in result.runners_up)
+
+
+def test_E502_says_by_how_much_and_what_limits_it():
+    (d,) = synthesize(_with_envelope()).diagnostics
+    assert d.code == "E502"
+    assert "needs" in d.message and "holds at most" in d.message and "hex packing" in d.message
+    assert "largest feasible is" in d.message
+    assert d.related and d.hint
+
+
+def _with_envelope():
+    lowered = check(HEADER + "envelope small {\n    outline = rect(1000 mm, 1000 mm)\n    height = 100 mm\n}\n"
+                    "pack p {\n    cell = inr21700_50e\n    envelope = small\n    voltage in 330 V .. 370 V\n"
+                    "    energy >= 90 kWh\n}\n")  # fmt: skip
+    return lowered.design.packs["p"]
+
+
+def test_E502_alone_names_the_requirement_and_the_largest_feasible_value():
+    (d,) = diagnostics("    voltage in 330 V .. 370 V\n    energy >= 75 kWh\n    cycles >= 100000\n")
+    assert d.code == "E502" and "cycles" in d.message
+    (d,) = diagnostics("    series = 96\n    parallel = 10\n    energy >= 75 kWh\n")
+    assert d.code == "E503" and d.span.line == 7 and "short" in d.message and d.related[0].span.line == 6
+
+
+def test_E503_two_requirements_that_conflict_name_both_spans():
+    (d,) = diagnostics("    voltage in 44 V .. 50 V\n    energy >= 900 Wh\n    mass <= 5 kg\n")
+    assert d.code == "E503"
+    assert "`energy >= 900 Wh`" in d.message and "`mass <= 5 kg`" in d.message
+    assert d.span.line == 6 and d.related[0].span.line == 7
+
+
+def test_E501_when_no_single_or_pair_relaxation_helps():
+    (d,) = diagnostics("    voltage in 330 V .. 370 V\n    max_voltage <= 300 V\n    min_voltage >= 400 V\n")
+    assert d.code == "E501" and "voltage" in d.message
+
+
+def test_W501_thin_margin():
+    found = diagnostics("    series = 96\n    parallel = 46\n    energy >= 77.9 kWh\n")
+    assert [d.code for d in found] == ["W501"]
+
+
+def test_estimate_json_keys_and_determinism():
+    first = run_battc("estimate", str(EXAMPLES / "sedan.batt"), "--json")
+    second = run_battc("estimate", str(EXAMPLES / "sedan.batt"), "--json")
+    assert first.returncode == 0 and first.stdout == second.stdout
+    data = json.loads(first.stdout)
+    (pack,) = data["packs"]
+    for key in ("name", "series", "parallel", "cells", "modules", "nominal_voltage_V", "min_voltage_V",
+                "max_voltage_V", "energy_Wh", "capacity_Ah", "continuous_power_W", "peak_power_W", "resistance_ohm",
+                "mass_kg", "volume_L", "cost_usd", "feasible", "binding"):  # fmt: skip
+        assert key in pack
+    assert pack["feasible"] is True and pack["cells"] == pack["series"] * pack["parallel"]
+    assert data["diagnostics"] == [] or all(d["severity"] != "error" for d in data["diagnostics"])
+
+
+def test_python_api_takes_text_or_path():
+    by_path = battgen.estimate(str(EXAMPLES / "ebike.batt"))
+    by_text = battgen.estimate((EXAMPLES / "ebike.batt").read_text())
+    assert by_path["packs"][0]["series"] == by_text["packs"][0]["series"]
+    assert math.isclose(by_path["packs"][0]["energy_Wh"], by_text["packs"][0]["energy_Wh"])
