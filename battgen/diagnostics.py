@@ -172,6 +172,7 @@ CODES: dict[str, str] = {
     "E503": "requirements conflict",
     # outputs
     "E801": "cannot read the input file",
+    "E802": "cannot write the output",
     # internal
     "E901": "internal error",
     # warnings

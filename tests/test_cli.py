@@ -92,3 +92,28 @@ def test_fmt_refuses_files_with_syntax_errors(tmp_path):
 def test_python_dash_m_and_version():
     result = run_battc("--version")
     assert result.returncode == 0 and result.stdout.startswith("battc ")
+
+
+def test_build_writes_design_json_deterministically_under_out(tmp_path):
+    first = run_battc(str(EXAMPLES / "ebike.batt"), "--out", str(tmp_path / "a"), "--no-cad")
+    second = run_battc(str(EXAMPLES / "ebike.batt"), "--out", str(tmp_path / "b"), "--no-cad")
+    assert first.returncode == 0, first.stderr
+    a = (tmp_path / "a" / "ebike48" / "design.json").read_bytes()
+    assert a == (tmp_path / "b" / "ebike48" / "design.json").read_bytes()
+    design = json.loads(a)
+    assert design["synthesis"]["series"] == 13 and design["pack"]["name"] == "ebike48"
+
+
+def test_errors_write_no_output(tmp_path):
+    result = run_battc(str(BAD), "--out", str(tmp_path / "out"))
+    assert result.returncode == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_unwritable_output_is_diagnostic_E802(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = run_battc(str(EXAMPLES / "ebike.batt"), "--out", str(blocker / "out"), "--no-cad")
+    assert result.returncode == 1
+    assert "error[E802]: cannot write the build" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -12,9 +12,11 @@ def test_energy_with_published_configuration_within_3_percent(name):
     assert abs(ROWS[name].energy_error) <= 0.03
 
 
-# The fleet-average cell-to-pack ratio (Löbberding 2020) cannot represent packs at both ends of
-# the surveyed range; the bottom-up packaging model replacing it is in progress.
-KNOWN_MASS_MISSES = {"bmw_i3_94ah", "tesla_model_s_85"}
+# Known misses of the bottom-up packaging model (battgen/models/packaging.py): it assumes an
+# aluminium enclosure (the Leaf's is pressed steel) and has no inter-cell cooling fins (the
+# Bolt's modules have them). Each miss is reported in docs/validation.md; strict xfail so a
+# model that starts meeting them is noticed.
+KNOWN_MASS_MISSES = {"nissan_leaf_24", "chevrolet_bolt_60"}
 
 
 @pytest.mark.parametrize(

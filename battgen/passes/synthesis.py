@@ -362,8 +362,8 @@ class _Grid:
         self.continuous_current = p * continuous_current
         heat_current = self._heat_current()
         self.heat = heat_current**2 * self.resistance
-        self.mass = packaging_model.pack_mass(cell.mass, self.cells, cell.format.kind, pack.cooling.kind)
-        self.volume = packaging_model.pack_volume(cell.format.volume, self.cells, cell.format.kind, pack.cooling.kind)
+        self.mass = packaging_model.pack_mass_for(cell, self.cells, pack.cooling.kind)
+        self.volume = packaging_model.pack_volume_for(cell, self.cells, pack.cooling.kind)
         self.cost = cost_model.pack_cost(cell, self.cells)
         self.cycles = float(lifetime_model.cycles_to_80(cell, pack.depth_of_discharge, rate, pack.ambient,
                                                         pack.soc_high))  # fmt: skip
