@@ -383,8 +383,6 @@ class _DeclLowering:
                                self.decl.name_span, f"add a line `{_example(spec)}`")  # fmt: skip
                 else:
                     self.failed = True
-        if self.kind in ("cell", "material") and "source" not in values and not self.failed:
-            pass  # required, reported above
         if self.failed or not self.decl.complete:
             return None
         builder = getattr(self, f"build_{self.kind}")

@@ -1,0 +1,340 @@
+"""Routing: busbar geometry, conductor sizing, fuses, the nodal solver (vs hand cases and liionpack)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from types import SimpleNamespace
+
+import networkx as nx
+import numpy as np
+import pytest
+import shapely
+from shapely.geometry import Point, Polygon
+
+from battgen import ir
+from battgen.diagnostics import Diagnostic, Severity, Span
+from battgen.emit.busbars_svg import busbars_svg, currents_svg
+from battgen.passes import routing as R
+from battgen.passes.layout_types import Layout, Module, ParallelGroup, PlacedCell
+from battgen.passes.routing_types import Routing
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SPAN = Span("<test>", 1, 1, 1, 2)
+COPPER = ir.Material("copper", "conductor", 8960.0, "CRC Handbook", SPAN, resistivity=1.72e-8,
+                     temperature_coefficient=0.00393, specific_heat=385.0, melting_point=1356.0, cost=9.5)
+
+
+# --- test inputs: layouts built from layout_types only ----------------------------------------
+
+
+def cell21700(**kw) -> ir.Cell:
+    base = dict(name="c21700", format=ir.CellFormat("cylindrical", diameter=0.021, height=0.070), chemistry="nmc",
+                nominal_voltage=3.6, min_voltage=2.5, max_voltage=4.2, capacity=5.0 * 3600, mass=0.07,
+                resistance=0.016, max_discharge_current=45.0, source="test", span=SPAN, pulse_current=60.0,
+                pulse_duration=10.0)
+    base.update(kw)
+    return ir.Cell(**base)
+
+
+def make_pack(cell=None, fuse="none", thickness=1e-3, envelope=None) -> ir.Pack:
+    return ir.Pack("p", cell or cell21700(), envelope, SPAN, SPAN, busbar=ir.Busbar(COPPER, thickness), fuse=fuse)
+
+
+def hex_columns(S, P, d=0.021, gap=0.001, modules=1, module_gap=0.0) -> Layout:
+    """Group k = hex column k (serpentine of adjacent columns), polarity alternating per group."""
+    p = d + gap
+    per = math.ceil(S / modules)
+    cells, groups = [], []
+    for k in range(S):
+        m = k // per
+        x = k * p * math.sqrt(3) / 2 + m * module_gap
+        idx = []
+        for j in range(P):
+            idx.append(len(cells))
+            cells.append(PlacedCell(len(cells), x, j * p + (k % 2) * p / 2, 0.0, "z", 0.0, k, m, k % 2 == 0))
+        groups.append(ParallelGroup(k, m, tuple(idx), ()))
+    mods = tuple(Module(m, tuple(g.index for g in groups if g.module == m), ()) for m in range(modules))
+    return Layout("p", S, P, "hex", (p, p), 0.0, (d, d), 0.070, 1, tuple(cells), tuple(groups), mods, S * P, 0.8, 0.5)
+
+
+def candidate(S, P, cell=None, peak=None, cont=None):
+    c = cell or cell21700()
+    return SimpleNamespace(series=S, parallel=P, strings=1, modules=1, nominal_voltage=S * c.nominal_voltage,
+                           max_voltage=S * c.max_voltage, peak_current=peak or P * c.pulse_current,
+                           continuous_current=cont or P * c.max_discharge_current,
+                           resistance=S * c.resistance / P + S * 1e-4)
+
+
+def envelope(w, d, keepouts=()) -> ir.Envelope:
+    return ir.Envelope("env", ir.Shape("rect", width=w, depth=d, origin=(-0.06, -0.06)), 0.2,
+                       tuple(ir.Keepout(f"k{i}", s, SPAN) for i, s in enumerate(keepouts)), 0.005, SPAN)
+
+
+@pytest.fixture(scope="module")
+def routed():
+    S, P = 6, 4
+    layout = hex_columns(S, P, modules=2, module_gap=0.03)
+    pack = make_pack(fuse="per_cell")
+    result, net = R.route_with_network(pack, layout, candidate(S, P))
+    assert isinstance(result, Routing), result
+    return pack, layout, result, net
+
+
+# --- connectivity -----------------------------------------------------------------------------
+
+
+def test_every_cell_connected_as_s_by_p(routed):
+    pack, layout, routing, _ = routed
+    S, P = layout.series, layout.parallel
+    graph = nx.Graph()  # nodes: ("bar", i) and ("cell", index, sign)
+    by_group = {g.index: g.cells for g in layout.groups}
+    for b in routing.busbars:
+        if b.path:
+            continue  # leads join a plate to the wall, no cells
+        for g in b.groups:
+            # a series bar takes group k's − and k+1's +; terminal plates the pack end's terminal
+            sign = -1 if (b.kind != "terminal" and g == b.groups[0]) or (b.kind == "terminal" and g == S - 1) else 1
+            for c in by_group[g]:
+                graph.add_edge(("bar", b.index), ("cell", c, sign))
+    for c in layout.cells:
+        graph.add_edge(("cell", c.index, -1), ("cell", c.index, 1), kind="cell")
+    # every cell terminal on exactly one busbar
+    for c in layout.cells:
+        for sign in (-1, 1):
+            assert sum(1 for n in graph[("cell", c.index, sign)] if n[0] == "bar") == 1
+    # series structure: removing the cells leaves S+1 bars, each joining the right groups
+    bars = [b for b in routing.busbars if not b.path]
+    assert len(bars) == S + 1
+    assert sorted(b.groups for b in bars if b.kind != "terminal") == [(k, k + 1) for k in range(S - 1)]
+    assert sorted(b.groups for b in bars if b.kind == "terminal") == [(0,), (S - 1,)]
+    # the chain of bars through groups is one path of length S
+    chain = nx.Graph()
+    for c in layout.cells:
+        a = next(n for n in graph[("cell", c.index, -1)] if n[0] == "bar")
+        b = next(n for n in graph[("cell", c.index, 1)] if n[0] == "bar")
+        chain.add_edge(a, b)
+        # P cells in parallel between each pair of bars
+    counts = {}
+    for c in layout.cells:
+        a = next(n for n in graph[("cell", c.index, -1)] if n[0] == "bar")
+        b = next(n for n in graph[("cell", c.index, 1)] if n[0] == "bar")
+        counts[frozenset((a, b))] = counts.get(frozenset((a, b)), 0) + 1
+    assert sorted(counts.values()) == [P] * S
+    assert nx.is_connected(chain) and max(d for _, d in chain.degree) == 2 and chain.number_of_edges() == S
+    # fuses: one per cell
+    assert sorted(f.cell for f in routing.fuses) == [c.index for c in layout.cells]
+
+
+def test_busbars_clear_of_other_groups_terminals(routed):
+    pack, layout, routing, _ = routed
+    t = R.terminals(layout, pack.cell.format)
+    own = R.owners(t, layout.series)
+    S = layout.series
+    plates = [b for b in routing.busbars if not b.path]
+    for b in plates:
+        o = b.groups[0] if b.kind != "terminal" else (S - 1 if b.groups == (0,) else S)
+        poly = Polygon(b.polygon, b.holes)
+        assert poly.is_valid
+        face = [i for i, f in enumerate(t.faces) if f[1] == b.z]
+        for i in np.flatnonzero((own != o) & np.isin(t.face, face)):
+            gap = poly.distance(Point(t.xy[i])) - t.radius
+            assert gap >= routing.clearance - 1e-6, (b.index, i, gap)
+        for i in np.flatnonzero(own == o):  # its own terminals are covered
+            assert poly.buffer(1e-9).contains(Point(t.xy[i]).buffer(t.radius * 0.99))
+    # plates on the same face keep the creepage distance between them
+    for a in plates:
+        for b in plates:
+            if a.index < b.index and a.z == b.z:
+                assert Polygon(a.polygon).distance(Polygon(b.polygon)) >= routing.clearance - 1e-6
+
+
+def test_module_gap_is_bridged_by_a_module_link(routed):
+    _, layout, routing, _ = routed
+    links = [b for b in routing.busbars if b.kind == "module_link"]
+    assert [b.groups for b in links] == [(2, 3)]
+    assert Polygon(links[0].polygon).is_valid
+
+
+def test_terminal_lead_avoids_keepouts_and_reaches_the_wall():
+    S, P = 4, 3
+    layout = hex_columns(S, P)
+    keep = ir.Shape("rect", width=0.03, depth=0.2, origin=(-0.05, -0.05))  # wall-to-wall block left of the cells
+    env = envelope(0.24, 0.2, [keep])
+    pack = make_pack(envelope=env)
+    result = R.route(pack, layout, candidate(S, P))
+    assert isinstance(result, Routing), result
+    usable = Polygon(env.outline.vertices()).buffer(-env.wall)
+    for b in result.busbars:
+        poly = Polygon(b.polygon)
+        assert not poly.intersects(Polygon(keep.vertices())), b.index
+    for x, y in result.terminals:
+        assert usable.exterior.distance(Point(x, y)) < 1e-6
+
+
+def test_no_route_is_E701_not_a_crash():
+    S, P = 4, 3
+    layout = hex_columns(S, P)
+    # a keepout that swallows the whole envelope floor around the cells: no way to the wall
+    ring = ir.Shape("polygon", points=((-0.055, -0.055), (0.175, -0.055), (0.175, 0.135), (-0.055, 0.135),
+                                       (-0.055, -0.045), (-0.045, -0.045), (-0.045, 0.125), (0.165, 0.125),
+                                       (0.165, -0.045), (-0.055, -0.045)))  # fmt: skip
+    pack = make_pack(envelope=envelope(0.24, 0.2, [ring]))
+    result = R.route(pack, layout, candidate(S, P))
+    assert isinstance(result, Diagnostic) and result.code == "E701"
+    # and a polarity that does not alternate (cells on different faces) is E701 too
+    bad = Layout(**{**layout.__dict__, "cells": tuple(c.__class__(**{**c.__dict__, "polarity_up": True})
+                                                       for c in layout.cells)})  # fmt: skip
+    result = R.route(make_pack(), bad, candidate(S, P))
+    assert isinstance(result, Diagnostic) and result.code == "E701"
+
+
+def test_routing_stage_sets_build_and_reports():
+    S, P = 4, 3
+    layout = hex_columns(S, P)
+    build = SimpleNamespace(layout=layout, synthesis=SimpleNamespace(chosen=candidate(S, P)), routing=None)
+    diags = R.routing_stage(make_pack(), build, {})
+    assert not any(d.is_error for d in diags)
+    assert isinstance(build.routing, Routing) and "busbars" in build.routing.summary()
+
+
+# --- sizing -----------------------------------------------------------------------------------
+
+
+def test_batpac_heating_rate_density_for_copper():
+    j = R.heating_rate_density(0.4, 8960, 385, 1.72e-8)
+    assert j / 1e6 == pytest.approx(8.96, rel=1e-2)  # A/mm²
+    assert R.heating_rate_density(0.04, 8960, 385, 1.72e-8) == pytest.approx(j / math.sqrt(10))
+
+
+def test_iec60949_K_constants():
+    assert R.iec60949_K(3.45e6, 234.5, 1.7241e-8) / 1e6 == pytest.approx(226, abs=1)  # copper
+    assert R.iec60949_K(2.5e6, 228, 2.8264e-8) / 1e6 == pytest.approx(148, abs=1)  # aluminium
+
+
+def test_conductors_meet_the_sizing_rules(routed):
+    pack, layout, routing, _ = routed
+    cand = candidate(layout.series, layout.parallel)
+    m = pack.busbar.material
+    i_sc = cand.nominal_voltage / cand.resistance
+    k = R.withstand_k(m.density * m.specific_heat, R._beta(m), m.resistivity,
+                      pack.ambient - 273.15 + R.OPERATING_RISE, R.WITHSTAND_FINAL - 273.15)
+    for b in routing.busbars:
+        rate = "series" if b.kind == "terminal" and not b.path else ("terminal" if b.path else b.kind)
+        j = R.heating_rate_density(R.HEATING_RATE[rate], m.density, m.specific_heat, m.resistivity)
+        area = b.width * b.thickness
+        assert area >= b.current_peak / j * (1 - 1e-9), b.index
+        assert area**2 * k**2 >= i_sc**2 * R.SHORT_CIRCUIT_TIME * (1 - 1e-9), b.index
+        rise = b.current_continuous**2 * m.resistivity / area / (R.CONVECTION_H * 2 * (b.width + b.thickness))
+        assert rise <= R.MAX_RISE * (1 + 1e-6), b.index
+        assert b.mass_kg > 0 and b.resistance > 0 and b.loss_W == pytest.approx(b.current_continuous**2 * b.resistance)
+
+
+def test_thin_busbar_is_thickened_with_a_warning():
+    S, P = 4, 3
+    layout = hex_columns(S, P)
+    result = R.route(make_pack(thickness=0.05e-3), layout, candidate(S, P, peak=2000.0, cont=500.0))
+    assert isinstance(result, Routing)
+    warns = [d for d in result.diagnostics if d.severity is Severity.WARNING]
+    assert warns and "too thin" in warns[0].message and "%" in warns[0].message
+    assert all(b.thickness >= 0.05e-3 for b in result.busbars)
+
+
+# --- fuses ------------------------------------------------------------------------------------
+
+
+def test_preece_check_values():
+    assert R.preece_diameter(10, R.PREECE_A["copper"]) * 1e3 == pytest.approx(0.250, abs=0.001)
+    assert R.preece_diameter(100, R.PREECE_A["copper"]) * 1e3 == pytest.approx(1.160, abs=0.001)
+    assert R.preece_diameter(10, R.PREECE_A["aluminium"]) * 1e3 == pytest.approx(0.305, abs=0.001)
+
+
+def test_onderdonk_check_value_and_general_form():
+    awg16 = 2583.0  # circular mils
+    assert R.onderdonk_current(awg16, 5.0) == pytest.approx(169, abs=1)
+    area = awg16 * 5.067e-10  # m²
+    i2t = R.adiabatic_melt_i2t(area, 3.45e6, 234.5, 1.7241e-8, 1083.0, 25.0)
+    assert math.sqrt(i2t / 5.0) == pytest.approx(169, rel=0.01)
+
+
+def test_fuse_ratings_between_cell_current_and_fault(routed):
+    pack, layout, routing, _ = routed
+    cell = pack.cell
+    for f in routing.fuses:
+        assert f.rating >= cell.max_discharge_current
+        assert f.carry_margin >= 1.0
+        assert f.fusing_current <= f.fault_current
+        assert f.clearing_time <= R.FUSE_CLEARING_TIME
+        assert cell.max_discharge_current < f.fusing_current < f.fault_current
+
+
+def test_no_fuse_geometry_is_E702():
+    # 2 cells in parallel of a weak, high-resistance cell: the one neighbour cannot blow a fuse that
+    # carries the cell's rated current
+    S, P = 3, 2
+    cell = cell21700(resistance=0.2, max_discharge_current=30.0, pulse_current=40.0)
+    result = R.route(make_pack(cell, fuse="per_cell"), hex_columns(S, P), candidate(S, P, cell))
+    assert isinstance(result, Diagnostic) and result.code == "E702"
+    assert "carry" in result.message
+
+
+# --- network ----------------------------------------------------------------------------------
+
+
+def test_1s2p_unequal_resistances_split_inversely():
+    net = R.ladder_network(1, 2, Ri=0.02, Rc=1e-8, Rb=1e-8, Rt=1e-8, V=4.0)
+    net.cell_r = np.array([0.01, 0.03])
+    net._solver = None
+    sol = net.solution(8.0)
+    assert sol.cell_currents[0] == pytest.approx(6.0, rel=1e-5)
+    assert sol.cell_currents[1] == pytest.approx(2.0, rel=1e-5)
+    assert sol.pack_resistance == pytest.approx(0.0075, rel=1e-5)
+    assert sol.terminal_voltage == pytest.approx(4.0 - 8.0 * 0.0075, rel=1e-5)
+
+
+def test_uniform_pack_resistance_check_value():
+    # physics.md: 96s4p of 1 mΩ cells → 24 mΩ; with 0.1 mΩ per series step → 33.6 mΩ
+    net = R.ladder_network(96, 4, Ri=1e-3, Rc=1e-8, Rb=1e-8, Rt=1e-8)
+    assert net.resistance == pytest.approx(0.024, rel=1e-4)
+    net = R.ladder_network(96, 4, Ri=1e-3, Rc=0.4e-3, Rb=1e-8, Rt=1e-8)  # 0.1 mΩ per step = 0.4 mΩ per weld
+    assert net.resistance == pytest.approx(0.0336, rel=1e-4)
+
+
+@pytest.mark.parametrize("case", json.loads((FIXTURES / "liionpack_ladder.json").read_text())["cases"])
+def test_ladder_matches_liionpack(case):
+    net = R.ladder_network(case["Ns"], case["Np"], case["Ri"], case["Rc"], case["Rb"], case["Rt"], case["V"])
+    sol = net.solution(case["I"])
+    ours = np.array(sol.cell_currents).reshape(case["Ns"], case["Np"])
+    ref = np.array(case["cell_currents"])
+    assert np.max(np.abs(ours - ref) / np.abs(ref)) < 0.005
+    assert sol.terminal_voltage == pytest.approx(case["terminal_voltage"], rel=0.005)
+
+
+def test_routed_network_is_consistent(routed):
+    pack, layout, routing, net = routed
+    n = routing.network
+    assert sum(n.cell_currents) == pytest.approx(n.pack_current * layout.series, rel=1e-6)
+    for g in range(layout.series):
+        assert n.group_mean[g] * layout.parallel == pytest.approx(n.pack_current, rel=1e-6)
+    # pack resistance from the geometry sits above the cells-only value
+    assert n.pack_resistance > layout.series * pack.cell.resistance / layout.parallel
+    assert n.busbar_loss > 0 and n.fuse_loss > 0
+    # energy balance: OCV power = terminal power + all I²R losses
+    ocv = pack.cell.nominal_voltage * layout.series
+    assert ocv * n.pack_current == pytest.approx(n.terminal_voltage * n.pack_current + n.busbar_loss + n.fuse_loss
+                                                 + n.cell_loss, rel=1e-6)  # fmt: skip
+
+
+# --- SVG --------------------------------------------------------------------------------------
+
+
+def test_svgs_are_deterministic(routed):
+    pack, layout, routing, _ = routed
+    a = busbars_svg(layout, routing, pack)
+    assert a == busbars_svg(layout, routing, pack)
+    assert a.startswith("<svg") and a.count('class="series"') + a.count('class="module_link"') == layout.series - 1
+    b = currents_svg(layout, routing, pack)
+    assert b == currents_svg(layout, routing, pack) and "colour-bar" in b
+    again, _ = R.route_with_network(pack, layout, candidate(layout.series, layout.parallel))
+    assert busbars_svg(layout, again, pack) == a
