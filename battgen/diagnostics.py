@@ -170,6 +170,9 @@ CODES: dict[str, str] = {
     "E501": "no pack architecture meets the requirements",
     "E502": "requirement cannot be met",
     "E503": "requirements conflict",
+    # layout
+    "E601": "the envelope cannot hold the cells",
+    "E602": "parallel groups cannot be made contiguous",
     # routing
     "E701": "no route for a busbar",
     "E702": "no fuse geometry meets both the carry and the fault requirement",

@@ -675,7 +675,7 @@ class _DeclLowering:
             candidates = self.project.names_in_scope(self.file_path, kind)
             close = _suggest(value.name, candidates)
             hint = f"did you mean `{close}`?" if close else (
-                f"import it, e.g. `use cells.lg.m50t`" if kind == "cell" else f"declare `{kind} {value.name} {{ ... }}`")
+                "import it, e.g. `use cells.lg.m50t`" if kind == "cell" else f"declare `{kind} {value.name} {{ ... }}`")
             self.error("E201", f"unknown {kind} `{value.name}`", value.span, hint,
                        fixes=(Fix(f"change to `{close}`", value.span, close),) if close else ())  # fmt: skip
             return None

@@ -22,6 +22,7 @@ def write_atomic(path: Path, data: str | bytes) -> None:
     try:
         with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8", "newline": "\n"})) as handle:
             handle.write(data)
+        os.chmod(temporary, 0o644)  # mkstemp makes 0600; outputs are ordinary files
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
@@ -36,6 +37,7 @@ class StagedFolder:
         self.target = target
         target.parent.mkdir(parents=True, exist_ok=True)
         self.stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        os.chmod(self.stage, 0o755)
         self.written: list[str] = []
 
     def path(self, name: str) -> Path:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 from conftest import EXAMPLES, REPO, run_battc
 
@@ -97,7 +96,7 @@ def test_python_dash_m_and_version():
 def test_build_writes_design_json_deterministically_under_out(tmp_path):
     first = run_battc(str(EXAMPLES / "ebike.batt"), "--out", str(tmp_path / "a"), "--no-cad")
     second = run_battc(str(EXAMPLES / "ebike.batt"), "--out", str(tmp_path / "b"), "--no-cad")
-    assert first.returncode == 0, first.stderr
+    assert first.returncode == 0 and second.returncode == 0, first.stderr
     a = (tmp_path / "a" / "ebike48" / "design.json").read_bytes()
     assert a == (tmp_path / "b" / "ebike48" / "design.json").read_bytes()
     design = json.loads(a)

@@ -43,7 +43,10 @@ class _Frame:
 
 def _header(frame: _Frame, extra_w: float = 0.0, title: str = "") -> list[str]:
     w, h = _n(frame.w + extra_w), _n(frame.h)
-    return [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}mm" height="{h}mm" viewBox="0 0 {w} {h}">',
+    # drawn in millimetres (the viewBox); shown at most 1,600 px wide so it reads at a glance
+    scale = min(1600.0 / (frame.w + extra_w), 1.0)
+    px_w, px_h = _n((frame.w + extra_w) * scale), _n(frame.h * scale)
+    return [f'<svg xmlns="http://www.w3.org/2000/svg" width="{px_w}" height="{px_h}" viewBox="0 0 {w} {h}">',
             f"<title>{title}</title>", f'<rect width="{w}" height="{h}" fill="#ffffff"/>']  # fmt: skip
 
 

@@ -24,4 +24,16 @@ def design_json(estimate, build) -> str:
 
 
 def render_all(estimate, build) -> dict[str, str | bytes]:
-    return {"design.json": design_json(estimate, build)}
+    """Every file that follows from the pass results present in ``build``."""
+    pack = estimate.lowered.design.packs[build.name]
+    files: dict[str, str | bytes] = {"design.json": design_json(estimate, build)}
+    if build.layout is not None:
+        from battgen.emit.svg import layout_svg
+
+        files["layout.svg"] = layout_svg(build.layout, pack)
+    if build.layout is not None and build.routing is not None:
+        from battgen.emit.busbars_svg import busbars_svg, currents_svg
+
+        files["busbars.svg"] = busbars_svg(build.layout, build.routing, pack)
+        files["currents.svg"] = currents_svg(build.layout, build.routing, pack)
+    return files

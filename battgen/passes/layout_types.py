@@ -55,6 +55,8 @@ class Layout:
     sites: int  # cells that fit in the envelope with this lattice
     area_fraction: float  # cell footprint area / usable floor area
     volume_fraction: float  # cell volume / envelope volume (outline area × height)
+    strings: int = 1  # parallel strings: groups are S × strings runs of P / strings cells
+    note: str = ""  # how the grouping was found, and a runner-up taken instead of the chosen candidate
 
     @property
     def used(self) -> int:

@@ -48,7 +48,6 @@ Fuses: see ``size_fuse``. Network: see ``Network`` and ``ladder_network``.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -336,10 +335,8 @@ class Network:
         return (self.cell_ocv - (v[self.cell_pos] - v[self.cell_neg])) / self.cell_r
 
     def solution(self, current: float) -> NetworkSolution:
-        start = time.perf_counter()
         v = self.voltages(current)
         i = self.cell_currents(v)
-        seconds = time.perf_counter() - start
         drop = v[self.r_a] - v[self.r_b]
         loss = drop**2 / self.r_val
         groups = int(self.cell_group.max()) + 1 if self.cell_group.size else 0
@@ -357,7 +354,7 @@ class Network:
             worst_current=float(i[worst]) if i.size else 0.0,
             busbar_loss=float(loss[self.r_kind == 0].sum()), fuse_loss=float(loss[self.r_kind == 1].sum()),
             cell_loss=float((i**2 * self.cell_r).sum()), pack_resistance=float(self.resistance),
-            terminal_voltage=float(v[self.pos] - v[self.neg]), solve_seconds=seconds)  # fmt: skip
+            terminal_voltage=float(v[self.pos] - v[self.neg]))  # fmt: skip
 
 
 def ladder_network(Ns: int, Np: int, Ri: float, Rc: float, Rb: float, Rt: float, V: float = 4.2) -> Network:

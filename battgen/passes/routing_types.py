@@ -66,7 +66,6 @@ class NetworkSolution:
     cell_loss: float  # W (I²R in the cells' internal resistance)
     pack_resistance: float  # ohm, terminal to terminal, from the real geometry
     terminal_voltage: float  # V at pack_current (OCV sum − I·R)
-    solve_seconds: float = 0.0
 
     @property
     def spread(self) -> tuple[float, ...]:

@@ -1,9 +1,35 @@
-"""The stages after synthesis, in order. Each takes the pack IR and the build so far and
-returns its diagnostics; the pipeline stops at the first stage that reports an error."""
+"""The stages after synthesis, in order: layout → routing → CAD.
+
+Each takes the pack IR, the build so far (``api.PackBuild``) and the options, records its
+result on the build and returns its diagnostics; the pipeline stops at the first stage that
+reports an error. Stages are imported here, lazily, so that ``battc check`` and the language
+server never load shapely, scipy or cadquery.
+"""
 
 from __future__ import annotations
 
-STAGES: list = []  # (name, function(pack, build, options) -> list[Diagnostic])
+
+def _layout(pack, build, options):
+    from battgen.passes.layout import layout_stage
+
+    return layout_stage(pack, build, options)
+
+
+def _routing(pack, build, options):
+    from battgen.passes.routing import routing_stage
+
+    return routing_stage(pack, build, options)
+
+
+def _cad(pack, build, options):
+    if not options.get("cad"):
+        return []
+    from battgen.emit.cad import cad_stage
+
+    return cad_stage(pack, build, options)
+
+
+STAGES: list = [("layout", _layout), ("routing", _routing), ("cad", _cad)]
 
 
 def run(pack, build, *, cad: bool, stl: bool, progress: bool) -> list:

@@ -234,8 +234,6 @@ CONSTRAINT_ORDER = (
 
 
 def synthesize(pack: ir.Pack) -> Synthesis:
-    cell = pack.cell
-    req = pack.requirements
     s_top, p_top = _search_box(pack)
     series = np.arange(1, s_top + 1, dtype=np.int64)[:, None]
     parallel = np.arange(1, p_top + 1, dtype=np.int64)[None, :]

@@ -1,0 +1,312 @@
+"""Per-document state of the language server, and running the pipeline on a buffer.
+
+``analyse(path, text, workspace)`` runs the same ``estimate_result`` as ``battc estimate`` on an
+editor buffer (other open buffers reach imports through ``workspace.overlays``) and never
+raises: a bug becomes an E901 diagnostic. ``DocumentState`` keeps the newest analysis and, per
+pack, the last synthesis that produced a design, so hover and inlay hints keep working while
+the file is half-typed.
+
+Positions: battgen spans are 1-based with an exclusive end column and name files by their
+display path (relative to the server's working directory); LSP ranges are 0-based and name
+files by URI. ``span_range`` / ``uri_for`` convert; ``node_at`` finds what is under a cursor.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from lsprotocol import types as lsp
+
+from battgen.diagnostics import Diagnostic, Span
+from battgen.syntax import ast
+
+# --- paths and positions ------------------------------------------------------------------
+
+
+def uri_to_path(uri: str) -> str:
+    parsed = urlparse(uri)
+    if parsed.scheme not in ("file", ""):
+        return uri
+    return os.path.abspath(unquote(parsed.path))
+
+
+def path_to_uri(path: str) -> str:
+    return Path(os.path.abspath(path)).as_uri()
+
+
+def uri_for(display: str) -> str:
+    """The URI of a file named by its display path (relative to this process's cwd)."""
+    return path_to_uri(display)
+
+
+def span_range(span: Span) -> lsp.Range:
+    return lsp.Range(
+        lsp.Position(max(span.line - 1, 0), max(span.column - 1, 0)),
+        lsp.Position(max(span.end_line - 1, 0), max(span.end_column - 1, 0)),
+    )
+
+
+def span_location(span: Span) -> lsp.Location:
+    return lsp.Location(uri_for(span.file), span_range(span))
+
+
+def same_file(display: str, path: str) -> bool:
+    return os.path.abspath(display) == os.path.abspath(path)
+
+
+# --- analysis -----------------------------------------------------------------------------
+
+
+@dataclass
+class Analysis:
+    """One run of the pipeline on one version of a buffer."""
+
+    version: int | None
+    text: str
+    path: str  # absolute
+    lowered: object  # battgen.lower.Lowered
+    estimate: object | None  # battgen.api.EstimateResult
+    diagnostics: list[Diagnostic]
+    seconds: float = 0.0
+
+    @property
+    def display(self) -> str:
+        return self.lowered.root
+
+    @property
+    def module(self) -> ast.Module | None:
+        return self.lowered.modules.get(self.lowered.root)
+
+    def own_diagnostics(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if same_file(d.span.file, self.path)]
+
+
+_LOCK = threading.Lock()  # the Workspace cache is shared; analyses run one at a time
+
+
+def analyse(path: str, text: str, workspace, overlays: dict[str, str], version: int | None = None) -> Analysis:
+    import time
+
+    from battgen.pipeline import internal_error
+
+    start = time.perf_counter()
+    with _LOCK:
+        key = str(Path(path).resolve())
+        workspace.overlays = dict(overlays)
+        workspace.overlays[key] = text
+        try:
+            from battgen.api import estimate_result
+            from battgen.lsp.incremental import parse_incremental
+            from battgen.project import SourceFile, _display
+
+            if os.path.exists(key):
+                # the buffer reaches the pipeline as an overlay whose parse is already cached
+                # (incrementally, piece by piece): the same lowering as `battc estimate`
+                display = _display(Path(key))
+                workspace.cache[key] = (-1.0, SourceFile(display, text, parse_incremental(text, display)))
+                result = estimate_result(Path(key), workspace)
+            else:  # an unsaved new file: no path to load it from
+                result = estimate_result(Path(path), workspace, text=text)
+            lowered, estimate, diagnostics = result.lowered, result, list(result.diagnostics)
+        except Exception as error:  # noqa: BLE001 - a bug must not take the editor down
+            from battgen.pipeline import check
+
+            try:
+                lowered = check(Path(path), workspace, text=text)
+                diagnostics = list(lowered.diagnostics)
+            except Exception:  # noqa: BLE001
+                from battgen.lower import Lowered
+                from battgen import ir
+
+                display = os.path.relpath(path)
+                lowered = Lowered(display, ir.Design(display, {}, {}, {}, {}), [], {display: text}, {}, {}, [])
+                diagnostics = []
+            estimate = None
+            diagnostics.append(internal_error(error, lowered.root))
+    return Analysis(version, text, path, lowered, estimate, diagnostics, time.perf_counter() - start)
+
+
+@dataclass
+class DocumentState:
+    uri: str
+    path: str
+    version: int | None = None
+    text: str = ""
+    analysis: Analysis | None = None
+    good: dict = field(default_factory=dict)  # pack name -> last Synthesis with a chosen design
+    published: list = field(default_factory=list)  # (lsp.Diagnostic, battgen Diagnostic)
+
+    def update(self, analysis: Analysis) -> None:
+        self.analysis = analysis
+        if analysis.estimate is not None:
+            for name, synthesis in analysis.estimate.syntheses.items():
+                if synthesis.chosen is not None:
+                    self.good[name] = synthesis
+
+    def synthesis(self, pack: str):
+        """The current synthesis of a pack, or the last one that found a design."""
+        if self.analysis is not None and self.analysis.estimate is not None:
+            current = self.analysis.estimate.syntheses.get(pack)
+            if current is not None:
+                return current, False
+        good = self.good.get(pack)
+        return good, good is not None
+
+
+# --- what is under the cursor -------------------------------------------------------------
+
+
+@dataclass
+class Context:
+    """The chain of syntax nodes at a position, outermost first."""
+
+    use: ast.Use | None = None
+    decl: ast.Decl | None = None
+    prop: ast.Property | None = None
+    nodes: list = field(default_factory=list)  # expression nodes, outermost first
+    on: str = ""  # "kind" | "name" | "prop" | "qualifier" | "unit" | "call" | "arg" | "value" | "use"
+
+    @property
+    def node(self):
+        return self.nodes[-1] if self.nodes else None
+
+
+def _inside(span: Span | None, line: int, column: int) -> bool:
+    return span is not None and span.contains(line, column)
+
+
+def node_at(module: ast.Module | None, line: int, column: int) -> Context:
+    """``line``/``column`` 1-based."""
+    ctx = Context()
+    if module is None:
+        return ctx
+    for item in module.items:
+        if isinstance(item, ast.Use):
+            if _inside(item.span, line, column):
+                ctx.use = item
+                ctx.on = "use" if _inside(item.path_span, line, column) else ""
+                return ctx
+            continue
+        if not (item.span.line <= line <= item.span.end_line):
+            continue
+        ctx.decl = item
+        if _inside(item.kind_span, line, column):
+            ctx.on = "kind"
+            return ctx
+        if _inside(item.name_span, line, column):
+            ctx.on = "name"
+            return ctx
+        for prop in item.props:
+            if not (prop.span.line <= line <= prop.span.end_line):
+                continue
+            ctx.prop = prop
+            if _inside(prop.name_span, line, column):
+                ctx.on = "prop"
+                return ctx
+            if _inside(prop.qualifier_span, line, column):
+                ctx.on = "qualifier"
+                return ctx
+            for value in (prop.value, prop.high, prop.at, prop.duration):
+                if value is not None and _inside(value.span, line, column):
+                    _descend(value, line, column, ctx)
+                    return ctx
+            return ctx
+        return ctx
+    return ctx
+
+
+def _descend(node, line: int, column: int, ctx: Context) -> None:
+    ctx.nodes.append(node)
+    ctx.on = "value"
+    if isinstance(node, ast.Quantity):
+        if _inside(node.unit_span, line, column):
+            ctx.on = "unit"
+        return
+    if isinstance(node, ast.Call):
+        if _inside(node.name_span, line, column):
+            ctx.on = "call"
+            return
+        for arg in node.args:
+            if arg.name_span is not None and _inside(arg.name_span, line, column):
+                ctx.nodes.append(arg)
+                ctx.on = "arg"
+                return
+            if _inside(arg.value.span, line, column):
+                ctx.nodes.append(arg)
+                _descend(arg.value, line, column, ctx)
+                return
+        return
+    children = []
+    if isinstance(node, ast.ListExpr):
+        children = node.items
+    elif isinstance(node, ast.Point):
+        children = [node.x, node.y]
+    elif isinstance(node, ast.BinOp):
+        children = [node.left, node.right]
+    elif isinstance(node, ast.Neg):
+        children = [node.operand]
+    for child in children:
+        if _inside(child.span, line, column):
+            _descend(child, line, column, ctx)
+            return
+
+
+def iter_nodes(node):
+    """Every expression node under ``node`` (itself included), depth first."""
+    if node is None:
+        return
+    yield node
+    if isinstance(node, ast.Call):
+        for arg in node.args:
+            yield from iter_nodes(arg.value)
+    elif isinstance(node, ast.ListExpr):
+        for item in node.items:
+            yield from iter_nodes(item)
+    elif isinstance(node, ast.Point):
+        yield from iter_nodes(node.x)
+        yield from iter_nodes(node.y)
+    elif isinstance(node, ast.BinOp):
+        yield from iter_nodes(node.left)
+        yield from iter_nodes(node.right)
+    elif isinstance(node, ast.Neg):
+        yield from iter_nodes(node.operand)
+
+
+# --- the standard library, indexed once ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LibraryDecl:
+    module: str  # dotted, e.g. cells.lg
+    kind: str
+    name: str
+    path: str  # absolute
+    decl: ast.Decl
+
+
+_LIBRARY: list[LibraryDecl] | None = None
+
+
+def library() -> list[LibraryDecl]:
+    """Every declaration of the standard library (parsed once per process)."""
+    global _LIBRARY
+    if _LIBRARY is None:
+        from battgen.project import STDLIB, library_modules
+        from battgen.syntax.parser import parse
+
+        out = []
+        for dotted in library_modules():
+            path = STDLIB.joinpath(*dotted.split(".")).with_suffix(".batt")
+            try:
+                text = path.read_text(encoding="utf-8")
+            except OSError:
+                continue
+            module = parse(text, str(path)).module
+            for decl in module.decls:
+                out.append(LibraryDecl(dotted, decl.kind, decl.name, str(path), decl))
+        _LIBRARY = out
+    return _LIBRARY

@@ -1,0 +1,551 @@
+"""The protocol door of the language server (pygls 2): ``battc lsp`` runs ``run()`` over stdio.
+
+Analysis: every didOpen/didChange schedules the document. When the document has been quiet
+for ``LEADING_IDLE`` seconds the analysis starts at once (a single edit gets its diagnostics
+in the time the pipeline takes); inside a burst of edits it waits ``DEBOUNCE`` seconds after
+the last one. Analyses run one at a time on a worker thread (the pipeline shares the parse
+cache), results for a version the editor has already replaced are dropped, and the newest
+analysis is kept per document (plus the last synthesis that found a design) for hover,
+inlay hints and completion. Every handler is wrapped: an exception is logged and answered
+with an empty result, so bad input never takes the server down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+import sys
+import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
+
+from battgen.lsp import features as F
+from battgen.lsp.analysis import (
+    DocumentState,
+    analyse,
+    library,
+    path_to_uri,
+    same_file,
+    span_location,
+    span_range,
+    uri_to_path,
+)
+
+log = logging.getLogger("battgen.lsp")
+
+DEBOUNCE = float(os.environ.get("BATTGEN_LSP_DEBOUNCE_MS", "60")) / 1000
+LEADING_IDLE = float(os.environ.get("BATTGEN_LSP_IDLE_MS", "150")) / 1000
+MAX_WORKSPACE_FILES = 500
+
+
+class BattServer(LanguageServer):
+    def __init__(self):
+        from battgen import __version__
+
+        super().__init__("battgen", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
+        self.docs: dict[str, DocumentState] = {}
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="battgen-analysis")
+        self.tasks: dict[str, asyncio.Task] = {}
+        self.last_change: dict[str, float] = {}
+        self.battgen_workspace = None
+        self.timings: list[float] = []
+
+    # --- documents and analysis -----------------------------------------------------------
+
+    def doc(self, uri: str) -> DocumentState:
+        state = self.docs.get(uri)
+        if state is None:
+            state = DocumentState(uri, uri_to_path(uri))
+            self.docs[uri] = state
+        return state
+
+    def overlays(self) -> dict[str, str]:
+        out = {}
+        for uri, state in self.docs.items():
+            if uri.startswith("file:"):
+                out[str(Path(state.path).resolve())] = state.text
+        return out
+
+    def schedule(self, uri: str) -> None:
+        now = time.monotonic()
+        previous = self.last_change.get(uri, 0.0)
+        self.last_change[uri] = now
+        task = self.tasks.get(uri)
+        if task is not None and not task.done():
+            return  # the running task picks up the newest version
+        immediate = now - previous >= LEADING_IDLE
+        self.tasks[uri] = asyncio.get_running_loop().create_task(self._analyse_loop(uri, immediate))
+
+    async def _analyse_loop(self, uri: str, immediate: bool) -> None:
+        from battgen.project import Workspace
+
+        loop = asyncio.get_running_loop()
+        if self.battgen_workspace is None:
+            self.battgen_workspace = Workspace()
+        try:
+            if not immediate:
+                await self._quiet(uri)
+            while uri in self.docs:
+                state = self.docs[uri]
+                version, text = state.version, state.text
+                analysis = await loop.run_in_executor(
+                    self.executor, analyse, state.path, text, self.battgen_workspace, self.overlays(), version
+                )
+                state = self.docs.get(uri)
+                if state is None:
+                    return
+                if state.version != version or state.text != text:
+                    await self._quiet(uri)  # stale: drop it, wait for the burst to end, rerun
+                    continue
+                first = state.analysis is None
+                state.update(analysis)
+                self.timings.append(analysis.seconds)
+                self.publish(state)
+                self._refresh_views(first)
+                self._refresh_dependents(state)
+                return
+        except Exception:  # noqa: BLE001
+            log.error("analysis of %s failed:\n%s", uri, traceback.format_exc())
+
+    async def _quiet(self, uri: str) -> None:
+        while True:
+            wait = self.last_change.get(uri, 0.0) + DEBOUNCE - time.monotonic()
+            if wait <= 0:
+                return
+            await asyncio.sleep(wait)
+
+    def publish(self, state: DocumentState) -> None:
+        pairs = F.document_diagnostics(state)
+        state.published = pairs
+        self.text_document_publish_diagnostics(
+            lsp.PublishDiagnosticsParams(uri=state.uri, diagnostics=[p for p, _ in pairs], version=state.version)
+        )
+
+    def _refresh_views(self, first: bool) -> None:
+        """Ask the editor to re-request inlay hints (they depend on the estimate, which was
+        not ready when the editor first asked) and semantic tokens."""
+        try:
+            caps = self.client_capabilities.workspace
+            if caps is not None and caps.inlay_hint is not None and caps.inlay_hint.refresh_support:
+                self.workspace_inlay_hint_refresh(None)
+            if first and caps is not None and caps.semantic_tokens is not None and caps.semantic_tokens.refresh_support:
+                self.workspace_semantic_tokens_refresh(None)
+        except Exception:  # noqa: BLE001
+            log.warning("refresh failed: %s", traceback.format_exc())
+
+    def _refresh_dependents(self, changed: DocumentState) -> None:
+        """Re-check other open documents that import the one just analysed."""
+        for uri, state in self.docs.items():
+            if uri == changed.uri or state.analysis is None:
+                continue
+            if any(same_file(f, changed.path) for f in state.analysis.lowered.sources if f != state.analysis.display):
+                task = self.tasks.get(uri)
+                if task is None or task.done():
+                    self.tasks[uri] = asyncio.get_running_loop().create_task(self._analyse_loop(uri, True))
+
+    # --- workspace files ----------------------------------------------------------------------
+
+    def workspace_roots(self) -> list[Path]:
+        roots = []
+        try:
+            for folder in self.workspace.folders.values():
+                roots.append(Path(uri_to_path(folder.uri)))
+            if not roots and self.workspace.root_path:
+                roots.append(Path(self.workspace.root_path))
+        except Exception:  # noqa: BLE001
+            pass
+        if not roots:
+            roots = [Path(s.path).parent for s in self.docs.values()]
+        return roots
+
+    def workspace_files(self) -> list[Path]:
+        seen, out = set(), []
+        for root in self.workspace_roots():
+            try:
+                for dirpath, dirnames, filenames in os.walk(root):
+                    dirnames[:] = [d for d in dirnames if not d.startswith(".") and d not in ("node_modules", "__pycache__")]
+                    for name in filenames:
+                        if name.endswith(".batt"):
+                            p = Path(dirpath, name).resolve()
+                            if p not in seen:
+                                seen.add(p)
+                                out.append(p)
+                    if len(out) >= MAX_WORKSPACE_FILES:
+                        return out
+            except OSError:
+                continue
+        return out
+
+    def workspace_decls(self) -> list[tuple[str, str, str]]:
+        from battgen.project import Workspace
+
+        ws = self.battgen_workspace or Workspace()
+        out = []
+        for path in self.workspace_files():
+            loaded = ws.load(path)
+            if hasattr(loaded, "parsed"):
+                for decl in loaded.parsed.module.decls:
+                    out.append((decl.kind, decl.name, str(path)))
+        return out
+
+
+server = BattServer()
+
+
+def safe(default=None):
+    """Log any exception of a handler and answer ``default`` instead."""
+
+    def wrap(fn):
+        if asyncio.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def run_async(ls, params):
+                try:
+                    return await fn(ls, params)
+                except Exception:  # noqa: BLE001
+                    _log_error(ls, fn.__name__)
+                    return default() if callable(default) else default
+
+            return run_async
+
+        @functools.wraps(fn)
+        def run(ls, params):
+            try:
+                return fn(ls, params)
+            except Exception:  # noqa: BLE001
+                _log_error(ls, fn.__name__)
+                return default() if callable(default) else default
+
+        return run
+
+    return wrap
+
+
+def _log_error(ls, name: str) -> None:
+    text = f"battgen: {name} failed:\n{traceback.format_exc()}"
+    log.error(text)
+    try:
+        ls.window_log_message(lsp.LogMessageParams(type=lsp.MessageType.Error, message=text))
+    except Exception:  # noqa: BLE001
+        pass
+
+
+# --- lifecycle and sync -------------------------------------------------------------------
+
+
+@server.feature(lsp.INITIALIZED)
+@safe()
+def initialized(ls: BattServer, params):
+    def warm():
+        from battgen.passes import synthesis  # noqa: F401 - numpy, before the first edit needs it
+        from battgen.syntax.parser import parse
+
+        parse("pack p {\n    cell = c\n}\n")
+        library()
+
+    ls.executor.submit(warm)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
+@safe()
+def did_open(ls: BattServer, params: lsp.DidOpenTextDocumentParams):
+    state = ls.doc(params.text_document.uri)
+    state.text = params.text_document.text
+    state.version = params.text_document.version
+    ls.last_change[state.uri] = 0.0
+    ls.schedule(state.uri)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
+@safe()
+def did_change(ls: BattServer, params: lsp.DidChangeTextDocumentParams):
+    uri = params.text_document.uri
+    state = ls.doc(uri)
+    state.text = ls.workspace.get_text_document(uri).source
+    state.version = params.text_document.version
+    ls.schedule(uri)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
+@safe()
+def did_save(ls: BattServer, params: lsp.DidSaveTextDocumentParams):
+    for uri in list(ls.docs):
+        if uri != params.text_document.uri:
+            ls.schedule(uri)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+@safe()
+def did_close(ls: BattServer, params: lsp.DidCloseTextDocumentParams):
+    uri = params.text_document.uri
+    ls.docs.pop(uri, None)
+    task = ls.tasks.pop(uri, None)
+    if task is not None:
+        task.cancel()
+    ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+
+def _state(ls: BattServer, uri: str) -> DocumentState | None:
+    state = ls.docs.get(uri)
+    if state is None or state.analysis is None:
+        return None
+    return state
+
+
+async def _ready(ls: BattServer, uri: str, timeout: float = 3.0) -> DocumentState | None:
+    """The document's state, after the analysis of its newest text when one is running."""
+    state = ls.docs.get(uri)
+    task = ls.tasks.get(uri)
+    if state is not None and task is not None and not task.done():
+        if state.analysis is None or state.analysis.version != state.version:
+            try:
+                await asyncio.wait_for(asyncio.shield(task), timeout)
+            except (asyncio.TimeoutError, asyncio.CancelledError):
+                pass
+    return _state(ls, uri)
+
+
+# --- features -----------------------------------------------------------------------------
+
+
+@server.feature(lsp.TEXT_DOCUMENT_HOVER)
+@safe()
+async def hover(ls: BattServer, params: lsp.HoverParams):
+    state = await _ready(ls, params.text_document.uri)
+    return F.hover(state, params.position) if state else None
+
+
+@server.feature(lsp.TEXT_DOCUMENT_INLAY_HINT)
+@safe(list)
+async def inlay_hint(ls: BattServer, params: lsp.InlayHintParams):
+    state = await _ready(ls, params.text_document.uri)
+    return F.inlay_hints(state, params.range) if state else []
+
+
+@server.feature(
+    lsp.TEXT_DOCUMENT_COMPLETION,
+    lsp.CompletionOptions(trigger_characters=[" ", ".", "(", ",", "=", '"']),
+)
+@safe()
+def completion(ls: BattServer, params: lsp.CompletionParams):
+    uri = params.text_document.uri
+    state = ls.docs.get(uri) or DocumentState(uri, uri_to_path(uri))
+    text = ls.workspace.get_text_document(uri).source if uri in ls.docs else state.text
+    items = F.completions(state, text, params.position, ls.workspace_decls())
+    return lsp.CompletionList(is_incomplete=False, items=items)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
+@safe()
+async def definition(ls: BattServer, params: lsp.DefinitionParams):
+    state = await _ready(ls, params.text_document.uri)
+    if state is None:
+        return None
+    found, file = F.definition_at(state, params.position)
+    if found is not None:
+        return F.definition_location(found)
+    if file is not None:
+        return lsp.Location(path_to_uri(file), lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0)))
+    return None
+
+
+def _analyses_for_references(ls: BattServer, extra_files: bool):
+    """Analyses of the open documents, plus checks of the workspace's other files."""
+    from battgen.pipeline import check
+
+    out = [s.analysis.lowered for s in ls.docs.values() if s.analysis is not None]
+    if extra_files:
+        open_paths = {os.path.abspath(s.path) for s in ls.docs.values()}
+        for path in ls.workspace_files():
+            if str(path) in open_paths:
+                continue
+            try:
+                out.append(check(path, ls.battgen_workspace))
+            except Exception:  # noqa: BLE001
+                continue
+    return out
+
+
+def _reference_spans(ls: BattServer, target, include_declaration: bool):
+    target_file = os.path.abspath(target.file)
+    seen, spans = set(), []
+    for lowered in _analyses_for_references(ls, extra_files=True):
+        for span in F.references_in(lowered, target_file, target.name):
+            key = (os.path.abspath(span.file), span.line, span.column)
+            if key not in seen:
+                seen.add(key)
+                spans.append(span)
+    if include_declaration:
+        key = (target_file, target.name_span.line, target.name_span.column)
+        if key not in seen:
+            spans.insert(0, target.name_span)
+    return spans
+
+
+@server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
+@safe(list)
+async def references(ls: BattServer, params: lsp.ReferenceParams):
+    state = _state(ls, params.text_document.uri)
+    if state is None:
+        return []
+    found, _ = F.definition_at(state, params.position)
+    if found is None:
+        return []
+    include = params.context.include_declaration if params.context else True
+    loop = asyncio.get_running_loop()
+    spans = await loop.run_in_executor(ls.executor, _reference_spans, ls, found, include)
+    return [span_location(s) for s in spans]
+
+
+@server.feature(lsp.TEXT_DOCUMENT_PREPARE_RENAME)
+@safe()
+def prepare_rename(ls: BattServer, params: lsp.PrepareRenameParams):
+    from battgen.project import STDLIB
+
+    state = _state(ls, params.text_document.uri)
+    if state is None:
+        return None
+    found, _ = F.definition_at(state, params.position)
+    if found is None or _within(found.file, STDLIB):
+        return None
+    ctx = F.context_at(state, params.position)
+    span = found.name_span
+    if ctx.on == "name" and ctx.decl is not None:
+        span = ctx.decl.name_span
+    elif ctx.node is not None and hasattr(ctx.node, "name"):
+        span = ctx.node.name_span if hasattr(ctx.node, "name_span") and ctx.on == "call" else ctx.node.span
+    elif ctx.use is not None:
+        s = ctx.use.path_span
+        span = s._replace(column=s.end_column - len(found.name))
+    return lsp.PrepareRenamePlaceholder(range=span_range(span), placeholder=found.name)
+
+
+def _within(file: str, folder: Path) -> bool:
+    try:
+        Path(os.path.abspath(file)).relative_to(folder)
+        return True
+    except ValueError:
+        return False
+
+
+@server.feature(lsp.TEXT_DOCUMENT_RENAME)
+async def rename(ls: BattServer, params: lsp.RenameParams):
+    import re
+
+    from pygls.exceptions import JsonRpcInvalidParams
+
+    from battgen.project import STDLIB
+
+    state = _state(ls, params.text_document.uri)
+    if state is None:
+        return None
+    found, _ = F.definition_at(state, params.position)
+    if found is None:
+        raise JsonRpcInvalidParams("no declaration to rename here")
+    if _within(found.file, STDLIB):
+        raise JsonRpcInvalidParams(f"`{found.name}` is declared in the standard library and cannot be renamed")
+    new = params.new_name
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", new) or new in ("in", "at", "for", "use"):
+        raise JsonRpcInvalidParams(f"`{new}` is not a valid name")
+    loop = asyncio.get_running_loop()
+    try:
+        spans = await loop.run_in_executor(ls.executor, _reference_spans, ls, found, True)
+    except Exception as error:  # noqa: BLE001
+        _log_error(ls, "rename")
+        raise JsonRpcInvalidParams(f"rename failed: {error}") from None
+    changes: dict[str, list[lsp.TextEdit]] = {}
+    for span in spans:
+        uri = path_to_uri(span.file)
+        for open_uri, s in ls.docs.items():
+            if same_file(span.file, s.path):
+                uri = open_uri
+        changes.setdefault(uri, []).append(lsp.TextEdit(span_range(span), new))
+    return lsp.WorkspaceEdit(changes=changes)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+@safe(list)
+async def document_symbol(ls: BattServer, params: lsp.DocumentSymbolParams):
+    state = await _ready(ls, params.text_document.uri)
+    if state is None:
+        return []
+    return F.document_symbols(state.analysis.module, state)
+
+
+@server.feature(lsp.WORKSPACE_SYMBOL)
+@safe(list)
+def workspace_symbol(ls: BattServer, params: lsp.WorkspaceSymbolParams):
+    modules = {}
+    for state in ls.docs.values():
+        if state.analysis is not None:
+            for file, module in state.analysis.lowered.modules.items():
+                modules[os.path.abspath(file)] = module
+    from battgen.project import Workspace
+
+    ws = ls.battgen_workspace or Workspace()
+    for path in ls.workspace_files():
+        if str(path) not in modules:
+            loaded = ws.load(path)
+            if hasattr(loaded, "parsed"):
+                modules[str(path)] = loaded.parsed.module
+    return F.workspace_symbols(params.query, modules)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
+@safe(list)
+def formatting(ls: BattServer, params: lsp.DocumentFormattingParams):
+    uri = params.text_document.uri
+    text = ls.workspace.get_text_document(uri).source
+    edits = F.format_document(text, uri_to_path(uri))
+    return edits or []
+
+
+@server.feature(
+    lsp.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL,
+    lsp.SemanticTokensLegend(token_types=F.TOKEN_TYPES, token_modifiers=F.TOKEN_MODIFIERS),
+)
+@safe()
+def semantic_tokens(ls: BattServer, params: lsp.SemanticTokensParams):
+    uri = params.text_document.uri
+    text = ls.workspace.get_text_document(uri).source
+    state = ls.docs.get(uri)
+    declared = F.declared_names(state) if state else set()
+    return lsp.SemanticTokens(data=F.semantic_tokens(text, declared))
+
+
+@server.feature(
+    lsp.TEXT_DOCUMENT_CODE_ACTION,
+    lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix]),
+)
+@safe(list)
+def code_action(ls: BattServer, params: lsp.CodeActionParams):
+    state = ls.docs.get(params.text_document.uri)
+    if state is None:
+        return []
+    return F.quick_fixes(state, params.range, list(params.context.diagnostics or []))
+
+
+@server.command("battgen.serverInfo")
+def server_info(ls: BattServer, *args):
+    """For tests and benchmarks: which heavy modules the process has loaded, and timings."""
+    return {
+        "pid": os.getpid(),
+        "cadquery_loaded": "cadquery" in sys.modules,
+        "numpy_loaded": "numpy" in sys.modules,
+        "analyses": len(ls.timings),
+        "analysis_ms": [round(t * 1000, 2) for t in ls.timings[-200:]],
+        "debounce_ms": DEBOUNCE * 1000,
+        "leading_idle_ms": LEADING_IDLE * 1000,
+    }
+
+
+def run() -> int:
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="battgen-lsp %(levelname)s: %(message)s")
+    server.start_io()
+    return 0

@@ -1,0 +1,931 @@
+"""Layout: every cell placed in the envelope, grouped into parallel groups and modules.
+
+``place(pack, candidate) -> Layout | Diagnostic`` is pure and deterministic. It works in
+three steps:
+
+1. **Floor** (``floor``): the envelope outline (shapely), buffered inward by the wall
+   clearance, minus the keepouts; the layers the height allows (cells standing).
+2. **Sites** (``sites``): the cell centres of the best row arrangement found. Every
+   arrangement here is a family of straight rows — ``hex`` (rows ``p·√3/2`` apart, odd rows
+   shifted ``p/2``), ``square``, hex rows stretched apart so a whole number of rows fills the
+   floor exactly (each cell still touches one cell of the next row: shift ``√(p² − v²)``) and,
+   for prismatic and pouch cells, ``rows`` of stacks (faces touching along a stack across the
+   compression ``gap``, stacks ``gap`` apart). The search runs over lattice angle (the
+   outline's long edges, their normals and a uniform sweep), origin offset (flush with the
+   floor's edge, and a grid over one unit cell) and orientation, with numpy site generation
+   and shapely 2's vectorised ``contains_xy`` on the floor eroded by the cell's footprint.
+   The best count is then checked exactly (distance to every boundary ≥ radius, or box
+   containment) — so ``sites(pack).count`` is a real count, not an area estimate.
+3. **Grouping**: the sites are ordered along a serpentine (boustrophedon) path over bands of
+   rows or columns, cut into runs of P; each run must be connected through touching
+   neighbours (scipy's connected components over the contact graph), consecutive runs must
+   touch, and modules are runs of ``series_per_module`` consecutive groups. Several band
+   widths, band directions and start corners are tried; the most compact valid grouping (least
+   second moment of the groups about their centroids) wins. A scattered or unequal grouping is
+   never returned: when no ordering works the answer is E602.
+
+``verify(layout, pack) -> list[str]`` re-checks every invariant from the placed cells alone.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import shapely
+from shapely import affinity
+from shapely.geometry import MultiPoint, Polygon, box
+
+from battgen import ir
+from battgen.diagnostics import Diagnostic, Related
+from battgen.passes.layout_types import Layout, Module, ParallelGroup, PlacedCell
+
+EPS = 1e-9  # m: the search erodes the floor this much less than the footprint (a floor exactly one cell
+# deep must not vanish) and flush sites start this far in: exactly on the true edge, so exact fits hold
+FLOAT = 1e-12  # m: float rounding allowed in the exact containment check
+TOL = 1e-9  # m: tolerance of the invariant checks
+QUAD = 16  # segments per quarter circle for round outlines and buffers
+HEX_V = math.sqrt(3) / 2
+
+
+# --- the floor ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Floor:
+    """The usable floor: ``usable`` = outline buffered inward by ``wall``, minus keepouts."""
+
+    outline: Polygon
+    inner: object  # shapely geometry
+    keepouts: tuple
+    usable: object
+    height: float
+    layers: int
+    layer_gap: float
+    virtual: bool = False  # no envelope declared: a square sized for the cells
+
+
+def _polygon(shape: ir.Shape) -> Polygon:
+    poly = Polygon(shape.vertices(QUAD))
+    if not poly.is_valid:
+        poly = shapely.make_valid(poly).buffer(0)
+    return poly
+
+
+def floor(pack: ir.Pack, needed: int | None = None) -> Floor:
+    cell = pack.cell.format
+    envelope = pack.envelope
+    gap = pack.gap
+    if envelope is None:
+        # no envelope: a square about 1.3× the cells' lattice area (grown by ``place`` if short)
+        pu, pv = _pitches(pack)
+        cells = max(needed or 1, 1)
+        side = math.sqrt(1.3 * cells * pu * pv / max(pack.layers, 1)) + 2 * max(pu, pv)
+        outline = box(0.0, 0.0, side, side)
+        height = pack.layers * cell.height + (pack.layers - 1) * gap
+        return Floor(outline, outline, (), outline, height, max(pack.layers, 1), gap, virtual=True)
+    outline = _polygon(envelope.outline)
+    inner = outline.buffer(-envelope.wall, quad_segs=QUAD) if envelope.wall > 0 else outline
+    keepouts = tuple(_polygon(k.shape) for k in envelope.keepouts)
+    usable = inner.difference(shapely.union_all(keepouts)) if keepouts else inner
+    layers = 0
+    for n in range(max(pack.layers, 1), 0, -1):
+        if n * cell.height + (n - 1) * gap <= envelope.height * (1 + 1e-12):
+            layers = n
+            break
+    return Floor(outline, inner, keepouts, usable, envelope.height, layers, gap)
+
+
+def _pitches(pack: ir.Pack) -> tuple[float, float]:
+    cell = pack.cell.format
+    if cell.kind == "cylindrical":
+        p = cell.diameter + pack.gap
+        return p, p
+    return cell.thickness + pack.gap, cell.width + pack.gap
+
+
+# --- the site search ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Arrangement:
+    """One row arrangement in the frame rotated by ``angle``: rows ``v = ov + j·pv``, sites
+    ``u = ou + (shift if j odd) + i·pu``."""
+
+    family: str  # hex | square | stretched | rows
+    angle: float
+    pu: float
+    pv: float
+    shift: float
+    ou: float = 0.0
+    ov: float = 0.0
+
+    @property
+    def lattice(self) -> str:
+        return "hex" if self.family == "stretched" else self.family
+
+
+@dataclass(frozen=True)
+class SiteSearch:
+    """The best arrangement found and the sites it gives (one layer; ``count`` counts all)."""
+
+    arrangement: Arrangement | None
+    xy: np.ndarray  # (n, 2) centres in the envelope frame, one layer
+    uv: np.ndarray  # (n, 2) the same in the lattice frame
+    row: np.ndarray  # (n,) row index j
+    layers: int
+    kind: str  # cylindrical | prismatic | pouch
+    half: tuple[float, float]  # footprint half-extents along (u, v) (radius, radius for round cells)
+    best: dict = field(default_factory=dict)  # family -> best per-layer count found
+    ranked: tuple = ()  # other good arrangements (Arrangement, per-layer count), best first
+
+    @property
+    def per_layer(self) -> int:
+        return int(len(self.xy))
+
+    @property
+    def count(self) -> int:
+        return self.per_layer * self.layers
+
+    @property
+    def lattice(self) -> str:
+        return self.arrangement.lattice if self.arrangement else "none"
+
+    def describe(self) -> str:
+        a = self.arrangement
+        if a is None:
+            return "no arrangement"
+        layers = f", {self.layers} layers" if self.layers != 1 else ""
+        if a.family == "rows":
+            return f"rows of stacks at {a.pu * 1e3:.4g} × {a.pv * 1e3:.4g} mm{layers}"
+        if a.family == "stretched":
+            return f"hex lattice (rows stretched to {a.pv * 1e3:.4g} mm), {a.pu * 1e3:.4g} mm pitch{layers}"
+        return f"{a.family} lattice, {a.pu * 1e3:.4g} mm pitch{layers}"
+
+
+def _families(pack: ir.Pack) -> list[tuple[str, float, float, float]]:
+    cell = pack.cell.format
+    pu, pv = _pitches(pack)
+    if cell.kind != "cylindrical":
+        return [("rows", pu, pv, 0.0)]
+    p = pu
+    out = []
+    if pack.layout in ("hex", "auto"):
+        out.append(("hex", p, p * HEX_V, p / 2))
+    if pack.layout in ("square", "auto"):
+        out.append(("square", p, p, 0.0))
+    return out
+
+
+def _angles(region, period: float, uniform: int) -> list[float]:
+    """Lattice angles worth trying: the outline's longest edges and their normals, 0 and
+    90°, and a uniform sweep over one period of the lattice's symmetry."""
+    angles = [0.0, math.pi / 2]
+    polys = list(getattr(region, "geoms", [region]))
+    edges = []
+    for poly in polys:
+        pts = np.asarray(poly.exterior.coords)
+        d = np.diff(pts, axis=0)
+        length = np.hypot(d[:, 0], d[:, 1])
+        for k in np.argsort(-length, kind="stable")[:4]:
+            if length[k] > 0:
+                edges.append((float(length[k]), math.atan2(d[k, 1], d[k, 0])))
+    edges.sort(key=lambda e: -e[0])
+    for _length, a in edges[:4]:
+        angles += [a, a + math.pi / 2]
+    angles += [period * k / uniform for k in range(uniform)]
+    out: list[float] = []
+    for a in angles:
+        a = a % period  # not rounded: a rotation off by 1e-10 rad moves a 2 m pack's far edge by 0.2 nm
+        if a >= period - 1e-9 or a < 1e-9:
+            a = 0.0
+        if all(min(abs(a - b), period - abs(a - b)) > 1e-6 for b in out):
+            out.append(a)
+    return out
+
+
+def _erode(region_rot, kind: str, hu: float, hv: float):
+    """The centres where a footprint fits, in the rotated frame: the floor minus every boundary
+    edge swept by the footprint (robust for floors one cell deep, where an inward buffer
+    degenerates). Approximate for round cells (chords of the swept discs); the exact check
+    follows."""
+    rings = []
+    for poly in getattr(region_rot, "geoms", [region_rot]):
+        rings.append(np.asarray(poly.exterior.coords))
+        rings += [np.asarray(r.coords) for r in poly.interiors]
+    if kind == "cylindrical":
+        segments = np.concatenate([np.stack([r[:-1], r[1:]], axis=1) for r in rings])
+        swept = shapely.union_all(shapely.buffer(shapely.linestrings(segments), hu, quad_segs=QUAD))
+        return region_rot.difference(swept)
+    corners = np.array([(-hu, -hv), (hu, -hv), (hu, hv), (-hu, hv)])
+    hulls = []
+    for ring in rings:
+        a, b = ring[:-1], ring[1:]
+        pts = np.concatenate([a[:, None, :] + corners[None], b[:, None, :] + corners[None]], axis=1)
+        hulls.append(shapely.convex_hull(shapely.multipoints(pts)))
+    swept = shapely.union_all(np.concatenate(hulls))
+    return region_rot.difference(swept)
+
+
+def _grid(eroded, bounds, arr: Arrangement) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    u0, v0, u1, v1 = bounds
+    rows = int(math.floor((v1 - arr.ov) / arr.pv)) + 1
+    if rows <= 0:
+        return np.empty(0), np.empty(0), np.empty(0, dtype=np.int64)
+    cols = int(math.floor((u1 - arr.ou) / arr.pu)) + 2
+    j = np.arange(rows)
+    i = np.arange(-1, cols)
+    v = arr.ov + j * arr.pv
+    u = arr.ou + np.where(j % 2 == 1, arr.shift, 0.0)[:, None] + i[None, :] * arr.pu
+    uu = u.ravel()
+    vv = np.repeat(v, i.size)
+    jj = np.repeat(j, i.size)
+    keep = (uu >= u0) & (uu <= u1)
+    uu, vv, jj = uu[keep], vv[keep], jj[keep]
+    inside = shapely.intersects_xy(eroded, uu, vv)  # sites on the edge count
+    return uu[inside], vv[inside], jj[inside]
+
+
+def _rotate_xy(u, v, angle):
+    c, s = math.cos(angle), math.sin(angle)
+    return u * c - v * s, u * s + v * c
+
+
+class _Searcher:
+    def __init__(self, pack: ir.Pack, fl: Floor):
+        self.pack = pack
+        self.floor = fl
+        cell = pack.cell.format
+        self.kind = cell.kind
+        if cell.kind == "cylindrical":
+            self.hu = self.hv = cell.diameter / 2
+        else:
+            self.hu, self.hv = cell.thickness / 2, cell.width / 2
+        self._frames: dict[float, tuple] = {}
+        self.usable = fl.usable
+        shapely.prepare(self.usable)
+        self.boundary = self.usable.boundary
+
+    def frame(self, angle: float):
+        got = self._frames.get(angle)
+        if got is None:
+            rot = affinity.rotate(self.usable, -angle, origin=(0, 0), use_radians=True)
+            eroded = _erode(rot, self.kind, self.hu - EPS, self.hv - EPS)
+            shapely.prepare(eroded)
+            bounds = eroded.bounds if not eroded.is_empty else None
+            got = self._frames[angle] = (eroded, bounds)
+        return got
+
+    def count(self, arr: Arrangement) -> int:
+        eroded, bounds = self.frame(arr.angle)
+        if bounds is None:
+            return 0
+        return int(_grid(eroded, bounds, arr)[0].size)
+
+    def exact(self, arr: Arrangement):
+        """The sites of ``arr`` that pass the exact containment check, envelope frame."""
+        eroded, bounds = self.frame(arr.angle)
+        if bounds is None:
+            return np.empty((0, 2)), np.empty((0, 2)), np.empty(0, dtype=np.int64)
+        u, v, j = _grid(eroded, bounds, arr)
+        x, y = _rotate_xy(u, v, arr.angle)
+        ok = _contained(self.usable, self.boundary, x, y, self.kind, self.hu, self.hv, arr.angle, FLOAT)
+        return np.column_stack([x[ok], y[ok]]), np.column_stack([u[ok], v[ok]]), j[ok]
+
+    def offsets(self, arr: Arrangement, n: int) -> list[Arrangement]:
+        _eroded, bounds = self.frame(arr.angle)
+        if bounds is None:
+            return []
+        u0, v0 = bounds[0] + EPS, bounds[1] + EPS
+        us = [u0] + [u0 + arr.pu * k / n for k in range(1, n)]
+        vs = [v0] + [v0 + arr.pv * k / n for k in range(1, n)]
+        return [replace(arr, ou=a, ov=b) for b in vs for a in us]
+
+    def stretched(self, family: tuple, angle: float) -> list[Arrangement]:
+        """Hex rows pulled apart so a whole number of rows spans the floor exactly."""
+        _name, p, pv_hex, _shift = family
+        _eroded, bounds = self.frame(angle)
+        if bounds is None:
+            return []
+        out = []
+        height = bounds[3] - bounds[1] - 2 * EPS
+        rows = int(math.floor(height / pv_hex + 1e-9)) + 1
+        if rows >= 2:
+            pv = height / (rows - 1)
+            if pv_hex * (1 + 1e-9) < pv < p * (1 - 1e-9):
+                shift = min(math.sqrt(p * p - pv * pv) * (1 + 1e-12), p / 2)
+                out += [Arrangement("stretched", angle, p, pv, s) for s in (shift, p - shift)]
+        # or the shift that lets the shifted rows hold as many cells as the others
+        width = bounds[2] - bounds[0] - 2 * EPS
+        per_row = int(math.floor(width / p + 1e-9)) + 1
+        shift = width - (per_row - 1) * p
+        if 1e-9 * p < shift < p / 2 * (1 - 1e-9):
+            pv = math.sqrt(p * p - shift * shift) * (1 + 1e-12)
+            out += [Arrangement("stretched", angle, p, pv, shift)]
+        return out
+
+
+def _contained(usable, boundary, x, y, kind, hu, hv, angle, slack: float = 0.0) -> np.ndarray:
+    """Exact: round footprints at least ``r − slack`` from every boundary; boxes inside the
+    floor grown by ``slack``."""
+    if x.size == 0:
+        return np.zeros(0, dtype=bool)
+    if kind == "cylindrical":
+        inside = shapely.intersects_xy(usable, x, y)
+        idx = np.flatnonzero(inside)
+        dist = shapely.distance(boundary, shapely.points(x[idx], y[idx]))
+        inside[idx] = dist >= hu - slack
+        return inside
+    container = usable.buffer(slack, join_style="mitre") if slack > 0 else usable
+    shapely.prepare(container)
+    return shapely.contains(container, _boxes(x, y, hu, hv, angle))
+
+
+def _boxes(x, y, hu, hv, angle):
+    c, s = math.cos(angle), math.sin(angle)
+    corners = np.array([(-hu, -hv), (hu, -hv), (hu, hv), (-hu, hv)])
+    cx = corners[:, 0] * c - corners[:, 1] * s
+    cy = corners[:, 0] * s + corners[:, 1] * c
+    ring = np.stack([x[:, None] + cx[None], y[:, None] + cy[None]], axis=2)
+    return shapely.polygons(ring)
+
+
+def _search(pack: ir.Pack, fl: Floor) -> SiteSearch:
+    s = _Searcher(pack, fl)
+    kind = s.kind
+    half = (s.hu, s.hv)
+    if fl.layers <= 0 or fl.usable.is_empty:
+        empty = np.empty((0, 2))
+        return SiteSearch(None, empty, empty, np.empty(0, dtype=np.int64), max(fl.layers, 0), kind, half)
+    scored: list[tuple[int, int, Arrangement]] = []  # (count, order, arrangement)
+    order = 0
+    best_of: dict[str, int] = {}
+    for fam in _families(pack):
+        name, pu, pv, shift = fam
+        period = {"hex": math.pi / 3, "square": math.pi / 2}.get(name, math.pi)
+        uniform = {"hex": 6, "square": 6}.get(name, 4)
+        angles = _angles(fl.usable, period, uniform)
+        candidates = [Arrangement(name, a, pu, pv, shift) for a in angles]
+        if name == "hex":
+            for a in _angles(fl.usable, math.pi, 2)[:6]:
+                candidates += s.stretched(fam, a)
+        for base in candidates:
+            best, best_arr = -1, base
+            for arr in s.offsets(base, 2):
+                n = s.count(arr)
+                if n > best:
+                    best, best_arr = n, arr
+            scored.append((best, order, best_arr))
+            order += 1
+    scored.sort(key=lambda t: (-t[0], t[1]))
+    # refine the offsets of the most promising, then count exactly
+    finals: list[tuple[int, int, Arrangement]] = []
+    seen = set()
+    for rank, (_n, order, base) in enumerate(scored):
+        key = (base.family, base.angle, base.pv, base.shift)
+        if key in seen:
+            continue
+        seen.add(key)
+        if len(seen) > 4:
+            break
+        best, best_arr = -1, base
+        for arr in s.offsets(base, 6) + [base]:
+            n = s.count(arr)
+            if n > best:
+                best, best_arr = n, arr
+        xy, _uv, _j = s.exact(best_arr)
+        finals.append((int(len(xy)), order, best_arr))
+    for n, _o, arr in finals + [(t[0], t[1], t[2]) for t in scored]:
+        best_of[arr.family] = max(best_of.get(arr.family, 0), n)
+    finals.sort(key=lambda t: (-t[0], t[1]))
+    top = finals[0][2]
+    xy, uv, j = s.exact(top)
+    return SiteSearch(top, xy, uv, j, fl.layers, kind, half, best_of, tuple((a, n) for n, _o, a in finals))
+
+
+def sites(pack: ir.Pack) -> SiteSearch:
+    """The best arrangement for the pack's envelope and how many cells it holds (all layers).
+    Synthesis may call this to replace its area bound with the real count."""
+    return _search(pack, floor(pack))
+
+
+def _site_search_for(pack: ir.Pack, fl: Floor, arr: Arrangement) -> SiteSearch:
+    s = _Searcher(pack, fl)
+    xy, uv, j = s.exact(arr)
+    return SiteSearch(arr, xy, uv, j, fl.layers, s.kind, (s.hu, s.hv))
+
+
+# --- contacts -------------------------------------------------------------------------------
+
+
+def contacts(xy: np.ndarray, layer: np.ndarray, kind: str, half: tuple[float, float], gap: float,
+             angle: float) -> np.ndarray:  # fmt: skip
+    """Pairs (i < j) of cells that touch across the gap: round cells whose centres are
+    ``d + gap`` apart, boxes that share a face, and cells stacked straight above each other."""
+    from scipy.spatial import cKDTree
+
+    n = len(xy)
+    if n < 2:
+        return np.empty((0, 2), dtype=np.int64)
+    hu, hv = half
+    reach = (2 * hu + gap) if kind == "cylindrical" else math.hypot(2 * hu + gap, 2 * hv + gap)
+    tol = 1e-6 * reach
+    pts = np.column_stack([xy, layer * 10 * reach])  # layers far apart in the query
+    pairs = cKDTree(pts).query_pairs(reach + tol, output_type="ndarray")
+    same = layer[pairs[:, 0]] == layer[pairs[:, 1]]
+    pairs_same = pairs[same]
+    if kind != "cylindrical" and len(pairs_same):
+        d = xy[pairs_same[:, 1]] - xy[pairs_same[:, 0]]
+        c, s = math.cos(angle), math.sin(angle)
+        du = np.abs(d[:, 0] * c + d[:, 1] * s)
+        dv = np.abs(-d[:, 0] * s + d[:, 1] * c)
+        near_u = du <= 2 * hu + gap + tol
+        near_v = dv <= 2 * hv + gap + tol
+        face = (near_u & (dv < 2 * hv - tol)) | (near_v & (du < 2 * hu - tol))
+        pairs_same = pairs_same[near_u & near_v & face]
+    # vertical neighbours: same footprint, adjacent layers
+    if layer.max(initial=0) > 0:
+        tree = cKDTree(xy)
+        stacked = tree.query_pairs(tol + 1e-12, output_type="ndarray")
+        if len(stacked):
+            stacked = stacked[np.abs(layer[stacked[:, 0]] - layer[stacked[:, 1]]) == 1]
+        pairs_same = np.concatenate([pairs_same, stacked]) if len(stacked) else pairs_same
+    pairs_same = np.sort(pairs_same, axis=1)
+    return pairs_same[np.lexsort((pairs_same[:, 1], pairs_same[:, 0]))] if len(pairs_same) else pairs_same
+
+
+def _components(n: int, pairs: np.ndarray, label: np.ndarray) -> int:
+    """Connected components of the contact graph restricted to pairs with equal labels."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    keep = label[pairs[:, 0]] == label[pairs[:, 1]] if len(pairs) else np.zeros(0, dtype=bool)
+    p = pairs[keep]
+    graph = coo_matrix((np.ones(len(p)), (p[:, 0], p[:, 1])), shape=(n, n))
+    return int(connected_components(graph, directed=False)[0])
+
+
+# --- grouping -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Plan:
+    groups: int  # S × strings
+    per_group: int  # P / strings
+    series: int
+    strings: int
+    modules: int
+    per_module: int
+
+    @property
+    def cells(self) -> int:
+        return self.groups * self.per_group
+
+
+def _plan(candidate) -> _Plan:
+    strings = max(int(getattr(candidate, "strings", 1) or 1), 1)
+    if candidate.parallel % strings:
+        strings = 1
+    groups = candidate.series * strings
+    modules = max(int(candidate.modules), 1)
+    per_module = groups // modules if groups % modules == 0 else 0
+    return _Plan(groups, candidate.parallel // strings, candidate.series, strings, modules, per_module)
+
+
+def _serpentine(band: np.ndarray, line: np.ndarray, pos: np.ndarray, rule: int) -> np.ndarray:
+    """Order sites band by band (alternating direction), line by line within a band, and
+    along each line alternately forwards and backwards (a boustrophedon)."""
+    line_dir = np.where(band % 2 == 0, line, -line)
+    # rank of each line within its band, in traversal order
+    key = np.lexsort((line_dir, band))
+    b_sorted, l_sorted = band[key], line_dir[key]
+    new = np.ones(len(key), dtype=bool)
+    new[1:] = (b_sorted[1:] != b_sorted[:-1]) | (l_sorted[1:] != l_sorted[:-1])
+    new_band = np.ones(len(key), dtype=bool)
+    new_band[1:] = b_sorted[1:] != b_sorted[:-1]
+    line_id = np.cumsum(new) - 1
+    first_line_of_band = np.maximum.accumulate(np.where(new_band, line_id, 0))
+    rank_sorted = line_id - first_line_of_band
+    rank = np.empty_like(rank_sorted)
+    rank[key] = rank_sorted
+    if rule == 1:  # finish each band going forwards instead of starting forwards
+        last = np.zeros(band.max() + 1, dtype=np.int64)
+        np.maximum.at(last, band, rank)
+        rank = last[band] - rank
+    forwards = rank % 2 == 0
+    return np.lexsort((np.where(forwards, pos, -pos), line_dir, band))
+
+
+def _orderings(ss: SiteSearch, per_group: int):
+    """Candidate site orders, most promising first: (description, order of one layer)."""
+    u, v = ss.uv[:, 0], ss.uv[:, 1]
+    a = ss.arrangement
+    j = ss.row
+    col = np.round((u - u.min()) / (a.pu / 2 if a.shift else a.pu) * 4).astype(np.int64)  # distinct u positions
+    rows = int(j.max()) + 1 if j.size else 1
+    per_row = max(int(np.ceil((u.max() - u.min()) / a.pu)) + 1, 1) if u.size else 1
+    root = math.sqrt(per_group)
+    widths = sorted({max(1, min(w, per_row)) for w in (1, 2, 3, 4, round(root / 2), round(root), round(1.5 * root),
+                                                       round(2 * root), math.ceil(per_group / 2), per_group)})  # fmt: skip
+    heights = sorted({max(1, min(h, rows)) for h in (1, 2, 3, 4, round(root / 2), round(root), round(1.5 * root),
+                                                      round(2 * root), math.ceil(per_group / 2), per_group)})  # fmt: skip
+    ui = np.round((u - u.min()) / a.pu, 6)
+    for flip_u in (False, True):
+        for flip_v in (False, True):
+            uu = -ui if flip_u else ui
+            uu = uu - uu.min()
+            jj = (rows - 1 - j) if flip_v else j
+            cc = -col if flip_u else col
+            for rule in (0, 1):
+                columns = [(f"columns of {w}", np.floor(uu / w + 1e-9).astype(np.int64), jj, cc) for w in widths]
+                rows_ = [(f"rows of {h}", jj // h, cc, jj) for h in heights]
+                # stacks of prismatic and pouch cells: groups and series along the stack first
+                for desc, band, line, pos in (rows_ + columns if a.family == "rows" else columns + rows_):
+                    yield desc, _serpentine(band, line, pos, rule)
+
+
+def _group(ss: SiteSearch, plan: _Plan, gap: float, budget: int = 10):
+    """The most compact valid grouping among the orderings tried (or None, and the count
+    tried). Returns (site index per cell in series order, layer per cell, description)."""
+    n1 = ss.per_layer
+    layers = ss.layers
+    need = plan.cells
+    layers_used = min(layers, math.ceil(need / n1)) if n1 else 0
+    xy_all = np.tile(ss.xy, (layers_used, 1))
+    layer_all = np.repeat(np.arange(layers_used), n1)
+    pairs = contacts(xy_all, layer_all, ss.kind, ss.half, gap, ss.arrangement.angle)
+    tried = 0
+    valid: list[tuple[float, int, np.ndarray, str]] = []
+    seen_orders = set()
+    for desc, order in _orderings(ss, plan.per_group):
+        sig = order[: min(need, n1)].tobytes()
+        if sig in seen_orders:
+            continue
+        seen_orders.add(sig)
+        tried += 1
+        full = np.concatenate([(order if k % 2 == 0 else order[::-1]) + k * n1 for k in range(layers_used)])
+        chosen = full[:need]
+        label = np.full(len(xy_all), -1, dtype=np.int64)
+        label[chosen] = np.arange(need) // plan.per_group
+        # unused sites get their own labels so they never join a group
+        unused = label < 0
+        label[unused] = plan.groups + np.arange(int(unused.sum()))
+        if _components(len(xy_all), pairs, label) != plan.groups + int(unused.sum()):
+            continue
+        if not _consecutive_touch(pairs, label, plan):
+            continue
+        pts = xy_all[chosen]
+        g = np.arange(need) // plan.per_group
+        cx = np.bincount(g, pts[:, 0]) / plan.per_group
+        cy = np.bincount(g, pts[:, 1]) / plan.per_group
+        spread = float(((pts[:, 0] - cx[g]) ** 2 + (pts[:, 1] - cy[g]) ** 2).sum())
+        valid.append((spread, tried, chosen, desc))
+        if len(valid) >= budget:
+            break
+    if not valid:
+        return None, tried
+    valid.sort(key=lambda t: (round(t[0], 12), t[1]))
+    _spread, _t, chosen, desc = valid[0]
+    return (chosen % n1, chosen // n1, desc), tried
+
+
+def _consecutive_touch(pairs: np.ndarray, label: np.ndarray, plan: _Plan) -> bool:
+    if plan.groups < 2:
+        return True
+    la, lb = label[pairs[:, 0]], label[pairs[:, 1]]
+    ok = (np.abs(la - lb) == 1) & (la < plan.groups) & (lb < plan.groups)
+    touching = np.zeros(plan.groups, dtype=bool)
+    touching[np.minimum(la[ok], lb[ok])] = True
+    needed = np.ones(plan.groups - 1, dtype=bool)
+    needed[plan.series - 1 :: plan.series] = False  # string ends need not touch the next string
+    return bool(touching[:-1][needed].all())
+
+
+# --- place ----------------------------------------------------------------------------------
+
+
+def _envelope_span(pack: ir.Pack):
+    return pack.property_spans.get("envelope", pack.name_span)
+
+
+def _fmt_mm(value: float) -> str:
+    return f"{value * 1e3:.4g} mm"
+
+
+def place(pack: ir.Pack, candidate) -> Layout | Diagnostic:
+    """Place ``candidate``'s S×P cells in the pack's envelope (pure, deterministic)."""
+    plan = _plan(candidate)
+    fl = floor(pack, plan.cells)
+    ss = _search(pack, fl)
+    if fl.virtual:
+        grow = 0
+        while ss.count < plan.cells and grow < 12:
+            side = fl.outline.bounds[2] * 1.15
+            outline = box(0.0, 0.0, side, side)
+            fl = replace(fl, outline=outline, inner=outline, usable=outline)
+            ss = _search(pack, fl)
+            grow += 1
+    return _place_with(pack, candidate, plan, fl, ss)
+
+
+def _place_with(pack, candidate, plan: _Plan, fl: Floor, ss: SiteSearch) -> Layout | Diagnostic:
+    cell = pack.cell.format
+    name = pack.envelope.name if pack.envelope else "(none)"
+    if fl.layers <= 0:
+        return Diagnostic(
+            "E601",
+            f"the envelope cannot hold the cells: `{name}` is {_fmt_mm(fl.height)} high and a {pack.cell.name} cell "
+            f"stands {_fmt_mm(cell.height)}; 0 of the {plan.cells:,} cells ({candidate.label}) fit",
+            _envelope_span(pack),
+            hint="a taller envelope or a shorter cell",
+        )
+    if plan.per_module == 0:
+        return Diagnostic("E602", f"parallel groups cannot be made contiguous: {plan.groups} groups do not split "
+                          f"into {plan.modules} equal modules", pack.name_span, hint="choose a module count that divides S")  # fmt: skip
+    if ss.count < plan.cells:
+        tried = ", ".join(f"{fam} {n * ss.layers:,}" for fam, n in sorted(ss.best.items()))
+        return Diagnostic(
+            "E601",
+            f"the envelope cannot hold the cells: `{name}` holds {ss.count:,} {pack.cell.name} cells "
+            f"({ss.describe()}) but {candidate.label} needs {plan.cells:,}"
+            + (f" (best per arrangement: {tried})" if tried else ""),
+            _envelope_span(pack),
+            hint=f"at most {ss.count:,} cells fit: fewer cells in parallel, a larger envelope or a smaller gap",
+            related=(Related(pack.name_span, f"{candidate.label} = {plan.cells:,} cells"),),
+        )
+    attempts = [ss.arrangement] + [arr for arr, n in ss.ranked[1:4] if n * fl.layers >= plan.cells]
+    tried_total = 0
+    for k, arr in enumerate(attempts):
+        attempt = ss if k == 0 else _site_search_for(pack, fl, arr)
+        if attempt.count < plan.cells:
+            continue
+        got, tried = _group(attempt, plan, pack.gap)
+        tried_total += tried
+        if got is not None:
+            return _build(pack, candidate, plan, fl, attempt, *got)
+    largest = _largest_island(ss, pack.gap)
+    return Diagnostic(
+        "E602",
+        f"parallel groups cannot be made contiguous: {candidate.label} needs {plan.groups} groups of "
+        f"{plan.per_group} touching cells with consecutive groups side by side; {ss.count:,} sites fit "
+        f"({ss.describe()}) but no serpentine ordering of {tried_total} tried groups them "
+        f"(largest connected piece of floor: {largest:,} sites)",
+        _envelope_span(pack),
+        hint="keepouts or a narrow outline split the floor; fewer cells in parallel, or a layout that joins the pieces",
+        related=(Related(pack.name_span, f"{candidate.label}"),),
+    )
+
+
+def _largest_island(ss: SiteSearch, gap: float) -> int:
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = ss.per_layer
+    if n == 0:
+        return 0
+    pairs = contacts(ss.xy, np.zeros(n, dtype=np.int64), ss.kind, ss.half, gap, ss.arrangement.angle)
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    labels = connected_components(graph, directed=False)[1]
+    return int(np.bincount(labels).max()) * ss.layers
+
+
+def _outlines(point_sets: list[np.ndarray], radius: float) -> list:
+    """Outlines around sets of footprints: the union of discs slightly larger than half the
+    contact distance (connected for a connected set), simplified. Vectorised over the sets."""
+    geoms = shapely.buffer(shapely.multipoints(point_sets) if point_sets else np.empty(0), radius, quad_segs=2)
+    return list(shapely.simplify(geoms, radius * 0.2, preserve_topology=False))
+
+
+def _coords(geom) -> tuple[tuple[float, float], ...]:
+    if geom is None or geom.is_empty:
+        return ()
+    if geom.geom_type != "Polygon":
+        geom = max(geom.geoms, key=lambda g: g.area) if hasattr(geom, "geoms") else geom.convex_hull
+        if geom.geom_type != "Polygon":
+            geom = geom.convex_hull
+    coords = np.round(np.asarray(geom.exterior.coords)[:-1], 6)
+    return tuple((float(x), float(y)) for x, y in coords)
+
+
+def _tab_polarity(xy: np.ndarray, group: np.ndarray, plan: _Plan, rotation: float, width: float) -> np.ndarray:
+    """Prismatic and pouch cells carry both tabs on top, + on the +width side when
+    ``polarity_up`` (0.3 × width from the centre, as routing reads it). Along a stack the
+    polarity alternates; where the series path turns to the next row it must not, so each
+    group takes the polarity that puts its + tabs nearest the previous group's − tabs."""
+    axis = np.array([math.cos(rotation), math.sin(rotation)]) * 0.3 * width
+    centre = np.array([xy[group == g].mean(axis=0) for g in range(plan.groups)])
+    up = np.ones(plan.groups, dtype=bool)
+    for g in range(1, plan.groups):
+        if g % plan.series == 0:
+            continue  # a new string starts fresh
+        minus = centre[g - 1] - (axis if up[g - 1] else -axis)
+        up[g] = np.linalg.norm(centre[g] + axis - minus) <= np.linalg.norm(centre[g] - axis - minus)
+    return up[group]
+
+
+def _build(pack, candidate, plan: _Plan, fl: Floor, ss: SiteSearch, site: np.ndarray, layer: np.ndarray,
+           desc: str) -> Layout:  # fmt: skip
+    cell = pack.cell.format
+    arr = ss.arrangement
+    need = plan.cells
+    xy = ss.xy[site]
+    z = layer * (cell.height + fl.layer_gap)
+    group = np.arange(need) // plan.per_group
+    module = np.minimum(group // plan.per_module, plan.modules - 1)
+    series_index = group % plan.series
+    polarity = series_index % 2 == 0
+    if cell.kind == "cylindrical":
+        rotation = 0.0
+        footprint = (cell.diameter, cell.diameter)
+    else:
+        # cells are ``width`` along x unrotated; here their thickness runs along the rows (u)
+        rotation = round((arr.angle + math.pi / 2) % math.pi, 12)
+        c, s = abs(math.cos(rotation)), abs(math.sin(rotation))
+        footprint = (cell.width * c + cell.thickness * s, cell.width * s + cell.thickness * c)
+    if cell.kind != "cylindrical":
+        polarity = _tab_polarity(xy, group, plan, rotation, cell.width)
+    xs = xy[:, 0].tolist()
+    ys = xy[:, 1].tolist()
+    zs = (z + 0.0).tolist()
+    cells = tuple(
+        PlacedCell(k, xs[k], ys[k], zs[k], "z", rotation, int(group[k]), int(module[k]), bool(polarity[k]))
+        for k in range(need)
+    )
+    per = plan.per_group
+    if cell.kind == "cylindrical":
+        group_geoms = _outlines([xy[g * per:(g + 1) * per] for g in range(plan.groups)], max(arr.pu, arr.pv) * 0.55)
+    else:  # the union of the footprints grown by half the gap (faces across the gap merge)
+        grow = pack.gap / 2 + 1e-6
+        boxes = _boxes(xy[:, 0], xy[:, 1], ss.half[0] + grow, ss.half[1] + grow, arr.angle)
+        group_geoms = [shapely.union_all(boxes[g * per:(g + 1) * per]) for g in range(plan.groups)]
+    groups = tuple(
+        ParallelGroup(g, int(module[g * per]), tuple(range(g * per, (g + 1) * per)), _coords(group_geoms[g]))
+        for g in range(plan.groups)
+    )
+    modules = tuple(
+        Module(m, tuple(range(m * plan.per_module, (m + 1) * plan.per_module)),
+               _coords(shapely.union_all(group_geoms[m * plan.per_module:(m + 1) * plan.per_module])))  # fmt: skip
+        for m in range(plan.modules)
+    )
+    usable_area = float(fl.usable.area)
+    foot_area = math.pi * cell.diameter**2 / 4 if cell.kind == "cylindrical" else cell.width * cell.thickness
+    layers_used = int(layer.max()) + 1 if need else 1
+    area_fraction = need * foot_area / (usable_area * layers_used) if usable_area > 0 else 0.0
+    volume = float(fl.outline.area) * fl.height
+    volume_fraction = need * cell.volume / volume if volume > 0 else 0.0
+    note = f"serpentine over {desc}"
+    if fl.virtual:
+        note += f"; no envelope declared: placed in a {_fmt_mm(fl.outline.bounds[2])} square"
+    return Layout(
+        pack=pack.name,
+        series=candidate.series,
+        parallel=candidate.parallel,
+        lattice=arr.lattice,
+        pitch=(round(arr.pu, 12), round(arr.pv, 12)),
+        angle=round(arr.angle, 12),
+        footprint=(round(footprint[0], 12), round(footprint[1], 12)),
+        cell_height=cell.height,
+        layers=layers_used,
+        cells=cells,
+        groups=groups,
+        modules=modules,
+        sites=ss.count,
+        area_fraction=round(area_fraction, 9),
+        volume_fraction=round(volume_fraction, 9),
+        strings=plan.strings,
+        note=note,
+    )
+
+
+# --- verify ---------------------------------------------------------------------------------
+
+
+def verify(layout: Layout, pack: ir.Pack) -> list[str]:
+    """Every invariant of a layout, checked from the placed cells alone; [] when valid."""
+    out: list[str] = []
+    cell = pack.cell.format
+    strings = getattr(layout, "strings", 1) or 1
+    n_groups = layout.series * strings
+    per_group = layout.parallel // strings
+    n = len(layout.cells)
+    if n != layout.series * layout.parallel:
+        out.append(f"{n} cells placed, {layout.series}×{layout.parallel} expected")
+    if n == 0:
+        return out
+    xy = np.array([(c.x, c.y) for c in layout.cells])
+    z = np.array([c.z for c in layout.cells])
+    group = np.array([c.group for c in layout.cells])
+    if [c.index for c in layout.cells] != list(range(n)):
+        out.append("cell indices are not 0..n-1 in order")
+    counts = np.bincount(group, minlength=n_groups)
+    if len(counts) != n_groups or (counts != per_group).any():
+        bad = [int(g) for g in np.flatnonzero(counts != per_group)][:5]
+        out.append(f"groups {bad} do not hold exactly {per_group} cells")
+    layer_pitch = cell.height + pack.gap
+    layer = np.round(z / layer_pitch).astype(np.int64) if layer_pitch > 0 else np.zeros(n, dtype=np.int64)
+    if cell.kind == "cylindrical":
+        half = (cell.diameter / 2, cell.diameter / 2)
+        rotation = 0.0
+    else:
+        half = (cell.thickness / 2, cell.width / 2)
+        rotation = layout.cells[0].rotation
+        if any(abs(c.rotation - rotation) > 1e-9 for c in layout.cells):
+            out.append("cells are not all rotated alike")
+    angle = rotation - math.pi / 2 if cell.kind != "cylindrical" else layout.angle
+    # overlap
+    from scipy.spatial import cKDTree
+
+    if cell.kind == "cylindrical":
+        min_d = cell.diameter + pack.gap
+        pts = np.column_stack([xy, layer * 10 * min_d])
+        close = cKDTree(pts).query_pairs(min_d - TOL, output_type="ndarray")
+        if len(close):
+            a, b = close[0]
+            d = math.dist(xy[a], xy[b])
+            out.append(f"{len(close)} pairs of cells overlap (cells {a} and {b}: {d * 1e3:.4f} mm apart < {min_d * 1e3:.4f} mm)")
+    else:
+        reach = math.hypot(2 * half[0] + pack.gap, 2 * half[1] + pack.gap)
+        pts = np.column_stack([xy, layer * 10 * reach])
+        close = cKDTree(pts).query_pairs(reach, output_type="ndarray")
+        if len(close):
+            d = xy[close[:, 1]] - xy[close[:, 0]]
+            c, s = math.cos(angle), math.sin(angle)
+            du = np.abs(d[:, 0] * c + d[:, 1] * s)
+            dv = np.abs(-d[:, 0] * s + d[:, 1] * c)
+            overlap = (du < 2 * half[0] + pack.gap - TOL) & (dv < 2 * half[1] + pack.gap - TOL)
+            if overlap.any():
+                out.append(f"{int(overlap.sum())} pairs of cells overlap (closer than their footprints plus the gap)")
+    # containment
+    fl = floor(pack, n)
+    if fl.virtual:
+        pass
+    else:
+        usable = fl.usable
+        shapely.prepare(usable)
+        ok = _contained(usable, usable.boundary, xy[:, 0], xy[:, 1], cell.kind, half[0], half[1], angle, TOL)
+        if not ok.all():
+            bad = np.flatnonzero(~ok)
+            out.append(f"{bad.size} cells outside the usable floor (outline less wall, less keepouts), e.g. cell {bad[0]} "
+                       f"at ({xy[bad[0], 0] * 1e3:.2f}, {xy[bad[0], 1] * 1e3:.2f}) mm")  # fmt: skip
+        top = z.max() + cell.height
+        if top > fl.height + TOL:
+            out.append(f"cells reach {top * 1e3:.2f} mm, above the envelope's {fl.height * 1e3:.2f} mm")
+    # connectivity
+    pairs = contacts(xy, layer, cell.kind, half, pack.gap, angle)
+    if _components(n, pairs, group) != len(np.unique(group)):
+        out.append("some parallel groups are not connected through touching cells")
+    plan = _Plan(n_groups, per_group, layout.series, strings, len(layout.modules), 0)
+    if not _consecutive_touch(pairs, group, plan):
+        la, lb = group[pairs[:, 0]], group[pairs[:, 1]]
+        touching = set(np.minimum(la, lb)[np.abs(la - lb) == 1].tolist())
+        missing = [g for g in range(n_groups - 1) if g not in touching and (g + 1) % layout.series][:5]
+        out.append(f"consecutive groups do not touch after groups {missing}")
+    # modules
+    covered: list[int] = []
+    for m in layout.modules:
+        gs = list(m.groups)
+        if gs != list(range(gs[0], gs[0] + len(gs))) if gs else True:
+            out.append(f"module {m.index} is not a run of consecutive groups")
+        covered += gs
+        for g in gs:
+            if g < len(layout.groups) and layout.groups[g].module != m.index:
+                out.append(f"group {g} says module {layout.groups[g].module}, module {m.index} lists it")
+    if sorted(covered) != list(range(n_groups)):
+        out.append("modules do not cover every group exactly once")
+    for c in layout.cells[:: max(1, n // 997)]:
+        if layout.groups[c.group].module != c.module:
+            out.append(f"cell {c.index} is in module {c.module} but its group is in {layout.groups[c.group].module}")
+            break
+    return out
+
+
+# --- the pipeline stage ---------------------------------------------------------------------
+
+
+def layout_stage(pack: ir.Pack, build, options: dict | None = None) -> list[Diagnostic]:
+    """Place the chosen candidate; if it does not fit or cannot be grouped, take the first
+    synthesis runner-up that needs no more cells than fit and places cleanly. Sets
+    ``build.layout`` and ``build.chosen_after_layout``; returns the diagnostics."""
+    synthesis = getattr(build, "synthesis", None)
+    chosen = getattr(synthesis, "chosen", None)
+    if chosen is None:
+        return []
+    first = place(pack, chosen)
+    if isinstance(first, Layout):
+        build.layout = first
+        build.chosen_after_layout = chosen
+        return []
+    capacity = sites(pack).count if pack.envelope is not None else None
+    for rank, runner in enumerate(getattr(synthesis, "runners_up", ()) or (), start=1):
+        if capacity is not None and runner.cells > capacity:
+            continue
+        got = place(pack, runner)
+        if isinstance(got, Layout):
+            why = first.message.split(": ", 1)[-1]
+            note = (f"{got.note}; placed runner-up {rank} {runner.label} ({runner.modules} modules) because the chosen "
+                    f"{chosen.label} failed: {first.code} {why}")  # fmt: skip
+            build.layout = replace(got, note=note)
+            build.chosen_after_layout = runner
+            return []
+    return [first]

@@ -1,0 +1,230 @@
+"""Layout benchmark: placement speed and packing quality; writes docs/packing.md.
+
+    .venv/bin/python benchmarks/layout.py [--quick]
+
+1. Speed: ``place`` for the Tesla Model S 85 pack (96s74p, 7,104 NCR18650B cells) in its
+   envelope (examples/validation/tesla_model_s_85.batt); the issue's budget is 2 s.
+2. Circles in a square: for N unit circles (radius 1), the smallest square side in which
+   ``battgen.passes.layout.sites`` finds N sites (bisection on the side), against the best
+   known side (benchmarks/packomania.csv: E. Specht's Packomania table for N = 10..100 and one
+   published record above it) and against the plain lattices (hexagonal rows along a side, or
+   square, whichever needs the smaller square, computed in closed form).
+3. Rectangles with the aspect ratios of the example packs: cells that fit, ours against the
+   plain hexagonal lattice (both orientations) and the square lattice. No best-known table for
+   rectangles is used here.
+
+The tables in docs/packing.md are written by this script, never typed.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import statistics
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from battgen import ir  # noqa: E402
+from battgen.passes import layout as L  # noqa: E402
+from battgen.passes.synthesis import evaluate_fixed  # noqa: E402
+from battgen.pipeline import check  # noqa: E402
+
+SQRT3 = math.sqrt(3)
+
+
+def _unit_pack():
+    """A pack of unit circles (diameter 2 m, gap 0, no wall) whose envelope we swap."""
+    text = ("use cells.samsung.inr21700_50e\n\nenvelope box {\n    outline = rect(1 m, 1 m)\n    height = 2 m\n}\n\n"
+            "pack p {\n    cell = inr21700_50e\n    envelope = box\n}\n")  # fmt: skip
+    pack = check(text).design.packs["p"]
+    cell = replace(pack.cell, format=ir.CellFormat("cylindrical", diameter=2.0, height=1.0))
+    return replace(pack, cell=cell, gap=0.0, layout="auto")
+
+
+UNIT = _unit_pack()
+
+
+def _in_rect(width: float, depth: float, layout: str = "auto"):
+    envelope = ir.Envelope("box", ir.Shape("rect", width=width, depth=depth), 2.0, (), 0.0, UNIT.span)
+    return replace(UNIT, envelope=envelope, layout=layout)
+
+
+def ours(width: float, depth: float) -> int:
+    return L.sites(_in_rect(width, depth)).count
+
+
+def plain_hex(width: float, depth: float) -> int:
+    """Rows of unit circles along the width, alternate rows shifted by one radius."""
+    lw, lh = width - 2, depth - 2
+    if lw < -1e-12 or lh < -1e-12:
+        return 0
+    rows = int(math.floor(lh / SQRT3 + 1e-9)) + 1
+    even = int(math.floor(lw / 2 + 1e-9)) + 1
+    odd = int(math.floor((lw - 1) / 2 + 1e-9)) + 1 if lw >= 1 - 1e-12 else 0
+    return (rows + 1) // 2 * even + rows // 2 * odd
+
+
+def plain_square(width: float, depth: float) -> int:
+    lw, lh = width - 2, depth - 2
+    if lw < -1e-12 or lh < -1e-12:
+        return 0
+    return (int(math.floor(lw / 2 + 1e-9)) + 1) * (int(math.floor(lh / 2 + 1e-9)) + 1)
+
+
+def plain_lattice(width: float, depth: float) -> int:
+    return max(plain_hex(width, depth), plain_hex(depth, width), plain_square(width, depth))
+
+
+def smallest_side(n: int, count, lo: float, hi: float, iterations: int = 24) -> float:
+    """The smallest square side holding ``n`` (bisection; ``count`` is near-monotone)."""
+    while count(hi, hi) < n:
+        hi *= 1.05
+    for _ in range(iterations):
+        mid = (lo + hi) / 2
+        if count(mid, mid) >= n:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def plain_side(n: int) -> float:
+    """Smallest square side for the plain lattices, exact: the count only changes where a
+    row or a column is added, so try those sides."""
+    candidates = set()
+    for k in range(1, n + 1):
+        candidates.add(2 + (k - 1) * SQRT3)
+        candidates.add(2 + 2 * (k - 1))
+        candidates.add(2 + 2 * (k - 1) + 1)
+    for side in sorted(candidates):
+        if plain_lattice(side + 1e-9, side + 1e-9) >= n:
+            return side
+    raise AssertionError
+
+
+def model_s_time(repeats: int = 5) -> tuple[float, object]:
+    pack = check(ROOT / "examples/validation/tesla_model_s_85.batt").design.packs["tesla_model_s_85"]
+    candidate = replace(evaluate_fixed(pack, 96, 74), modules=16)
+    layout = L.place(pack, candidate)  # warm up imports and caches
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        layout = L.place(pack, candidate)
+        times.append(time.perf_counter() - start)
+    assert not L.verify(layout, pack)
+    return statistics.median(times), layout
+
+
+def main(quick: bool = False) -> int:
+    lines: list[str] = []
+    out = lines.append
+    elapsed, layout = model_s_time(3 if quick else 5)
+    print(f"Model S 85 (96s74p, 7,104 cells): place() median {elapsed:.3f} s; {layout.summary()}")
+
+    reference = {}
+    with open(ROOT / "benchmarks/packomania.csv", newline="") as handle:
+        for row in csv.DictReader(handle):
+            reference[int(row["n"])] = (float(row["side_for_unit_circles"]), row["source"])
+    ns = list(range(10, 101)) + [120, 150, 200, 253, 300, 400, 500]
+    if quick:
+        ns = [10, 20, 30, 50, 66, 100, 253, 500]
+    rows = []
+    start = time.perf_counter()
+    for n in ns:
+        lattice = plain_side(n)
+        lower = math.sqrt(2 * SQRT3 * n)  # the hexagonal density bound: no packing does better
+        side = smallest_side(n, ours, lower, lattice * (1 + 1e-9))
+        best = reference.get(n, (None, ""))[0]
+        rows.append((n, side, lattice, best))
+    search_time = time.perf_counter() - start
+    within = [r for r in rows if r[3] is not None]
+    gaps = [(r[1] / r[3] - 1) * 100 for r in within]
+    worse_than_lattice = [r[0] for r in rows if r[1] > r[2] * (1 + 1e-6)]
+    better_than_lattice = [r[0] for r in rows if r[1] < r[2] * (1 - 1e-6)]
+    ok2 = sum(1 for g in gaps if g <= 2.0)
+    print(f"circles in a square, N = {ns[0]}..{ns[-1]} ({len(ns)} values, {search_time:.1f} s): "
+          f"never above the plain lattice: {'yes' if not worse_than_lattice else worse_than_lattice}; "
+          f"smaller than it for {len(better_than_lattice)}; within 2 % of best known for {ok2} of {len(within)} "
+          f"(median {statistics.median(gaps):.2f} %, worst {max(gaps):.2f} % at N = {within[gaps.index(max(gaps))][0]})")  # fmt: skip
+
+    # rectangles with the example packs' aspect ratios
+    aspects = [("Model S floor", 2400 / 1500), ("sedan floor", 1960 / 1450), ("Bolt floor", 1850 / 1150),
+               ("Leaf pack", 1571 / 1188), ("e-bike tube", 410 / 95)]  # fmt: skip
+    short_sides = [5.0, 10.0, 20.5, 50.3] if not quick else [10.0, 20.5]
+    rect_rows = []
+    for name, aspect in aspects:
+        for short in short_sides:  # in cell diameters
+            depth = 2 * short
+            width = depth * aspect
+            got = ours(width, depth)
+            hexes = max(plain_hex(width, depth), plain_hex(depth, width))
+            square = plain_square(width, depth)
+            rect_rows.append((name, aspect, short, got, hexes, square))
+    rect_worse = [r for r in rect_rows if r[3] < max(r[4], r[5])]
+    print(f"rectangles: {len(rect_rows)} cases, ours below the best plain lattice in {len(rect_worse)}; "
+          f"mean gain over plain hex {statistics.mean((r[3] / r[4] - 1) * 100 for r in rect_rows):.2f} %")
+
+    # docs/packing.md
+    out("# Packing quality of the layout pass")
+    out("")
+    out("Generated by `benchmarks/layout.py` — do not edit by hand; rerun the script.")
+    out("")
+    out("The layout pass (`battgen/passes/layout.py`) places cells on rows: hexagonal, square, hexagonal rows "
+        "pulled apart so a whole number of rows spans the floor, and rows of stacks for prismatic and pouch "
+        "cells; it searches the lattice angle, the origin offset and the orientation. It is a lattice search, "
+        "not a free optimiser: for small N the best-known packings are irregular and it does not reach them.")
+    out("")
+    out("## Speed")
+    out("")
+    out(f"`place()` for the Tesla Model S 85 pack (96s74p, 7,104 cells of 18650 in a 2,400 × 1,500 mm floor): "
+        f"**{elapsed:.2f} s** (median of {3 if quick else 5}; budget 2 s). {layout.summary()}.")
+    out("")
+    out("## Circles in a square")
+    out("")
+    out("Smallest square side (for circles of radius 1) in which the layout search finds N sites, found by "
+        "bisection on the side, against the best-known side and against the plain lattices (hexagonal rows along "
+        "a side, or square: whichever needs the smaller square, exact). Best-known sides: "
+        "`benchmarks/packomania.csv` — E. Specht's Packomania table (N = 10..100; proven optimal up to N = 30) "
+        "and, above 100, only the records we could source (D. W. Cantrell, 2009, for N = 253). Where no "
+        "reference is listed the comparison is with the lattice only. Gap = side / reference − 1.")
+    out("")
+    out(f"Summary: the search never needs a larger square than the plain lattice "
+        f"({'true for every N' if not worse_than_lattice else 'violated for N = ' + str(worse_than_lattice)}), and "
+        f"needs a smaller one for {len(better_than_lattice)} of {len(rows)} N. Within 2 % of the best known for "
+        f"{ok2} of {len(within)} N with a published reference (median gap {statistics.median(gaps):.2f} %, worst "
+        f"{max(gaps):.2f} %). Where we are more than 2 % off, the best-known packings are irregular (curved rows, "
+        f"rattlers, mixed hex/square blocks) that a lattice search does not produce.")
+    out("")
+    out("| N | ours | plain lattice | best known | gap to best | gain over lattice | density (ours) |")
+    out("|---:|---:|---:|---:|---:|---:|---:|")
+    for n, side, lattice, best in rows:
+        gap = f"{(side / best - 1) * 100:+.2f} %" if best else "—"
+        gain = f"{(1 - side / lattice) * 100:.2f} %"
+        density = n * math.pi / side**2
+        best_text = f"{best:.4f}" if best else "—"
+        out(f"| {n} | {side:.4f} | {lattice:.4f} | {best_text} | {gap} | {gain} | {density:.4f} |")
+    out("")
+    out("## Rectangles with the aspect ratios of real packs")
+    out("")
+    out("Cells (diameter 2, no gap) that fit a rectangle of the given aspect ratio, short side in cell diameters; "
+        "ours against the plain hexagonal lattice (rows along either side, best offset) and the square lattice. "
+        "No best-known reference is used for rectangles.")
+    out("")
+    out("| envelope | aspect | short side (diameters) | ours | plain hex | square | gain over hex |")
+    out("|---|---:|---:|---:|---:|---:|---:|")
+    for name, aspect, short, got, hexes, square in rect_rows:
+        out(f"| {name} | {aspect:.3f} | {short:g} | {got} | {hexes} | {square} | {(got / hexes - 1) * 100:+.2f} % |")
+    out("")
+    if not quick:
+        (ROOT / "docs/packing.md").write_text("\n".join(lines) + "\n")
+        print("wrote docs/packing.md")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(quick="--quick" in sys.argv))
