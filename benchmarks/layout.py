@@ -29,10 +29,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from battgen import ir  # noqa: E402
-from battgen.passes import layout as L  # noqa: E402
-from battgen.passes.synthesis import evaluate_fixed  # noqa: E402
-from battgen.pipeline import check  # noqa: E402
+from battgen import ir
+from battgen.passes import layout as L
+from battgen.passes.synthesis import evaluate_fixed
+from battgen.pipeline import check
 
 SQRT3 = math.sqrt(3)
 
@@ -63,9 +63,9 @@ def plain_hex(width: float, depth: float) -> int:
     lw, lh = width - 2, depth - 2
     if lw < -1e-12 or lh < -1e-12:
         return 0
-    rows = int(math.floor(lh / SQRT3 + 1e-9)) + 1
-    even = int(math.floor(lw / 2 + 1e-9)) + 1
-    odd = int(math.floor((lw - 1) / 2 + 1e-9)) + 1 if lw >= 1 - 1e-12 else 0
+    rows = math.floor(lh / SQRT3 + 1e-9) + 1
+    even = math.floor(lw / 2 + 1e-9) + 1
+    odd = math.floor((lw - 1) / 2 + 1e-9) + 1 if lw >= 1 - 1e-12 else 0
     return (rows + 1) // 2 * even + rows // 2 * odd
 
 
@@ -73,7 +73,7 @@ def plain_square(width: float, depth: float) -> int:
     lw, lh = width - 2, depth - 2
     if lw < -1e-12 or lh < -1e-12:
         return 0
-    return (int(math.floor(lw / 2 + 1e-9)) + 1) * (int(math.floor(lh / 2 + 1e-9)) + 1)
+    return (math.floor(lw / 2 + 1e-9) + 1) * (math.floor(lh / 2 + 1e-9) + 1)
 
 
 def plain_lattice(width: float, depth: float) -> int:

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from conftest import EXAMPLES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +24,6 @@ from battgen.passes import layout as L
 from battgen.passes.layout_types import Layout
 from battgen.passes.synthesis import evaluate_fixed, synthesize
 from battgen.pipeline import check
-from conftest import EXAMPLES
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.batt")) + sorted((EXAMPLES / "validation").glob("*.batt"))
 MM = 1e-3
@@ -76,7 +76,7 @@ def _candidate(pack, series, parallel, modules=1):
 @pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
 def test_every_example_places_and_meets_every_invariant(path, placed):
     for pack in _packs(path):
-        _pack_, candidate, layout = placed[pack.name]
+        _, candidate, layout = placed[pack.name]
         assert isinstance(layout, Layout), getattr(layout, "message", layout)
         assert L.verify(layout, pack) == []
         assert layout.used == candidate.cells
@@ -89,7 +89,7 @@ def test_invariants_checked_independently_of_verify(placed):
     """The brief's invariants, recomputed here by brute force for the e-bike pack."""
     import shapely
 
-    pack, candidate, layout = placed["ebike48"]
+    pack, _, layout = placed["ebike48"]
     d = pack.cell.format.diameter
     xy = np.array([(c.x, c.y) for c in layout.cells])
     dist = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
@@ -148,7 +148,7 @@ def test_sites_beats_or_matches_the_plain_lattices():
 
 
 def test_sedan_keeps_clear_of_the_junction_box(placed):
-    pack, _candidate_, layout = placed["sedan"]
+    pack, _, layout = placed["sedan"]
     keepout = pack.envelope.keepouts[0].shape
     x0, y0, x1, y1 = keepout.bounds
     r = pack.cell.format.diameter / 2
@@ -335,7 +335,7 @@ def test_svg_is_deterministic_and_readable(placed):
 
 
 def test_svg_draws_keepouts_and_rectangular_cells(placed):
-    pack, _candidate_, layout = placed["rack51v"]
+    pack, _, layout = placed["rack51v"]
     svg = layout_svg(layout, pack)
     assert 'fill="url(#hatch)"' in svg and ">bms</text>" in svg
     assert '<polygon id="cell"' in svg

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import shapely
 from shapely import affinity
-from shapely.geometry import MultiPoint, Polygon, box
+from shapely.geometry import Polygon, box
 
 from battgen import ir
 from battgen.diagnostics import Diagnostic, Related
@@ -142,7 +142,7 @@ class SiteSearch:
 
     @property
     def per_layer(self) -> int:
-        return int(len(self.xy))
+        return len(self.xy)
 
     @property
     def count(self) -> int:
@@ -229,11 +229,11 @@ def _erode(region_rot, kind: str, hu: float, hv: float):
 
 
 def _grid(eroded, bounds, arr: Arrangement) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    u0, v0, u1, v1 = bounds
-    rows = int(math.floor((v1 - arr.ov) / arr.pv)) + 1
+    u0, _v0, u1, v1 = bounds
+    rows = math.floor((v1 - arr.ov) / arr.pv) + 1
     if rows <= 0:
         return np.empty(0), np.empty(0), np.empty(0, dtype=np.int64)
-    cols = int(math.floor((u1 - arr.ou) / arr.pu)) + 2
+    cols = math.floor((u1 - arr.ou) / arr.pu) + 2
     j = np.arange(rows)
     i = np.arange(-1, cols)
     v = arr.ov + j * arr.pv
@@ -310,7 +310,7 @@ class _Searcher:
             return []
         out = []
         height = bounds[3] - bounds[1] - 2 * EPS
-        rows = int(math.floor(height / pv_hex + 1e-9)) + 1
+        rows = math.floor(height / pv_hex + 1e-9) + 1
         if rows >= 2:
             pv = height / (rows - 1)
             if pv_hex * (1 + 1e-9) < pv < p * (1 - 1e-9):
@@ -318,7 +318,7 @@ class _Searcher:
                 out += [Arrangement("stretched", angle, p, pv, s) for s in (shift, p - shift)]
         # or the shift that lets the shifted rows hold as many cells as the others
         width = bounds[2] - bounds[0] - 2 * EPS
-        per_row = int(math.floor(width / p + 1e-9)) + 1
+        per_row = math.floor(width / p + 1e-9) + 1
         shift = width - (per_row - 1) * p
         if 1e-9 * p < shift < p / 2 * (1 - 1e-9):
             pv = math.sqrt(p * p - shift * shift) * (1 + 1e-12)
@@ -395,7 +395,7 @@ def _search(pack: ir.Pack, fl: Floor) -> SiteSearch:
             if n > best:
                 best, best_arr = n, arr
         xy, _uv, _j = s.exact(best_arr)
-        finals.append((int(len(xy)), order, best_arr))
+        finals.append((len(xy), order, best_arr))
     for n, _o, arr in finals + [(t[0], t[1], t[2]) for t in scored]:
         best_of[arr.family] = max(best_of.get(arr.family, 0), n)
     finals.sort(key=lambda t: (-t[0], t[1]))
@@ -519,7 +519,7 @@ def _serpentine(band: np.ndarray, line: np.ndarray, pos: np.ndarray, rule: int) 
 
 def _orderings(ss: SiteSearch, per_group: int):
     """Candidate site orders, most promising first: (description, order of one layer)."""
-    u, v = ss.uv[:, 0], ss.uv[:, 1]
+    u, _v = ss.uv[:, 0], ss.uv[:, 1]
     a = ss.arrangement
     j = ss.row
     col = np.round((u - u.min()) / (a.pu / 2 if a.shift else a.pu) * 4).astype(np.int64)  # distinct u positions
@@ -765,7 +765,7 @@ def _build(pack, candidate, plan: _Plan, fl: Floor, ss: SiteSearch, site: np.nda
     )
     modules = tuple(
         Module(m, tuple(range(m * plan.per_module, (m + 1) * plan.per_module)),
-               _coords(shapely.union_all(group_geoms[m * plan.per_module:(m + 1) * plan.per_module])))  # fmt: skip
+               _coords(shapely.union_all(group_geoms[m * plan.per_module:(m + 1) * plan.per_module])))
         for m in range(plan.modules)
     )
     usable_area = float(fl.usable.area)
