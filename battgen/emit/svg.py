@@ -85,9 +85,11 @@ def layout_svg(layout: Layout, pack: ir.Pack) -> str:
     stroke = _n(max(size / 2000, 0.05))
     out: list[str] = []
     out.append('<?xml version="1.0" encoding="UTF-8"?>')
+    # drawn in millimetres (the viewBox), shown at most 1,600 px wide so it reads at a glance
+    scale = min(1600.0 / total_w, 1.0)
     out.append(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_n(total_w)} {_n(total_h)}" '
-        f'width="{_n(total_w)}mm" height="{_n(total_h)}mm" font-family="Helvetica, Arial, sans-serif" '
+        f'width="{_n(total_w * scale)}" height="{_n(total_h * scale)}" font-family="Helvetica, Arial, sans-serif" '
         f'font-size="{_n(font)}">'
     )
     title = f"{layout.pack} — {layout.series}s{layout.parallel}p"
