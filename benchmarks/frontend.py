@@ -20,6 +20,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).parent))
+
+from timing import best_of  # noqa: E402
 
 CELL = '''# cell {i}: figures from the maker's datasheet
 cell cell{i} {{
@@ -69,13 +72,6 @@ def generated(lines: int = 5000) -> str:
     return "".join(blocks)
 
 
-def best_of(function, repeat: int = 5) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:
