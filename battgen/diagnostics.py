@@ -179,6 +179,7 @@ CODES: dict[str, str] = {
     # outputs
     "E801": "cannot read the input file",
     "E802": "cannot write the output",
+    "E803": "CAD stage unavailable",
     # internal
     "E901": "internal error",
     # warnings

@@ -15,8 +15,10 @@ Parts (assembly names in brackets):
   carrier ``CARRIER_GAP`` above the plates of that face; fuse links (``fuses/fuse_NNNNN``)
   lie on the top plates over their cell (wire bond: a round wire; fuse link: a strip; the
   opening in the plate is not modelled);
-* holders (``holders/holder_NN_bottom|top``): cylindrical cells stand in a plastic plate per
-  module at each end, a pocket per cell (exact circles, ``POCKET_CLEARANCE`` radial play);
+* holders (``holders/holder_NN_bottom|top/tile_*``): cylindrical cells stand in a plastic plate
+  per module at each end, a pocket per cell (exact circles, ``POCKET_CLEARANCE`` radial play);
+  each plate is made of lattice tiles (a cell's Voronoi cell with its pocket) meeting edge to
+  edge, identical tiles instanced, tiles cut by walls/keepouts solids of their own;
   prismatic/pouch modules get a frame (side and end plates as one ring) instead;
 * cooling (``cooling/cold_plate``): an aluminium plate with a serpentine channel (one channel
   carries the flow) or parallel channels between two manifolds (Z-flow), cut as a void; the
@@ -68,6 +70,7 @@ COOLANT_RISE = 5.0  # K, inlet-outlet bulk rise when the flow is not stated (ṁ
 TIM_GAP = 1.0  # thermal interface pad between cold plate and cells/busbars (not modelled as a part)
 CARRIER_GAP = 1.0  # insulated carrier between the plates and the pack terminal leads
 LID_CLEARANCE = 1.0
+BUSBAR_SIMPLIFY = 0.15  # mm, busbar outline tolerance (routing's arcs have 0.01 mm sagitta)
 FLANGE_WIDTH = 20.0
 FLANGE_BOLT = 8.5  # clearance hole for M8
 FLANGE_PITCH = 150.0  # bolt spacing along the flange
@@ -178,6 +181,7 @@ class Prism:
     density: float = 0.0
     cut: object = None  # optional (polygon, z0, z1) void cut from the prism (cold plate channels)
     instance_of: str | None = None  # reuse the solid of an earlier prism, moved by (0, 0, z0 - its z0)
+    group: str | None = None  # sub-assembly within its kind (holder plates made of tiles)
 
     @property
     def volume_mm3(self) -> float:
@@ -212,6 +216,10 @@ class Instances:
             return p[1] * p[2] * p[3]
         if p[0] == "wire":
             return math.pi / 4 * p[1] ** 2 * p[2]
+        if p[0] == "tile":
+            from shapely.geometry import Polygon
+
+            return (Polygon(p[1]).area - math.pi * p[2] ** 2) * p[3]
         return p[1] * p[2] * p[3]
 
     def extent(self) -> tuple[float, float, float]:
@@ -223,6 +231,9 @@ class Instances:
             return p[1], p[2], p[3]
         if p[0] == "wire":
             return p[2], p[1], p[1]
+        if p[0] == "tile":
+            xs, ys = [q[0] for q in p[1]], [q[1] for q in p[1]]
+            return max(xs) - min(xs), max(ys) - min(ys), p[3]
         return p[3], p[1], p[2]
 
 
@@ -231,6 +242,7 @@ class Plan:
     prisms: list
     cells: Instances
     fuses: Instances | None
+    holders: list  # Instances of holder tiles
     stack: dict
     cooling: dict
     enclosure_region: object  # shapely, mm: outline less keepouts
@@ -346,6 +358,32 @@ def _channels(plate, flow: float):
     return region, info
 
 
+def _lattice_tile(xy, r: float):
+    """The holder tile of one lattice site (mm, centred on the origin): the Voronoi cell of the
+    best-surrounded cell among its neighbours, capped by a disc ``HOLDER_RIM`` beyond the cell
+    when it has few neighbours (small packs)."""
+    import numpy as np
+    import shapely
+    from shapely.geometry import MultiPoint, Point
+
+    if len(xy) < 2:
+        return shapely.set_precision(Point(0, 0).buffer(r + HOLDER_RIM, quad_segs=8), 1e-4)
+    tree = shapely.STRtree(shapely.points(xy))
+    d_near = np.sort(np.hypot(*(xy[None, :8] - xy[:, None, :8]).transpose(2, 0, 1)), axis=1)
+    pitch = float(np.median(d_near[:, 1])) if d_near.shape[1] > 1 else 2 * r
+    counts = np.array([len(tree.query(Point(p).buffer(1.2 * pitch))) for p in xy[: min(len(xy), 400)]])
+    best = int(np.argmax(counts))
+    near = tree.query(Point(xy[best]).buffer(2.1 * pitch))
+    pts = xy[near] - xy[best]
+    cells = shapely.get_parts(shapely.voronoi_polygons(MultiPoint(pts), extend_to=shapely.box(-4 * pitch, -4 * pitch, 4 * pitch, 4 * pitch)))
+    tile = next(c for c in cells if c.contains(Point(0, 0)))
+    reach = max(math.hypot(x, y) for x, y in tile.exterior.coords)
+    if counts[best] < 7 or reach > 1.2 * pitch:  # not surrounded: cap with a rim
+        tile = tile.intersection(Point(0, 0).buffer(r + HOLDER_RIM, quad_segs=8))
+    tile = shapely.set_precision(tile.buffer(-0.01, join_style="mitre"), 1e-4)  # 10 µm apart: neighbours never overlap
+    return tile
+
+
 def plan_pack(pack: ir.Pack, layout, routing, materials: dict | None = None, enclosure_material: str = "aluminium_6061") -> Plan:
     """Every part as geometry (mm), without cadquery."""
     import numpy as np
@@ -435,8 +473,8 @@ def plan_pack(pack: ir.Pack, layout, routing, materials: dict | None = None, enc
     need = z + wall
     height = max(env_height, need)
     if env is not None and need > env_height + 1e-6:
-        warnings.append((f"the pack stack needs {need:.1f} mm (floor, cooling, busbars, {h_cell:.1f} mm cells, lid) but "
-                         f"envelope `{env.name}` is {env_height:.1f} mm high; the enclosure was made {need:.1f} mm high",
+        warnings.append(((f"the pack stack needs {need:.1f} mm (floor, cooling, busbars, {h_cell:.1f} mm cells, lid) "
+                          f"but envelope `{env.name}` is {env_height:.1f} mm high; the enclosure was made {need:.1f} mm high"),
                          "raise the envelope height or use thinner busbars/cooling"))  # fmt: skip
     stack["lid"] = height - wall
     stack["top"] = height
@@ -482,7 +520,9 @@ def plan_pack(pack: ir.Pack, layout, routing, materials: dict | None = None, enc
         colour = COLOURS["busbar_al"] if "alumin" in b.material.lower() else COLOURS["busbar"]
         if kind == "lead":
             colour = COLOURS["lead"]
-        parts = _clean(poly, 1e-3)
+        # routing's plates may reach past the walls; arcs simplified to 0.15 mm (each polygon
+        # edge is a B-rep face: STEP/GLB time grows with their number)
+        parts = _clean(poly.intersection(free).simplify(BUSBAR_SIMPLIFY), 1e-3)
         if not parts:
             continue
         prisms.append(Prism(name, kind, unary_union(parts), z0, z1, colour=colour,
@@ -504,49 +544,75 @@ def plan_pack(pack: ir.Pack, layout, routing, materials: dict | None = None, enc
             fuse_inst.names.append(f"fuse_{fz.cell:05d}")
             fuse_inst.places.append((c.x * 1e3, c.y * 1e3, base, 0.0, "z"))
             fuse_inst.colour_keys.append(0)
-            fuse_inst.groups.append("fuses")
+            fuse_inst.groups.append(None)
         if len({(f.kind, f.diameter, f.width, f.thickness, f.length) for f in fuses}) > 1:
             notes.append("fuse links differ in size; all are drawn with the first one's geometry")
 
     # --- holders (cylindrical) or module frames (prismatic/pouch) ---
-    layers = sorted(set(np.round(zc, 6))) if len(zc) else []
+    layers = sorted(set(np.round(zc, 6).tolist())) if len(zc) else []
     modules = sorted({c.module for c in cells})
-    taken = shapely.Polygon()
+    extra_instances: list[Instances] = []
     if cyl:
+        # A holder plate per module at each cell end, built from lattice tiles: each cell's
+        # Voronoi cell of the lattice with its pocket. Tiles of neighbours meet edge to edge, so
+        # a module's tiles form one plate; identical tiles are instances of ONE solid (a plate
+        # with hundreds of exact holes costs minutes in STEP/GLB), tiles cut by a wall, a
+        # keepout or an irregular neighbour are solids of their own.
         r = fmt.diameter * 1e3 / 2
         t_h = min(HOLDER_THICKNESS, h_cell / 5)
         pocket = r + POCKET_CLEARANCE
-        all_pockets = shapely.buffer(shapely.points(xy), pocket, quad_segs=16)
-        for lz in layers:
-            taken = shapely.Polygon()
-            on_layer = np.flatnonzero(np.isclose(zc, lz))
-            for m in modules:
-                mine = on_layer[np.array([cells[i].module == m for i in on_layer], dtype=bool)]
-                if not len(mine):
+        proto = _lattice_tile(xy, r)
+        tiles = np.array([shapely.affinity.translate(proto, x, y) for x, y in xy]) if len(xy) else np.array([])
+        ok = shapely.contains(free, tiles) if len(tiles) else np.zeros(0, bool)
+        tree = shapely.STRtree(tiles)
+        a_idx, b_idx = tree.query(tiles, predicate="intersects")
+        pair = (a_idx < b_idx) & np.isclose(zc[a_idx], zc[b_idx])
+        a_idx, b_idx = a_idx[pair], b_idx[pair]
+        if len(a_idx):
+            overlap = shapely.area(shapely.intersection(tiles[a_idx], tiles[b_idx])) > 1e-3
+            ok[a_idx[overlap]] = False
+            ok[b_idx[overlap]] = False
+        pockets_poly = shapely.buffer(shapely.points(xy), pocket, quad_segs=16)
+        holder_inst = Instances("holder", ("tile", tuple(proto.exterior.coords)[:-1], pocket, t_h), density=HOLDER_DENSITY)
+        holder_inst.colours = [COLOURS["holder"]]
+        multi = len(layers) > 1
+        for i in np.flatnonzero(ok):
+            c = cells[i]
+            base = f"holder_{c.module:02d}" + (f"_L{layers.index(round(zc[i], 6))}" if multi else "")
+            for end, z0 in (("bottom", z_cells + zc[i]), ("top", z_cells + zc[i] + h_cell - t_h)):
+                holder_inst.names.append(f"tile_{end}_{c.index:05d}")
+                holder_inst.places.append((float(xy[i, 0]), float(xy[i, 1]), float(z0), 0.0, "z"))
+                holder_inst.colour_keys.append(0)
+                holder_inst.groups.append(f"{base}_{end}")
+        final = {int(i): tiles[i] for i in np.flatnonzero(ok)}
+        for i in np.flatnonzero(~ok):
+            c = cells[i]
+            near = [int(j) for j in tree.query(tiles[i].buffer(pocket)) if j != i and np.isclose(zc[j], zc[i])]
+            tile = tiles[i].intersection(free)
+            done = [final[j] for j in near if j in final]
+            if done:
+                tile = tile.difference(shapely.union_all(done))
+            if near:
+                tile = tile.difference(shapely.union_all(pockets_poly[near]))
+            tile = unary_union(_clean(tile, 0.5))
+            if tile.is_empty:
+                continue
+            final[int(i)] = tile
+            exact = tile.buffer(-0.2).contains(Point(xy[i]).buffer(pocket + 0.1))
+            circles = ((float(xy[i, 0]), float(xy[i, 1]), pocket),) if exact else ()
+            if not exact:
+                tile = unary_union(_clean(tile.difference(pockets_poly[i]), 0.5))
+                if tile.is_empty:
                     continue
-                blob = shapely.union_all(shapely.buffer(shapely.points(xy[mine]), r + HOLDER_RIM, quad_segs=8))
-                blob = blob.intersection(free).difference(taken)
-                others = np.setdiff1d(on_layer, mine)
-                if len(others):
-                    near = others[shapely.intersects(all_pockets[others], blob)]
-                    if len(near):
-                        blob = blob.difference(shapely.union_all(all_pockets[near]))
-                blob = unary_union(_clean(blob))
-                if blob.is_empty:
-                    continue
-                shrunk = blob.buffer(-0.3)
-                pockets = shapely.buffer(shapely.points(xy[mine]), pocket + 0.3, quad_segs=16)
-                exact = shapely.contains(shrunk, pockets)
-                if (~exact).any():
-                    blob = unary_union(_clean(blob.difference(shapely.union_all(all_pockets[mine[~exact]]))))
-                taken = taken.union(blob)
-                circles = tuple((float(xy[i, 0]), float(xy[i, 1]), pocket) for i in mine[exact])
-                zb = z_cells + float(lz)
-                name = f"holder_{m:02d}" + (f"_L{layers.index(lz)}" if len(layers) > 1 else "")
-                first = Prism(f"{name}_bottom", "holder", blob, zb, zb + t_h, circles, COLOURS["holder"], HOLDER_DENSITY)
-                prisms.append(first)
-                prisms.append(Prism(f"{name}_top", "holder", blob, zb + h_cell - t_h, zb + h_cell, circles,
-                                    COLOURS["holder"], HOLDER_DENSITY, instance_of=first.name))  # fmt: skip
+            base = f"holder_{c.module:02d}" + (f"_L{layers.index(round(zc[i], 6))}" if multi else "")
+            zb = z_cells + float(zc[i])
+            first = Prism(f"tile_bottom_{c.index:05d}", "holder", tile, zb, zb + t_h, circles, COLOURS["holder"],
+                          HOLDER_DENSITY, group=f"{base}_bottom")  # fmt: skip
+            prisms.append(first)
+            prisms.append(Prism(f"tile_top_{c.index:05d}", "holder", tile, zb + h_cell - t_h, zb + h_cell, circles,
+                                COLOURS["holder"], HOLDER_DENSITY, instance_of=first.name, group=f"{base}_top"))  # fmt: skip
+        if holder_inst.names:
+            extra_instances.append(holder_inst)
     else:
         for lz in layers:
             taken = shapely.Polygon()
@@ -606,35 +672,55 @@ def plan_pack(pack: ir.Pack, layout, routing, materials: dict | None = None, enc
     t_fl = max(2 * wall, 4.0)
     prisms.append(Prism("flange", "flange", unary_union(_clean(flange)), 0.0, t_fl, tuple(bolts), COLOURS["flange"], rho_box))
 
-    return Plan(prisms, cell_inst, fuse_inst, stack, cooling, region, height, notes, warnings)
+    return Plan(prisms, cell_inst, fuse_inst, extra_instances, stack, cooling, region, height, notes, warnings)
 
 
 # --- realisation (cadquery) ---------------------------------------------------------------
 
 
-def _face(cq, poly, circles=()):
-    """A planar face at z = 0 from a shapely polygon (mm) plus exact circular holes."""
+def _face(poly, circles=(), z: float = 0.0):
+    """A planar face at height ``z`` from a shapely polygon (mm) plus exact circular holes,
+    built directly with OCP (cadquery's ``Face.makeFromWires`` runs ShapeFix, which is
+    quadratic in the number of holes)."""
+    from OCP.BRepBuilderAPI import (
+        BRepBuilderAPI_MakeEdge,
+        BRepBuilderAPI_MakeFace,
+        BRepBuilderAPI_MakePolygon,
+        BRepBuilderAPI_MakeWire,
+    )
+    from OCP.gp import gp_Ax2, gp_Circ, gp_Dir, gp_Pln, gp_Pnt
+    from shapely.geometry.polygon import orient
+
+    poly = orient(poly, 1.0)  # exterior counter-clockwise, holes clockwise: the face's normal is +z
 
     def ring(coords):
-        pts = list(coords)[:-1]
-        return cq.Wire.makePolygon([cq.Vector(x, y, 0.0) for x, y in pts], close=True)
+        mp = BRepBuilderAPI_MakePolygon()
+        for x, y in list(coords)[:-1]:
+            mp.Add(gp_Pnt(x, y, z))
+        mp.Close()
+        return mp.Wire()
 
-    inner = [ring(r.coords) for r in poly.interiors]
-    inner += [cq.Wire.makeCircle(r, cq.Vector(x, y, 0.0), cq.Vector(0, 0, 1)) for x, y, r in circles]
-    return cq.Face.makeFromWires(ring(poly.exterior.coords), inner)
+    maker = BRepBuilderAPI_MakeFace(gp_Pln(gp_Pnt(0, 0, z), gp_Dir(0, 0, 1)), ring(poly.exterior.coords))
+    for hole in poly.interiors:
+        maker.Add(ring(hole.coords))
+    for x, y, r in circles:
+        edge = BRepBuilderAPI_MakeEdge(gp_Circ(gp_Ax2(gp_Pnt(x, y, z), gp_Dir(0, 0, -1)), r)).Edge()
+        maker.Add(BRepBuilderAPI_MakeWire(edge).Wire())
+    return maker.Face()
 
 
 def _prism_solid(cq, poly, circles, z0, z1):
     import shapely
+    from OCP.BRepPrimAPI import BRepPrimAPI_MakePrism
+    from OCP.gp import gp_Vec
     from shapely.geometry import Point
 
     parts = list(shapely.get_parts(poly))
     solids = []
     for part in parts:
         mine = [c for c in circles if part.contains(Point(c[0], c[1]))] if len(parts) > 1 else list(circles)
-        face = _face(cq, part, mine)
-        solid = cq.Solid.extrudeLinear(face, cq.Vector(0, 0, z1 - z0))
-        solids.append(solid.moved(cq.Location(cq.Vector(0, 0, z0))))
+        prism = BRepPrimAPI_MakePrism(_face(part, mine, z0), gp_Vec(0, 0, z1 - z0)).Shape()
+        solids.append(cq.Shape.cast(prism))
     return solids[0] if len(solids) == 1 else cq.Compound.makeCompound(solids)
 
 
@@ -649,6 +735,11 @@ def _proto_solid(cq, proto):
     if proto[0] == "wire":
         _k, d, length = proto
         return cq.Solid.makeCylinder(d / 2, length, cq.Vector(-length / 2, 0, d / 2), cq.Vector(1, 0, 0))
+    if proto[0] == "tile":
+        from shapely.geometry import Polygon
+
+        _k, coords, pocket, t = proto
+        return _prism_solid(cq, Polygon(coords), ((0.0, 0.0, pocket),), 0.0, t)
     _k, w, t, length = proto
     return cq.Solid.makeBox(length, w, t, cq.Vector(-length / 2, -w / 2, 0))
 
@@ -717,63 +808,76 @@ def _build(pack, layout, routing, out: Path, stl, progress, materials, enclosure
             colours[rgb] = cq.Color(*rgb, 1.0)
         return colours[rgb]
 
-    # cells: one solid, instanced; a sub-assembly per module
-    counts: dict[str, int] = {}
-    cell_solid = _proto_solid(cq, plan.cells.proto)
-    ex = plan.cells.extent()
-    cell_root = cq.Assembly(name="cells")
-    groups: dict[str, object] = {}
-    for name, place, key, group in zip(plan.cells.names, plan.cells.places, plan.cells.colour_keys, plan.cells.groups):
-        sub = groups.get(group)
+    subs = {k: cq.Assembly(name=k) for k in ("cells", "busbars", "fuses", "holders", "cooling", "enclosure")}
+    groups: dict[tuple[str, str], object] = {}
+
+    def target(kind: str, group: str | None):
+        if group is None:
+            return subs[kind]
+        sub = groups.get((kind, group))
         if sub is None:
-            sub = groups[group] = cq.Assembly(name=group)
-        sub.add(cell_solid, name=name, loc=_location(cq, place, ex), color=colour(plan.cells.colours[key]))
-    for group in sorted(groups):
-        cell_root.add(groups[group])
-    assy.add(cell_root)
-    counts["cells"] = len(plan.cells.names)
+            sub = groups[(kind, group)] = cq.Assembly(name=group)
+        return sub
+
+    def place_all(inst: Instances, kind: str) -> None:
+        solid = _proto_solid(cq, inst.proto)
+        ex = inst.extent()
+        for name, place, key, group in zip(inst.names, inst.places, inst.colour_keys, inst.groups):
+            target(kind, group).add(solid, name=name, loc=_location(cq, place, ex), color=colour(inst.colours[key]))
+
+    # cells: ONE solid, instanced (never fused); a sub-assembly per module
+    counts: dict[str, int] = {"cells": len(plan.cells.names)}
+    place_all(plan.cells, "cells")
     tick("cells")
 
     kinds = {"busbar": "busbars", "lead": "busbars", "holder": "holders", "frame": "holders", "cold_plate": "cooling",
              "floor": "enclosure", "walls": "enclosure", "lid": "enclosure", "flange": "enclosure"}  # fmt: skip
-    subs = {k: cq.Assembly(name=k) for k in ("busbars", "fuses", "holders", "cooling", "enclosure")}
-    solids: dict[str, object] = {}
-    plural = {"busbar": "busbars", "lead": "leads", "holder": "holders", "frame": "frames", "cold_plate": "cold_plates",
-              "floor": "floor", "walls": "walls", "lid": "lid", "flange": "flange"}  # fmt: skip
+    plural = {"busbar": "busbars", "lead": "leads", "holder": "holder_tiles", "frame": "frames",
+              "cold_plate": "cold_plates", "floor": "floor", "walls": "walls", "lid": "lid", "flange": "flange"}  # fmt: skip
     stage_of = {"busbar": "busbars", "lead": "busbars", "holder": "holders", "frame": "holders", "cold_plate": "cooling"}
-    done_steps = set()
-    for p in plan.prisms:
-        step = stage_of.get(p.kind, "enclosure")
+    solids: dict[str, object] = {}
+    by_name = {p.name: p for p in plan.prisms}
+    done_steps: set[str] = set()
+
+    def reach(step: str) -> None:
         for earlier in STEPS[2:STEPS.index(step)]:
             if earlier not in done_steps:
                 done_steps.add(earlier)
                 tick(earlier)
+
+    for p in plan.prisms:
+        reach(stage_of.get(p.kind, "enclosure"))
         if p.instance_of is not None:
-            base = next(q for q in plan.prisms if q.name == p.instance_of)
+            base = by_name[p.instance_of]
             shape = solids[base.name]
             loc = cq.Location(cq.Vector(0, 0, p.z0 - base.z0))
         else:
             shape = _prism_solid(cq, p.polygon, p.circles, p.z0, p.z1)
             if p.cut is not None and not p.cut[0].is_empty:
-                chan = _prism_solid(cq, p.cut[0], (), p.cut[1], p.cut[2])
-                shape = shape.cut(chan)
+                shape = shape.cut(_prism_solid(cq, p.cut[0], (), p.cut[1], p.cut[2]))
             solids[p.name] = shape
             loc = None
-        subs[kinds[p.kind]].add(shape, name=p.name, loc=loc, color=colour(p.colour))
+        target(kinds[p.kind], p.group).add(shape, name=p.name, loc=loc, color=colour(p.colour))
         counts[plural[p.kind]] = counts.get(plural[p.kind], 0) + 1
+    for inst in plan.holders:
+        reach("holders")
+        place_all(inst, "holders")
+        counts["holder_tiles"] = counts.get("holder_tiles", 0) + len(inst.names)
+    holder_plates = sorted(g for k, g in groups if k == "holders")
+    if holder_plates:
+        counts["holders"] = len(holder_plates)
     if plan.fuses is not None:
-        fuse_solid = _proto_solid(cq, plan.fuses.proto)
-        fx = plan.fuses.extent()
-        c = colour(plan.fuses.colours[0])
-        for name, place in zip(plan.fuses.names, plan.fuses.places):
-            subs["fuses"].add(fuse_solid, name=name, loc=_location(cq, place, fx), color=c)
+        place_all(plan.fuses, "fuses")
         counts["fuses"] = len(plan.fuses.names)
-    for k in ("busbars", "fuses", "holders", "cooling", "enclosure"):
+    for (kind, group), sub in sorted(groups.items(), key=lambda kv: kv[0]):
+        subs[kind].add(sub)
+    for k in ("cells", "busbars", "fuses", "holders", "cooling", "enclosure"):
         if subs[k].children:
             assy.add(subs[k])
-    for step in STEPS[2:6]:
-        if step not in done_steps:
-            tick(step)
+    reach("STEP export")
+    order = ["cells", "busbars", "leads", "fuses", "holders", "holder_tiles", "frames", "cold_plates", "floor", "walls",
+             "lid", "flange"]  # fmt: skip
+    counts = {k: counts[k] for k in order if counts.get(k)}
 
     # export
     out.mkdir(parents=True, exist_ok=True)
@@ -784,7 +888,7 @@ def _build(pack, layout, routing, out: Path, stl, progress, materials, enclosure
     files.append("pack.step")
     tick("STEP export")
     glb_path = out / "pack.glb"
-    cq.exporters.assembly.exportGLTF(assy, str(glb_path), True, MESH_TOLERANCE, MESH_ANGULAR)
+    _export_glb(cq, assy, glb_path)
     files.append("pack.glb")
     tick("GLB export")
     scene_tris = _glb_triangles(glb_path.read_bytes())
@@ -798,8 +902,11 @@ def _build(pack, layout, routing, out: Path, stl, progress, materials, enclosure
     # figures
     mass: dict[str, float] = {"cells": len(plan.cells.names) * (plan.cells.unit_mass or 0.0)}
     for p in plan.prisms:
-        key = plural[p.kind] if p.kind not in ("floor", "walls", "lid", "flange") else "enclosure"
+        key = {"floor": "enclosure", "walls": "enclosure", "lid": "enclosure", "flange": "enclosure",
+               "holder": "holders"}.get(p.kind, plural[p.kind])  # fmt: skip
         mass[key] = mass.get(key, 0.0) + p.volume_mm3 * 1e-9 * p.density
+    for inst in plan.holders:
+        mass["holders"] = mass.get("holders", 0.0) + len(inst.names) * inst.unit_volume_mm3 * 1e-9 * inst.density
     if plan.fuses is not None:
         mass["fuses"] = len(plan.fuses.names) * plan.fuses.unit_volume_mm3 * 1e-9 * plan.fuses.density
     if plan.cooling.get("coolant_mass"):
@@ -817,8 +924,8 @@ def _build(pack, layout, routing, out: Path, stl, progress, materials, enclosure
         enclosure_volume=enclosure_volume,
         cell_volume=cell_volume,
         volumetric_efficiency=cell_volume / enclosure_volume if enclosure_volume > 0 else 0.0,
-        mass={k: v for k, v in sorted(mass.items())},
-        mass_total=sum(mass.values()),
+        mass={k: float(v) for k, v in sorted(mass.items())},
+        mass_total=float(sum(mass.values())),
         cooling={k: v for k, v in plan.cooling.items() if k != "coolant_mass"},
         stack={k: v / 1e3 for k, v in plan.stack.items()},
         files=tuple(files),
@@ -827,10 +934,99 @@ def _build(pack, layout, routing, out: Path, stl, progress, materials, enclosure
     return result, plan
 
 
+def _export_glb(cq, assy, path: Path) -> None:
+    """Binary glTF (mm, y up as glTF wants), one merged mesh per part (cadquery's exporter
+    writes a primitive per B-rep face), instanced parts share their mesh."""
+    from cadquery.occ_impl.assembly import toCAF
+    from OCP.Message import Message_ProgressRange
+    from OCP.RWGltf import RWGltf_CafWriter
+    from OCP.TCollection import TCollection_AsciiString
+    from OCP.TColStd import TColStd_IndexedDataMapOfStringString
+
+    original = assy.loc
+    assy.loc = original * cq.Location(cq.Vector(0, 0, 0), cq.Vector(1, 0, 0), -90)  # z up → y up
+    try:
+        _label, doc = toCAF(assy, True, True, MESH_TOLERANCE, MESH_ANGULAR)
+        writer = RWGltf_CafWriter(TCollection_AsciiString(str(path)), True)
+        writer.SetMergeFaces(True)
+        writer.SetParallel(False)
+        if not writer.Perform(doc, TColStd_IndexedDataMapOfStringString(), Message_ProgressRange()):
+            raise OSError(f"cannot write {path.name}")
+    finally:
+        assy.loc = original
+
+
+def _canonical_styles(text: str) -> str:
+    """Renumber the colour styling entities at the end of the DATA section in a fixed order.
+
+    OCCT writes one MECHANICAL_DESIGN_GEOMETRIC_PRESENTATION_REPRESENTATION chain per coloured
+    shape, iterating a map keyed by pointers: the chains' order (and so their entity numbers)
+    changes from run to run although their content does not. The chains are re-emitted by a
+    depth-first walk from their roots, sorted by the (stable) entity each one styles."""
+    start = text.find("MECHANICAL_DESIGN_GEOMETRIC_PRESENTATION_REPRESENTATION")
+    end = text.rfind("ENDSEC;")
+    if start < 0 or end < 0:
+        return text
+    start = text.rfind("\n#", 0, start) + 1
+    tail = text[start:end]
+    entities = re.findall(r"#(\d+) = (.*?);\s*(?=#\d+ = |$)", tail, flags=re.DOTALL)
+    if not entities:
+        return text
+    body = {int(i): b for i, b in entities}
+    first = min(body)
+    refs = {i: [int(r) for r in re.findall(r"#(\d+)", b)] for i, b in body.items()}
+    roots = [i for i, b in body.items() if b.startswith("MECHANICAL_DESIGN_GEOMETRIC_PRESENTATION_REPRESENTATION")]
+
+    def key(root):  # the styled item's target outside the tail
+        outside = []
+        stack, seen = [root], set()
+        while stack:
+            i = stack.pop()
+            if i in seen or i not in body:
+                continue
+            seen.add(i)
+            outside.extend(r for r in refs[i] if r not in body)
+            stack.extend(refs[i])
+        return sorted(outside), body[root]
+
+    order: list[int] = []
+    placed: set[int] = set()
+
+    def visit(i):
+        stack = [i]
+        while stack:
+            j = stack.pop()
+            if j in placed or j not in body:
+                continue
+            placed.add(j)
+            order.append(j)
+            stack.extend(reversed(refs[j]))
+
+    for root in sorted(roots, key=key):
+        visit(root)
+    order.extend(i for i in sorted(body) if i not in placed)
+    new_id = {old: first + n for n, old in enumerate(order)}
+
+    def renumber(b: str) -> str:
+        return re.sub(r"#(\d+)", lambda m: f"#{new_id.get(int(m.group(1)), int(m.group(1)))}", b)
+
+    flat = {i: renumber(re.sub(r"\s*\n\s*", " ", b)) for i, b in body.items()}
+    out = "".join(f"#{new_id[i]} = {flat[i]};\n" for i in order)
+    return text[:start] + out + text[end:]
+
+
 def _fix_step(path: Path) -> None:
     """Constant FILE_NAME (the temp path and the timestamp change on every run)."""
     text = path.read_bytes().decode("latin-1")
-    text = re.sub(r"FILE_NAME\(.*?\);", lambda _m: STEP_FILE_NAME, text, count=1, flags=re.S)
+    text = re.sub(r"FILE_NAME\(.*?\);", lambda _m: STEP_FILE_NAME, text, count=1, flags=re.DOTALL)
+    counter = iter(range(1, 10**9))  # NAUO ids come from a per-process OCCT counter
+
+    def nauo(match) -> str:  # one line each: OCCT wraps the entity by the id's length
+        rest = re.sub(r"\n *", "", match.group(1))
+        return f"NEXT_ASSEMBLY_USAGE_OCCURRENCE('{next(counter)}'{rest});"
+
+    text = re.sub(r"NEXT_ASSEMBLY_USAGE_OCCURRENCE\('\d+'(.*?)\);", nauo, text, flags=re.DOTALL)
+    text = _canonical_styles(text)
     path.write_bytes(text.encode("latin-1"))
 
 
@@ -838,54 +1034,91 @@ def _fix_step(path: Path) -> None:
 
 
 def _glb_triangles(data: bytes):
-    """Every triangle of the GLB scene in the CAD frame (z up, mm) with its RGB colour and node
-    name: (triangles (N, 3, 3) float64, colours (N, 3) float, names list per triangle block)."""
-    import io
+    """Every triangle of a GLB (as cadquery/OCCT writes it) in the CAD frame (z up, mm):
+    (triangles (N, 3, 3), RGB colours (N, 3) in 0..1, is-lid flags (N,)). A small reader of
+    the glTF 2.0 container (JSON chunk + BIN chunk), so trimesh is not needed at run time."""
+    import json
 
     import numpy as np
-    import trimesh
 
-    scene = trimesh.load(io.BytesIO(data), file_type="glb", force="scene")
-    blocks = {}
-    for node in sorted(scene.graph.nodes_geometry):
-        transform, geom = scene.graph[node]
-        blocks.setdefault(geom, []).append((node, transform))
-    tris, cols, skip = [], [], []
+    if data[:4] != b"glTF":
+        raise ValueError("not a GLB file")
+    n_json = struct.unpack_from("<I", data, 12)[0]
+    doc = json.loads(data[20:20 + n_json])
+    off = 20 + n_json
+    blob = data[off + 8: off + 8 + struct.unpack_from("<I", data, off)[0]] if off < len(data) else b""
+    kinds = {5126: np.float32, 5125: np.uint32, 5123: np.uint16, 5121: np.uint8}
+    width = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT4": 16}
+
+    def accessor(i):
+        a = doc["accessors"][i]
+        view = doc["bufferViews"][a["bufferView"]]
+        dtype = np.dtype(kinds[a["componentType"]])
+        n = width[a["type"]]
+        start = view.get("byteOffset", 0) + a.get("byteOffset", 0)
+        stride = view.get("byteStride", 0) or dtype.itemsize * n
+        raw = np.frombuffer(blob, dtype=np.uint8, count=stride * (a["count"] - 1) + dtype.itemsize * n, offset=start)
+        rows = np.lib.stride_tricks.as_strided(raw, (a["count"], dtype.itemsize * n), (stride, 1))
+        return np.ascontiguousarray(rows).view(dtype).reshape(a["count"], n)
+
+    def local(node):
+        if "matrix" in node:
+            return np.array(node["matrix"], float).reshape(4, 4).T
+        m = np.eye(4)
+        if "scale" in node:
+            m = np.diag([*node["scale"], 1.0]) @ m
+        if "rotation" in node:
+            x, y, z, w = node["rotation"]
+            rm = np.eye(4)
+            rm[:3, :3] = [[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+                          [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+                          [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]]  # fmt: skip
+            m = rm @ m
+        if "translation" in node:
+            t = np.eye(4)
+            t[:3, 3] = node["translation"]
+            m = t @ m
+        return m
+
+    uses: dict[int, list] = {}  # mesh → [(world matrix, is lid)]
+    nodes = doc.get("nodes", [])
+    stack = [(i, np.eye(4), False) for i in doc["scenes"][doc.get("scene", 0)]["nodes"]]
+    while stack:
+        i, parent, lid = stack.pop()
+        node = nodes[i]
+        m = parent @ local(node)
+        lid = lid or node.get("name", "").lower().startswith("lid")
+        if "mesh" in node:
+            uses.setdefault(node["mesh"], []).append((m, lid))
+        stack.extend((c, m, lid) for c in node.get("children", []))
     to_cad = np.array([[1, 0, 0, 0], [0, 0, -1, 0], [0, 1, 0, 0], [0, 0, 0, 1]], dtype=float)  # glTF y-up → z-up
-    for geom in sorted(blocks):
-        mesh = scene.geometry[geom]
-        if not len(mesh.faces):
-            continue
-        rgb = _mesh_colour(mesh)
-        nodes = blocks[geom]
-        mats = np.stack([to_cad @ t for _n, t in nodes])  # (K, 4, 4)
-        v = np.asarray(mesh.vertices, float)
-        world = np.einsum("kij,vj->kvi", mats[:, :3, :3], v) + mats[:, None, :3, 3]  # (K, V, 3)
-        t = world[:, np.asarray(mesh.faces)]  # (K, F, 3, 3)
-        t = t.reshape(-1, 3, 3)
-        tris.append(t)
-        cols.append(np.repeat(np.array([rgb]), len(t), axis=0))
-        names = [n for n, _t in nodes]
-        lid = np.array(["lid" in n.lower() for n in names])
-        skip.append(np.repeat(lid, len(mesh.faces)))
+    tris, cols, lids = [], [], []
+    for mesh_index in sorted(uses):
+        placed = uses[mesh_index]
+        mats = np.stack([to_cad @ m for m, _lid in placed])
+        lid_flags = np.array([lid for _m, lid in placed])
+        for prim in doc["meshes"][mesh_index]["primitives"]:
+            if prim.get("mode", 4) != 4 or "POSITION" not in prim["attributes"]:
+                continue
+            v = accessor(prim["attributes"]["POSITION"]).astype(float)
+            if "indices" in prim:
+                f = accessor(prim["indices"]).reshape(-1, 3).astype(np.int64)
+            else:
+                f = np.arange(len(v)).reshape(-1, 3)
+            rgb = (0.6, 0.6, 0.6)
+            if "material" in prim:
+                mat = doc["materials"][prim["material"]]
+                rgb = tuple(mat.get("pbrMetallicRoughness", {}).get("baseColorFactor", [0.6, 0.6, 0.6, 1])[:3])
+            world = np.einsum("kij,vj->kvi", mats[:, :3, :3], v) + mats[:, None, :3, 3]
+            tris.append(world[:, f].reshape(-1, 3, 3))
+            cols.append(np.tile(np.array(rgb, float), (len(placed) * len(f), 1)))
+            lids.append(np.repeat(lid_flags, len(f)))
     if not tris:
         return np.zeros((0, 3, 3)), np.zeros((0, 3)), np.zeros(0, bool)
-    return np.concatenate(tris), np.concatenate(cols), np.concatenate(skip)
+    return np.concatenate(tris), np.concatenate(cols), np.concatenate(lids)
 
 
-def _mesh_colour(mesh) -> tuple:
-    try:
-        mat = mesh.visual.material
-        c = getattr(mat, "baseColorFactor", None)
-        if c is not None:
-            c = [float(x) for x in c][:3]
-            return tuple(x / 255 if max(c) > 1 else x for x in c)
-        return tuple(float(x) / 255 for x in mesh.visual.main_color[:3])
-    except Exception:  # noqa: BLE001 - a colourless mesh is drawn grey
-        return (0.6, 0.6, 0.6)
-
-
-def render_preview(scene, width: int = 1200, height: int = 800) -> bytes:
+def render_preview(scene, width: int = 1000, height: int = 700) -> bytes:
     """An isometric, flat-shaded PNG of the pack with the lid left off (numpy z-buffer)."""
     import numpy as np
 
@@ -907,7 +1140,7 @@ def render_preview(scene, width: int = 1200, height: int = 800) -> bytes:
         sx, sy, d = sx.reshape(-1, 3), sy.reshape(-1, 3), d.reshape(-1, 3)
         normal = np.cross(tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0])
         norm = np.linalg.norm(normal, axis=1)
-        ok = norm > 1e-12
+        ok = (norm > 1e-12) & (normal @ view < 0)  # closed solids: back faces are never seen
         light = np.array([-0.35, -0.55, 0.76])
         light /= np.linalg.norm(light)
         shade = np.where(ok, np.abs(normal @ light) / np.where(ok, norm, 1.0), 0.5)
@@ -917,72 +1150,94 @@ def render_preview(scene, width: int = 1200, height: int = 800) -> bytes:
 
 
 def _rasterise(img, sx, sy, d, rgb) -> None:
-    """Z-buffer the triangles into ``img`` (nearest wins; ties by triangle order)."""
+    """Z-buffer the triangles into ``img``: scanline spans per triangle (after bisecting long
+    ones), nearest wins, ties broken by triangle order (deterministic)."""
     import numpy as np
 
     h, w, _ = img.shape
-    x0 = np.clip(np.floor(sx.min(axis=1)).astype(np.int64), 0, w - 1)
-    x1 = np.clip(np.ceil(sx.max(axis=1)).astype(np.int64), 0, w - 1)
-    y0 = np.clip(np.floor(sy.min(axis=1)).astype(np.int64), 0, h - 1)
-    y1 = np.clip(np.ceil(sy.max(axis=1)).astype(np.int64), 0, h - 1)
-    bw, bh = x1 - x0 + 1, y1 - y0 + 1
-    size = np.maximum(bw, bh)
-    pix_all, dep_all, tri_all = [], [], []
-    order = np.arange(len(sx))
-    for lo_s, hi_s in ((0, 2), (2, 4), (4, 8), (8, 16), (16, 32), (32, 64), (64, 10**9)):
-        sel = order[(size > lo_s) & (size <= hi_s)]
-        if not len(sel):
-            continue
-        if hi_s > 64:
-            for t in sel:  # big triangles one at a time
-                xs, ys = np.meshgrid(np.arange(x0[t], x1[t] + 1), np.arange(y0[t], y1[t] + 1))
-                _emit(xs.ravel()[None], ys.ravel()[None], sx[[t]], sy[[t]], d[[t]], np.array([t]), w, pix_all, dep_all, tri_all)
-            continue
-        k = hi_s + 1
-        oy, ox = np.divmod(np.arange(k * k), k)
-        chunk = max(1, 4_000_000 // (k * k))
-        for s in range(0, len(sel), chunk):
-            tt = sel[s:s + chunk]
-            xs = x0[tt, None] + ox[None]
-            ys = y0[tt, None] + oy[None]
-            inside = (xs <= x1[tt, None]) & (ys <= y1[tt, None])
-            _emit(xs, ys, sx[tt], sy[tt], d[tt], tt, w, pix_all, dep_all, tri_all, inside)
-    if not pix_all:
-        return
-    pix = np.concatenate(pix_all)
-    dep = np.concatenate(dep_all)
-    tri = np.concatenate(tri_all)
-    idx = np.lexsort((tri, dep, pix))
-    pix, tri = pix[idx], tri[idx]
-    first = np.ones(len(pix), bool)
-    first[1:] = pix[1:] != pix[:-1]
+    sx, sy, d, rgb = _split_long(sx, sy, d, rgb, 16.0)
+    x0, x1, x2 = sx.T
+    y0, y1, y2 = sy.T
+    d0, d1, d2 = d.T
+    den = (x1 - x0) * (y2 - y0) - (x2 - x0) * (y1 - y0)
+    ok = np.abs(den) > 1e-9
+    den = np.where(ok, den, 1.0)
+    a = ((d1 - d0) * (y2 - y0) - (d2 - d0) * (y1 - y0)) / den
+    b = ((x1 - x0) * (d2 - d0) - (x2 - x0) * (d1 - d0)) / den
+    c = d0 - a * x0 - b * y0
+    ylo = np.ceil(sy.min(axis=1) - 0.5).astype(np.int64)
+    yhi = np.floor(sy.max(axis=1) - 0.5).astype(np.int64)
+    zbuf = np.full(h * w, np.inf)
     flat = img.reshape(-1, 3)
-    flat[pix[first]] = rgb[tri[first]]
+    span_rows = int(max(1, (yhi - ylo).max(initial=0) + 1))
+    for start in range(0, len(sx), 200_000):
+        t = np.arange(start, min(start + 200_000, len(sx)))
+        t = t[ok[t]]
+        rows = ylo[t, None] + np.arange(span_rows)[None]
+        yc = rows + 0.5
+        xl = np.full(rows.shape, np.inf)
+        xr = np.full(rows.shape, -np.inf)
+        for p, q in ((0, 1), (1, 2), (2, 0)):
+            xp, yp, xq, yq = sx[t, p, None], sy[t, p, None], sx[t, q, None], sy[t, q, None]
+            lo, hi = np.minimum(yp, yq), np.maximum(yp, yq)
+            cross = (yc >= lo) & (yc <= hi) & (hi > lo)
+            x = xp + (yc - yp) * (xq - xp) / np.where(hi > lo, yq - yp, 1.0)
+            xl = np.where(cross, np.minimum(xl, x), xl)
+            xr = np.where(cross, np.maximum(xr, x), xr)
+        first = np.ceil(xl - 0.5)
+        last = np.floor(xr - 0.5)
+        live = (rows <= yhi[t, None]) & (rows >= 0) & (rows < h) & np.isfinite(first) & (last >= first)
+        first = np.clip(first, 0, w - 1).astype(np.int64)
+        last = np.clip(last, -1, w - 1).astype(np.int64)
+        count = np.where(live, last - first + 1, 0)
+        count = np.maximum(count, 0).ravel()
+        total = int(count.sum())
+        if not total:
+            continue
+        owner = np.repeat(np.repeat(t, span_rows), count)
+        row = np.repeat(rows.ravel(), count)
+        offs = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
+        px = np.repeat(first.ravel(), count) + offs
+        depth = a[owner] * (px + 0.5) + b[owner] * (row + 0.5) + c[owner]
+        pix = row * w + px
+        order = np.lexsort((owner, depth, pix))
+        pix, depth, owner = pix[order], depth[order], owner[order]
+        keep = np.ones(len(pix), bool)
+        keep[1:] = pix[1:] != pix[:-1]
+        pix, depth, owner = pix[keep], depth[keep], owner[keep]
+        nearer = depth < zbuf[pix]
+        zbuf[pix[nearer]] = depth[nearer]
+        flat[pix[nearer]] = rgb[owner[nearer]]
 
 
-def _emit(xs, ys, sx, sy, d, tt, w, pix_all, dep_all, tri_all, inside=None):
+def _split_long(sx, sy, d, rgb, limit: float):
+    """Bisect every triangle's longest screen edge until all edges are under ``limit`` px
+    (long thin triangles of plates with holes would otherwise need huge bounding boxes)."""
     import numpy as np
 
-    px, py = xs + 0.5, ys + 0.5
-    ax, ay = sx[:, 0:1], sy[:, 0:1]
-    bx, by = sx[:, 1:2], sy[:, 1:2]
-    cx, cy = sx[:, 2:3], sy[:, 2:3]
-    den = (by - cy) * (ax - cx) + (cx - bx) * (ay - cy)
-    den = np.where(np.abs(den) < 1e-12, np.nan, den)
-    l0 = ((by - cy) * (px - cx) + (cx - bx) * (py - cy)) / den
-    l1 = ((cy - ay) * (px - cx) + (ax - cx) * (py - cy)) / den
-    l2 = 1 - l0 - l1
-    eps = -1e-6
-    hit = (l0 >= eps) & (l1 >= eps) & (l2 >= eps)
-    if inside is not None:
-        hit &= inside
-    if not hit.any():
-        return
-    depth = l0 * d[:, 0:1] + l1 * d[:, 1:2] + l2 * d[:, 2:3]
-    rows, _cols = np.nonzero(hit)
-    pix_all.append((ys[hit] * w + xs[hit]).astype(np.int64))
-    dep_all.append(depth[hit].astype(np.float64))
-    tri_all.append(tt[rows].astype(np.int64))
+    done = []
+    for _ in range(60):
+        ex = np.stack([sx[:, 1] - sx[:, 0], sx[:, 2] - sx[:, 1], sx[:, 0] - sx[:, 2]], axis=1)
+        ey = np.stack([sy[:, 1] - sy[:, 0], sy[:, 2] - sy[:, 1], sy[:, 0] - sy[:, 2]], axis=1)
+        length = ex * ex + ey * ey
+        big = length.max(axis=1) > limit * limit
+        done.append((sx[~big], sy[~big], d[~big], rgb[~big]))
+        if not big.any():
+            break
+        sx, sy, d, rgb = sx[big], sy[big], d[big], rgb[big]
+        k = length[big].argmax(axis=1)  # edge k joins vertex k and k+1: split it at its midpoint
+        idx = np.arange(len(k))
+        a, b, c = k, (k + 1) % 3, (k + 2) % 3
+        halves = []
+        for arr in (sx, sy, d):
+            pa, pb, pc = arr[idx, a], arr[idx, b], arr[idx, c]
+            mid = (pa + pb) / 2
+            halves.append(np.concatenate([np.stack([pa, mid, pc], axis=1), np.stack([mid, pb, pc], axis=1)]))
+        sx, sy, d = halves
+        rgb = np.concatenate([rgb, rgb])
+    else:
+        done.append((sx, sy, d, rgb))
+    return tuple(np.concatenate([part[i] for part in done]) for i in range(4))
 
 
 def _png(img) -> bytes:
@@ -1057,4 +1312,4 @@ def _next(step: str) -> str:
     return STEPS[i + 1] if i + 1 < len(STEPS) else "done"
 
 
-__all__ = ["CadResult", "build_cad", "cad_stage", "plan_pack", "render_preview", "stdlib_materials", "Span"]
+__all__ = ["CadResult", "Span", "build_cad", "cad_stage", "plan_pack", "render_preview", "stdlib_materials"]

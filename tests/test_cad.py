@@ -1,0 +1,283 @@
+"""The CAD stage: a real e-bike pack through layout → routing → CAD, re-imported from STEP.
+
+The tests share one module-scoped build (about 10 s with the cadquery import) and run on one
+xdist worker (``xdist_group``, with ``--dist loadgroup``) so the build is made once while other
+test files run on the other workers. E803 is tested by hiding cadquery from the import system.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+from battgen.api import PackBuild, estimate_result
+from battgen.passes import stages
+
+REPO = Path(__file__).resolve().parents[1]
+
+pytestmark = [pytest.mark.xdist_group("cad")]
+
+# A small pack with an interior keepout (cells must stay out of it, walls wrap it).
+KEEPOUT_SOURCE = """
+use cells.samsung.inr21700_50e
+use materials.copper
+
+envelope box {
+    outline = rect(200 mm, 120 mm)
+    height  = 100 mm
+    keepout bms = rect(50 mm, 40 mm) at (75 mm, 40 mm)
+    wall    = 3 mm
+}
+
+pack ko {
+    cell     = inr21700_50e
+    envelope = box
+    series   = 4
+    parallel = 5
+    modules  in 1 .. 2
+    layout   = hex
+    gap      = 1 mm
+    busbar   = copper(thickness = 0.3 mm)
+    cooling  = cold_plate(side = top)
+    fuse     = none
+}
+"""
+
+
+def _pipeline(source, **kw):
+    estimate = estimate_result(source, **kw)
+    assert not [d for d in estimate.diagnostics if d.is_error], estimate.diagnostics
+    name = min(estimate.syntheses)
+    pack = estimate.lowered.design.packs[name]
+    build = PackBuild(name, estimate.syntheses[name])
+    found = stages.run(pack, build, cad=False, stl=False, progress=False)
+    assert not [d for d in found if d.is_error], found
+    return pack, build
+
+
+@pytest.fixture(scope="module")
+def ebike(tmp_path_factory):
+    pytest.importorskip("cadquery")
+    from battgen.emit.cad import cad_stage
+
+    pack, build = _pipeline(REPO / "examples" / "ebike.batt")
+    diagnostics = cad_stage(pack, build, {"cad": True, "stl": True, "progress": False})
+    assert not [d for d in diagnostics if d.is_error], diagnostics
+    out = tmp_path_factory.mktemp("ebike")
+    for name, data in build.files.items():
+        (out / name).write_bytes(data)
+    return pack, build, out
+
+
+@pytest.fixture(scope="module")
+def step_parts(ebike):
+    """Leaf parts of the re-imported STEP: (name, shape moved to its place)."""
+    import cadquery as cq
+
+    _pack, _build, out = ebike
+    assy = cq.Assembly.importStep(str(out / "pack.step"))
+    leaves = []
+
+    def walk(node, loc):
+        here = loc * node.loc
+        if node.obj is not None and not node.children:
+            shape = node.obj if isinstance(node.obj, cq.Shape) else cq.Compound.makeCompound(node.shapes)
+            leaves.append((node.name, shape.moved(here)))
+        for child in node.children:
+            walk(child, here)
+
+    walk(assy, cq.Location())
+    return leaves
+
+
+def _kind(name: str) -> str:
+    return name.split("_")[0]
+
+
+def test_files_and_result(ebike):
+    _pack, build, _out = ebike
+    assert {"pack.step", "pack.glb", "preview.png", "pack.stl"} <= set(build.files)
+    assert build.files["preview.png"][:8] == b"\x89PNG\r\n\x1a\n"
+    cad = build.cad
+    assert cad.parts["cells"] == len(build.layout.cells) == 52
+    assert cad.cell_shapes == 1
+    assert 0.2 < cad.volumetric_efficiency < 0.6
+    assert cad.mass["cells"] == pytest.approx(52 * _pack.cell.mass)
+    assert cad.mass_total > cad.mass["cells"] + cad.mass["enclosure"]
+    assert "52 cells" in cad.summary()
+    from battgen.render import dumps
+    from battgen.serialize import to_jsonable
+
+    dumps(to_jsonable(cad))  # goes into design.json
+
+
+def test_step_part_counts(ebike, step_parts):
+    _pack, build, _out = ebike
+    names = [n for n, _s in step_parts]
+    kinds = {}
+    for n in names:
+        kinds[_kind(n)] = kinds.get(_kind(n), 0) + 1
+    plates = [b for b in build.routing.busbars if not b.path]
+    leads = [b for b in build.routing.busbars if b.path]
+    assert kinds["cell"] == len(build.layout.cells)
+    assert kinds["busbar"] == len(plates) == build.cad.parts["busbars"]
+    assert kinds.get("lead", 0) == len(leads)
+    assert kinds["tile"] == 2 * len(build.layout.cells) == build.cad.parts["holder_tiles"]  # bottom and top plates
+    for part in ("cold", "floor", "walls", "lid", "flange"):
+        assert kinds[part] == 1, part
+    assert len(names) == sum(build.cad.parts.values()) - build.cad.parts["holders"]
+
+
+def test_cells_match_layout_and_bounding_box(ebike, step_parts):
+    import cadquery as cq
+
+    _pack, build, _out = ebike
+    cad = build.cad
+    cells = {int(n.split("_")[1]): s for n, s in step_parts if n.startswith("cell_")}
+    d = _pack.cell.format.diameter * 1e3
+    for c in build.layout.cells:
+        bb = cells[c.index].BoundingBox()
+        assert bb.center.x == pytest.approx(c.x * 1e3, abs=1e-3)
+        assert bb.center.y == pytest.approx(c.y * 1e3, abs=1e-3)
+        assert bb.xlen == pytest.approx(d, abs=1e-3)
+        assert bb.zmin == pytest.approx(cad.stack["cells"] * 1e3 + c.z * 1e3, abs=1e-3)
+    whole = cq.Compound.makeCompound([s for _n, s in step_parts]).BoundingBox()
+    lo, hi = cad.bounding_box
+    assert (whole.xmin, whole.ymin, whole.zmin) == pytest.approx(tuple(v * 1e3 for v in lo), abs=0.05)
+    assert (whole.xmax, whole.ymax, whole.zmax) == pytest.approx(tuple(v * 1e3 for v in hi), abs=0.05)
+
+
+def test_every_cell_inside_the_enclosure(ebike, step_parts):
+    _pack, build, _out = ebike
+    env = _pack.envelope
+    wall = env.wall * 1e3
+    top = build.cad.stack["lid"] * 1e3
+    for name, shape in step_parts:
+        if not name.startswith("cell_"):
+            continue
+        bb = shape.BoundingBox()
+        assert bb.xmin >= wall - 1e-3 and bb.xmax <= env.outline.width * 1e3 - wall + 1e-3, name
+        assert bb.ymin >= wall - 1e-3 and bb.ymax <= env.outline.depth * 1e3 - wall + 1e-3, name
+        assert bb.zmin >= wall and bb.zmax <= top, name
+
+
+def test_parts_do_not_intersect(ebike, step_parts):
+    """Boolean common volume ~0 for every pair of different parts whose boxes overlap, on a
+    deterministic sample of the parts."""
+    by = {}
+    for name, shape in step_parts:
+        by.setdefault(_kind(name), []).append((name, shape))
+    sample = []
+    for kind, items in sorted(by.items()):
+        sample.extend(items[:: max(1, len(items) // 12)])
+    boxes = [(n, s, s.BoundingBox()) for n, s in sample]
+    checked = 0
+    for i, (na, sa, ba) in enumerate(boxes):
+        for nb, sb, bb in boxes[i + 1:]:
+            if _kind(na) == _kind(nb) and _kind(na) in ("floor", "walls", "lid"):
+                continue
+            if ba.xmax < bb.xmin or bb.xmax < ba.xmin or ba.ymax < bb.ymin or bb.ymax < ba.ymin \
+                    or ba.zmax < bb.zmin or bb.zmax < ba.zmin:
+                continue
+            common = sa.intersect(sb).Volume()
+            assert common < 1e-3, f"{na} and {nb} overlap by {common:.4f} mm³"
+            checked += 1
+    assert checked > 20
+
+
+def test_glb_loads_with_the_expected_meshes(ebike):
+    trimesh = pytest.importorskip("trimesh")
+    _pack, build, out = ebike
+    scene = trimesh.load(out / "pack.glb")
+    nodes = scene.graph.nodes_geometry
+    parts = sum(build.cad.parts.values()) - build.cad.parts["holders"]
+    assert len(nodes) == parts
+    # instanced: the cells share one vertex buffer, the holder tiles another
+    import json
+
+    data = (out / "pack.glb").read_bytes()
+    doc = json.loads(data[20:20 + int.from_bytes(data[12:16], "little")])
+    positions = {p["attributes"]["POSITION"] for m in doc["meshes"] for p in m["primitives"]}
+    assert len(positions) < parts - 100  # instances share their vertex data
+    lo, hi = scene.bounds  # glTF is y up: (x, z, -y) of the CAD frame, mm
+    cad_lo, cad_hi = build.cad.bounding_box
+    assert lo[0] == pytest.approx(cad_lo[0] * 1e3, abs=0.5) and hi[1] == pytest.approx(cad_hi[2] * 1e3, abs=0.5)
+
+
+def test_stl_and_preview(ebike):
+    _pack, build, _out = ebike
+    stl = build.files["pack.stl"]
+    n = int.from_bytes(stl[80:84], "little")
+    assert len(stl) == 84 + 50 * n and n > 1000
+    png = build.files["preview.png"]
+    import zlib
+
+    width = int.from_bytes(png[16:20], "big")
+    height = int.from_bytes(png[20:24], "big")
+    idat = png[png.index(b"IDAT") + 4: png.index(b"IEND") - 8]
+    raw = zlib.decompress(idat)
+    assert len(raw) == height * (1 + 3 * width)
+    assert raw.count(b"\xff\xff\xff") < 0.95 * width * height  # something was drawn
+
+
+def test_second_build_same_bytes(ebike, tmp_path):
+    from battgen.emit.cad import build_cad
+
+    pack, build, out = ebike
+    again = build_cad(pack, build.layout, build.routing, tmp_path)
+    assert again == build.cad.__class__(**{**build.cad.__dict__, "files": again.files})
+    for name in ("pack.step", "pack.glb", "preview.png"):
+        assert (tmp_path / name).read_bytes() == (out / name).read_bytes(), name
+    assert b"2000-01-01T00:00:00" in (tmp_path / "pack.step").read_bytes()
+
+
+def test_keepout_respected_and_prismatic_frames(tmp_path):
+    pytest.importorskip("cadquery")
+    import shapely
+    from shapely.geometry import box
+
+    from battgen.emit.cad import build_cad, plan_pack
+
+    pack, build = _pipeline(KEEPOUT_SOURCE)
+    keepout = box(75, 40, 125, 80)
+    plan = plan_pack(pack, build.layout, build.routing)
+    for x, y, _z, _r, _a in plan.cells.places:
+        assert shapely.Point(x, y).buffer(pack.cell.format.diameter * 1e3 / 2).intersection(keepout).area < 1e-6
+    for p in plan.prisms:
+        if p.kind in ("holder", "busbar", "lead", "cold_plate", "floor", "lid"):
+            assert p.polygon.intersection(keepout).area < 1e-6, p.name
+    walls = next(p for p in plan.prisms if p.kind == "walls").polygon
+    assert walls.intersection(keepout.buffer(3.5, join_style="mitre")).area > 0.9 * 3 * (2 * 50 + 2 * 40)
+    result = build_cad(pack, build.layout, build.routing, tmp_path)
+    assert result.cooling["side"] == "top" and result.stack["cold_plate"] > result.stack["cell_top"]
+    assert result.parts["cells"] == 20
+
+
+def test_missing_cadquery_is_E803(monkeypatch):
+    from battgen.emit.cad import cad_stage
+
+    pack, build = _pipeline(REPO / "examples" / "ebike.batt")
+    monkeypatch.setitem(sys.modules, "cadquery", None)  # import cadquery → ImportError
+    found = cad_stage(pack, build, {"cad": True})
+    assert [d.code for d in found] == ["E803"]
+    assert "CAD stage unavailable" in found[0].message
+    assert "--no-cad" in found[0].hint and found[0].is_error
+    assert build.cad is None and not build.files
+
+
+def test_volumes_of_the_plan_match_the_solids(ebike):
+    import cadquery as cq
+
+    from battgen.emit.cad import _prism_solid, plan_pack
+
+    pack, build, _out = ebike
+    plan = plan_pack(pack, build.layout, build.routing)
+    for p in plan.prisms[:: max(1, len(plan.prisms) // 8)]:
+        solid = _prism_solid(cq, p.polygon, p.circles, p.z0, p.z1)
+        if p.cut is not None:
+            solid = solid.cut(_prism_solid(cq, p.cut[0], (), p.cut[1], p.cut[2]))
+        assert solid.Volume() == pytest.approx(p.volume_mm3, rel=1e-3), p.name
+    assert math.isfinite(build.cad.mass_total)
