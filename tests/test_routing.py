@@ -338,3 +338,95 @@ def test_svgs_are_deterministic(routed):
     assert b == currents_svg(layout, routing, pack) and "colour-bar" in b
     again, _ = R.route_with_network(pack, layout, candidate(layout.series, layout.parallel))
     assert busbars_svg(layout, again, pack) == a
+
+
+# --- the real pipeline: every example through check → synthesize → place → route -------------
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLE_FILES = sorted(p.relative_to(EXAMPLES).as_posix() for p in [*EXAMPLES.glob("*.batt"),
+                                                                     *EXAMPLES.glob("validation/*.batt")])  # fmt: skip
+
+
+def _owner_of(b, S):
+    """The owner index (``routing.owners``) a plate or jumper busbar belongs to."""
+    if b.kind != "terminal":
+        return b.groups[0]
+    return S - 1 if b.groups == (0,) else S
+
+
+@pytest.mark.parametrize("name", EXAMPLE_FILES)
+def test_examples_route_through_the_real_pipeline(name):
+    from battgen.passes.layout import place
+    from battgen.passes.synthesis import synthesize
+    from battgen.pipeline import check
+
+    assert len(EXAMPLE_FILES) == 7
+    lowered = check(EXAMPLES / name)
+    assert not lowered.has_errors
+    for pack in lowered.design.packs.values():
+        chosen = synthesize(pack).chosen
+        layout = place(pack, chosen)
+        assert isinstance(layout, Layout), layout
+        routing = R.route(pack, layout, chosen)
+        assert isinstance(routing, Routing), f"{routing.code} {routing.message}"
+        assert not any(d.is_error for d in routing.diagnostics)
+        S, P = layout.series, layout.parallel
+        t = R.terminals(layout, pack.cell.format)
+        own = R.owners(t, S)
+        plates = [b for b in routing.busbars if not b.path]
+        polys = [Polygon(b.polygon, b.holes) for b in plates]
+        assert all(p.is_valid and p.area > 0 for p in polys)
+        assert all(b.width > 0 and b.thickness > 0 and b.resistance > 0 for b in routing.busbars)
+        # every cell terminal sits on exactly one plate, and that plate is the right series junction
+        tree = shapely.STRtree(polys)
+        contact = shapely.buffer(shapely.points(t.xy), t.radius * 0.99, quad_segs=8)
+        for i in range(len(t.cell)):
+            on = [k for k in tree.query(contact[i], predicate="intersects")
+                  if plates[k].z == t.faces[t.face[i]][1] and polys[k].buffer(1e-9).contains(contact[i])]  # fmt: skip
+            assert len(on) == 1, (name, i, on)
+            assert _owner_of(plates[on[0]], S) == own[i], (name, i)
+        # S + 1 conductors: the pieces of one owner are joined by its insulated jumpers
+        pieces = nx.Graph()
+        pieces.add_nodes_from(range(len(plates)))
+        for j in (b for b in routing.busbars if b.path and b.kind != "terminal"):
+            ends = [next(k for k in tree.query(Point(xy), predicate="intersects") if _owner_of(plates[k], S)
+                         == _owner_of(j, S)) for xy in (j.path[0], j.path[-1])]  # fmt: skip
+            pieces.add_edge(*ends)
+        comps = [{_owner_of(plates[k], S) for k in c} for c in nx.connected_components(pieces)]
+        assert all(len(c) == 1 for c in comps) and sorted(next(iter(c)) for c in comps) == list(range(S + 1))
+        # each group: P cells between the junction before it and the one after
+        per_pair = {}
+        for c in layout.cells:
+            pair = (own[c.index], own[c.index + len(layout.cells)])  # (+ terminal's owner, − terminal's owner)
+            per_pair[pair] = per_pair.get(pair, 0) + 1
+        assert sorted(per_pair.values()) == [P] * S
+        # no plate overlaps another owner's terminal area; nothing overlaps a keepout
+        for b, poly in zip(plates, polys):
+            o = _owner_of(b, S)
+            near = tree.query(poly)  # noqa: F841 - keeps the tree alive
+            others = np.flatnonzero((own != o) & (np.array([t.faces[f][1] for f in t.face]) == b.z))
+            hits = others[shapely.intersects(poly, contact[others])]
+            assert not any(poly.intersection(contact[i]).area > 1e-12 for i in hits), (name, b.index)
+        if pack.envelope is not None and pack.envelope.keepouts:
+            keep = shapely.union_all([Polygon(k.shape.vertices()) for k in pack.envelope.keepouts])
+            for b in routing.busbars:
+                assert Polygon(b.polygon).intersection(keep).area < 1e-12, (name, b.index)
+        # plates of different owners keep the creepage distance, except where the layout forces less
+        # (a W401 then names it and the busbars carry a note)
+        forced = any(d.code == "W401" and "creepage" in d.message for d in routing.diagnostics)
+        for a, pa in zip(plates, polys):
+            for k in tree.query(pa, predicate="dwithin", distance=routing.clearance - 1e-6):
+                b = plates[k]
+                if b.z == a.z and _owner_of(a, S) != _owner_of(b, S):
+                    assert forced and any("creepage short" in n for n in a.notes), (name, a.index, b.index)
+        # fuses between the cell's current and the fault current
+        if pack.fuse != "none":
+            assert routing.fuses
+            for f in routing.fuses:
+                assert pack.cell.max_discharge_current <= f.rating and f.carry_margin >= 1.0
+                assert pack.cell.max_discharge_current < f.fusing_current < f.fault_current
+                assert f.clearing_time <= R.FUSE_CLEARING_TIME
+        n = routing.network
+        assert n.pack_resistance > 0 and all(math.isfinite(x) for x in n.cell_currents)
+        for g in range(S):
+            assert n.group_mean[g] * P == pytest.approx(n.pack_current, rel=1e-6)

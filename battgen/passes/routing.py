@@ -72,6 +72,7 @@ FUSING_RATIO = 1.6  # IEC 60269-1: gG conventional fusing current 1.6 × rated c
 PULSE_DURATION = 10.0  # s, HPPC discharge pulse (USABC/INL Battery Test Manual) when the cell gives none
 CELL_TERMINAL_FRACTION = 0.25  # cylindrical: contact (weld) disc radius / cell diameter
 COVER = 0.75  # plate extent around each terminal, × the larger lattice pitch
+GRID = 1e-7  # m, snap-rounding grid of the plate geometry (robust overlays on near-degenerate Voronoi cells)
 
 # IEC 60664-1:2020 Table F.5, creepage (mm) for pollution degree 2, material group III
 CREEPAGE_TABLE = ((50, 1.2), (63, 1.25), (80, 1.3), (100, 1.4), (125, 1.5), (160, 1.6), (200, 2.0),
@@ -369,10 +370,10 @@ def ladder_network(Ns: int, Np: int, Ri: float, Rc: float, Rb: float, Rt: float,
     ra, rb, rv = [], [], []
     k = np.arange(Ns)
     # Rc down each column: row 3k → 3k+1
-    ra.append(node[3 * k].ravel()); rb.append(node[3 * k + 1].ravel()); rv.append(np.full(Ns * Np, Rc))  # noqa: E702
+    ra.append(node[3 * k].ravel()); rb.append(node[3 * k + 1].ravel()); rv.append(np.full(Ns * Np, Rc))
     bus = node[0::3]  # rows 0, 3, …, 3Ns
-    ra.append(bus[:, :-1].ravel()); rb.append(bus[:, 1:].ravel()); rv.append(np.full(bus[:, 1:].size, Rb))  # noqa: E702
-    ra.append(np.array([node[-1, 0], neg])); rb.append(np.array([pos, node[0, 0]])); rv.append(np.array([Rt, Rt]))  # noqa: E702
+    ra.append(bus[:, :-1].ravel()); rb.append(bus[:, 1:].ravel()); rv.append(np.full(bus[:, 1:].size, Rb))
+    ra.append(np.array([node[-1, 0], neg])); rb.append(np.array([pos, node[0, 0]])); rv.append(np.array([Rt, Rt]))
     r_a, r_b, r_val = np.concatenate(ra), np.concatenate(rb), np.concatenate(rv)
     kind = np.concatenate([np.full(Ns * Np, 2), np.zeros(bus[:, 1:].size + 2, dtype=int)])
     return Network(rows * Np + 2, r_a, r_b, r_val, kind,
@@ -457,9 +458,162 @@ def _merge(polygons):
 
     try:
         merged = shapely.coverage_union_all(polygons)
+        if not merged.is_valid:  # a near-degenerate cell left a self-touching ring
+            merged = shapely.make_valid(merged)
     except Exception:  # noqa: BLE001 - clipped cells may not be an exact coverage; fall back
-        merged = shapely.union_all(polygons)
-    return merged
+        try:
+            merged = shapely.union_all(polygons)
+        except shapely.errors.GEOSException:
+            merged = shapely.union_all(polygons, grid_size=GRID)
+    return _polygonal(merged)
+
+
+def _safe(op, fallback, polygonal: bool = True):
+    """A shapely operation; ``fallback`` if GEOS fails on it (snap-rounded inputs rarely do)."""
+    import shapely
+
+    try:
+        out = op()
+    except shapely.errors.GEOSException:
+        return fallback
+    if not polygonal:
+        return out
+    if not out.is_valid:
+        out = shapely.make_valid(out)
+    return _polygonal(out)
+
+
+def _polygonal(geom):
+    """The polygonal part of ``geom`` (make_valid and snapping can leave lines and points)."""
+    import shapely
+
+    if geom.geom_type in ("Polygon", "MultiPolygon") or geom.is_empty:
+        return geom
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon") and p.area > 0]
+    return shapely.union_all(parts) if parts else shapely.Polygon()
+
+
+def _voronoi_cells(pts: np.ndarray, clip: np.ndarray, pitch: float) -> np.ndarray:
+    """Each point's Voronoi cell intersected with its ``clip`` polygon. A ring of guard points
+    keeps the hull cells bounded (no near-parallel rays to a far envelope); the cells are
+    snap-rounded to ``GRID`` and every overlay is snap-rounding (robust on the near-degenerate
+    cells regular lattices produce). A cell that still comes out wrong (not holding its point)
+    is replaced by the disc of half the distance to the nearest neighbour, always inside the
+    true cell."""
+    import shapely
+    from scipy.spatial import cKDTree
+    from shapely.geometry import MultiPoint
+
+    n = len(pts)
+    if n == 1:
+        return np.asarray(clip, dtype=object)
+    hull = MultiPoint(pts).convex_hull.buffer(max(2 * pitch, 1e-3), quad_segs=4)
+    ring = hull.exterior
+    m = max(int(ring.length / max(pitch, 1e-4)) + 8, 16)
+    guard = shapely.get_coordinates(shapely.line_interpolate_point(ring, np.arange(m) / m, normalized=True))
+    allp = np.vstack([pts, guard])
+    lo, hi = allp.min(axis=0) - pitch, allp.max(axis=0) + pitch
+    env = shapely.box(lo[0], lo[1], hi[0], hi[1])
+    def checked(cells):
+        return shapely.contains_xy(cells, pts[:, 0], pts[:, 1]) & (shapely.get_type_id(cells) == 3) & \
+            shapely.is_valid(cells)  # fmt: skip
+
+    try:
+        raw = np.array(shapely.get_parts(shapely.voronoi_polygons(MultiPoint(allp), extend_to=env, ordered=True)))[:n]
+    except shapely.errors.GEOSException:
+        raw = None
+    cells = np.array(clip, dtype=object)
+    ok = np.zeros(n, dtype=bool)
+    if raw is not None and len(raw) == n:
+        try:  # fast path: plain overlay (exact shared edges, so the unions below are coverage unions)
+            cells = shapely.intersection(raw, clip)
+            ok = checked(cells)
+        except shapely.errors.GEOSException:
+            pass
+        bad = np.flatnonzero(~ok)
+        if bad.size:  # snap-rounded overlay for the few degenerate cells
+            try:
+                cells[bad] = shapely.intersection(shapely.set_precision(raw[bad], GRID), clip[bad], grid_size=GRID)
+            except shapely.errors.GEOSException:
+                cells[bad] = clip[bad]
+            ok = checked(cells)
+    if not ok.all():
+        bad = np.flatnonzero(~ok)
+        d, _ = cKDTree(pts).query(pts[bad], 2)
+        half = np.maximum(d[:, 1] / 2 * (1 - 1e-9), 1e-6)
+        cells[bad] = shapely.intersection(shapely.buffer(shapely.points(pts[bad]), half, quad_segs=8), clip[bad],
+                                          grid_size=GRID)  # fmt: skip
+    return cells
+
+
+def _tab_bands(layout: Layout, fmt: ir.CellFormat, t: Terminals):
+    """Prismatic/pouch cells standing: each tab's share of the cell top, a strip across the cell
+    (its thickness plus half the gap each side) from 0.15 × width off the centre line to the cell
+    edge plus half the gap along the width axis — neighbouring strips meet along the
+    cell-to-cell gaps. None for standing cylinders (their plates come from the Voronoi split)."""
+    import shapely
+
+    if fmt.kind == "cylindrical" or any(c.axis != "z" for c in layout.cells):
+        return None
+    width = fmt.width or layout.footprint[0]
+    thick = fmt.thickness or layout.footprint[1]
+    gap = max(min(layout.pitch) - thick, 0.0) if layout.lattice == "rows" else 0.0
+    cells = layout.cells
+    rot = np.array([cells[c].rotation for c in t.cell], dtype=float)
+    centre = np.array([(cells[c].x, cells[c].y) for c in t.cell], dtype=float).reshape(-1, 2)
+    u = np.stack([np.cos(rot), np.sin(rot)], axis=1)  # width axis
+    v = np.stack([-np.sin(rot), np.cos(rot)], axis=1)  # thickness axis
+    side = np.sign(np.einsum("ij,ij->i", t.xy - centre, u))
+    side[side == 0] = 1.0
+    inner, outer = 0.15 * width, width / 2 + gap / 2
+    mid = centre + u * side[:, None] * (inner + outer) / 2
+    hu, hv = (outer - inner) / 2, (thick + gap) / 2
+    corners = np.array([(-1, -1), (1, -1), (1, 1), (-1, 1)], dtype=float)
+    ring = (mid[:, None, :] + corners[None, :, 0:1] * hu * u[:, None, :] + corners[None, :, 1:2] * hv * v[:, None, :])
+    ring = np.round(ring / GRID) * GRID
+    return shapely.polygons(ring)
+
+
+def _short_pairs(pts: np.ndarray, owned: np.ndarray, reach: float) -> np.ndarray:
+    """Pairs (i, j) of terminals of different owners closer than ``reach`` centre to centre."""
+    from scipy.spatial import cKDTree
+
+    if len(pts) < 2 or reach <= 0:
+        return np.zeros((0, 2), dtype=int)
+    pairs = cKDTree(pts).query_pairs(reach, output_type="ndarray")
+    if not len(pairs):
+        return np.zeros((0, 2), dtype=int)
+    return pairs[owned[pairs[:, 0]] != owned[pairs[:, 1]]]
+
+
+def _jumpers(parts, own_discs, keepouts, material, thickness, ambient, i_peak, i_cont, i_sc, rate_kind):
+    """Insulated jumpers joining plate ``parts`` (Prim's tree over nearest distances): each a
+    straight strip from nearest point to nearest point, lengthened by half its width into both
+    pieces (the bolted overlap), sized like a terminal lead. None if one would cross a keepout."""
+    import shapely
+    from shapely.geometry import LineString
+    from shapely.ops import nearest_points
+
+    s = size_conductor(rate_kind, i_peak, i_cont, i_sc, material, thickness, 0.0, ambient)
+    tk = max(thickness, math.sqrt(s.width_required * thickness / LEAD_ASPECT))
+    w = size_conductor(rate_kind, i_peak, i_cont, i_sc, material, tk, 0.0, ambient).width_required
+    done = [int(np.argmax([int(shapely.intersects(p, own_discs).sum()) for p in parts]))]
+    todo = [i for i in range(len(parts)) if i not in done]
+    out = []
+    while todo:
+        a, b = min(((i, j) for i in done for j in todo), key=lambda ij: parts[ij[0]].distance(parts[ij[1]]))
+        p, q = nearest_points(parts[a], parts[b])
+        d = np.array([q.x - p.x, q.y - p.y])
+        n = float(np.hypot(*d))
+        e = d / n if n > 0 else np.array([1.0, 0.0])
+        path = [(p.x - e[0] * w / 2, p.y - e[1] * w / 2), (q.x + e[0] * w / 2, q.y + e[1] * w / 2)]
+        line = LineString(path)
+        if not keepouts.is_empty and line.buffer(w / 2, cap_style="flat").intersects(keepouts):
+            return None
+        out.append((path, w, tk, material.resistivity * line.length / (w * tk)))
+        done.append(b)
+        todo.remove(b)
+    return out
 
 
 def _fail(*args, **kw):
@@ -553,11 +707,11 @@ def _holes(poly) -> tuple:
     return tuple(tuple((round(x, 7), round(y, 7)) for x, y in list(r.coords)[:-1]) for r in p.interiors)
 
 
-def route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routing | Diagnostic, Network | None]:
-    """``route`` and the ``Network`` it solved (None when routing failed)."""
+def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routing | Diagnostic, Network | None]:
+    """``route_with_network`` without the safety net."""
     import shapely
     from scipy.spatial import Voronoi
-    from shapely.geometry import LineString, MultiPoint, Point, Polygon
+    from shapely.geometry import LineString, Point, Polygon
 
     span = pack.property_spans.get("busbar", pack.span)
     if pack.busbar is None or not pack.busbar.material.resistivity:
@@ -595,30 +749,65 @@ def route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routin
     plates: dict[int, object] = {}
     group_region: dict[tuple[int, int], object] = {}  # (owner, group) → un-eroded region
     discs = shapely.buffer(shapely.points(t.xy), t.radius, quad_segs=8)
-    inner_discs = shapely.buffer(shapely.points(t.xy), t.radius * (1 - 1e-6), quad_segs=8)
+    inner_discs = shapely.buffer(shapely.points(t.xy), t.radius - 20 * GRID, quad_segs=8)  # snapping moves vertices
+    bands = _tab_bands(layout, pack.cell.format, t)  # prismatic/pouch: the tab's strip of the cell top
+    forced: dict[int, tuple[float, int]] = {}  # owner → (smallest terminal-to-terminal gap, other owner)
     for f in range(len(t.faces)):
         on = np.flatnonzero(t.face == f)
         pts = t.xy[on]
-        lo, hi = pts.min(axis=0) - 2 * pitch, pts.max(axis=0) + 2 * pitch
-        env = shapely.box(lo[0], lo[1], hi[0], hi[1])
-        if len(on) == 1:
-            cells = np.array([env])
+        if bands is not None:  # the strips meet along the cell-to-cell gaps: no Voronoi needed
+            cells = bands[on]
         else:
-            cells = np.array(shapely.get_parts(shapely.voronoi_polygons(MultiPoint(pts), extend_to=env, ordered=True)))
-        cells = shapely.intersection(cells, shapely.buffer(shapely.points(pts), cover, quad_segs=16))
-        for o in np.unique(own[on]):
-            mine = own[on] == o
+            cells = _voronoi_cells(pts, shapely.buffer(shapely.points(pts), cover, quad_segs=16), pitch)
+        owned = own[on]
+        for o in np.unique(owned):
+            mine = owned == o
             region = _merge(cells[mine])
             for g in np.unique(t.group[on][mine]):
                 group_region[(int(o), int(g))] = _merge(cells[mine & (t.group[on] == g)])
             plate = region.buffer(1e-6, join_style="mitre").buffer(-clearance / 2 - 5e-6, join_style="mitre")  # 5 µm for rounding
-            if not blocked.is_empty:
-                plate = plate.difference(blocked)
             plates[int(o)] = plate
+        # terminals whose contact disc does not fit in the plate eroded by half the creepage, or that
+        # sit closer than the creepage distance to an unlike terminal (the layout forces that gap):
+        # their discs join their plate and every other plate keeps the full distance from them, so
+        # the plate edges follow the cell-to-cell gaps and only terminal-to-terminal gaps can be short
+        plate_of = np.empty(len(on), dtype=object)
+        for o in np.unique(owned):
+            plate_of[owned == o] = plates[int(o)]
+        loose = ~shapely.covers(plate_of, inner_discs[on])
+        short = _short_pairs(pts, owned, 2 * t.radius + clearance - 1e-7)
+        if short.size:
+            gaps = np.hypot(*(pts[short[:, 0]] - pts[short[:, 1]]).T) - 2 * t.radius
+            for (i, j), gap in zip(short.tolist(), gaps.tolist()):
+                for a, b in ((i, j), (j, i)):
+                    oa = int(owned[a])
+                    if oa not in forced or gap < forced[oa][0]:
+                        forced[oa] = (gap, int(owned[b]))
+            loose[short.ravel()] = True
+        tight = np.flatnonzero(loose)
+        if tight.size:
+            keep_clear = shapely.buffer(shapely.points(pts[tight]), t.radius + clearance - 1e-6, quad_segs=8)
+            tree = shapely.STRtree(keep_clear)
+            for o in np.unique(owned):
+                plate = plates[int(o)]
+                hit = tree.query(plate, predicate="intersects")
+                hit = hit[owned[tight[hit]] != o]
+                if hit.size:
+                    plate = _safe(lambda p=plate, h=hit: p.difference(shapely.union_all(keep_clear[h], grid_size=GRID)),  # noqa: B023 - called at once
+                                  plate)
+                mine_tight = tight[owned[tight] == o]
+                if mine_tight.size:
+                    plate = _safe(lambda p=plate, m=mine_tight: shapely.union_all(
+                        np.concatenate([[p], discs[on][m]]), grid_size=GRID), plate)  # noqa: B023 - called at once
+                plates[int(o)] = plate
+    if not blocked.is_empty:
+        for o, plate in plates.items():
+            plates[o] = _safe(lambda p=plate: p.difference(blocked), plate)
 
     # bridge plates that fell apart; check contact areas are covered
     busbars: list[Busbar] = []
     bridges: dict[int, object] = {}
+    jumpers: dict[int, list] = {}
     for o in range(S + 1):
         plate = plates[o]
         mine = np.flatnonzero(own == o)
@@ -630,24 +819,44 @@ def route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routin
             if len(mods) > 1:
                 kind = "module_link"
         notes: list[str] = []
+        if o in forced:
+            gap_o, other = forced[o]
+            notes.append(f"creepage short by the layout: a terminal {gap_o * 1e3:.2f} mm from busbar {other}'s terminal "
+                         f"(< {clearance * 1e3:.1f} mm); the plate keeps {clearance * 1e3:.1f} mm everywhere else")  # fmt: skip
+        jumper_list: list[tuple[list, float, float, float]] = []  # (path, width, thickness, resistance)
         if len(parts) > 1:
-            hull = shapely.union_all(parts).convex_hull
+            hull = _safe(lambda: shapely.union_all(parts, grid_size=GRID).convex_hull, plate)  # noqa: B023 - called at once
             reach = hull.buffer(clearance)
             near = [plates[q] for q in plates if q != o and owner_face[q] == owner_face[o] and plates[q].intersects(reach)]
             sel = (own != o) & (t.face == owner_face[o])
             sel[sel] = shapely.intersects(discs[sel], reach)
-            forbid = shapely.union_all(near + list(discs[sel]) + [blocked]).buffer(clearance + 1e-5)  # polygonal arcs fall inside
-            bridge = hull.difference(forbid)
-            bridges[o] = bridge.difference(shapely.union_all(parts))
-            plate = shapely.union_all([plate, bridge]).buffer(0)
-            parts = [p for p in shapely.get_parts(plate) if p.area > 0]
+            forbid = _safe(lambda: shapely.union_all(near + list(discs[sel]) + [blocked], grid_size=GRID)  # noqa: B023 - called at once
+                           .buffer(clearance + 1e-5), hull)  # polygonal arcs fall inside
+            bridge = _safe(lambda: hull.difference(forbid), Polygon())  # noqa: B023 - called at once
+            bridges[o] = _safe(lambda: bridge.difference(shapely.union_all(parts, grid_size=GRID)), Polygon())  # noqa: B023 - called at once
+            merged = _safe(lambda: shapely.union_all([plate, bridge], grid_size=GRID), plate)  # noqa: B023 - called at once
+            own_discs = discs[mine]
+            parts = [q for q in shapely.get_parts(merged) if q.area > 0 and shapely.intersects(q, own_discs).any()]
             if len(parts) > 1:
-                what = f"series junction {o} → {o + 1}" if o < S - 1 else ("pack +" if o == S - 1 else "pack −")
-                return _fail("E701", f"no route for the {what} busbar: its terminals fall into {len(parts)} pieces "
-                             f"that cannot be joined {clearance * 1e3:.1f} mm clear of other terminals and keepouts",
-                             span, "keep consecutive series groups adjacent, or leave a channel between modules")  # fmt: skip
+                # no way round in the plane of the plates: insulated jumpers on a carrier above them,
+                # like the pack leads (straight, nearest piece to nearest piece, around no keepout)
+                got = _jumpers(parts, own_discs, keepouts, material, thickness, pack.ambient, i_peak, i_cont, i_sc,
+                               "module_link" if kind == "module_link" else "series")  # fmt: skip
+                if got is None:
+                    what = f"series junction {o} → {o + 1}" if o < S - 1 else ("pack +" if o == S - 1 else "pack −")
+                    return _fail("E701", f"no route for the {what} busbar: its terminals fall into {len(parts)} pieces "
+                                 f"that cannot be joined {clearance * 1e3:.1f} mm clear of other terminals, and an "
+                                 "insulated jumper between them would cross a keepout", span,
+                                 "keep consecutive series groups adjacent, or move the keepout")  # fmt: skip
+                jumper_list = got
+                notes.append(f"{len(parts)} pieces joined by {len(got)} insulated jumper(s) above the plates: "
+                             "no path in the plane keeps the creepage distance")  # fmt: skip
+            else:
+                notes.append("bridged between non-adjacent terminals")
+            plate = shapely.union_all(parts, grid_size=GRID) if len(parts) > 1 else parts[0]
             plates[o] = plate
-            notes.append("bridged between non-adjacent terminals")
+        if jumper_list:
+            jumpers[o] = jumper_list
         if not shapely.covers(plate, inner_discs[mine]).all():
             return _fail("E701", f"no route for busbar {o}: terminals {2 * t.radius * 1e3:.1f} mm across, "
                          f"{pitch * 1e3:.1f} mm apart cannot keep {clearance * 1e3:.1f} mm creepage "
@@ -658,7 +867,12 @@ def route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routin
             a = t.xy[mine][t.group[mine] == o]
             b = t.xy[mine][t.group[mine] == o + 1]
             length = float(np.hypot(*(a.mean(axis=0) - b.mean(axis=0))))
-            contact = group_region[(o, o)].intersection(group_region[(o, o + 1)])
+            # the part of group k's region boundary along group k+1's (a tolerance: shared edges of
+            # separately merged regions need not be noded alike)
+            ga, gb = group_region.get((o, o)), group_region.get((o, o + 1))
+            contact = Polygon()
+            if ga is not None and gb is not None:
+                contact = _safe(lambda: ga.boundary.intersection(gb.buffer(10 * GRID)), contact, False)  # noqa: B023 - called at once
             # the shared boundary's extent across the current path (a zigzag counts by its projection)
             axis = (b.mean(axis=0) - a.mean(axis=0)) / max(length, 1e-12)
             pts_c = shapely.get_coordinates(contact)
@@ -687,10 +901,37 @@ def route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routin
         mass = plate.area * tk * material.density
         notes.extend(sizing.notes)
         notes.append(f"width available {width * 1e3:.1f} mm, needed {sizing.width_required * 1e3:.1f} mm")
-        for poly in sorted(shapely.get_parts(plate), key=lambda p: -p.area)[:1]:
+        pieces = [q for q in shapely.get_parts(plate) if q.area > 0]
+        if len(pieces) > 1:  # keep the pieces that hold terminals (slivers cut off by keepouts go)
+            held = [q for q in pieces if shapely.intersects(q, discs[mine]).any()]
+            pieces = held if o in jumpers else sorted(held or pieces, key=lambda q: -q.area)[:1]
+        total = sum(q.area for q in pieces) or 1.0
+        for poly in sorted(pieces, key=lambda q: (-q.area, q.bounds)):
+            m = mass * poly.area / total
             busbars.append(Busbar(len(busbars), kind, _ring(poly), t.faces[owner_face[o]][1], tk, width, length,
                                   material.name, groups, current[0], current[1], width * tk, r, current[1] ** 2 * r,
-                                  mass, mass * (material.cost or 0.0), tuple(notes), _holes(poly)))  # fmt: skip
+                                  m, m * (material.cost or 0.0), tuple(notes), _holes(poly)))  # fmt: skip
+        for path, w_j, tk_j, r_j in jumpers.get(o, ()):
+            line = LineString(path)
+            poly = line.buffer(w_j / 2, cap_style="flat", join_style="mitre")
+            m = poly.area * tk_j * material.density
+            busbars.append(Busbar(len(busbars), kind, _ring(poly), t.faces[owner_face[o]][1], tk_j, w_j, line.length,
+                                  material.name, groups, current[0], current[1], w_j * tk_j, r_j,
+                                  current[1] ** 2 * r_j, m, m * (material.cost or 0.0),
+                                  (f"insulated jumper on a carrier above the plates, joining pieces of busbar {o}",),
+                                  path=tuple((round(x, 7), round(y, 7)) for x, y in path)))  # fmt: skip
+
+    if forced:  # one finding for every busbar whose terminals the layout puts too close to unlike ones
+        worst = min(g for g, _ in forced.values())
+        names = ", ".join(str(o) for o in sorted(forced)[:8]) + (f" and {len(forced) - 8} more" if len(forced) > 8 else "")
+        warnings.append(_diag("W401", f"creepage forced below {clearance * 1e3:.1f} mm (IEC 60664-1 for "
+                              f"{candidate.max_voltage:.0f} V) on {len(forced)} busbars ({names}): their terminals "
+                              f"({2 * t.radius * 1e3:.1f} mm contact areas) sit as little as {worst * 1e3:.2f} mm from "
+                              "terminals of other busbars at this cell pitch; plate edges follow the cell-to-cell gaps "
+                              f"and keep {clearance * 1e3:.1f} mm everywhere else", span,
+                              "insulate between the tabs (barrier or potting), widen the cell gap, or accept the "
+                              "shorter distance if the working voltage between neighbours allows it",
+                              Severity.WARNING))  # fmt: skip
 
     # pack terminal leads to the envelope wall
     leads: dict[int, tuple[list, float, float, Sizing]] = {}
@@ -706,16 +947,29 @@ def route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routin
             free = free.difference(blocked.buffer(w / 2))
         mine = t.xy[own == o]
         start = tuple(mine.mean(axis=0))
-        if not free.contains(Point(start)):
-            start = tuple(mine[int(np.argmin([free.distance(Point(p)) for p in mine]))])
         step = max(min(layout.pitch) / 2, max(usable.bounds[2] - usable.bounds[0], usable.bounds[3] - usable.bounds[1]) / 150)
-        path = _route_lead(start, free, usable, step, w / 2) if free.contains(Point(start)) else None
+        path = None
+        if not free.contains(Point(start)):
+            inside = shapely.contains_xy(free, mine[:, 0], mine[:, 1]) if not free.is_empty else np.zeros(len(mine), bool)
+            if inside.any():
+                start = tuple(mine[inside][0])
+            else:  # the plate's terminals all sit within half a lead width of the wall: straight out
+                k = int(np.argmin(shapely.distance(usable.exterior, shapely.points(mine))))
+                end = usable.exterior.interpolate(usable.exterior.project(Point(mine[k])))
+                path = [(float(mine[k][0]), float(mine[k][1])), (float(end.x), float(end.y))]
+                if math.dist(*path) < 1e-9:
+                    path = None
+        if path is None and free.contains(Point(start)):
+            path = _route_lead(start, free, usable, step, w / 2)
         name = "pack +" if o == S - 1 else "pack −"
         if path is None:
             return _fail("E701", f"no route for the {name} terminal lead ({w * 1e3:.0f} mm wide) from its cells to the "
                          "envelope wall around the keepouts", span, "move a keepout or the envelope edge")  # fmt: skip
         line = LineString(path)
         poly = line.buffer(w / 2, cap_style="flat", join_style="mitre")
+        poly = _safe(lambda q=poly: q.intersection(usable), poly)  # a lead from a cell at the wall stays inside
+        if poly.geom_type != "Polygon":
+            poly = max(shapely.get_parts(poly), key=lambda q: q.area) if not poly.is_empty else line.buffer(w / 2)
         if not blocked.is_empty and poly.intersects(keepouts):
             return _fail("E701", f"no route for the {name} terminal lead: it would cross a keepout", span)
         r = material.resistivity * line.length / (w * tk)
@@ -784,8 +1038,8 @@ def route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routin
         lens = np.where(np.isnan(lens), d / math.sqrt(3), np.minimum(lens, 2 * cover))
         keep = same & (d <= 2 * cover) & (lens > 0)
         tk = np.array([thick_of[int(x)] for x in own[a[keep]]])
-        ra.append(a[keep]); rb.append(b_[keep])  # noqa: E702
-        rv.append(material.resistivity * d[keep] / (tk * lens[keep])); rk.append(np.zeros(int(keep.sum()), int))  # noqa: E702
+        ra.append(a[keep]); rb.append(b_[keep])
+        rv.append(material.resistivity * d[keep] / (tk * lens[keep])); rk.append(np.zeros(int(keep.sum()), int))
     # join any owner whose terminal nodes are not connected by ridges (bridged plates, tiny faces)
     import scipy.sparse as sp
     from scipy.sparse.csgraph import connected_components
@@ -807,9 +1061,16 @@ def route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routin
                                                             and b.groups == ((0,) if o == S - 1 else (S - 1,))))
             # a wide bridge: every terminal facing the gap links to its nearest partner, each link a
             # strip one pitch wide
-            near = dd <= dd.min() + 0.5 * min(layout.pitch)
-            ra.append(p[near]); rb.append(q[jj[near]])  # noqa: E702
-            rv.append(material.resistivity * np.maximum(dd[near], 1e-4) / (min(layout.pitch) * bb.thickness))
+            if o in jumpers:  # pieces joined by an insulated jumper: one link, the jumper's strip
+                near = dd <= dd.min()
+                near &= np.cumsum(near) == 1
+                _, w_j, tk_j, _ = jumpers[o][0]
+                ra.append(p[near]); rb.append(q[jj[near]])
+                rv.append(material.resistivity * np.maximum(dd[near], 1e-4) / (w_j * tk_j))
+            else:
+                near = dd <= dd.min() + 0.5 * min(layout.pitch)
+                ra.append(p[near]); rb.append(q[jj[near]])
+                rv.append(material.resistivity * np.maximum(dd[near], 1e-4) / (min(layout.pitch) * bb.thickness))
             rk.append(np.zeros(int(near.sum()), int))
             joined = np.unique(comp[q[jj[near]]])
             comp[mine[np.isin(comp[mine], joined)]] = labels[0]
@@ -820,12 +1081,12 @@ def route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routin
     cell_neg = node[neg_term].copy()
     if pack.fuse == "per_cell" and fuses:
         extra = nxt + np.arange(n_cells)
-        ra.append(extra); rb.append(cell_pos.copy()); rv.append(np.full(n_cells, fuse_r)); rk.append(np.ones(n_cells, int))  # noqa: E702
+        ra.append(extra); rb.append(cell_pos.copy()); rv.append(np.full(n_cells, fuse_r)); rk.append(np.ones(n_cells, int))
         cell_pos = extra
         nxt += n_cells
     elif pack.fuse == "per_group" and fuses:  # the group's fuse in series with each of its welds, P in parallel
         extra = nxt + np.arange(n_cells)
-        ra.append(extra); rb.append(cell_pos.copy()); rv.append(np.full(n_cells, fuse_r * P)); rk.append(np.ones(n_cells, int))  # noqa: E702
+        ra.append(extra); rb.append(cell_pos.copy()); rv.append(np.full(n_cells, fuse_r * P)); rk.append(np.ones(n_cells, int))
         cell_pos = extra
         nxt += n_cells
     pos_node, neg_node = nxt, nxt + 1
@@ -834,7 +1095,7 @@ def route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routin
         path, r, _, _ = leads[o]
         mine = np.flatnonzero(own == o)
         attach = mine[int(np.argmin(np.hypot(*(t.xy[mine] - np.array(path[0])).T)))]
-        ra.append(np.array([attach])); rb.append(np.array([ext])); rv.append(np.array([r])); rk.append(np.array([0]))  # noqa: E702
+        ra.append(np.array([attach])); rb.append(np.array([ext])); rv.append(np.array([r])); rk.append(np.array([0]))
     cell_group = np.array([c.group for c in layout.cells], dtype=int)
     net = Network(nxt, np.concatenate(ra), np.concatenate(rb), np.concatenate(rv), np.concatenate(rk),
                   cell_neg, cell_pos, np.full(n_cells, cell.nominal_voltage), np.full(n_cells, cell.resistance),
@@ -849,10 +1110,25 @@ def route(pack: ir.Pack, layout: Layout, candidate) -> Routing | Diagnostic:
     return route_with_network(pack, layout, candidate)[0]
 
 
+def route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routing | Diagnostic, Network | None]:
+    """``route`` and the ``Network`` it solved (None when routing failed). Never raises: a
+    geometry or solver failure on an unusual layout comes back as an E701 diagnostic."""
+    try:
+        return _route_with_network(pack, layout, candidate)
+    except Exception as error:  # noqa: BLE001 - any layout the layout pass makes must give a diagnostic
+        import traceback
+
+        where = traceback.extract_tb(error.__traceback__)[-1]
+        span = pack.property_spans.get("busbar", pack.span)
+        return _fail("E701", f"no route: the busbar geometry failed on this layout ({type(error).__name__}: {error} "
+                     f"at {where.name}:{where.lineno})", span,
+                     "this is a routing limitation on this arrangement; try another gap or module count")  # fmt: skip
+
+
 def routing_stage(pack: ir.Pack, build, options: dict) -> list[Diagnostic]:
     """Pipeline door: route the chosen candidate on ``build.layout``; sets ``build.routing``."""
     layout = getattr(build, "layout", None)
-    chosen = getattr(getattr(build, "synthesis", None), "chosen", None)
+    chosen = getattr(build, "chosen_after_layout", None) or getattr(getattr(build, "synthesis", None), "chosen", None)
     if layout is None or chosen is None:
         return []
     result = route(pack, layout, chosen)
