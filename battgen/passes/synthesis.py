@@ -547,8 +547,8 @@ def _binding(grid: _Grid, masks: dict, objective: np.ndarray, index) -> tuple[st
 
 # Requirements whose margin can erode (tolerances, ageing); voltage limits are met exactly by
 # design (S × cell limit) and are not warned about.
-_MARGIN_CHECKED = ("energy", "usable_energy", "power", "continuous_power", "current", "peak_current", "mass",
-                   "volume", "cost", "cycles")  # fmt: skip
+# A current limit bounds the current drawn, not the pack's capability, so it has no margin here.
+_MARGIN_CHECKED = ("energy", "usable_energy", "power", "continuous_power", "mass", "volume", "cost", "cycles")
 
 
 def _thin_margins(pack: ir.Pack, chosen: Candidate) -> list[Diagnostic]:
