@@ -107,11 +107,12 @@ class Point(Node):
 
 
 class BinOp(Node):
-    __slots__ = ("op", "left", "right")
+    __slots__ = ("op", "left", "right", "grouped")
     _fields = ("op", "left", "right")
 
     def __init__(self, op: str, left: Node, right: Node, span: Span):
         self.op, self.left, self.right, self.span = op, left, right, span
+        self.grouped = False  # written in parentheses (the parser's precedence fix-up respects it)
 
 
 class Neg(Node):
