@@ -126,7 +126,8 @@ def test_step_part_counts(ebike, step_parts):
     assert kinds["busbar"] == len(plates) == build.cad.parts["busbars"]
     assert kinds.get("lead", 0) == len(leads)
     assert kinds["tile"] == 2 * len(build.layout.cells) == build.cad.parts["holder_tiles"]  # bottom and top plates
-    for part in ("cold", "floor", "walls", "lid", "flange"):
+    assert kinds.get("cold", 0) == (1 if build.cad.cooling.get("layout") else 0)  # ebike.batt: cooling = none
+    for part in ("floor", "walls", "lid", "flange"):
         assert kinds[part] == 1, part
     assert len(names) == sum(build.cad.parts.values()) - build.cad.parts["holders"]
 

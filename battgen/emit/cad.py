@@ -883,19 +883,21 @@ def _build(pack, layout, routing, out: Path, stl, progress, materials, enclosure
     out.mkdir(parents=True, exist_ok=True)
     files = []
     step_path = out / "pack.step"
-    cq.exporters.assembly.exportAssembly(assy, str(step_path))
+    doc = _caf(cq, assy)  # one XCAF document (meshed once) for both STEP and GLB
+    _export_step(doc, step_path)
     _fix_step(step_path)
     files.append("pack.step")
     tick("STEP export")
     glb_path = out / "pack.glb"
-    _export_glb(cq, assy, glb_path)
+    _export_glb(doc, glb_path)
     files.append("pack.glb")
     tick("GLB export")
-    scene_tris = _glb_triangles(glb_path.read_bytes())
-    (out / "preview.png").write_bytes(render_preview(scene_tris))
+    glb = glb_path.read_bytes()
+    thin = len(plan.cells.names) >= LARGE
+    (out / "preview.png").write_bytes(render_preview(_glb_triangles(glb, thin=thin)))
     files.append("preview.png")
     if stl:
-        (out / "pack.stl").write_bytes(_stl_bytes(scene_tris))
+        (out / "pack.stl").write_bytes(_stl_bytes(_glb_triangles(glb)))
         files.append("pack.stl")
     tick("preview")
 
@@ -934,26 +936,55 @@ def _build(pack, layout, routing, out: Path, stl, progress, materials, enclosure
     return result, plan
 
 
-def _export_glb(cq, assy, path: Path) -> None:
-    """Binary glTF (mm, y up as glTF wants), one merged mesh per part (cadquery's exporter
-    writes a primitive per B-rep face), instanced parts share their mesh."""
+def _caf(cq, assy):
+    """The assembly as an XCAF document, its shapes meshed for glTF (mm, z up)."""
     from cadquery.occ_impl.assembly import toCAF
+
+    _label, doc = toCAF(assy, True, True, MESH_TOLERANCE, MESH_ANGULAR)
+    return doc
+
+
+def _export_step(doc, path: Path) -> None:
+    """AP214 STEP of the document, without pcurves: every face is planar or a cylinder and
+    readers rebuild them; they were half the entities of the file and of the export time."""
+    from OCP.IFSelect import IFSelect_ReturnStatus
+    from OCP.Interface import Interface_Static
+    from OCP.STEPCAFControl import STEPCAFControl_Writer
+    from OCP.STEPControl import STEPControl_StepModelType
+    from OCP.XSControl import XSControl_WorkSession
+
+    session = XSControl_WorkSession()
+    writer = STEPCAFControl_Writer(session, False)
+    writer.SetColorMode(True)
+    writer.SetLayerMode(True)
+    writer.SetNameMode(True)
+    Interface_Static.SetIVal_s("write.surfacecurve.mode", 0)
+    Interface_Static.SetIVal_s("write.precision.mode", 0)
+    Interface_Static.SetIVal_s("write.stepcaf.subshapes.name", 1)
+    Interface_Static.SetCVal_s("xstep.cascade.unit", "MM")
+    Interface_Static.SetCVal_s("write.step.unit", "MM")
+    Interface_Static.SetIVal_s("write.step.tessellated", 0)  # B-rep only, never the glTF mesh
+    writer.Transfer(doc, STEPControl_StepModelType.STEPControl_AsIs)
+    if writer.Write(str(path)) != IFSelect_ReturnStatus.IFSelect_RetDone:
+        raise OSError(f"cannot write {path.name}")
+
+
+def _export_glb(doc, path: Path) -> None:
+    """Binary glTF (mm, y up as glTF wants: the writer turns the z-up document), one merged
+    mesh per part (cadquery's exporter writes a primitive per B-rep face), instanced parts
+    share their mesh."""
     from OCP.Message import Message_ProgressRange
     from OCP.RWGltf import RWGltf_CafWriter
+    from OCP.RWMesh import RWMesh_CoordinateSystem
     from OCP.TCollection import TCollection_AsciiString
     from OCP.TColStd import TColStd_IndexedDataMapOfStringString
 
-    original = assy.loc
-    assy.loc = original * cq.Location(cq.Vector(0, 0, 0), cq.Vector(1, 0, 0), -90)  # z up → y up
-    try:
-        _label, doc = toCAF(assy, True, True, MESH_TOLERANCE, MESH_ANGULAR)
-        writer = RWGltf_CafWriter(TCollection_AsciiString(str(path)), True)
-        writer.SetMergeFaces(True)
-        writer.SetParallel(False)
-        if not writer.Perform(doc, TColStd_IndexedDataMapOfStringString(), Message_ProgressRange()):
-            raise OSError(f"cannot write {path.name}")
-    finally:
-        assy.loc = original
+    writer = RWGltf_CafWriter(TCollection_AsciiString(str(path)), True)
+    writer.ChangeCoordinateSystemConverter().SetInputCoordinateSystem(RWMesh_CoordinateSystem.RWMesh_CoordinateSystem_Zup)
+    writer.SetMergeFaces(True)
+    writer.SetParallel(False)
+    if not writer.Perform(doc, TColStd_IndexedDataMapOfStringString(), Message_ProgressRange()):
+        raise OSError(f"cannot write {path.name}")
 
 
 def _canonical_styles(text: str) -> str:
@@ -1033,10 +1064,14 @@ def _fix_step(path: Path) -> None:
 # --- meshes, preview, STL -----------------------------------------------------------------
 
 
-def _glb_triangles(data: bytes):
+def _glb_triangles(data: bytes, thin: bool = False):
     """Every triangle of a GLB (as cadquery/OCCT writes it) in the CAD frame (z up, mm):
     (triangles (N, 3, 3), RGB colours (N, 3) in 0..1, is-lid flags (N,)). A small reader of
-    the glTF 2.0 container (JSON chunk + BIN chunk), so trimesh is not needed at run time."""
+    the glTF 2.0 container (JSON chunk + BIN chunk), so trimesh is not needed at run time.
+
+    ``thin`` (the preview of a large pack): the bottom holder tiles (under the cells and the
+    top tiles) and the fuse links (under a pixel) are left out, and of the cells and top tiles
+    only the triangles facing up are kept (their sides are hidden by their neighbours)."""
     import json
 
     import numpy as np
@@ -1089,14 +1124,19 @@ def _glb_triangles(data: bytes):
         m = parent @ local(node)
         lid = lid or node.get("name", "").lower().startswith("lid")
         if "mesh" in node:
-            uses.setdefault(node["mesh"], []).append((m, lid))
+            name = node.get("name", "")
+            if thin and name.startswith(("tile_bottom_", "fuse_")):
+                pass
+            else:
+                uses.setdefault(node["mesh"], []).append((m, lid, thin and name.startswith(("tile_", "cell_"))))
         stack.extend((c, m, lid) for c in node.get("children", []))
     to_cad = np.array([[1, 0, 0, 0], [0, 0, -1, 0], [0, 1, 0, 0], [0, 0, 0, 1]], dtype=float)  # glTF y-up → z-up
     tris, cols, lids = [], [], []
     for mesh_index in sorted(uses):
         placed = uses[mesh_index]
-        mats = np.stack([to_cad @ m for m, _lid in placed])
-        lid_flags = np.array([lid for _m, lid in placed])
+        mats = np.stack([to_cad @ m for m, _lid, _up in placed])
+        lid_flags = np.array([lid for _m, lid, _up in placed])
+        up_only = np.array([up for _m, _lid, up in placed])
         for prim in doc["meshes"][mesh_index]["primitives"]:
             if prim.get("mode", 4) != 4 or "POSITION" not in prim["attributes"]:
                 continue
@@ -1110,6 +1150,16 @@ def _glb_triangles(data: bytes):
                 mat = doc["materials"][prim["material"]]
                 rgb = tuple(mat.get("pbrMetallicRoughness", {}).get("baseColorFactor", [0.6, 0.6, 0.6, 1])[:3])
             world = np.einsum("kij,vj->kvi", mats[:, :3, :3], v) + mats[:, None, :3, 3]
+            if up_only.any():  # faces whose placed normal points up (z > 0.3 of its length)
+                n_local = np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])
+                n_len = np.linalg.norm(n_local, axis=1)
+                n_z = mats[:, 2, :3] @ n_local.T  # (instances, faces)
+                keep = (n_z > 0.3 * n_len[None]) | ~up_only[:, None]
+                inst, face = np.nonzero(keep)
+                tris.append(world[inst[:, None], f[face]])
+                cols.append(np.tile(np.array(rgb, float), (len(inst), 1)))
+                lids.append(lid_flags[inst])
+                continue
             tris.append(world[:, f].reshape(-1, 3, 3))
             cols.append(np.tile(np.array(rgb, float), (len(placed) * len(f), 1)))
             lids.append(np.repeat(lid_flags, len(f)))
