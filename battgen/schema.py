@@ -93,6 +93,8 @@ ENVELOPE = (
     Prop("height", QUANTITY, "usable height inside the enclosure", u.LENGTH, required=True, sane=(0.005, 5.0)),
     Prop("keepout", SHAPE, "a region cells and busbars must avoid: `keepout NAME = shape at (x, y)`",
          qualified=True),  # fmt: skip
+    # wall: 0 mm — the outline is then the floor cells may use; set it to the enclosure wall
+    # plus the clearance your structure needs.
     Prop("wall", QUANTITY, "clearance from the outline to the nearest cell", u.LENGTH, default="0 mm",
          sane=(0.0, 1.0)),  # fmt: skip
 )
@@ -122,6 +124,8 @@ PACK = (
     Prop("volume", QUANTITY, "pack volume", u.VOLUME, ops=BOUNDS, sane=(1e-5, 100.0)),
     Prop("cost", QUANTITY, "pack cost", u.MONEY, ops=("<=",), sane=(1.0, 1e8)),
     Prop("cycles", COUNT, "cycles to 80 % capacity at the stated duty", ops=(">=",), sane=(1, 1000000)),
+    # modules: 1 .. 64 — no limit the user did not state; 64 bounds the search (a pack of more
+    # modules than that is a design choice to write down).
     Prop("modules", COUNT, "number of modules", ops=BOUNDS + ("=",), default="in 1 .. 64", sane=(1, 10000)),
     Prop("module_voltage", QUANTITY, "maximum module voltage (e.g. 60 V for safe handling)", u.VOLTAGE,
          ops=("<=",), sane=(1.0, 2000.0)),  # fmt: skip
@@ -129,21 +133,30 @@ PACK = (
     Prop("series", COUNT, "fix the series count S", sane=(1, 2000)),
     Prop("parallel", COUNT, "fix the parallel count P", sane=(1, 2000)),
     Prop("layout", OPTION, "cell arrangement", options=("hex", "square", "auto"), default="auto"),
+    # gap: 1 mm — the rib of a moulded cylindrical cell holder; an engineering default, to be
+    # replaced by the holder drawing's pitch.
     Prop("gap", QUANTITY, "cell-to-cell gap", u.LENGTH, default="1 mm", sane=(0.0, 0.1)),
     Prop("layers", COUNT, "maximum layers of cells stacked in the height", default="1", sane=(1, 10)),
     Prop("cooling", COOLING, "cold_plate(side = bottom | top | sides, coolant = glycol50, flow = 8 L/min), "
          "air, immersion or none", default="cold_plate(side = bottom)"),  # fmt: skip
+    # busbar: 2 mm aluminium — an engineering default; routing checks it against the currents
+    # (BatPaC heating rate, IEC 60949) and says when it is too thin.
     Prop("busbar", CONDUCTOR, "busbar material and thickness: aluminium(thickness = 2 mm)",
          default="aluminium(thickness = 2 mm)"),  # fmt: skip
     Prop("fuse", OPTION, "cell-level fusing", options=("per_cell", "per_group", "none"), default="none"),
     Prop("optimise", OPTION, "what the chosen design minimises (maximises for energy)", options=OPTIMISE,
          default="mass"),  # fmt: skip
+    # ambient: 25 degC — the reference temperature of cell ratings (IEC 61960-3 and IEC 62660-1
+    # test conditions).
     Prop("ambient", QUANTITY, "ambient / coolant temperature", u.TEMPERATURE, default="25 degC",
          sane=(173.15, 373.15)),  # fmt: skip
     Prop("soc", QUANTITY, "usable state-of-charge window", u.DIMENSIONLESS, ops=("in",), default="in 0 % .. 100 %",
          sane=(0.0, 1.0)),  # fmt: skip
+    # discharge_rate: C/3 — the rate EV capacity and energy are rated at (USABC Electric Vehicle
+    # Battery Test Procedures Manual, Rev. 2, 1996: C/3 constant-current discharge).
     Prop("discharge_rate", QUANTITY, "rate at which usable energy is rated", u.FREQUENCY, default="0.33 C",
          sane=(1e-7, 0.1)),  # fmt: skip
+    # dod: 80 % — the depth of discharge of the USABC cycle-life test (Rev. 2, 1996).
     Prop("dod", QUANTITY, "depth of discharge of the duty cycle (lifetime)", u.DIMENSIONLESS, default="80 %",
          sane=(0.01, 1.0)),  # fmt: skip
 )
