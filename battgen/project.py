@@ -61,7 +61,8 @@ class Workspace:
             stat = path.stat()
         except OSError as error:
             return _io_error(shown, error)
-        cached = self.cache.get(key)
+        cache = _STDLIB_CACHE if key.startswith(_STDLIB_PREFIX) else self.cache
+        cached = cache.get(key)
         if cached and cached[0] == stat.st_mtime and cached[1].path == shown:
             return cached[1]
         if stat.st_size > MAX_FILE_BYTES:
@@ -79,8 +80,14 @@ class Workspace:
             return Diagnostic("E801", f"`{shown}` is a binary file, not .batt source", Span(shown, 1, 1, 1, 1),
                               hint="check the file name")  # fmt: skip
         source = SourceFile(shown, text, parse(text, shown))
-        self.cache[key] = (stat.st_mtime, source)
+        cache[key] = (stat.st_mtime, source)
         return source
+
+
+# Standard-library files are parsed once per process, whichever workspace asks (they do not
+# change under a running compiler; the modification time is still checked).
+_STDLIB_CACHE: dict[str, tuple[float, SourceFile]] = {}
+_STDLIB_PREFIX = str(STDLIB.resolve()) + os.sep
 
 
 def _io_error(shown: str, error: OSError) -> Diagnostic:
