@@ -25,7 +25,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from scipy.optimize import least_squares
 
 #: Peukert exponents used when a cell gives no rate-capacity points.
 PEUKERT_K = {
@@ -72,6 +71,10 @@ def _fit(points: tuple[tuple[float, float], ...], rated: float, chemistry: str):
             z = np.clip(z, -30.0, 30.0)
             i0, n, i1 = np.exp(z[0]) * rmax, np.exp(z[1]), rmax * (1.0 + np.exp(z[2]))
             return galushkin(r, cm, i0, n, i1) / c - 1.0
+
+        # imported here, only when a cell gives three or more points: keeps scipy out of the
+        # language server's start-up and of most estimates
+        from scipy.optimize import least_squares
 
         best = None
         for z0 in ([np.log(5.0), 0.0, np.log(2.0)], [np.log(50.0), np.log(2.0), 0.0],
