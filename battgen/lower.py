@@ -19,7 +19,7 @@ from battgen import ir
 from battgen import schema as sc
 from battgen import units as u
 from battgen.diagnostics import Diagnostic, DiagnosticSink, Fix, Related, Severity, Span
-from battgen.project import PRELUDE, ImportTarget, SourceFile, Workspace, project_root, resolve_use
+from battgen.project import PRELUDE, ImportTarget, SourceFile, Workspace, _display, project_root, resolve_use
 from battgen.syntax import ast
 
 # --- values -------------------------------------------------------------------------------
@@ -289,12 +289,6 @@ def _warn_unused_imports(project: _Project, root_path: Path) -> None:
             what = ".".join(use.path) if use.path else use.file
             project.sink.warning("W201", f"`{what}` is imported but never used", use.span,
                                  "remove the line, or use what it imports")  # fmt: skip
-
-
-def _display(path: Path) -> str:
-    from battgen.project import _display as display
-
-    return display(path)
 
 
 def _unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
