@@ -61,6 +61,11 @@ class Shape:
         return 0.5 * abs(sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(pts, pts[1:] + pts[:1])))
 
     @property
+    def perimeter(self) -> float:
+        pts = self.vertices(32)
+        return sum(math.dist(a, b) for a, b in zip(pts, pts[1:] + pts[:1]))
+
+    @property
     def bounds(self) -> tuple[float, float, float, float]:
         pts = self.vertices()
         xs, ys = [p[0] for p in pts], [p[1] for p in pts]
@@ -145,6 +150,7 @@ class Material:
     melting_point: float | None = None
     viscosity: float | None = None
     cost: float | None = None  # USD per kg
+    modulus: float | None = None  # Pa, Young's modulus
 
 
 @dataclass(frozen=True)
@@ -194,6 +200,15 @@ class Busbar:
 
 
 @dataclass(frozen=True)
+class Enclosure:
+    """Tray, walls and lid. ``thickness`` None: as stiff as the reference aluminium sheet
+    (``models.packaging.enclosure_wall``)."""
+
+    material: Material
+    thickness: float | None = None
+
+
+@dataclass(frozen=True)
 class Pack:
     name: str
     cell: Cell
@@ -212,6 +227,7 @@ class Pack:
     layers: int = 1
     cooling: Cooling = Cooling("cold_plate")
     busbar: Busbar | None = None
+    enclosure: Enclosure | None = None
     fuse: str = "none"
     optimise: str = "mass"
     ambient: float = 298.15

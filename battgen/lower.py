@@ -476,6 +476,8 @@ class _DeclLowering:
             return self.cooling(value)
         if kind == sc.CONDUCTOR:
             return self.conductor(value)
+        if kind == sc.ENCLOSURE:
+            return self.enclosure(value)
         if kind == sc.RATE_TABLE:
             return self.rate_table(value)
         raise AssertionError(kind)
@@ -862,6 +864,36 @@ class _DeclLowering:
             return None
         return ir.Busbar(material, args["thickness"])
 
+    def enclosure(self, value):
+        if isinstance(value, Word):
+            value = CallV(value.name, value.span, [], value.span)
+        if not isinstance(value, CallV):
+            self.error("E302", f"`enclosure` needs a structural material, got {_describe_value(value)}", value.span,
+                       "e.g. `steel` or `aluminium_6061(thickness = 2 mm)`")  # fmt: skip
+            return None
+        material = self.expect_ref(Word(value.name, value.name_span), "material", "enclosure")
+        if material is None:
+            return None
+        if material.role == "coolant":
+            self.error("E211", f"`{material.name}` is a coolant, not a structural material", value.name_span,
+                       "use `aluminium_6061` or `steel`")  # fmt: skip
+            return None
+        args = self.bind(value, sc.ENCLOSURE_PARAMS)
+        if args is None:
+            return None
+        thickness = args.get("thickness")
+        if thickness is None and material.modulus is None:
+            self.error("E205", f"`{material.name}` has no `modulus`, so the enclosure's equally stiff thickness is "
+                       "unknown", value.span,
+                       f"give the sheet thickness, e.g. `{material.name}(thickness = 2 mm)`, or a `modulus` "
+                       "to the material")  # fmt: skip
+            return None
+        if thickness is not None and not 0.0002 <= thickness <= 0.05:
+            self.error("E404", f"an enclosure wall {u.format_quantity(thickness, u.LENGTH)} thick is not plausible",
+                       value.span, "pack enclosure sheet is 1-5 mm")  # fmt: skip
+            return None
+        return ir.Enclosure(material, thickness)
+
     def rate_table(self, value):
         if isinstance(value, Invalid):
             return None
@@ -929,6 +961,7 @@ class _DeclLowering:
             span=self.decl.span, resistivity=get("resistivity"),
             temperature_coefficient=get("temperature_coefficient"), specific_heat=get("specific_heat"),
             conductivity=get("conductivity"), melting_point=get("melting_point"), viscosity=get("viscosity"),
+            modulus=get("modulus"),
             cost=get("cost"),
         )  # fmt: skip
 
@@ -952,6 +985,11 @@ class _DeclLowering:
             aluminium = self.project.lookup(self.file_path, "aluminium")
             material = _lower_definition(self.project, aluminium) if aluminium else None
             busbar = ir.Busbar(material, 0.002) if material else None
+        enclosure = get("enclosure")
+        if enclosure is None:
+            structure = self.project.lookup(self.file_path, "aluminium_6061")
+            material = _lower_definition(self.project, structure) if structure else None
+            enclosure = ir.Enclosure(material, 0.002) if material else None
         return ir.Pack(
             name=self.decl.name,
             cell=get("cell"),
@@ -970,6 +1008,7 @@ class _DeclLowering:
             layers=get("layers", 1),
             cooling=get("cooling", ir.Cooling("cold_plate")),
             busbar=busbar,
+            enclosure=enclosure,
             fuse=get("fuse", "none"),
             optimise=get("optimise", "mass"),
             ambient=get("ambient", 298.15),

@@ -23,6 +23,7 @@ SHAPE = "shape"  # rect(...), polygon(...), circle(...), rounded_rect(...)
 FORMAT = "format"  # cylindrical(...), prismatic(...), pouch(...)
 COOLING = "cooling"  # cold_plate(...) or an option word
 CONDUCTOR = "conductor"  # a material used with parameters: aluminium(thickness = 2 mm)
+ENCLOSURE = "enclosure"  # a structural material, optionally with a sheet thickness: steel(thickness = 1.5 mm)
 RATE_TABLE = "rate_table"  # [(0.2 C, 4.9 Ah), ...]
 
 SET_ONLY = ("=",)
@@ -85,6 +86,8 @@ MATERIAL = (
     Prop("melting_point", QUANTITY, "melting point", u.TEMPERATURE, sane=(200.0, 4000.0)),
     Prop("viscosity", QUANTITY, "dynamic viscosity (fluids)", u.VISCOSITY, sane=(1e-6, 10.0)),
     Prop("cost", QUANTITY, "price per kilogram", u.COST_PER_MASS, sane=(0.0, 100000.0)),
+    Prop("modulus", QUANTITY, "Young's modulus (sizes an enclosure sheet of equal stiffness)", u.PRESSURE,
+         sane=(1e8, 1.2e12)),  # fmt: skip
     Prop("source", STRING, "where the figures come from", required=True),
 )
 
@@ -143,6 +146,11 @@ PACK = (
     # (BatPaC heating rate, IEC 60949) and says when it is too thin.
     Prop("busbar", CONDUCTOR, "busbar material and thickness: aluminium(thickness = 2 mm)",
          default="aluminium(thickness = 2 mm)"),  # fmt: skip
+    # enclosure: 2 mm aluminium 6061 — BatPaC's pack jacket as recalled (see
+    # battgen/models/packaging.py); without a thickness, another material gets the sheet of
+    # equal bending stiffness.
+    Prop("enclosure", ENCLOSURE, "tray, walls and lid: `steel` (as stiff as the default) or "
+         "`steel(thickness = 1.5 mm)`", default="aluminium_6061(thickness = 2 mm)"),  # fmt: skip
     Prop("fuse", OPTION, "cell-level fusing", options=("per_cell", "per_group", "none"), default="none"),
     Prop("optimise", OPTION, "what the chosen design minimises (maximises for energy)", options=OPTIMISE,
          default="mass"),  # fmt: skip
@@ -196,5 +204,6 @@ COOLINGS: dict[str, tuple[Param, ...]] = {
 }
 COOLING_WORDS = ("air", "immersion", "none")
 CONDUCTOR_PARAMS: tuple[Param, ...] = (Param("thickness", u.LENGTH),)
+ENCLOSURE_PARAMS: tuple[Param, ...] = (Param("thickness", u.LENGTH, False),)
 
 CONSTRUCTORS: dict[str, tuple[Param, ...]] = {**SHAPES, **FORMATS, **COOLINGS}

@@ -63,6 +63,7 @@ def properties_md() -> str:
             else:
                 value = {sc.COUNT: "whole number", sc.STRING: "string", sc.SHAPE: "shape", sc.FORMAT: "cell format",
                          sc.COOLING: "cooling", sc.CONDUCTOR: "conductor material call",
+                         sc.ENCLOSURE: "structural material, optionally called with a thickness",
                          sc.RATE_TABLE: "list of (rate, capacity)"}.get(p.kind, p.kind)  # fmt: skip
             default = "**required**" if p.required else (f"`{p.default}`" if p.default else "—")
             out.append(f"| `{p.name}` | {form} | {value} | {default} | {p.doc} |")

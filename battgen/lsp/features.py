@@ -978,6 +978,8 @@ def _value_completions(state: DocumentState, prop: sc.Prop, workspace_decls) -> 
         for item in items:
             item.insert_text = f"{item.label}(thickness = "
         return items
+    if prop.kind == sc.ENCLOSURE:
+        return _ref_items(state, "material", workspace_decls, role="structure")
     return []
 
 

@@ -21,40 +21,49 @@
    a stamped liquid cooling plate be", 2024) at **2,700 kg/m³** (aluminium) = 10.8 kg/m², plus a
    gap filler **1.0 mm** thick at **3,000 kg/m³** (typical two-part ceramic-filled silicone gap
    filler; unverified, no datasheet read), both over the cells' footprint area (cells stand
-   on the plate). ``air``: fans and ducts **10 kg per 250 kg of cells** (midpoint of 5–15 kg,
+   on the plate). ``side = sides``: a **1 mm aluminium fin between every two cells** over the
+   cell face instead (Chevrolet Volt: 144 fins, 1 mm, coolant in channels inside them, between
+   288 cells — electronics-cooling.com, "Hybrid's liquid system allows Chevy to offer cool
+   warranty", 2010). ``air``: fans and ducts **10 kg per 250 kg of cells** (midpoint of 5–15 kg,
    greenengguide.com "EV battery pack cooling design", forced air; the scaling is unverified); ``none``: nothing; ``immersion``: taken as
    the cold-plate mass (unverified stand-in for tank walls and dielectric fluid).
-4. *Enclosure* (tray + lid): **2 mm aluminium** equivalent (BatPaC's pack jacket: inner and
-   outer aluminium walls, 1 mm each, with insulation between — ANL/CSE-19/2 as recalled, the
-   report's text was not read here) over the pack's outer surface. The pack box: floor area =
-   cell footprint area / **0.64** (Model 3 LR: 4,416 cells where ~6,956 would fit, physics.md
-   "Packing"), aspect **1.32 : 1** (Leaf pack 1,571 × 1,188 mm, qnovo.com), height = cell
-   standing height + **40 mm** (plate, busbars, lid clearance; unverified). Structural
-   allowance (frames, cross members, brackets): **+50 %** of the sheet mass (unverified; no
-   published split found). Check: BMW i3 housing is 19.5 kg base + 4.5 kg lid = 24 kg
-   (batterydesign.net, "Pack enclosure materials"); this rule gives 24.9 kg (test; the +50 % was not fitted to it).
+4. *Enclosure* (tray + walls + lid): **2 mm aluminium** by default (BatPaC's pack jacket: inner
+   and outer aluminium walls, 1 mm each, with insulation between — ANL/CSE-19/2 as recalled,
+   the report's text was not read here) over the box's outer surface. The box is the declared
+   envelope (outline area and perimeter × height — the enclosure the CAD stage builds); with
+   no envelope, floor area = cell footprint area / **0.64** (Model 3 LR: 4,416 cells where
+   ~6,956 would fit, physics.md "Packing"), aspect **1.32 : 1** (Leaf pack 1,571 × 1,188 mm,
+   qnovo.com), height = cell standing height + **40 mm** (plate, busbars, lid clearance;
+   unverified). Another material (``enclosure = steel``) gets the sheet **as stiff in bending**
+   as the 2 mm aluminium: t ∝ E^(-1/3) (Ashby's panel index E^(1/3)/ρ), so steel is 1.40 mm and
+   2.0 × the mass; ``steel(thickness = 1.5 mm)`` states it. Structural allowance (frames, cross
+   members, brackets): **+50 %** of the sheet mass (unverified; no published split found).
+   Check: BMW i3 housing is 19.5 kg base + 4.5 kg lid = 24 kg (batterydesign.net, "Pack
+   enclosure materials"); the footprint rule gives 24.9 kg, the i3 example's estimated
+   envelope 30 kg (tests; the +50 % was not fitted to it).
 5. *Electrical* (BMS master, junction box / BDU, harness): **6 % of cell mass** (unverified:
    no published mass found; ≈ 15 kg for a 250 kg-of-cells car pack, and it keeps an e-bike
    pack from carrying a car's junction box).
 
-Published validation packs, published configuration, stdlib cells, each pack's declared
-cooling (Leaf: IR default cold_plate; as ``none`` it is 5.5 kg lighter). Constants were NOT
-adjusted to these packs:
+Published validation packs (examples/validation/), published configuration, stdlib cells,
+each pack's declared envelope, cooling and enclosure. Constants were NOT adjusted to these packs:
 
-| pack | cells | published | predicted | error | old (Löbberding) |
-|---|---|---|---|---|---|
-| Tesla Model S 85 | 7,104 × 48.5 g 18650 | 544 kg | 511 kg | −6 % | +15 % |
-| Nissan Leaf 24 | 192 × 0.799 kg pouch | 294 kg | 214 kg | −27 % | −9 % |
-| Chevrolet Bolt 60 | 288 × 0.9 kg pouch | 435 kg | 356 kg | −18 % | ≈ +4 % |
-| BMW i3 94 Ah | 96 × 1.99 kg prismatic | 256 kg | 243 kg | −5 % | +30 % |
+| pack | cells | published | predicted | error | footprint box, Al | old (Löbberding) |
+|---|---|---|---|---|---|---|
+| Tesla Model S 85 | 7,104 × 48.5 g 18650 | 544 kg | 508 kg | −7 % | −6 % | +15 % |
+| Nissan Leaf 24 (steel case, passive cooling) | 192 × 0.799 kg pouch | 294 kg | 277 kg | −6 % | −27 % | −9 % |
+| Chevrolet Bolt 60 | 288 × 0.9 kg pouch (estimate) | 435 kg | 358 kg | −18 % | −18 % | ≈ +4 % |
+| BMW i3 94 Ah | 96 × 1.99 kg prismatic | 256 kg | 248 kg | −3 % | −5 % | +30 % |
 
-(Parts, kg — S: cells 345, hardware 77, enclosure 69, electrical 21. Leaf: 153, 29, thermal
-5.5, 17, 9. Bolt: 259, 24, 18, 40, 16. i3: 191, 5, 10, 25, 11.) The two packs of extreme cell
-count now land within 7 %; both pouch packs are light. The Leaf's real case is pressed steel
-(batterydesign.net) where this model assumes aluminium, and its modules are stacked, not
-one layer; the Bolt's cooling fins between cells are not modelled. Missing parts common to
-all (pack busbars, service disconnect, coolant, fasteners, prismatic module end plates) bias
-the model light.
+(Parts, kg — S: cells 345, hardware 77, enclosure 67, electrical 21. Leaf: 153, 29, thermal 0,
+86, 9. Bolt: 259, 24, 18, 42, 16. i3: 191, 5, 10, 30, 12.) The Leaf's envelope is its published
+pack size and its case is pressed steel (batterydesign.net); with both declared it lands
+within 6 %. The Bolt stays 18 % light: its cell mass is an estimate (GM and LG publish no
+datasheet), and its module hardware (cell frames, conduction fins to the bottom plate —
+insideevs.com, K. Ritter's analysis — compression end plates) and enclosure material are not
+published; declaring its fins as ``side = sides`` would not change that (13 kg of fins for
+18 kg of plate). Missing parts common to all (pack busbars, service disconnect, coolant,
+fasteners, prismatic module end plates) bias the model light.
 
 **Volume** keeps the Löbberding et al., WEVJ 11 (2020) 77 volumetric cell-to-system ratios
 (0.295 cylindrical, 0.353 pouch/prismatic; as quoted by TUM FTM's technoeconomiccellselection)
@@ -87,6 +96,9 @@ COLD_PLATE_THICKNESS = 0.004  # m, 2 + 2 mm stamped sheet (XD Thermal)
 TIM_THICKNESS, TIM_DENSITY = 0.001, 3000.0  # m, kg/m³ (unverified)
 AIR_COOLING_KG = 10.0  # fans + ducts, midpoint of 5–15 kg (greenengguide)
 ENCLOSURE_THICKNESS = 0.002  # m aluminium, BatPaC jacket 2 × 1 mm (as recalled)
+ENCLOSURE_MODULUS = 68.9e9  # Pa, 6061-T6 (Aluminum Association typical; stdlib materials.batt)
+FIN_THICKNESS = 0.001  # m aluminium, one fin per two cells (Chevrolet Volt: 144 fins, 1 mm, between 288 cells;
+#                        electronics-cooling.com, "Hybrid's liquid system allows Chevy to offer cool warranty", 2010)
 FLOOR_UTILISATION = 4416 / 6956  # Model 3 LR (physics.md)
 PACK_ASPECT = 1571 / 1188  # Leaf 24 pack (qnovo)
 HEIGHT_ALLOWANCE = 0.040  # m above the cells (unverified)
@@ -127,10 +139,13 @@ def _areas(fmt: str, dims):
 
 
 def components(cell_mass, n_cells, fmt: str, cooling: str = "cold_plate", *, cell_format=None,
-               modules=None) -> dict[str, np.ndarray]:
+               modules=None, side: str = "bottom", box=None, wall=None) -> dict[str, np.ndarray]:
     """Pack mass by part, kg (arrays ok over n_cells). ``cell_format``: (diameter/width,
-    thickness, height) in m; default scaled from the format's reference cell. ``modules`` is
-    accepted for callers; the cited hardware figures are per cell, so it changes nothing yet."""
+    thickness, height) in m; default scaled from the format's reference cell. ``side``: where
+    the cold plate sits (``sides``: fins between the cells). ``box``: the enclosure's (floor
+    area m², perimeter m, height m) when the envelope is known; ``wall``: its sheet (density
+    kg/m³, thickness m), default 2 mm aluminium. ``modules`` is accepted for callers; the cited
+    hardware figures are per cell, so it changes nothing yet."""
     del modules
     if fmt not in _REFERENCE:
         raise KeyError(fmt)
@@ -146,28 +161,64 @@ def components(cell_mass, n_cells, fmt: str, cooling: str = "cold_plate", *, cel
         thermal = AIR_COOLING_KG * out["cells"] / CAR_CELLS_KG
     elif cooling == "none" or fmt == "cylindrical":  # cylindrical: ribbon is in the module figure
         thermal = 0 * n
+    elif side == "sides":  # a liquid fin between every two cells, over their faces (Volt)
+        thermal = n / 2 * area * FIN_THICKNESS * RHO_AL
     else:  # cold_plate, glycol, refrigerant, immersion (stand-in)
         thermal = cells_foot * (COLD_PLATE_THICKNESS * RHO_AL + TIM_THICKNESS * TIM_DENSITY)
     out["thermal"] = thermal
-    out["enclosure"] = enclosure_mass(cells_foot, height)
+    out["enclosure"] = enclosure_mass(cells_foot, height, box=box, wall=wall)
     out["electrical"] = ELECTRICAL_FRACTION * out["cells"]
     return out
 
 
-def enclosure_mass(cells_footprint, cell_height):
-    """Tray + lid + structure, kg, for cells covering ``cells_footprint`` m² of floor."""
-    floor = np.asarray(cells_footprint, float) / FLOOR_UTILISATION
-    width = np.sqrt(floor / PACK_ASPECT)
-    length = floor / width
-    h = np.asarray(cell_height, float) + HEIGHT_ALLOWANCE
-    surface = 2 * floor + 2 * (width + length) * h
-    return surface * ENCLOSURE_THICKNESS * RHO_AL * (1 + STRUCTURE_FRACTION)
+def enclosure_mass(cells_footprint, cell_height, *, box=None, wall=None):
+    """Tray + walls + lid + structure, kg. ``box`` (floor area m², perimeter m, height m): the
+    enclosure the envelope declares — what the CAD stage builds; without it, a box sized from
+    the cells' footprint (Model 3 floor utilisation, Leaf aspect, cells + 40 mm). ``wall``:
+    (density kg/m³, sheet thickness m), default 2 mm aluminium."""
+    density, thickness = wall if wall is not None else (RHO_AL, ENCLOSURE_THICKNESS)
+    if box is not None:
+        floor, perimeter, h = box
+        surface = 2 * floor + perimeter * h + 0 * np.asarray(cells_footprint, float)
+    else:
+        floor = np.asarray(cells_footprint, float) / FLOOR_UTILISATION
+        width = np.sqrt(floor / PACK_ASPECT)
+        length = floor / width
+        h = np.asarray(cell_height, float) + HEIGHT_ALLOWANCE
+        surface = 2 * floor + 2 * (width + length) * h
+    return surface * thickness * density * (1 + STRUCTURE_FRACTION)
+
+
+def equal_stiffness_thickness(modulus: float) -> float:
+    """Sheet thickness, m, of a material of Young's modulus ``modulus`` as stiff in bending as
+    the reference 2 mm of 6061: panel stiffness goes as E·t³, so t = t_ref·(E_ref/E)^(1/3)
+    (M. F. Ashby, *Materials Selection in Mechanical Design*, 4th ed. 2011, the panel-in-
+    bending index E^(1/3)/ρ). Steel (200 GPa): 1.40 mm, 2.0 × the aluminium sheet's mass."""
+    return ENCLOSURE_THICKNESS * (ENCLOSURE_MODULUS / modulus) ** (1 / 3)
+
+
+def enclosure_wall(enclosure) -> tuple[float, float]:
+    """(density kg/m³, sheet thickness m) of an ``ir.Enclosure``; None: 2 mm aluminium."""
+    if enclosure is None or enclosure.material is None:
+        return RHO_AL, ENCLOSURE_THICKNESS
+    thickness = enclosure.thickness
+    if thickness is None:
+        thickness = equal_stiffness_thickness(enclosure.material.modulus)
+    return enclosure.material.density, thickness
+
+
+def enclosure_box(envelope) -> tuple[float, float, float] | None:
+    """(floor area m², perimeter m, height m) of an ``ir.Envelope``'s outline; None without one."""
+    if envelope is None:
+        return None
+    return envelope.outline.area, envelope.outline.perimeter, envelope.height
 
 
 def pack_mass(cell_mass, n_cells, fmt: str, cooling: str = "cold_plate", *, cell_format=None,
-              modules=None):
+              modules=None, side: str = "bottom", box=None, wall=None):
     """Pack mass, kg (arrays ok): sum of :func:`components`."""
-    return sum(components(cell_mass, n_cells, fmt, cooling, cell_format=cell_format, modules=modules).values())
+    return sum(components(cell_mass, n_cells, fmt, cooling, cell_format=cell_format, modules=modules, side=side,
+                          box=box, wall=wall).values())  # fmt: skip
 
 
 def pack_volume(cell_volume, n_cells, fmt: str, cooling: str = "cold_plate", **_ignored):
@@ -183,9 +234,16 @@ def _cell_dims(cell) -> tuple[float, float, float]:
     return f.width, f.thickness, f.height
 
 
-def pack_mass_for(cell, n_cells, cooling: str = "cold_plate", modules=None):
-    """Pack mass, kg, for an ``ir.Cell`` (uses its real dimensions)."""
-    return pack_mass(cell.mass, n_cells, cell.format.kind, cooling, cell_format=_cell_dims(cell), modules=modules)
+def components_for(pack, n_cells) -> dict[str, np.ndarray]:
+    """:func:`components` for an ``ir.Pack`` of ``n_cells`` (its cell, cooling, envelope, enclosure)."""
+    return components(pack.cell.mass, n_cells, pack.cell.format.kind, pack.cooling.kind,
+                      cell_format=_cell_dims(pack.cell), side=pack.cooling.side,
+                      box=enclosure_box(pack.envelope), wall=enclosure_wall(pack.enclosure))  # fmt: skip
+
+
+def pack_mass_for(pack, n_cells):
+    """Pack mass, kg (arrays ok over n_cells), for an ``ir.Pack``: sum of :func:`components_for`."""
+    return sum(components_for(pack, n_cells).values())
 
 
 def pack_volume_for(cell, n_cells, cooling: str = "cold_plate", modules=None):
@@ -200,5 +258,6 @@ def pack_mass_range(cell_mass, n_cells, fmt: str):
     return m / hi, m / lo
 
 
-__all__ = ["components", "cooling_factors", "enclosure_mass", "pack_mass", "pack_mass_for", "pack_mass_range",
+__all__ = ["components", "components_for", "cooling_factors", "enclosure_box", "enclosure_mass", "enclosure_wall",
+           "equal_stiffness_thickness", "pack_mass", "pack_mass_for", "pack_mass_range",
            "pack_volume", "pack_volume_for", "reference_dimensions"]

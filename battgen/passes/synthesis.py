@@ -191,8 +191,7 @@ def envelope_capacity(pack: ir.Pack) -> int | None:
         return None
     cell = pack.cell.format
     outline = envelope.outline
-    perimeter = _perimeter(outline.vertices())
-    area = outline.area - perimeter * envelope.wall
+    area = outline.area - outline.perimeter * envelope.wall
     for keepout in envelope.keepouts:
         area -= keepout.shape.area
     area = max(area, 0.0)
@@ -204,10 +203,6 @@ def envelope_capacity(pack: ir.Pack) -> int | None:
         per_cell = (cell.width + gap) * (cell.thickness + gap)
     layers = max(min(int(envelope.height // cell.height), pack.layers), 0)
     return int(area / per_cell) * layers
-
-
-def _perimeter(points) -> float:
-    return sum(math.dist(a, b) for a, b in zip(points, points[1:] + points[:1]))
 
 
 def interconnect_allowance(pack: ir.Pack, parallel: np.ndarray) -> np.ndarray:
@@ -360,7 +355,7 @@ class _Grid:
         self.continuous_current = p * continuous_current
         heat_current = self._heat_current()
         self.heat = heat_current**2 * self.resistance
-        self.mass = packaging_model.pack_mass_for(cell, self.cells, pack.cooling.kind)
+        self.mass = packaging_model.pack_mass_for(pack, self.cells)
         self.volume = packaging_model.pack_volume_for(cell, self.cells, pack.cooling.kind)
         self.cost = cost_model.pack_cost(cell, self.cells)
         self.cycles = float(lifetime_model.cycles_to_80(cell, pack.depth_of_discharge, rate, pack.ambient,

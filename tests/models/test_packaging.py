@@ -6,11 +6,26 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from battgen.ir import Cell, CellFormat
 from battgen.models import packaging as P
+from battgen.pipeline import check
 
 LEAF = (0.799, (0.290, 0.0071, 0.216))  # AESC 33 Ah: ORNL/NREL table
 I3 = (1.99, (0.173, 0.045, 0.125))  # Samsung SDI 94 Ah (pushevs)
+I3_PACK = """
+use cells.samsung.sdi94
+
+envelope floor {
+    outline = rect(1500 mm, 950 mm)
+    height  = 180 mm
+}
+
+pack p {
+    cell      = sdi94
+    envelope  = floor
+    cooling   = cold_plate(side = sides)
+    enclosure = steel(thickness = 1.5 mm)
+}
+"""
 
 
 def test_cylindrical_hardware_reproduces_model3_module():
@@ -79,11 +94,42 @@ def test_overhead_fraction_falls_with_cell_count():
     assert np.all(np.diff(frac) < 0)
 
 
-def test_for_ir_cell_uses_real_dimensions():
-    fmt = CellFormat("prismatic", width=0.173, thickness=0.045, height=0.125)
-    cell = Cell("sdi94", fmt, "nmc", 3.68, 2.7, 4.15, 94 * 3600, 1.99, 6.6e-4, 188, "test", None)
-    assert P.pack_mass_for(cell, 96) == pytest.approx(P.pack_mass(1.99, 96, "prismatic", cell_format=I3[1]))
-    assert P.pack_volume_for(cell, 96) == pytest.approx(P.pack_volume(fmt.volume, 96, "prismatic"))
+def test_for_ir_pack_uses_its_cell_envelope_cooling_and_enclosure():
+    pack = check(I3_PACK).design.packs["p"]
+    got = P.components_for(pack, 96)
+    want = P.components(1.99, 96, "prismatic", "cold_plate", cell_format=I3[1], side="sides",
+                        box=(1.5 * 0.95, 2 * (1.5 + 0.95), 0.18), wall=(7850.0, 0.0015))  # fmt: skip
+    assert {k: float(v) for k, v in got.items()} == pytest.approx({k: float(v) for k, v in want.items()})
+    assert P.pack_mass_for(pack, 96) == pytest.approx(sum(float(v) for v in want.values()))
+
+
+def test_enclosure_box_from_the_envelope():
+    """Nissan Leaf 24: published pack 1,570.5 × 1,188 × 264.9 mm (qnovo.com). Surface
+    2·(1.571·1.188) + 2·(1.571 + 1.188)·0.265 = 5.195 m²; 2 mm aluminium + 50 % structure."""
+    box = (1.571 * 1.188, 2 * (1.571 + 1.188), 0.265)
+    m = float(P.enclosure_mass(0.0, 0.0, box=box))
+    assert m == pytest.approx(5.195 * 0.002 * 2700 * 1.5, rel=1e-3)
+
+
+def test_steel_enclosure_of_equal_stiffness():
+    """Ashby's panel-in-bending index E^(1/3)/ρ: 6061 (68.9 GPa, 2,700 kg/m³) 1.52, low-carbon
+    steel (200 GPa, 7,850 kg/m³) 0.75 in (GPa)^(1/3)/(Mg/m³) — an equally stiff steel sheet is
+    1.40 mm where aluminium is 2 mm, and weighs about twice as much."""
+    t = P.equal_stiffness_thickness(200e9)
+    assert t == pytest.approx(0.00140, abs=0.00001)
+    ratio = (7850 * t) / (2700 * 0.002)
+    assert ratio == pytest.approx(68.9 ** (1 / 3) / 2.7 / (200 ** (1 / 3) / 7.85), rel=1e-6)
+    assert ratio == pytest.approx(2.04, abs=0.01)
+
+
+def test_side_fins_one_per_two_cells():
+    """Chevrolet Volt: 144 fins, 1 mm aluminium, between 288 cells (electronics-cooling.com,
+    2010) — one fin per two cells over the cell face."""
+    face = (0.338, 0.0135, 0.100)
+    fins = P.components(0.9, 288, "pouch", "cold_plate", cell_format=face, side="sides")["thermal"]
+    assert float(fins) == pytest.approx(144 * 0.338 * 0.100 * 0.001 * 2700)
+    plate = P.components(0.9, 288, "pouch", "cold_plate", cell_format=face)["thermal"]
+    assert fins < plate  # thin fins on the faces weigh less than a 4 mm plate and filler under the cells
 
 
 VALIDATION = Path(__file__).resolve().parents[2] / "examples" / "validation" / "packs.json"
