@@ -37,6 +37,27 @@ def test_energy_voltage_and_capacity_scale_with_s_and_p():
     assert c.capacity == pytest.approx(46 * cell.capacity)
 
 
+def test_mass_is_the_sum_of_its_parts_and_the_enclosure_follows_the_declared_material():
+    """The report's breakdown adds up; a steel enclosure of equal stiffness weighs 2.04× the
+    aluminium one (models.packaging.equal_stiffness_thickness); the envelope sets its size."""
+    envelope = "envelope e {\n    outline = rect(1 m, 0.8 m)\n    height = 100 mm\n}\n"
+    aluminium = evaluate_fixed(_pack_with(envelope, ""), 14, 10)
+    steel = evaluate_fixed(_pack_with(envelope, "    enclosure = steel\n"), 14, 10)
+    parts = dict(aluminium.mass_parts)
+    assert sum(parts.values()) == pytest.approx(aluminium.mass)
+    assert parts["cells"] == pytest.approx(140 * pack_of("").cell.mass)
+    surface = 2 * 1.0 * 0.8 + 2 * (1.0 + 0.8) * 0.100
+    assert parts["enclosure"] == pytest.approx(surface * 0.002 * 2700 * 1.5)
+    assert dict(steel.mass_parts)["enclosure"] / parts["enclosure"] == pytest.approx(2.04, abs=0.01)
+    assert evaluate_fixed(pack_of(""), 14, 10).as_json()["mass_parts_kg"]["cells"] == pytest.approx(parts["cells"])
+
+
+def _pack_with(envelope: str, extra: str):
+    lowered = check(HEADER + envelope + f"pack p {{\n    cell = inr21700_50e\n    envelope = e\n{extra}}}\n")
+    assert not lowered.has_errors, [d.message for d in lowered.diagnostics]
+    return lowered.design.packs["p"]
+
+
 def test_pack_resistance_matches_the_uniform_pack_formula():
     """physics.md check: R_pack = S·R_cell/P + S·R_step (96s4p of 1 mOhm cells, 0.1 mOhm per
     series step → 33.6 mOhm); here R_step is the interconnect allowance."""

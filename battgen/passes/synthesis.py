@@ -91,6 +91,7 @@ class Candidate:
     cycles: float
     feasible: bool
     binding: tuple[str, ...] = ()
+    mass_parts: tuple[tuple[str, float], ...] = ()  # kg by part (models.packaging.components)
 
     @property
     def cells(self) -> int:
@@ -153,7 +154,9 @@ class Candidate:
             "feasible": self.feasible,
             "binding": list(self.binding),
         }
-        return {k: _round(v) for k, v in out.items()}
+        out = {k: _round(v) for k, v in out.items()}
+        out["mass_parts_kg"] = {part: _round(kg) for part, kg in self.mass_parts}
+        return out
 
 
 def _round(value):
@@ -479,7 +482,9 @@ class _Grid:
             cycles=self.cycles,
             feasible=feasible,
             binding=binding,
-        )
+            mass_parts=tuple((part, float(kg)) for part, kg in
+                             packaging_model.components_for(self.pack, int(self.series[i, 0] * self.parallel[0, j])).items()),
+        )  # fmt: skip
 
 
 def _limited_current(ocv: float, v_min: float, resistance, limit: float):
