@@ -752,6 +752,7 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
     inner_discs = shapely.buffer(shapely.points(t.xy), t.radius - 20 * GRID, quad_segs=8)  # snapping moves vertices
     bands = _tab_bands(layout, pack.cell.format, t)  # prismatic/pouch: the tab's strip of the cell top
     forced: dict[int, tuple[float, int]] = {}  # owner → (smallest terminal-to-terminal gap, other owner)
+    thickened: dict[int, tuple[float, str]] = {}  # owner → (thickness ratio, what it needs)
     for f in range(len(t.faces)):
         on = np.flatnonzero(t.face == f)
         pts = t.xy[on]
@@ -892,10 +893,8 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
         rate_kind = "series" if kind == "terminal" else kind
         sizing = size_conductor(rate_kind, current[0], current[1], i_sc, material, thickness, width, pack.ambient)
         if sizing.thickened > 1.0:
-            warnings.append(_diag("W401", f"busbar {o} ({kind}, groups {groups}) needs {sizing.thickness * 1e3:.2f} mm: "
-                                  f"{thickness * 1e3:.2f} mm is too thin for the {width * 1e3:.1f} mm width available "
-                                  f"(+{(sizing.thickened - 1) * 100:.0f} %)", span,
-                                  "use a thicker busbar or a better conductor", Severity.WARNING))  # fmt: skip
+            thickened[o] = (sizing.thickened, f"busbar {o} ({kind}, groups {groups}) needs "
+                            f"{sizing.thickness * 1e3:.2f} mm for the {width * 1e3:.1f} mm width available")  # fmt: skip
         tk = sizing.thickness
         r = material.resistivity * length / (width * tk)
         mass = plate.area * tk * material.density
@@ -920,6 +919,13 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
                                   current[1] ** 2 * r_j, m, m * (material.cost or 0.0),
                                   (f"insulated jumper on a carrier above the plates, joining pieces of busbar {o}",),
                                   path=tuple((round(x, 7), round(y, 7)) for x, y in path)))  # fmt: skip
+
+    if thickened:  # one finding for all of them: the per-busbar figures are in design.json
+        factor, worst = max(thickened.values())
+        warnings.append(_diag("W401", f"{thickness * 1e3:.2f} mm is too thin for {len(thickened)} of the busbars; they "
+                              f"are thickened to carry the current — worst: {worst} (+{(factor - 1) * 100:.0f} %)",
+                              pack.property_spans.get("busbar", span), "use a thicker busbar or a better conductor",
+                              Severity.WARNING))  # fmt: skip
 
     if forced:  # one finding for every busbar whose terminals the layout puts too close to unlike ones
         worst = min(g for g, _ in forced.values())
