@@ -225,14 +225,71 @@ def test_stl_and_preview(ebike):
 
 
 def test_second_build_same_bytes(ebike, tmp_path):
+    """Built again, with the STEP written by the separate process large packs use (the first
+    build wrote it in this process): the same bytes."""
     from battgen.emit.cad import build_cad
 
     pack, build, out = ebike
-    again = build_cad(pack, build.layout, build.routing, tmp_path)
+    stats = {}
+    again = build_cad(pack, build.layout, build.routing, tmp_path, step_process=True, stats=stats)
+    assert stats["step"]["ok"] and stats["step"]["maxrss_MiB"] > 0  # the STEP process ran and reported
     assert again == build.cad.__class__(**{**build.cad.__dict__, "files": again.files})
     for name in ("pack.step", "pack.glb", "preview.png"):
         assert (tmp_path / name).read_bytes() == (out / name).read_bytes(), name
     assert b"2000-01-01T00:00:00" in (tmp_path / "pack.step").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pack.glb", "pack.step", "preview.png"]  # no temporaries
+
+
+def test_step_process_failure_is_a_diagnostic(monkeypatch):
+    """A STEP process that cannot write its file, or that fails, comes back as E802 / E901,
+    never as a traceback; nothing is put into the build."""
+    from battgen.emit import cad
+
+    pack, build = _pipeline(REPO / "examples" / "ebike.batt")
+    monkeypatch.setattr(cad, "STEP_PROCESS_CELLS", 0)  # the small pack's STEP in a process too
+    send = cad._StepProcess.send
+    monkeypatch.setattr(cad._StepProcess, "send",
+                        lambda self, plan, name, path: send(self, plan, name, path.parent / "missing" / path.name))
+    found = cad.cad_stage(pack, build, {"cad": True})
+    assert [d.code for d in found] == ["E802"], found
+    assert found[0].message == "cannot write the build: pack.step: No such file or directory"
+    assert "free space" in found[0].hint
+    assert build.cad is None and not build.files
+
+    def garbage(self, plan, name, path):
+        self.proc.stdin.write(b"not a pickle")
+        self.proc.stdin.flush()
+
+    monkeypatch.setattr(cad._StepProcess, "send", garbage)
+    found = cad.cad_stage(pack, build, {"cad": True})
+    assert [d.code for d in found] == ["E901"], found
+    assert found[0].message.startswith("internal error: STEP export: UnpicklingError")
+    assert build.cad is None and not build.files
+
+
+def test_translated_copies_share_one_solid(ebike):
+    """Prisms that are moved copies of an earlier one (busbars repeating along a module, a
+    tile's top and bottom plates) are placed instances of its solid, within SHARE_TOLERANCE."""
+    import shapely
+
+    from battgen.emit.cad import SHARE_TOLERANCE, plan_pack
+
+    pack, build, out = ebike
+    plan = plan_pack(pack, build.layout, build.routing)
+    by_name = {p.name: p for p in plan.prisms}
+    shared = [p for p in plan.prisms if p.instance_of is not None]
+    assert any(p.kind == "busbar" for p in shared) and any(p.name.startswith("tile_top_") for p in shared)
+    for p in shared:
+        base = by_name[p.instance_of]
+        assert base.instance_of is None and base.z1 - base.z0 == pytest.approx(p.z1 - p.z0)
+        moved = shapely.affinity.translate(base.polygon, p.shift[0], p.shift[1])
+        assert shapely.hausdorff_distance(moved, p.polygon) <= SHARE_TOLERANCE, p.name
+        assert p.z0 == pytest.approx(base.z0 + p.shift[2])
+    # each shape written once: a solid per part of each unshared prism, and one per colour of
+    # each instance prototype (XCAF colours shapes, so a cell shape per module colour)
+    unshared = sum(len(shapely.get_parts(p.polygon)) for p in plan.prisms if p.instance_of is None)
+    protos = sum(len(set(inst.colour_keys)) for inst in (plan.cells, plan.fuses, *plan.holders) if inst is not None)
+    assert (out / "pack.step").read_bytes().count(b"MANIFOLD_SOLID_BREP(") == unshared + protos
 
 
 def test_keepout_respected_and_prismatic_frames(tmp_path):
@@ -251,10 +308,31 @@ def test_keepout_respected_and_prismatic_frames(tmp_path):
         if p.kind in ("holder", "busbar", "lead", "cold_plate", "floor", "lid"):
             assert p.polygon.intersection(keepout).area < 1e-6, p.name
     walls = next(p for p in plan.prisms if p.kind == "walls").polygon
-    assert walls.intersection(keepout.buffer(3.5, join_style="mitre")).area > 0.9 * 3 * (2 * 50 + 2 * 40)
+    # the default enclosure sheet, 2 mm, wraps the keepout (inside the envelope's 3 mm clearance)
+    assert walls.intersection(keepout.buffer(3.5, join_style="mitre")).area == pytest.approx(54 * 44 - 50 * 40)
     result = build_cad(pack, build.layout, build.routing, tmp_path)
     assert result.cooling["side"] == "top" and result.stack["cold_plate"] > result.stack["cell_top"]
     assert result.parts["cells"] == 20
+
+
+def test_enclosure_is_the_declared_material_and_sheet():
+    """`enclosure = steel(thickness = 1.5 mm)`: floor, walls and lid 1.5 mm of 7,850 kg/m³
+    steel; the CAD enclosure mass is the synthesis estimate's sheet mass for the same box
+    (before the estimate's +50 % structure allowance, which the CAD does not model)."""
+    from battgen.emit.cad import plan_pack
+    from battgen.models.packaging import STRUCTURE_FRACTION, components_for
+
+    source = KEEPOUT_SOURCE.replace("    fuse     = none\n", "    fuse     = none\n    enclosure = steel(thickness = 1.5 mm)\n")
+    pack, build = _pipeline(source)
+    plan = plan_pack(pack, build.layout, build.routing)
+    box_parts = {p.kind: p for p in plan.prisms if p.kind in ("floor", "walls", "lid")}
+    assert box_parts["floor"].z1 - box_parts["floor"].z0 == pytest.approx(1.5)
+    assert box_parts["lid"].z1 - box_parts["lid"].z0 == pytest.approx(1.5)
+    assert all(p.density == 7850.0 for p in box_parts.values())
+    cad_kg = sum(p.polygon.area * (p.z1 - p.z0) * 1e-9 * p.density for p in box_parts.values())
+    estimate_kg = float(components_for(pack, pack.series * pack.parallel)["enclosure"]) / (1 + STRUCTURE_FRACTION)
+    # both boxes wrap around the keepout; the CAD's walls stop at the floor and lid (sheet-thick overlap)
+    assert cad_kg == pytest.approx(estimate_kg, rel=0.05)
 
 
 def test_missing_cadquery_is_E803(monkeypatch):
@@ -272,13 +350,11 @@ def test_missing_cadquery_is_E803(monkeypatch):
 def test_volumes_of_the_plan_match_the_solids(ebike):
     import cadquery as cq
 
-    from battgen.emit.cad import _prism_solid, plan_pack
+    from battgen.emit.cad import _prism_shape, plan_pack
 
     pack, build, _out = ebike
     plan = plan_pack(pack, build.layout, build.routing)
     for p in plan.prisms[:: max(1, len(plan.prisms) // 8)]:
-        solid = _prism_solid(cq, p.polygon, p.circles, p.z0, p.z1)
-        if p.cut is not None:
-            solid = solid.cut(_prism_solid(cq, p.cut[0], (), p.cut[1], p.cut[2]))
+        solid = cq.Shape.cast(_prism_shape(p))
         assert solid.Volume() == pytest.approx(p.volume_mm3, rel=1e-3), p.name
     assert math.isfinite(build.cad.mass_total)

@@ -1,10 +1,12 @@
 """CAD: the whole pack as one coloured assembly, exported to STEP and GLB (and STL on request).
 
 ``build_cad(pack, layout, routing, out_folder)`` plans every part in shapely (millimetres,
-z up from the enclosure floor's underside), realises the plan with cadquery, exports and
-returns a ``CadResult``; ``cad_stage`` is the pipeline's door (sets ``build.cad`` and puts the
-file bytes into ``build.files``). cadquery/OCP are imported only inside functions here:
-importing them costs seconds and ``battc check`` must never pay that.
+z up from the enclosure floor's underside), realises the plan as one XCAF assembly document
+with OCP (CadQuery's OCCT binding, used directly: cadquery's Assembly costs seconds of Python
+for 18,000 parts), exports and returns a ``CadResult``; ``cad_stage`` is the pipeline's door
+(sets ``build.cad`` and puts the file bytes into ``build.files``). cadquery/OCP are imported
+only inside functions here (and in ``step_export``, which only this module starts): importing
+them costs seconds and ``battc check`` must never pay that.
 
 Parts (assembly names in brackets):
 
@@ -18,7 +20,8 @@ Parts (assembly names in brackets):
 * holders (``holders/holder_NN_bottom|top/tile_*``): cylindrical cells stand in a plastic plate
   per module at each end, a pocket per cell (exact circles, ``POCKET_CLEARANCE`` radial play);
   each plate is made of lattice tiles (a cell's Voronoi cell with its pocket) meeting edge to
-  edge, identical tiles instanced, tiles cut by walls/keepouts solids of their own;
+  edge, identical tiles instanced, tiles cut by walls/keepouts solids of their own (those
+  that are moved copies of one another share one, like any prism: ``_share_shapes``);
   prismatic/pouch modules get a frame (side and end plates as one ring) instead;
 * cooling (``cooling/cold_plate``): an aluminium plate with a serpentine channel (one channel
   carries the flow) or parallel channels between two manifolds (Z-flow), cut as a void; the
@@ -27,12 +30,19 @@ Parts (assembly names in brackets):
   the keepouts (the keepouts stay outside the box: walls wrap around them, no floor or lid
   over them), a floor, a lid and an outward bolting flange.
 
-Vertical stack, bottom to top: floor (``envelope.wall``) · cold plate (bottom cooling) ·
+Vertical stack, bottom to top: floor (``pack.enclosure``'s sheet) · cold plate (bottom cooling) ·
 ``TIM_GAP`` · bottom leads / carrier · bottom busbars · cells · top busbars · fuse links ·
 carrier / top leads · cold plate (top cooling) · ``LID_CLEARANCE`` · lid. If that stack is taller
 than the envelope the enclosure grows to fit and a W401 warning says by how much.
 
-Deterministic bytes: the STEP header's FILE_NAME (path and timestamp) is replaced by constants;
+Exports: the GLB from the meshed document; preview.png drawn from the plan (its prisms and
+instance prototypes, no second tessellation); pack.step, for packs of ``STEP_PROCESS_CELLS``
+cells or more, in a separate process (``python -m battgen.emit.step_export``, spawned before
+the plan so that its imports overlap it) that rebuilds the same document from the pickled plan
+while this one writes the GLB and the preview. A failure there comes back as E802/E901.
+
+Deterministic bytes: the STEP header's FILE_NAME (path and timestamp) is replaced by constants,
+NAUO ids and style entities renumbered in a fixed order (the same bytes from either process);
 the GLB carries no time or path; the PNG preview is rasterised here in numpy (no display, no
 matplotlib) and written with zlib.
 """
@@ -40,6 +50,7 @@ matplotlib) and written with zlib.
 from __future__ import annotations
 
 import math
+import os
 import re
 import struct
 import tempfile
@@ -102,7 +113,9 @@ COLOURS = {
     "flange": (0.60, 0.62, 0.65),
 }
 
-STEPS = ("plan", "cells", "busbars", "holders", "cooling", "enclosure", "STEP export", "GLB export", "preview")
+# The progress steps, in order. The STEP export runs beside "GLB export" and "preview" for large
+# packs (``STEP_PROCESS_CELLS``); its step is the wait for it after them.
+STEPS = ("plan", "cells", "busbars", "holders", "cooling", "enclosure", "GLB export", "preview", "STEP export")
 
 
 # --- result -------------------------------------------------------------------------------
@@ -180,7 +193,8 @@ class Prism:
     colour: tuple = (0.5, 0.5, 0.5)
     density: float = 0.0
     cut: object = None  # optional (polygon, z0, z1) void cut from the prism (cold plate channels)
-    instance_of: str | None = None  # reuse the solid of an earlier prism, moved by (0, 0, z0 - its z0)
+    instance_of: str | None = None  # reuse the solid of this earlier prism (``_share_shapes``), moved by ``shift``
+    shift: tuple = (0.0, 0.0, 0.0)  # mm
     group: str | None = None  # sub-assembly within its kind (holder plates made of tiles)
 
     @property
@@ -384,15 +398,19 @@ def _lattice_tile(xy, r: float):
     return tile
 
 
-def plan_pack(pack: ir.Pack, layout, routing, materials: dict | None = None, enclosure_material: str = "aluminium_6061") -> Plan:
-    """Every part as geometry (mm), without cadquery."""
+def plan_pack(pack: ir.Pack, layout, routing, materials: dict | None = None) -> Plan:
+    """Every part as geometry (mm), without cadquery. The enclosure is ``pack.enclosure``'s
+    material and sheet (``models.packaging.enclosure_wall``: the estimate uses the same)."""
     import numpy as np
     import shapely
     from shapely.geometry import Point, box
     from shapely.ops import unary_union
 
     materials = materials if materials is not None else stdlib_materials()
-    rho_box = _density(enclosure_material, materials, 2700.0)
+    from battgen.models.packaging import enclosure_wall
+
+    rho_box, sheet = enclosure_wall(pack.enclosure)
+    sheet *= 1e3  # mm: floor, lid and wall sheet (the envelope's `wall` is the clearance to the cells)
     rho_al = _density("aluminium_6061", materials, 2700.0)
     notes: list[str] = []
     warnings: list[tuple[str, str]] = []
@@ -426,10 +444,10 @@ def plan_pack(pack: ir.Pack, layout, routing, materials: dict | None = None, enc
         feet = np.array([shapely.affinity.rotate(box(x - w / 2, y - t / 2, x + w / 2, y + t / 2), c.rotation,
                                                  origin=(x, y), use_radians=True)
                          for (x, y), c in zip(xy, cells)])  # fmt: skip
-    all_feet = shapely.union_all(feet) if len(feet) else shapely.Polygon()
     removed = []
     for name, k in keep:
-        gap = all_feet.distance(k) if not all_feet.is_empty else math.inf
+        # the distance to the nearest cell (the union of the feet would take a second to make)
+        gap = float(shapely.distance(feet, k).min()) if len(feet) else math.inf
         if gap >= wall + 0.1:
             removed.append(k)  # wall just outside the keepout, in the pack
         else:
@@ -440,7 +458,11 @@ def plan_pack(pack: ir.Pack, layout, routing, materials: dict | None = None, enc
     region = _clean(region)
     region = unary_union(region)
     inner = region.buffer(-wall, join_style="mitre")
-    free = inner  # holders, cold plate: inside the walls
+    free = inner  # holders, cold plate: inside the wall clearance
+    if sheet > wall + 1e-9:
+        notes.append(f"enclosure sheet {sheet:.2f} mm is thicker than the envelope's {wall:g} mm wall clearance: "
+                     f"the side walls are {wall:g} mm")  # fmt: skip
+    side_sheet = min(sheet, wall)
 
     # --- vertical stack ---
     busbars = list(routing.busbars) if routing is not None else []
@@ -452,7 +474,7 @@ def plan_pack(pack: ir.Pack, layout, routing, materials: dict | None = None, enc
         fuse_h = max(fuse_h, fz.diameter * 1e3 if fz.kind == "wire_bond" else fz.thickness * 1e3)
     side = pack.cooling.side if pack.cooling.kind == "cold_plate" else None
     t_cp = 2 * COLD_PLATE_SKIN + CHANNEL_HEIGHT
-    z = wall
+    z = sheet
     stack = {"floor": 0.0}
     if side == "bottom":
         stack["cold_plate"] = z
@@ -470,13 +492,13 @@ def plan_pack(pack: ir.Pack, layout, routing, materials: dict | None = None, enc
         stack["cold_plate"] = z
         z += t_cp
     z += LID_CLEARANCE
-    need = z + wall
+    need = z + sheet
     height = max(env_height, need)
     if env is not None and need > env_height + 1e-6:
         warnings.append(((f"the pack stack needs {need:.1f} mm (floor, cooling, busbars, {h_cell:.1f} mm cells, lid) "
                           f"but envelope `{env.name}` is {env_height:.1f} mm high; the enclosure was made {need:.1f} mm high"),
                          "raise the envelope height or use thinner busbars/cooling"))  # fmt: skip
-    stack["lid"] = height - wall
+    stack["lid"] = height - sheet
     stack["top"] = height
 
     prisms: list[Prism] = []
@@ -562,7 +584,10 @@ def plan_pack(pack: ir.Pack, layout, routing, materials: dict | None = None, enc
         t_h = min(HOLDER_THICKNESS, h_cell / 5)
         pocket = r + POCKET_CLEARANCE
         proto = _lattice_tile(xy, r)
-        tiles = np.array([shapely.affinity.translate(proto, x, y) for x, y in xy]) if len(xy) else np.array([])
+        if proto.geom_type == "Polygon" and not proto.interiors:  # one ring: moved copies in one call
+            tiles = shapely.polygons(np.asarray(proto.exterior.coords)[None] + xy[:, None])
+        else:
+            tiles = np.array([shapely.affinity.translate(proto, x, y) for x, y in xy]) if len(xy) else np.array([])
         ok = shapely.contains(free, tiles) if len(tiles) else np.zeros(0, bool)
         tree = shapely.STRtree(tiles)
         a_idx, b_idx = tree.query(tiles, predicate="intersects")
@@ -606,11 +631,10 @@ def plan_pack(pack: ir.Pack, layout, routing, materials: dict | None = None, enc
                     continue
             base = f"holder_{c.module:02d}" + (f"_L{layers.index(round(zc[i], 6))}" if multi else "")
             zb = z_cells + float(zc[i])
-            first = Prism(f"tile_bottom_{c.index:05d}", "holder", tile, zb, zb + t_h, circles, COLOURS["holder"],
-                          HOLDER_DENSITY, group=f"{base}_bottom")  # fmt: skip
-            prisms.append(first)
+            prisms.append(Prism(f"tile_bottom_{c.index:05d}", "holder", tile, zb, zb + t_h, circles, COLOURS["holder"],
+                                HOLDER_DENSITY, group=f"{base}_bottom"))  # fmt: skip
             prisms.append(Prism(f"tile_top_{c.index:05d}", "holder", tile, zb + h_cell - t_h, zb + h_cell, circles,
-                                COLOURS["holder"], HOLDER_DENSITY, instance_of=first.name, group=f"{base}_top"))  # fmt: skip
+                                COLOURS["holder"], HOLDER_DENSITY, group=f"{base}_top"))  # fmt: skip
         if holder_inst.names:
             extra_instances.append(holder_inst)
     else:
@@ -657,10 +681,11 @@ def plan_pack(pack: ir.Pack, layout, routing, materials: dict | None = None, enc
                      "the cells and the walls)")  # fmt: skip
 
     # --- enclosure ---
-    walls = region.difference(inner)
-    prisms.append(Prism("floor", "floor", region, 0.0, wall, (), COLOURS["enclosure"], rho_box))
-    prisms.append(Prism("walls", "walls", unary_union(_clean(walls)), wall, height - wall, (), COLOURS["enclosure"], rho_box))
-    prisms.append(Prism("lid", "lid", region, height - wall, height, (), COLOURS["lid"], rho_box))
+    walls = region.difference(region.buffer(-side_sheet, join_style="mitre"))
+    prisms.append(Prism("floor", "floor", region, 0.0, sheet, (), COLOURS["enclosure"], rho_box))
+    prisms.append(Prism("walls", "walls", unary_union(_clean(walls)), sheet, height - sheet, (), COLOURS["enclosure"],
+                        rho_box))  # fmt: skip
+    prisms.append(Prism("lid", "lid", region, height - sheet, height, (), COLOURS["lid"], rho_box))
     flange = outline.buffer(FLANGE_WIDTH, join_style="mitre").difference(outline)
     centre = outline.buffer(FLANGE_WIDTH / 2, join_style="mitre").exterior
     n_bolts = max(4, round(centre.length / FLANGE_PITCH))
@@ -669,13 +694,51 @@ def plan_pack(pack: ir.Pack, layout, routing, materials: dict | None = None, enc
         p = centre.interpolate(i * centre.length / n_bolts)
         if flange.buffer(-0.5).contains(Point(p.x, p.y).buffer(FLANGE_BOLT / 2 + 0.3)):
             bolts.append((round(p.x, 4), round(p.y, 4), FLANGE_BOLT / 2))
-    t_fl = max(2 * wall, 4.0)
+    t_fl = max(2 * sheet, 4.0)
     prisms.append(Prism("flange", "flange", unary_union(_clean(flange)), 0.0, t_fl, tuple(bolts), COLOURS["flange"], rho_box))
 
+    _share_shapes(prisms)
     return Plan(prisms, cell_inst, fuse_inst, extra_instances, stack, cooling, region, height, notes, warnings)
 
 
-# --- realisation (cadquery) ---------------------------------------------------------------
+# Prisms whose outlines match within this after a translation share one solid. 1 µm: ten times
+# the 0.1 µm grid ``_clean`` snaps to (translated copies of one outline differ by that rounding)
+# and 150 times below the busbar outline's own tolerance, ``BUSBAR_SIMPLIFY``.
+SHARE_TOLERANCE = 1e-3
+
+
+def _share_shapes(prisms: list) -> None:
+    """Make translated copies instances of the first of their shape (``instance_of``, ``shift``).
+
+    The STEP writer's time (and the file) grows with the B-rep faces written, and a prism has a
+    face per outline edge: busbars of one module repeat with the lattice's period (97 plates of
+    the 96s46p pack are 47 shapes) and wall-cut holder tiles are mirror-free copies along each
+    wall (60 are 4 shapes); the top tile of each cut tile is its bottom one moved up. Each
+    instance keeps its own name, place, polygon (volume, mass, bounds) and colour."""
+    import numpy as np
+    import shapely
+
+    bases: dict[tuple, list] = {}
+    for p in prisms:
+        if p.cut is not None:
+            continue
+        poly = shapely.normalize(p.polygon)  # canonical ring order and start vertex
+        rings = shapely.get_rings(shapely.get_parts(poly))
+        pts = np.vstack([shapely.get_coordinates(poly), np.array([c[:2] for c in p.circles]).reshape(-1, 2)])
+        key = (p.kind, p.colour, p.density, round(p.z1 - p.z0, 6), tuple(shapely.get_num_coordinates(rings).tolist()),
+               tuple(round(c[2], 6) for c in p.circles))  # fmt: skip
+        for base, base_pts in bases.get(key, ()):
+            d = pts - base_pts
+            shift = d.mean(axis=0)
+            if np.abs(d - shift).max() <= SHARE_TOLERANCE:
+                p.instance_of = base.name
+                p.shift = (float(shift[0]), float(shift[1]), float(p.z0 - base.z0))
+                break
+        else:
+            bases.setdefault(key, []).append((p, pts))
+
+
+# --- realisation (OCP) --------------------------------------------------------------------
 
 
 def _face(poly, circles=(), z: float = 0.0):
@@ -709,7 +772,9 @@ def _face(poly, circles=(), z: float = 0.0):
     return maker.Face()
 
 
-def _prism_solid(cq, poly, circles, z0, z1):
+def _prism_solid(poly, circles, z0, z1):
+    """The prism of ``poly`` (shapely, mm; may be a MultiPolygon) with exact round holes, from
+    z0 to z1: a TopoDS solid, or a compound of one solid per part."""
     import shapely
     from OCP.BRepPrimAPI import BRepPrimAPI_MakePrism
     from OCP.gp import gp_Vec
@@ -719,43 +784,96 @@ def _prism_solid(cq, poly, circles, z0, z1):
     solids = []
     for part in parts:
         mine = [c for c in circles if part.contains(Point(c[0], c[1]))] if len(parts) > 1 else list(circles)
-        prism = BRepPrimAPI_MakePrism(_face(part, mine, z0), gp_Vec(0, 0, z1 - z0)).Shape()
-        solids.append(cq.Shape.cast(prism))
-    return solids[0] if len(solids) == 1 else cq.Compound.makeCompound(solids)
+        solids.append(BRepPrimAPI_MakePrism(_face(part, mine, z0), gp_Vec(0, 0, z1 - z0)).Shape())
+    if len(solids) == 1:
+        return solids[0]
+    return _compound(solids)
 
 
-def _proto_solid(cq, proto):
+def _compound(shapes):
+    from OCP.BRep import BRep_Builder
+    from OCP.TopoDS import TopoDS_Compound
+
+    builder = BRep_Builder()
+    compound = TopoDS_Compound()
+    builder.MakeCompound(compound)
+    for shape in shapes:
+        builder.Add(compound, shape)
+    return compound
+
+
+def _prism_shape(p: Prism):
+    """The solid of a prism, its void cut (cold plate channels) included."""
+    shape = _prism_solid(p.polygon, p.circles, p.z0, p.z1)
+    if p.cut is not None and not p.cut[0].is_empty:
+        from OCP.BRepAlgoAPI import BRepAlgoAPI_Cut
+        from OCP.TopTools import TopTools_ListOfShape
+
+        args, tools = TopTools_ListOfShape(), TopTools_ListOfShape()
+        args.Append(shape)
+        tools.Append(_prism_solid(p.cut[0], (), p.cut[1], p.cut[2]))
+        cut = BRepAlgoAPI_Cut()
+        cut.SetArguments(args)
+        cut.SetTools(tools)
+        cut.SetRunParallel(False)  # one thread: the same result in every process
+        cut.Build()
+        if not cut.IsDone():
+            raise RuntimeError(f"{p.name}: the channel cut failed")
+        shape = cut.Shape()
+    return shape
+
+
+def _proto_solid(proto):
     """An instance prototype, centred in x/y with its bottom at z = 0, standing."""
+    from OCP.BRepPrimAPI import BRepPrimAPI_MakeBox, BRepPrimAPI_MakeCylinder
+    from OCP.gp import gp_Ax2, gp_Dir, gp_Pnt
+
     if proto[0] == "cylinder":
         _k, d, h = proto
-        return cq.Solid.makeCylinder(d / 2, h, cq.Vector(0, 0, 0), cq.Vector(0, 0, 1))
+        return BRepPrimAPI_MakeCylinder(gp_Ax2(gp_Pnt(0, 0, 0), gp_Dir(0, 0, 1)), d / 2, h).Shape()
     if proto[0] == "box":
         _k, w, t, h = proto
-        return cq.Solid.makeBox(w, t, h, cq.Vector(-w / 2, -t / 2, 0))
+        return BRepPrimAPI_MakeBox(gp_Ax2(gp_Pnt(-w / 2, -t / 2, 0), gp_Dir(0, 0, 1)), w, t, h).Shape()
     if proto[0] == "wire":
         _k, d, length = proto
-        return cq.Solid.makeCylinder(d / 2, length, cq.Vector(-length / 2, 0, d / 2), cq.Vector(1, 0, 0))
+        return BRepPrimAPI_MakeCylinder(gp_Ax2(gp_Pnt(-length / 2, 0, d / 2), gp_Dir(1, 0, 0)), d / 2, length).Shape()
     if proto[0] == "tile":
         from shapely.geometry import Polygon
 
         _k, coords, pocket, t = proto
-        return _prism_solid(cq, Polygon(coords), ((0.0, 0.0, pocket),), 0.0, t)
+        return _prism_solid(Polygon(coords), ((0.0, 0.0, pocket),), 0.0, t)
     _k, w, t, length = proto
-    return cq.Solid.makeBox(length, w, t, cq.Vector(-length / 2, -w / 2, 0))
+    return BRepPrimAPI_MakeBox(gp_Ax2(gp_Pnt(-length / 2, -w / 2, 0), gp_Dir(0, 0, 1)), length, w, t).Shape()
 
 
-def _location(cq, place, extent):
-    x, y, z, rot, axis = place
-    loc = cq.Location(cq.Vector(x, y, z))
-    if rot:
-        loc = loc * cq.Location(cq.Vector(0, 0, 0), cq.Vector(0, 0, 1), rot)
-    if axis == "x":  # lying along x: turn the standing prototype about y, bottom on z
-        loc = loc * cq.Location(cq.Vector(0, 0, extent[0] / 2)) * cq.Location(cq.Vector(0, 0, 0), cq.Vector(0, 1, 0), 90) \
-            * cq.Location(cq.Vector(0, 0, -extent[2] / 2))
-    elif axis == "y":
-        loc = loc * cq.Location(cq.Vector(0, 0, extent[1] / 2)) * cq.Location(cq.Vector(0, 0, 0), cq.Vector(1, 0, 0), -90) \
-            * cq.Location(cq.Vector(0, 0, -extent[2] / 2))
-    return loc
+def _locations(places, extent) -> list:
+    """The TopLoc_Location of each instance at ``places`` (x, y, z, rotation about z in
+    degrees, axis the prototype lies along) for a prototype of ``extent``."""
+    from OCP.gp import gp_Ax1, gp_Dir, gp_Pnt, gp_Trsf, gp_Vec
+    from OCP.TopLoc import TopLoc_Location
+
+    def move(dx, dy, dz):
+        t = gp_Trsf()
+        t.SetTranslation(gp_Vec(dx, dy, dz))
+        return t
+
+    def turn(axis, degrees):
+        t = gp_Trsf()
+        t.SetRotation(gp_Ax1(gp_Pnt(0, 0, 0), gp_Dir(*axis)), math.radians(degrees))
+        return t
+
+    out = []
+    for x, y, z, rot, axis in places:
+        trsf = move(x, y, z)
+        steps = [turn((0, 0, 1), rot)] if rot else []
+        if axis == "x":  # lying along x: turn the standing prototype about y, bottom on z
+            steps += [move(0, 0, extent[0] / 2), turn((0, 1, 0), 90), move(0, 0, -extent[2] / 2)]
+        elif axis == "y":
+            steps += [move(0, 0, extent[1] / 2), turn((1, 0, 0), -90), move(0, 0, -extent[2] / 2)]
+        for step in steps:
+            trsf.Multiply(step)
+        out.append(TopLoc_Location(trsf))
+    return out
 
 
 def _bounds(plan: Plan):
@@ -783,129 +901,85 @@ def _bounds(plan: Plan):
 
 
 def build_cad(pack: ir.Pack, layout, routing, out_folder: Path, stl: bool = False, progress=None,
-              materials: dict | None = None, enclosure_material: str = "aluminium_6061") -> CadResult:
+              materials: dict | None = None, *,
+              step_process: bool | None = None, stats: dict | None = None) -> CadResult:  # fmt: skip
     """Plan, model and export the pack into ``out_folder`` (``pack.step``, ``pack.glb``,
     ``preview.png``, and ``pack.stl`` if asked). ``progress(step)`` is called after each of
-    ``STEPS``. ``materials``: densities by name (default: the stdlib prelude). Warnings (a
-    stack taller than the envelope) are reported by ``cad_stage``."""
-    result, _plan = _build(pack, layout, routing, Path(out_folder), stl, progress, materials, enclosure_material)
+    ``STEPS``. ``materials``: densities by name (default: the stdlib prelude). ``step_process``:
+    export the STEP in a process of its own beside the GLB and preview (default: for packs of
+    ``STEP_PROCESS_CELLS`` cells or more). ``stats``, if given, receives that process's
+    timings and peak memory. Warnings (a stack taller than the envelope) are reported by
+    ``cad_stage``; a failed STEP export raises ``StepExportError``."""
+    result, _plan = _build(pack, layout, routing, Path(out_folder), stl, progress, materials, step_process, stats)
     return result
 
 
-def _build(pack, layout, routing, out: Path, stl, progress, materials, enclosure_material):
-    import cadquery as cq
+# Cells from which the STEP export runs in a process of its own, concurrently with the GLB and the
+# preview. Starting it costs about 1.5 s (a Python, OCP's import, the document rebuilt from the
+# plan); the in-process STEP of a pack this size takes about as long (494 cells, 2-core machine:
+# CAD 2.8-3.8 s in one process, 3.1-3.5 s with the STEP process), so below it the overlap does
+# not pay for the start. At 4,416 cells it saves 2-3 s (CAD 6.8-8.7 s instead of 8.7-9.8 s). It
+# needs a second CPU to run on: with one (``os.sched_getaffinity``) the STEP stays in process.
+STEP_PROCESS_CELLS = 500
 
+
+def _build(pack, layout, routing, out: Path, stl, progress, materials, step_process=None, stats=None):
     tick = progress or (lambda step: None)
-    materials = materials if materials is not None else stdlib_materials()
-    plan = plan_pack(pack, layout, routing, materials, enclosure_material)
-    tick("plan")
-
-    assy = cq.Assembly(name=pack.name)
-    colours = {}
-
-    def colour(rgb):
-        if rgb not in colours:
-            colours[rgb] = cq.Color(*rgb, 1.0)
-        return colours[rgb]
-
-    subs = {k: cq.Assembly(name=k) for k in ("cells", "busbars", "fuses", "holders", "cooling", "enclosure")}
-    groups: dict[tuple[str, str], object] = {}
-
-    def target(kind: str, group: str | None):
-        if group is None:
-            return subs[kind]
-        sub = groups.get((kind, group))
-        if sub is None:
-            sub = groups[(kind, group)] = cq.Assembly(name=group)
-        return sub
-
-    def place_all(inst: Instances, kind: str) -> None:
-        solid = _proto_solid(cq, inst.proto)
-        ex = inst.extent()
-        for name, place, key, group in zip(inst.names, inst.places, inst.colour_keys, inst.groups):
-            target(kind, group).add(solid, name=name, loc=_location(cq, place, ex), color=colour(inst.colours[key]))
-
-    # cells: ONE solid, instanced (never fused); a sub-assembly per module
-    counts: dict[str, int] = {"cells": len(plan.cells.names)}
-    place_all(plan.cells, "cells")
-    tick("cells")
-
-    kinds = {"busbar": "busbars", "lead": "busbars", "holder": "holders", "frame": "holders", "cold_plate": "cooling",
-             "floor": "enclosure", "walls": "enclosure", "lid": "enclosure", "flange": "enclosure"}  # fmt: skip
-    plural = {"busbar": "busbars", "lead": "leads", "holder": "holder_tiles", "frame": "frames",
-              "cold_plate": "cold_plates", "floor": "floor", "walls": "walls", "lid": "lid", "flange": "flange"}  # fmt: skip
-    stage_of = {"busbar": "busbars", "lead": "busbars", "holder": "holders", "frame": "holders", "cold_plate": "cooling"}
-    solids: dict[str, object] = {}
-    by_name = {p.name: p for p in plan.prisms}
-    done_steps: set[str] = set()
-
-    def reach(step: str) -> None:
-        for earlier in STEPS[2:STEPS.index(step)]:
-            if earlier not in done_steps:
-                done_steps.add(earlier)
-                tick(earlier)
-
-    for p in plan.prisms:
-        reach(stage_of.get(p.kind, "enclosure"))
-        if p.instance_of is not None:
-            base = by_name[p.instance_of]
-            shape = solids[base.name]
-            loc = cq.Location(cq.Vector(0, 0, p.z0 - base.z0))
+    if step_process is None:
+        step_process = len(layout.cells) >= STEP_PROCESS_CELLS and _cpus() >= 2
+    child = None
+    if step_process:
+        try:
+            child = _StepProcess()
+        except (OSError, ValueError):  # no interpreter to start (embedded Python): the STEP in process
+            child = None
+    try:
+        materials = materials if materials is not None else stdlib_materials()
+        plan = plan_pack(pack, layout, routing, materials)
+        tick("plan")
+        out.mkdir(parents=True, exist_ok=True)
+        if child is not None:
+            child.send(plan, pack.name, out / "pack.step")
+        doc = _document(plan, pack.name, mesh=True, tick=tick)
+        glb_path = out / "pack.glb"
+        _export_glb(doc, glb_path)
+        tick("GLB export")
+        # The preview from the plan's prisms and prototypes, not the GLB's mesh: a third of the
+        # triangles (round edges as fine as the picture needs) and no reading back.
+        thin = len(plan.cells.names) >= LARGE
+        (out / "preview.png").write_bytes(render_preview(_plan_scene(plan, thin=thin)))
+        if stl:
+            (out / "pack.stl").write_bytes(_stl_bytes(_glb_triangles(glb_path.read_bytes())))
+        tick("preview")
+        if child is not None:
+            del doc  # free the meshed document while the STEP process finishes
+            report = child.result()
         else:
-            shape = _prism_solid(cq, p.polygon, p.circles, p.z0, p.z1)
-            if p.cut is not None and not p.cut[0].is_empty:
-                shape = shape.cut(_prism_solid(cq, p.cut[0], (), p.cut[1], p.cut[2]))
-            solids[p.name] = shape
-            loc = None
-        target(kinds[p.kind], p.group).add(shape, name=p.name, loc=loc, color=colour(p.colour))
-        counts[plural[p.kind]] = counts.get(plural[p.kind], 0) + 1
-    for inst in plan.holders:
-        reach("holders")
-        place_all(inst, "holders")
-        counts["holder_tiles"] = counts.get("holder_tiles", 0) + len(inst.names)
-    holder_plates = sorted(g for k, g in groups if k == "holders")
-    if holder_plates:
-        counts["holders"] = len(holder_plates)
-    if plan.fuses is not None:
-        place_all(plan.fuses, "fuses")
-        counts["fuses"] = len(plan.fuses.names)
-    for (kind, group), sub in sorted(groups.items(), key=lambda kv: kv[0]):
-        subs[kind].add(sub)
-    for k in ("cells", "busbars", "fuses", "holders", "cooling", "enclosure"):
-        if subs[k].children:
-            assy.add(subs[k])
-    reach("STEP export")
-    order = ["cells", "busbars", "leads", "fuses", "holders", "holder_tiles", "frames", "cold_plates", "floor", "walls",
-             "lid", "flange"]  # fmt: skip
-    counts = {k: counts[k] for k in order if counts.get(k)}
+            report = write_step(plan, pack.name, out / "pack.step", doc)
+        if stats is not None:
+            stats["step"] = report
+        tick("STEP export")
+    finally:
+        if child is not None:
+            child.stop()
+    files = ["pack.step", "pack.glb", "preview.png"] + (["pack.stl"] if stl else [])
+    return _result(pack, plan, files), plan
 
-    # export
-    out.mkdir(parents=True, exist_ok=True)
-    files = []
-    step_path = out / "pack.step"
-    doc = _caf(cq, assy)  # one XCAF document (meshed once) for both STEP and GLB
-    _export_step(doc, step_path)
-    _fix_step(step_path)
-    files.append("pack.step")
-    tick("STEP export")
-    glb_path = out / "pack.glb"
-    _export_glb(doc, glb_path)
-    files.append("pack.glb")
-    tick("GLB export")
-    glb = glb_path.read_bytes()
-    thin = len(plan.cells.names) >= LARGE
-    (out / "preview.png").write_bytes(render_preview(_glb_triangles(glb, thin=thin)))
-    files.append("preview.png")
-    if stl:
-        (out / "pack.stl").write_bytes(_stl_bytes(_glb_triangles(glb)))
-        files.append("pack.stl")
-    tick("preview")
 
-    # figures
+def _cpus() -> int:
+    """CPUs this process may run on (its affinity where the platform tells, else all)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _result(pack: ir.Pack, plan: Plan, files: list[str]) -> CadResult:
+    """The figures of the built pack (from the plan: the same in every process)."""
     mass: dict[str, float] = {"cells": len(plan.cells.names) * (plan.cells.unit_mass or 0.0)}
     for p in plan.prisms:
         key = {"floor": "enclosure", "walls": "enclosure", "lid": "enclosure", "flange": "enclosure",
-               "holder": "holders"}.get(p.kind, plural[p.kind])  # fmt: skip
+               "holder": "holders"}.get(p.kind, PLURAL[p.kind])  # fmt: skip
         mass[key] = mass.get(key, 0.0) + p.volume_mm3 * 1e-9 * p.density
     for inst in plan.holders:
         mass["holders"] = mass.get("holders", 0.0) + len(inst.names) * inst.unit_volume_mm3 * 1e-9 * inst.density
@@ -919,7 +993,7 @@ def _build(pack, layout, routing, out: Path, stl, progress, materials, enclosure
     cell_volume = len(plan.cells.names) * pack.cell.format.volume
     result = CadResult(
         pack=pack.name,
-        parts=counts,
+        parts=_counts(plan),
         cell_shapes=1,
         bounding_box=(tuple(v / 1e3 for v in lo), tuple(v / 1e3 for v in hi)),
         enclosure_outer=((rb[2] - rb[0]) / 1e3, (rb[3] - rb[1]) / 1e3, plan.height / 1e3),
@@ -933,40 +1007,208 @@ def _build(pack, layout, routing, out: Path, stl, progress, materials, enclosure
         files=tuple(files),
         notes=tuple(plan.notes),
     )
-    return result, plan
+    return result
 
 
-def _caf(cq, assy):
-    """The assembly as an XCAF document, its shapes meshed for glTF (mm, z up)."""
-    from cadquery.occ_impl.assembly import toCAF
+KIND_OF = {"busbar": "busbars", "lead": "busbars", "holder": "holders", "frame": "holders", "cold_plate": "cooling",
+           "floor": "enclosure", "walls": "enclosure", "lid": "enclosure", "flange": "enclosure"}  # fmt: skip
+PLURAL = {"busbar": "busbars", "lead": "leads", "holder": "holder_tiles", "frame": "frames", "cold_plate": "cold_plates",
+          "floor": "floor", "walls": "walls", "lid": "lid", "flange": "flange"}  # fmt: skip
+ASSEMBLIES = ("cells", "busbars", "fuses", "holders", "cooling", "enclosure")
 
-    _label, doc = toCAF(assy, True, True, MESH_TOLERANCE, MESH_ANGULAR)
+
+def _counts(plan: Plan) -> dict[str, int]:
+    """Part kind → number of parts, in a fixed order (``CadResult.parts``)."""
+    counts: dict[str, int] = {"cells": len(plan.cells.names)}
+    plates: set[str] = set()
+    for p in plan.prisms:
+        counts[PLURAL[p.kind]] = counts.get(PLURAL[p.kind], 0) + 1
+        if KIND_OF[p.kind] == "holders" and p.group is not None:
+            plates.add(p.group)
+    for inst in plan.holders:
+        counts["holder_tiles"] = counts.get("holder_tiles", 0) + len(inst.names)
+        plates.update(g for g in inst.groups if g is not None)
+    if plates:
+        counts["holders"] = len(plates)
+    if plan.fuses is not None:
+        counts["fuses"] = len(plan.fuses.names)
+    order = ["cells", "busbars", "leads", "fuses", "holders", "holder_tiles", "frames", "cold_plates", "floor", "walls",
+             "lid", "flange"]  # fmt: skip
+    return {k: counts[k] for k in order if counts.get(k)}
+
+
+def _quiet_occt() -> None:
+    """OCCT's messages at failures only (its STEP writer prints statistics to stdout otherwise),
+    as importing cadquery does."""
+    from OCP.Message import Message, Message_Gravity
+
+    for printer in Message.DefaultMessenger_s().Printers():
+        printer.SetTraceLevel(Message_Gravity.Message_Fail)
+
+
+def _document(plan: Plan, name: str, mesh: bool, tick=None):
+    """The pack as one XCAF assembly document (OCP directly: cadquery's Assembly and toCAF cost
+    seconds of Python for 18,000 parts): ``name`` › cells, busbars, fuses, holders, cooling,
+    enclosure › sub-assemblies (a module's cells, a holder plate's tiles) › parts. A part is a
+    component (its name, its place) of a shape label (named after the first part that uses it,
+    coloured), so instances and shared prisms are written once. ``mesh``: triangulate each
+    shape once for glTF (``MESH_TOLERANCE``, relative, and ``MESH_ANGULAR``); the STEP writer
+    ignores the triangulation. Built the same way, in the same order, in every process."""
+    from OCP.BinXCAFDrivers import BinXCAFDrivers
+    from OCP.BRepBuilderAPI import BRepBuilderAPI_Copy
+    from OCP.BRepMesh import BRepMesh_IncrementalMesh
+    from OCP.Quantity import Quantity_Color, Quantity_ColorRGBA, Quantity_TypeOfColor
+    from OCP.TCollection import TCollection_ExtendedString
+    from OCP.TDataStd import TDataStd_Name
+    from OCP.TDocStd import TDocStd_Document
+    from OCP.TopLoc import TopLoc_Location
+    from OCP.XCAFApp import XCAFApp_Application
+    from OCP.XCAFDoc import XCAFDoc_ColorType, XCAFDoc_DocumentTool
+
+    tick = tick or (lambda step: None)
+    _quiet_occt()
+    app = XCAFApp_Application.GetApplication_s()
+    BinXCAFDrivers.DefineFormat_s(app)
+    doc = TDocStd_Document(TCollection_ExtendedString("BinXCAF"))
+    app.InitDocument(doc)
+    tool = XCAFDoc_DocumentTool.ShapeTool_s(doc.Main())
+    tool.SetAutoNaming_s(False)
+    ctool = XCAFDoc_DocumentTool.ColorTool_s(doc.Main())
+
+    def named(label, text):
+        TDataStd_Name.Set_s(label, TCollection_ExtendedString(text))
+        return label
+
+    # The tree: kind → (parts directly in it, sub-assemblies by name); a part is (name, shape
+    # key, colour, location). Shapes are made (and meshed) once per key.
+    tree = {kind: ([], {}) for kind in ASSEMBLIES}
+    shapes: dict = {}
+
+    def part(kind, group, part_name, key, colour, loc):
+        direct, groups = tree[kind]
+        (direct if group is None else groups.setdefault(group, [])).append((part_name, key, colour, loc))
+
+    def shape_of(key, make):
+        if key not in shapes:
+            shape = _compound([make()])  # a part's shape is a compound of its solid(s), as cadquery's was
+            if mesh:
+                BRepMesh_IncrementalMesh(shape, MESH_TOLERANCE, True, MESH_ANGULAR)
+            shapes[key] = shape
+        return key
+
+    def instances(inst: Instances, kind: str):
+        key = shape_of(("proto", inst.kind), lambda: _proto_solid(inst.proto))
+        ex = inst.extent()
+        locs = _locations(inst.places, ex)
+        for part_name, loc, colour_key, group in zip(inst.names, locs, inst.colour_keys, inst.groups):
+            part(kind, group, part_name, key, inst.colours[colour_key], loc)
+
+    instances(plan.cells, "cells")
+    tick("cells")
+    stage_of = {"busbar": "busbars", "lead": "busbars", "holder": "holders", "frame": "holders", "cold_plate": "cooling"}
+    done: list[str] = []
+
+    def reach(step: str) -> None:  # progress: every step before ``step`` is done
+        for earlier in STEPS[2:STEPS.index(step)]:
+            if earlier not in done:
+                done.append(earlier)
+                tick(earlier)
+
+    by_name = {p.name: p for p in plan.prisms}
+    for p in plan.prisms:
+        reach(stage_of.get(p.kind, "enclosure"))
+        if p.instance_of is not None:
+            base = by_name[p.instance_of]
+            key = shape_of(("prism", base.name), lambda base=base: _prism_shape(base))
+            loc = _locations([(*p.shift, 0.0, "z")], None)[0]
+        else:
+            key = shape_of(("prism", p.name), lambda p=p: _prism_shape(p))
+            loc = None
+        part(KIND_OF[p.kind], p.group, p.name, key, p.colour, loc)
+    for inst in plan.holders:
+        reach("holders")
+        instances(inst, "holders")
+    if plan.fuses is not None:
+        instances(plan.fuses, "fuses")
+    reach("enclosure")
+
+    labels: dict = {}  # (shape key, colour) → shape label
+    copied: set = set()
+    colours: dict = {}
+
+    def add(parent, part_name, key, colour, loc):
+        label = labels.get((key, colour))
+        if label is None:
+            shape = shapes[key]
+            if key in copied:  # another colour of a shape already labelled: a copy (XCAF colours shapes)
+                shape = BRepBuilderAPI_Copy(shape, True, mesh).Shape()
+            copied.add(key)
+            label = labels[(key, colour)] = named(tool.NewShape(), part_name)
+            tool.SetShape(label, shape)
+            if colour not in colours:
+                colours[colour] = Quantity_ColorRGBA(Quantity_Color(*colour, Quantity_TypeOfColor.Quantity_TOC_sRGB), 1.0)
+            ctool.SetColor(label, colours[colour], XCAFDoc_ColorType.XCAFDoc_ColorSurf)
+        named(tool.AddComponent(parent, label, loc if loc is not None else TopLoc_Location()), part_name)
+
+    root = named(tool.NewShape(), name)
+    for kind in ASSEMBLIES:
+        direct, groups = tree[kind]
+        if not direct and not groups:
+            continue
+        node = named(tool.NewShape(), kind)
+        for item in direct:
+            add(node, *item)
+        for group in sorted(groups):
+            sub = named(tool.NewShape(), group)
+            for item in groups[group]:
+                add(sub, *item)
+            tool.AddComponent(node, sub, TopLoc_Location())
+        tool.AddComponent(root, node, TopLoc_Location())
+    tool.UpdateAssemblies()
+    reach("GLB export")
     return doc
 
 
-def _export_step(doc, path: Path) -> None:
+def _export_step(doc, path: Path, times: dict | None = None) -> None:
     """AP214 STEP of the document, without pcurves: every face is planar or a cylinder and
     readers rebuild them; they were half the entities of the file and of the export time."""
+    import time
+
     from OCP.IFSelect import IFSelect_ReturnStatus
     from OCP.Interface import Interface_Static
     from OCP.STEPCAFControl import STEPCAFControl_Writer
     from OCP.STEPControl import STEPControl_StepModelType
     from OCP.XSControl import XSControl_WorkSession
 
+    times = times if times is not None else {}
+    start = time.perf_counter()
     session = XSControl_WorkSession()
     writer = STEPCAFControl_Writer(session, False)
     writer.SetColorMode(True)
-    writer.SetLayerMode(True)
     writer.SetNameMode(True)
+    # Nothing to write for these (no layers, validation properties, SHUOs, materials, GD&T),
+    # but looking costs: the properties pass counts each assembly's children once per part,
+    # quadratic in the parts (16,000 instances: the transfer took 1.5 s with it, 0.9 s without).
+    writer.SetLayerMode(False)
+    writer.SetPropsMode(False)
+    writer.SetSHUOMode(False)
+    writer.SetMaterialMode(False)
+    writer.SetDimTolMode(False)
     Interface_Static.SetIVal_s("write.surfacecurve.mode", 0)
-    Interface_Static.SetIVal_s("write.precision.mode", 0)
+    # The uncertainty written with each representation: a stated 1e-7 mm (OCCT's confusion
+    # tolerance, what every shape here has) instead of the average over the shape ("mode 0"),
+    # which walks every vertex and edge of every placed instance (14% of the transfer).
+    Interface_Static.SetIVal_s("write.precision.mode", 2)
+    Interface_Static.SetRVal_s("write.precision.val", 1e-7)
     Interface_Static.SetIVal_s("write.stepcaf.subshapes.name", 1)
     Interface_Static.SetCVal_s("xstep.cascade.unit", "MM")
     Interface_Static.SetCVal_s("write.step.unit", "MM")
     Interface_Static.SetIVal_s("write.step.tessellated", 0)  # B-rep only, never the glTF mesh
     writer.Transfer(doc, STEPControl_StepModelType.STEPControl_AsIs)
+    times["transfer"] = time.perf_counter() - start
     if writer.Write(str(path)) != IFSelect_ReturnStatus.IFSelect_RetDone:
         raise OSError(f"cannot write {path.name}")
+    times["write"] = time.perf_counter() - start - times["transfer"]
 
 
 def _export_glb(doc, path: Path) -> None:
@@ -1046,9 +1288,10 @@ def _canonical_styles(text: str) -> str:
     return text[:start] + out + text[end:]
 
 
-def _fix_step(path: Path) -> None:
-    """Constant FILE_NAME (the temp path and the timestamp change on every run)."""
-    text = path.read_bytes().decode("latin-1")
+def _fixed_step(data: bytes) -> bytes:
+    """The STEP text with a constant FILE_NAME (the temp path and the timestamp change on every
+    run), NAUO ids counted from 1 and the styles in a fixed order."""
+    text = data.decode("latin-1")
     text = re.sub(r"FILE_NAME\(.*?\);", lambda _m: STEP_FILE_NAME, text, count=1, flags=re.DOTALL)
     counter = iter(range(1, 10**9))  # NAUO ids come from a per-process OCCT counter
 
@@ -1058,7 +1301,127 @@ def _fix_step(path: Path) -> None:
 
     text = re.sub(r"NEXT_ASSEMBLY_USAGE_OCCURRENCE\('\d+'(.*?)\);", nauo, text, flags=re.DOTALL)
     text = _canonical_styles(text)
-    path.write_bytes(text.encode("latin-1"))
+    return text.encode("latin-1")
+
+
+class StepExportError(Exception):
+    """The STEP export failed; ``kind`` is the exception's type name ("OSError": the file could not
+    be written), ``message`` what went wrong."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(f"{kind}: {message}")
+        self.kind = kind
+        self.message = message
+
+
+def write_step(plan: Plan, name: str, path: Path, doc=None) -> dict:
+    """Write the plan's STEP to ``path`` atomically (the document is built unless given);
+    returns the time of each step, s."""
+    import time
+
+    from battgen.write import write_atomic
+
+    times: dict[str, float] = {}
+    start = time.perf_counter()
+    if doc is None:
+        doc = _document(plan, name, mesh=False)
+        times["document"] = time.perf_counter() - start
+    fd, raw = tempfile.mkstemp(prefix=".pack.step.", suffix=".raw", dir=path.parent)
+    os.close(fd)
+    try:
+        _export_step(doc, Path(raw), times)
+        mark = time.perf_counter()
+        data = _fixed_step(Path(raw).read_bytes())
+    finally:
+        os.unlink(raw)
+    write_atomic(path, data)
+    times["fix and write"] = time.perf_counter() - mark
+    return {"times": times}
+
+
+# Seconds the STEP export process may take before it is stopped (its work takes about 5 s for
+# 4,416 cells on a 2-core machine; a hang must not block a build forever).
+STEP_TIMEOUT = 600
+
+
+class _StepProcess:
+    """``python -m battgen.emit.step_export`` running beside this process: a fresh interpreter
+    (spawned, never forked: a fork of a process whose OCCT threads hold locks can hang) that
+    rebuilds the document from the pickled plan and writes the STEP file atomically. It starts
+    before the plan is made, so that its imports (OCP: about a second) overlap the plan; ``send``
+    then hands it the plan through its stdin. Its result, or what went wrong, comes back as one
+    line of JSON on its stdout."""
+
+    def __init__(self):
+        import subprocess
+        import sys
+
+        self.errors = tempfile.TemporaryFile()  # noqa: SIM115 - the child's stderr, closed by ``stop``
+        self.sender = None
+        root = str(Path(__file__).resolve().parents[2])  # the folder holding the battgen package
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+        self.proc = subprocess.Popen([sys.executable, "-m", "battgen.emit.step_export"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self.errors, env=env)  # fmt: skip
+
+    def send(self, plan: Plan, name: str, path: Path) -> None:
+        """Hand the child its work: from a thread, as the pipe takes the plan only as fast as
+        the child reads it (after its imports), and this process has the GLB to write."""
+        import pickle
+        import threading
+
+        data = pickle.dumps({"plan": plan, "name": name, "path": str(path)}, protocol=pickle.HIGHEST_PROTOCOL)
+
+        def write() -> None:
+            try:
+                self.proc.stdin.write(data)
+                self.proc.stdin.flush()  # ``communicate`` closes it
+            except (OSError, ValueError):  # the child ended (or was stopped) early: ``result`` says how
+                pass
+
+        self.sender = threading.Thread(target=write, name="battgen-step-send", daemon=True)
+        self.sender.start()
+
+    def result(self) -> dict:
+        """Wait for the process; its report (times, peak memory), or ``StepExportError``."""
+        import json
+        import subprocess
+
+        try:
+            if self.sender is not None:
+                self.sender.join(timeout=STEP_TIMEOUT)
+                if self.sender.is_alive():
+                    raise subprocess.TimeoutExpired(self.proc.args, STEP_TIMEOUT)
+            out, _ = self.proc.communicate(timeout=STEP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise StepExportError("TimeoutError", f"the STEP export process took more than {STEP_TIMEOUT} s") from None
+        lines = out.decode("utf-8", "replace").strip().splitlines()
+        try:
+            report = json.loads(lines[-1]) if lines else None
+        except ValueError:
+            report = None
+        if not isinstance(report, dict) or "ok" not in report:
+            self.errors.seek(0)
+            tail = self.errors.read().decode("utf-8", "replace").strip().splitlines()
+            code = self.proc.returncode
+            how = f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
+            raise StepExportError("ProcessError", f"the STEP export process {how} without a result"
+                                  + (f" ({tail[-1].strip()})" if tail else ""))  # fmt: skip
+        if not report["ok"]:
+            raise StepExportError(report.get("error", "Error"), report.get("message", ""))
+        return report
+
+    def stop(self) -> None:
+        """End the process if it still runs (this process failed or gave up on it)."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        for handle in (self.proc.stdin, self.proc.stdout, self.errors):
+            if handle is not None:
+                try:
+                    handle.close()
+                except OSError:  # a pipe with unsent bytes to a child that is gone
+                    pass
 
 
 # --- meshes, preview, STL -----------------------------------------------------------------
@@ -1168,6 +1531,169 @@ def _glb_triangles(data: bytes, thin: bool = False):
     return np.concatenate(tris), np.concatenate(cols), np.concatenate(lids)
 
 
+PREVIEW_MARGIN = 20  # px of white around the pack in preview.png
+
+
+def _view_axes():
+    """(right, up, view) unit vectors of the isometric preview, looking from (-x, -y, +z)."""
+    import numpy as np
+
+    view = np.array([1.0, 1.0, -1.0]) / math.sqrt(3)
+    right = np.cross(view, [0.0, 0.0, 1.0])
+    right /= np.linalg.norm(right)
+    return right, np.cross(right, view), view
+
+
+def _prism_triangles(poly, z0: float, z1: float, top_only: bool = False, bottom: bool = False):
+    """Triangles (N, 3, 3) of a prism of ``poly`` (shapely, mm; holes allowed) from z0 to z1,
+    each wound so its normal points out of the solid: the top face, and unless ``top_only``
+    the sides. The bottom face only if asked: the preview looks down, a standing prism's
+    bottom is never seen."""
+    import numpy as np
+    import shapely
+    from shapely.geometry.polygon import orient
+
+    out = []
+    for part in shapely.get_parts(poly):
+        part = orient(part, 1.0)  # exterior counter-clockwise, holes clockwise
+        tri = shapely.get_coordinates(shapely.get_parts(shapely.constrained_delaunay_triangles(part)))
+        tri = tri.reshape(-1, 4, 2)[:, :3]
+        e1, e2 = tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]
+        area = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+        tri = np.where((area < 0)[:, None, None], tri[:, ::-1], tri)  # counter-clockwise: normal +z
+        out.append(np.concatenate([tri, np.full((len(tri), 3, 1), z1)], axis=2))
+        if bottom:
+            out.append(np.concatenate([tri[:, ::-1], np.full((len(tri), 3, 1), z0)], axis=2))
+        if top_only:
+            continue
+        for ring in (part.exterior, *part.interiors):
+            xy = np.asarray(ring.coords)
+            a, b = xy[:-1], xy[1:]  # edge a → b; the solid is on its left, so (a, b, b', a') faces out
+            lo_a, lo_b = np.column_stack([a, np.full(len(a), z0)]), np.column_stack([b, np.full(len(b), z0)])
+            hi_a, hi_b = np.column_stack([a, np.full(len(a), z1)]), np.column_stack([b, np.full(len(b), z1)])
+            out.append(np.stack([lo_a, lo_b, hi_b], axis=1))
+            out.append(np.stack([lo_a, hi_b, hi_a], axis=1))
+    return np.concatenate(out) if out else np.zeros((0, 3, 3))
+
+
+def _proto_triangles(proto, segments: int):
+    """Triangles of an instance prototype (as ``_proto_solid`` makes it) with round edges as
+    ``segments``-gons."""
+    import numpy as np
+    from shapely.geometry import Point, Polygon, box
+
+    def disc(d):
+        return Point(0, 0).buffer(d / 2, quad_segs=segments // 4)
+
+    kind = proto[0]
+    if kind == "cylinder":
+        return _prism_triangles(disc(proto[1]), 0.0, proto[2], bottom=True)
+    if kind == "box":
+        _k, w, t, h = proto
+        return _prism_triangles(box(-w / 2, -t / 2, w / 2, t / 2), 0.0, h, bottom=True)
+    if kind == "tile":
+        _k, coords, pocket, t = proto
+        return _prism_triangles(Polygon(coords).difference(disc(2 * pocket)), 0.0, t, bottom=True)
+    if kind == "wire":  # a cylinder along x, its bottom on z = 0: made along z, turned +90° about y
+        _k, d, length = proto
+        tri = _prism_triangles(disc(d), -length / 2, length / 2, bottom=True)
+        return np.stack([tri[..., 2], tri[..., 1], d / 2 - tri[..., 0]], axis=-1)
+    _k, w, t, length = proto  # strip
+    return _prism_triangles(box(-length / 2, -w / 2, length / 2, w / 2), 0.0, t, bottom=True)
+
+
+def _matrices(places, extent):
+    """4×4 placements of instances (numpy), the same transforms as ``_locations``."""
+    import numpy as np
+
+    def move(v):
+        m = np.eye(4)
+        m[:3, 3] = v
+        return m
+
+    def turn(axis, degrees):
+        a = math.radians(degrees)
+        c, s = math.cos(a), math.sin(a)
+        m = np.eye(4)
+        i, j = {"x": (1, 2), "y": (2, 0), "z": (0, 1)}[axis]
+        m[i, i], m[i, j], m[j, i], m[j, j] = c, -s, s, c
+        return m
+
+    out = np.empty((len(places), 4, 4))
+    for k, (x, y, z, rot, axis) in enumerate(places):
+        m = move((x, y, z))
+        if rot:
+            m = m @ turn("z", rot)
+        if axis == "x":
+            m = m @ move((0, 0, extent[0] / 2)) @ turn("y", 90) @ move((0, 0, -extent[2] / 2))
+        elif axis == "y":
+            m = m @ move((0, 0, extent[1] / 2)) @ turn("x", -90) @ move((0, 0, -extent[2] / 2))
+        out[k] = m
+    return out
+
+
+def _plan_scene(plan: Plan, thin: bool = False, width: int = 1000, height: int = 700):
+    """The preview's triangles straight from the plan (no second tessellation): (triangles
+    (N, 3, 3) mm, RGB colours (N, 3), skip flags (N,)), lid left out. Round edges are drawn as
+    polygons whose sagitta is under half a pixel of the ``width`` × ``height`` picture.
+
+    ``thin`` (a large pack): the bottom holder tiles (under the cells and the top tiles) and
+    the fuse links (under a pixel) are left out, and of the cells and top tiles only the faces
+    turned up are kept (their sides are hidden by their neighbours)."""
+    import numpy as np
+    from shapely.geometry import Point
+
+    lo, hi = _bounds(plan)
+    corners = np.array([(x, y, z) for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
+    right, up, _view = _view_axes()
+    span = max(np.ptp(corners @ right) / (width - 2 * PREVIEW_MARGIN), np.ptp(corners @ up) / (height - 2 * PREVIEW_MARGIN))
+    radius = max([inst.extent()[1] / 2 for inst in (plan.cells, plan.fuses) if inst is not None] + [1.0])
+    r_px = radius / max(span, 1e-9)
+    # n-gons with r(1 - cos(π/n)) <= 0.5 px, at least 12 (a cell a few pixels wide still looks round)
+    segments = 4 * math.ceil(max(12, math.pi / math.acos(max(1 - 0.5 / max(r_px, 0.5), -1.0))) / 4)
+
+    tris, cols = [], []
+    for p in plan.prisms:
+        if p.kind == "lid" or (thin and p.name.startswith("tile_bottom_")):
+            continue
+        poly = p.polygon
+        for x, y, r in p.circles:
+            poly = poly.difference(Point(x, y).buffer(r, quad_segs=segments // 4))
+        if p.cut is not None and not p.cut[0].is_empty:  # the void as three layers: skin, walls, skin
+            void, c0, c1 = p.cut
+            t = np.concatenate([_prism_triangles(poly, p.z0, c0), _prism_triangles(poly.difference(void), c0, c1),
+                                _prism_triangles(poly, c1, p.z1)])  # fmt: skip
+        else:
+            t = _prism_triangles(poly, p.z0, p.z1, top_only=thin and p.name.startswith("tile_"))
+        tris.append(t)
+        cols.append(np.tile(np.array(p.colour, float), (len(t), 1)))
+    groups = [(plan.cells, thin)] + [(inst, thin) for inst in plan.holders]
+    if plan.fuses is not None and not thin:
+        groups.append((plan.fuses, False))
+    for inst, up_only in groups:
+        keep = [k for k, n in enumerate(inst.names) if not (thin and n.startswith("tile_bottom_"))]
+        if not keep:
+            continue
+        local = _proto_triangles(inst.proto, segments)
+        mats = _matrices([inst.places[k] for k in keep], inst.extent())
+        rgb = np.array([inst.colours[inst.colour_keys[k]] for k in keep], float)
+        if up_only:  # faces whose placed normal points up (z > 0.3 of its length)
+            n = np.cross(local[:, 1] - local[:, 0], local[:, 2] - local[:, 0])
+            mask = mats[:, 2, :3] @ n.T > 0.3 * np.linalg.norm(n, axis=1)  # (instances, triangles)
+            inst_i, tri_i = np.nonzero(mask)
+            placed = np.einsum("kij,kvj->kvi", mats[inst_i, :3, :3], local[tri_i]) + mats[inst_i, None, :3, 3]
+            tris.append(placed)
+            cols.append(rgb[inst_i])
+        else:
+            placed = np.matmul(local.reshape(1, -1, 3), mats[:, :3, :3].transpose(0, 2, 1)) + mats[:, None, :3, 3]
+            tris.append(placed.reshape(-1, 3, 3))
+            cols.append(np.repeat(rgb, local.shape[0], axis=0))
+    if not tris:
+        return np.zeros((0, 3, 3)), np.zeros((0, 3)), np.zeros(0, bool)
+    tris, cols = np.concatenate(tris), np.concatenate(cols)
+    return tris, cols, np.zeros(len(tris), bool)
+
+
 def render_preview(scene, width: int = 1000, height: int = 700) -> bytes:
     """An isometric, flat-shaded PNG of the pack with the lid left off (numpy z-buffer)."""
     import numpy as np
@@ -1177,13 +1703,10 @@ def render_preview(scene, width: int = 1000, height: int = 700) -> bytes:
     tris, cols = tris[keep], cols[keep]
     img = np.full((height, width, 3), 255, dtype=np.uint8)
     if len(tris):
-        view = np.array([1.0, 1.0, -1.0]) / math.sqrt(3)  # looking from (-x, -y, +z)
-        right = np.cross(view, [0.0, 0.0, 1.0])
-        right /= np.linalg.norm(right)
-        up = np.cross(right, view)
+        right, up, view = _view_axes()
         pts = tris.reshape(-1, 3)
         u, w, d = pts @ right, pts @ up, pts @ view
-        margin = 20
+        margin = PREVIEW_MARGIN
         span = max((u.max() - u.min()) / (width - 2 * margin), (w.max() - w.min()) / (height - 2 * margin), 1e-9)
         sx = (u - u.min()) / span + margin + (width - 2 * margin - (u.max() - u.min()) / span) / 2
         sy = (w.max() - w) / span + margin + (height - 2 * margin - (w.max() - w.min()) / span) / 2
@@ -1217,7 +1740,15 @@ def _rasterise(img, sx, sy, d, rgb) -> None:
     c = d0 - a * x0 - b * y0
     ylo = np.ceil(sy.min(axis=1) - 0.5).astype(np.int64)
     yhi = np.floor(sy.max(axis=1) - 0.5).astype(np.int64)
-    zbuf = np.full(h * w, np.inf)
+    # The z-buffer holds one int64 per pixel: the depth quantised to the high bits, the triangle's
+    # index in the low ones, so ``np.minimum.at`` keeps the nearest fragment, and of fragments
+    # at one depth the first triangle's (deterministic, no sort).
+    owner_bits = max(1, int(len(sx) - 1).bit_length())
+    depth_steps = float(2 ** (62 - owner_bits) - 1)
+    d_lo, d_hi = float(d.min(initial=0.0)), float(d.max(initial=1.0))
+    d_scale = depth_steps / max(d_hi - d_lo, 1e-9)
+    empty = np.iinfo(np.int64).max
+    zbuf = np.full(h * w, empty, dtype=np.int64)
     flat = img.reshape(-1, 3)
     span_rows = int(max(1, (yhi - ylo).max(initial=0) + 1))
     for start in range(0, len(sx), 200_000):
@@ -1249,15 +1780,10 @@ def _rasterise(img, sx, sy, d, rgb) -> None:
         offs = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
         px = np.repeat(first.ravel(), count) + offs
         depth = a[owner] * (px + 0.5) + b[owner] * (row + 0.5) + c[owner]
-        pix = row * w + px
-        order = np.lexsort((owner, depth, pix))
-        pix, depth, owner = pix[order], depth[order], owner[order]
-        keep = np.ones(len(pix), bool)
-        keep[1:] = pix[1:] != pix[:-1]
-        pix, depth, owner = pix[keep], depth[keep], owner[keep]
-        nearer = depth < zbuf[pix]
-        zbuf[pix[nearer]] = depth[nearer]
-        flat[pix[nearer]] = rgb[owner[nearer]]
+        level = np.clip((depth - d_lo) * d_scale, 0.0, depth_steps).astype(np.int64)
+        np.minimum.at(zbuf, row * w + px, (level << owner_bits) | owner)
+    drawn = np.flatnonzero(zbuf != empty)
+    flat[drawn] = rgb[zbuf[drawn] & ((1 << owner_bits) - 1)]
 
 
 def _split_long(sx, sy, d, rgb, limit: float):
@@ -1324,6 +1850,16 @@ def _unavailable(pack: ir.Pack, error: BaseException) -> Diagnostic:
                       pack.span, "install cadquery (pip install cadquery) or pass --no-cad")  # fmt: skip
 
 
+def _step_failed(pack: ir.Pack, error: StepExportError) -> Diagnostic:
+    """A failed STEP export as a diagnostic: E802 when the file could not be written (disk
+    full, permissions), E901 (a bug) otherwise."""
+    if error.kind == "OSError":
+        return Diagnostic("E802", f"cannot write the build: pack.step: {error.message}", pack.span,
+                          "check the output folder and free space")  # fmt: skip
+    return Diagnostic("E901", f"internal error: STEP export: {error.kind}: {error.message}", pack.span,
+                      "this is a bug in battgen, not in your file; please report it with the file")  # fmt: skip
+
+
 LARGE = 500  # cells: show a progress bar above this
 
 
@@ -1341,15 +1877,23 @@ def cad_stage(pack: ir.Pack, build, options: dict) -> list[Diagnostic]:
     stl = bool(options.get("stl"))
     show = bool(options.get("progress")) and len(layout.cells) >= LARGE
     with tempfile.TemporaryDirectory(prefix="battgen-cad-") as tmp:
-        if show:
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+        try:
+            if show:
+                from rich.progress import (
+                    BarColumn,
+                    Progress,
+                    TextColumn,
+                    TimeElapsedColumn,
+                )
 
-            with Progress(TextColumn("CAD {task.description:<12}"), BarColumn(), TimeElapsedColumn(), transient=True) as bar:
-                task = bar.add_task("plan", total=len(STEPS))
-                result, plan = _build(pack, layout, routing, Path(tmp), stl,
-                                      lambda step: bar.update(task, advance=1, description=_next(step)), None, "aluminium_6061")  # fmt: skip
-        else:
-            result, plan = _build(pack, layout, routing, Path(tmp), stl, None, None, "aluminium_6061")
+                with Progress(TextColumn("CAD {task.description:<12}"), BarColumn(), TimeElapsedColumn(), transient=True) as bar:
+                    task = bar.add_task("plan", total=len(STEPS))
+                    result, plan = _build(pack, layout, routing, Path(tmp), stl,
+                                          lambda step: bar.update(task, advance=1, description=_next(step)), None)  # fmt: skip
+            else:
+                result, plan = _build(pack, layout, routing, Path(tmp), stl, None, None)
+        except StepExportError as error:
+            return [_step_failed(pack, error)]
         for name in result.files:
             build.files[name] = (Path(tmp) / name).read_bytes()
     build.cad = result
@@ -1362,4 +1906,5 @@ def _next(step: str) -> str:
     return STEPS[i + 1] if i + 1 < len(STEPS) else "done"
 
 
-__all__ = ["CadResult", "Span", "build_cad", "cad_stage", "plan_pack", "render_preview", "stdlib_materials"]
+__all__ = ["CadResult", "Span", "StepExportError", "build_cad", "cad_stage", "plan_pack", "render_preview",
+           "stdlib_materials", "write_step"]

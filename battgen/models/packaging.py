@@ -30,7 +30,8 @@
 4. *Enclosure* (tray + walls + lid): **2 mm aluminium** by default (BatPaC's pack jacket: inner
    and outer aluminium walls, 1 mm each, with insulation between — ANL/CSE-19/2 as recalled,
    the report's text was not read here) over the box's outer surface. The box is the declared
-   envelope (outline area and perimeter × height — the enclosure the CAD stage builds); with
+   envelope (outline area and perimeter × height, walls wrapped around the keepouts — the
+   enclosure the CAD stage builds); with
    no envelope, floor area = cell footprint area / **0.64** (Model 3 LR: 4,416 cells where
    ~6,956 would fit, physics.md "Packing"), aspect **1.32 : 1** (Leaf pack 1,571 × 1,188 mm,
    qnovo.com), height = cell standing height + **40 mm** (plate, busbars, lid clearance;
@@ -208,10 +209,15 @@ def enclosure_wall(enclosure) -> tuple[float, float]:
 
 
 def enclosure_box(envelope) -> tuple[float, float, float] | None:
-    """(floor area m², perimeter m, height m) of an ``ir.Envelope``'s outline; None without one."""
+    """(floor area m², perimeter m, height m) of an ``ir.Envelope``'s outline; None without one.
+    Keepouts stay outside the box (the walls wrap around them): their area is taken off the
+    floor and lid and their edge added to the walls — exact for a keepout inside the outline,
+    a little heavy for one on its edge."""
     if envelope is None:
         return None
-    return envelope.outline.area, envelope.outline.perimeter, envelope.height
+    area = envelope.outline.area - sum(k.shape.area for k in envelope.keepouts)
+    perimeter = envelope.outline.perimeter + sum(k.shape.perimeter for k in envelope.keepouts)
+    return max(area, 0.0), perimeter, envelope.height
 
 
 def pack_mass(cell_mass, n_cells, fmt: str, cooling: str = "cold_plate", *, cell_format=None,
