@@ -23,6 +23,11 @@ def _q(value: float | None, dim, digits: int = 4) -> str:
     return "—" if value is None else u.format_quantity(value, dim, digits)
 
 
+def _kg(value: float) -> str:
+    """A part's mass in kg: whole kilograms for a car pack, two figures for an e-bike's."""
+    return f"{value:,.0f}" if value >= 10 else f"{value:.2g}"
+
+
 def chosen_rows(candidate) -> list[tuple[str, str]]:
     c = candidate
     return [
@@ -34,7 +39,7 @@ def chosen_rows(candidate) -> list[tuple[str, str]]:
         ("power", f"{_q(c.peak_power, u.POWER)} peak at 20 % SOC  ·  {_q(c.continuous_power, u.POWER)} continuous"),
         ("resistance", f"{_q(c.resistance, u.RESISTANCE)}  ·  heat {_q(c.heat, u.POWER)} at continuous power"),
         ("mass", f"{_q(c.mass, u.MASS)}  ·  {c.energy / 3600 / c.mass:.0f} Wh/kg"
-         + ("  ·  " + ", ".join(f"{part} {kg:,.0f}" for part, kg in c.mass_parts) + " kg" if c.mass_parts else "")),
+         + ("  ·  " + ", ".join(f"{part} {_kg(kg)}" for part, kg in c.mass_parts) + " kg" if c.mass_parts else "")),
         ("volume", f"{_q(c.volume, u.VOLUME)}  ·  {c.energy / 3600 / (c.volume * 1000):.0f} Wh/L"),
         ("cost", f"{c.cost:,.0f} USD  ·  {c.cost / (c.energy / 3.6e6):.0f} USD/kWh"),
         ("lifetime", f"{c.cycles:,.0f} cycles to 80 % at the stated duty"),

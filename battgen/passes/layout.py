@@ -113,7 +113,7 @@ class Arrangement:
     """One row arrangement in the frame rotated by ``angle``: rows ``v = ov + j·pv``, sites
     ``u = ou + (shift if j odd) + i·pu``."""
 
-    family: str  # hex | square | stretched | rows
+    family: str  # hex | square | stretched | rows | relaxed (off-lattice, battgen.passes.relax)
     angle: float
     pu: float
     pv: float
@@ -139,6 +139,8 @@ class SiteSearch:
     half: tuple[float, float]  # footprint half-extents along (u, v) (radius, radius for round cells)
     best: dict = field(default_factory=dict)  # family -> best per-layer count found
     ranked: tuple = ()  # other good arrangements (Arrangement, per-layer count), best first
+    relaxation: str = ""  # what relaxing the cells off the lattice gave, when it was tried
+    lattice_count: int = 0  # relaxed: the cells the best lattice holds (all layers)
 
     @property
     def per_layer(self) -> int:
@@ -157,6 +159,9 @@ class SiteSearch:
         if a is None:
             return "no arrangement"
         layers = f", {self.layers} layers" if self.layers != 1 else ""
+        if a.family == "relaxed":
+            return (f"relaxed packing, {a.pu * 1e3:.4g} mm pitch{layers}: the best lattice holds "
+                    f"{self.lattice_count:,}, local optimisation moved the cells off it")  # fmt: skip
         if a.family == "rows":
             return f"rows of stacks at {a.pu * 1e3:.4g} × {a.pv * 1e3:.4g} mm{layers}"
         if a.family == "stretched":
@@ -416,6 +421,203 @@ def _site_search_for(pack: ir.Pack, fl: Floor, arr: Arrangement) -> SiteSearch:
     return SiteSearch(arr, xy, uv, j, fl.layers, s.kind, (s.hu, s.hv))
 
 
+# --- relaxation: off the lattice ------------------------------------------------------------
+
+RELAX_MAX = 2000  # cells per layer: the most a relaxation is tried for. Its budget (relax.WORK,
+# 1.5e6 cell-iterations, about 1 s) leaves under a thousand iterations above this, too few to
+# move so many cells; and the lattice is then within about 1 % of the best packing (docs/packing.md)
+
+
+def sites_for(pack: ir.Pack, needed: int, fl: Floor | None = None, lattice: SiteSearch | None = None) -> SiteSearch:
+    """The sites ``place`` uses for ``needed`` cells: the best lattice's when it holds them;
+    otherwise, for round cells and ``layout = auto``, a relaxed packing of exactly the cells
+    each layer needs (``arrangement.family == "relaxed"``, battgen.passes.relax) when the
+    relaxation finds one; otherwise the lattice's, short, with ``relaxation`` saying why.
+    Relaxation is not tried above RELAX_MAX cells a layer, nor above the density bound."""
+    fl = fl if fl is not None else floor(pack, needed)
+    ss = lattice if lattice is not None else _search(pack, fl)
+    if ss.count >= needed or fl.layers <= 0 or fl.virtual or ss.kind != "cylindrical" or fl.usable.is_empty:
+        return ss
+    if pack.layout != "auto":  # the pack asks for this lattice: no cells off it
+        return ss
+    from battgen.passes import relax
+
+    per_layer = math.ceil(needed / fl.layers)
+    cell = pack.cell.format
+    pitch, radius = cell.diameter + pack.gap, cell.diameter / 2
+    if per_layer > RELAX_MAX:
+        return replace(ss, relaxation=f"relaxing the cells off the lattice is tried up to {RELAX_MAX:,} a layer")
+    bound = relax.density_bound(fl.usable, pitch, radius)
+    if per_layer > bound:
+        return replace(ss, relaxation=f"no packing holds {per_layer:,} a layer (density bound {bound:,})")
+    xy = relax.relax(fl.usable, pitch, radius, per_layer, seeds=ss.xy)
+    if xy is None:
+        return replace(ss, relaxation=f"relaxing the cells off the lattice found no packing of {per_layer:,} a layer")
+    arrangement = Arrangement("relaxed", 0.0, pitch, pitch, 0.0)
+    return SiteSearch(arrangement, xy, xy.copy(), np.zeros(len(xy), dtype=np.int64), fl.layers, ss.kind, ss.half,
+                      dict(ss.best), (), "", ss.count)  # fmt: skip
+
+
+def _relaxed_orderings(xy: np.ndarray, per_group: int, pitch: float):
+    """Priorities for growing groups over irregular sites: bands of rows (or columns) a few
+    hexagonal row spacings wide, taken in turn, each swept in alternate directions (a
+    boustrophedon), from each corner. Yields (description, rank of every site)."""
+    root = math.sqrt(per_group)
+    widths = sorted({max(1, w) for w in (1, 2, 3, round(root / 2), round(root), round(1.5 * root), round(2 * root))})
+    lo = xy.min(axis=0) if len(xy) else np.zeros(2)
+    for axis, name in ((1, "rows"), (0, "columns")):
+        across = (xy[:, axis] - lo[axis]) / (pitch * HEX_V)
+        along = xy[:, 1 - axis] - lo[1 - axis]
+        for flip_along in (False, True):
+            for flip_across in (False, True):
+                a = -along if flip_along else along
+                c = (across.max() - across) if flip_across else across
+                for w in widths:
+                    band = np.floor(c / w + 1e-9).astype(np.int64)
+                    sweep = np.where(band % 2 == 0, a, -a)
+                    order = np.lexsort((c, sweep, band))
+                    rank = np.empty(len(xy), dtype=np.int64)
+                    rank[order] = np.arange(len(xy))
+                    yield f"bands of {w} {name} grown through touching cells", rank
+
+
+GROW_ALTERNATIVES = 3  # start cells tried per group before backtracking to the one before
+GROW_BUDGET = 20  # group growths allowed per group needed (bounds the backtracking)
+
+
+def _grow(n: int, pairs: np.ndarray, rank: np.ndarray, plan: _Plan, spare: int) -> np.ndarray | None:
+    """Groups grown one after the other over the contact graph. Each starts at a free cell
+    touching the previous group (the first of a string: the lowest-ranked free cell) and takes
+    free cells touching it until it holds P: connected groups, consecutive groups touching, by
+    construction. The next cell is the lowest-ranked one, except that a cell about to be cut
+    off (no free neighbour outside the group) is taken first; a group starts at the free
+    neighbour with the fewest free neighbours (Warnsdorff's rule for paths through a graph),
+    and when a group cannot be grown, or leaves more than ``spare`` cells cut off, the one
+    before starts from its next candidate (depth-first, bounded by GROW_BUDGET). None when
+    that finds nothing. Returns the cells in series order."""
+    import heapq
+
+    both = np.concatenate([pairs, pairs[:, ::-1]]) if len(pairs) else np.empty((0, 2), dtype=np.int64)
+    both = both[np.argsort(both[:, 0], kind="stable")]
+    start_of = np.searchsorted(both[:, 0], np.arange(n + 1)).tolist()
+    nbrs = both[:, 1].tolist()
+    adjacency = [nbrs[start_of[c]:start_of[c + 1]] for c in range(n)]
+    free = [True] * n
+    degree = [len(a) for a in adjacency]  # free neighbours
+    by_rank = np.argsort(rank, kind="stable").tolist()
+    rank_l = rank.tolist()
+    cut_off = [degree.count(0)]  # free cells without a free neighbour (never in a group of P > 1)
+
+    def take(c: int) -> None:
+        free[c] = False
+        if degree[c] == 0:
+            cut_off[0] -= 1
+        for m in adjacency[c]:
+            degree[m] -= 1
+            if free[m] and degree[m] == 0:
+                cut_off[0] += 1
+
+    def give_back(c: int) -> None:
+        for m in adjacency[c]:
+            if free[m] and degree[m] == 0:
+                cut_off[0] -= 1
+            degree[m] += 1
+        free[c] = True
+        if degree[c] == 0:
+            cut_off[0] += 1
+
+    def grow(start: int) -> list[int] | None:
+        members = [start]
+        take(start)
+        heap = [(degree[m] > 0, rank_l[m], m) for m in adjacency[start] if free[m]]
+        heapq.heapify(heap)
+        while len(members) < plan.per_group:
+            while heap and (not free[heap[0][2]] or heap[0][0] != (degree[heap[0][2]] > 0)):
+                _k, _r, c = heapq.heappop(heap)
+                if free[c]:  # its key changed: queue it again
+                    heapq.heappush(heap, (degree[c] > 0, rank_l[c], c))
+            if not heap:
+                for c in reversed(members):
+                    give_back(c)
+                return None
+            _k, _r, c = heapq.heappop(heap)
+            members.append(c)
+            take(c)
+            for m in adjacency[c]:
+                if free[m]:
+                    heapq.heappush(heap, (degree[m] > 0, rank_l[m], m))
+        return members
+
+    def candidates(g: int, previous: list[int]) -> list[int]:
+        if g % plan.series == 0:
+            return [c for c in by_rank if free[c]][:GROW_ALTERNATIVES]
+        touching = {c for m in previous for c in adjacency[m] if free[c]}
+        return sorted(touching, key=lambda c: (degree[c], rank_l[c]))[:GROW_ALTERNATIVES]
+
+    groups: list[list[int]] = []
+    tries: list[tuple[list[int], int]] = []
+    budget = GROW_BUDGET * plan.groups
+    while len(groups) < plan.groups:
+        g = len(groups)
+        if len(tries) == g:
+            tries.append((candidates(g, groups[-1] if groups else []), 0))
+        options, k = tries[g]
+        members = None
+        while k < len(options) and budget > 0:
+            budget -= 1
+            got = grow(options[k])
+            k += 1
+            if got is not None and (plan.per_group == 1 or cut_off[0] <= spare):
+                members = got
+                break
+            if got is not None:
+                for c in reversed(got):
+                    give_back(c)
+        tries[g] = (options, k)
+        if members is not None:
+            groups.append(members)
+            continue
+        tries.pop()
+        if not groups or budget <= 0:
+            return None
+        for c in reversed(groups.pop()):
+            give_back(c)
+    return np.array([c for members in groups for c in members], dtype=np.int64)
+
+
+def _group_relaxed(ss: SiteSearch, plan: _Plan, gap: float, budget: int = 10):
+    """``_group`` for relaxed sites: the groups grown over the contact graph (``_grow``) in
+    each of the ``_relaxed_orderings``; the most compact valid grouping wins."""
+    n1 = ss.per_layer
+    need = plan.cells
+    layers_used = min(ss.layers, math.ceil(need / n1)) if n1 else 0
+    xy_all = np.tile(ss.xy, (layers_used, 1))
+    layer_all = np.repeat(np.arange(layers_used), n1)
+    pairs = contacts(xy_all, layer_all, ss.kind, ss.half, gap, 0.0)
+    tried = 0
+    valid: list[tuple[float, int, np.ndarray, str]] = []
+    for desc, rank in _relaxed_orderings(ss.xy, plan.per_group, ss.arrangement.pu):
+        tried += 1
+        # layer by layer, every other layer swept backwards (as ``_group`` stacks its orders)
+        full = np.concatenate([(rank if k % 2 == 0 else n1 - 1 - rank) + k * n1 for k in range(layers_used)])
+        chosen = _grow(len(xy_all), pairs, full, plan, len(xy_all) - need)
+        if chosen is None:
+            continue
+        pts = xy_all[chosen]
+        g = np.arange(need) // plan.per_group
+        cx = np.bincount(g, pts[:, 0]) / plan.per_group
+        cy = np.bincount(g, pts[:, 1]) / plan.per_group
+        spread = float(((pts[:, 0] - cx[g]) ** 2 + (pts[:, 1] - cy[g]) ** 2).sum())
+        valid.append((spread, tried, chosen, desc))
+        if len(valid) >= budget:
+            break
+    if not valid:
+        return None, tried
+    valid.sort(key=lambda t: (round(t[0], 12), t[1]))
+    _spread, _t, chosen, desc = valid[0]
+    return (chosen % n1, chosen // n1, desc), tried
+
+
 # --- contacts -------------------------------------------------------------------------------
 
 
@@ -644,16 +846,30 @@ def _place_with(pack, candidate, plan: _Plan, fl: Floor, ss: SiteSearch) -> Layo
         return Diagnostic("E602", f"parallel groups cannot be made contiguous: {plan.groups} groups do not split "
                           f"into {plan.modules} equal modules", pack.name_span, hint="choose a module count that divides S")  # fmt: skip
     if ss.count < plan.cells:
+        ss = sites_for(pack, plan.cells, fl, ss)  # relaxed off the lattice when that finds room
+    if ss.count < plan.cells:
         tried = ", ".join(f"{fam} {n * ss.layers:,}" for fam, n in sorted(ss.best.items()))
         return Diagnostic(
             "E601",
             f"the envelope cannot hold the cells: `{name}` holds {ss.count:,} {pack.cell.name} cells "
             f"({ss.describe()}) but {candidate.label} needs {plan.cells:,}"
-            + (f" (best per arrangement: {tried})" if tried else ""),
+            + (f" (best per arrangement: {tried})" if tried else "")
+            + (f"; {ss.relaxation}" if ss.relaxation else ""),
             _envelope_span(pack),
-            hint=f"at most {ss.count:,} cells fit: fewer cells in parallel, a larger envelope or a smaller gap",
+            hint=f"{ss.count:,} cells fit on a lattice: fewer cells in parallel, a larger envelope or a smaller gap",
             related=(Related(pack.name_span, f"{candidate.label} = {plan.cells:,} cells"),),
         )
+    if ss.arrangement.family == "relaxed":
+        from battgen.passes import relax
+
+        # press the cells together: the groups need touching cells, and the relaxation stops
+        # as soon as none overlap, which leaves many a hair apart
+        ss = replace(ss, xy=relax.settle(fl.usable, ss.arrangement.pu, ss.half[0], ss.xy))
+        ss = replace(ss, uv=ss.xy.copy())
+        got, tried_total = _group_relaxed(ss, plan, pack.gap)
+        if got is not None:
+            return _build(pack, candidate, plan, fl, ss, *got)
+        return _ungroupable(pack, candidate, plan, ss, tried_total, "growth over the contact graph")
     attempts = [ss.arrangement] + [arr for arr, n in ss.ranked[1:4] if n * fl.layers >= plan.cells]
     tried_total = 0
     for k, arr in enumerate(attempts):
@@ -664,12 +880,16 @@ def _place_with(pack, candidate, plan: _Plan, fl: Floor, ss: SiteSearch) -> Layo
         tried_total += tried
         if got is not None:
             return _build(pack, candidate, plan, fl, attempt, *got)
+    return _ungroupable(pack, candidate, plan, ss, tried_total, "serpentine ordering")
+
+
+def _ungroupable(pack, candidate, plan: _Plan, ss: SiteSearch, tried_total: int, how: str) -> Diagnostic:
     largest = _largest_island(ss, pack.gap)
     return Diagnostic(
         "E602",
         f"parallel groups cannot be made contiguous: {candidate.label} needs {plan.groups} groups of "
         f"{plan.per_group} touching cells with consecutive groups side by side; {ss.count:,} sites fit "
-        f"({ss.describe()}) but no serpentine ordering of {tried_total} tried groups them "
+        f"({ss.describe()}) but no {how} of {tried_total} tried groups them "
         f"(largest connected piece of floor: {largest:,} sites)",
         _envelope_span(pack),
         hint="keepouts or a narrow outline split the floor; fewer cells in parallel, or a layout that joins the pieces",
@@ -775,6 +995,8 @@ def _build(pack, candidate, plan: _Plan, fl: Floor, ss: SiteSearch, site: np.nda
     volume = float(fl.outline.area) * fl.height
     volume_fraction = need * cell.volume / volume if volume > 0 else 0.0
     note = f"serpentine over {desc}"
+    if arr.family == "relaxed":
+        note = f"{ss.describe()}; groups from {desc}"
     if fl.virtual:
         note += f"; no envelope declared: placed in a {_fmt_mm(fl.outline.bounds[2])} square"
     return Layout(

@@ -43,7 +43,7 @@ class Layout:
     pack: str
     series: int
     parallel: int
-    lattice: str  # "hex", "square", "rows" (prismatic/pouch)
+    lattice: str  # "hex", "square", "rows" (prismatic/pouch), "relaxed" (off-lattice: no lattice held them)
     pitch: tuple[float, float]  # centre spacing along the lattice's two directions, m
     angle: float  # lattice angle, radians
     footprint: tuple[float, float]  # one cell's (x, y) extent as placed, m
@@ -63,6 +63,7 @@ class Layout:
         return len(self.cells)
 
     def summary(self) -> str:
-        return (f"{self.series}s{self.parallel}p placed on a {self.lattice} lattice: {self.used:,} of "
+        where = "a relaxed (off-lattice) packing" if self.lattice == "relaxed" else f"a {self.lattice} lattice"
+        return (f"{self.series}s{self.parallel}p placed on {where}: {self.used:,} of "
                 f"{self.sites:,} sites used, {self.area_fraction:.0%} of the floor, "
                 f"{self.volume_fraction:.0%} of the volume, {len(self.modules)} modules")  # fmt: skip
