@@ -430,3 +430,57 @@ def test_examples_route_through_the_real_pipeline(name):
         assert n.pack_resistance > 0 and all(math.isfinite(x) for x in n.cell_currents)
         for g in range(S):
             assert n.group_mean[g] * P == pytest.approx(n.pack_current, rel=1e-6)
+
+
+# --- parallel strings ----------------------------------------------------------------------------
+
+TWO_STRINGS = """
+use cells.samsung.inr21700_50e
+
+envelope tray {
+    outline = rect(400 mm, 300 mm)
+    height  = 95 mm
+    wall    = 3 mm
+}
+
+pack two_strings {
+    cell     = inr21700_50e
+    envelope = tray
+    series   = 14
+    parallel = 8
+    strings  = 2
+    modules  = 4
+}
+"""
+
+
+def test_parallel_strings_meet_only_at_the_pack_terminals():
+    """`strings = 2`: two 14s4p strings. Each string's series junctions join only its own
+    groups; the pack + and − plates take both strings' end groups (joined by a jumper where
+    they lie apart); the network splits the pack current about evenly and its resistance is
+    the synthesis estimate's (two strings of 14·R/4 in parallel = 14·R/8 + interconnect)."""
+    from battgen.api import PackBuild, estimate_result
+    from battgen.passes import stages
+
+    estimate = estimate_result(TWO_STRINGS)
+    assert not [d for d in estimate.diagnostics if d.is_error], estimate.diagnostics
+    pack = estimate.lowered.design.packs["two_strings"]
+    build = PackBuild("two_strings", estimate.syntheses["two_strings"])
+    found = stages.run(pack, build, cad=False, stl=False, progress=False)
+    assert not [d for d in found if d.is_error], [d.message for d in found]
+    S, strings = 14, 2
+    junctions = R.Junctions(S, strings)
+    plates = [b for b in build.routing.busbars if not b.path]
+    for b in plates:
+        if b.kind != "terminal":
+            a, c = b.groups
+            assert c == a + 1 and a // S == c // S  # within one string
+    assert {b.groups for b in plates if b.kind == "terminal"} == {junctions.groups(junctions.plus),
+                                                                 junctions.groups(junctions.minus)}
+    assert junctions.groups(junctions.plus) == (0, 14) and junctions.groups(junctions.minus) == (13, 27)
+    network = build.routing.network
+    group_of = np.array([c.group for c in build.layout.cells])
+    per_string = [float(np.sum(np.asarray(network.cell_currents)[group_of // S == s])) / S for s in range(strings)]
+    assert sum(per_string) == pytest.approx(network.pack_current, rel=1e-6)
+    assert per_string[0] == pytest.approx(per_string[1], rel=0.05)
+    assert network.pack_resistance == pytest.approx(build.synthesis.chosen.resistance, rel=0.05)

@@ -4,7 +4,8 @@
 IR; ``routing_stage`` is the pipeline's door (sets ``build.routing``).
 
 Geometry (shapely). Every cell terminal is a point on a face ("top"/"bottom" per layer).
-Each terminal has one *owner*: series junction k joins group k's − terminals and group k+1's
+Each terminal has one *owner* (``Junctions``; per string when there are parallel strings):
+series junction k joins group k's − terminals and group k+1's
 + terminals (they lie on the same face because standing cylinders alternate polarity per
 group); the pack + plate owns group 0's + terminals, the pack − plate group S−1's − terminals.
 The plane of each face is split by the Voronoi diagram of its terminals; an owner's plate is the
@@ -441,11 +442,53 @@ def terminals(layout: Layout, fmt: ir.CellFormat) -> Terminals:
                      np.concatenate([pxy, nxy]), tuple(keys), radius)  # fmt: skip
 
 
-def owners(t: Terminals, series: int) -> np.ndarray:
-    """Owner of each terminal: junction k (0..S−2) owns group k's − and group k+1's +; S−1 is the
-    pack + plate (group 0's +), S the pack − plate (group S−1's −)."""
-    return np.where(t.sign < 0, np.where(t.group < series - 1, t.group, series),
-                    np.where(t.group > 0, t.group - 1, series - 1))  # fmt: skip
+@dataclass(frozen=True)
+class Junctions:
+    """The plates of ``strings`` parallel strings of ``series`` groups each (the layout's group
+    s·S + k is group k of string s; group 0 is at the pack + end). Series junction k of string
+    s — owner s·(S−1) + k — joins group s·S+k's − to group s·S+k+1's +;
+    the pack + plate (owner ``plus``) takes every string's first group's +, the pack − plate
+    (``minus``) every string's last group's −, so the strings meet only at the pack terminals."""
+
+    series: int
+    strings: int = 1
+
+    @property
+    def plus(self) -> int:
+        return self.strings * (self.series - 1)
+
+    @property
+    def minus(self) -> int:
+        return self.plus + 1
+
+    def groups(self, owner: int) -> tuple[int, ...]:
+        S = self.series
+        if owner < self.plus:
+            string, k = divmod(owner, S - 1)
+            return (string * S + k, string * S + k + 1)
+        last = 0 if owner == self.plus else S - 1
+        return tuple(string * S + last for string in range(self.strings))
+
+    def name(self, owner: int) -> str:
+        if owner < self.plus:
+            a, b = self.groups(owner)
+            return f"series junction {a} → {b}"
+        return "pack +" if owner == self.plus else "pack −"
+
+    def owners(self, t: Terminals) -> np.ndarray:
+        """Owner of each terminal."""
+        S = self.series
+        string, k = np.divmod(t.group, S)
+        junction = string * (S - 1) + k
+        return np.where(t.sign < 0, np.where(k < S - 1, junction, self.minus),
+                        np.where(k > 0, junction - 1, self.plus))  # fmt: skip
+
+
+def owners(t: Terminals, series: int, strings: int = 1) -> np.ndarray:
+    """Owner of each terminal (``Junctions``): with one string, junction k (0..S−2) owns group
+    k's − and group k+1's +; S−1 is the pack + plate (group 0's +), S the pack − plate (group
+    S−1's −)."""
+    return Junctions(series, strings).owners(t)
 
 
 def _diag(code: str, message: str, span: Span, hint: str = "", severity=Severity.ERROR) -> Diagnostic:
@@ -722,13 +765,14 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
         material, thickness = pack.busbar.material, pack.busbar.thickness
     S, P = layout.series, layout.parallel
     strings = max(getattr(candidate, "strings", 1), 1)
-    i_peak = candidate.peak_current / strings
-    i_cont = candidate.continuous_current / strings
+    i_pack_peak, i_pack_cont = candidate.peak_current, candidate.continuous_current
+    i_peak, i_cont = i_pack_peak / strings, i_pack_cont / strings  # in a string's plates
     ocv_pack = candidate.nominal_voltage
     i_sc = ocv_pack / max(candidate.resistance, 1e-6)
     clearance = creepage(candidate.max_voltage)
     t = terminals(layout, pack.cell.format)
-    own = owners(t, S)
+    junctions = Junctions(S, max(getattr(layout, "strings", 1) or 1, 1))
+    own = junctions.owners(t)
     pitch = max(layout.pitch)
     cover = COVER * pitch
     usable, keepouts = _floor(pack, layout)
@@ -737,10 +781,10 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
 
     # every owner's terminals must share one face
     owner_face = {}
-    for o in range(S + 1):
+    for o in range(junctions.minus + 1):
         f = np.unique(t.face[own == o])
         if f.size != 1:
-            what = f"series junction {o} → {o + 1}" if o < S - 1 else ("pack +" if o == S - 1 else "pack −")
+            what = junctions.name(o)
             return _fail("E701", f"no route for the {what} busbar: its terminals lie on {f.size} different faces",
                          span, "standing cylindrical cells must alternate polarity group by group")  # fmt: skip
         owner_face[o] = int(f[0])
@@ -807,15 +851,16 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
 
     # bridge plates that fell apart; check contact areas are covered
     busbars: list[Busbar] = []
+    plate_owner: dict[int, int] = {}  # busbar index → owner, for the plates and their jumpers
     bridges: dict[int, object] = {}
     jumpers: dict[int, list] = {}
-    for o in range(S + 1):
+    for o in range(junctions.minus + 1):
         plate = plates[o]
         mine = np.flatnonzero(own == o)
         parts = list(shapely.get_parts(plate))
-        kind = "terminal" if o >= S - 1 else "series"
-        groups = (o, o + 1) if o < S - 1 else ((0,) if o == S - 1 else (S - 1,))
-        if o < S - 1:
+        kind = "terminal" if o >= junctions.plus else "series"
+        groups = junctions.groups(o)
+        if o < junctions.plus:
             mods = {c.module for c in layout.cells if c.group in groups}
             if len(mods) > 1:
                 kind = "module_link"
@@ -844,7 +889,7 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
                 got = _jumpers(parts, own_discs, keepouts, material, thickness, pack.ambient, i_peak, i_cont, i_sc,
                                "module_link" if kind == "module_link" else "series")  # fmt: skip
                 if got is None:
-                    what = f"series junction {o} → {o + 1}" if o < S - 1 else ("pack +" if o == S - 1 else "pack −")
+                    what = junctions.name(o)
                     return _fail("E701", f"no route for the {what} busbar: its terminals fall into {len(parts)} pieces "
                                  f"that cannot be joined {clearance * 1e3:.1f} mm clear of other terminals, and an "
                                  "insulated jumper between them would cross a keepout", span,
@@ -864,13 +909,13 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
                          f"(IEC 60664-1 for {candidate.max_voltage:.0f} V)", span,
                          "increase the cell gap or lower the pack voltage")  # fmt: skip
         # current path: centre of group k's terminals to centre of group k+1's
-        if o < S - 1:
-            a = t.xy[mine][t.group[mine] == o]
-            b = t.xy[mine][t.group[mine] == o + 1]
+        if o < junctions.plus:
+            a = t.xy[mine][t.group[mine] == groups[0]]
+            b = t.xy[mine][t.group[mine] == groups[1]]
             length = float(np.hypot(*(a.mean(axis=0) - b.mean(axis=0))))
             # the part of group k's region boundary along group k+1's (a tolerance: shared edges of
             # separately merged regions need not be noded alike)
-            ga, gb = group_region.get((o, o)), group_region.get((o, o + 1))
+            ga, gb = group_region.get((o, groups[0])), group_region.get((o, groups[1]))
             contact = Polygon()
             if ga is not None and gb is not None:
                 contact = _safe(lambda: ga.boundary.intersection(gb.buffer(10 * GRID)), contact, False)  # noqa: B023 - called at once
@@ -910,6 +955,7 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
             busbars.append(Busbar(len(busbars), kind, _ring(poly), t.faces[owner_face[o]][1], tk, width, length,
                                   material.name, groups, current[0], current[1], width * tk, r, current[1] ** 2 * r,
                                   m, m * (material.cost or 0.0), tuple(notes), _holes(poly)))  # fmt: skip
+            plate_owner[busbars[-1].index] = o
         for path, w_j, tk_j, r_j in jumpers.get(o, ()):
             line = LineString(path)
             poly = line.buffer(w_j / 2, cap_style="flat", join_style="mitre")
@@ -919,6 +965,7 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
                                   current[1] ** 2 * r_j, m, m * (material.cost or 0.0),
                                   (f"insulated jumper on a carrier above the plates, joining pieces of busbar {o}",),
                                   path=tuple((round(x, 7), round(y, 7)) for x, y in path)))  # fmt: skip
+            plate_owner[busbars[-1].index] = o
 
     if thickened:  # one finding for all of them: the per-busbar figures are in design.json
         factor, worst = max(thickened.values())
@@ -942,11 +989,11 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
     # pack terminal leads to the envelope wall
     leads: dict[int, tuple[list, float, float, Sizing]] = {}
     terminals_xy = []
-    for o in (S - 1, S):
-        s = size_conductor("terminal", i_peak, i_cont, i_sc, material, thickness, 0.0, pack.ambient)
+    for o in (junctions.plus, junctions.minus):  # the leads carry every string's current
+        s = size_conductor("terminal", i_pack_peak, i_pack_cont, i_sc, material, thickness, 0.0, pack.ambient)
         area = s.width_required * thickness
         tk = max(thickness, math.sqrt(area / LEAD_ASPECT))
-        s = size_conductor("terminal", i_peak, i_cont, i_sc, material, tk, 0.0, pack.ambient)
+        s = size_conductor("terminal", i_pack_peak, i_pack_cont, i_sc, material, tk, 0.0, pack.ambient)
         w = s.width_required
         free = usable.buffer(-w / 2)
         if not blocked.is_empty:
@@ -967,7 +1014,7 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
                     path = None
         if path is None and free.contains(Point(start)):
             path = _route_lead(start, free, usable, step, w / 2)
-        name = "pack +" if o == S - 1 else "pack −"
+        name = junctions.name(o)
         if path is None:
             return _fail("E701", f"no route for the {name} terminal lead ({w * 1e3:.0f} mm wide) from its cells to the "
                          "envelope wall around the keepouts", span, "move a keepout or the envelope edge")  # fmt: skip
@@ -982,8 +1029,8 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
         mass = poly.area * tk * material.density
         notes = s.notes + ("insulated lead on a carrier above the plates; grid Dijkstra path, shortcut-smoothed",)
         busbars.append(Busbar(len(busbars), "terminal", _ring(poly), t.faces[owner_face[o]][1], tk, w, line.length,
-                              material.name, (0,) if o == S - 1 else (S - 1,), i_peak, i_cont, w * tk, r,
-                              i_cont**2 * r, mass, mass * (material.cost or 0.0), notes,
+                              material.name, junctions.groups(o), i_pack_peak, i_pack_cont, w * tk, r,
+                              i_pack_cont**2 * r, mass, mass * (material.cost or 0.0), notes,
                               path=tuple((round(x, 7), round(y, 7)) for x, y in path)))  # fmt: skip
         leads[o] = (path, r, tk, s)
         terminals_xy.append((round(path[-1][0], 7), round(path[-1][1], 7)))
@@ -1022,8 +1069,7 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
     thick_of = {}
     for b in busbars:
         if not b.path:
-            o = b.groups[0] if b.kind != "terminal" else (S - 1 if b.groups == (0,) else S)
-            thick_of[o] = b.thickness
+            thick_of[plate_owner[b.index]] = b.thickness
     for f in range(len(t.faces)):
         on = np.flatnonzero(t.face == f)
         if len(on) < 2:
@@ -1054,7 +1100,7 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
     rb_ = np.concatenate(rb) if rb else np.zeros(0, int)
     adj = sp.coo_matrix((np.ones(ra_.size), (ra_, rb_)), shape=(nxt, nxt))
     _, comp = connected_components(adj, directed=False)
-    for o in range(S + 1):
+    for o in range(junctions.minus + 1):
         mine = np.flatnonzero(own == o)
         labels = np.unique(comp[mine])
         while labels.size > 1:
@@ -1063,8 +1109,7 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
             from scipy.spatial import cKDTree
 
             dd, jj = cKDTree(t.xy[q]).query(t.xy[p])
-            bb = next(b for b in busbars if not b.path and (b.groups[0] == o if o < S - 1 else b.kind == "terminal"
-                                                            and b.groups == ((0,) if o == S - 1 else (S - 1,))))
+            bb = next(b for b in busbars if not b.path and plate_owner[b.index] == o)
             # a wide bridge: every terminal facing the gap links to its nearest partner, each link a
             # strip one pitch wide
             if o in jumpers:  # pieces joined by an insulated jumper: one link, the jumper's strip
@@ -1097,7 +1142,7 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
         nxt += n_cells
     pos_node, neg_node = nxt, nxt + 1
     nxt += 2
-    for o, ext in ((S - 1, pos_node), (S, neg_node)):
+    for o, ext in ((junctions.plus, pos_node), (junctions.minus, neg_node)):
         path, r, _, _ = leads[o]
         mine = np.flatnonzero(own == o)
         attach = mine[int(np.argmin(np.hypot(*(t.xy[mine] - np.array(path[0])).T)))]
@@ -1106,7 +1151,7 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
     net = Network(nxt, np.concatenate(ra), np.concatenate(rb), np.concatenate(rv), np.concatenate(rk),
                   cell_neg, cell_pos, np.full(n_cells, cell.nominal_voltage), np.full(n_cells, cell.resistance),
                   cell_group, pos_node, neg_node)  # fmt: skip
-    solution = net.solution(candidate.peak_current / strings)
+    solution = net.solution(i_pack_peak)
     return Routing(tuple(busbars), tuple(fuses), solution, tuple(terminals_xy), clearance, pack.fuse,
                    tuple(warnings)), net
 
