@@ -187,3 +187,16 @@ CODES: dict[str, str] = {
     "W401": "unusual value (check it)",
     "W501": "requirement met with a thin margin",
 }
+
+
+def raised_at(error: BaseException) -> str:
+    """`` at file.py:line`` of the innermost frame of ``error``'s traceback ("" without one):
+    where an internal error happened, for its report, without the traceback itself."""
+    tb = error.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return ""
+    from pathlib import Path
+
+    return f" at {Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"

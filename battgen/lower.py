@@ -841,16 +841,21 @@ class _DeclLowering:
         return ir.Cooling(value.name, side=args.get("side") or "bottom", coolant=coolant_name,
                           flow=args.get("flow"), inlet_temperature=args.get("inlet"))  # fmt: skip
 
-    def conductor(self, value):
+    def material_call(self, value, prop: str, what: str, example: str):
+        """``name`` or ``name(arguments)`` naming a material: (the call, the material) or None."""
         if isinstance(value, Word):
             value = CallV(value.name, value.span, [], value.span)
         if not isinstance(value, CallV):
-            self.error("E302", f"`busbar` needs a conductor material, got {_describe_value(value)}", value.span,
-                       "e.g. `aluminium(thickness = 2 mm)`")  # fmt: skip
+            self.error("E302", f"`{prop}` needs {what}, got {_describe_value(value)}", value.span, f"e.g. `{example}`")
             return None
-        material = self.expect_ref(Word(value.name, value.name_span), "material", "busbar")
-        if material is None:
+        material = self.expect_ref(Word(value.name, value.name_span), "material", prop)
+        return None if material is None else (value, material)
+
+    def conductor(self, value):
+        found = self.material_call(value, "busbar", "a conductor material", "aluminium(thickness = 2 mm)")
+        if found is None:
             return None
+        value, material = found
         if material.role != "conductor" or material.resistivity is None:
             self.error("E211", f"`{material.name}` is not a conductor (it has no resistivity)", value.name_span,
                        "use `copper` or `aluminium`")  # fmt: skip
@@ -865,15 +870,10 @@ class _DeclLowering:
         return ir.Busbar(material, args["thickness"])
 
     def enclosure(self, value):
-        if isinstance(value, Word):
-            value = CallV(value.name, value.span, [], value.span)
-        if not isinstance(value, CallV):
-            self.error("E302", f"`enclosure` needs a structural material, got {_describe_value(value)}", value.span,
-                       "e.g. `steel` or `aluminium_6061(thickness = 2 mm)`")  # fmt: skip
+        found = self.material_call(value, "enclosure", "a structural material", "steel` or `steel(thickness = 1.5 mm)")
+        if found is None:
             return None
-        material = self.expect_ref(Word(value.name, value.name_span), "material", "enclosure")
-        if material is None:
-            return None
+        value, material = found
         if material.role == "coolant":
             self.error("E211", f"`{material.name}` is a coolant, not a structural material", value.name_span,
                        "use `aluminium_6061` or `steel`")  # fmt: skip

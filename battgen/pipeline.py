@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from battgen.diagnostics import Diagnostic, Span
+from battgen.diagnostics import Diagnostic, Span, raised_at
 from battgen.lower import Lowered, lower_project
 from battgen.project import Workspace
 
@@ -37,12 +37,7 @@ def check(source: str | Path, workspace: Workspace | None = None, *, text: str |
 
 def internal_error(error: BaseException, file: str = "<battgen>") -> Diagnostic:
     """A bug in battgen, reported as a diagnostic instead of a traceback."""
-    where = ""
-    tb = error.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    if tb is not None:
-        where = f" at {Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"
+    where = raised_at(error)
     return Diagnostic(
         "E901",
         f"internal error: {type(error).__name__}: {error}{where}",

@@ -43,13 +43,9 @@ def main() -> int:
     except OSError as error:  # the parent names the file (pack.step); its temporary names mean nothing
         report = {"ok": False, "error": "OSError", "message": error.strerror or str(error)}
     except BaseException as error:  # noqa: BLE001 - everything goes back to the parent as a report
-        where = ""
-        tb = error.__traceback__
-        while tb is not None and tb.tb_next is not None:
-            tb = tb.tb_next
-        if tb is not None:
-            where = f" at {Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"
-        report = {"ok": False, "error": type(error).__name__, "message": f"{error}{where}"}
+        from battgen.diagnostics import raised_at
+
+        report = {"ok": False, "error": type(error).__name__, "message": f"{error}{raised_at(error)}"}
     report["maxrss_MiB"] = _peak_memory()
     os.write(report_fd, (json.dumps(report) + "\n").encode())
     return 0 if report["ok"] else 1

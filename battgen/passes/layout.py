@@ -603,19 +603,10 @@ def _group_relaxed(ss: SiteSearch, plan: _Plan, gap: float, budget: int = 10):
         chosen = _grow(len(xy_all), pairs, full, plan, len(xy_all) - need)
         if chosen is None:
             continue
-        pts = xy_all[chosen]
-        g = np.arange(need) // plan.per_group
-        cx = np.bincount(g, pts[:, 0]) / plan.per_group
-        cy = np.bincount(g, pts[:, 1]) / plan.per_group
-        spread = float(((pts[:, 0] - cx[g]) ** 2 + (pts[:, 1] - cy[g]) ** 2).sum())
-        valid.append((spread, tried, chosen, desc))
+        valid.append((_group_spread(xy_all[chosen], plan), tried, chosen, desc))
         if len(valid) >= budget:
             break
-    if not valid:
-        return None, tried
-    valid.sort(key=lambda t: (round(t[0], 12), t[1]))
-    _spread, _t, chosen, desc = valid[0]
-    return (chosen % n1, chosen // n1, desc), tried
+    return _most_compact(valid, n1), tried
 
 
 # --- contacts -------------------------------------------------------------------------------
@@ -777,19 +768,29 @@ def _group(ss: SiteSearch, plan: _Plan, gap: float, budget: int = 10):
             continue
         if not _consecutive_touch(pairs, label, plan):
             continue
-        pts = xy_all[chosen]
-        g = np.arange(need) // plan.per_group
-        cx = np.bincount(g, pts[:, 0]) / plan.per_group
-        cy = np.bincount(g, pts[:, 1]) / plan.per_group
-        spread = float(((pts[:, 0] - cx[g]) ** 2 + (pts[:, 1] - cy[g]) ** 2).sum())
-        valid.append((spread, tried, chosen, desc))
+        valid.append((_group_spread(xy_all[chosen], plan), tried, chosen, desc))
         if len(valid) >= budget:
             break
+    return _most_compact(valid, n1), tried
+
+
+def _group_spread(pts: np.ndarray, plan: _Plan) -> float:
+    """Sum of squared distances of the cells (in series order) from their group's centre:
+    the smaller, the rounder the groups (shorter busbars, more even currents)."""
+    g = np.arange(len(pts)) // plan.per_group
+    cx = np.bincount(g, pts[:, 0]) / plan.per_group
+    cy = np.bincount(g, pts[:, 1]) / plan.per_group
+    return float(((pts[:, 0] - cx[g]) ** 2 + (pts[:, 1] - cy[g]) ** 2).sum())
+
+
+def _most_compact(valid: list, n1: int):
+    """The groupings found, (spread, order tried, chosen sites, description), the most compact
+    first (ties: the one tried first); (site, layer, description) of it, or None."""
     if not valid:
-        return None, tried
+        return None
     valid.sort(key=lambda t: (round(t[0], 12), t[1]))
     _spread, _t, chosen, desc = valid[0]
-    return (chosen % n1, chosen // n1, desc), tried
+    return chosen % n1, chosen // n1, desc
 
 
 def _consecutive_touch(pairs: np.ndarray, label: np.ndarray, plan: _Plan) -> bool:
