@@ -36,6 +36,7 @@ class Row:
     target_label: str
     target_energy_kWh: float
     target_kWh: float
+    mass_parts: tuple[tuple[str, float], ...] = ()  # kg by part, fixed configuration
 
     @property
     def energy_error(self) -> float:
@@ -78,6 +79,7 @@ def rows() -> list[Row]:
             target_label=chosen.label if chosen else "none",
             target_energy_kWh=chosen.energy / 3.6e6 if chosen else 0.0,
             target_kWh=requirements["energy"].low / 3.6e6,
+            mass_parts=fixed.mass_parts,
         ))  # fmt: skip
     return out
 
@@ -104,4 +106,14 @@ def markdown(table: list[Row]) -> str:
             f"{r.fixed_mass_kg:.0f} kg | {r.mass_error:+.1%} | {r.target_label} | {r.target_energy_kWh:.1f} kWh | "
             f"{r.target_error:+.1%} |"
         )
+    lines += ["", "Estimated mass by part, kg (`battgen/models/packaging.py`, which gives the source of each figure):",
+              "", "| pack | " + " | ".join(part for part, _ in table[0].mass_parts) + " |",
+              "| --- |" + " ---: |" * len(table[0].mass_parts)]  # fmt: skip
+    for r in table:
+        lines.append(f"| {r.name} | " + " | ".join(f"{kg:.0f}" for _, kg in r.mass_parts) + " |")
+    misses = [r for r in table if abs(r.energy_error) > 0.03 or abs(r.mass_error) > 0.10]
+    if misses:
+        lines += ["", "Outside the tolerances: " + "; ".join(
+            f"{r.name} (energy {r.energy_error:+.1%}, mass {r.mass_error:+.1%})" for r in misses)
+            + ". Why, and what is missing: the docstring of `battgen/models/packaging.py`."]  # fmt: skip
     return "\n".join(lines) + "\n"
