@@ -890,7 +890,7 @@ class _DeclLowering:
             return None
         if thickness is not None and not 0.0002 <= thickness <= 0.05:
             self.error("E404", f"an enclosure wall {u.format_quantity(thickness, u.LENGTH)} thick is not plausible",
-                       value.span, "pack enclosure sheet is 1-5 mm")  # fmt: skip
+                       value.span, "enclosure sheet is typically 1-5 mm")  # fmt: skip
             return None
         return ir.Enclosure(material, thickness)
 

@@ -57,7 +57,7 @@ each pack's declared envelope, cooling and enclosure. Constants were NOT adjuste
 | BMW i3 94 Ah | 96 × 1.99 kg prismatic | 256 kg | 248 kg | −3 % | −5 % | +30 % |
 
 (Parts, kg — S: cells 345, hardware 77, enclosure 67, electrical 21. Leaf: 153, 29, thermal 0,
-86, 9. Bolt: 259, 24, 18, 42, 16. i3: 191, 5, 10, 30, 12.) The Leaf's envelope is its published
+86, 9. Bolt: 259, 23, 18, 42, 16. i3: 191, 5, 10, 30, 11.) The Leaf's envelope is its published
 pack size and its case is pressed steel (batterydesign.net); with both declared it lands
 within 6 %. The Bolt stays 18 % light: its cell mass is an estimate (GM and LG publish no
 datasheet), and its module hardware (cell frames, conduction fins to the bottom plate —
@@ -180,6 +180,7 @@ def enclosure_mass(cells_footprint, cell_height, *, box=None, wall=None):
     density, thickness = wall if wall is not None else (RHO_AL, ENCLOSURE_THICKNESS)
     if box is not None:
         floor, perimeter, h = box
+        # the same box for every candidate: broadcast to the candidates' shape
         surface = 2 * floor + perimeter * h + 0 * np.asarray(cells_footprint, float)
     else:
         floor = np.asarray(cells_footprint, float) / FLOOR_UTILISATION
