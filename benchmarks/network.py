@@ -16,7 +16,6 @@ Two networks:
 from __future__ import annotations
 
 import json
-import math
 import os
 import subprocess
 import sys
@@ -31,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from battgen import ir  # noqa: E402
 from battgen.diagnostics import Span  # noqa: E402
 from battgen.passes import routing  # noqa: E402
-from battgen.passes.layout_types import Layout, Module, ParallelGroup, PlacedCell  # noqa: E402
+from battgen.passes.layout_types import Layout, hex_columns  # noqa: E402
 
 NS, NP = 96, 74
 RI, RC, RB, RT, V, CURRENT = 0.016, 1e-4, 1e-4, 1e-5, 3.6, 1500.0
@@ -64,20 +63,8 @@ def best(f, repeat=REPEAT):
 
 
 def model_s_layout(d=0.0187, gap=0.001, modules=16, module_gap=0.03) -> Layout:
-    p = d + gap  # 18650 cells, hex columns, one group per column
-    per = math.ceil(NS / modules)
-    cells, groups = [], []
-    for k in range(NS):
-        m = k // per
-        x = k * p * math.sqrt(3) / 2 + m * module_gap
-        idx = []
-        for j in range(NP):
-            idx.append(len(cells))
-            cells.append(PlacedCell(len(cells), x, j * p + (k % 2) * p / 2, 0.0, "z", 0.0, k, m, k % 2 == 0))
-        groups.append(ParallelGroup(k, m, tuple(idx), ()))
-    mods = tuple(Module(m, tuple(g.index for g in groups if g.module == m), ()) for m in range(modules))
-    return Layout("model_s", NS, NP, "hex", (p, p), 0.0, (d, d), 0.065, 1, tuple(cells), tuple(groups), mods,
-                  NS * NP, 0.8, 0.5)
+    """18650 cells, hex columns, one group per column."""
+    return hex_columns("model_s", NS, NP, d, gap, 0.065, modules, module_gap)
 
 
 def main() -> int:

@@ -17,7 +17,8 @@ from battgen import ir
 from battgen.diagnostics import Diagnostic, Severity, Span
 from battgen.emit.busbars_svg import busbars_svg, currents_svg
 from battgen.passes import routing as R
-from battgen.passes.layout_types import Layout, Module, ParallelGroup, PlacedCell
+from battgen.passes import layout_types
+from battgen.passes.layout_types import Layout
 from battgen.passes.routing_types import Routing
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -44,19 +45,7 @@ def make_pack(cell=None, fuse="none", thickness=1e-3, envelope=None) -> ir.Pack:
 
 def hex_columns(S, P, d=0.021, gap=0.001, modules=1, module_gap=0.0) -> Layout:
     """Group k = hex column k (serpentine of adjacent columns), polarity alternating per group."""
-    p = d + gap
-    per = math.ceil(S / modules)
-    cells, groups = [], []
-    for k in range(S):
-        m = k // per
-        x = k * p * math.sqrt(3) / 2 + m * module_gap
-        idx = []
-        for j in range(P):
-            idx.append(len(cells))
-            cells.append(PlacedCell(len(cells), x, j * p + (k % 2) * p / 2, 0.0, "z", 0.0, k, m, k % 2 == 0))
-        groups.append(ParallelGroup(k, m, tuple(idx), ()))
-    mods = tuple(Module(m, tuple(g.index for g in groups if g.module == m), ()) for m in range(modules))
-    return Layout("p", S, P, "hex", (p, p), 0.0, (d, d), 0.070, 1, tuple(cells), tuple(groups), mods, S * P, 0.8, 0.5)
+    return layout_types.hex_columns("p", S, P, d, gap, 0.070, modules, module_gap)
 
 
 def candidate(S, P, cell=None, peak=None, cont=None):

@@ -194,22 +194,18 @@ def node_at(module: ast.Module | None, line: int, column: int) -> Context:
         if not (item.span.line <= line <= item.span.end_line):
             continue
         ctx.decl = item
-        if _inside(item.kind_span, line, column):
-            ctx.on = "kind"
-            return ctx
-        if _inside(item.name_span, line, column):
-            ctx.on = "name"
-            return ctx
+        for span, on in ((item.kind_span, "kind"), (item.name_span, "name")):
+            if _inside(span, line, column):
+                ctx.on = on
+                return ctx
         for prop in item.props:
             if not (prop.span.line <= line <= prop.span.end_line):
                 continue
             ctx.prop = prop
-            if _inside(prop.name_span, line, column):
-                ctx.on = "prop"
-                return ctx
-            if _inside(prop.qualifier_span, line, column):
-                ctx.on = "qualifier"
-                return ctx
+            for span, on in ((prop.name_span, "prop"), (prop.qualifier_span, "qualifier")):
+                if _inside(span, line, column):
+                    ctx.on = on
+                    return ctx
             for value in (prop.value, prop.high, prop.at, prop.duration):
                 if value is not None and _inside(value.span, line, column):
                     _descend(value, line, column, ctx)

@@ -7,6 +7,7 @@ same frame as ``ir.Envelope``. Routing, CAD and the SVG read these types; the la
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -67,3 +68,27 @@ class Layout:
         return (f"{self.series}s{self.parallel}p placed on {where}: {self.used:,} of "
                 f"{self.sites:,} sites used, {self.area_fraction:.0%} of the floor, "
                 f"{self.volume_fraction:.0%} of the volume, {len(self.modules)} modules")  # fmt: skip
+
+
+def hex_columns(name: str, series: int, parallel: int, diameter: float, gap: float, cell_height: float,
+                modules: int = 1, module_gap: float = 0.0) -> Layout:
+    """A reference layout without an envelope: group k is hexagonal column k (P standing cells),
+    consecutive columns side by side (the series path runs straight across), polarity
+    alternating group by group, ``modules`` runs of columns ``module_gap`` apart. The layout
+    of a liionpack ladder network; routing tests and the network benchmark build on it."""
+    pitch = diameter + gap
+    per_module = math.ceil(series / modules)
+    cells: list[PlacedCell] = []
+    groups: list[ParallelGroup] = []
+    for k in range(series):
+        module = k // per_module
+        x = k * pitch * math.sqrt(3) / 2 + module * module_gap
+        members = []
+        for j in range(parallel):
+            members.append(len(cells))
+            cells.append(PlacedCell(len(cells), x, j * pitch + (k % 2) * pitch / 2, 0.0, "z", 0.0, k, module,
+                                    k % 2 == 0))  # fmt: skip
+        groups.append(ParallelGroup(k, module, tuple(members), ()))
+    mods = tuple(Module(m, tuple(g.index for g in groups if g.module == m), ()) for m in range(modules))
+    return Layout(name, series, parallel, "hex", (pitch, pitch), 0.0, (diameter, diameter), cell_height, 1,
+                  tuple(cells), tuple(groups), mods, series * parallel, 0.8, 0.5)  # fmt: skip
