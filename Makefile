@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	@for f in examples/*.batt; do echo "== battc $$f"; $(BATTC) $$f || exit 1; done
-	@echo; echo "Build folders are in build/<pack>/: design.json, layout.svg, busbars.svg, currents.svg, pack.step, pack.glb, preview.png"
+	@echo; echo "Build folders are in build/<pack>/: report.html (open it in a browser), bom.csv, design.json, layout.svg, busbars.svg, currents.svg, pack.step, pack.glb, preview.png"
 
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider -n 2

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from battgen.diagnostics import Diagnostic
+from battgen.diagnostics import Diagnostic, sort_key
 from battgen.lower import Lowered
 from battgen.pipeline import check, internal_error
 from battgen.project import Workspace
@@ -83,6 +83,7 @@ class PackBuild:
     routing: object = None
     cad: object = None
     files: dict[str, str | bytes] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)  # this pack's: synthesis and stages
 
 
 @dataclass
@@ -117,6 +118,7 @@ def build_result(source, out: Path, *, cad: bool = True, stl: bool = False, prog
         except Exception as error:  # noqa: BLE001
             stage_diagnostics = [internal_error(error, pack.span.file)]
         diagnostics.extend(stage_diagnostics)
+        build.diagnostics = [*synthesis.diagnostics, *stage_diagnostics]
         packs[name] = build
     result = BuildResult(estimate, packs, diagnostics, out)
     if any(d.is_error for d in diagnostics):
@@ -126,7 +128,8 @@ def build_result(source, out: Path, *, cad: bool = True, stl: bool = False, prog
         for name, build in sorted(packs.items()):
             folder = StagedFolder(out / name)
             staged.append(folder)
-            for file_name, data in sorted(emit_files.render_all(estimate, build).items()):
+            warnings = sorted([*estimate.lowered.diagnostics, *build.diagnostics], key=sort_key)
+            for file_name, data in sorted(emit_files.render_all(estimate, build, warnings).items()):
                 folder.write(file_name, data)
             for file_name, data in sorted(build.files.items()):
                 folder.write(file_name, data)

@@ -8,8 +8,10 @@ half a second); ``estimate`` adds numpy for synthesis; ``build`` runs everything
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
+from battgen import ir
 from battgen.diagnostics import Diagnostic, Span, raised_at
 from battgen.lower import Lowered, lower_project
 from battgen.project import Workspace
@@ -33,6 +35,15 @@ def check(source: str | Path, workspace: Workspace | None = None, *, text: str |
         display = "<input>" if path.name == "<input>" else str(source)
         return lower_project(display if path.name == "<input>" else path, workspace, text=inline)
     return lower_project(path, workspace)
+
+
+@lru_cache(maxsize=1)
+def stdlib_materials() -> dict[str, ir.Material]:
+    """Every material of ``stdlib/materials.batt`` (the prelude), by name: what a part is made of
+    when the file names no material (the CAD stage, the bill of materials)."""
+    from battgen.project import PRELUDE
+
+    return dict(check(PRELUDE).design.materials)
 
 
 def internal_error(error: BaseException, file: str = "<battgen>") -> Diagnostic:

@@ -93,13 +93,15 @@ def test_python_dash_m_and_version():
     assert result.returncode == 0 and result.stdout.startswith("battc ")
 
 
-def test_build_writes_design_json_deterministically_under_out(tmp_path):
+def test_build_writes_every_file_deterministically_under_out(tmp_path):
     first = run_battc(str(EXAMPLES / "ebike.batt"), "--out", str(tmp_path / "a"), "--no-cad")
     second = run_battc(str(EXAMPLES / "ebike.batt"), "--out", str(tmp_path / "b"), "--no-cad")
     assert first.returncode == 0 and second.returncode == 0, first.stderr
-    a = (tmp_path / "a" / "ebike48" / "design.json").read_bytes()
-    assert a == (tmp_path / "b" / "ebike48" / "design.json").read_bytes()
-    design = json.loads(a)
+    names = sorted(p.name for p in (tmp_path / "a" / "ebike48").iterdir())
+    assert names == ["bom.csv", "busbars.svg", "currents.svg", "design.json", "layout.svg", "report.html"]
+    for name in names:  # every output, byte for byte, wherever it was written
+        assert (tmp_path / "a" / "ebike48" / name).read_bytes() == (tmp_path / "b" / "ebike48" / name).read_bytes()
+    design = json.loads((tmp_path / "a" / "ebike48" / "design.json").read_bytes())
     assert design["synthesis"]["series"] == 13 and design["pack"]["name"] == "ebike48"
 
 

@@ -56,11 +56,11 @@ import struct
 import tempfile
 import zlib
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 from battgen import ir
 from battgen.diagnostics import Diagnostic, Severity, Span
+from battgen.pipeline import stdlib_materials
 
 # --- design constants (millimetres unless noted) ---------------------------------------------
 
@@ -154,15 +154,6 @@ class CadResult:
 
 
 # --- materials ----------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def stdlib_materials() -> dict[str, ir.Material]:
-    """Every material of ``stdlib/materials.batt`` (the prelude), by name."""
-    from battgen.pipeline import check
-    from battgen.project import PRELUDE
-
-    return dict(check(PRELUDE).design.materials)
 
 
 def _density(name: str, materials: dict[str, ir.Material], default: float) -> float:

@@ -1,0 +1,169 @@
+"""The bill of materials (emit/bom.py) and report.html (emit/report_html.py), through the real
+build pipeline: counts match the pass results, mass and cost add up to the estimate, the CSV
+matches its golden file, the page links only what was written and names no absolute path.
+
+Regenerate the golden file after an intended change: BATTGEN_UPDATE_GOLDEN=1 pytest tests/test_bom_report.py
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from battgen.api import build_result
+from battgen.emit.bom import BOND_WIRE_DENSITY, bill_of_materials, bom_csv
+from battgen.models import packaging
+from battgen.pipeline import stdlib_materials
+
+ROOT = Path(__file__).parent.parent
+GOLDEN = Path(__file__).parent / "golden"
+BUILDS = {"ebike48": ROOT / "examples" / "ebike.batt",  # cylindrical, copper plates, no fuses
+          "sedan": ROOT / "examples" / "sedan.batt",  # cylindrical, per-cell wire bonds, 7 modules
+          "nissan_leaf_24": ROOT / "examples" / "validation" / "nissan_leaf_24.batt"}  # pouch, steel case  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """Each example built once (no CAD) into its own folder: (BuildResult, PackBuild, folder)."""
+    out = {}
+    for name, path in BUILDS.items():
+        folder = tmp_path_factory.mktemp(name)
+        result = build_result(path, folder, cad=False)
+        assert not [d for d in result.diagnostics if d.is_error], result.diagnostics
+        out[name] = (result, result.packs[name], folder / name)
+    return out
+
+
+def _bom(result, build):
+    design = result.estimate.lowered.design
+    materials = {**stdlib_materials(), **design.materials}
+    return bill_of_materials(design.packs[build.name], build.synthesis.chosen, build.layout, build.routing, materials)
+
+
+@pytest.mark.parametrize("name", sorted(BUILDS))
+def test_counts_are_the_pass_results(built, name):
+    result, build, _ = built[name]
+    lines = _bom(result, build)
+    by_item = {}
+    for line in lines:
+        by_item.setdefault(line.item, []).append(line)
+    chosen = build.synthesis.chosen
+    assert by_item["cells"][0].quantity == chosen.series * chosen.parallel == len(build.layout.cells)
+    assert sum(line.quantity for line in by_item["busbars"]) == len(build.routing.busbars)
+    assert sum(line.quantity for line in by_item.get("fuse links", [])) == len(build.routing.fuses)
+    assert math.isclose(sum(line.mass_kg for line in by_item["busbars"]), build.routing.busbar_mass, rel_tol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(BUILDS))
+def test_mass_and_cost_add_up_to_the_estimate(built, name):
+    result, build, _ = built[name]
+    lines = _bom(result, build)
+    chosen = build.synthesis.chosen
+    routed = sum(line.mass_kg for line in lines if line.item in ("busbars", "fuse links"))
+    hardware = dict(chosen.mass_parts)["hardware"]
+    assert routed <= hardware  # the routed interconnects fit in the model's allowance here ...
+    assert math.isclose(sum(line.mass_kg for line in lines), chosen.mass, rel_tol=1e-9)  # ... so the mass adds up
+    assert math.isclose(sum(line.cost_usd or 0.0 for line in lines), chosen.cost, rel_tol=1e-9)
+    assert all(line.cost_usd is None or line.cost_usd >= 0 for line in lines)
+
+
+def test_routed_interconnects_heavier_than_the_allowance_show_in_the_total(built):
+    """The hardware line never goes negative: an over-allowance routing raises the BOM total."""
+    from dataclasses import replace
+
+    result, build, _ = built["ebike48"]
+    heavy = replace(build.routing, busbars=tuple(replace(b, mass_kg=b.mass_kg * 100) for b in build.routing.busbars))
+    design = result.estimate.lowered.design
+    lines = bill_of_materials(design.packs["ebike48"], build.synthesis.chosen, build.layout, heavy, stdlib_materials())
+    hardware = next(line for line in lines if line.item == "module hardware")
+    assert hardware.mass_kg == 0.0
+    assert sum(line.mass_kg for line in lines) > build.synthesis.chosen.mass
+
+
+def test_wire_bond_mass_by_hand(built):
+    """A per-cell fuse wire: π/4·d²·L·ρ (aluminium bond wire), summed over the cells."""
+    result, build, _ = built["sedan"]
+    fuses = build.routing.fuses
+    assert len(fuses) == len(build.layout.cells) and {f.kind for f in fuses} == {"wire_bond"}
+    line = next(line for line in _bom(result, build) if line.item == "fuse links")
+    f = fuses[0]
+    assert math.isclose(line.mass_kg, len(fuses) * math.pi / 4 * f.diameter**2 * f.length * BOND_WIRE_DENSITY,
+                        rel_tol=1e-9)  # fmt: skip
+
+
+def test_enclosure_line_names_the_declared_material_and_sheet(built):
+    result, build, _ = built["nissan_leaf_24"]
+    pack = result.estimate.lowered.design.packs["nissan_leaf_24"]
+    assert pack.enclosure.material.name == "steel"
+    line = next(line for line in _bom(result, build) if line.item == "enclosure")
+    sheet = packaging.equal_stiffness_thickness(pack.enclosure.material.modulus)
+    assert f"steel {sheet * 1e3:.2f} mm" in line.part and line.part.startswith("tray, walls and lid")
+    assert math.isclose(line.cost_usd, line.mass_kg * pack.enclosure.material.cost)
+
+
+def test_bom_csv_matches_golden(built):
+    _, _, folder = built["ebike48"]
+    text = (folder / "bom.csv").read_text(encoding="utf-8")
+    golden = GOLDEN / "ebike48.bom.csv"
+    if os.environ.get("BATTGEN_UPDATE_GOLDEN"):
+        golden.write_text(text, encoding="utf-8")
+    assert text == golden.read_text(encoding="utf-8")
+    assert text.splitlines()[0] == "item,part,quantity,mass_kg,cost_usd,basis"
+    assert text.splitlines()[-1].startswith("total,")
+
+
+def test_bom_csv_is_the_design_json_bom(built):
+    import csv
+    import json
+
+    _, _, folder = built["nissan_leaf_24"]
+    rows = list(csv.DictReader((folder / "bom.csv").open(encoding="utf-8")))[:-1]  # the total row is CSV-only
+    design = json.loads((folder / "design.json").read_text(encoding="utf-8"))
+    assert [r["part"] for r in rows] == [line["part"] for line in design["bom"]]
+    assert [float(r["mass_kg"]) for r in rows] == pytest.approx([line["mass_kg"] for line in design["bom"]], abs=5e-4)
+    assert bom_csv(()) .splitlines() == ["item,part,quantity,mass_kg,cost_usd,basis", "total,,,0.000,0.00,"]
+
+
+class _Page(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links: list[str] = []
+        self.open: dict[str, int] = {}
+
+    def handle_starttag(self, tag, attrs):
+        self.open[tag] = self.open.get(tag, 0) + 1
+        self.links.extend(v for k, v in attrs if k in ("src", "href"))
+
+    def handle_endtag(self, tag):
+        self.open[tag] = self.open.get(tag, 0) - 1
+
+
+@pytest.mark.parametrize("name", sorted(BUILDS))
+def test_report_links_only_written_files_and_no_absolute_path(built, name):
+    _, build, folder = built[name]
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    page = _Page()
+    page.feed(html)
+    assert page.links and all((folder / link).is_file() for link in page.links), page.links
+    for tag in ("html", "body", "table", "tr", "figure", "ul", "h2"):
+        assert page.open.get(tag, 0) == 0, tag  # every element closed
+    assert str(folder.parent) not in html and "/tmp" not in html
+    for section in ("Design", "Mass by part (estimate)", "Layout, routing, CAD", "Pictures", "Bill of materials"):
+        assert f"<h2>{section}</h2>" in html
+    chosen = build.synthesis.chosen
+    assert f"{chosen.series}s{chosen.parallel}p" in html
+
+
+def test_report_shows_the_warnings(built):
+    """The Leaf's busbars are thickened (W401): the page says so with code, file and line."""
+    result, build, folder = built["nissan_leaf_24"]
+    codes = {d.code for d in result.diagnostics if not d.is_error}
+    assert "W401" in codes
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    assert "<h2>Warnings</h2>" in html and "warning[W401]" in html
+    assert re.search(r"\(nissan_leaf_24\.batt:\d+\)", html)
