@@ -123,20 +123,64 @@ def test_busbars_clear_of_other_groups_terminals(routed):
     S = layout.series
     plates = [b for b in routing.busbars if not b.path]
     for b in plates:
-        o = b.groups[0] if b.kind != "terminal" else (S - 1 if b.groups == (0,) else S)
+        o = _owner_of(b, S)
         poly = Polygon(b.polygon, b.holes)
         assert poly.is_valid
         face = [i for i, f in enumerate(t.faces) if f[1] == b.z]
         for i in np.flatnonzero((own != o) & np.isin(t.face, face)):
             gap = poly.distance(Point(t.xy[i])) - t.radius
-            assert gap >= routing.clearance - 1e-6, (b.index, i, gap)
+            assert gap >= _creepage_between(o, own[i], S, pack) - 1e-6, (b.index, i, gap)
         for i in np.flatnonzero(own == o):  # its own terminals are covered
             assert poly.buffer(1e-9).contains(Point(t.xy[i]).buffer(t.radius * 0.99))
-    # plates on the same face keep the creepage distance between them
+    # plates on the same face keep the creepage distance for the voltage between them
     for a in plates:
         for b in plates:
             if a.index < b.index and a.z == b.z:
-                assert Polygon(a.polygon).distance(Polygon(b.polygon)) >= routing.clearance - 1e-6
+                need = _creepage_between(_owner_of(a, S), _owner_of(b, S), S, pack)
+                assert Polygon(a.polygon).distance(Polygon(b.polygon)) >= need - 1e-6
+
+
+def _creepage_between(a: int, b: int, S: int, pack, strings: int = 1) -> float:
+    """IEC 60664-1 distance for the working voltage between owners ``a`` and ``b``'s plates."""
+    junctions = R.Junctions(S, strings)
+    return R.creepage(abs(junctions.potential(a) - junctions.potential(b)) * pack.cell.max_voltage)
+
+
+def test_potentials_count_cells_from_the_pack_minus_terminal():
+    j = R.Junctions(96)
+    assert j.potential(j.plus) == 96 and j.potential(j.minus) == 0
+    assert j.potential(0) == 95 and j.potential(94) == 1  # junction 0 joins groups 0 and 1
+    two = R.Junctions(14, 2)  # the strings' junction k sit at the same potential
+    assert [two.potential(k) for k in (0, 13, 12, 25)] == [13, 13, 1, 1]
+    assert two.potential(two.plus) == 14 and two.potential(two.minus) == 0
+
+
+def test_creepage_follows_the_working_voltage_not_the_pack_voltage():
+    """IEC 60664-1 dimensions creepage for the voltage across it: the Leaf's neighbouring tab
+    plates are two cells (8.3 V) apart, not 403 V, so the 3.1 mm between its tabs is enough
+    (1.2 mm needed) and no W401 is raised for creepage; the plates sit closer than the
+    pack-voltage distance (4-5 mm) where they are few cells apart."""
+    from battgen.passes.layout import place
+    from battgen.passes.synthesis import synthesize
+    from battgen.pipeline import check
+
+    pack = check(EXAMPLES / "validation" / "nissan_leaf_24.batt").design.packs["nissan_leaf_24"]
+    chosen = synthesize(pack).chosen
+    layout = place(pack, chosen)
+    routing = R.route(pack, layout, chosen)
+    assert isinstance(routing, Routing)
+    assert not [d for d in routing.diagnostics if "creepage" in d.message]
+    S = layout.series
+    plates = [b for b in routing.busbars if not b.path]
+    gaps = []
+    for a in plates:
+        for b in plates:
+            if a.index < b.index and a.z == b.z and _owner_of(a, S) != _owner_of(b, S):
+                gap = Polygon(a.polygon).distance(Polygon(b.polygon))
+                assert gap >= _creepage_between(_owner_of(a, S), _owner_of(b, S), S, pack) - 1e-6
+                gaps.append(gap)
+    assert R.creepage(pack.cell.max_voltage * 2) == pytest.approx(1.2e-3)
+    assert min(gaps) < routing.clearance / 2  # closer than the pack-voltage distance allows
 
 
 def test_module_gap_is_bridged_by_a_module_link(routed):
@@ -406,7 +450,8 @@ def test_examples_route_through_the_real_pipeline(name):
         for a, pa in zip(plates, polys):
             for k in tree.query(pa, predicate="dwithin", distance=routing.clearance - 1e-6):
                 b = plates[k]
-                if b.z == a.z and _owner_of(a, S) != _owner_of(b, S):
+                oa, ob = _owner_of(a, S), _owner_of(b, S)
+                if b.z == a.z and oa != ob and pa.distance(polys[k]) < _creepage_between(oa, ob, S, pack) - 1e-6:
                     assert forced and any("creepage short" in n for n in a.notes), (name, a.index, b.index)
         # fuses between the cell's current and the fault current
         if pack.fuse != "none":

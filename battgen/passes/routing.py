@@ -10,9 +10,12 @@ series junction k joins group k's − terminals and group k+1's
 group); the pack + plate owns group 0's + terminals, the pack − plate group S−1's − terminals.
 The plane of each face is split by the Voronoi diagram of its terminals; an owner's plate is the
 union of its terminals' Voronoi cells (each clipped to a disc of 0.75 × the larger pitch, so the
-union is the buffered terminal discs plus the bridge between them), eroded by half the
-creepage distance. Plates of different owners are therefore at least the creepage distance
-apart, and the terminal contact areas (discs of ``terminal_radius``) of other groups are at least
+union is the buffered terminal discs plus the bridge between them). Along the edge it shares
+with another owner's region a plate is cut back by half the creepage distance for the working
+voltage between the two (a plate near another it does not touch keeps the whole distance from
+that one's region), and its outer edge by half the distance for the pack voltage. Plates of
+different owners are therefore at least the creepage distance for the voltage between them
+apart, and the terminal contact areas (discs of ``terminal_radius``) of other owners are at least
 that far from every plate. Plates that fall apart (groups not adjacent, e.g. across a module
 gap) are bridged by the convex hull of the pieces clipped to the free area; if that fails the
 result is E701. Pack terminal leads run from the terminal plates to the envelope wall on an
@@ -21,9 +24,13 @@ floor (envelope minus keepouts, kept ``clearance`` + half the lead width away), 
 by dropping every vertex whose neighbours see each other.
 
 Creepage: IEC 60664-1:2020 Table F.5, pollution degree 2, material group III (plastic carriers
-with CTI < 400, the conservative case), basic insulation, working voltage = the pack's maximum
-voltage (next row up). Values are from that table as commonly reproduced; check against the
-standard before certification.
+with CTI < 400, the conservative case), next row up. The standard dimensions a creepage distance
+for the working voltage across it (clause 5.2): between two plates that is the voltage of the
+cells between them, |Δ series position| × the cell's maximum voltage (``Junctions.potential``;
+neighbouring junction plates on one face are two cells apart, 8.4 V for NMC, the table's first
+row); plates to keepouts and the enclosure, pack terminal leads and the bridges and jumpers
+that join a plate's pieces keep the distance for the pack's maximum voltage. Values are from
+that table as commonly reproduced; check against the standard before certification.
 
 Sizing (per conductor, at the stated thickness):
 
@@ -469,6 +476,13 @@ class Junctions:
         last = 0 if owner == self.plus else S - 1
         return tuple(string * S + last for string in range(self.strings))
 
+    def potential(self, owner: int) -> int:
+        """The owner's potential in cells above the pack − terminal: pack + is S, series junction
+        k (group k's − to group k+1's +) is S − 1 − k in every string, pack − is 0."""
+        if owner < self.plus:
+            return self.series - 1 - owner % (self.series - 1)
+        return self.series if owner == self.plus else 0
+
     def name(self, owner: int) -> str:
         if owner < self.plus:
             a, b = self.groups(owner)
@@ -649,7 +663,8 @@ def _jumpers(parts, own_discs, keepouts, material, thickness, ambient, i_peak, i
         d = np.array([q.x - p.x, q.y - p.y])
         n = float(np.hypot(*d))
         e = d / n if n > 0 else np.array([1.0, 0.0])
-        path = [(p.x - e[0] * w / 2, p.y - e[1] * w / 2), (q.x + e[0] * w / 2, q.y + e[1] * w / 2)]
+        path = [_inside(parts[a], p.x - e[0] * w / 2, p.y - e[1] * w / 2),
+                _inside(parts[b], q.x + e[0] * w / 2, q.y + e[1] * w / 2)]  # fmt: skip
         line = LineString(path)
         if not keepouts.is_empty and line.buffer(w / 2, cap_style="flat").intersects(keepouts):
             return None
@@ -657,6 +672,20 @@ def _jumpers(parts, own_discs, keepouts, material, thickness, ambient, i_peak, i
         done.append(b)
         todo.remove(b)
     return out
+
+
+def _inside(piece, x: float, y: float) -> tuple[float, float]:
+    """(x, y) if ``piece`` holds it, else the nearest point 10 µm inside the piece: a jumper end
+    lengthened past a corner of a narrow piece must still land on it."""
+    from shapely.geometry import Point
+    from shapely.ops import nearest_points
+
+    point = Point(x, y)
+    if piece.contains(point):
+        return x, y
+    core = piece.buffer(-1e-5)
+    q = nearest_points(core if not core.is_empty else piece, point)[0]
+    return q.x, q.y
 
 
 def _fail(*args, **kw):
@@ -789,13 +818,22 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
                          span, "standing cylindrical cells must alternate polarity group by group")  # fmt: skip
         owner_face[o] = int(f[0])
 
-    # Voronoi split of each face, clipped around each terminal, eroded by half the creepage
+    # the creepage distance between two owners' plates: for the working voltage between them
+    potential = np.array([junctions.potential(o) for o in range(junctions.minus + 1)])
+    creepage_of_steps = np.array([creepage(k * pack.cell.max_voltage) for k in range(S + 1)])
+
+    def apart(a, b):  # owners (arrays ok) → creepage distance between their plates, m
+        return creepage_of_steps[np.abs(potential[a] - potential[b])]
+
+    # Voronoi split of each face, clipped around each terminal; each plate cut back from its
+    # neighbours by half the distance for the voltage between them, and from the outer edge by
+    # half the pack-voltage distance
     plates: dict[int, object] = {}
     group_region: dict[tuple[int, int], object] = {}  # (owner, group) → un-eroded region
     discs = shapely.buffer(shapely.points(t.xy), t.radius, quad_segs=8)
     inner_discs = shapely.buffer(shapely.points(t.xy), t.radius - 20 * GRID, quad_segs=8)  # snapping moves vertices
     bands = _tab_bands(layout, pack.cell.format, t)  # prismatic/pouch: the tab's strip of the cell top
-    forced: dict[int, tuple[float, int]] = {}  # owner → (smallest terminal-to-terminal gap, other owner)
+    forced: dict[int, tuple[float, int, float]] = {}  # owner → (smallest terminal gap, other owner, distance needed)
     thickened: dict[int, tuple[float, str]] = {}  # owner → (thickness ratio, what it needs)
     for f in range(len(t.faces)):
         on = np.flatnonzero(t.face == f)
@@ -805,46 +843,75 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
         else:
             cells = _voronoi_cells(pts, shapely.buffer(shapely.points(pts), cover, quad_segs=16), pitch)
         owned = own[on]
-        for o in np.unique(owned):
+        face_owners = [int(o) for o in np.unique(owned)]
+        regions = []
+        for o in face_owners:
             mine = owned == o
-            region = _merge(cells[mine])
+            regions.append(_merge(cells[mine]))
             for g in np.unique(t.group[on][mine]):
-                group_region[(int(o), int(g))] = _merge(cells[mine & (t.group[on] == g)])
-            plate = region.buffer(1e-6, join_style="mitre").buffer(-clearance / 2 - 5e-6, join_style="mitre")  # 5 µm for rounding
-            plates[int(o)] = plate
-        # terminals whose contact disc does not fit in the plate eroded by half the creepage, or that
-        # sit closer than the creepage distance to an unlike terminal (the layout forces that gap):
-        # their discs join their plate and every other plate keeps the full distance from them, so
-        # the plate edges follow the cell-to-cell gaps and only terminal-to-terminal gaps can be short
+                group_region[(o, int(g))] = _merge(cells[mine & (t.group[on] == g)])
+        # the outer edge: the covered area (closed over cracks between regions) shrunk
+        inside = shapely.union_all(regions).buffer(1e-6, join_style="mitre") \
+            .buffer(-clearance / 2 - 6e-6, join_style="mitre")  # fmt: skip
+        near_tree = shapely.STRtree(regions)
+        pairs = near_tree.query(regions, predicate="dwithin", distance=clearance)
+        pairs = pairs[:, pairs[0] != pairs[1]]
+        touching = shapely.dwithin(np.asarray(regions, dtype=object)[pairs[0]],
+                                   np.asarray(regions, dtype=object)[pairs[1]], 10 * GRID)  # fmt: skip
+        zone: dict[tuple[int, float], object] = {}  # (region, distance) → the region grown by it
+        cuts: dict[int, list] = {}
+        for i, k, shares_edge in zip(pairs[0].tolist(), pairs[1].tolist(), touching.tolist()):
+            c = float(apart(face_owners[i], face_owners[k]))
+            # sharing an edge: each side gives half; merely near: this plate keeps all of it from
+            # the other's region (which holds the other plate)
+            key = (k, c / 2 if shares_edge else c)
+            if key not in zone:
+                zone[key] = regions[k].buffer(key[1] + 5e-6, join_style="mitre")
+            cuts.setdefault(i, []).append(zone[key])
+        for i, o in enumerate(face_owners):
+            plate = _safe(lambda r=regions[i]: r.buffer(1e-6, join_style="mitre").intersection(inside), regions[i])
+            if i in cuts:
+                plate = _safe(lambda p=plate, c=cuts[i]: p.difference(shapely.union_all(c)), plate)
+            plates[o] = plate
+        # terminals whose contact disc does not fit in its plate, or that sit closer to an unlike
+        # terminal than the distance for the voltage between them (the layout forces that gap):
+        # their discs join their plate and every other plate keeps its distance from them, so the
+        # plate edges follow the cell-to-cell gaps and only terminal-to-terminal gaps can be short
         plate_of = np.empty(len(on), dtype=object)
-        for o in np.unique(owned):
-            plate_of[owned == o] = plates[int(o)]
+        for o in face_owners:
+            plate_of[owned == o] = plates[o]
         loose = ~shapely.covers(plate_of, inner_discs[on])
         short = _short_pairs(pts, owned, 2 * t.radius + clearance - 1e-7)
         if short.size:
             gaps = np.hypot(*(pts[short[:, 0]] - pts[short[:, 1]]).T) - 2 * t.radius
-            for (i, j), gap in zip(short.tolist(), gaps.tolist()):
+            need = apart(owned[short[:, 0]], owned[short[:, 1]])
+            keep = gaps < need - 1e-7
+            short, gaps, need = short[keep], gaps[keep], need[keep]
+            for (i, j), gap, c in zip(short.tolist(), gaps.tolist(), need.tolist()):
                 for a, b in ((i, j), (j, i)):
                     oa = int(owned[a])
                     if oa not in forced or gap < forced[oa][0]:
-                        forced[oa] = (gap, int(owned[b]))
+                        forced[oa] = (gap, int(owned[b]), c)
             loose[short.ravel()] = True
         tight = np.flatnonzero(loose)
         if tight.size:
-            keep_clear = shapely.buffer(shapely.points(pts[tight]), t.radius + clearance - 1e-6, quad_segs=8)
-            tree = shapely.STRtree(keep_clear)
-            for o in np.unique(owned):
-                plate = plates[int(o)]
+            tight_points = shapely.points(pts[tight])
+            reach = shapely.buffer(tight_points, t.radius + clearance - 1e-6, quad_segs=8)  # the most any pair needs
+            tree = shapely.STRtree(reach)
+            for o in face_owners:
+                plate = plates[o]
                 hit = tree.query(plate, predicate="intersects")
                 hit = hit[owned[tight[hit]] != o]
                 if hit.size:
-                    plate = _safe(lambda p=plate, h=hit: p.difference(shapely.union_all(keep_clear[h], grid_size=GRID)),  # noqa: B023 - called at once
-                                  plate)
+                    keep_clear = shapely.buffer(tight_points[hit], t.radius + apart(owned[tight[hit]], o) - 1e-6,
+                                                quad_segs=8)  # fmt: skip
+                    plate = _safe(lambda p=plate, z=keep_clear: p.difference(shapely.union_all(z, grid_size=GRID)),
+                                  plate)  # fmt: skip
                 mine_tight = tight[owned[tight] == o]
                 if mine_tight.size:
                     plate = _safe(lambda p=plate, m=mine_tight: shapely.union_all(
                         np.concatenate([[p], discs[on][m]]), grid_size=GRID), plate)  # noqa: B023 - called at once
-                plates[int(o)] = plate
+                plates[o] = plate
     if not blocked.is_empty:
         for o, plate in plates.items():
             plates[o] = _safe(lambda p=plate: p.difference(blocked), plate)
@@ -866,9 +933,11 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
                 kind = "module_link"
         notes: list[str] = []
         if o in forced:
-            gap_o, other = forced[o]
+            gap_o, other, needed = forced[o]
+            volts = abs(int(potential[o]) - int(potential[other])) * pack.cell.max_voltage
             notes.append(f"creepage short by the layout: a terminal {gap_o * 1e3:.2f} mm from busbar {other}'s terminal "
-                         f"(< {clearance * 1e3:.1f} mm); the plate keeps {clearance * 1e3:.1f} mm everywhere else")  # fmt: skip
+                         f"(< {needed * 1e3:.1f} mm for the {volts:.0f} V between them); the plate keeps that "
+                         "distance everywhere else")  # fmt: skip
         jumper_list: list[tuple[list, float, float, float]] = []  # (path, width, thickness, resistance)
         if len(parts) > 1:
             hull = _safe(lambda: shapely.union_all(parts, grid_size=GRID).convex_hull, plate)  # noqa: B023 - called at once
@@ -975,15 +1044,17 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
                               Severity.WARNING))  # fmt: skip
 
     if forced:  # one finding for every busbar whose terminals the layout puts too close to unlike ones
-        worst = min(g for g, _ in forced.values())
+        gap, other, needed = min(forced.values())
+        worst_owner = min(forced, key=lambda o: forced[o])
+        volts = abs(int(potential[worst_owner]) - int(potential[other])) * pack.cell.max_voltage
         names = ", ".join(str(o) for o in sorted(forced)[:8]) + (f" and {len(forced) - 8} more" if len(forced) > 8 else "")
-        warnings.append(_diag("W401", f"creepage forced below {clearance * 1e3:.1f} mm (IEC 60664-1 for "
-                              f"{candidate.max_voltage:.0f} V) on {len(forced)} busbars ({names}): their terminals "
-                              f"({2 * t.radius * 1e3:.1f} mm contact areas) sit as little as {worst * 1e3:.2f} mm from "
-                              "terminals of other busbars at this cell pitch; plate edges follow the cell-to-cell gaps "
-                              f"and keep {clearance * 1e3:.1f} mm everywhere else", span,
-                              "insulate between the tabs (barrier or potting), widen the cell gap, or accept the "
-                              "shorter distance if the working voltage between neighbours allows it",
+        warnings.append(_diag("W401", f"creepage forced below the IEC 60664-1 distance on {len(forced)} busbars "
+                              f"({names}): their terminals ({2 * t.radius * 1e3:.1f} mm contact areas) sit as little "
+                              f"as {gap * 1e3:.2f} mm from terminals of a busbar {volts:.0f} V away, which needs "
+                              f"{needed * 1e3:.1f} mm; plate edges follow the cell-to-cell gaps and keep the distance "
+                              "everywhere else", span,
+                              "insulate between the tabs (barrier or potting), widen the cell gap, or order the "
+                              "series path so that terminals this close are fewer cells apart",
                               Severity.WARNING))  # fmt: skip
 
     # pack terminal leads to the envelope wall
