@@ -191,6 +191,7 @@ class Cooling:
     coolant: str = "glycol50"
     flow: float | None = None  # m3/s
     inlet_temperature: float | None = None
+    fins: float | None = None  # m: a conduction fin this thick between every two cells, down to the plate
 
 
 @dataclass(frozen=True)

@@ -838,8 +838,19 @@ class _DeclLowering:
                            "name a material with `role = coolant`, e.g. `glycol50`")  # fmt: skip
                 return None
             coolant_name = material.name
-        return ir.Cooling(value.name, side=args.get("side") or "bottom", coolant=coolant_name,
-                          flow=args.get("flow"), inlet_temperature=args.get("inlet"))  # fmt: skip
+        side, fins = args.get("side") or "bottom", args.get("fins")
+        if fins is not None:
+            span = next((v.span for name, _, v in value.args if name == "fins"), value.span)
+            if side == "sides":
+                self.error("E213", "`fins` go with a plate under or over the cells; `side = sides` already puts a "
+                           "cooled fin between every two cells", span, "use `side = bottom` with `fins`, or drop `fins`")  # fmt: skip
+                return None
+            if not 0.0001 <= fins <= 0.005:
+                self.error("E404", f"cooling fins {u.format_quantity(fins, u.LENGTH)} thick are not plausible", span,
+                           "conduction fins between cells are typically 0.5-2 mm of aluminium")  # fmt: skip
+                return None
+        return ir.Cooling(value.name, side=side, coolant=coolant_name, flow=args.get("flow"),
+                          inlet_temperature=args.get("inlet"), fins=fins)  # fmt: skip
 
     def material_call(self, value, prop: str, what: str, example: str):
         """``name`` or ``name(arguments)`` naming a material: (the call, the material) or None."""
@@ -990,9 +1001,14 @@ class _DeclLowering:
             structure = self.project.lookup(self.file_path, "aluminium_6061")
             material = _lower_definition(self.project, structure) if structure else None
             enclosure = ir.Enclosure(material, 0.002) if material else None
+        cooling = get("cooling", ir.Cooling("cold_plate"))
+        cell = get("cell")
+        if cooling.fins is not None and cell is not None and cell.format.kind == "cylindrical":
+            self.error("E213", f"`fins` go between flat cells; `{cell.name}` is cylindrical", values["cooling"][1].span,
+                       "round cells take the plate's heat through their ends: drop `fins`")  # fmt: skip
         return ir.Pack(
             name=self.decl.name,
-            cell=get("cell"),
+            cell=cell,
             envelope=get("envelope"),
             span=self.decl.span,
             name_span=self.decl.name_span,
@@ -1006,7 +1022,7 @@ class _DeclLowering:
             layout=get("layout", "auto"),
             gap=get("gap", 0.001),
             layers=get("layers", 1),
-            cooling=get("cooling", ir.Cooling("cold_plate")),
+            cooling=cooling,
             busbar=busbar,
             enclosure=enclosure,
             fuse=get("fuse", "none"),

@@ -140,8 +140,8 @@ PACK = (
     # replaced by the holder drawing's pitch.
     Prop("gap", QUANTITY, "cell-to-cell gap", u.LENGTH, default="1 mm", sane=(0.0, 0.1)),
     Prop("layers", COUNT, "maximum layers of cells stacked in the height", default="1", sane=(1, 10)),
-    Prop("cooling", COOLING, "cold_plate(side = bottom | top | sides, coolant = glycol50, flow = 8 L/min), "
-         "air, immersion or none", default="cold_plate(side = bottom)"),  # fmt: skip
+    Prop("cooling", COOLING, "cold_plate(side = bottom | top | sides, coolant = glycol50, flow = 8 L/min, "
+         "fins = 1 mm), air, immersion or none", default="cold_plate(side = bottom)"),  # fmt: skip
     # busbar: 2 mm aluminium — an engineering default; routing checks it against the currents
     # (BatPaC heating rate, IEC 60949) and says when it is too thin.
     Prop("busbar", CONDUCTOR, "busbar material and thickness: aluminium(thickness = 2 mm)",
@@ -200,6 +200,7 @@ COOLINGS: dict[str, tuple[Param, ...]] = {
         Param("coolant", None, False, default="glycol50"),
         Param("flow", u.FLOW, False),
         Param("inlet", u.TEMPERATURE, False),
+        Param("fins", u.LENGTH, False),  # conduction fins between pouch/prismatic cells down to the plate
     ),
 }
 COOLING_WORDS = ("air", "immersion", "none")

@@ -140,6 +140,8 @@ def _thermal_part(pack) -> str:
         return f"cooling fins, {packaging.FIN_THICKNESS * 1e3:g} mm aluminium, one between every two cells"
     plate = f"cold plate, stamped aluminium {packaging.COLD_PLATE_THICKNESS * 1e3:g} mm of sheet, " \
             f"with {packaging.TIM_THICKNESS * 1e3:g} mm gap filler"
+    if cooling.fins:
+        plate += f", and {cooling.fins * 1e3:g} mm aluminium fins between every two cells"
     return plate if cooling.kind != "immersion" else "immersion tank and fluid (estimated as a cold plate)"
 
 

@@ -670,6 +670,9 @@ def plan_pack(pack: ir.Pack, layout, routing, materials: dict | None = None) -> 
     elif side == "sides":
         notes.append("cooling side = sides: side cold plates are not modelled (the layout leaves no room between "
                      "the cells and the walls)")  # fmt: skip
+    if pack.cooling.fins:
+        notes.append(f"cooling fins ({pack.cooling.fins * 1e3:g} mm between every two cells) are not modelled as "
+                     "solids; their mass is in the estimate")  # fmt: skip
 
     # --- enclosure ---
     walls = region.difference(region.buffer(-side_sheet, join_style="mitre"))

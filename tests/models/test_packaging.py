@@ -132,6 +132,21 @@ def test_side_fins_one_per_two_cells():
     assert fins < plate  # thin fins on the faces weigh less than a 4 mm plate and filler under the cells
 
 
+def test_plate_with_fins_is_the_plate_plus_one_fin_per_two_cells():
+    """The Bolt's design: a bottom plate and a conduction fin between every two pouches (the
+    Volt's count); the fins add n/2 × face × t × ρ(Al) to the plate, nothing else changes."""
+    face = (0.338, 0.0135, 0.100)
+    plate = P.components(0.9, 288, "pouch", "cold_plate", cell_format=face)
+    finned = P.components(0.9, 288, "pouch", "cold_plate", cell_format=face, fins=0.0015)
+    assert float(finned["thermal"] - plate["thermal"]) == pytest.approx(144 * 0.338 * 0.100 * 0.0015 * 2700)
+    assert all(float(finned[k]) == float(plate[k]) for k in plate if k != "thermal")
+    pack = check(I3_PACK.replace("cold_plate(side = sides)", "cold_plate(side = bottom, fins = 1 mm)")).design.packs["p"]
+    assert pack.cooling.fins == pytest.approx(0.001)
+    got = P.components_for(pack, 96)["thermal"]
+    want = P.components(1.99, 96, "prismatic", "cold_plate", cell_format=I3[1], fins=0.001)["thermal"]
+    assert float(got) == pytest.approx(float(want))
+
+
 VALIDATION = Path(__file__).resolve().parents[2] / "examples" / "validation" / "packs.json"
 # Published cells (stdlib): NCR18650B 48.5 g; AESC Leaf 0.799 kg; LG Bolt 0.9 kg (estimate);
 # Samsung SDI 94 Ah 1.99 kg.
