@@ -7,7 +7,7 @@ written.
 
 The stages of a build, in order (each a pure function of the IR and earlier results):
 
-    synthesize → place (layout) → route (busbars, fuses, network) → cad → emit files
+    synthesize → place (layout) → route (busbars, fuses, network) → heat → cad → emit files
 """
 
 from __future__ import annotations
@@ -81,6 +81,7 @@ class PackBuild:
     synthesis: object
     layout: object = None
     routing: object = None
+    heat: object = None
     cad: object = None
     files: dict[str, str | bytes] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)  # this pack's: synthesis and stages

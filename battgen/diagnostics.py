@@ -176,6 +176,7 @@ CODES: dict[str, str] = {
     # routing
     "E701": "no route for a busbar",
     "E702": "no fuse geometry meets both the carry and the fault requirement",
+    "W703": "cells run above their temperature limit at the continuous load",
     # outputs
     "E801": "cannot read the input file",
     "E802": "cannot write the output",

@@ -192,6 +192,7 @@ class Cooling:
     flow: float | None = None  # m3/s
     inlet_temperature: float | None = None
     fins: float | None = None  # m: a conduction fin this thick between every two cells, down to the plate
+    coolant_material: Material | None = None  # the named coolant (None: the stdlib's glycol50)
 
 
 @dataclass(frozen=True)

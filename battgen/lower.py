@@ -828,7 +828,7 @@ class _DeclLowering:
         if args is None:
             return None
         coolant = args.get("coolant")
-        coolant_name = "glycol50"
+        coolant_name, coolant_material = "glycol50", None
         if coolant is not None:
             material = self.expect_ref(coolant, "material", "coolant")
             if material is None:
@@ -837,7 +837,7 @@ class _DeclLowering:
                 self.error("E211", f"`{material.name}` is a {material.role}, not a coolant", coolant.span,
                            "name a material with `role = coolant`, e.g. `glycol50`")  # fmt: skip
                 return None
-            coolant_name = material.name
+            coolant_name, coolant_material = material.name, material
         side, fins = args.get("side") or "bottom", args.get("fins")
         if fins is not None:
             span = next((v.span for name, _, v in value.args if name == "fins"), value.span)
@@ -850,7 +850,7 @@ class _DeclLowering:
                            "conduction fins between cells are typically 0.5-2 mm of aluminium")  # fmt: skip
                 return None
         return ir.Cooling(value.name, side=side, coolant=coolant_name, flow=args.get("flow"),
-                          inlet_temperature=args.get("inlet"), fins=fins)  # fmt: skip
+                          inlet_temperature=args.get("inlet"), fins=fins, coolant_material=coolant_material)  # fmt: skip
 
     def material_call(self, value, prop: str, what: str, example: str):
         """``name`` or ``name(arguments)`` naming a material: (the call, the material) or None."""

@@ -100,6 +100,9 @@ def _stage_lines(build) -> list[str]:
     summary = getattr(build.routing, "summary", None)
     if summary:
         lines.append(f"[dim]routing[/]  {summary()}")
+    summary = getattr(getattr(build, "heat", None), "summary", None)
+    if summary:
+        lines.append(f"[dim]heat[/]     {summary()}")
     summary = getattr(build.cad, "summary", None)
     if summary:
         lines.append(f"[dim]cad[/]      {summary()}")

@@ -153,7 +153,7 @@ def test_report_links_only_written_files_and_no_absolute_path(built, name):
     for tag in ("html", "body", "table", "tr", "figure", "ul", "h2"):
         assert page.open.get(tag, 0) == 0, tag  # every element closed
     assert str(folder.parent) not in html and "/tmp" not in html
-    for section in ("Design", "Mass by part (estimate)", "Layout, routing, CAD", "Pictures", "Bill of materials"):
+    for section in ("Design", "Mass by part (estimate)", "Layout, routing, heat, CAD", "Pictures", "Bill of materials"):
         assert f"<h2>{section}</h2>" in html
     chosen = build.synthesis.chosen
     assert f"{chosen.series}s{chosen.parallel}p" in html
@@ -161,7 +161,7 @@ def test_report_links_only_written_files_and_no_absolute_path(built, name):
 
 def test_report_shows_the_warnings(built):
     """The Leaf's busbars are thickened (W401): the page says so with code, file and line."""
-    result, build, folder = built["nissan_leaf_24"]
+    result, _, folder = built["nissan_leaf_24"]
     codes = {d.code for d in result.diagnostics if not d.is_error}
     assert "W401" in codes
     html = (folder / "report.html").read_text(encoding="utf-8")

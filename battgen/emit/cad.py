@@ -25,7 +25,8 @@ Parts (assembly names in brackets):
   prismatic/pouch modules get a frame (side and end plates as one ring) instead;
 * cooling (``cooling/cold_plate``): an aluminium plate with a serpentine channel (one channel
   carries the flow) or parallel channels between two manifolds (Z-flow), cut as a void; the
-  channel cross-section is the coolant flow over ``CHANNEL_VELOCITY``;
+  flow and the channels are the heat stage's (``passes.heat.design_flow``, ``channel_design``:
+  at most ``CHANNEL_VELOCITY``, parallel channels spread over the plate);
 * enclosure (``enclosure/floor|walls|lid|flange``): walls follow the envelope outline less
   the keepouts (the keepouts stay outside the box: walls wrap around them, no floor or lid
   over them), a floor, a lid and an outward bolting flange.
@@ -60,6 +61,18 @@ from pathlib import Path
 
 from battgen import ir
 from battgen.diagnostics import Diagnostic, Severity, Span
+
+# The cold plate's design rules live with the heat analysis that checks them (one plate drawn
+# and analysed): skin, channel depth, edge, coolant flow and channels, TIM gap.
+from battgen.passes.heat import (
+    CHANNEL_EDGE,
+    CHANNEL_HEIGHT,
+    COLD_PLATE_SKIN,
+    PLATE_RIM,
+    TIM_GAP,
+    channel_design,
+    design_flow,
+)
 from battgen.pipeline import stdlib_materials
 
 # --- design constants (millimetres unless noted) ---------------------------------------------
@@ -69,16 +82,6 @@ HOLDER_RIM = 2.0  # holder plate beyond the outermost cells
 HOLDER_THICKNESS = 5.0  # each holder plate; capped at a fifth of the cell height
 FRAME_THICKNESS = 4.0  # prismatic/pouch module frame (side and end plates)
 FRAME_CLEARANCE = 0.3
-COLD_PLATE_SKIN = 1.5  # aluminium above and below the channels
-CHANNEL_HEIGHT = 3.0  # channel depth; the width follows from the flow
-CHANNEL_MIN_WIDTH = 3.0
-CHANNEL_MAX_WIDTH = 12.0  # wider than this: parallel channels instead of one serpentine
-CHANNEL_EDGE = 6.0  # channels keep this far from the cold plate's edge (except at the ports)
-# Mean coolant velocity in the channels, m/s: the middle of the 0.5-1 m/s range used for
-# liquid cold plates (design assumption; higher velocity raises the pressure drop as v²).
-CHANNEL_VELOCITY = 0.75
-COOLANT_RISE = 5.0  # K, inlet-outlet bulk rise when the flow is not stated (ṁ = Q/(cp·ΔT))
-TIM_GAP = 1.0  # thermal interface pad between cold plate and cells/busbars (not modelled as a part)
 CARRIER_GAP = 1.0  # insulated carrier between the plates and the pack terminal leads
 LID_CLEARANCE = 1.0
 BUSBAR_SIMPLIFY = 0.15  # mm, busbar outline tolerance (routing's arcs have 0.01 mm sagitta)
@@ -278,21 +281,15 @@ def _clean(geom, min_area: float = 0.5):
 
 
 def _coolant_flow(pack: ir.Pack, layout, routing, materials) -> tuple[float, str]:
-    """Coolant volume flow, m³/s, and where it came from."""
-    cool = pack.cooling
-    if cool.flow:
-        return cool.flow, "stated"
-    coolant = materials.get(cool.coolant) or materials.get("glycol50")
-    rho = coolant.density if coolant else 1064.0
-    cp = (coolant.specific_heat if coolant and coolant.specific_heat else 3400.0)
-    cell = pack.cell
-    if routing is not None and routing.busbars:
-        i_cell = max(b.current_continuous for b in routing.busbars) / max(layout.parallel, 1)
+    """Coolant volume flow, m³/s, and where it came from, when the heat stage gave none: sized
+    (``heat.design_flow``) for the cells' heat at the routed network's current."""
+    from battgen.passes.heat import cell_heats
+
+    if routing is not None and routing.network.cell_currents:
+        heat = float(cell_heats(pack, routing, routing.network.pack_current).sum())
     else:
-        i_cell = 0.5 * cell.max_discharge_current
-    heat = len(layout.cells) * i_cell**2 * cell.resistance
-    m_dot = heat / (cp * COOLANT_RISE)  # thermal.coolant_mass_flow (Incropera & DeWitt energy balance)
-    return max(m_dot / rho, 1e-7), f"{heat:.0f} W of cell I²R at {i_cell:.1f} A/cell, {COOLANT_RISE:.0f} K coolant rise"
+        heat = len(layout.cells) * (0.5 * pack.cell.max_discharge_current) ** 2 * pack.cell.resistance
+    return design_flow(pack, heat, materials)
 
 
 def _channels(plate, flow: float):
@@ -300,14 +297,8 @@ def _channels(plate, flow: float):
     from shapely.geometry import LineString, box
     from shapely.ops import unary_union
 
-    area = flow / CHANNEL_VELOCITY * 1e6  # mm²
-    width = area / CHANNEL_HEIGHT
-    n = 1
-    if width > CHANNEL_MAX_WIDTH:
-        n = math.ceil(width / CHANNEL_MAX_WIDTH)
-        width = width / n
-    width = max(width, CHANNEL_MIN_WIDTH)
     x0, y0, x1, y1 = plate.bounds
+    n, width, _coverage = channel_design(flow, min(x1 - x0, y1 - y0))
     inner = plate.buffer(-CHANNEL_EDGE, join_style="mitre")
     m = CHANNEL_EDGE + width / 2
     lx, ly = x1 - x0, y1 - y0
@@ -358,8 +349,9 @@ def _channels(plate, flow: float):
         ])  # fmt: skip
         layout = "parallel"
     region = unary_union([body.intersection(inner), ports.intersection(plate.buffer(0.5, join_style="mitre"))])
+    section = n * width * CHANNEL_HEIGHT / 1e6  # m²
     info = {"layout": layout, "channels": n, "width": width / 1e3, "height": CHANNEL_HEIGHT / 1e3,
-            "velocity": CHANNEL_VELOCITY, "cross_section": n * width * CHANNEL_HEIGHT / 1e6}  # fmt: skip
+            "velocity": flow / section, "cross_section": section}  # fmt: skip
     return region, info
 
 
@@ -389,7 +381,8 @@ def _lattice_tile(xy, r: float):
     return tile
 
 
-def plan_pack(pack: ir.Pack, layout, routing, materials: dict | None = None) -> Plan:
+def plan_pack(pack: ir.Pack, layout, routing, materials: dict | None = None,
+              coolant_flow: tuple[float, str] | None = None) -> Plan:
     """Every part as geometry (mm), without cadquery. The enclosure is ``pack.enclosure``'s
     material and sheet (``models.packaging.enclosure_wall``: the estimate uses the same)."""
     import numpy as np
@@ -654,11 +647,11 @@ def plan_pack(pack: ir.Pack, layout, routing, materials: dict | None = None) -> 
     # --- cooling ---
     cooling: dict = {"side": side}
     if side in ("bottom", "top") and len(xy):
-        lo, hi = xy.min(axis=0) - r_foot - HOLDER_RIM - 4.0, xy.max(axis=0) + r_foot + HOLDER_RIM + 4.0
+        lo, hi = xy.min(axis=0) - r_foot - PLATE_RIM, xy.max(axis=0) + r_foot + PLATE_RIM
         plate = box(lo[0], lo[1], hi[0], hi[1]).intersection(free.buffer(-0.5, join_style="mitre"))
         plate = unary_union(_clean(plate))
         if not plate.is_empty:
-            flow, why = _coolant_flow(pack, layout, routing, materials)
+            flow, why = coolant_flow or _coolant_flow(pack, layout, routing, materials)
             chan, info = _channels(plate, flow)
             chan = unary_union(_clean(chan, 0.1))
             z0 = stack["cold_plate"]
@@ -917,7 +910,7 @@ def build_cad(pack: ir.Pack, layout, routing, out_folder: Path, stl: bool = Fals
 STEP_PROCESS_CELLS = 500
 
 
-def _build(pack, layout, routing, out: Path, stl, progress, materials, step_process=None, stats=None):
+def _build(pack, layout, routing, out: Path, stl, progress, materials, step_process=None, stats=None, flow=None):
     tick = progress or (lambda step: None)
     if step_process is None:
         step_process = len(layout.cells) >= STEP_PROCESS_CELLS and _cpus() >= 2
@@ -929,7 +922,7 @@ def _build(pack, layout, routing, out: Path, stl, progress, materials, step_proc
             child = None
     try:
         materials = materials if materials is not None else stdlib_materials()
-        plan = plan_pack(pack, layout, routing, materials)
+        plan = plan_pack(pack, layout, routing, materials, flow)
         tick("plan")
         out.mkdir(parents=True, exist_ok=True)
         if child is not None:
@@ -1868,6 +1861,8 @@ def cad_stage(pack: ir.Pack, build, options: dict) -> list[Diagnostic]:
     except Exception as error:  # noqa: BLE001 - ImportError, or a broken OCP shared library
         return [_unavailable(pack, error)]
     routing = getattr(build, "routing", None)
+    heat = getattr(build, "heat", None)  # the heat stage's coolant flow: the plate drawn is the one analysed
+    flow = (heat.coolant_flow, heat.flow_basis) if heat is not None and heat.coolant_flow else None
     stl = bool(options.get("stl"))
     show = bool(options.get("progress")) and len(layout.cells) >= LARGE
     with tempfile.TemporaryDirectory(prefix="battgen-cad-") as tmp:
@@ -1883,9 +1878,10 @@ def cad_stage(pack: ir.Pack, build, options: dict) -> list[Diagnostic]:
                 with Progress(TextColumn("CAD {task.description:<12}"), BarColumn(), TimeElapsedColumn(), transient=True) as bar:
                     task = bar.add_task("plan", total=len(STEPS))
                     result, plan = _build(pack, layout, routing, Path(tmp), stl,
-                                          lambda step: bar.update(task, advance=1, description=_next(step)), None)  # fmt: skip
+                                          lambda step: bar.update(task, advance=1, description=_next(step)), None,
+                                          flow=flow)  # fmt: skip
             else:
-                result, plan = _build(pack, layout, routing, Path(tmp), stl, None, None)
+                result, plan = _build(pack, layout, routing, Path(tmp), stl, None, None, flow=flow)
         except StepExportError as error:
             return [_step_failed(pack, error)]
         for name in result.files:

@@ -32,6 +32,8 @@ def design_json(estimate, build, bom=None) -> str:
         data["layout"] = to_jsonable(build.layout)
     if build.routing is not None:
         data["routing"] = to_jsonable(build.routing)
+    if getattr(build, "heat", None) is not None:
+        data["heat"] = to_jsonable(build.heat)
     if build.cad is not None:
         data["cad"] = to_jsonable(build.cad)
     return dumps(data)

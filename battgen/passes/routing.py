@@ -869,7 +869,7 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
                 zone[key] = regions[k].buffer(key[1] + 5e-6, join_style="mitre")
             cuts.setdefault(i, []).append(zone[key])
         for i, o in enumerate(face_owners):
-            plate = _safe(lambda r=regions[i]: r.buffer(1e-6, join_style="mitre").intersection(inside), regions[i])
+            plate = _safe(lambda r=regions[i], s=inside: r.buffer(1e-6, join_style="mitre").intersection(s), regions[i])
             if i in cuts:
                 plate = _safe(lambda p=plate, c=cuts[i]: p.difference(shapely.union_all(c)), plate)
             plates[o] = plate

@@ -1,4 +1,4 @@
-"""The stages after synthesis, in order: layout → routing → CAD.
+"""The stages after synthesis, in order: layout → routing → heat → CAD.
 
 Each takes the pack IR, the build so far (``api.PackBuild``) and the options, records its
 result on the build and returns its diagnostics; the pipeline stops at the first stage that
@@ -21,6 +21,12 @@ def _routing(pack, build, options):
     return routing_stage(pack, build, options)
 
 
+def _heat(pack, build, options):
+    from battgen.passes.heat import heat_stage
+
+    return heat_stage(pack, build, options)
+
+
 def _cad(pack, build, options):
     if not options.get("cad"):
         return []
@@ -29,7 +35,7 @@ def _cad(pack, build, options):
     return cad_stage(pack, build, options)
 
 
-STAGES: list = [("layout", _layout), ("routing", _routing), ("cad", _cad)]
+STAGES: list = [("layout", _layout), ("routing", _routing), ("heat", _heat), ("cad", _cad)]
 
 
 def run(pack, build, *, cad: bool, stl: bool, progress: bool) -> list:
