@@ -262,14 +262,18 @@ def analyse(pack: ir.Pack, layout, routing, candidate, materials: dict) -> Heat:
     else:
         label = f"adiabatic (cooling = {cooling.kind})"
         notes.append("no convection or coolant loop modelled: the adiabatic warming is an upper bound")
+    if base is not None and getattr(layout, "layers", 1) > 1:
+        notes.append(f"{layout.layers} layers of cells: only the layer on the plate has this chain; the others "
+                     "cool through it")  # fmt: skip
     diagnostics = []
-    hot = base if base is not None else None
-    if limit is not None and hot is not None and hot > limit:
+    if limit is not None and base is not None and base > limit:
         span = pack.property_spans.get("cooling", pack.span)
         diagnostics.append(Diagnostic(
             "W703", f"at the continuous load ({current:,.0f} A) the hottest cell's cooled face reaches "
-            f"{hot - 273.15:.1f} °C, above `{cell.name}`'s {limit - 273.15:.0f} °C limit", span,
-            "raise the coolant flow, lower the inlet temperature, or add cells in parallel", Severity.WARNING))  # fmt: skip
+            f"{base - 273.15:.1f} °C, above `{cell.name}`'s {limit - 273.15:.0f} °C limit", span,
+            "lower the coolant inlet temperature, put more cells in parallel (less current each), or cool a larger "
+            "area of each cell (fins, side cooling): in laminar channels more flow only lowers the coolant's rise",
+            Severity.WARNING))  # fmt: skip
     return Heat(label, current, q_total, joule, q_max, hottest, busbar_heat, inlet, flow, rise, basis, reynolds, n,
                 coverage, resistance, base, warming, to_limit, pulse_i, pulse_s, pulse_rise, limit, tuple(notes), tuple(diagnostics))  # fmt: skip
 
