@@ -158,6 +158,34 @@ def test_sedan_keeps_clear_of_the_junction_box(placed):
         assert math.hypot(dx, dy) >= r - 1e-9
 
 
+@pytest.mark.parametrize("name", ["sedan", "tesla_model_s_85"])
+def test_modules_are_blocks_no_module_wraps_another(placed, name):
+    """Each module a block of its own: no cell of one module inside another's outline (the
+    convex hull of its cell centres). Before module strips the modules wound across the
+    serpentine's bands: 970 cells sat inside other modules' outlines in the sedan, 492 in the
+    Model S."""
+    import shapely
+
+    _, candidate, layout = placed[name]
+    pts = np.array([(c.x, c.y) for c in layout.cells])
+    module = np.array([c.module for c in layout.cells])
+    for m in range(candidate.modules):
+        hull = shapely.MultiPoint(pts[module == m]).convex_hull
+        others = pts[module != m]
+        assert not shapely.contains_xy(hull, others[:, 0], others[:, 1]).any(), (name, m)
+
+
+def test_module_intrusion_counts_cells_inside_other_modules():
+    """Two modules of 2 groups of 2 cells on a 4 × 2 grid: side by side (columns) 0 intruders;
+    wound round each other (module 0 an L around module 1's corner) some."""
+    plan = L._Plan(groups=4, per_group=2, series=4, strings=1, modules=2, per_module=2)
+    blocks = np.array([(0, 0), (0, 1), (1, 0), (1, 1), (2, 0), (2, 1), (3, 0), (3, 1)], dtype=float)
+    assert L._module_intrusion(blocks, plan) == 0
+    wound = np.array([(0, 0), (0, 2), (2, 0), (2, 2), (1, 1), (1, 0), (1, 2), (3, 1)], dtype=float)
+    assert L._module_intrusion(wound, plan) > 0
+    assert L._module_intrusion(wound, L._Plan(4, 2, 4, 1, 1, 4)) == 0  # one module: nothing to wrap
+
+
 # --- hypothesis: random envelopes -----------------------------------------------------------
 
 rect_mm = st.tuples(st.integers(60, 400), st.integers(60, 300))

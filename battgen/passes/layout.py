@@ -20,9 +20,12 @@ three steps:
    rows or columns, cut into runs of P; each run must be connected through touching
    neighbours (scipy's connected components over the contact graph), consecutive runs must
    touch, and modules are runs of ``series_per_module`` consecutive groups. Several band
-   widths, band directions and start corners are tried; the most compact valid grouping (least
-   second moment of the groups about their centroids) wins. A scattered or unequal grouping is
-   never returned: when no ordering works the answer is E602.
+   widths, band directions and start corners are tried, and orders that first cut the sites
+   into one strip of columns (or rows) per module (``_module_strip_orderings``). Among the valid
+   groupings whose groups are within 25 % of the most compact (least second moment about their
+   centroids), the one whose modules wrap least round one another wins (no cell inside another
+   module's convex hull: modules are blocks). A scattered or unequal grouping is never
+   returned: when no ordering works the answer is E602.
 
 ``verify(layout, pack) -> list[str]`` re-checks every invariant from the placed cells alone.
 """
@@ -595,7 +598,7 @@ def _group_relaxed(ss: SiteSearch, plan: _Plan, gap: float, budget: int = 10):
     layer_all = np.repeat(np.arange(layers_used), n1)
     pairs = contacts(xy_all, layer_all, ss.kind, ss.half, gap, 0.0)
     tried = 0
-    valid: list[tuple[float, int, np.ndarray, str]] = []
+    valid: list[tuple[float, int, int, np.ndarray, str]] = []
     for desc, rank in _relaxed_orderings(ss.xy, plan.per_group, ss.arrangement.pu):
         tried += 1
         # layer by layer, every other layer swept backwards (as ``_group`` stacks its orders)
@@ -603,7 +606,8 @@ def _group_relaxed(ss: SiteSearch, plan: _Plan, gap: float, budget: int = 10):
         chosen = _grow(len(xy_all), pairs, full, plan, len(xy_all) - need)
         if chosen is None:
             continue
-        valid.append((_group_spread(xy_all[chosen], plan), tried, chosen, desc))
+        pts = xy_all[chosen]
+        valid.append((_group_spread(pts, plan), _module_intrusion(pts, plan), tried, chosen, desc))
         if len(valid) >= budget:
             break
     return _most_compact(valid, n1), tried
@@ -710,6 +714,38 @@ def _serpentine(band: np.ndarray, line: np.ndarray, pos: np.ndarray, rule: int) 
     return np.lexsort((np.where(forwards, pos, -pos), line_dir, band))
 
 
+def _module_strip_orderings(ss: SiteSearch, per_group: int, module_cells: int):
+    """Orders that keep each module a block: the sites taken column by column (or row by row)
+    are cut into strips of one module's cells, and each strip is a serpentine of its own (bands
+    of a few columns or rows, as ``_orderings``), the bands numbered on across the strips so the
+    path runs on from one module into the next. (description, order of one layer)."""
+    u, j = ss.uv[:, 0], ss.row
+    a = ss.arrangement
+    if not u.size or module_cells <= 0 or module_cells >= u.size:
+        return
+    col = np.round((u - u.min()) / (a.pu / 2 if a.shift else a.pu) * 4).astype(np.int64)
+    rows = int(j.max()) + 1
+    ui = np.round((u - u.min()) / a.pu, 6)
+    root = math.sqrt(per_group)
+    widths = sorted({max(1, w) for w in (1, 2, 3, 4, round(root / 2), round(root), round(1.5 * root))})
+    for flip_u in (False, True):
+        for flip_v in (False, True):
+            uu = -ui if flip_u else ui
+            uu = uu - uu.min()
+            jj = (rows - 1 - j) if flip_v else j
+            cc = -col if flip_u else col
+            for across, along, pos, what in ((uu, jj, cc, "columns"), (jj.astype(float), cc, jj, "rows")):
+                strip = np.empty(u.size, dtype=np.int64)
+                strip[np.lexsort((along, across))] = np.arange(u.size) // module_cells
+                first = np.full(int(strip.max()) + 1, np.inf)
+                np.minimum.at(first, strip, across)
+                for w in widths:
+                    sub = np.floor((across - first[strip]) / w + 1e-9).astype(np.int64)
+                    band = np.unique(np.stack([strip, sub], axis=1), axis=0, return_inverse=True)[1].ravel()
+                    for rule in (0, 1):
+                        yield f"module strips of {what}, {what} of {w}", _serpentine(band, along, pos, rule)
+
+
 def _orderings(ss: SiteSearch, per_group: int):
     """Candidate site orders, most promising first: (description, order of one layer)."""
     u, _v = ss.uv[:, 0], ss.uv[:, 1]
@@ -739,8 +775,9 @@ def _orderings(ss: SiteSearch, per_group: int):
 
 
 def _group(ss: SiteSearch, plan: _Plan, gap: float, budget: int = 10):
-    """The most compact valid grouping among the orderings tried (or None, and the count
-    tried). Returns (site index per cell in series order, layer per cell, description)."""
+    """The best valid grouping among the orderings tried (or None, and the count tried):
+    ``_most_compact`` of the plain serpentines and the module strips, ``budget`` valid ones of
+    each. Returns (site index per cell in series order, layer per cell, description)."""
     n1 = ss.per_layer
     layers = ss.layers
     need = plan.cells
@@ -749,28 +786,33 @@ def _group(ss: SiteSearch, plan: _Plan, gap: float, budget: int = 10):
     layer_all = np.repeat(np.arange(layers_used), n1)
     pairs = contacts(xy_all, layer_all, ss.kind, ss.half, gap, ss.arrangement.angle)
     tried = 0
-    valid: list[tuple[float, int, np.ndarray, str]] = []
+    valid: list[tuple[float, float, int, np.ndarray, str]] = []
     seen_orders = set()
-    for desc, order in _orderings(ss, plan.per_group):
-        sig = order[: min(need, n1)].tobytes()
-        if sig in seen_orders:
-            continue
-        seen_orders.add(sig)
-        tried += 1
-        full = np.concatenate([(order if k % 2 == 0 else order[::-1]) + k * n1 for k in range(layers_used)])
-        chosen = full[:need]
-        label = np.full(len(xy_all), -1, dtype=np.int64)
-        label[chosen] = np.arange(need) // plan.per_group
-        # unused sites get their own labels so they never join a group
-        unused = label < 0
-        label[unused] = plan.groups + np.arange(int(unused.sum()))
-        if _components(len(xy_all), pairs, label) != plan.groups + int(unused.sum()):
-            continue
-        if not _consecutive_touch(pairs, label, plan):
-            continue
-        valid.append((_group_spread(xy_all[chosen], plan), tried, chosen, desc))
-        if len(valid) >= budget:
-            break
+    module_cells = plan.per_module * plan.per_group if plan.modules > 1 else 0
+    for orderings in (_orderings(ss, plan.per_group), _module_strip_orderings(ss, plan.per_group, module_cells)):
+        found = 0
+        for desc, order in orderings:
+            sig = order[: min(need, n1)].tobytes()
+            if sig in seen_orders:
+                continue
+            seen_orders.add(sig)
+            tried += 1
+            full = np.concatenate([(order if k % 2 == 0 else order[::-1]) + k * n1 for k in range(layers_used)])
+            chosen = full[:need]
+            label = np.full(len(xy_all), -1, dtype=np.int64)
+            label[chosen] = np.arange(need) // plan.per_group
+            # unused sites get their own labels so they never join a group
+            unused = label < 0
+            label[unused] = plan.groups + np.arange(int(unused.sum()))
+            if _components(len(xy_all), pairs, label) != plan.groups + int(unused.sum()):
+                continue
+            if not _consecutive_touch(pairs, label, plan):
+                continue
+            pts = xy_all[chosen]
+            valid.append((_group_spread(pts, plan), _module_intrusion(pts, plan), tried, chosen, desc))
+            found += 1
+            if found >= budget:
+                break
     return _most_compact(valid, n1), tried
 
 
@@ -783,13 +825,40 @@ def _group_spread(pts: np.ndarray, plan: _Plan) -> float:
     return float(((pts[:, 0] - cx[g]) ** 2 + (pts[:, 1] - cy[g]) ** 2).sum())
 
 
+# A grouping may give up this much group compactness for modules that are blocks: groups set
+# the busbar shapes and the current spread, modules the mechanical blocks — a module smeared
+# across two serpentine bands is no module an engineer could build (design choice, not a cited
+# figure).
+MODULE_TRADE = 1.25
+
+
+def _module_intrusion(pts: np.ndarray, plan: _Plan) -> int:
+    """Cells lying inside another module's outline (the convex hull of its cells): 0 when every
+    module is a block of its own — long or square — more when modules wrap round one another."""
+    import shapely
+
+    if plan.modules <= 1 or plan.per_module <= 0:
+        return 0
+    m = np.minimum(np.arange(len(pts)) // (plan.per_group * plan.per_module), plan.modules - 1)
+    hulls = shapely.convex_hull(shapely.multipoints([pts[m == k] for k in range(plan.modules)]))
+    inside = 0
+    for k, hull in enumerate(hulls):
+        others = pts[m != k]
+        inside += int(shapely.contains_xy(hull, others[:, 0], others[:, 1]).sum())
+    return inside
+
+
 def _most_compact(valid: list, n1: int):
-    """The groupings found, (spread, order tried, chosen sites, description), the most compact
-    first (ties: the one tried first); (site, layer, description) of it, or None."""
+    """The groupings found, (group spread, module intrusion, order tried, chosen sites,
+    description): among those whose groups are within MODULE_TRADE of the most compact, the one
+    whose modules intrude least on one another (ties: rounder groups, then the one tried
+    first); (site, layer, description) of it, or None."""
     if not valid:
         return None
-    valid.sort(key=lambda t: (round(t[0], 12), t[1]))
-    _spread, _t, chosen, desc = valid[0]
+    best = min(round(t[0], 12) for t in valid)
+    near = [t for t in valid if round(t[0], 12) <= best * MODULE_TRADE]
+    near.sort(key=lambda t: (t[1], round(t[0], 12), t[2]))
+    _spread, _modules, _t, chosen, desc = near[0]
     return chosen % n1, chosen // n1, desc
 
 
