@@ -24,3 +24,31 @@ def test_language_doc_property_tables_are_current():
 
 def test_validation_doc_is_current():
     assert (REPO / "docs" / "validation.md").read_text() == _generator().validation_md()
+
+
+def test_outputs_doc_names_every_file_section_and_field(tmp_path):
+    """docs/outputs.md is written by hand; this keeps it honest: every file of a build, every
+    section of design.json and every field of its heat, cad and bom sections is named there."""
+    import dataclasses
+    import json
+
+    from battgen.api import build_result
+    from battgen.emit.cad import CadResult
+
+    doc = (REPO / "docs" / "outputs.md").read_text()
+    result = build_result(REPO / "examples" / "ebike.batt", tmp_path, cad=False)
+    folder = tmp_path / "ebike48"
+    for name in sorted(p.name for p in folder.iterdir()):
+        assert f"`{name}`" in doc, name
+    for name in ("pack.step", "pack.glb", "preview.png"):
+        assert f"`{name}`" in doc, name
+    design = json.loads((folder / "design.json").read_text())
+    for section in [*design, "cad"]:
+        assert f"| `{section}` |" in doc, section
+    for field in design["heat"]:
+        assert f"`{field}`" in doc, f"heat.{field}"
+    for field in design["bom"][0]:
+        assert f"| `{field}` |" in doc, f"bom.{field}"
+    for field in dataclasses.fields(CadResult):
+        assert f"`{field.name}`" in doc, f"cad.{field.name}"
+    assert result.packs["ebike48"].heat is not None
