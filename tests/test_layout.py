@@ -175,6 +175,18 @@ def test_modules_are_blocks_no_module_wraps_another(placed, name):
         assert not shapely.contains_xy(hull, others[:, 0], others[:, 1]).any(), (name, m)
 
 
+def test_series_links_are_length_over_contacts():
+    """Two groups of two: side by side (centres 1 apart, 2 touching pairs) 0.5; end to end
+    (centres 2 apart, 1 touching pair) 2.0 — the wide, short link wins."""
+    plan = L._Plan(groups=2, per_group=2, series=2, strings=1, modules=1, per_module=2)
+    side = np.array([(0, 0), (0, 1), (1, 0), (1, 1)], dtype=float)
+    side_pairs = np.array([(0, 1), (2, 3), (0, 2), (1, 3)])
+    assert L._series_links(side_pairs, np.array([0, 0, 1, 1]), side, plan) == pytest.approx(0.5)
+    line = np.array([(0, 0), (1, 0), (2, 0), (3, 0)], dtype=float)
+    line_pairs = np.array([(0, 1), (1, 2), (2, 3)])
+    assert L._series_links(line_pairs, np.array([0, 0, 1, 1]), line, plan) == pytest.approx(2.0)
+
+
 def test_module_intrusion_counts_cells_inside_other_modules():
     """Two modules of 2 groups of 2 cells on a 4 × 2 grid: side by side (columns) 0 intruders;
     wound round each other (module 0 an L around module 1's corner) some."""

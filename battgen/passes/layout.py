@@ -20,12 +20,14 @@ three steps:
    rows or columns, cut into runs of P; each run must be connected through touching
    neighbours (scipy's connected components over the contact graph), consecutive runs must
    touch, and modules are runs of ``series_per_module`` consecutive groups. Several band
-   widths, band directions and start corners are tried, and orders that first cut the sites
-   into one strip of columns (or rows) per module (``_module_strip_orderings``). Among the valid
-   groupings whose groups are within 25 % of the most compact (least second moment about their
-   centroids), the one whose modules wrap least round one another wins (no cell inside another
-   module's convex hull: modules are blocks). A scattered or unequal grouping is never
-   returned: when no ordering works the answer is E602.
+   widths, band directions and start corners are tried, and orders that keep modules blocks
+   (``_module_strip_orderings``: whole modules in each band, or one strip of columns or rows
+   per module). Among the valid groupings whose groups are within 25 % of the most compact
+   (least second moment about their centroids), the one whose modules wrap least round one
+   another wins (no cell inside another module's convex hull: modules are blocks), then the
+   one with the shortest, widest links between consecutive groups (``_series_links``, the
+   busbars' length over width). A scattered or unequal grouping is never returned: when no
+   ordering works the answer is E602.
 
 ``verify(layout, pack) -> list[str]`` re-checks every invariant from the placed cells alone.
 """
@@ -598,7 +600,7 @@ def _group_relaxed(ss: SiteSearch, plan: _Plan, gap: float, budget: int = 10):
     layer_all = np.repeat(np.arange(layers_used), n1)
     pairs = contacts(xy_all, layer_all, ss.kind, ss.half, gap, 0.0)
     tried = 0
-    valid: list[tuple[float, int, int, np.ndarray, str]] = []
+    valid: list[tuple[float, int, float, int, np.ndarray, str]] = []
     for desc, rank in _relaxed_orderings(ss.xy, plan.per_group, ss.arrangement.pu):
         tried += 1
         # layer by layer, every other layer swept backwards (as ``_group`` stacks its orders)
@@ -607,7 +609,10 @@ def _group_relaxed(ss: SiteSearch, plan: _Plan, gap: float, budget: int = 10):
         if chosen is None:
             continue
         pts = xy_all[chosen]
-        valid.append((_group_spread(pts, plan), _module_intrusion(pts, plan), tried, chosen, desc))
+        label = np.full(len(xy_all), -1, dtype=np.int64)
+        label[chosen] = np.arange(need) // plan.per_group
+        valid.append((_group_spread(pts, plan), _module_intrusion(pts, plan), _series_links(pairs, label, pts, plan),
+                      tried, chosen, desc))  # fmt: skip
         if len(valid) >= budget:
             break
     return _most_compact(valid, n1), tried
@@ -714,11 +719,34 @@ def _serpentine(band: np.ndarray, line: np.ndarray, pos: np.ndarray, rule: int) 
     return np.lexsort((np.where(forwards, pos, -pos), line_dir, band))
 
 
+def _whole_modules(order: np.ndarray, band: np.ndarray, module_cells: int) -> np.ndarray:
+    """``order`` (a band-by-band serpentine) with each band holding whole modules only: the
+    sites left over in a band go unused — at the band's end, or at its start in every second
+    band, so that where one band's last module ends the next band's first begins beside it
+    (exactly so when the bands are alike). Unused sites go last."""
+    b = band[order]
+    starts = np.flatnonzero(np.r_[True, b[1:] != b[:-1]])
+    ends = np.r_[starts[1:], len(order)]
+    used, spare = [], []
+    for i, (s, e) in enumerate(zip(starts.tolist(), ends.tolist())):
+        take = (e - s) // module_cells * module_cells
+        run = order[s:e]
+        if i % 2 == 0:
+            used.append(run[:take])
+            spare.append(run[take:])
+        else:
+            used.append(run[e - s - take:])
+            spare.append(run[: e - s - take])
+    return np.concatenate(used + spare)
+
+
 def _module_strip_orderings(ss: SiteSearch, per_group: int, module_cells: int):
-    """Orders that keep each module a block: the sites taken column by column (or row by row)
-    are cut into strips of one module's cells, and each strip is a serpentine of its own (bands
-    of a few columns or rows, as ``_orderings``), the bands numbered on across the strips so the
-    path runs on from one module into the next. (description, order of one layer)."""
+    """Orders that keep each module a block. (1) The serpentines of ``_orderings`` (bands of a
+    few columns or rows) with whole modules in each band (``_whole_modules``): modules are
+    rectangles the band's width, groups run across them. (2) The sites taken column by column
+    (or row by row) cut into strips of one module's cells, each strip a serpentine of its own,
+    the bands numbered on across the strips so the path runs on from one module into the
+    next. (description, order of one layer)."""
     u, j = ss.uv[:, 0], ss.row
     a = ss.arrangement
     if not u.size or module_cells <= 0 or module_cells >= u.size:
@@ -734,6 +762,12 @@ def _module_strip_orderings(ss: SiteSearch, per_group: int, module_cells: int):
             uu = uu - uu.min()
             jj = (rows - 1 - j) if flip_v else j
             cc = -col if flip_u else col
+            for w in widths:
+                for band, line, pos, what in ((np.floor(uu / w + 1e-9).astype(np.int64), jj, cc, "columns"),
+                                              (jj // w, cc, jj, "rows")):  # fmt: skip
+                    for rule in (0, 1):
+                        order = _whole_modules(_serpentine(band, line, pos, rule), band, module_cells)
+                        yield f"{what} of {w}, whole modules in each", order
             for across, along, pos, what in ((uu, jj, cc, "columns"), (jj.astype(float), cc, jj, "rows")):
                 strip = np.empty(u.size, dtype=np.int64)
                 strip[np.lexsort((along, across))] = np.arange(u.size) // module_cells
@@ -786,7 +820,7 @@ def _group(ss: SiteSearch, plan: _Plan, gap: float, budget: int = 10):
     layer_all = np.repeat(np.arange(layers_used), n1)
     pairs = contacts(xy_all, layer_all, ss.kind, ss.half, gap, ss.arrangement.angle)
     tried = 0
-    valid: list[tuple[float, float, int, np.ndarray, str]] = []
+    valid: list[tuple[float, int, float, int, np.ndarray, str]] = []
     seen_orders = set()
     module_cells = plan.per_module * plan.per_group if plan.modules > 1 else 0
     for orderings in (_orderings(ss, plan.per_group), _module_strip_orderings(ss, plan.per_group, module_cells)):
@@ -809,7 +843,8 @@ def _group(ss: SiteSearch, plan: _Plan, gap: float, budget: int = 10):
             if not _consecutive_touch(pairs, label, plan):
                 continue
             pts = xy_all[chosen]
-            valid.append((_group_spread(pts, plan), _module_intrusion(pts, plan), tried, chosen, desc))
+            valid.append((_group_spread(pts, plan), _module_intrusion(pts, plan), _series_links(pairs, label, pts, plan),
+                          tried, chosen, desc))  # fmt: skip
             found += 1
             if found >= budget:
                 break
@@ -848,17 +883,35 @@ def _module_intrusion(pts: np.ndarray, plan: _Plan) -> int:
     return inside
 
 
+def _series_links(pairs: np.ndarray, label: np.ndarray, pts: np.ndarray, plan: _Plan) -> float:
+    """Σ over consecutive groups of (centre-to-centre distance / touching cell pairs between
+    them): a busbar's resistance goes as its current path's length over its width, and the
+    width of the plate joining group k to k+1 as the count of their touching cells. Relative
+    (m per contact); string ends are not joined."""
+    g = np.arange(len(pts)) // plan.per_group
+    cx = np.bincount(g, pts[:, 0], minlength=plan.groups) / plan.per_group
+    cy = np.bincount(g, pts[:, 1], minlength=plan.groups) / plan.per_group
+    la, lb = label[pairs[:, 0]], label[pairs[:, 1]]
+    ok = (np.abs(la - lb) == 1) & (la >= 0) & (lb >= 0) & (np.maximum(la, lb) < plan.groups)
+    contacts_between = np.bincount(np.minimum(la, lb)[ok], minlength=plan.groups)[: plan.groups - 1]
+    joined = np.ones(plan.groups - 1, dtype=bool)
+    joined[plan.series - 1 :: plan.series] = False
+    length = np.hypot(np.diff(cx), np.diff(cy))
+    return float((length / np.maximum(contacts_between, 1))[joined].sum())
+
+
 def _most_compact(valid: list, n1: int):
-    """The groupings found, (group spread, module intrusion, order tried, chosen sites,
-    description): among those whose groups are within MODULE_TRADE of the most compact, the one
-    whose modules intrude least on one another (ties: rounder groups, then the one tried
-    first); (site, layer, description) of it, or None."""
+    """The groupings found, (group spread, module intrusion, series links, order tried, chosen
+    sites, description): among those whose groups are within MODULE_TRADE of the most compact,
+    the one whose modules intrude least on one another, then the one with the shortest, widest
+    links between consecutive groups (``_series_links``), then rounder groups, then the one tried
+    first; (site, layer, description) of it, or None."""
     if not valid:
         return None
     best = min(round(t[0], 12) for t in valid)
     near = [t for t in valid if round(t[0], 12) <= best * MODULE_TRADE]
-    near.sort(key=lambda t: (t[1], round(t[0], 12), t[2]))
-    _spread, _modules, _t, chosen, desc = near[0]
+    near.sort(key=lambda t: (t[1], round(t[2], 9), round(t[0], 12), t[3]))
+    _spread, _modules, _links, _t, chosen, desc = near[0]
     return chosen % n1, chosen // n1, desc
 
 
