@@ -719,6 +719,22 @@ def _serpentine(band: np.ndarray, line: np.ndarray, pos: np.ndarray, rule: int) 
     return np.lexsort((np.where(forwards, pos, -pos), line_dir, band))
 
 
+def _frames(ss: SiteSearch):
+    """The four start corners of the sites: (u in lattice pitches from the first column, row,
+    distinct-u column rank) with u and the rows each read forwards or backwards."""
+    u, j = ss.uv[:, 0], ss.row
+    a = ss.arrangement
+    if not u.size:
+        return
+    col = np.round((u - u.min()) / (a.pu / 2 if a.shift else a.pu) * 4).astype(np.int64)  # distinct u positions
+    rows = int(j.max()) + 1
+    ui = np.round((u - u.min()) / a.pu, 6)
+    for flip_u in (False, True):
+        for flip_v in (False, True):
+            uu = -ui if flip_u else ui
+            yield uu - uu.min(), (rows - 1 - j) if flip_v else j, -col if flip_u else col
+
+
 def _whole_modules(order: np.ndarray, band: np.ndarray, module_cells: int) -> np.ndarray:
     """``order`` (a band-by-band serpentine) with each band holding whole modules only: the
     sites left over in a band go unused — at the band's end, or at its start in every second
@@ -747,65 +763,48 @@ def _module_strip_orderings(ss: SiteSearch, per_group: int, module_cells: int):
     (or row by row) cut into strips of one module's cells, each strip a serpentine of its own,
     the bands numbered on across the strips so the path runs on from one module into the
     next. (description, order of one layer)."""
-    u, j = ss.uv[:, 0], ss.row
-    a = ss.arrangement
+    u = ss.uv[:, 0]
     if not u.size or module_cells <= 0 or module_cells >= u.size:
         return
-    col = np.round((u - u.min()) / (a.pu / 2 if a.shift else a.pu) * 4).astype(np.int64)
-    rows = int(j.max()) + 1
-    ui = np.round((u - u.min()) / a.pu, 6)
     root = math.sqrt(per_group)
     widths = sorted({max(1, w) for w in (1, 2, 3, 4, round(root / 2), round(root), round(1.5 * root))})
-    for flip_u in (False, True):
-        for flip_v in (False, True):
-            uu = -ui if flip_u else ui
-            uu = uu - uu.min()
-            jj = (rows - 1 - j) if flip_v else j
-            cc = -col if flip_u else col
+    for uu, jj, cc in _frames(ss):
+        for w in widths:
+            for band, line, pos, what in ((np.floor(uu / w + 1e-9).astype(np.int64), jj, cc, "columns"),
+                                          (jj // w, cc, jj, "rows")):  # fmt: skip
+                for rule in (0, 1):
+                    order = _whole_modules(_serpentine(band, line, pos, rule), band, module_cells)
+                    yield f"{what} of {w}, whole modules in each", order
+        for across, along, pos, what in ((uu, jj, cc, "columns"), (jj.astype(float), cc, jj, "rows")):
+            strip = np.empty(u.size, dtype=np.int64)
+            strip[np.lexsort((along, across))] = np.arange(u.size) // module_cells
+            first = np.full(int(strip.max()) + 1, np.inf)
+            np.minimum.at(first, strip, across)
             for w in widths:
-                for band, line, pos, what in ((np.floor(uu / w + 1e-9).astype(np.int64), jj, cc, "columns"),
-                                              (jj // w, cc, jj, "rows")):  # fmt: skip
-                    for rule in (0, 1):
-                        order = _whole_modules(_serpentine(band, line, pos, rule), band, module_cells)
-                        yield f"{what} of {w}, whole modules in each", order
-            for across, along, pos, what in ((uu, jj, cc, "columns"), (jj.astype(float), cc, jj, "rows")):
-                strip = np.empty(u.size, dtype=np.int64)
-                strip[np.lexsort((along, across))] = np.arange(u.size) // module_cells
-                first = np.full(int(strip.max()) + 1, np.inf)
-                np.minimum.at(first, strip, across)
-                for w in widths:
-                    sub = np.floor((across - first[strip]) / w + 1e-9).astype(np.int64)
-                    band = np.unique(np.stack([strip, sub], axis=1), axis=0, return_inverse=True)[1].ravel()
-                    for rule in (0, 1):
-                        yield f"module strips of {what}, {what} of {w}", _serpentine(band, along, pos, rule)
+                sub = np.floor((across - first[strip]) / w + 1e-9).astype(np.int64)
+                band = np.unique(np.stack([strip, sub], axis=1), axis=0, return_inverse=True)[1].ravel()
+                for rule in (0, 1):
+                    yield f"module strips of {what}, {what} of {w}", _serpentine(band, along, pos, rule)
 
 
 def _orderings(ss: SiteSearch, per_group: int):
     """Candidate site orders, most promising first: (description, order of one layer)."""
-    u, _v = ss.uv[:, 0], ss.uv[:, 1]
+    u = ss.uv[:, 0]
     a = ss.arrangement
-    j = ss.row
-    col = np.round((u - u.min()) / (a.pu / 2 if a.shift else a.pu) * 4).astype(np.int64)  # distinct u positions
-    rows = int(j.max()) + 1 if j.size else 1
+    rows = int(ss.row.max()) + 1 if ss.row.size else 1
     per_row = max(int(np.ceil((u.max() - u.min()) / a.pu)) + 1, 1) if u.size else 1
     root = math.sqrt(per_group)
     widths = sorted({max(1, min(w, per_row)) for w in (1, 2, 3, 4, round(root / 2), round(root), round(1.5 * root),
                                                        round(2 * root), math.ceil(per_group / 2), per_group)})  # fmt: skip
     heights = sorted({max(1, min(h, rows)) for h in (1, 2, 3, 4, round(root / 2), round(root), round(1.5 * root),
                                                       round(2 * root), math.ceil(per_group / 2), per_group)})  # fmt: skip
-    ui = np.round((u - u.min()) / a.pu, 6)
-    for flip_u in (False, True):
-        for flip_v in (False, True):
-            uu = -ui if flip_u else ui
-            uu = uu - uu.min()
-            jj = (rows - 1 - j) if flip_v else j
-            cc = -col if flip_u else col
-            for rule in (0, 1):
-                columns = [(f"columns of {w}", np.floor(uu / w + 1e-9).astype(np.int64), jj, cc) for w in widths]
-                rows_ = [(f"rows of {h}", jj // h, cc, jj) for h in heights]
-                # stacks of prismatic and pouch cells: groups and series along the stack first
-                for desc, band, line, pos in (rows_ + columns if a.family == "rows" else columns + rows_):
-                    yield desc, _serpentine(band, line, pos, rule)
+    for uu, jj, cc in _frames(ss):
+        for rule in (0, 1):
+            columns = [(f"columns of {w}", np.floor(uu / w + 1e-9).astype(np.int64), jj, cc) for w in widths]
+            rows_ = [(f"rows of {h}", jj // h, cc, jj) for h in heights]
+            # stacks of prismatic and pouch cells: groups and series along the stack first
+            for desc, band, line, pos in (rows_ + columns if a.family == "rows" else columns + rows_):
+                yield desc, _serpentine(band, line, pos, rule)
 
 
 def _group(ss: SiteSearch, plan: _Plan, gap: float, budget: int = 10):
