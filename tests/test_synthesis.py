@@ -170,3 +170,32 @@ def test_python_api_takes_text_or_path():
     by_text = battgen.estimate((EXAMPLES / "ebike.batt").read_text())
     assert by_path["packs"][0]["series"] == by_text["packs"][0]["series"]
     assert math.isclose(by_path["packs"][0]["energy_Wh"], by_text["packs"][0]["energy_Wh"])
+
+
+def test_fixed_counts_the_envelope_cannot_hold_are_E502_not_a_crash():
+    """`series` and `parallel` are settings, not requirements: when the envelope cannot hold
+    what they fix, the answer names them, the cells they need and what the envelope holds (this
+    raised KeyError with `modules = 2`, and blamed `series` against `parallel` without)."""
+    text = """
+use cells.lg.bolt57
+
+envelope tray {
+    outline = rect(204 mm, 216 mm)
+    height  = 200 mm
+}
+
+pack p {
+    cell     = bolt57
+    envelope = tray
+    series   = 4
+    parallel = 6
+}
+"""
+    for extra in ("", "    modules  = 2\n"):
+        synthesis = synthesize(check(text.replace("    parallel = 6\n", "    parallel = 6\n" + extra)).design.packs["p"])
+        assert synthesis.chosen is None
+        [diagnostic] = synthesis.diagnostics
+        assert diagnostic.code == "E502" and diagnostic.span.line == 13
+        assert diagnostic.message.startswith("`series = 4` and `parallel = 6` need at least 24 cells (4s6p); "
+                                             "`envelope = tray` (holds at most")  # fmt: skip
+        assert diagnostic.related and diagnostic.hint

@@ -639,6 +639,22 @@ def explain(pack: ir.Pack, grid: _Grid, masks: dict[str, np.ndarray]) -> list[Di
     value in that set says by how much. The requirement that caps that best value is named
     too (a conflict, with both spans)."""
     names = [n for n in CONSTRAINT_ORDER if n in masks] + [n for n in masks if n not in CONSTRAINT_ORDER]
+    # fixed counts (`series = 4`, `parallel = 6`) that no envelope-sized pack can have: the
+    # envelope is the reason, whatever else is asked
+    fixed = [n for n in ("series", "parallel") if n in masks and getattr(pack, n) is not None]
+    if fixed and "envelope" in masks:
+        settings = np.ones(grid.shape, dtype=bool)
+        for n in fixed:
+            settings &= masks[n]
+        if settings.any() and not (settings & masks["envelope"]).any():
+            cells = np.broadcast_to(grid.cells, grid.shape)
+            need = int(cells[settings].min())
+            label = _best_label(grid, settings, -cells.astype(float), largest=True)
+            said = " and ".join(_describe_limit(pack, grid, n) for n in fixed)
+            return [Diagnostic("E502", f"{said} need{'s' if len(fixed) == 1 else ''} at least {need:,} cells ({label}); "
+                               f"{_describe_limit(pack, grid, 'envelope')}", _span_of(pack, fixed[-1]),
+                               "fewer cells in series or parallel, or give the pack more room",
+                               related=(Related(_span_of(pack, "envelope"), "the envelope that limits it"),))]  # fmt: skip
     failures: dict[str, tuple[Diagnostic, str | None]] = {}
     for name in names:
         others = np.ones(grid.shape, dtype=bool)
@@ -711,9 +727,8 @@ def explain(pack: ir.Pack, grid: _Grid, masks: dict[str, np.ndarray]) -> list[Di
 
 def _needs_more_cells(pack, grid, masks, name, diagnostic) -> Diagnostic:
     """"energy >= 90 kWh needs 5,184 cells (96s54p); the envelope holds at most 4,120 (hex
-    packing) — the largest feasible is 71.5 kWh"."""
-    bound = pack.requirements[name]
-    dim = _DIMS.get(name, u.DIMENSIONLESS)
+    packing) — the largest feasible is 71.5 kWh"; for a fixed setting (``parallel = 6``), the
+    cells it needs and what the envelope holds."""
     without_envelope = np.ones(grid.shape, dtype=bool)
     for other, mask in masks.items():
         if other != "envelope":
@@ -721,6 +736,14 @@ def _needs_more_cells(pack, grid, masks, name, diagnostic) -> Diagnostic:
     cells = np.broadcast_to(grid.cells, grid.shape)
     need = int(cells[without_envelope].min())
     need_label = _best_label(grid, without_envelope, -cells.astype(float), largest=True)
+    envelope = (Related(_span_of(pack, "envelope"), "the envelope that limits it"),)
+    bound = pack.requirements.get(name)
+    if bound is None:  # `series`, `parallel` or `modules` fixed, and only the envelope in the way
+        message = (f"{_describe_limit(pack, grid, name)} needs {need:,} cells ({need_label}); "
+                   f"{_describe_limit(pack, grid, 'envelope')}")  # fmt: skip
+        return Diagnostic("E502", message, diagnostic.span, "fewer cells in series or parallel, or give the pack "
+                          "more room", related=envelope)  # fmt: skip
+    dim = _DIMS.get(name, u.DIMENSIONLESS)
     value = _grid_value(grid, name)
     within = np.ones(grid.shape, dtype=bool)
     for other, mask in masks.items():
@@ -733,7 +756,7 @@ def _needs_more_cells(pack, grid, masks, name, diagnostic) -> Diagnostic:
                f"the {'largest' if largest else 'smallest'} feasible is {u.format_quantity(best, dim)}")  # fmt: skip
     return Diagnostic("E502", message, diagnostic.span,
                       f"lower the target to {u.format_quantity(best, dim)}, or give the pack more room",
-                      related=(Related(_span_of(pack, "envelope"), "the envelope that limits it"),))  # fmt: skip
+                      related=envelope)  # fmt: skip
 
 
 def _lowercase_first(text: str) -> str:
