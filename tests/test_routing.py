@@ -518,3 +518,68 @@ def test_parallel_strings_meet_only_at_the_pack_terminals():
     assert sum(per_string) == pytest.approx(network.pack_current, rel=1e-6)
     assert per_string[0] == pytest.approx(per_string[1], rel=0.05)
     assert network.pack_resistance == pytest.approx(build.synthesis.chosen.resistance, rel=0.05)
+
+
+def test_a_single_row_of_cells_routes():
+    """Terminals in a line give Qhull no plane to split (QH6013/QH6154, an E701 before): the
+    network joins neighbours along the row instead."""
+    from battgen.passes.layout import place
+    from battgen.passes.synthesis import synthesize
+    from battgen.pipeline import check
+
+    text = """
+use cells.samsung.inr21700_50e
+
+envelope stick {
+    outline = rect(200 mm, 27 mm)
+    height  = 80 mm
+    wall    = 2 mm
+}
+
+pack p {
+    cell     = inr21700_50e
+    envelope = stick
+    series   = 8
+    parallel = 1
+    layout   = square
+    fuse     = per_group
+}
+"""
+    pack = check(text).design.packs["p"]
+    chosen = synthesize(pack).chosen
+    layout = place(pack, chosen)
+    assert isinstance(layout, Layout) and len({round(c.y, 9) for c in layout.cells}) == 1  # one row
+    routing = R.route(pack, layout, chosen)
+    assert isinstance(routing, Routing), routing.message
+    n = routing.network
+    assert n.pack_resistance == pytest.approx(8 * pack.cell.resistance, rel=0.25)
+    assert all(i == pytest.approx(n.pack_current) for i in n.cell_currents)
+
+
+def test_a_series_path_that_climbs_layers_says_so():
+    """Two layers of cells: where the series path steps from one layer to the next the junction
+    would need a plate between the layers; E701 says that, not a polarity problem."""
+    from battgen.api import build_result
+
+    text = """
+use cells.panasonic.ncr18650b
+
+envelope tray {
+    outline = rect(200 mm, 150 mm)
+    height  = 150 mm
+}
+
+pack p {
+    cell     = ncr18650b
+    envelope = tray
+    series   = 20
+    parallel = 6
+    layers   = 2
+}
+"""
+    import tempfile
+    from pathlib import Path
+
+    result = build_result(text, Path(tempfile.mkdtemp()), cad=False)
+    [error] = [d for d in result.diagnostics if d.is_error]
+    assert error.code == "E701" and "join two layers of cells" in error.message and "layers = 1" in error.hint

@@ -814,6 +814,11 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
         f = np.unique(t.face[own == o])
         if f.size != 1:
             what = junctions.name(o)
+            heights = {round(layout.cells[int(c)].z, 9) for c in t.cell[own == o]}
+            if len(heights) > 1:  # the series path climbs from one layer of cells to the next here
+                return _fail("E701", f"no route for the {what} busbar: it would join two layers of cells, and "
+                             "busbars here lie in one face of one layer", span,
+                             "use `layers = 1` (a larger envelope), or fewer cells so that one layer holds them")  # fmt: skip
             return _fail("E701", f"no route for the {what} busbar: its terminals lie on {f.size} different faces",
                          span, "standing cylindrical cells must alternate polarity group by group")  # fmt: skip
         owner_face[o] = int(f[0])
@@ -1145,12 +1150,18 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
         on = np.flatnonzero(t.face == f)
         if len(on) < 2:
             continue
-        if len(on) >= 4:
+        spread = t.xy[on] - t.xy[on].mean(axis=0)
+        in_a_line = np.linalg.svd(spread, compute_uv=False)[-1] <= 1e-9 * max(pitch, 1e-9) * len(on)
+        if len(on) >= 4 and not in_a_line:
             vor = Voronoi(t.xy[on], qhull_options="Qbb Qc Qz")
             rp = np.asarray(vor.ridge_points)
             rvx = vor.ridge_vertices
             lens = np.array([np.hypot(*(vor.vertices[v[0]] - vor.vertices[v[1]])) if -1 not in v else np.nan
                              for v in rvx])  # fmt: skip
+        elif in_a_line:  # one row of cells: Qhull has no plane to split; neighbours along the line
+            along = np.argsort(spread @ np.linalg.svd(spread)[2][0], kind="stable")
+            rp = np.stack([along[:-1], along[1:]], axis=1)
+            lens = np.full(len(rp), np.nan)
         else:
             ii, jj = np.triu_indices(len(on), 1)
             rp = np.stack([ii, jj], axis=1)
