@@ -93,17 +93,6 @@ def print_build(result) -> None:
 
 
 def _stage_lines(build) -> list[str]:
-    lines = []
-    summary = getattr(build.layout, "summary", None)
-    if summary:
-        lines.append(f"[dim]layout[/]   {summary()}")
-    summary = getattr(build.routing, "summary", None)
-    if summary:
-        lines.append(f"[dim]routing[/]  {summary()}")
-    summary = getattr(getattr(build, "heat", None), "summary", None)
-    if summary:
-        lines.append(f"[dim]heat[/]     {summary()}")
-    summary = getattr(build.cad, "summary", None)
-    if summary:
-        lines.append(f"[dim]cad[/]      {summary()}")
-    return lines
+    from battgen.passes.stages import summaries
+
+    return [f"[dim]{name}[/]{' ' * (9 - len(name))}{text}" for name, text in summaries(build)]

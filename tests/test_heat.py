@@ -110,8 +110,8 @@ def test_peak_pulse_is_adiabatic_for_the_requirement_duration(plate):
 
 
 def test_no_cooling_is_the_adiabatic_bound_with_time_to_the_limit(tmp_path):
-    """The e-bike (cooling = none, Molicel-free 50E... with a declared 60 °C limit or not):
-    warming = Q/(m·cp); time to the limit = (limit − ambient)/warming when a limit is declared."""
+    """The e-bike (cooling = none; the 50E declares a 60 °C discharge limit): warming =
+    Q/(m·cp); time to the limit = (limit − ambient)/warming."""
     from pathlib import Path
 
     example = Path(__file__).resolve().parent.parent / "examples" / "ebike.batt"
@@ -121,8 +121,8 @@ def test_no_cooling_is_the_adiabatic_bound_with_time_to_the_limit(tmp_path):
     heat, cell = build.heat, pack.cell
     assert heat.coolant_flow is None and heat.base_temperature is None and "adiabatic" in heat.cooling
     assert heat.warming_rate == pytest.approx(heat.cell_heat_max / (cell.mass * H.specific_heat(cell)))
-    if cell.max_temperature is not None:
-        assert heat.time_to_limit == pytest.approx((cell.max_temperature - pack.ambient) / heat.warming_rate)
+    assert cell.max_temperature == pytest.approx(333.15)
+    assert heat.time_to_limit == pytest.approx((cell.max_temperature - pack.ambient) / heat.warming_rate)
     assert "heat" in (tmp_path / "ebike48" / "design.json").read_text()
 
 

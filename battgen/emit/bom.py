@@ -26,8 +26,9 @@ from dataclasses import dataclass
 
 from battgen.models import cost as cost_model
 from battgen.models import packaging
+from battgen.passes.routing import BOND_WIRE
 
-BOND_WIRE_DENSITY = 2700.0  # kg/m³, aluminium bond wire (the routing pass's BOND_WIRE)
+BOND_WIRE_DENSITY = BOND_WIRE["density"]  # kg/m³, the aluminium bond wire routing sizes
 
 
 @dataclass(frozen=True)

@@ -79,8 +79,9 @@ def report_html(estimate, build, files: list[str], diagnostics=(), bom=()) -> st
                 for r in synthesis.runners_up]  # fmt: skip
         out.append(_table(head, body))
 
-    stages = [(name, getattr(getattr(build, name, None), "summary", None)) for name in ("layout", "routing", "heat", "cad")]
-    stages = [(name, summary()) for name, summary in stages if summary is not None]
+    from battgen.passes.stages import summaries
+
+    stages = summaries(build)
     if stages:
         out.append("<h2>Layout, routing, heat, CAD</h2>")
         out.append(_table(None, [(("k", name), ("", text)) for name, text in stages]))

@@ -22,7 +22,7 @@ Cold plate under (or over) the cells, per cell, from the coolant to the cell's e
   envelope; a keepout that cuts the drawn plate can change the count by one); the aluminium skin is
   taken to spread each cell's heat over its share of the wetted wall facing the cells (the
   plate's area per cell × channel coverage);
-* wall: the 1.5 mm skin, 6061 (167 W/(m·K), stdlib materials);
+* wall: the 1.5 mm skin, 6061 (its conductivity from stdlib/materials.batt: 167 W/(m·K));
 * gap filler: 1 mm at 3 W/(m·K) (physics.md: gap fillers 2–4 W/(m·K)) over the cell's footprint
   on the plate (the end of a round cell, the edge of a flat one).
 
@@ -46,7 +46,7 @@ import numpy as np
 
 from battgen import ir
 from battgen.diagnostics import Diagnostic, Severity
-from battgen.models import thermal
+from battgen.models import packaging, thermal
 
 # --- the cold plate as the CAD stage builds it (design rules, mm unless noted) -----------------
 COLD_PLATE_SKIN = 1.5  # aluminium above and below the channels
@@ -62,10 +62,10 @@ CHANNEL_LAND = 6.0
 # liquid cold plates (design assumption; higher velocity raises the pressure drop as v²).
 CHANNEL_VELOCITY = 0.75
 COOLANT_RISE = 5.0  # K, inlet-outlet bulk rise when the flow is not stated (ṁ = Q/(cp·ΔT))
-TIM_GAP = 1.0  # thermal interface pad between cold plate and cells/busbars
+TIM_GAP = packaging.TIM_THICKNESS * 1e3  # gap filler between plate and cells: the one the mass model counts
 PLATE_RIM = 6.0  # the plate reaches this far beyond the outermost cells' footprints (holder rim 2 + 4)
 TIM_CONDUCTIVITY = 3.0  # W/(m·K): middle of the 2–4 W/(m·K) of gap fillers (physics.md)
-PLATE_CONDUCTIVITY = 167.0  # W/(m·K), 6061-T6 (stdlib/materials.batt, Aluminum Association)
+PLATE_MATERIAL = "aluminium_6061"  # the plate's skin: its conductivity from stdlib/materials.batt
 PULSE_SECONDS = 10.0  # s: the USABC 10 s peak-power pulse when the requirement states none
 # Specific heat by chemistry when the cell declares none, J/(kg·K), at 30–40 °C and 50 % SOC
 # (batterydesign.net, physics.md): NCA 830, NMC 1040, LFP 1130.
@@ -142,12 +142,16 @@ def coolant_properties(pack: ir.Pack, materials: dict) -> tuple[float, float, fl
     return get("density", 1064.0), get("specific_heat", 3400.0), get("conductivity", 0.38), get("viscosity", 3.0e-3)
 
 
-def cell_heats(pack: ir.Pack, routing, current: float) -> np.ndarray:
-    """Bernardi heat of every cell, W, at pack ``current`` (the network scaled linearly)."""
+def cell_currents(routing, current: float) -> np.ndarray:
+    """Every cell's current, A, at pack ``current``: the solved network scaled linearly."""
     network = routing.network
     scale = current / network.pack_current if network.pack_current else 0.0
-    i = np.asarray(network.cell_currents, float) * scale
-    return thermal.cell_heat(i, pack.cell.resistance, pack.ambient, pack.cell.chemistry)
+    return np.asarray(network.cell_currents, float) * scale
+
+
+def cell_heats(pack: ir.Pack, routing, current: float) -> np.ndarray:
+    """Bernardi heat of every cell, W, at pack ``current``."""
+    return thermal.cell_heat(cell_currents(routing, current), pack.cell.resistance, pack.ambient, pack.cell.chemistry)
 
 
 def continuous_current(candidate) -> float:
@@ -207,10 +211,11 @@ def _footprint(cell: ir.Cell) -> float:
 def analyse(pack: ir.Pack, layout, routing, candidate, materials: dict) -> Heat:
     cell = pack.cell
     current = continuous_current(candidate)
-    q = cell_heats(pack, routing, current)
+    i = cell_currents(routing, current)
+    q = thermal.cell_heat(i, cell.resistance, pack.ambient, cell.chemistry)
+    joule = float(thermal.joule_heat(i, cell.resistance).sum())
     network = routing.network
     scale = current / network.pack_current if network.pack_current else 0.0
-    joule = float(thermal.joule_heat(np.asarray(network.cell_currents, float) * scale, cell.resistance).sum())
     hottest = int(np.argmax(q)) if q.size else 0
     q_max = float(q[hottest]) if q.size else 0.0
     q_total = float(q.sum())
@@ -223,7 +228,7 @@ def analyse(pack: ir.Pack, layout, routing, candidate, materials: dict) -> Heat:
 
     power = pack.requirements.get("power")
     pulse_s = power.duration if power is not None and power.duration else PULSE_SECONDS
-    i_hot = abs(float(network.cell_currents[hottest])) * scale if network.cell_currents else 0.0
+    i_hot = abs(float(i[hottest])) if i.size else 0.0
     pulse_i = i_hot * (candidate.peak_current / current) if current > 0 else 0.0
     pulse_q = float(thermal.cell_heat(pulse_i, cell.resistance, pack.ambient, cell.chemistry))
     pulse_rise = float(thermal.adiabatic_rise(pulse_q, cell.mass, cp_cell, pulse_s))
@@ -247,7 +252,8 @@ def analyse(pack: ir.Pack, layout, routing, candidate, materials: dict) -> Heat:
             per_cell = layout.pitch[0] * layout.pitch[1]  # plate area per cell, m²
             wetted = per_cell * coverage
             foot = _footprint(cell)
-            resistance = (TIM_GAP * 1e-3 / (TIM_CONDUCTIVITY * foot) + COLD_PLATE_SKIN * 1e-3 / (PLATE_CONDUCTIVITY * foot)
+            k_plate = materials[PLATE_MATERIAL].conductivity
+            resistance = (TIM_GAP * 1e-3 / (TIM_CONDUCTIVITY * foot) + COLD_PLATE_SKIN * 1e-3 / (k_plate * foot)
                           + 1.0 / (h_conv * wetted))  # fmt: skip
             base = inlet + rise + q_max * resistance
             if reynolds > 2300:

@@ -38,6 +38,16 @@ def _cad(pack, build, options):
 STAGES: list = [("layout", _layout), ("routing", _routing), ("heat", _heat), ("cad", _cad)]
 
 
+def summaries(build) -> list[tuple[str, str]]:
+    """(stage name, one-line summary) of every stage that ran on ``build``, in pipeline order."""
+    out = []
+    for name, _stage in STAGES:
+        summary = getattr(getattr(build, name, None), "summary", None)
+        if summary is not None:
+            out.append((name, summary()))
+    return out
+
+
 def run(pack, build, *, cad: bool, stl: bool, progress: bool) -> list:
     diagnostics: list = []
     if build.synthesis.chosen is None:
