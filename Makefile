@@ -5,9 +5,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 BATTC  := $(VENV)/bin/battc
+LINTED := battgen tests benchmarks docs
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test e2e bench clean
+.PHONY: demo test lint e2e bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,8 +21,13 @@ demo: $(STAMP)
 	@for f in examples/*.batt; do echo "== battc $$f"; $(BATTC) $$f || exit 1; done
 	@echo; echo "Build folders are in build/<pack>/: report.html (open it in a browser), bom.csv, design.json, layout.svg, busbars.svg, currents.svg, pack.step, pack.glb, preview.png"
 
-test: $(STAMP)
+test: lint
 	$(PY) -m pytest -q -p no:cacheprovider -n 2
+
+# ruff (lint and format) and mypy, configured in pyproject.toml
+lint: $(STAMP)
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
 
 e2e: $(STAMP)
 	$(MAKE) -C editors/vscode e2e BATTC=$(abspath $(BATTC))

@@ -29,7 +29,7 @@ def estimate(source) -> dict:
     return estimate_result(source).as_json()
 
 
-def compile(source, out="build", cad: bool = True):  # noqa: A001 - the verb users expect
+def compile(source, out="build", cad: bool = True):
     """Compile and write ``out/<pack>/``; returns the ``BuildResult``."""
     from pathlib import Path
 

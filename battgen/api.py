@@ -33,9 +33,17 @@ class EstimateResult:
 
     def pack_json(self, name: str) -> dict:
         synthesis = self.syntheses[name]
-        out = {key: None for key in _ESTIMATE_KEYS}
-        out.update({"name": name, "feasible": False, "binding": [], "evaluated": synthesis.evaluated,
-                    "envelope_capacity": synthesis.envelope_capacity, "runners_up": []})  # fmt: skip
+        out = dict.fromkeys(_ESTIMATE_KEYS)
+        out.update(
+            {
+                "name": name,
+                "feasible": False,
+                "binding": [],
+                "evaluated": synthesis.evaluated,
+                "envelope_capacity": synthesis.envelope_capacity,
+                "runners_up": [],
+            }
+        )
         if synthesis.chosen is not None:
             out.update(synthesis.chosen.as_json())
             out["runners_up"] = [c.as_json() for c in synthesis.runners_up]
@@ -51,10 +59,25 @@ class EstimateResult:
 
 
 _ESTIMATE_KEYS = (
-    "name", "series", "parallel", "cells", "modules", "nominal_voltage_V", "min_voltage_V", "max_voltage_V",
-    "energy_Wh", "capacity_Ah", "continuous_power_W", "peak_power_W", "resistance_ohm", "mass_kg", "volume_L",
-    "cost_usd", "feasible", "binding",
-)  # fmt: skip
+    "name",
+    "series",
+    "parallel",
+    "cells",
+    "modules",
+    "nominal_voltage_V",
+    "min_voltage_V",
+    "max_voltage_V",
+    "energy_Wh",
+    "capacity_Ah",
+    "continuous_power_W",
+    "peak_power_W",
+    "resistance_ohm",
+    "mass_kg",
+    "volume_L",
+    "cost_usd",
+    "feasible",
+    "binding",
+)
 
 
 def estimate_result(source, workspace: Workspace | None = None, *, text: str | None = None) -> EstimateResult:
@@ -100,8 +123,15 @@ class BuildResult:
         return self.estimate.sources
 
 
-def build_result(source, out: Path, *, cad: bool = True, stl: bool = False, progress: bool = False,
-                 workspace: Workspace | None = None) -> BuildResult:  # fmt: skip
+def build_result(
+    source,
+    out: Path,
+    *,
+    cad: bool = True,
+    stl: bool = False,
+    progress: bool = False,
+    workspace: Workspace | None = None,
+) -> BuildResult:
     """Run every stage for every pack; write ``out/<pack>/`` only if nothing failed."""
     from battgen.emit import files as emit_files
     from battgen.write import StagedFolder
@@ -141,8 +171,14 @@ def build_result(source, out: Path, *, cad: bool = True, stl: bool = False, prog
             folder.discard()
         from battgen.diagnostics import Span
 
-        diagnostics.append(Diagnostic("E802", f"cannot write the build: {error.strerror or error}",
-                                      Span(str(out), 1, 1, 1, 1), "check the output folder and free space"))  # fmt: skip
+        diagnostics.append(
+            Diagnostic(
+                "E802",
+                f"cannot write the build: {error.strerror or error}",
+                Span(str(out), 1, 1, 1, 1),
+                "check the output folder and free space",
+            )
+        )
     return result
 
 

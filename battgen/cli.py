@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         return _COMMANDS[args.command](args)
     except KeyboardInterrupt:
         return 130
-    except Exception as error:  # noqa: BLE001 - the last line of defence: never a traceback
+    except Exception as error:
         if os.environ.get("BATTGEN_DEBUG"):
             raise
         from battgen.pipeline import internal_error

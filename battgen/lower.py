@@ -166,9 +166,13 @@ class _Project:
             definition = Definition(decl.kind, decl.name, source.path, decl.name_span, decl.span, decl)
             previous = own.get(decl.name) or scope.get(decl.name)
             if previous is not None:
-                self.sink.error("E202", f"`{decl.name}` is declared twice", decl.name_span,
-                                "rename one of them",
-                                related=(Related(previous.name_span, f"`{decl.name}` first declared here"),))  # fmt: skip
+                self.sink.error(
+                    "E202",
+                    f"`{decl.name}` is declared twice",
+                    decl.name_span,
+                    "rename one of them",
+                    related=(Related(previous.name_span, f"`{decl.name}` first declared here"),),
+                )
                 continue
             own[decl.name] = definition
         scope.update(own)
@@ -185,8 +189,12 @@ class _Project:
         path = target.path.resolve()
         if path in self.loading:
             chain = " → ".join(p.name for p in self.loading[self.loading.index(path) :]) + f" → {path.name}"
-            self.sink.error("E208", f"import cycle: {chain}", use.path_span,
-                            "move the shared declarations into a file both can import")  # fmt: skip
+            self.sink.error(
+                "E208",
+                f"import cycle: {chain}",
+                use.path_span,
+                "move the shared declarations into a file both can import",
+            )
             return
         imported = self.load(path, use=use)
         if target.name is None:
@@ -196,17 +204,20 @@ class _Project:
             if definition is None:
                 close = difflib.get_close_matches(target.name, list(imported), n=1)
                 hint = f"did you mean `{close[0]}`?" if close else "it declares: " + ", ".join(sorted(imported))
-                self.sink.error("E201", f"no `{target.name}` in `{'.'.join(use.path or ())}`",
-                                use.path_span, hint)  # fmt: skip
+                self.sink.error("E201", f"no `{target.name}` in `{'.'.join(use.path or ())}`", use.path_span, hint)
                 return
             names = {target.name: definition}
         self.imports.append((use, importer, list(names.values())))
         for name, definition in names.items():
             previous = scope.get(name)
             if previous is not None and previous is not definition:
-                self.sink.error("E202", f"`{name}` is imported twice from different places", use.path_span,
-                                "import only one of them",
-                                related=(Related(previous.name_span, "the other declaration"),))  # fmt: skip
+                self.sink.error(
+                    "E202",
+                    f"`{name}` is imported twice from different places",
+                    use.path_span,
+                    "import only one of them",
+                    related=(Related(previous.name_span, "the other declaration"),),
+                )
                 continue
             scope[name] = definition
 
@@ -273,7 +284,9 @@ def lower_project(root: Path | str, workspace: Workspace | None = None, *, text:
         modules={s.path: s.parsed.module for s in project.files.values()},
         definitions=definitions,
         references=project.references,
-        scopes={project.files[p].path: {**project.prelude, **s} for p, s in project.scopes.items() if p in project.files},
+        scopes={
+            project.files[p].path: {**project.prelude, **s} for p, s in project.scopes.items() if p in project.files
+        },
     )
 
 
@@ -287,8 +300,9 @@ def _warn_unused_imports(project: _Project, root_path: Path) -> None:
             continue
         if not any(id(d) in used for d in definitions):
             what = ".".join(use.path) if use.path else use.file
-            project.sink.warning("W201", f"`{what}` is imported but never used", use.span,
-                                 "remove the line, or use what it imports")  # fmt: skip
+            project.sink.warning(
+                "W201", f"`{what}` is imported but never used", use.span, "remove the line, or use what it imports"
+            )
 
 
 def _unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
@@ -353,14 +367,19 @@ class _DeclLowering:
                 close = _suggest(prop.name, specs)
                 hint = f"did you mean `{close}`?" if close else f"a {self.kind} takes: " + ", ".join(specs)
                 fixes = (Fix(f"change to `{close}`", prop.name_span, close),) if close else ()
-                self.error("E204", f"`{prop.name}` is not a property of a {self.kind}", prop.name_span, hint,
-                           fixes=fixes)  # fmt: skip
+                self.error(
+                    "E204", f"`{prop.name}` is not a property of a {self.kind}", prop.name_span, hint, fixes=fixes
+                )
                 continue
             key = (prop.name, prop.qualifier)
             if key in seen:
-                self.error("E206", f"`{prop.name}{' ' + prop.qualifier if prop.qualifier else ''}` is set twice",
-                           prop.name_span, "keep one of them",
-                           related=(Related(seen[key].span, "first set here"),))  # fmt: skip
+                self.error(
+                    "E206",
+                    f"`{prop.name}{' ' + prop.qualifier if prop.qualifier else ''}` is set twice",
+                    prop.name_span,
+                    "keep one of them",
+                    related=(Related(seen[key].span, "first set here"),),
+                )
                 continue
             seen[key] = prop
             value = self.property(spec, prop)
@@ -373,8 +392,12 @@ class _DeclLowering:
         for spec in specs.values():
             if spec.required and spec.name not in values and spec.name not in qualified:
                 if not self._missing_because_of_error(spec.name):
-                    self.error("E205", f"{self.kind} `{self.decl.name}` needs `{spec.name}` ({spec.doc})",
-                               self.decl.name_span, f"add a line `{_example(spec)}`")  # fmt: skip
+                    self.error(
+                        "E205",
+                        f"{self.kind} `{self.decl.name}` needs `{spec.name}` ({spec.doc})",
+                        self.decl.name_span,
+                        f"add a line `{_example(spec)}`",
+                    )
                 else:
                     self.failed = True
         if self.failed or not self.decl.complete:
@@ -390,23 +413,35 @@ class _DeclLowering:
 
     def property(self, spec: sc.Prop, prop: ast.Property):
         if prop.op not in spec.ops:
-            forms = {"=": "set with `=`", ">=": "bounded with `>=`", "<=": "bounded with `<=`",
-                     "in": "bounded with `in low .. high`"}  # fmt: skip
+            forms = {
+                "=": "set with `=`",
+                ">=": "bounded with `>=`",
+                "<=": "bounded with `<=`",
+                "in": "bounded with `in low .. high`",
+            }
             allowed = " or ".join(forms[o] for o in spec.ops)
-            self.error("E213", f"`{spec.name}` is {allowed}, not {forms[prop.op].split(' with')[0]} with "
-                       f"`{prop.op}`", prop.name_span, f"write `{_example(spec)}`")  # fmt: skip
+            self.error(
+                "E213",
+                f"`{spec.name}` is {allowed}, not {forms[prop.op].split(' with')[0]} with `{prop.op}`",
+                prop.name_span,
+                f"write `{_example(spec)}`",
+            )
             return None
         if prop.duration is not None and not spec.duration:
-            self.error("E213", f"`{spec.name}` takes no `for` duration", prop.duration.span,
-                       "remove `for ...`")  # fmt: skip
+            self.error("E213", f"`{spec.name}` takes no `for` duration", prop.duration.span, "remove `for ...`")
             return None
         if spec.qualified and prop.qualifier is None:
-            self.error("E213", f"`{spec.name}` needs a name: `{spec.name} NAME = ...`", prop.name_span,
-                       f"e.g. `{spec.name} tunnel = rect(300 mm, 1380 mm) at (790 mm, 0 mm)`")  # fmt: skip
+            self.error(
+                "E213",
+                f"`{spec.name}` needs a name: `{spec.name} NAME = ...`",
+                prop.name_span,
+                f"e.g. `{spec.name} tunnel = rect(300 mm, 1380 mm) at (790 mm, 0 mm)`",
+            )
             return None
         if not spec.qualified and prop.qualifier is not None:
-            self.error("E213", f"`{spec.name}` takes no name after it", prop.qualifier_span,
-                       f"write `{spec.name} = ...`")  # fmt: skip
+            self.error(
+                "E213", f"`{spec.name}` takes no name after it", prop.qualifier_span, f"write `{spec.name} = ...`"
+            )
             return None
         if prop.at is not None and spec.kind != sc.SHAPE:
             self.error("E213", f"`{spec.name}` cannot be placed with `at`", prop.at.span, "remove `at (...)`")
@@ -441,9 +476,12 @@ class _DeclLowering:
             if low is None or high is None:
                 return None
             if low > high:
-                self.error("E401", f"`{spec.name}` range is empty: {_shown(prop.value)} is above "
-                           f"{_shown(prop.high)}", prop.value.span.to(prop.high.span),
-                           "swap the two ends")  # fmt: skip
+                self.error(
+                    "E401",
+                    f"`{spec.name}` range is empty: {_shown(prop.value)} is above {_shown(prop.high)}",
+                    prop.value.span.to(prop.high.span),
+                    "swap the two ends",
+                )
                 return None
         return ir.Bound(low, high, prop.span, duration)
 
@@ -460,8 +498,12 @@ class _DeclLowering:
             return self.expect_count(value, spec, whole=kind == sc.COUNT)
         if kind == sc.STRING:
             if not isinstance(value, Text):
-                self.error("E302", f"`{spec.name}` needs a string in double quotes", value.span,
-                           f'e.g. `{spec.name} = "maker, document, revision, date"`')  # fmt: skip
+                self.error(
+                    "E302",
+                    f"`{spec.name}` needs a string in double quotes",
+                    value.span,
+                    f'e.g. `{spec.name} = "maker, document, revision, date"`',
+                )
                 return None
             return value.value
         if kind == sc.OPTION:
@@ -533,8 +575,13 @@ class _DeclLowering:
                 fixes = (Fix(f"change to `{fixed}`", node.unit_span, fixed),)
             else:
                 hint, fixes = "units are case-sensitive: e.g. kWh, mOhm, degC, L/min", ()
-            self.error("E301", f"unknown unit `{node.unit}`" + (f" — {hint}" if suggestion else ""),
-                       node.unit_span, "units are case-sensitive: e.g. kWh, mOhm, degC, L/min", fixes=fixes)  # fmt: skip
+            self.error(
+                "E301",
+                f"unknown unit `{node.unit}`" + (f" — {hint}" if suggestion else ""),
+                node.unit_span,
+                "units are case-sensitive: e.g. kWh, mOhm, degC, L/min",
+                fixes=fixes,
+            )
             return Invalid(node.span)
         value = u.to_si(sign * node.value, unit)
         return self.finite(Q(value, unit.dim, node.span, False, f"{node.text} {node.unit}"))
@@ -552,15 +599,23 @@ class _DeclLowering:
         for side in (left, right):
             if not isinstance(side, Q):
                 what = f"`{side.name}`" if isinstance(side, Word) else "this"
-                self.error("E303", f"{what} is not a number, so it cannot be used with `{node.op}`", side.span,
-                           "arithmetic works on numbers and quantities")  # fmt: skip
+                self.error(
+                    "E303",
+                    f"{what} is not a number, so it cannot be used with `{node.op}`",
+                    side.span,
+                    "arithmetic works on numbers and quantities",
+                )
                 return Invalid(node.span)
         unitless = left.unitless and right.unitless
         if node.op in "+-":
             if left.dim != right.dim:
-                self.error("E303", f"cannot {'add' if node.op == '+' else 'subtract'} {u.describe_dim(right.dim)} "
-                           f"{'to' if node.op == '+' else 'from'} {u.describe_dim(left.dim)}", node.span,
-                           "both sides need the same dimension")  # fmt: skip
+                self.error(
+                    "E303",
+                    f"cannot {'add' if node.op == '+' else 'subtract'} {u.describe_dim(right.dim)} "
+                    f"{'to' if node.op == '+' else 'from'} {u.describe_dim(left.dim)}",
+                    node.span,
+                    "both sides need the same dimension",
+                )
                 return Invalid(node.span)
             value = left.value + right.value if node.op == "+" else left.value - right.value
             return self.finite(Q(value, left.dim, node.span, unitless))
@@ -577,19 +632,31 @@ class _DeclLowering:
         if isinstance(value, Invalid):
             return None
         if not isinstance(value, Q):
-            self.error("E302", f"{what} needs {u.describe_dim(dim)}, got {_describe_value(value)}", value.span,
-                       f"e.g. `{_example_quantity(dim)}`")  # fmt: skip
+            self.error(
+                "E302",
+                f"{what} needs {u.describe_dim(dim)}, got {_describe_value(value)}",
+                value.span,
+                f"e.g. `{_example_quantity(dim)}`",
+            )
             return None
         if dim != u.DIMENSIONLESS and value.unitless:
             example = u.EXAMPLE_UNIT.get(dim, "")
-            self.error("E305", f"expected a unit after `{_number_text(value)}` (e.g. `{example}`)", value.span,
-                       f"{what} needs {u.describe_dim(dim)}: write `{_number_text(value)} {example}`",
-                       fixes=(Fix(f"add `{example}`", value.span, f"{_number_text(value)} {example}"),))  # fmt: skip
+            self.error(
+                "E305",
+                f"expected a unit after `{_number_text(value)}` (e.g. `{example}`)",
+                value.span,
+                f"{what} needs {u.describe_dim(dim)}: write `{_number_text(value)} {example}`",
+                fixes=(Fix(f"add `{example}`", value.span, f"{_number_text(value)} {example}"),),
+            )
             return None
         if value.dim != dim:
-            self.error("E302", f"{what} needs {u.describe_dim(dim)}, got {u.describe_dim(value.dim)} "
-                       f"(`{value.text or u.format_quantity(value.value, value.dim)}`)", value.span,
-                       f"e.g. `{_example_quantity(dim)}`")  # fmt: skip
+            self.error(
+                "E302",
+                f"{what} needs {u.describe_dim(dim)}, got {u.describe_dim(value.dim)} "
+                f"(`{value.text or u.format_quantity(value.value, value.dim)}`)",
+                value.span,
+                f"e.g. `{_example_quantity(dim)}`",
+            )
             return None
         if positive and value.value <= 0:
             self.error("E402", f"{what} must be positive", value.span, "give a value above zero")
@@ -607,38 +674,66 @@ class _DeclLowering:
             return True
         low, high = spec.sane
         if v <= 0 and low > 0:
-            self.error("E402", f"`{spec.name}` must be positive, got `{value.text or v}`", value.span,
-                       "sizes, masses, capacities and resistances are above zero")  # fmt: skip
+            self.error(
+                "E402",
+                f"`{spec.name}` must be positive, got `{value.text or v}`",
+                value.span,
+                "sizes, masses, capacities and resistances are above zero",
+            )
             return False
         if spec.dim == u.DIMENSIONLESS and spec.kind == sc.QUANTITY and not (low <= v <= high):
-            self.error("E406", f"`{spec.name}` must lie between {low:.0%} and {high:.0%}", value.span,
-                       "write a percentage, e.g. `80 %`")  # fmt: skip
+            self.error(
+                "E406",
+                f"`{spec.name}` must lie between {low:.0%} and {high:.0%}",
+                value.span,
+                "write a percentage, e.g. `80 %`",
+            )
             return False
         if v > high * 10 or (low > 0 and v < low / 10):
             shown = u.format_quantity(v, spec.dim) if spec.dim != u.DIMENSIONLESS else f"{v:g}"
-            self.error("E404", f"`{spec.name}` = {shown} is not a plausible {u.DIM_NAMES.get(spec.dim, 'value')}",
-                       value.span, "check the prefix and the unit (e.g. `mOhm` vs `Ohm`, `g` vs `kg`)")  # fmt: skip
+            self.error(
+                "E404",
+                f"`{spec.name}` = {shown} is not a plausible {u.DIM_NAMES.get(spec.dim, 'value')}",
+                value.span,
+                "check the prefix and the unit (e.g. `mOhm` vs `Ohm`, `g` vs `kg`)",
+            )
             return False
         if not (low <= v <= high):
             shown = u.format_quantity(v, spec.dim) if spec.dim != u.DIMENSIONLESS else f"{v:g}"
-            self.warning("W401", f"`{spec.name}` = {shown} is unusual for {u.describe_dim(spec.dim)} here",
-                         value.span, "check the value")  # fmt: skip
+            self.warning(
+                "W401",
+                f"`{spec.name}` = {shown} is unusual for {u.describe_dim(spec.dim)} here",
+                value.span,
+                "check the value",
+            )
         return True
 
     def expect_count(self, value, spec: sc.Prop, whole=True):
         if isinstance(value, Invalid):
             return None
         if not isinstance(value, Q):
-            self.error("E302", f"`{spec.name}` needs a plain number, got {_describe_value(value)}", value.span,
-                       f"e.g. `{_example(spec)}`")  # fmt: skip
+            self.error(
+                "E302",
+                f"`{spec.name}` needs a plain number, got {_describe_value(value)}",
+                value.span,
+                f"e.g. `{_example(spec)}`",
+            )
             return None
         if not value.unitless:
-            self.error("E304", f"`{spec.name}` is a count; it takes no unit", value.span,
-                       f"write a plain number, e.g. `{spec.name} = 4`")  # fmt: skip
+            self.error(
+                "E304",
+                f"`{spec.name}` is a count; it takes no unit",
+                value.span,
+                f"write a plain number, e.g. `{spec.name} = 4`",
+            )
             return None
         if whole and (value.value != int(value.value) or value.value < 1):
-            self.error("E405", f"`{spec.name}` must be a positive whole number, got `{value.value:g}`", value.span,
-                       "counts are whole numbers: 1, 2, 3, ...")  # fmt: skip
+            self.error(
+                "E405",
+                f"`{spec.name}` must be a positive whole number, got `{value.value:g}`",
+                value.span,
+                "counts are whole numbers: 1, 2, 3, ...",
+            )
             return None
         if spec.sane and not self.plausible(value, spec):
             return None
@@ -648,14 +743,17 @@ class _DeclLowering:
         if isinstance(value, Invalid):
             return None
         if not isinstance(value, Word):
-            self.error("E302", f"{what} needs one of: {', '.join(options)}", value.span,
-                       f"e.g. `{options[0]}`")  # fmt: skip
+            self.error("E302", f"{what} needs one of: {', '.join(options)}", value.span, f"e.g. `{options[0]}`")
             return None
         if value.name not in options:
             close = _suggest(value.name, options)
-            self.error("E214", f"`{value.name}` is not an option of {what}", value.span,
-                       (f"did you mean `{close}`? " if close else "") + "options: " + ", ".join(options),
-                       fixes=(Fix(f"change to `{close}`", value.span, close),) if close else ())  # fmt: skip
+            self.error(
+                "E214",
+                f"`{value.name}` is not an option of {what}",
+                value.span,
+                (f"did you mean `{close}`? " if close else "") + "options: " + ", ".join(options),
+                fixes=(Fix(f"change to `{close}`", value.span, close),) if close else (),
+            )
             return None
         return value.name
 
@@ -663,22 +761,43 @@ class _DeclLowering:
         if isinstance(value, Invalid):
             return None
         if not isinstance(value, Word):
-            self.error("E302", f"`{prop_name}` needs the name of a {kind}", value.span,
-                       f"declare one with `{kind} NAME {{ ... }}` or import it with `use`")  # fmt: skip
+            self.error(
+                "E302",
+                f"`{prop_name}` needs the name of a {kind}",
+                value.span,
+                f"declare one with `{kind} NAME {{ ... }}` or import it with `use`",
+            )
             return None
         definition = self.project.lookup(self.file_path, value.name)
         if definition is None:
             candidates = self.project.names_in_scope(self.file_path, kind)
             close = _suggest(value.name, candidates)
-            hint = f"did you mean `{close}`?" if close else (
-                "import it, e.g. `use cells.lg.m50t`" if kind == "cell" else f"declare `{kind} {value.name} {{ ... }}`")
-            self.error("E201", f"unknown {kind} `{value.name}`", value.span, hint,
-                       fixes=(Fix(f"change to `{close}`", value.span, close),) if close else ())  # fmt: skip
+            hint = (
+                f"did you mean `{close}`?"
+                if close
+                else (
+                    "import it, e.g. `use cells.lg.m50t`"
+                    if kind == "cell"
+                    else f"declare `{kind} {value.name} {{ ... }}`"
+                )
+            )
+            self.error(
+                "E201",
+                f"unknown {kind} `{value.name}`",
+                value.span,
+                hint,
+                fixes=(Fix(f"change to `{close}`", value.span, close),) if close else (),
+            )
             return None
         self.project.references.append(Reference(value.name, value.span, definition))
         if definition.kind != kind:
-            self.error("E211", f"`{value.name}` is a {definition.kind}, but `{prop_name}` needs a {kind}", value.span,
-                       f"name a {kind} here", related=(Related(definition.name_span, f"`{value.name}` declared here"),))
+            self.error(
+                "E211",
+                f"`{value.name}` is a {definition.kind}, but `{prop_name}` needs a {kind}",
+                value.span,
+                f"name a {kind} here",
+                related=(Related(definition.name_span, f"`{value.name}` declared here"),),
+            )
             return None
         lowered = _lower_definition(self.project, definition)
         if lowered is None:
@@ -693,16 +812,24 @@ class _DeclLowering:
         for index, (name, name_span, value) in enumerate(call.args):
             if name is None:
                 if index >= len(params):
-                    self.error("E212", f"`{call.name}` takes at most {len(params)} arguments", value.span,
-                               f"`{call.name}({', '.join(names)})`")  # fmt: skip
+                    self.error(
+                        "E212",
+                        f"`{call.name}` takes at most {len(params)} arguments",
+                        value.span,
+                        f"`{call.name}({', '.join(names)})`",
+                    )
                     ok = False
                     continue
                 name = params[index].name
             elif name not in names:
                 close = _suggest(name, names)
-                self.error("E212", f"`{call.name}` has no argument `{name}`", name_span,
-                           (f"did you mean `{close}`? " if close else "") + f"it takes: {', '.join(names)}",
-                           fixes=(Fix(f"change to `{close}`", name_span, close),) if close else ())  # fmt: skip
+                self.error(
+                    "E212",
+                    f"`{call.name}` has no argument `{name}`",
+                    name_span,
+                    (f"did you mean `{close}`? " if close else "") + f"it takes: {', '.join(names)}",
+                    fixes=(Fix(f"change to `{close}`", name_span, close),) if close else (),
+                )
                 ok = False
                 continue
             if name in bound:
@@ -713,8 +840,9 @@ class _DeclLowering:
         for param in params:
             if param.name not in bound:
                 if param.required and ok:  # after a misspelt argument, "missing" would repeat it
-                    self.error("E212", f"`{call.name}` needs `{param.name}`", call.span,
-                               f"`{call.name}({', '.join(names)})`")  # fmt: skip
+                    self.error(
+                        "E212", f"`{call.name}` needs `{param.name}`", call.span, f"`{call.name}({', '.join(names)})`"
+                    )
                     ok = False
                 continue
             value = bound[param.name]
@@ -724,8 +852,9 @@ class _DeclLowering:
                     ok = False
                     continue
                 if q <= 0 and param.dim == u.LENGTH and param.name != "radius":
-                    self.error("E402", f"`{param.name}` of `{call.name}` must be positive", value.span,
-                               "sizes are above zero")  # fmt: skip
+                    self.error(
+                        "E402", f"`{param.name}` of `{call.name}` must be positive", value.span, "sizes are above zero"
+                    )
                     ok = False
                     continue
                 bound[param.name] = q
@@ -739,12 +868,20 @@ class _DeclLowering:
     def unknown_constructor(self, value, allowed: dict | tuple, what: str):
         if isinstance(value, CallV):
             close = _suggest(value.name, allowed)
-            self.error("E212", f"`{value.name}` is not {what}", value.name_span,
-                       (f"did you mean `{close}`? " if close else "") + "use one of: " + ", ".join(allowed),
-                       fixes=(Fix(f"change to `{close}`", value.name_span, close),) if close else ())  # fmt: skip
+            self.error(
+                "E212",
+                f"`{value.name}` is not {what}",
+                value.name_span,
+                (f"did you mean `{close}`? " if close else "") + "use one of: " + ", ".join(allowed),
+                fixes=(Fix(f"change to `{close}`", value.name_span, close),) if close else (),
+            )
         else:
-            self.error("E302", f"expected {what}, got {_describe_value(value)}", value.span,
-                       "use one of: " + ", ".join(f"{name}(...)" for name in allowed))  # fmt: skip
+            self.error(
+                "E302",
+                f"expected {what}, got {_describe_value(value)}",
+                value.span,
+                "use one of: " + ", ".join(f"{name}(...)" for name in allowed),
+            )
         return None
 
     # constructors
@@ -764,8 +901,12 @@ class _DeclLowering:
         if value.name == "polygon":
             points_value = args["points"]
             if not isinstance(points_value, ListV) or len(points_value.items) < 3:
-                self.error("E302", "`polygon` needs a list of at least three points", points_value.span,
-                           "e.g. `polygon([(0 mm, 0 mm), (100 mm, 0 mm), (0 mm, 100 mm)])`")  # fmt: skip
+                self.error(
+                    "E302",
+                    "`polygon` needs a list of at least three points",
+                    points_value.span,
+                    "e.g. `polygon([(0 mm, 0 mm), (100 mm, 0 mm), (0 mm, 100 mm)])`",
+                )
                 return None
             points = [self.point(item) for item in points_value.items]
             if any(p is None for p in points):
@@ -781,18 +922,25 @@ class _DeclLowering:
             return ir.Shape("circle", radius=args["diameter"] / 2, origin=origin)
         radius = args.get("radius", 0.0) or 0.0
         if radius < 0 or radius * 2 > min(args["width"], args["depth"]):
-            self.error("E406", "the corner radius must lie between 0 and half the smaller side", value.span,
-                       "reduce `radius`")  # fmt: skip
+            self.error(
+                "E406", "the corner radius must lie between 0 and half the smaller side", value.span, "reduce `radius`"
+            )
             return None
-        return ir.Shape("rounded_rect" if radius > 0 else "rect", width=args["width"], depth=args["depth"],
-                        radius=radius, origin=origin)  # fmt: skip
+        return ir.Shape(
+            "rounded_rect" if radius > 0 else "rect",
+            width=args["width"],
+            depth=args["depth"],
+            radius=radius,
+            origin=origin,
+        )
 
     def point(self, value) -> tuple[float, float] | None:
         if isinstance(value, Invalid):
             return None
         if not isinstance(value, PointV):
-            self.error("E302", f"expected a point `(x, y)`, got {_describe_value(value)}", value.span,
-                       "e.g. `(790 mm, 0 mm)`")  # fmt: skip
+            self.error(
+                "E302", f"expected a point `(x, y)`, got {_describe_value(value)}", value.span, "e.g. `(790 mm, 0 mm)`"
+            )
             return None
         x = self.expect_quantity(value.x, u.LENGTH, "the x coordinate")
         y = self.expect_quantity(value.y, u.LENGTH, "the y coordinate")
@@ -808,8 +956,12 @@ class _DeclLowering:
             return None
         for name, size in args.items():
             if size > 2.0:
-                self.error("E404", f"a cell {name} of {u.format_quantity(size, u.LENGTH)} is not plausible",
-                           value.span, "check the unit: cell sizes are in mm")  # fmt: skip
+                self.error(
+                    "E404",
+                    f"a cell {name} of {u.format_quantity(size, u.LENGTH)} is not plausible",
+                    value.span,
+                    "check the unit: cell sizes are in mm",
+                )
                 return None
         return ir.CellFormat(value.name, **args)
 
@@ -834,23 +986,43 @@ class _DeclLowering:
             if material is None:
                 return None
             if material.role != "coolant":
-                self.error("E211", f"`{material.name}` is a {material.role}, not a coolant", coolant.span,
-                           "name a material with `role = coolant`, e.g. `glycol50`")  # fmt: skip
+                self.error(
+                    "E211",
+                    f"`{material.name}` is a {material.role}, not a coolant",
+                    coolant.span,
+                    "name a material with `role = coolant`, e.g. `glycol50`",
+                )
                 return None
             coolant_name, coolant_material = material.name, material
         side, fins = args.get("side") or "bottom", args.get("fins")
         if fins is not None:
             span = next((v.span for name, _, v in value.args if name == "fins"), value.span)
             if side == "sides":
-                self.error("E213", "`fins` go with a plate under or over the cells; `side = sides` already puts a "
-                           "cooled fin between every two cells", span, "use `side = bottom` with `fins`, or drop `fins`")  # fmt: skip
+                self.error(
+                    "E213",
+                    "`fins` go with a plate under or over the cells; `side = sides` already puts a "
+                    "cooled fin between every two cells",
+                    span,
+                    "use `side = bottom` with `fins`, or drop `fins`",
+                )
                 return None
             if not 0.0001 <= fins <= 0.005:
-                self.error("E404", f"cooling fins {u.format_quantity(fins, u.LENGTH)} thick are not plausible", span,
-                           "conduction fins between cells are typically 0.5-2 mm of aluminium")  # fmt: skip
+                self.error(
+                    "E404",
+                    f"cooling fins {u.format_quantity(fins, u.LENGTH)} thick are not plausible",
+                    span,
+                    "conduction fins between cells are typically 0.5-2 mm of aluminium",
+                )
                 return None
-        return ir.Cooling(value.name, side=side, coolant=coolant_name, flow=args.get("flow"),
-                          inlet_temperature=args.get("inlet"), fins=fins, coolant_material=coolant_material)  # fmt: skip
+        return ir.Cooling(
+            value.name,
+            side=side,
+            coolant=coolant_name,
+            flow=args.get("flow"),
+            inlet_temperature=args.get("inlet"),
+            fins=fins,
+            coolant_material=coolant_material,
+        )
 
     def material_call(self, value, prop: str, what: str, example: str):
         """``name`` or ``name(arguments)`` naming a material: (the call, the material) or None."""
@@ -868,15 +1040,23 @@ class _DeclLowering:
             return None
         value, material = found
         if material.role != "conductor" or material.resistivity is None:
-            self.error("E211", f"`{material.name}` is not a conductor (it has no resistivity)", value.name_span,
-                       "use `copper` or `aluminium`")  # fmt: skip
+            self.error(
+                "E211",
+                f"`{material.name}` is not a conductor (it has no resistivity)",
+                value.name_span,
+                "use `copper` or `aluminium`",
+            )
             return None
         args = self.bind(value, sc.CONDUCTOR_PARAMS)
         if args is None:
             return None
         if args["thickness"] > 0.05:
-            self.error("E404", f"a busbar {u.format_quantity(args['thickness'], u.LENGTH)} thick is not plausible",
-                       value.span, "busbar thickness is a few mm")  # fmt: skip
+            self.error(
+                "E404",
+                f"a busbar {u.format_quantity(args['thickness'], u.LENGTH)} thick is not plausible",
+                value.span,
+                "busbar thickness is a few mm",
+            )
             return None
         return ir.Busbar(material, args["thickness"])
 
@@ -886,22 +1066,32 @@ class _DeclLowering:
             return None
         value, material = found
         if material.role == "coolant":
-            self.error("E211", f"`{material.name}` is a coolant, not a structural material", value.name_span,
-                       "use `aluminium_6061` or `steel`")  # fmt: skip
+            self.error(
+                "E211",
+                f"`{material.name}` is a coolant, not a structural material",
+                value.name_span,
+                "use `aluminium_6061` or `steel`",
+            )
             return None
         args = self.bind(value, sc.ENCLOSURE_PARAMS)
         if args is None:
             return None
         thickness = args.get("thickness")
         if thickness is None and material.modulus is None:
-            self.error("E205", f"`{material.name}` has no `modulus`, so the enclosure's equally stiff thickness is "
-                       "unknown", value.span,
-                       f"give the sheet thickness, e.g. `{material.name}(thickness = 2 mm)`, or a `modulus` "
-                       "to the material")  # fmt: skip
+            self.error(
+                "E205",
+                f"`{material.name}` has no `modulus`, so the enclosure's equally stiff thickness is unknown",
+                value.span,
+                f"give the sheet thickness, e.g. `{material.name}(thickness = 2 mm)`, or a `modulus` to the material",
+            )
             return None
         if thickness is not None and not 0.0002 <= thickness <= 0.05:
-            self.error("E404", f"an enclosure wall {u.format_quantity(thickness, u.LENGTH)} thick is not plausible",
-                       value.span, "enclosure sheet is typically 1-5 mm")  # fmt: skip
+            self.error(
+                "E404",
+                f"an enclosure wall {u.format_quantity(thickness, u.LENGTH)} thick is not plausible",
+                value.span,
+                "enclosure sheet is typically 1-5 mm",
+            )
             return None
         return ir.Enclosure(material, thickness)
 
@@ -909,8 +1099,12 @@ class _DeclLowering:
         if isinstance(value, Invalid):
             return None
         if not isinstance(value, ListV) or not value.items:
-            self.error("E302", "`rate_capacity` needs a list of (rate, capacity) points", value.span,
-                       "e.g. `[(0.2 C, 4.9 Ah), (1 C, 4.75 Ah)]`")  # fmt: skip
+            self.error(
+                "E302",
+                "`rate_capacity` needs a list of (rate, capacity) points",
+                value.span,
+                "e.g. `[(0.2 C, 4.9 Ah), (1 C, 4.75 Ah)]`",
+            )
             return None
         points = []
         for item in value.items:
@@ -932,10 +1126,15 @@ class _DeclLowering:
         nominal = get("nominal")
         if not (voltage.low < nominal < voltage.high):
             prop = values["nominal"][1]
-            self.error("E406", f"the nominal voltage {u.format_quantity(nominal, u.VOLTAGE)} lies outside the "
-                       f"cell's window {u.format_quantity(voltage.low, u.VOLTAGE)} .. "
-                       f"{u.format_quantity(voltage.high, u.VOLTAGE)}", prop.value.span, "check both values",
-                       related=(Related(values["voltage"][1].span, "the voltage window"),))  # fmt: skip
+            self.error(
+                "E406",
+                f"the nominal voltage {u.format_quantity(nominal, u.VOLTAGE)} lies outside the "
+                f"cell's window {u.format_quantity(voltage.low, u.VOLTAGE)} .. "
+                f"{u.format_quantity(voltage.high, u.VOLTAGE)}",
+                prop.value.span,
+                "check both values",
+                related=(Related(values["voltage"][1].span, "the voltage window"),),
+            )
             return None
         pulse: ir.Bound | None = get("pulse")
         discharge: ir.Bound = get("discharge")
@@ -968,13 +1167,20 @@ class _DeclLowering:
     def build_material(self, values, qualified):
         get = lambda name, default=None: values[name][0] if name in values else default  # noqa: E731
         return ir.Material(
-            name=self.decl.name, role=get("role"), density=get("density"), source=get("source"),
-            span=self.decl.span, resistivity=get("resistivity"),
-            temperature_coefficient=get("temperature_coefficient"), specific_heat=get("specific_heat"),
-            conductivity=get("conductivity"), melting_point=get("melting_point"), viscosity=get("viscosity"),
+            name=self.decl.name,
+            role=get("role"),
+            density=get("density"),
+            source=get("source"),
+            span=self.decl.span,
+            resistivity=get("resistivity"),
+            temperature_coefficient=get("temperature_coefficient"),
+            specific_heat=get("specific_heat"),
+            conductivity=get("conductivity"),
+            melting_point=get("melting_point"),
+            viscosity=get("viscosity"),
             modulus=get("modulus"),
             cost=get("cost"),
-        )  # fmt: skip
+        )
 
     def build_envelope(self, values, qualified):
         get = lambda name, default=None: values[name][0] if name in values else default  # noqa: E731
@@ -984,9 +1190,22 @@ class _DeclLowering:
     def build_pack(self, values, qualified):
         get = lambda name, default=None: values[name][0] if name in values else default  # noqa: E731
         requirements = {}
-        for name in ("voltage", "max_voltage", "min_voltage", "energy", "usable_energy", "power",
-                     "continuous_power", "current", "peak_current", "mass", "volume", "cost", "cycles",
-                     "module_voltage"):  # fmt: skip
+        for name in (
+            "voltage",
+            "max_voltage",
+            "min_voltage",
+            "energy",
+            "usable_energy",
+            "power",
+            "continuous_power",
+            "current",
+            "peak_current",
+            "mass",
+            "volume",
+            "cost",
+            "cycles",
+            "module_voltage",
+        ):
             if name in values:
                 bound = values[name][0]
                 requirements[name] = bound
@@ -1004,8 +1223,12 @@ class _DeclLowering:
         cooling = get("cooling", ir.Cooling("cold_plate"))
         cell = get("cell")
         if cooling.fins is not None and cell is not None and cell.format.kind == "cylindrical":
-            self.error("E213", f"`fins` go between flat cells; `{cell.name}` is cylindrical", values["cooling"][1].span,
-                       "round cells take the plate's heat through their ends: drop `fins`")  # fmt: skip
+            self.error(
+                "E213",
+                f"`fins` go between flat cells; `{cell.name}` is cylindrical",
+                values["cooling"][1].span,
+                "round cells take the plate's heat through their ends: drop `fins`",
+            )
         return ir.Pack(
             name=self.decl.name,
             cell=cell,
@@ -1068,10 +1291,23 @@ def _describe_value(value) -> str:
 
 
 def _example_quantity(dim: u.Dim) -> str:
-    examples = {u.ENERGY: "75 kWh", u.VOLTAGE: "350 V", u.POWER: "250 kW", u.MASS: "500 kg", u.LENGTH: "140 mm",
-                u.CHARGE: "4.85 Ah", u.CURRENT: "300 A", u.RESISTANCE: "23 mOhm", u.TIME: "10 s",
-                u.TEMPERATURE: "25 degC", u.VOLUME: "300 L", u.MONEY: "12000 USD", u.FREQUENCY: "1 C",
-                u.DENSITY: "2700 kg/m3", u.FLOW: "8 L/min"}  # fmt: skip
+    examples = {
+        u.ENERGY: "75 kWh",
+        u.VOLTAGE: "350 V",
+        u.POWER: "250 kW",
+        u.MASS: "500 kg",
+        u.LENGTH: "140 mm",
+        u.CHARGE: "4.85 Ah",
+        u.CURRENT: "300 A",
+        u.RESISTANCE: "23 mOhm",
+        u.TIME: "10 s",
+        u.TEMPERATURE: "25 degC",
+        u.VOLUME: "300 L",
+        u.MONEY: "12000 USD",
+        u.FREQUENCY: "1 C",
+        u.DENSITY: "2700 kg/m3",
+        u.FLOW: "8 L/min",
+    }
     return examples.get(dim, f"1 {u.EXAMPLE_UNIT.get(dim, '')}".strip())
 
 

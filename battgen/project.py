@@ -66,19 +66,27 @@ class Workspace:
         if cached and cached[0] == stat.st_mtime and cached[1].path == shown:
             return cached[1]
         if stat.st_size > MAX_FILE_BYTES:
-            return Diagnostic("E801", f"`{shown}` is {stat.st_size:,} bytes; a design file is at most "
-                              f"{MAX_FILE_BYTES:,}", Span(shown, 1, 1, 1, 1),
-                              hint="split it into files joined with `use`")  # fmt: skip
+            return Diagnostic(
+                "E801",
+                f"`{shown}` is {stat.st_size:,} bytes; a design file is at most {MAX_FILE_BYTES:,}",
+                Span(shown, 1, 1, 1, 1),
+                hint="split it into files joined with `use`",
+            )
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
-            return Diagnostic("E801", f"`{shown}` is not UTF-8 text", Span(shown, 1, 1, 1, 1),
-                              hint="save the file as UTF-8")  # fmt: skip
+            return Diagnostic(
+                "E801", f"`{shown}` is not UTF-8 text", Span(shown, 1, 1, 1, 1), hint="save the file as UTF-8"
+            )
         except OSError as error:
             return _io_error(shown, error)
         if "\x00" in text:
-            return Diagnostic("E801", f"`{shown}` is a binary file, not .batt source", Span(shown, 1, 1, 1, 1),
-                              hint="check the file name")  # fmt: skip
+            return Diagnostic(
+                "E801",
+                f"`{shown}` is a binary file, not .batt source",
+                Span(shown, 1, 1, 1, 1),
+                hint="check the file name",
+            )
         source = SourceFile(shown, text, parse(text, shown))
         cache[key] = (stat.st_mtime, source)
         return source
@@ -92,8 +100,9 @@ _STDLIB_PREFIX = str(STDLIB.resolve()) + os.sep
 
 def _io_error(shown: str, error: OSError) -> Diagnostic:
     reason = error.strerror or str(error)
-    return Diagnostic("E801", f"cannot read `{shown}`: {reason}", Span(shown, 1, 1, 1, 1),
-                      hint="check the path and its permissions")  # fmt: skip
+    return Diagnostic(
+        "E801", f"cannot read `{shown}`: {reason}", Span(shown, 1, 1, 1, 1), hint="check the path and its permissions"
+    )
 
 
 def _display(path: Path) -> str:
@@ -115,11 +124,19 @@ def resolve_use(use: ast.Use, importer: Path, root: Path) -> ImportTarget | Diag
         target = (importer.parent / use.file).resolve()
         inside = _is_within(target, root) or _is_within(target, STDLIB)
         if not inside:
-            return Diagnostic("E209", f"`{use.file}` is outside the project ({root}) and the standard library",
-                              use.path_span, hint="copy the file into the project")  # fmt: skip
+            return Diagnostic(
+                "E209",
+                f"`{use.file}` is outside the project ({root}) and the standard library",
+                use.path_span,
+                hint="copy the file into the project",
+            )
         if not target.exists():
-            return Diagnostic("E207", f"no file `{use.file}` next to `{importer.name}`", use.path_span,
-                              hint=_nearby_files(importer.parent, use.file))  # fmt: skip
+            return Diagnostic(
+                "E207",
+                f"no file `{use.file}` next to `{importer.name}`",
+                use.path_span,
+                hint=_nearby_files(importer.parent, use.file),
+            )
         return ImportTarget(target, None)
     parts = use.path or ()
     whole = STDLIB.joinpath(*parts).with_suffix(".batt")
@@ -130,8 +147,7 @@ def resolve_use(use: ast.Use, importer: Path, root: Path) -> ImportTarget | Diag
         if container.is_file():
             return ImportTarget(container, parts[-1])
     dotted = ".".join(parts)
-    return Diagnostic("E207", f"no `{dotted}` in the standard library", use.path_span,
-                      hint=_library_hint(parts))  # fmt: skip
+    return Diagnostic("E207", f"no `{dotted}` in the standard library", use.path_span, hint=_library_hint(parts))
 
 
 def _is_within(path: Path, folder: Path) -> bool:

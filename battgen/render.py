@@ -7,7 +7,7 @@ hint, and related spans. It uses rich for colour, imported only when something i
 from __future__ import annotations
 
 import json
-from typing import Iterable
+from collections.abc import Iterable
 
 from battgen.diagnostics import Diagnostic, Severity, sort_key
 
@@ -42,8 +42,9 @@ def render_text(diagnostic: Diagnostic, sources: dict[str, str]) -> list[tuple[s
                 width = max(len(text) - span.column + 1, 1)
             lines.append((" " * (gutter + 1) + "|", "blue"))
             lines.append((f"{span.line} | {text}", ""))
-            lines.append((" " * (gutter + 1) + "| " + " " * (span.column - 1) + "^" * width,
-                          _STYLE[diagnostic.severity]))  # fmt: skip
+            lines.append(
+                (" " * (gutter + 1) + "| " + " " * (span.column - 1) + "^" * width, _STYLE[diagnostic.severity])
+            )
     if diagnostic.hint:
         lines.append((f"  = hint: {diagnostic.hint}", "cyan"))
     for related in diagnostic.related:

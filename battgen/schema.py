@@ -54,17 +54,50 @@ CELL = (
     Prop("format", FORMAT, "cell body: cylindrical(...), prismatic(...) or pouch(...)", required=True),
     Prop("chemistry", OPTION, "cathode chemistry", options=CHEMISTRIES, required=True),
     Prop("nominal", QUANTITY, "nominal cell voltage", u.VOLTAGE, required=True, sane=(1.0, 5.0)),
-    Prop("voltage", QUANTITY, "discharge cut-off .. charge cut-off voltage", u.VOLTAGE, ops=("in",),
-         required=True, sane=(1.0, 5.0)),  # fmt: skip
-    Prop("capacity", QUANTITY, "rated capacity at the datasheet's standard discharge", u.CHARGE,
-         required=True, sane=(0.01 * 3600, 2000 * 3600)),  # fmt: skip
+    Prop(
+        "voltage",
+        QUANTITY,
+        "discharge cut-off .. charge cut-off voltage",
+        u.VOLTAGE,
+        ops=("in",),
+        required=True,
+        sane=(1.0, 5.0),
+    ),
+    Prop(
+        "capacity",
+        QUANTITY,
+        "rated capacity at the datasheet's standard discharge",
+        u.CHARGE,
+        required=True,
+        sane=(0.01 * 3600, 2000 * 3600),
+    ),
     Prop("mass", QUANTITY, "cell mass", u.MASS, required=True, sane=(0.001, 20.0)),
-    Prop("resistance", QUANTITY, "DC internal resistance at 50 % SOC, 25 °C", u.RESISTANCE,
-         required=True, sane=(1e-5, 1.0)),  # fmt: skip
-    Prop("discharge", QUANTITY, "maximum continuous discharge current", u.CURRENT, ops=("<=",),
-         required=True, sane=(0.01, 5000.0)),  # fmt: skip
-    Prop("pulse", QUANTITY, "maximum pulse discharge current, for its duration", u.CURRENT, ops=("<=",),
-         duration=True, sane=(0.01, 10000.0)),  # fmt: skip
+    Prop(
+        "resistance",
+        QUANTITY,
+        "DC internal resistance at 50 % SOC, 25 °C",
+        u.RESISTANCE,
+        required=True,
+        sane=(1e-5, 1.0),
+    ),
+    Prop(
+        "discharge",
+        QUANTITY,
+        "maximum continuous discharge current",
+        u.CURRENT,
+        ops=("<=",),
+        required=True,
+        sane=(0.01, 5000.0),
+    ),
+    Prop(
+        "pulse",
+        QUANTITY,
+        "maximum pulse discharge current, for its duration",
+        u.CURRENT,
+        ops=("<=",),
+        duration=True,
+        sane=(0.01, 10000.0),
+    ),
     Prop("charge", QUANTITY, "maximum continuous charge current", u.CURRENT, ops=("<=",), sane=(0.01, 5000.0)),
     Prop("rate_capacity", RATE_TABLE, "datasheet capacity at discharge rates: [(rate, capacity), ...]"),
     Prop("cycle_life", COUNT, "cycles to 80 % capacity under the datasheet's test", sane=(10, 100000)),
@@ -75,31 +108,38 @@ CELL = (
 )
 
 MATERIAL = (
-    Prop("role", OPTION, "what the material is for", options=("conductor", "coolant", "insulator", "structure"),
-         required=True),  # fmt: skip
+    Prop(
+        "role",
+        OPTION,
+        "what the material is for",
+        options=("conductor", "coolant", "insulator", "structure"),
+        required=True,
+    ),
     Prop("density", QUANTITY, "density", u.DENSITY, required=True, sane=(0.01, 25000.0)),
     Prop("resistivity", QUANTITY, "electrical resistivity at 20 °C", u.RESISTIVITY, sane=(1e-9, 1e20)),
-    Prop("temperature_coefficient", QUANTITY, "temperature coefficient of resistance", u.PER_KELVIN,
-         sane=(0.0, 0.1)),  # fmt: skip
+    Prop("temperature_coefficient", QUANTITY, "temperature coefficient of resistance", u.PER_KELVIN, sane=(0.0, 0.1)),
     Prop("specific_heat", QUANTITY, "specific heat capacity", u.SPECIFIC_HEAT, sane=(10.0, 10000.0)),
     Prop("conductivity", QUANTITY, "thermal conductivity", u.CONDUCTIVITY, sane=(0.001, 5000.0)),
     Prop("melting_point", QUANTITY, "melting point", u.TEMPERATURE, sane=(200.0, 4000.0)),
     Prop("viscosity", QUANTITY, "dynamic viscosity (fluids)", u.VISCOSITY, sane=(1e-6, 10.0)),
     Prop("cost", QUANTITY, "price per kilogram", u.COST_PER_MASS, sane=(0.0, 100000.0)),
-    Prop("modulus", QUANTITY, "Young's modulus (sizes an enclosure sheet of equal stiffness)", u.PRESSURE,
-         sane=(1e8, 1.2e12)),  # fmt: skip
+    Prop(
+        "modulus",
+        QUANTITY,
+        "Young's modulus (sizes an enclosure sheet of equal stiffness)",
+        u.PRESSURE,
+        sane=(1e8, 1.2e12),
+    ),
     Prop("source", STRING, "where the figures come from", required=True),
 )
 
 ENVELOPE = (
     Prop("outline", SHAPE, "the floor plan the pack may fill", required=True),
     Prop("height", QUANTITY, "usable height inside the enclosure", u.LENGTH, required=True, sane=(0.005, 5.0)),
-    Prop("keepout", SHAPE, "a region cells and busbars must avoid: `keepout NAME = shape at (x, y)`",
-         qualified=True),  # fmt: skip
+    Prop("keepout", SHAPE, "a region cells and busbars must avoid: `keepout NAME = shape at (x, y)`", qualified=True),
     # wall: 0 mm — the outline is then the floor cells may use; set it to the enclosure wall
     # plus the clearance your structure needs.
-    Prop("wall", QUANTITY, "clearance from the outline to the nearest cell", u.LENGTH, default="0 mm",
-         sane=(0.0, 1.0)),  # fmt: skip
+    Prop("wall", QUANTITY, "clearance from the outline to the nearest cell", u.LENGTH, default="0 mm", sane=(0.0, 1.0)),
 )
 
 OPTIMISE = ("mass", "volume", "cost", "energy")
@@ -108,21 +148,59 @@ PACK = (
     Prop("cell", REF, "the cell the pack is built from", ref_kind="cell", required=True),
     Prop("envelope", REF, "the space the pack must fit", ref_kind="envelope"),
     Prop("voltage", QUANTITY, "nominal pack voltage", u.VOLTAGE, ops=BOUNDS + ("=",), sane=(1.0, 2000.0)),
-    Prop("max_voltage", QUANTITY, "pack voltage at full charge (cell max × series)", u.VOLTAGE, ops=("<=",),
-         sane=(1.0, 2000.0)),  # fmt: skip
-    Prop("min_voltage", QUANTITY, "pack voltage at the discharge cut-off", u.VOLTAGE, ops=(">=",),
-         sane=(1.0, 2000.0)),  # fmt: skip
-    Prop("energy", QUANTITY, "nominal energy (nominal voltage × rated capacity)", u.ENERGY, ops=BOUNDS,
-         sane=(3600.0, 3.6e10)),  # fmt: skip
-    Prop("usable_energy", QUANTITY, "energy at `discharge_rate` within the `soc` window", u.ENERGY,
-         ops=(">=",), sane=(3600.0, 3.6e10)),  # fmt: skip
-    Prop("power", QUANTITY, "peak discharge power at the voltage floor, for a duration", u.POWER,
-         ops=(">=",), duration=True, sane=(1.0, 1e8)),  # fmt: skip
+    Prop(
+        "max_voltage",
+        QUANTITY,
+        "pack voltage at full charge (cell max × series)",
+        u.VOLTAGE,
+        ops=("<=",),
+        sane=(1.0, 2000.0),
+    ),
+    Prop("min_voltage", QUANTITY, "pack voltage at the discharge cut-off", u.VOLTAGE, ops=(">=",), sane=(1.0, 2000.0)),
+    Prop(
+        "energy",
+        QUANTITY,
+        "nominal energy (nominal voltage × rated capacity)",
+        u.ENERGY,
+        ops=BOUNDS,
+        sane=(3600.0, 3.6e10),
+    ),
+    Prop(
+        "usable_energy",
+        QUANTITY,
+        "energy at `discharge_rate` within the `soc` window",
+        u.ENERGY,
+        ops=(">=",),
+        sane=(3600.0, 3.6e10),
+    ),
+    Prop(
+        "power",
+        QUANTITY,
+        "peak discharge power at the voltage floor, for a duration",
+        u.POWER,
+        ops=(">=",),
+        duration=True,
+        sane=(1.0, 1e8),
+    ),
     Prop("continuous_power", QUANTITY, "continuous discharge power", u.POWER, ops=(">=",), sane=(1.0, 1e8)),
-    Prop("current", QUANTITY, "continuous pack current limit", u.CURRENT, ops=("<=", ">="), duration=True,
-         sane=(0.1, 1e5)),  # fmt: skip
-    Prop("peak_current", QUANTITY, "peak pack current limit, for a duration", u.CURRENT, ops=("<=", ">="),
-         duration=True, sane=(0.1, 1e5)),  # fmt: skip
+    Prop(
+        "current",
+        QUANTITY,
+        "continuous pack current limit",
+        u.CURRENT,
+        ops=("<=", ">="),
+        duration=True,
+        sane=(0.1, 1e5),
+    ),
+    Prop(
+        "peak_current",
+        QUANTITY,
+        "peak pack current limit, for a duration",
+        u.CURRENT,
+        ops=("<=", ">="),
+        duration=True,
+        sane=(0.1, 1e5),
+    ),
     Prop("mass", QUANTITY, "pack mass", u.MASS, ops=BOUNDS, sane=(0.01, 50000.0)),
     Prop("volume", QUANTITY, "pack volume", u.VOLUME, ops=BOUNDS, sane=(1e-5, 100.0)),
     Prop("cost", QUANTITY, "pack cost", u.MONEY, ops=("<=",), sane=(1.0, 1e8)),
@@ -130,8 +208,14 @@ PACK = (
     # modules: 1 .. 64 — no limit the user did not state; 64 bounds the search (a pack of more
     # modules than that is a design choice to write down).
     Prop("modules", COUNT, "number of modules", ops=BOUNDS + ("=",), default="in 1 .. 64", sane=(1, 10000)),
-    Prop("module_voltage", QUANTITY, "maximum module voltage (e.g. 60 V for safe handling)", u.VOLTAGE,
-         ops=("<=",), sane=(1.0, 2000.0)),  # fmt: skip
+    Prop(
+        "module_voltage",
+        QUANTITY,
+        "maximum module voltage (e.g. 60 V for safe handling)",
+        u.VOLTAGE,
+        ops=("<=",),
+        sane=(1.0, 2000.0),
+    ),
     Prop("strings", COUNT, "parallel strings of series-connected modules", default="1", sane=(1, 100)),
     Prop("series", COUNT, "fix the series count S", sane=(1, 2000)),
     Prop("parallel", COUNT, "fix the parallel count P", sane=(1, 2000)),
@@ -140,33 +224,65 @@ PACK = (
     # replaced by the holder drawing's pitch.
     Prop("gap", QUANTITY, "cell-to-cell gap", u.LENGTH, default="1 mm", sane=(0.0, 0.1)),
     Prop("layers", COUNT, "maximum layers of cells stacked in the height", default="1", sane=(1, 10)),
-    Prop("cooling", COOLING, "cold_plate(side = bottom | top | sides, coolant = glycol50, flow = 8 L/min, "
-         "fins = 1 mm), air, immersion or none", default="cold_plate(side = bottom)"),  # fmt: skip
+    Prop(
+        "cooling",
+        COOLING,
+        "cold_plate(side = bottom | top | sides, coolant = glycol50, flow = 8 L/min, "
+        "fins = 1 mm), air, immersion or none",
+        default="cold_plate(side = bottom)",
+    ),
     # busbar: 2 mm aluminium — an engineering default; routing checks it against the currents
     # (BatPaC heating rate, IEC 60949) and says when it is too thin.
-    Prop("busbar", CONDUCTOR, "busbar material and thickness: aluminium(thickness = 2 mm)",
-         default="aluminium(thickness = 2 mm)"),  # fmt: skip
+    Prop(
+        "busbar",
+        CONDUCTOR,
+        "busbar material and thickness: aluminium(thickness = 2 mm)",
+        default="aluminium(thickness = 2 mm)",
+    ),
     # enclosure: 2 mm aluminium 6061 — BatPaC's pack jacket as recalled (see
     # battgen/models/packaging.py); without a thickness, another material gets the sheet of
     # equal bending stiffness.
-    Prop("enclosure", ENCLOSURE, "tray, walls and lid: `steel` (as stiff as the default) or "
-         "`steel(thickness = 1.5 mm)`", default="aluminium_6061(thickness = 2 mm)"),  # fmt: skip
+    Prop(
+        "enclosure",
+        ENCLOSURE,
+        "tray, walls and lid: `steel` (as stiff as the default) or `steel(thickness = 1.5 mm)`",
+        default="aluminium_6061(thickness = 2 mm)",
+    ),
     Prop("fuse", OPTION, "cell-level fusing", options=("per_cell", "per_group", "none"), default="none"),
-    Prop("optimise", OPTION, "what the chosen design minimises (maximises for energy)", options=OPTIMISE,
-         default="mass"),  # fmt: skip
+    Prop(
+        "optimise", OPTION, "what the chosen design minimises (maximises for energy)", options=OPTIMISE, default="mass"
+    ),
     # ambient: 25 degC — the reference temperature of cell ratings (IEC 61960-3 and IEC 62660-1
     # test conditions).
-    Prop("ambient", QUANTITY, "ambient / coolant temperature", u.TEMPERATURE, default="25 degC",
-         sane=(173.15, 373.15)),  # fmt: skip
-    Prop("soc", QUANTITY, "usable state-of-charge window", u.DIMENSIONLESS, ops=("in",), default="in 0 % .. 100 %",
-         sane=(0.0, 1.0)),  # fmt: skip
+    Prop("ambient", QUANTITY, "ambient / coolant temperature", u.TEMPERATURE, default="25 degC", sane=(173.15, 373.15)),
+    Prop(
+        "soc",
+        QUANTITY,
+        "usable state-of-charge window",
+        u.DIMENSIONLESS,
+        ops=("in",),
+        default="in 0 % .. 100 %",
+        sane=(0.0, 1.0),
+    ),
     # discharge_rate: C/3 — the rate EV capacity and energy are rated at (USABC Electric Vehicle
     # Battery Test Procedures Manual, Rev. 2, 1996: C/3 constant-current discharge).
-    Prop("discharge_rate", QUANTITY, "rate at which usable energy is rated", u.FREQUENCY, default="0.33 C",
-         sane=(1e-7, 0.1)),  # fmt: skip
+    Prop(
+        "discharge_rate",
+        QUANTITY,
+        "rate at which usable energy is rated",
+        u.FREQUENCY,
+        default="0.33 C",
+        sane=(1e-7, 0.1),
+    ),
     # dod: 80 % — the depth of discharge of the USABC cycle-life test (Rev. 2, 1996).
-    Prop("dod", QUANTITY, "depth of discharge of the duty cycle (lifetime)", u.DIMENSIONLESS, default="80 %",
-         sane=(0.01, 1.0)),  # fmt: skip
+    Prop(
+        "dod",
+        QUANTITY,
+        "depth of discharge of the duty cycle (lifetime)",
+        u.DIMENSIONLESS,
+        default="80 %",
+        sane=(0.01, 1.0),
+    ),
 )
 
 KINDS: dict[str, tuple[Prop, ...]] = {"cell": CELL, "envelope": ENVELOPE, "pack": PACK, "material": MATERIAL}

@@ -98,7 +98,7 @@ _ARTICLE_AN = ("a", "e", "i", "o", "u")
 
 
 def describe_dim(dim: Dim) -> str:
-    """"an energy", "a voltage", "a quantity in kg·m^2" — for messages."""
+    """ "an energy", "a voltage", "a quantity in kg·m^2" — for messages."""
     name = DIM_NAMES.get(dim)
     if name is None:
         name = f"quantity of dimension {dim_symbol(dim)}"
@@ -194,11 +194,50 @@ UNITS: dict[str, Unit] = _build_table()
 
 # Spellings offered in completion and "did you mean" hints: the everyday ones first.
 COMMON_UNITS: tuple[str, ...] = (
-    "mm", "cm", "m", "g", "kg", "s", "min", "h", "A", "mA", "V", "mV", "Ohm", "mOhm",
-    "uOhm", "W", "kW", "Wh", "kWh", "Ah", "mAh", "degC", "K", "C", "%", "N", "kN", "kPa",
-    "MPa", "bar", "L", "L/min", "USD", "USD/kWh", "USD/kg", "kg/m3", "J/kg/K", "W/m/K",
-    "nOhm*m", "mPa*s", "K^-1", "kgf", "years",
-)  # fmt: skip
+    "mm",
+    "cm",
+    "m",
+    "g",
+    "kg",
+    "s",
+    "min",
+    "h",
+    "A",
+    "mA",
+    "V",
+    "mV",
+    "Ohm",
+    "mOhm",
+    "uOhm",
+    "W",
+    "kW",
+    "Wh",
+    "kWh",
+    "Ah",
+    "mAh",
+    "degC",
+    "K",
+    "C",
+    "%",
+    "N",
+    "kN",
+    "kPa",
+    "MPa",
+    "bar",
+    "L",
+    "L/min",
+    "USD",
+    "USD/kWh",
+    "USD/kg",
+    "kg/m3",
+    "J/kg/K",
+    "W/m/K",
+    "nOhm*m",
+    "mPa*s",
+    "K^-1",
+    "kgf",
+    "years",
+)
 
 _FACTOR = re.compile(r"^([^\d^\-]+)\^?(-?\d+)?$")
 
@@ -343,17 +382,40 @@ def format_quantity(value: float, dim: Dim, digits: int = 4) -> str:
 
 def alternatives(value: float, dim: Dim) -> list[str]:
     if dim == TEMPERATURE:
-        return [f"{format_number(value - 273.15)} degC", f"{format_number(value)} K",
-                f"{format_number((value - 273.15) * 9 / 5 + 32)} degF"]  # fmt: skip
+        return [
+            f"{format_number(value - 273.15)} degC",
+            f"{format_number(value)} K",
+            f"{format_number((value - 273.15) * 9 / 5 + 32)} degF",
+        ]
     return [f"{format_number(value / scale)} {name}" for name, scale in ALTERNATIVES.get(dim, ())]
 
 
 # An example unit per dimension, for hints such as "expected a unit after `75` (e.g. `kWh`)".
 EXAMPLE_UNIT: dict[Dim, str] = {
-    LENGTH: "mm", MASS: "kg", TIME: "s", CURRENT: "A", VOLTAGE: "V", RESISTANCE: "mOhm",
-    POWER: "kW", ENERGY: "kWh", CHARGE: "Ah", TEMPERATURE: "degC", VOLUME: "L",
-    FREQUENCY: "C", MONEY: "USD", DENSITY: "kg/m3", RESISTIVITY: "nOhm*m",
-    SPECIFIC_HEAT: "J/kg/K", CONDUCTIVITY: "W/m/K", VISCOSITY: "mPa*s", FLOW: "L/min",
-    PER_KELVIN: "K^-1", COST_PER_MASS: "USD/kg", COST_PER_ENERGY: "USD/kWh",
-    PRESSURE: "kPa", FORCE: "N", AREA: "mm2", HEAT_TRANSFER: "W/m2/K",
-}  # fmt: skip
+    LENGTH: "mm",
+    MASS: "kg",
+    TIME: "s",
+    CURRENT: "A",
+    VOLTAGE: "V",
+    RESISTANCE: "mOhm",
+    POWER: "kW",
+    ENERGY: "kWh",
+    CHARGE: "Ah",
+    TEMPERATURE: "degC",
+    VOLUME: "L",
+    FREQUENCY: "C",
+    MONEY: "USD",
+    DENSITY: "kg/m3",
+    RESISTIVITY: "nOhm*m",
+    SPECIFIC_HEAT: "J/kg/K",
+    CONDUCTIVITY: "W/m/K",
+    VISCOSITY: "mPa*s",
+    FLOW: "L/min",
+    PER_KELVIN: "K^-1",
+    COST_PER_MASS: "USD/kg",
+    COST_PER_ENERGY: "USD/kWh",
+    PRESSURE: "kPa",
+    FORCE: "N",
+    AREA: "mm2",
+    HEAT_TRANSFER: "W/m2/K",
+}

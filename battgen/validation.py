@@ -68,19 +68,21 @@ def rows() -> list[Row]:
         requirements = {k: v for k, v in pack.requirements.items() if k in ("voltage", "energy")}
         target_pack = dataclasses.replace(pack, requirements=requirements, modules=None, series=None, parallel=None)
         chosen = synthesize(target_pack).chosen
-        out.append(Row(
-            name=entry["name"],
-            published_series=entry["series"],
-            published_parallel=entry["parallel"],
-            published_energy_kWh=entry["energy_kWh"],
-            published_mass_kg=entry["mass_kg"],
-            fixed_energy_kWh=fixed.energy / 3.6e6,
-            fixed_mass_kg=fixed.mass,
-            target_label=chosen.label if chosen else "none",
-            target_energy_kWh=chosen.energy / 3.6e6 if chosen else 0.0,
-            target_kWh=requirements["energy"].low / 3.6e6,
-            mass_parts=fixed.mass_parts,
-        ))  # fmt: skip
+        out.append(
+            Row(
+                name=entry["name"],
+                published_series=entry["series"],
+                published_parallel=entry["parallel"],
+                published_energy_kWh=entry["energy_kWh"],
+                published_mass_kg=entry["mass_kg"],
+                fixed_energy_kWh=fixed.energy / 3.6e6,
+                fixed_mass_kg=fixed.mass,
+                target_label=chosen.label if chosen else "none",
+                target_energy_kWh=chosen.energy / 3.6e6 if chosen else 0.0,
+                target_kWh=requirements["energy"].low / 3.6e6,
+                mass_parts=fixed.mass_parts,
+            )
+        )
     return out
 
 
@@ -106,14 +108,21 @@ def markdown(table: list[Row]) -> str:
             f"{r.fixed_mass_kg:.0f} kg | {r.mass_error:+.1%} | {r.target_label} | {r.target_energy_kWh:.1f} kWh | "
             f"{r.target_error:+.1%} |"
         )
-    lines += ["", "Estimated mass by part, kg (`battgen/models/packaging.py`, which gives the source of each figure):",
-              "", "| pack | " + " | ".join(part for part, _ in table[0].mass_parts) + " |",
-              "| --- |" + " ---: |" * len(table[0].mass_parts)]  # fmt: skip
+    lines += [
+        "",
+        "Estimated mass by part, kg (`battgen/models/packaging.py`, which gives the source of each figure):",
+        "",
+        "| pack | " + " | ".join(part for part, _ in table[0].mass_parts) + " |",
+        "| --- |" + " ---: |" * len(table[0].mass_parts),
+    ]
     for r in table:
         lines.append(f"| {r.name} | " + " | ".join(f"{kg:.0f}" for _, kg in r.mass_parts) + " |")
     misses = [r for r in table if abs(r.energy_error) > 0.03 or abs(r.mass_error) > 0.10]
     if misses:
-        lines += ["", "Outside the tolerances: " + "; ".join(
-            f"{r.name} (energy {r.energy_error:+.1%}, mass {r.mass_error:+.1%})" for r in misses)
-            + ". Why, and what is missing: the docstring of `battgen/models/packaging.py`."]  # fmt: skip
+        lines += [
+            "",
+            "Outside the tolerances: "
+            + "; ".join(f"{r.name} (energy {r.energy_error:+.1%}, mass {r.mass_error:+.1%})" for r in misses)
+            + ". Why, and what is missing: the docstring of `battgen/models/packaging.py`.",
+        ]
     return "\n".join(lines) + "\n"

@@ -80,8 +80,10 @@ def main() -> int:
     child = step.get("maxrss_MiB", 0.0)
     print(result.summary())
     print(f"files: {sizes}")
-    print(f"CAD build + export: {t3 - t2:.2f} s (goal < 15 s); total {t3 - t0:.2f} s; peak memory {peak:,.0f} MiB "
-          f"+ STEP process {child:,.0f} MiB = {peak + child:,.0f} MiB (goal < 2048 MiB)")  # fmt: skip
+    print(
+        f"CAD build + export: {t3 - t2:.2f} s (goal < 15 s); total {t3 - t0:.2f} s; peak memory {peak:,.0f} MiB "
+        f"+ STEP process {child:,.0f} MiB = {peak + child:,.0f} MiB (goal < 2048 MiB)"
+    )
     return 0
 
 

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from timing import best_of  # noqa: E402
 
-CELL = '''# cell {i}: figures from the maker's datasheet
+CELL = """# cell {i}: figures from the maker's datasheet
 cell cell{i} {{
     format        = cylindrical(diameter = 21.1 mm, height = 70.15 mm)
     chemistry     = nmc811
@@ -61,7 +61,7 @@ pack pack{i} {{
     optimise = mass
 }}
 
-'''
+"""
 
 
 def generated(lines: int = 5000) -> str:
@@ -70,8 +70,6 @@ def generated(lines: int = 5000) -> str:
         blocks.append(CELL.format(i=i))
         i += 1
     return "".join(blocks)
-
-
 
 
 def main() -> None:
@@ -104,15 +102,24 @@ def main() -> None:
     cold = []
     for _ in range(5):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "battgen", "check", str(REPO / "examples" / "sedan.batt")], check=True,
-                       capture_output=True)  # fmt: skip
+        subprocess.run(
+            [sys.executable, "-m", "battgen", "check", str(REPO / "examples" / "sedan.batt")],
+            check=True,
+            capture_output=True,
+        )
         cold.append(time.perf_counter() - start)
     print(f"battc check cold: {statistics.median(cold) * 1000:.0f} ms (median of 5)")
     heavy = subprocess.run(
-        [sys.executable, "-c", "import sys, battgen.cli as c; c.main(['check', 'examples/sedan.batt']); "
-         "print(sorted(m for m in ('numpy', 'scipy', 'shapely', 'cadquery') if m in sys.modules))"],
-        capture_output=True, text=True, cwd=REPO,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "import sys, battgen.cli as c; c.main(['check', 'examples/sedan.batt']); "
+            "print(sorted(m for m in ('numpy', 'scipy', 'shapely', 'cadquery') if m in sys.modules))",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     print(f"heavy modules loaded by check: {heavy.stdout.strip() or '[]'}")
 
 

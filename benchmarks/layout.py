@@ -1,6 +1,6 @@
-"""Layout benchmark: placement speed and packing quality; writes docs/packing.md.
+"""Layout benchmark: placement speed and packing quality. It prints; it writes no file.
 
-    .venv/bin/python benchmarks/layout.py [--quick]
+    .venv/bin/python benchmarks/layout.py [--quick] [--markdown]
 
 1. Speed: ``place`` for the Tesla Model S 85 pack (96s74p, 7,104 NCR18650B cells) in its
    envelope (examples/validation/tesla_model_s_85.batt); the issue's budget is 2 s.
@@ -14,7 +14,9 @@
    relaxation) against the lattice search alone, the plain hexagonal lattice (both orientations) and the square lattice. No best-known table for
    rectangles is used here.
 
-The tables in docs/packing.md are written by this script, never typed.
+The tables in docs/packing.md come from ``packing_markdown`` here, written by
+``python docs/generate.py --packing`` (they hold no timings, so they do not depend on the machine);
+``--markdown`` prints them.
 """
 
 from __future__ import annotations
@@ -27,14 +29,13 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
 from battgen import ir
 from battgen.passes import layout as L
 from battgen.passes import relax
 from battgen.passes.synthesis import evaluate_fixed
 from battgen.pipeline import check
+
+ROOT = Path(__file__).resolve().parents[1]
 
 SQRT3 = math.sqrt(3)
 PRECISION = 1e-3  # relative precision of the search on the side: 0.1 %, a twentieth of the 2 % goal
@@ -42,8 +43,10 @@ PRECISION = 1e-3  # relative precision of the search on the side: 0.1 %, a twent
 
 def _unit_pack():
     """A pack of unit circles (diameter 2 m, gap 0, no wall) whose envelope we swap."""
-    text = ("use cells.samsung.inr21700_50e\n\nenvelope box {\n    outline = rect(1 m, 1 m)\n    height = 2 m\n}\n\n"
-            "pack p {\n    cell = inr21700_50e\n    envelope = box\n}\n")  # fmt: skip
+    text = (
+        "use cells.samsung.inr21700_50e\n\nenvelope box {\n    outline = rect(1 m, 1 m)\n    height = 2 m\n}\n\n"
+        "pack p {\n    cell = inr21700_50e\n    envelope = box\n}\n"
+    )
     pack = check(text).design.packs["p"]
     cell = replace(pack.cell, format=ir.CellFormat("cylindrical", diameter=2.0, height=1.0))
     return replace(pack, cell=cell, gap=0.0, layout="auto")
@@ -153,11 +156,20 @@ def model_s_time(repeats: int = 5) -> tuple[float, object]:
     return statistics.median(times), layout
 
 
-def main(quick: bool = False) -> int:
+def main(quick: bool = False, markdown: bool = False) -> int:
+    elapsed, layout = model_s_time(3 if quick else 5)
+    print(f"Model S 85 (96s74p, 7,104 cells): place() median {elapsed:.3f} s (goal 2 s); {layout.summary()}")
+    text = packing_markdown(quick, show=print)
+    if markdown:
+        print(text)
+    return 0
+
+
+def packing_markdown(quick: bool = False, show=lambda line: None) -> str:
+    """docs/packing.md: the packing quality of the layout pass (deterministic, no timings).
+    ``show`` receives a one-line summary of each table."""
     lines: list[str] = []
     out = lines.append
-    elapsed, layout = model_s_time(3 if quick else 5)
-    print(f"Model S 85 (96s74p, 7,104 cells): place() median {elapsed:.3f} s; {layout.summary()}")
 
     reference = {}
     with open(ROOT / "benchmarks/packomania.csv", newline="") as handle:
@@ -185,15 +197,22 @@ def main(quick: bool = False) -> int:
     ok2_lattice = sum(1 for g in lattice_gaps if g <= 2.0)
     worst = max(gaps)
     worst_n = within[gaps.index(worst)][0]
-    print(f"circles in a square, N = {ns[0]}..{ns[-1]} ({len(ns)} values, {search_time:.1f} s): "
-          f"never above the plain lattice: {'yes' if not worse_than_lattice else worse_than_lattice}; "
-          f"smaller than it for {len(better_than_lattice)}; within 2 % of best known for {ok2} of {len(within)} "
-          f"(median {statistics.median(gaps):.2f} %, worst {worst:.2f} % at N = {worst_n}); "
-          f"the lattice search alone: {ok2_lattice} (median {statistics.median(lattice_gaps):.2f} %)")  # fmt: skip
+    show(
+        f"circles in a square, N = {ns[0]}..{ns[-1]} ({len(ns)} values, {search_time:.1f} s): "
+        f"never above the plain lattice: {worse_than_lattice if worse_than_lattice else 'yes'}; "
+        f"smaller than it for {len(better_than_lattice)}; within 2 % of best known for {ok2} of {len(within)} "
+        f"(median {statistics.median(gaps):.2f} %, worst {worst:.2f} % at N = {worst_n}); "
+        f"the lattice search alone: {ok2_lattice} (median {statistics.median(lattice_gaps):.2f} %)"
+    )
 
     # rectangles with the example packs' aspect ratios
-    aspects = [("Model S floor", 2400 / 1500), ("sedan floor", 1960 / 1450), ("Bolt floor", 1850 / 1150),
-               ("Leaf pack", 1571 / 1188), ("e-bike tube", 410 / 95)]  # fmt: skip
+    aspects = [
+        ("Model S floor", 2400 / 1500),
+        ("sedan floor", 1960 / 1450),
+        ("Bolt floor", 1850 / 1150),
+        ("Leaf pack", 1571 / 1188),
+        ("e-bike tube", 410 / 95),
+    ]
     short_sides = [5.0, 10.0, 20.5, 50.3] if not quick else [10.0, 20.5]
     rect_rows = []
     for name, aspect in aspects:
@@ -209,16 +228,19 @@ def main(quick: bool = False) -> int:
             square = plain_square(width, depth)
             rect_rows.append((name, aspect, short, got, searched, hexes, square))
     rect_worse = [r for r in rect_rows if r[3] < max(r[5], r[6])]
-    print(f"rectangles: {len(rect_rows)} cases, ours below the best plain lattice in {len(rect_worse)}; "
-          f"mean gain over plain hex {statistics.mean((r[3] / r[5] - 1) * 100 for r in rect_rows):.2f} %; "
-          f"relaxation added cells in {sum(r[3] > r[4] for r in rect_rows)}")
+    show(
+        f"rectangles: {len(rect_rows)} cases, ours below the best plain lattice in {len(rect_worse)}; "
+        f"mean gain over plain hex {statistics.mean((r[3] / r[5] - 1) * 100 for r in rect_rows):.2f} %; "
+        f"relaxation added cells in {sum(r[3] > r[4] for r in rect_rows)}"
+    )
 
     # docs/packing.md
     out("# Packing quality of the layout pass")
     out("")
-    out("Generated by `benchmarks/layout.py` — do not edit by hand; rerun the script.")
+    out("Generated by `python docs/generate.py --packing` from `benchmarks/layout.py` — do not edit by hand.")
     out("")
-    out("The layout pass (`battgen/passes/layout.py`) first searches row arrangements: hexagonal, square, "
+    out(
+        "The layout pass (`battgen/passes/layout.py`) first searches row arrangements: hexagonal, square, "
         "hexagonal rows pulled apart so a whole number of rows spans the floor, and rows of stacks for prismatic "
         "and pouch cells, over the lattice angle, the origin offset and the orientation. When the best lattice "
         "holds fewer round cells than the pack needs (and no more than "
@@ -230,16 +252,20 @@ def main(quick: bool = False) -> int:
         f"{relax.SMALL_WORK} / N for N < {relax.SMALL_WORK // relax.MINIMISATIONS}, and {relax.WORK:,} "
         "cell-iterations), never by the clock, so the "
         "result is deterministic. For the groups, the relaxed cells are then pressed together so that neighbours "
-        "touch; that moves cells of a packing already found and does not change what fits.")
+        "touch; that moves cells of a packing already found and does not change what fits."
+    )
     out("")
     out("## Speed")
     out("")
-    out(f"`place()` for the Tesla Model S 85 pack (96s74p, 7,104 cells of 18650 in a 2,400 × 1,500 mm floor): "
-        f"**{elapsed:.2f} s** (median of {3 if quick else 5}; budget 2 s). {layout.summary()}.")
+    out(
+        "`python benchmarks/layout.py` prints the time of `place()` for the Tesla Model S 85 pack (96s74p, 7,104 "
+        "cells of 18650 in a 2,400 × 1,500 mm floor) on the machine it runs on; the goal is 2 s."
+    )
     out("")
     out("## Circles in a square")
     out("")
-    out("Smallest square side (for circles of radius 1) in which the layout pass finds room for N cells — "
+    out(
+        "Smallest square side (for circles of radius 1) in which the layout pass finds room for N cells — "
         "`layout.sites_for`, what `place()` calls: the lattice search, then the relaxation — found by bisection "
         f"on the side to {PRECISION:.1%}, bracketed by galloping up from the best-known side where there is one "
         "(the side given is always one where it found room); against the lattice "
@@ -247,16 +273,21 @@ def main(quick: bool = False) -> int:
         "whichever needs the smaller square, exact) and the best-known side. Best-known sides: "
         "`benchmarks/packomania.csv` — E. Specht's Packomania table (N = 10..100; proven optimal up to N = 30) "
         "and, above 100, only the records we could source (D. W. Cantrell, 2009, for N = 253). Where no "
-        "reference is listed the comparison is with the lattices only. Gap = side / reference − 1.")
+        "reference is listed the comparison is with the lattices only. Gap = side / reference − 1."
+    )
     out("")
-    out(f"Summary: the layout pass never needs a larger square than the plain lattice "
+    out(
+        f"Summary: the layout pass never needs a larger square than the plain lattice "
         f"({'true for every N' if not worse_than_lattice else 'violated for N = ' + str(worse_than_lattice)}), and "
         f"needs a smaller one for {len(better_than_lattice)} of {len(rows)} N. Within 2 % of the best known for "
         f"{ok2} of {len(within)} N with a published reference (median gap {statistics.median(gaps):.2f} %, worst "
         f"{worst:.2f} % at N = {worst_n}); the lattice search alone is within 2 % for {ok2_lattice} (median "
-        f"{statistics.median(lattice_gaps):.2f} %, worst {max(lattice_gaps):.2f} %).")
+        f"{statistics.median(lattice_gaps):.2f} %, worst {max(lattice_gaps):.2f} %)."
+    )
     out("")
-    out("| N | ours | lattice search | plain lattice | best known | gap to best | gain over plain lattice | density (ours) |")
+    out(
+        "| N | ours | lattice search | plain lattice | best known | gap to best | gain over plain lattice | density (ours) |"
+    )
     out("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n, side, searched, plain, best in rows:
         gap = f"{(side / best - 1) * 100:+.2f} %" if best else "—"
@@ -267,22 +298,23 @@ def main(quick: bool = False) -> int:
     out("")
     out("## Rectangles with the aspect ratios of real packs")
     out("")
-    out("Cells (diameter 2, no gap) that fit a rectangle of the given aspect ratio, short side in cell diameters: "
+    out(
+        "Cells (diameter 2, no gap) that fit a rectangle of the given aspect ratio, short side in cell diameters: "
         "ours (the lattice search, then one cell more at a time while the relaxation finds room; not tried above "
         f"{L.RELAX_MAX:,} cells), the lattice search alone, the plain hexagonal lattice (rows along either side, "
-        "best offset) and the square lattice. No best-known reference is used for rectangles.")
+        "best offset) and the square lattice. No best-known reference is used for rectangles."
+    )
     out("")
     out("| envelope | aspect | short side (diameters) | ours | lattice search | plain hex | square | gain over hex |")
     out("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, aspect, short, got, searched, hexes, square in rect_rows:
-        out(f"| {name} | {aspect:.3f} | {short:g} | {got} | {searched} | {hexes} | {square} | "
-            f"{(got / hexes - 1) * 100:+.2f} % |")
+        out(
+            f"| {name} | {aspect:.3f} | {short:g} | {got} | {searched} | {hexes} | {square} | "
+            f"{(got / hexes - 1) * 100:+.2f} % |"
+        )
     out("")
-    if not quick:
-        (ROOT / "docs/packing.md").write_text("\n".join(lines) + "\n")
-        print("wrote docs/packing.md")
-    return 0
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(quick="--quick" in sys.argv))
+    raise SystemExit(main(quick="--quick" in sys.argv, markdown="--markdown" in sys.argv))

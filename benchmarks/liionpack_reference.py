@@ -22,8 +22,8 @@ import sys
 
 os.environ.setdefault("PYBAMM_DISABLE_TELEMETRY", "true")
 
-import liionpack as lp  # noqa: E402
-import numpy as np  # noqa: E402
+import liionpack as lp
+import numpy as np
 
 CASES = [
     {"Ns": 1, "Np": 2, "Ri": 0.02, "Rc": 0.01, "Rb": 1e-4, "Rt": 1e-5, "V": 4.2, "I": 10.0},
@@ -34,10 +34,19 @@ CASES = [
 
 
 def run(case: dict) -> dict:
-    netlist = lp.setup_circuit(Np=case["Np"], Ns=case["Ns"], Ri=case["Ri"], Rc=case["Rc"], Rb=case["Rb"],
-                               Rt=case["Rt"], I=case["I"], V=case["V"], configuration="series-groups")
+    netlist = lp.setup_circuit(
+        Np=case["Np"],
+        Ns=case["Ns"],
+        Ri=case["Ri"],
+        Rc=case["Rc"],
+        Rb=case["Rb"],
+        Rt=case["Rt"],
+        I=case["I"],
+        V=case["V"],
+        configuration="series-groups",
+    )
     out = lp.solve_circuit(netlist, current=case["I"])
-    v_node, i_batt = out[0], np.asarray(out[1]).ravel()
+    _v_node, i_batt = out[0], np.asarray(out[1]).ravel()
     v_terminal = float(np.ravel(out[3])[0])  # (V_node, I_batt, terminal_current, terminal_voltage, power)
     # V sources are numbered column by column (parallel position outer, series inner); the MNA
     # unknown is the current from the source's + node through it, i.e. minus the discharge current.
@@ -46,7 +55,14 @@ def run(case: dict) -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps({"source": f"liionpack {lp.__version__}, setup_circuit(configuration='series-groups'), "
-                                "solve_circuit(netlist, current=I)", "cases": [run(c) for c in CASES]},
-                     indent=1))
+    print(
+        json.dumps(
+            {
+                "source": f"liionpack {lp.__version__}, setup_circuit(configuration='series-groups'), "
+                "solve_circuit(netlist, current=I)",
+                "cases": [run(c) for c in CASES],
+            },
+            indent=1,
+        )
+    )
     sys.exit(0)

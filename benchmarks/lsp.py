@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import queue
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,9 +34,12 @@ class Server:
     def __init__(self):
         self.t_spawn = time.perf_counter()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "battgen", "lsp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, cwd=REPO,
-        )  # fmt: skip
+            [sys.executable, "-m", "battgen", "lsp"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            cwd=REPO,
+        )
         self.inbox: queue.Queue = queue.Queue()
         self.next_id = 0
         threading.Thread(target=self._read, daemon=True).start()
@@ -84,8 +86,13 @@ class Server:
                 return when, msg
 
     def diagnostics(self, uri: str, version: int):
-        return self.wait(lambda m: m.get("method") == "textDocument/publishDiagnostics"
-                         and m["params"]["uri"] == uri and m["params"].get("version") == version)  # fmt: skip
+        return self.wait(
+            lambda m: (
+                m.get("method") == "textDocument/publishDiagnostics"
+                and m["params"]["uri"] == uri
+                and m["params"].get("version") == version
+            )
+        )
 
     def close(self):
         try:
@@ -138,7 +145,9 @@ def pct(values, q):
 
 def bench_file(server: Server, path: Path, text: str, pack: str, needle: str, rounds: int) -> dict:
     uri = path.as_uri()
-    t = server.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "batt", "version": 1, "text": text}})
+    t = server.notify(
+        "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "batt", "version": 1, "text": text}}
+    )
     when, msg = server.diagnostics(uri, 1)
     first = when - t
     errors = [d for d in msg["params"]["diagnostics"] if d.get("severity") == 1]
@@ -150,10 +159,13 @@ def bench_file(server: Server, path: Path, text: str, pack: str, needle: str, ro
     def edit(digit: str):
         nonlocal version
         version += 1
-        change = {"range": {"start": {"line": line_no, "character": col}, "end": {"line": line_no, "character": col + 1}},
-                  "text": digit}  # fmt: skip
-        return server.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version},
-                                                        "contentChanges": [change]})  # fmt: skip
+        change = {
+            "range": {"start": {"line": line_no, "character": col}, "end": {"line": line_no, "character": col + 1}},
+            "text": digit,
+        }
+        return server.notify(
+            "textDocument/didChange", {"textDocument": {"uri": uri, "version": version}, "contentChanges": [change]}
+        )
 
     diag = []
     for r in range(rounds):
@@ -172,8 +184,9 @@ def bench_file(server: Server, path: Path, text: str, pack: str, needle: str, ro
     pack_line = next(i for i, line in enumerate(lines) if line.startswith(f"pack {pack} "))
     hover = []
     for _ in range(rounds * 2):
-        elapsed, msg = server.request("textDocument/hover", {"textDocument": {"uri": uri},
-                                                             "position": {"line": pack_line, "character": 6}})  # fmt: skip
+        elapsed, msg = server.request(
+            "textDocument/hover", {"textDocument": {"uri": uri}, "position": {"line": pack_line, "character": 6}}
+        )
         assert msg.get("result") and "kWh" in msg["result"]["contents"]["value"], msg
         hover.append(elapsed)
     server.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
@@ -199,7 +212,9 @@ def main() -> int:
         needle = needle.split("#")[0].rstrip().split(">=")[1].strip()  # e.g. "75 kWh"
         path = Path(tmp) / largest.name
         path.write_text(text)
-        results[f"{largest.name} ({len(text.splitlines())} lines)"] = bench_file(server, path, text, pack, needle, args.rounds)
+        results[f"{largest.name} ({len(text.splitlines())} lines)"] = bench_file(
+            server, path, text, pack, needle, args.rounds
+        )
         big = generated(2000)
         gen = Path(tmp) / "generated.batt"
         gen.write_text(big)
@@ -208,13 +223,18 @@ def main() -> int:
     server.close()
     info = info.get("result") or {}
     print(f"server start (spawn → initialize response): {start * 1000:.0f} ms")
-    print(f"debounce: {info.get('debounce_ms')} ms after the last edit of a burst; an edit after "
-          f"{info.get('leading_idle_ms')} ms of quiet is analysed at once")  # fmt: skip
+    print(
+        f"debounce: {info.get('debounce_ms')} ms after the last edit of a burst; an edit after "
+        f"{info.get('leading_idle_ms')} ms of quiet is analysed at once"
+    )
     print(f"cadquery loaded in the server: {info.get('cadquery_loaded')}")
     for name, r in results.items():
         print(f"\n{name}: {r['errors']} errors; first diagnostics after didOpen {r['first'] * 1000:.0f} ms")
-        for key, label in (("diag", "diagnostics after a change"), ("burst", "diagnostics after a 5-edit burst"),
-                           ("hover", "hover on the pack name")):  # fmt: skip
+        for key, label in (
+            ("diag", "diagnostics after a change"),
+            ("burst", "diagnostics after a 5-edit burst"),
+            ("hover", "hover on the pack name"),
+        ):
             v = r[key]
             print(f"  {label:36s} p50 {pct(v, 50):6.1f} ms   p95 {pct(v, 95):6.1f} ms   (n={len(v)})")
     return 0

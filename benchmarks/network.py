@@ -27,10 +27,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from battgen import ir  # noqa: E402
-from battgen.diagnostics import Span  # noqa: E402
-from battgen.passes import routing  # noqa: E402
-from battgen.passes.layout_types import Layout, hex_columns  # noqa: E402
+from battgen import ir
+from battgen.diagnostics import Span
+from battgen.passes import routing
+from battgen.passes.layout_types import Layout, hex_columns
 
 NS, NP = 96, 74
 RI, RC, RB, RT, V, CURRENT = 0.016, 1e-4, 1e-4, 1e-5, 3.6, 1500.0
@@ -72,36 +72,79 @@ def main() -> int:
     ladder = routing.ladder_network(NS, NP, RI, RC, RB, RT, V)
     t_min, t_med = best(lambda: ladder.solve_fresh(CURRENT))
     ours = np.array(ladder.solution(CURRENT).cell_currents)
-    print(f"ladder ({ladder.n_nodes:,} nodes): battgen factor+solve best {t_min * 1e3:.1f} ms, median {t_med * 1e3:.1f} ms")
+    print(
+        f"ladder ({ladder.n_nodes:,} nodes): battgen factor+solve best {t_min * 1e3:.1f} ms, median {t_med * 1e3:.1f} ms"
+    )
     ladder.factor()
     r_min, _ = best(lambda: ladder.voltages(CURRENT), 20)
     print(f"  re-solve at another current with the factorisation reused: {r_min * 1e6:.0f} µs")
 
-    python = os.environ.get("LIIONPACK_PYTHON") or ("/tmp/lp-venv/bin/python" if Path("/tmp/lp-venv/bin/python").exists() else "")
+    python = os.environ.get("LIIONPACK_PYTHON") or (
+        "/tmp/lp-venv/bin/python" if Path("/tmp/lp-venv/bin/python").exists() else ""
+    )
     if python:
-        args = json.dumps({"NS": NS, "NP": NP, "RI": RI, "RC": RC, "RB": RB, "RT": RT, "V": V, "I": CURRENT, "repeat": 3})
-        run = subprocess.run([python, "-c", LIIONPACK_SCRIPT, args], capture_output=True, text=True, timeout=1800,
-                             env={**os.environ, "PYBAMM_DISABLE_TELEMETRY": "true"})
+        args = json.dumps(
+            {"NS": NS, "NP": NP, "RI": RI, "RC": RC, "RB": RB, "RT": RT, "V": V, "I": CURRENT, "repeat": 3}
+        )
+        run = subprocess.run(
+            [python, "-c", LIIONPACK_SCRIPT, args],
+            capture_output=True,
+            text=True,
+            timeout=1800,
+            env={**os.environ, "PYBAMM_DISABLE_TELEMETRY": "true"},
+        )
         if run.returncode == 0:
             got = json.loads(run.stdout.strip().splitlines()[-1])
             lp_min = min(got["times"])
             ref = np.array(got["currents"])
             err = float(np.max(np.abs(ours - ref) / np.abs(ref)))
-            print(f"  liionpack {got['version']} solve_circuit, same netlist: best {lp_min * 1e3:.1f} ms "
-                  f"→ battgen {lp_min / t_min:.0f}× faster (factor+solve), max current difference {err:.2e}")
+            print(
+                f"  liionpack {got['version']} solve_circuit, same netlist: best {lp_min * 1e3:.1f} ms "
+                f"→ battgen {lp_min / t_min:.0f}× faster (factor+solve), max current difference {err:.2e}"
+            )
         else:
             print("  liionpack failed:", run.stderr.strip().splitlines()[-1:])
     else:
         print("  liionpack: no interpreter (set LIIONPACK_PYTHON or create /tmp/lp-venv)")
 
     span = Span("<bench>", 1, 1, 1, 2)
-    copper = ir.Material("copper", "conductor", 8960.0, "CRC", span, resistivity=1.72e-8,
-                         temperature_coefficient=0.00393, specific_heat=385.0, melting_point=1356.0, cost=9.5)
-    cell = ir.Cell("18650", ir.CellFormat("cylindrical", diameter=0.0187, height=0.065), "nca", 3.6, 2.5, 4.2,
-                   3.1 * 3600, 0.046, RI, 20.0, "bench", span, pulse_current=30.0, pulse_duration=10.0)
+    copper = ir.Material(
+        "copper",
+        "conductor",
+        8960.0,
+        "CRC",
+        span,
+        resistivity=1.72e-8,
+        temperature_coefficient=0.00393,
+        specific_heat=385.0,
+        melting_point=1356.0,
+        cost=9.5,
+    )
+    cell = ir.Cell(
+        "18650",
+        ir.CellFormat("cylindrical", diameter=0.0187, height=0.065),
+        "nca",
+        3.6,
+        2.5,
+        4.2,
+        3.1 * 3600,
+        0.046,
+        RI,
+        20.0,
+        "bench",
+        span,
+        pulse_current=30.0,
+        pulse_duration=10.0,
+    )
     pack = ir.Pack("model_s", cell, None, span, span, busbar=ir.Busbar(copper, 1.0e-3), fuse="per_cell")
-    cand = SimpleNamespace(strings=1, peak_current=CURRENT, continuous_current=600.0, nominal_voltage=NS * 3.6,
-                           max_voltage=NS * 4.2, resistance=NS * RI / NP + NS * 1e-4)
+    cand = SimpleNamespace(
+        strings=1,
+        peak_current=CURRENT,
+        continuous_current=600.0,
+        nominal_voltage=NS * 3.6,
+        max_voltage=NS * 4.2,
+        resistance=NS * RI / NP + NS * 1e-4,
+    )
     t = time.perf_counter()
     result, net = routing.route_with_network(pack, model_s_layout(), cand)
     t_route = time.perf_counter() - t
@@ -109,8 +152,10 @@ def main() -> int:
         print("routed pack:", result.code, result.message)
         return 1
     g_min, g_med = best(lambda: net.solve_fresh(CURRENT))
-    print(f"routed pack ({net.n_nodes:,} nodes, {net.r_val.size:,} resistors): route {t_route:.2f} s; "
-          f"solve best {g_min * 1e3:.1f} ms, median {g_med * 1e3:.1f} ms (goal < 200 ms)")
+    print(
+        f"routed pack ({net.n_nodes:,} nodes, {net.r_val.size:,} resistors): route {t_route:.2f} s; "
+        f"solve best {g_min * 1e3:.1f} ms, median {g_med * 1e3:.1f} ms (goal < 200 ms)"
+    )
     print(" ", result.summary())
     return 0
 

@@ -4,7 +4,9 @@
   and the test case that triggers it;
 * docs/validation.md — estimates against published packs (battgen.validation);
 * the property tables in docs/language.md, between the GENERATED markers (from
-  battgen.schema).
+  battgen.schema);
+* docs/packing.md — the layout pass's packing quality (``benchmarks/layout.py``), only with
+  ``--packing`` (it takes minutes).
 
 tests/test_docs.py fails when a generated part is out of date.
 """
@@ -39,8 +41,11 @@ def diagnostics_md() -> str:
         "| --- | --- | --- |",
     ]
     for code, title in CODES.items():
-        examples = sorted(p.relative_to(cases).as_posix() for p in cases.rglob("*.batt")
-                          if re.search(rf"# expect:.*\b{code}\b", p.read_text(errors="replace")))  # fmt: skip
+        examples = sorted(
+            p.relative_to(cases).as_posix()
+            for p in cases.rglob("*.batt")
+            if re.search(rf"# expect:.*\b{code}\b", p.read_text(errors="replace"))
+        )
         where = ", ".join(f"`{e}`" for e in examples) or "see tests"
         lines.append(f"| {code} | {title} | {where} |")
     return "\n".join(lines) + "\n"
@@ -49,7 +54,12 @@ def diagnostics_md() -> str:
 def properties_md() -> str:
     out = []
     for kind, props in sc.KINDS.items():
-        out += [f"### `{kind}`", "", "| property | form | value | default | meaning |", "| --- | --- | --- | --- | --- |"]
+        out += [
+            f"### `{kind}`",
+            "",
+            "| property | form | value | default | meaning |",
+            "| --- | --- | --- | --- | --- |",
+        ]
         for p in props:
             form = " ".join(f"`{o}`" for o in p.ops) + (" … `for` *duration*" if p.duration else "")
             if p.qualified:
@@ -61,10 +71,16 @@ def properties_md() -> str:
             elif p.kind == sc.REF:
                 value = f"name of a `{p.ref_kind}`"
             else:
-                value = {sc.COUNT: "whole number", sc.STRING: "string", sc.SHAPE: "shape", sc.FORMAT: "cell format",
-                         sc.COOLING: "cooling", sc.CONDUCTOR: "conductor material call",
-                         sc.ENCLOSURE: "structural material, optionally called with a thickness",
-                         sc.RATE_TABLE: "list of (rate, capacity)"}.get(p.kind, p.kind)  # fmt: skip
+                value = {
+                    sc.COUNT: "whole number",
+                    sc.STRING: "string",
+                    sc.SHAPE: "shape",
+                    sc.FORMAT: "cell format",
+                    sc.COOLING: "cooling",
+                    sc.CONDUCTOR: "conductor material call",
+                    sc.ENCLOSURE: "structural material, optionally called with a thickness",
+                    sc.RATE_TABLE: "list of (rate, capacity)",
+                }.get(p.kind, p.kind)
             default = "**required**" if p.required else (f"`{p.default}`" if p.default else "—")
             out.append(f"| `{p.name}` | {form} | {value} | {default} | {p.doc} |")
         out.append("")
@@ -88,7 +104,19 @@ def validation_md() -> str:
     return markdown(rows())
 
 
+def packing_md() -> str:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("layout_benchmark", REPO / "benchmarks" / "layout.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.packing_markdown()
+
+
 def main() -> None:
+    if "--packing" in sys.argv:
+        (REPO / "docs" / "packing.md").write_text(packing_md())
     (REPO / "docs" / "diagnostics.md").write_text(diagnostics_md())
     (REPO / "docs" / "validation.md").write_text(validation_md())
     language = REPO / "docs" / "language.md"

@@ -22,9 +22,11 @@ from battgen.pipeline import stdlib_materials
 
 ROOT = Path(__file__).parent.parent
 GOLDEN = Path(__file__).parent / "golden"
-BUILDS = {"ebike48": ROOT / "examples" / "ebike.batt",  # cylindrical, copper plates, no fuses
-          "sedan": ROOT / "examples" / "sedan.batt",  # cylindrical, per-cell wire bonds, 7 modules
-          "nissan_leaf_24": ROOT / "examples" / "validation" / "nissan_leaf_24.batt"}  # pouch, steel case  # fmt: skip
+BUILDS = {
+    "ebike48": ROOT / "examples" / "ebike.batt",  # cylindrical, copper plates, no fuses
+    "sedan": ROOT / "examples" / "sedan.batt",  # cylindrical, per-cell wire bonds, 7 modules
+    "nissan_leaf_24": ROOT / "examples" / "validation" / "nissan_leaf_24.batt",
+}  # pouch, steel case
 
 
 @pytest.fixture(scope="module")
@@ -92,8 +94,9 @@ def test_wire_bond_mass_by_hand(built):
     assert len(fuses) == len(build.layout.cells) and {f.kind for f in fuses} == {"wire_bond"}
     line = next(line for line in _bom(result, build) if line.item == "fuse links")
     f = fuses[0]
-    assert math.isclose(line.mass_kg, len(fuses) * math.pi / 4 * f.diameter**2 * f.length * BOND_WIRE_DENSITY,
-                        rel_tol=1e-9)  # fmt: skip
+    assert math.isclose(
+        line.mass_kg, len(fuses) * math.pi / 4 * f.diameter**2 * f.length * BOND_WIRE_DENSITY, rel_tol=1e-9
+    )
 
 
 def test_enclosure_line_names_the_declared_material_and_sheet(built):
@@ -126,7 +129,7 @@ def test_bom_csv_is_the_design_json_bom(built):
     design = json.loads((folder / "design.json").read_text(encoding="utf-8"))
     assert [r["part"] for r in rows] == [line["part"] for line in design["bom"]]
     assert [float(r["mass_kg"]) for r in rows] == pytest.approx([line["mass_kg"] for line in design["bom"]], abs=5e-4)
-    assert bom_csv(()) .splitlines() == ["item,part,quantity,mass_kg,cost_usd,basis", "total,,,0.000,0.00,"]
+    assert bom_csv(()).splitlines() == ["item,part,quantity,mass_kg,cost_usd,basis", "total,,,0.000,0.00,"]
 
 
 class _Page(HTMLParser):

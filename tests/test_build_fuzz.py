@@ -33,8 +33,14 @@ pack p {{
 }}
 """
 
-COOLINGS = ["cold_plate(side = bottom)", "cold_plate(side = top)", "cold_plate(side = sides)", "air", "none",
-            "cold_plate(side = bottom, fins = 1 mm)"]  # fmt: skip
+COOLINGS = [
+    "cold_plate(side = bottom)",
+    "cold_plate(side = top)",
+    "cold_plate(side = sides)",
+    "air",
+    "none",
+    "cold_plate(side = bottom, fins = 1 mm)",
+]
 
 
 @st.composite
@@ -42,10 +48,17 @@ def packs(draw):
     cell = draw(st.sampled_from(["inr21700_50e", "bolt57", "sdi94"]))
     cooling = draw(st.sampled_from(COOLINGS if cell != "inr21700_50e" else COOLINGS[:-1]))
     series = draw(st.sampled_from([2, 4, 6, 8, 12, 14]))
-    return PACK.format(width=draw(st.integers(150, 900)), depth=draw(st.integers(100, 700)),
-                       height=draw(st.sampled_from([90, 200, 300])), cell=cell, series=series,
-                       parallel=draw(st.integers(1, 6)), modules=draw(st.sampled_from([1, 2])) if series % 2 == 0 else 1,
-                       cooling=cooling, fuse=draw(st.sampled_from(["none", "per_cell"])) if cell == "inr21700_50e" else "none")  # fmt: skip
+    return PACK.format(
+        width=draw(st.integers(150, 900)),
+        depth=draw(st.integers(100, 700)),
+        height=draw(st.sampled_from([90, 200, 300])),
+        cell=cell,
+        series=series,
+        parallel=draw(st.integers(1, 6)),
+        modules=draw(st.sampled_from([1, 2])) if series % 2 == 0 else 1,
+        cooling=cooling,
+        fuse=draw(st.sampled_from(["none", "per_cell"])) if cell == "inr21700_50e" else "none",
+    )
 
 
 @settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])

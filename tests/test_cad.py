@@ -172,16 +172,22 @@ def test_parts_do_not_intersect(ebike, step_parts):
     for name, shape in step_parts:
         by.setdefault(_kind(name), []).append((name, shape))
     sample = []
-    for kind, items in sorted(by.items()):
+    for _part_kind, items in sorted(by.items()):
         sample.extend(items[:: max(1, len(items) // 12)])
     boxes = [(n, s, s.BoundingBox()) for n, s in sample]
     checked = 0
     for i, (na, sa, ba) in enumerate(boxes):
-        for nb, sb, bb in boxes[i + 1:]:
+        for nb, sb, bb in boxes[i + 1 :]:
             if _kind(na) == _kind(nb) and _kind(na) in ("floor", "walls", "lid"):
                 continue
-            if ba.xmax < bb.xmin or bb.xmax < ba.xmin or ba.ymax < bb.ymin or bb.ymax < ba.ymin \
-                    or ba.zmax < bb.zmin or bb.zmax < ba.zmin:
+            if (
+                ba.xmax < bb.xmin
+                or bb.xmax < ba.xmin
+                or ba.ymax < bb.ymin
+                or bb.ymax < ba.ymin
+                or ba.zmax < bb.zmin
+                or bb.zmax < ba.zmin
+            ):
                 continue
             common = sa.intersect(sb).Volume()
             assert common < 1e-3, f"{na} and {nb} overlap by {common:.4f} mm³"
@@ -200,7 +206,7 @@ def test_glb_loads_with_the_expected_meshes(ebike):
     import json
 
     data = (out / "pack.glb").read_bytes()
-    doc = json.loads(data[20:20 + int.from_bytes(data[12:16], "little")])
+    doc = json.loads(data[20 : 20 + int.from_bytes(data[12:16], "little")])
     positions = {p["attributes"]["POSITION"] for m in doc["meshes"] for p in m["primitives"]}
     assert len(positions) < parts - 100  # instances share their vertex data
     lo, hi = scene.bounds  # glTF is y up: (x, z, -y) of the CAD frame, mm
@@ -218,7 +224,7 @@ def test_stl_and_preview(ebike):
 
     width = int.from_bytes(png[16:20], "big")
     height = int.from_bytes(png[20:24], "big")
-    idat = png[png.index(b"IDAT") + 4: png.index(b"IEND") - 8]
+    idat = png[png.index(b"IDAT") + 4 : png.index(b"IEND") - 8]
     raw = zlib.decompress(idat)
     assert len(raw) == height * (1 + 3 * width)
     assert raw.count(b"\xff\xff\xff") < 0.95 * width * height  # something was drawn
@@ -248,8 +254,11 @@ def test_step_process_failure_is_a_diagnostic(monkeypatch):
     pack, build = _pipeline(REPO / "examples" / "ebike.batt")
     monkeypatch.setattr(cad, "STEP_PROCESS_CELLS", 0)  # the small pack's STEP in a process too
     send = cad._StepProcess.send
-    monkeypatch.setattr(cad._StepProcess, "send",
-                        lambda self, plan, name, path: send(self, plan, name, path.parent / "missing" / path.name))
+    monkeypatch.setattr(
+        cad._StepProcess,
+        "send",
+        lambda self, plan, name, path: send(self, plan, name, path.parent / "missing" / path.name),
+    )
     found = cad.cad_stage(pack, build, {"cad": True})
     assert [d.code for d in found] == ["E802"], found
     assert found[0].message == "cannot write the build: pack.step: No such file or directory"
@@ -322,7 +331,9 @@ def test_enclosure_is_the_declared_material_and_sheet():
     from battgen.emit.cad import plan_pack
     from battgen.models.packaging import STRUCTURE_FRACTION, components_for
 
-    source = KEEPOUT_SOURCE.replace("    fuse     = none\n", "    fuse     = none\n    enclosure = steel(thickness = 1.5 mm)\n")
+    source = KEEPOUT_SOURCE.replace(
+        "    fuse     = none\n", "    fuse     = none\n    enclosure = steel(thickness = 1.5 mm)\n"
+    )
     pack, build = _pipeline(source)
     plan = plan_pack(pack, build.layout, build.routing)
     box_parts = {p.kind: p for p in plan.prisms if p.kind in ("floor", "walls", "lid")}

@@ -32,8 +32,13 @@ def test_check_json_is_machine_readable():
     assert result.returncode == 1
     (diagnostic,) = json.loads(result.stdout)["diagnostics"]
     assert {k: diagnostic[k] for k in ("line", "column", "end_line", "end_column", "severity", "code")} == {
-        "line": 6, "column": 15, "end_line": 6, "end_column": 19, "severity": "error", "code": "E302",
-    }  # fmt: skip
+        "line": 6,
+        "column": 15,
+        "end_line": 6,
+        "end_column": 19,
+        "severity": "error",
+        "code": "E302",
+    }
     assert diagnostic["message"] and diagnostic["hint"] and diagnostic["file"].endswith("E302_wrong_dimension.batt")
 
 

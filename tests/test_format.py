@@ -26,7 +26,8 @@ def test_golden(case: Path):
 
 
 @pytest.mark.parametrize(
-    "path", sorted(list((REPO / "examples").rglob("*.batt")) + list((REPO / "stdlib").rglob("*.batt"))),
+    "path",
+    sorted(list((REPO / "examples").rglob("*.batt")) + list((REPO / "stdlib").rglob("*.batt"))),
     ids=lambda p: str(p.relative_to(REPO)),
 )
 def test_shipped_files_are_formatted_and_keep_meaning(path: Path):
@@ -75,9 +76,10 @@ def _expressions(depth: int = 2):
         inner.map(lambda e: f"-{e}" if not e.startswith("-") else e),
         st.lists(inner, max_size=3).map(lambda items: f"[{', '.join(items)}]"),
         st.tuples(inner, inner).map(lambda t: f"({t[0]}, {t[1]})"),
-        st.tuples(st.sampled_from(["rect", "cold_plate", "f"]), st.lists(st.tuples(st.sampled_from(["", "side = "]), inner), max_size=3)).map(
-            lambda t: f"{t[0]}({', '.join(a + v for a, v in t[1])})"
-        ),
+        st.tuples(
+            st.sampled_from(["rect", "cold_plate", "f"]),
+            st.lists(st.tuples(st.sampled_from(["", "side = "]), inner), max_size=3),
+        ).map(lambda t: f"{t[0]}({', '.join(a + v for a, v in t[1])})"),
     )
 
 

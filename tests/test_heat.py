@@ -82,7 +82,9 @@ def test_cold_plate_chain_by_hand(plate):
     q = i**2 * cell.resistance - i * pack.ambient * dudt(cell.chemistry)  # Bernardi, discharge positive
     assert heat.current == pytest.approx(current)
     assert heat.cell_heat_total == pytest.approx(q.sum()) and heat.cell_heat_max == pytest.approx(q.max())
-    assert heat.hottest_cell == int(np.argmax(q)) and heat.cell_heat_joule == pytest.approx((i**2).sum() * cell.resistance)
+    assert heat.hottest_cell == int(np.argmax(q)) and heat.cell_heat_joule == pytest.approx(
+        (i**2).sum() * cell.resistance
+    )
     # coolant: sized for a 5 K rise, and the energy balance holds
     rho, cp = 1064.0, 3400.0
     assert heat.coolant_flow * rho * cp * heat.coolant_rise == pytest.approx(q.sum())

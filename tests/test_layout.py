@@ -7,7 +7,6 @@ bytes are deterministic."""
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import replace
 from types import SimpleNamespace
 
@@ -46,8 +45,10 @@ def placed():
 
 
 def _base_pack():
-    text = ("use cells.samsung.inr21700_50e\n\nenvelope box {\n    outline = rect(200 mm, 100 mm)\n"
-            "    height = 80 mm\n}\n\npack p {\n    cell = inr21700_50e\n    envelope = box\n}\n")  # fmt: skip
+    text = (
+        "use cells.samsung.inr21700_50e\n\nenvelope box {\n    outline = rect(200 mm, 100 mm)\n"
+        "    height = 80 mm\n}\n\npack p {\n    cell = inr21700_50e\n    envelope = box\n}\n"
+    )
     lowered = check(text)
     assert not lowered.has_errors, [d.message for d in lowered.diagnostics]
     return lowered.design.packs["p"]
@@ -58,8 +59,9 @@ BASE = _base_pack()
 
 def _pack(outline: ir.Shape, keepouts=(), wall=0.0, layout="auto", gap=0.001, height=0.08, layers=1, cell=None):
     span = BASE.span
-    envelope = ir.Envelope("env", outline, height, tuple(ir.Keepout(f"k{i}", k, span) for i, k in enumerate(keepouts)),
-                           wall, span)  # fmt: skip
+    envelope = ir.Envelope(
+        "env", outline, height, tuple(ir.Keepout(f"k{i}", k, span) for i, k in enumerate(keepouts)), wall, span
+    )
     pack = replace(BASE, envelope=envelope, layout=layout, gap=gap, layers=layers)
     if cell is not None:
         pack = replace(pack, cell=replace(pack.cell, format=cell))
@@ -117,16 +119,12 @@ def test_invariants_checked_independently_of_verify(placed):
     assert shapely.Polygon(layout.groups[0].outline).is_valid
 
 
-def test_model_s_places_7104_cells_under_two_seconds():
+def test_model_s_places_7104_cells():
+    """The 7,104-cell Model S pack places on a hex lattice (its speed: benchmarks/layout.py)."""
     (pack,) = _packs(EXAMPLES / "validation" / "tesla_model_s_85.batt")
-    candidate = _candidate(pack, 96, 74, modules=16)
-    L.place(pack, candidate)  # warm imports
-    start = time.perf_counter()
-    layout = L.place(pack, candidate)
-    elapsed = time.perf_counter() - start
+    layout = L.place(pack, _candidate(pack, 96, 74, modules=16))
     assert isinstance(layout, Layout)
     assert layout.used == 7104 and layout.lattice == "hex"
-    assert elapsed < 2.0, f"{elapsed:.2f} s"
     assert L.verify(layout, pack) == []
     # the comment in the example: 7,104 cells fill about 66 % of the floor at a 19.5 mm pitch
     assert 0.6 < 7104 / layout.sites < 0.7
@@ -267,8 +265,9 @@ def test_plain_rectangles_always_group(size, parallel, fill, layout):
 @settings(max_examples=15, deadline=None)
 @given(size=rect_mm, cell=st.sampled_from(["prismatic", "pouch"]), fill=st.floats(0.2, 1.0))
 def test_prismatic_rows_meet_every_invariant(size, cell, fill):
-    fmt = ir.CellFormat(cell, width=0.07 if cell == "prismatic" else 0.09, thickness=0.02 if cell == "prismatic" else
-                        0.008, height=0.06)  # fmt: skip
+    fmt = ir.CellFormat(
+        cell, width=0.07 if cell == "prismatic" else 0.09, thickness=0.02 if cell == "prismatic" else 0.008, height=0.06
+    )
     pack = _pack(ir.Shape("rect", width=size[0] * MM, depth=size[1] * MM), wall=1 * MM, cell=fmt, gap=1 * MM)
     found = L.sites(pack)
     assert found.lattice in ("rows", "none")
@@ -348,13 +347,19 @@ def test_an_explicit_lattice_is_never_relaxed(thirteen):
     assert "holds 12" in result.message and "relax" not in result.message
 
 
-def test_requests_beyond_the_density_bound_are_not_relaxed():
-    """Twice the lattice's count cannot fit (Oler's bound); the pass says so at once."""
+def test_requests_beyond_the_density_bound_are_not_relaxed(monkeypatch):
+    """Twice the lattice's count cannot fit (Oler's bound); the pass says so without trying a
+    relaxation."""
     pack = _pack(ir.Shape("rect", width=0.2, depth=0.1))
     fits = L.sites(pack).count
-    start = time.perf_counter()
+
+    def no_relaxation(*args, **kwargs):
+        raise AssertionError("relaxation tried beyond the density bound")
+
+    from battgen.passes import relax
+
+    monkeypatch.setattr(relax, "relax", no_relaxation)
     result = L.place(pack, _candidate(pack, 2 * fits, 1))
-    assert time.perf_counter() - start < 1.0
     assert isinstance(result, Diagnostic) and result.code == "E601"
     assert "density bound" in result.message
 
@@ -374,8 +379,7 @@ def test_relax_fits_is_exact():
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(pack=envelopes().map(lambda p: replace(p, layout="auto")), extra=st.integers(1, 3),
-       parallel=st.integers(1, 4))  # fmt: skip
+@given(pack=envelopes().map(lambda p: replace(p, layout="auto")), extra=st.integers(1, 3), parallel=st.integers(1, 4))
 def test_relaxed_layouts_meet_every_invariant_or_say_why(pack, extra, parallel):
     """A few cells more than the lattice holds: either a relaxed layout that passes every
     check of ``verify``, or E601/E602 — never an invalid layout."""
@@ -416,8 +420,11 @@ def test_cells_taller_than_the_envelope_are_E601():
 def test_a_keepout_splitting_the_floor_into_islands_smaller_than_P_is_E602():
     """A 10 mm keepout across a 200 × 100 mm floor leaves two islands of about 16 cells;
     one parallel group of 20 cannot be made contiguous."""
-    pack = _pack(ir.Shape("rect", width=0.2, depth=0.1), keepouts=[ir.Shape("rect", width=0.01, depth=0.1,
-                 origin=(0.095, 0.0))], layout="hex")  # fmt: skip
+    pack = _pack(
+        ir.Shape("rect", width=0.2, depth=0.1),
+        keepouts=[ir.Shape("rect", width=0.01, depth=0.1, origin=(0.095, 0.0))],
+        layout="hex",
+    )
     found = L.sites(pack)
     assert found.count >= 20
     result = L.place(pack, _candidate(pack, 1, 20))
@@ -473,4 +480,3 @@ def test_svg_draws_keepouts_and_rectangular_cells(placed):
     import xml.dom.minidom
 
     xml.dom.minidom.parseString(svg.encode())
-

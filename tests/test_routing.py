@@ -16,25 +16,47 @@ from shapely.geometry import Point, Polygon
 from battgen import ir
 from battgen.diagnostics import Diagnostic, Severity, Span
 from battgen.emit.busbars_svg import busbars_svg, currents_svg
-from battgen.passes import routing as R
 from battgen.passes import layout_types
+from battgen.passes import routing as R
 from battgen.passes.layout_types import Layout
 from battgen.passes.routing_types import Routing
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SPAN = Span("<test>", 1, 1, 1, 2)
-COPPER = ir.Material("copper", "conductor", 8960.0, "CRC Handbook", SPAN, resistivity=1.72e-8,
-                     temperature_coefficient=0.00393, specific_heat=385.0, melting_point=1356.0, cost=9.5)
+COPPER = ir.Material(
+    "copper",
+    "conductor",
+    8960.0,
+    "CRC Handbook",
+    SPAN,
+    resistivity=1.72e-8,
+    temperature_coefficient=0.00393,
+    specific_heat=385.0,
+    melting_point=1356.0,
+    cost=9.5,
+)
 
 
 # --- test inputs: layouts built from layout_types only ----------------------------------------
 
 
 def cell21700(**kw) -> ir.Cell:
-    base = dict(name="c21700", format=ir.CellFormat("cylindrical", diameter=0.021, height=0.070), chemistry="nmc",
-                nominal_voltage=3.6, min_voltage=2.5, max_voltage=4.2, capacity=5.0 * 3600, mass=0.07,
-                resistance=0.016, max_discharge_current=45.0, source="test", span=SPAN, pulse_current=60.0,
-                pulse_duration=10.0)
+    base = {
+        "name": "c21700",
+        "format": ir.CellFormat("cylindrical", diameter=0.021, height=0.070),
+        "chemistry": "nmc",
+        "nominal_voltage": 3.6,
+        "min_voltage": 2.5,
+        "max_voltage": 4.2,
+        "capacity": 5.0 * 3600,
+        "mass": 0.07,
+        "resistance": 0.016,
+        "max_discharge_current": 45.0,
+        "source": "test",
+        "span": SPAN,
+        "pulse_current": 60.0,
+        "pulse_duration": 10.0,
+    }
     base.update(kw)
     return ir.Cell(**base)
 
@@ -50,15 +72,28 @@ def hex_columns(S, P, d=0.021, gap=0.001, modules=1, module_gap=0.0) -> Layout:
 
 def candidate(S, P, cell=None, peak=None, cont=None):
     c = cell or cell21700()
-    return SimpleNamespace(series=S, parallel=P, strings=1, modules=1, nominal_voltage=S * c.nominal_voltage,
-                           max_voltage=S * c.max_voltage, peak_current=peak or P * c.pulse_current,
-                           continuous_current=cont or P * c.max_discharge_current,
-                           resistance=S * c.resistance / P + S * 1e-4)
+    return SimpleNamespace(
+        series=S,
+        parallel=P,
+        strings=1,
+        modules=1,
+        nominal_voltage=S * c.nominal_voltage,
+        max_voltage=S * c.max_voltage,
+        peak_current=peak or P * c.pulse_current,
+        continuous_current=cont or P * c.max_discharge_current,
+        resistance=S * c.resistance / P + S * 1e-4,
+    )
 
 
 def envelope(w, d, keepouts=()) -> ir.Envelope:
-    return ir.Envelope("env", ir.Shape("rect", width=w, depth=d, origin=(-0.06, -0.06)), 0.2,
-                       tuple(ir.Keepout(f"k{i}", s, SPAN) for i, s in enumerate(keepouts)), 0.005, SPAN)
+    return ir.Envelope(
+        "env",
+        ir.Shape("rect", width=w, depth=d, origin=(-0.06, -0.06)),
+        0.2,
+        tuple(ir.Keepout(f"k{i}", s, SPAN) for i, s in enumerate(keepouts)),
+        0.005,
+        SPAN,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -210,15 +245,28 @@ def test_no_route_is_E701_not_a_crash():
     S, P = 4, 3
     layout = hex_columns(S, P)
     # a keepout that swallows the whole envelope floor around the cells: no way to the wall
-    ring = ir.Shape("polygon", points=((-0.055, -0.055), (0.175, -0.055), (0.175, 0.135), (-0.055, 0.135),
-                                       (-0.055, -0.045), (-0.045, -0.045), (-0.045, 0.125), (0.165, 0.125),
-                                       (0.165, -0.045), (-0.055, -0.045)))  # fmt: skip
+    ring = ir.Shape(
+        "polygon",
+        points=(
+            (-0.055, -0.055),
+            (0.175, -0.055),
+            (0.175, 0.135),
+            (-0.055, 0.135),
+            (-0.055, -0.045),
+            (-0.045, -0.045),
+            (-0.045, 0.125),
+            (0.165, 0.125),
+            (0.165, -0.045),
+            (-0.055, -0.045),
+        ),
+    )
     pack = make_pack(envelope=envelope(0.24, 0.2, [ring]))
     result = R.route(pack, layout, candidate(S, P))
     assert isinstance(result, Diagnostic) and result.code == "E701"
     # and a polarity that does not alternate (cells on different faces) is E701 too
-    bad = Layout(**{**layout.__dict__, "cells": tuple(c.__class__(**{**c.__dict__, "polarity_up": True})
-                                                       for c in layout.cells)})  # fmt: skip
+    bad = Layout(
+        **{**layout.__dict__, "cells": tuple(c.__class__(**{**c.__dict__, "polarity_up": True}) for c in layout.cells)}
+    )
     result = R.route(make_pack(), bad, candidate(S, P))
     assert isinstance(result, Diagnostic) and result.code == "E701"
 
@@ -251,8 +299,13 @@ def test_conductors_meet_the_sizing_rules(routed):
     cand = candidate(layout.series, layout.parallel)
     m = pack.busbar.material
     i_sc = cand.nominal_voltage / cand.resistance
-    k = R.withstand_k(m.density * m.specific_heat, R._beta(m), m.resistivity,
-                      pack.ambient - 273.15 + R.OPERATING_RISE, R.WITHSTAND_FINAL - 273.15)
+    k = R.withstand_k(
+        m.density * m.specific_heat,
+        R._beta(m),
+        m.resistivity,
+        pack.ambient - 273.15 + R.OPERATING_RISE,
+        R.WITHSTAND_FINAL - 273.15,
+    )
     for b in routing.busbars:
         rate = "series" if b.kind == "terminal" and not b.path else ("terminal" if b.path else b.kind)
         j = R.heating_rate_density(R.HEATING_RATE[rate], m.density, m.specific_heat, m.resistivity)
@@ -355,8 +408,9 @@ def test_routed_network_is_consistent(routed):
     assert n.busbar_loss > 0 and n.fuse_loss > 0
     # energy balance: OCV power = terminal power + all I²R losses
     ocv = pack.cell.nominal_voltage * layout.series
-    assert ocv * n.pack_current == pytest.approx(n.terminal_voltage * n.pack_current + n.busbar_loss + n.fuse_loss
-                                                 + n.cell_loss, rel=1e-6)  # fmt: skip
+    assert ocv * n.pack_current == pytest.approx(
+        n.terminal_voltage * n.pack_current + n.busbar_loss + n.fuse_loss + n.cell_loss, rel=1e-6
+    )
 
 
 # --- SVG --------------------------------------------------------------------------------------
@@ -376,8 +430,9 @@ def test_svgs_are_deterministic(routed):
 # --- the real pipeline: every example through check → synthesize → place → route -------------
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-EXAMPLE_FILES = sorted(p.relative_to(EXAMPLES).as_posix() for p in [*EXAMPLES.glob("*.batt"),
-                                                                     *EXAMPLES.glob("validation/*.batt")])  # fmt: skip
+EXAMPLE_FILES = sorted(
+    p.relative_to(EXAMPLES).as_posix() for p in [*EXAMPLES.glob("*.batt"), *EXAMPLES.glob("validation/*.batt")]
+)
 
 
 def _owner_of(b, S):
@@ -414,16 +469,25 @@ def test_examples_route_through_the_real_pipeline(name):
         tree = shapely.STRtree(polys)
         contact = shapely.buffer(shapely.points(t.xy), t.radius * 0.99, quad_segs=8)
         for i in range(len(t.cell)):
-            on = [k for k in tree.query(contact[i], predicate="intersects")
-                  if plates[k].z == t.faces[t.face[i]][1] and polys[k].buffer(1e-9).contains(contact[i])]  # fmt: skip
+            on = [
+                k
+                for k in tree.query(contact[i], predicate="intersects")
+                if plates[k].z == t.faces[t.face[i]][1] and polys[k].buffer(1e-9).contains(contact[i])
+            ]
             assert len(on) == 1, (name, i, on)
             assert _owner_of(plates[on[0]], S) == own[i], (name, i)
         # S + 1 conductors: the pieces of one owner are joined by its insulated jumpers
         pieces = nx.Graph()
         pieces.add_nodes_from(range(len(plates)))
         for j in (b for b in routing.busbars if b.path and b.kind != "terminal"):
-            ends = [next(k for k in tree.query(Point(xy), predicate="intersects") if _owner_of(plates[k], S)
-                         == _owner_of(j, S)) for xy in (j.path[0], j.path[-1])]  # fmt: skip
+            ends = [
+                next(
+                    k
+                    for k in tree.query(Point(xy), predicate="intersects")
+                    if _owner_of(plates[k], S) == _owner_of(j, S)
+                )
+                for xy in (j.path[0], j.path[-1])
+            ]
             pieces.add_edge(*ends)
         comps = [{_owner_of(plates[k], S) for k in c} for c in nx.connected_components(pieces)]
         assert all(len(c) == 1 for c in comps) and sorted(next(iter(c)) for c in comps) == list(range(S + 1))
@@ -509,8 +573,10 @@ def test_parallel_strings_meet_only_at_the_pack_terminals():
         if b.kind != "terminal":
             a, c = b.groups
             assert c == a + 1 and a // S == c // S  # within one string
-    assert {b.groups for b in plates if b.kind == "terminal"} == {junctions.groups(junctions.plus),
-                                                                 junctions.groups(junctions.minus)}
+    assert {b.groups for b in plates if b.kind == "terminal"} == {
+        junctions.groups(junctions.plus),
+        junctions.groups(junctions.minus),
+    }
     assert junctions.groups(junctions.plus) == (0, 14) and junctions.groups(junctions.minus) == (13, 27)
     network = build.routing.network
     group_of = np.array([c.group for c in build.layout.cells])

@@ -7,11 +7,11 @@ import json
 import math
 
 import pytest
+from conftest import EXAMPLES, run_battc
 
 import battgen
 from battgen.passes.synthesis import evaluate_fixed, synthesize
 from battgen.pipeline import check
-from conftest import EXAMPLES, run_battc
 
 HEADER = "use cells.samsung.inr21700_50e\n\n"
 
@@ -61,8 +61,9 @@ def _pack_with(envelope: str, extra: str):
 def test_pack_resistance_matches_the_uniform_pack_formula():
     """physics.md check: R_pack = S·R_cell/P + S·R_step (96s4p of 1 mOhm cells, 0.1 mOhm per
     series step → 33.6 mOhm); here R_step is the interconnect allowance."""
-    from battgen.passes.synthesis import interconnect_allowance
     import numpy as np
+
+    from battgen.passes.synthesis import interconnect_allowance
 
     pack = pack_of("")
     c = evaluate_fixed(pack, 96, 4)
@@ -100,8 +101,11 @@ def test_fixed_series_and_parallel_are_honoured():
 
 
 def test_modules_split_the_series_string_within_limits():
-    c = synthesize(pack_of("    voltage in 330 V .. 370 V\n    energy >= 75 kWh\n    modules in 4 .. 8\n"
-                           "    module_voltage <= 60 V\n")).chosen  # fmt: skip
+    c = synthesize(
+        pack_of(
+            "    voltage in 330 V .. 370 V\n    energy >= 75 kWh\n    modules in 4 .. 8\n    module_voltage <= 60 V\n"
+        )
+    ).chosen
     assert 4 <= c.modules <= 8 and c.series % c.modules == 0
     assert c.series // c.modules * 4.2 <= 60
 
@@ -121,9 +125,11 @@ def test_E502_says_by_how_much_and_what_limits_it():
 
 
 def _with_envelope():
-    lowered = check(HEADER + "envelope small {\n    outline = rect(1000 mm, 1000 mm)\n    height = 100 mm\n}\n"
-                    "pack p {\n    cell = inr21700_50e\n    envelope = small\n    voltage in 330 V .. 370 V\n"
-                    "    energy >= 90 kWh\n}\n")  # fmt: skip
+    lowered = check(
+        HEADER + "envelope small {\n    outline = rect(1000 mm, 1000 mm)\n    height = 100 mm\n}\n"
+        "pack p {\n    cell = inr21700_50e\n    envelope = small\n    voltage in 330 V .. 370 V\n"
+        "    energy >= 90 kWh\n}\n"
+    )
     return lowered.design.packs["p"]
 
 
@@ -157,9 +163,26 @@ def test_estimate_json_keys_and_determinism():
     assert first.returncode == 0 and first.stdout == second.stdout
     data = json.loads(first.stdout)
     (pack,) = data["packs"]
-    for key in ("name", "series", "parallel", "cells", "modules", "nominal_voltage_V", "min_voltage_V",
-                "max_voltage_V", "energy_Wh", "capacity_Ah", "continuous_power_W", "peak_power_W", "resistance_ohm",
-                "mass_kg", "volume_L", "cost_usd", "feasible", "binding"):  # fmt: skip
+    for key in (
+        "name",
+        "series",
+        "parallel",
+        "cells",
+        "modules",
+        "nominal_voltage_V",
+        "min_voltage_V",
+        "max_voltage_V",
+        "energy_Wh",
+        "capacity_Ah",
+        "continuous_power_W",
+        "peak_power_W",
+        "resistance_ohm",
+        "mass_kg",
+        "volume_L",
+        "cost_usd",
+        "feasible",
+        "binding",
+    ):
         assert key in pack
     assert pack["feasible"] is True and pack["cells"] == pack["series"] * pack["parallel"]
     assert data["diagnostics"] == [] or all(d["severity"] != "error" for d in data["diagnostics"])
@@ -192,10 +215,13 @@ pack p {
 }
 """
     for extra in ("", "    modules  = 2\n"):
-        synthesis = synthesize(check(text.replace("    parallel = 6\n", "    parallel = 6\n" + extra)).design.packs["p"])
+        synthesis = synthesize(
+            check(text.replace("    parallel = 6\n", "    parallel = 6\n" + extra)).design.packs["p"]
+        )
         assert synthesis.chosen is None
         [diagnostic] = synthesis.diagnostics
         assert diagnostic.code == "E502" and diagnostic.span.line == 13
-        assert diagnostic.message.startswith("`series = 4` and `parallel = 6` need at least 24 cells (4s6p); "
-                                             "`envelope = tray` (holds at most")  # fmt: skip
+        assert diagnostic.message.startswith(
+            "`series = 4` and `parallel = 6` need at least 24 cells (4s6p); `envelope = tray` (holds at most"
+        )
         assert diagnostic.related and diagnostic.hint

@@ -22,9 +22,13 @@ KNOWN_MASS_MISSES = {"chevrolet_bolt_60"}
 
 @pytest.mark.parametrize(
     "name",
-    [pytest.param(n, marks=pytest.mark.xfail(reason="module hardware and enclosure unpublished", strict=True))
-     if n in KNOWN_MASS_MISSES else n for n in sorted(ROWS)],
-)  # fmt: skip
+    [
+        pytest.param(n, marks=pytest.mark.xfail(reason="module hardware and enclosure unpublished", strict=True))
+        if n in KNOWN_MASS_MISSES
+        else n
+        for n in sorted(ROWS)
+    ],
+)
 def test_mass_with_published_configuration_within_10_percent(name):
     assert abs(ROWS[name].mass_error) <= 0.10
 

@@ -49,9 +49,16 @@ def bill_of_materials(pack, candidate, layout, routing, materials: dict) -> tupl
     n_cells = len(layout.cells) if layout is not None else candidate.cells
     unit_cost = cost_model.cell_cost(cell)
     price_basis = "cell's declared price" if cell.cost is not None else f"BNEF {cell.chemistry} cell $/kWh"
-    lines = [BomLine("cells", f"{cell.name} ({cell.chemistry}, {cell.format.kind})", n_cells,
-                     n_cells * cell.mass, n_cells * unit_cost,
-                     f"{'layout' if layout is not None else 'synthesis'}; {price_basis}")]  # fmt: skip
+    lines = [
+        BomLine(
+            "cells",
+            f"{cell.name} ({cell.chemistry}, {cell.format.kind})",
+            n_cells,
+            n_cells * cell.mass,
+            n_cells * unit_cost,
+            f"{'layout' if layout is not None else 'synthesis'}; {price_basis}",
+        )
+    ]
     routed = 0.0
     if routing is not None:
         for line in _busbar_lines(routing.busbars) + _fuse_lines(routing.fuses, materials):
@@ -59,8 +66,16 @@ def bill_of_materials(pack, candidate, layout, routing, materials: dict) -> tupl
             routed += line.mass_kg
     parts = packaging.components_for(pack, n_cells)
     hardware = float(parts["hardware"]) - routed
-    lines.append(BomLine("module hardware", _hardware_part(cell.format.kind, pack.cooling.kind), None, max(hardware, 0.0), None,
-                         "estimate (models/packaging.py)" + (", less the routed busbars and fuse links" if routing else "")))  # fmt: skip
+    lines.append(
+        BomLine(
+            "module hardware",
+            _hardware_part(cell.format.kind, pack.cooling.kind),
+            None,
+            max(hardware, 0.0),
+            None,
+            "estimate (models/packaging.py)" + (", less the routed busbars and fuse links" if routing else ""),
+        )
+    )
     thermal = float(parts["thermal"])
     if thermal > 0:
         lines.append(BomLine("thermal", _thermal_part(pack), None, thermal, None, "estimate (models/packaging.py)"))
@@ -68,16 +83,38 @@ def bill_of_materials(pack, candidate, layout, routing, materials: dict) -> tupl
     material = pack.enclosure.material if pack.enclosure is not None else materials.get("aluminium_6061")
     enclosure = float(parts["enclosure"])
     name = material.name if material is not None else "aluminium"
-    lines.append(BomLine("enclosure", f"tray, walls and lid, {name} {sheet * 1e3:.2f} mm sheet, with frames", None,
-                         enclosure, _material_cost(material, enclosure),
-                         "estimate (models/packaging.py): envelope box" if pack.envelope else "estimate (models/packaging.py)"))  # fmt: skip
-    lines.append(BomLine("electrical", "BMS, junction box (contactors, fuse, current sensor), harness", None,
-                         float(parts["electrical"]), None, "estimate (models/packaging.py): allowance"))  # fmt: skip
+    lines.append(
+        BomLine(
+            "enclosure",
+            f"tray, walls and lid, {name} {sheet * 1e3:.2f} mm sheet, with frames",
+            None,
+            enclosure,
+            _material_cost(material, enclosure),
+            "estimate (models/packaging.py): envelope box" if pack.envelope else "estimate (models/packaging.py)",
+        )
+    )
+    lines.append(
+        BomLine(
+            "electrical",
+            "BMS, junction box (contactors, fuse, current sensor), harness",
+            None,
+            float(parts["electrical"]),
+            None,
+            "estimate (models/packaging.py): allowance",
+        )
+    )
     pack_cost = float(candidate.cost)
     priced = sum(line.cost_usd for line in lines if line.cost_usd is not None)
-    lines.append(BomLine("rest", "rest of the pack price: fabrication, assembly, thermal system, BMS, margin", None,
-                         0.0, pack_cost - priced,
-                         f"pack cost {pack_cost:,.0f} USD (cells are {cost_model.CELL_SHARE:.0%} of pack price, BNEF 2023) less the lines above"))  # fmt: skip
+    lines.append(
+        BomLine(
+            "rest",
+            "rest of the pack price: fabrication, assembly, thermal system, BMS, margin",
+            None,
+            0.0,
+            pack_cost - priced,
+            f"pack cost {pack_cost:,.0f} USD (cells are {cost_model.CELL_SHARE:.0%} of pack price, BNEF 2023) less the lines above",
+        )
+    )
     return tuple(lines)
 
 
@@ -86,13 +123,24 @@ def _busbar_lines(busbars) -> list[BomLine]:
     for b in busbars:
         kind = "jumper" if b.path and b.kind != "terminal" else b.kind  # a routed path on a junction: its jumper
         grouped[(kind, b.material, round(b.thickness, 6))].append(b)
-    label = {"series": "series plate", "module_link": "module link plate", "terminal": "terminal lead",
-             "jumper": "insulated jumper"}
+    label = {
+        "series": "series plate",
+        "module_link": "module link plate",
+        "terminal": "terminal lead",
+        "jumper": "insulated jumper",
+    }
     out = []
     for (kind, material, thickness), group in sorted(grouped.items()):
-        out.append(BomLine("busbars", f"{label.get(kind, kind)}, {material} {thickness * 1e3:.2f} mm", len(group),
-                           sum(b.mass_kg for b in group), sum(b.cost_usd for b in group),
-                           "routing (plate geometry); raw material price"))  # fmt: skip
+        out.append(
+            BomLine(
+                "busbars",
+                f"{label.get(kind, kind)}, {material} {thickness * 1e3:.2f} mm",
+                len(group),
+                sum(b.mass_kg for b in group),
+                sum(b.cost_usd for b in group),
+                "routing (plate geometry); raw material price",
+            )
+        )
     return out
 
 
@@ -114,8 +162,16 @@ def _fuse_lines(fuses, materials: dict) -> list[BomLine]:
         mass = sum(section * f.length * density for f in group)
         rating = min(f.rating for f in group)
         part = f"{'wire bond' if kind == 'wire_bond' else 'fuse link'}, {material_name} {size}, carries {rating:.1f} A"
-        out.append(BomLine("fuse links", part, len(group), mass, _material_cost(material, mass),
-                           "routing (Preece/Onderdonk sizing); raw material price"))  # fmt: skip
+        out.append(
+            BomLine(
+                "fuse links",
+                part,
+                len(group),
+                mass,
+                _material_cost(material, mass),
+                "routing (Preece/Onderdonk sizing); raw material price",
+            )
+        )
     return out
 
 
@@ -139,8 +195,10 @@ def _thermal_part(pack) -> str:
         return "fans and ducts"
     if cooling.kind == "cold_plate" and cooling.side == "sides":
         return f"cooling fins, {packaging.FIN_THICKNESS * 1e3:g} mm aluminium, one between every two cells"
-    plate = f"cold plate, stamped aluminium {packaging.COLD_PLATE_THICKNESS * 1e3:g} mm of sheet, " \
-            f"with {packaging.TIM_THICKNESS * 1e3:g} mm gap filler"
+    plate = (
+        f"cold plate, stamped aluminium {packaging.COLD_PLATE_THICKNESS * 1e3:g} mm of sheet, "
+        f"with {packaging.TIM_THICKNESS * 1e3:g} mm gap filler"
+    )
     if cooling.fins:
         plate += f", and {cooling.fins * 1e3:g} mm aluminium fins between every two cells"
     return plate if cooling.kind != "immersion" else "immersion tank and fluid (estimated as a cold plate)"
@@ -155,8 +213,16 @@ def bom_csv(lines) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["item", "part", "quantity", "mass_kg", "cost_usd", "basis"])
     for line in lines:
-        writer.writerow([line.item, line.part, "" if line.quantity is None else line.quantity,
-                         f"{line.mass_kg:.3f}", "" if line.cost_usd is None else f"{line.cost_usd:.2f}", line.basis])  # fmt: skip
+        writer.writerow(
+            [
+                line.item,
+                line.part,
+                "" if line.quantity is None else line.quantity,
+                f"{line.mass_kg:.3f}",
+                "" if line.cost_usd is None else f"{line.cost_usd:.2f}",
+                line.basis,
+            ]
+        )
     total_cost = sum(line.cost_usd for line in lines if line.cost_usd is not None)
     writer.writerow(["total", "", "", f"{sum(line.mass_kg for line in lines):.3f}", f"{total_cost:.2f}", ""])
     return buffer.getvalue()

@@ -46,8 +46,11 @@ def _header(frame: _Frame, extra_w: float = 0.0, title: str = "") -> list[str]:
     # drawn in millimetres (the viewBox); shown at most 1,600 px wide so it reads at a glance
     scale = min(1600.0 / (frame.w + extra_w), 1.0)
     px_w, px_h = _n((frame.w + extra_w) * scale), _n(frame.h * scale)
-    return [f'<svg xmlns="http://www.w3.org/2000/svg" width="{px_w}" height="{px_h}" viewBox="0 0 {w} {h}">',
-            f"<title>{title}</title>", f'<rect width="{w}" height="{h}" fill="#ffffff"/>']  # fmt: skip
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{px_w}" height="{px_h}" viewBox="0 0 {w} {h}">',
+        f"<title>{title}</title>",
+        f'<rect width="{w}" height="{h}" fill="#ffffff"/>',
+    ]
 
 
 def _cell(frame: _Frame, layout: Layout, c, fill: str, stroke: str = "#555555") -> str:
@@ -56,8 +59,10 @@ def _cell(frame: _Frame, layout: Layout, c, fill: str, stroke: str = "#555555") 
     if abs(fx - fy) < 1e-9 and c.rotation == 0.0:
         return f'<circle cx="{cx}" cy="{cy}" r="{_n(fx * 500)}" fill="{fill}" stroke="{stroke}" stroke-width="0.2"/>'
     ca, sa = math.cos(c.rotation), math.sin(c.rotation)
-    ring = [(c.x + ca * dx - sa * dy, c.y + sa * dx + ca * dy)
-            for dx, dy in ((-fx / 2, -fy / 2), (fx / 2, -fy / 2), (fx / 2, fy / 2), (-fx / 2, fy / 2))]  # fmt: skip
+    ring = [
+        (c.x + ca * dx - sa * dy, c.y + sa * dx + ca * dy)
+        for dx, dy in ((-fx / 2, -fy / 2), (fx / 2, -fy / 2), (fx / 2, fy / 2), (-fx / 2, fy / 2))
+    ]
     return f'<polygon points="{frame.points(ring)}" fill="{fill}" stroke="{stroke}" stroke-width="0.2"/>'
 
 
@@ -70,8 +75,10 @@ def busbars_svg(layout: Layout, routing: Routing, pack=None) -> str:
     out += [_cell(frame, layout, c, "#eeeeee") for c in layout.cells]
     out.append("</g>")
     for face in ("bottom", "top"):
-        out.append(f'<g id="busbars-{face}" fill="{FACE_COLOUR[face]}" fill-opacity="0.35" '
-                   f'stroke="{FACE_COLOUR[face]}" stroke-width="0.3">')  # fmt: skip
+        out.append(
+            f'<g id="busbars-{face}" fill="{FACE_COLOUR[face]}" fill-opacity="0.35" '
+            f'stroke="{FACE_COLOUR[face]}" stroke-width="0.3">'
+        )
         for b in routing.busbars:
             if b.z != face:
                 continue
@@ -131,8 +138,10 @@ def currents_svg(layout: Layout, routing: Routing, pack=None) -> str:
     steps = 20
     for k in range(steps):
         y = MARGIN + h * (1 - (k + 1) / steps)
-        out.append(f'<rect x="{_n(x0)}" y="{_n(y)}" width="8" height="{_n(h / steps + 0.05)}" '
-                   f'fill="{_colour((k + 0.5) / steps)}"/>')  # fmt: skip
+        out.append(
+            f'<rect x="{_n(x0)}" y="{_n(y)}" width="8" height="{_n(h / steps + 0.05)}" '
+            f'fill="{_colour((k + 0.5) / steps)}"/>'
+        )
     for frac in (0.0, 0.5, 1.0):
         y = MARGIN + h * (1 - frac)
         out.append(f'<text x="{_n(x0 + 10)}" y="{_n(y + 1.5)}">{lo + frac * span:.2f} A</text>')

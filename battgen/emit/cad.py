@@ -50,6 +50,7 @@ matplotlib) and written with zlib.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
@@ -100,9 +101,17 @@ MESH_ANGULAR = 0.25
 STEP_FILE_NAME = "FILE_NAME('pack.step','2000-01-01T00:00:00',('battgen'),('battgen'),'battgen','battgen','');"
 
 PALETTE = (  # module colours (tab10-like), RGB 0..1
-    (0.12, 0.47, 0.71), (1.00, 0.50, 0.05), (0.17, 0.63, 0.17), (0.84, 0.15, 0.16), (0.58, 0.40, 0.74),
-    (0.55, 0.34, 0.29), (0.89, 0.47, 0.76), (0.50, 0.50, 0.50), (0.74, 0.74, 0.13), (0.09, 0.75, 0.81),
-)  # fmt: skip
+    (0.12, 0.47, 0.71),
+    (1.00, 0.50, 0.05),
+    (0.17, 0.63, 0.17),
+    (0.84, 0.15, 0.16),
+    (0.58, 0.40, 0.74),
+    (0.55, 0.34, 0.29),
+    (0.89, 0.47, 0.76),
+    (0.50, 0.50, 0.50),
+    (0.74, 0.74, 0.13),
+    (0.09, 0.75, 0.81),
+)
 COLOURS = {
     "busbar": (0.85, 0.55, 0.20),  # copper-ish; aluminium busbars get a grey below
     "busbar_al": (0.78, 0.80, 0.82),
@@ -149,11 +158,15 @@ class CadResult:
         cool = ""
         if self.cooling.get("layout"):
             c = self.cooling
-            cool = (f"; cold plate ({c['side']}): {c['channels']} {c['layout']} channel(s) "
-                    f"{c['width'] * 1e3:.1f} × {c['height'] * 1e3:.1f} mm at {c['flow'] * 6e4:.2f} L/min")  # fmt: skip
-        return (f"CAD: {counts} ({self.cell_shapes} cell shape instanced); enclosure {ex:.0f} × {ey:.0f} × {ez:.0f} mm, "
-                f"cells fill {self.volumetric_efficiency:.0%} of it; mass {self.mass_total:.1f} kg "
-                f"(cells {self.mass.get('cells', 0.0):.1f} kg){cool}; files: {', '.join(self.files)}")  # fmt: skip
+            cool = (
+                f"; cold plate ({c['side']}): {c['channels']} {c['layout']} channel(s) "
+                f"{c['width'] * 1e3:.1f} × {c['height'] * 1e3:.1f} mm at {c['flow'] * 6e4:.2f} L/min"
+            )
+        return (
+            f"CAD: {counts} ({self.cell_shapes} cell shape instanced); enclosure {ex:.0f} × {ey:.0f} × {ez:.0f} mm, "
+            f"cells fill {self.volumetric_efficiency:.0%} of it; mass {self.mass_total:.1f} kg "
+            f"(cells {self.mass.get('cells', 0.0):.1f} kg){cool}; files: {', '.join(self.files)}"
+        )
 
 
 # --- materials ----------------------------------------------------------------------------
@@ -321,12 +334,16 @@ def _channels(plate, flow: float):
                 pts.append(pt(x1 - m if not right else x0 + m, v))
             pts.append(pt(x1 - m if right else x0 + m, v))
         last = pts[-1]
-        u_last = (last[0] if along_x else last[1])
+        u_last = last[0] if along_x else last[1]
         end_u = x1 + 1.0 if u_last > (x0 + x1) / 2 else x0 - 1.0
         v_last = y0 + m + (passes - 1) * pitch
         body = LineString(pts[1:]).buffer(width / 2, cap_style="square", join_style="mitre")
-        ports = unary_union([LineString([pts[0], pts[1]]).buffer(width / 2, cap_style="flat"),
-                             LineString([pt(u_last, v_last), pt(end_u, v_last)]).buffer(width / 2, cap_style="flat")])  # fmt: skip
+        ports = unary_union(
+            [
+                LineString([pts[0], pts[1]]).buffer(width / 2, cap_style="flat"),
+                LineString([pt(u_last, v_last), pt(end_u, v_last)]).buffer(width / 2, cap_style="flat"),
+            ]
+        )
         layout = "serpentine"
     else:
         usable = y1 - y0 - 2 * m
@@ -336,22 +353,36 @@ def _channels(plate, flow: float):
             pitch = usable / (n - 1)
         manifold = min(3.0 * width, 30.0)
         a, b = x0 + CHANNEL_EDGE, x1 - CHANNEL_EDGE
-        rects = [box(*pt(a, y0 + m - width / 2), *pt(a + manifold, y1 - m + width / 2)),
-                 box(*pt(b - manifold, y0 + m - width / 2), *pt(b, y1 - m + width / 2))]  # fmt: skip
+        rects = [
+            box(*pt(a, y0 + m - width / 2), *pt(a + manifold, y1 - m + width / 2)),
+            box(*pt(b - manifold, y0 + m - width / 2), *pt(b, y1 - m + width / 2)),
+        ]
         for i in range(n):
             v = y0 + m + i * pitch
             rects.append(box(*pt(a, v - width / 2), *pt(b, v + width / 2)))
         body = unary_union(rects)
         # Z-flow: inlet at the first manifold's low end, outlet at the second's high end
-        ports = unary_union([
-            LineString([pt(a + manifold / 2, y0 - 1.0), pt(a + manifold / 2, y0 + m)]).buffer(manifold / 2, cap_style="flat"),
-            LineString([pt(b - manifold / 2, y1 - m), pt(b - manifold / 2, y1 + 1.0)]).buffer(manifold / 2, cap_style="flat"),
-        ])  # fmt: skip
+        ports = unary_union(
+            [
+                LineString([pt(a + manifold / 2, y0 - 1.0), pt(a + manifold / 2, y0 + m)]).buffer(
+                    manifold / 2, cap_style="flat"
+                ),
+                LineString([pt(b - manifold / 2, y1 - m), pt(b - manifold / 2, y1 + 1.0)]).buffer(
+                    manifold / 2, cap_style="flat"
+                ),
+            ]
+        )
         layout = "parallel"
     region = unary_union([body.intersection(inner), ports.intersection(plate.buffer(0.5, join_style="mitre"))])
     section = n * width * CHANNEL_HEIGHT / 1e6  # m²
-    info = {"layout": layout, "channels": n, "width": width / 1e3, "height": CHANNEL_HEIGHT / 1e3,
-            "velocity": flow / section, "cross_section": section}  # fmt: skip
+    info = {
+        "layout": layout,
+        "channels": n,
+        "width": width / 1e3,
+        "height": CHANNEL_HEIGHT / 1e3,
+        "velocity": flow / section,
+        "cross_section": section,
+    }
     return region, info
 
 
@@ -372,7 +403,9 @@ def _lattice_tile(xy, r: float):
     best = int(np.argmax(counts))
     near = tree.query(Point(xy[best]).buffer(2.1 * pitch))
     pts = xy[near] - xy[best]
-    cells = shapely.get_parts(shapely.voronoi_polygons(MultiPoint(pts), extend_to=shapely.box(-4 * pitch, -4 * pitch, 4 * pitch, 4 * pitch)))
+    cells = shapely.get_parts(
+        shapely.voronoi_polygons(MultiPoint(pts), extend_to=shapely.box(-4 * pitch, -4 * pitch, 4 * pitch, 4 * pitch))
+    )
     tile = next(c for c in cells if c.contains(Point(0, 0)))
     reach = max(math.hypot(x, y) for x, y in tile.exterior.coords)
     if counts[best] < 7 or reach > 1.2 * pitch:  # not surrounded: cap with a rim
@@ -381,8 +414,9 @@ def _lattice_tile(xy, r: float):
     return tile
 
 
-def plan_pack(pack: ir.Pack, layout, routing, materials: dict | None = None,
-              coolant_flow: tuple[float, str] | None = None) -> Plan:
+def plan_pack(
+    pack: ir.Pack, layout, routing, materials: dict | None = None, coolant_flow: tuple[float, str] | None = None
+) -> Plan:
     """Every part as geometry (mm), without cadquery. The enclosure is ``pack.enclosure``'s
     material and sheet (``models.packaging.enclosure_wall``: the estimate uses the same)."""
     import numpy as np
@@ -416,7 +450,9 @@ def plan_pack(pack: ir.Pack, layout, routing, materials: dict | None = None,
         lo, hi = xy.min(axis=0), xy.max(axis=0)
         half = max(layout.footprint) * 1e3 / 2
         wall = 3.0
-        outline = box(lo[0] - half - wall - 2, lo[1] - half - wall - 2, hi[0] + half + wall + 2, hi[1] + half + wall + 2)
+        outline = box(
+            lo[0] - half - wall - 2, lo[1] - half - wall - 2, hi[0] + half + wall + 2, hi[1] + half + wall + 2
+        )
         env_height = 0.0
         keep = []
         notes.append("no envelope declared: the enclosure is a box around the cells")
@@ -425,9 +461,14 @@ def plan_pack(pack: ir.Pack, layout, routing, materials: dict | None = None,
         feet = shapely.buffer(shapely.points(xy), fmt.diameter * 1e3 / 2, quad_segs=8)
     else:
         w, t = fmt.width * 1e3, fmt.thickness * 1e3
-        feet = np.array([shapely.affinity.rotate(box(x - w / 2, y - t / 2, x + w / 2, y + t / 2), c.rotation,
-                                                 origin=(x, y), use_radians=True)
-                         for (x, y), c in zip(xy, cells)])  # fmt: skip
+        feet = np.array(
+            [
+                shapely.affinity.rotate(
+                    box(x - w / 2, y - t / 2, x + w / 2, y + t / 2), c.rotation, origin=(x, y), use_radians=True
+                )
+                for (x, y), c in zip(xy, cells)
+            ]
+        )
     removed = []
     for name, k in keep:
         # the distance to the nearest cell (the union of the feet would take a second to make)
@@ -436,23 +477,31 @@ def plan_pack(pack: ir.Pack, layout, routing, materials: dict | None = None,
             removed.append(k)  # wall just outside the keepout, in the pack
         else:
             removed.append(k.buffer(-wall, join_style="mitre"))  # no room: the wall takes the keepout's edge
-            notes.append(f"keepout `{name}`: cells come within {gap:.1f} mm, so its {wall:g} mm wall lies inside "
-                         "the keepout's edge")  # fmt: skip
+            notes.append(
+                f"keepout `{name}`: cells come within {gap:.1f} mm, so its {wall:g} mm wall lies inside "
+                "the keepout's edge"
+            )
     region = outline.difference(unary_union(removed)) if removed else outline
     region = _clean(region)
     region = unary_union(region)
     inner = region.buffer(-wall, join_style="mitre")
     free = inner  # holders, cold plate: inside the wall clearance
     if sheet > wall + 1e-9:
-        notes.append(f"enclosure sheet {sheet:.2f} mm is thicker than the envelope's {wall:g} mm wall clearance: "
-                     f"the side walls are {wall:g} mm")  # fmt: skip
+        notes.append(
+            f"enclosure sheet {sheet:.2f} mm is thicker than the envelope's {wall:g} mm wall clearance: "
+            f"the side walls are {wall:g} mm"
+        )
     side_sheet = min(sheet, wall)
 
     # --- vertical stack ---
     busbars = list(routing.busbars) if routing is not None else []
     fuses = list(routing.fuses) if routing is not None else []
-    plates_t = {f: max([b.thickness * 1e3 for b in busbars if b.z == f and not b.path], default=0.0) for f in ("top", "bottom")}
-    leads_t = {f: max([b.thickness * 1e3 for b in busbars if b.z == f and b.path], default=0.0) for f in ("top", "bottom")}
+    plates_t = {
+        f: max([b.thickness * 1e3 for b in busbars if b.z == f and not b.path], default=0.0) for f in ("top", "bottom")
+    }
+    leads_t = {
+        f: max([b.thickness * 1e3 for b in busbars if b.z == f and b.path], default=0.0) for f in ("top", "bottom")
+    }
     fuse_h = 0.0
     for fz in fuses:
         fuse_h = max(fuse_h, fz.diameter * 1e3 if fz.kind == "wire_bond" else fz.thickness * 1e3)
@@ -479,9 +528,15 @@ def plan_pack(pack: ir.Pack, layout, routing, materials: dict | None = None,
     need = z + sheet
     height = max(env_height, need)
     if env is not None and need > env_height + 1e-6:
-        warnings.append(((f"the pack stack needs {need:.1f} mm (floor, cooling, busbars, {h_cell:.1f} mm cells, lid) "
-                          f"but envelope `{env.name}` is {env_height:.1f} mm high; the enclosure was made {need:.1f} mm high"),
-                         "raise the envelope height or use thinner busbars/cooling"))  # fmt: skip
+        warnings.append(
+            (
+                (
+                    f"the pack stack needs {need:.1f} mm (floor, cooling, busbars, {h_cell:.1f} mm cells, lid) "
+                    f"but envelope `{env.name}` is {env_height:.1f} mm high; the enclosure was made {need:.1f} mm high"
+                ),
+                "raise the envelope height or use thinner busbars/cooling",
+            )
+        )
     stack["lid"] = height - sheet
     stack["top"] = height
 
@@ -489,7 +544,10 @@ def plan_pack(pack: ir.Pack, layout, routing, materials: dict | None = None,
 
     # --- cells ---
     module_colour = {}
-    cell_inst = Instances("cell", ("cylinder", fmt.diameter * 1e3, h_cell) if cyl else ("box", fmt.width * 1e3, fmt.thickness * 1e3, h_cell))
+    cell_inst = Instances(
+        "cell",
+        ("cylinder", fmt.diameter * 1e3, h_cell) if cyl else ("box", fmt.width * 1e3, fmt.thickness * 1e3, h_cell),
+    )
     cell_inst.unit_mass = pack.cell.mass
     for c in cells:
         key = c.module % len(PALETTE)
@@ -531,8 +589,11 @@ def plan_pack(pack: ir.Pack, layout, routing, materials: dict | None = None,
         parts = _clean(poly.intersection(free).simplify(BUSBAR_SIMPLIFY), 1e-3)
         if not parts:
             continue
-        prisms.append(Prism(name, kind, unary_union(parts), z0, z1, colour=colour,
-                            density=_density(b.material, materials, 2700.0)))  # fmt: skip
+        prisms.append(
+            Prism(
+                name, kind, unary_union(parts), z0, z1, colour=colour, density=_density(b.material, materials, 2700.0)
+            )
+        )
 
     # --- fuse links: on the top plate over their cell ---
     fuse_inst = None
@@ -582,7 +643,9 @@ def plan_pack(pack: ir.Pack, layout, routing, materials: dict | None = None,
             ok[a_idx[overlap]] = False
             ok[b_idx[overlap]] = False
         pockets_poly = shapely.buffer(shapely.points(xy), pocket, quad_segs=16)
-        holder_inst = Instances("holder", ("tile", tuple(proto.exterior.coords)[:-1], pocket, t_h), density=HOLDER_DENSITY)
+        holder_inst = Instances(
+            "holder", ("tile", tuple(proto.exterior.coords)[:-1], pocket, t_h), density=HOLDER_DENSITY
+        )
         holder_inst.colours = [COLOURS["holder"]]
         multi = len(layers) > 1
         for i in np.flatnonzero(ok):
@@ -615,10 +678,32 @@ def plan_pack(pack: ir.Pack, layout, routing, materials: dict | None = None,
                     continue
             base = f"holder_{c.module:02d}" + (f"_L{layers.index(round(zc[i], 6))}" if multi else "")
             zb = z_cells + float(zc[i])
-            prisms.append(Prism(f"tile_bottom_{c.index:05d}", "holder", tile, zb, zb + t_h, circles, COLOURS["holder"],
-                                HOLDER_DENSITY, group=f"{base}_bottom"))  # fmt: skip
-            prisms.append(Prism(f"tile_top_{c.index:05d}", "holder", tile, zb + h_cell - t_h, zb + h_cell, circles,
-                                COLOURS["holder"], HOLDER_DENSITY, group=f"{base}_top"))  # fmt: skip
+            prisms.append(
+                Prism(
+                    f"tile_bottom_{c.index:05d}",
+                    "holder",
+                    tile,
+                    zb,
+                    zb + t_h,
+                    circles,
+                    COLOURS["holder"],
+                    HOLDER_DENSITY,
+                    group=f"{base}_bottom",
+                )
+            )
+            prisms.append(
+                Prism(
+                    f"tile_top_{c.index:05d}",
+                    "holder",
+                    tile,
+                    zb + h_cell - t_h,
+                    zb + h_cell,
+                    circles,
+                    COLOURS["holder"],
+                    HOLDER_DENSITY,
+                    group=f"{base}_top",
+                )
+            )
         if holder_inst.names:
             extra_instances.append(holder_inst)
     else:
@@ -633,7 +718,8 @@ def plan_pack(pack: ir.Pack, layout, routing, materials: dict | None = None,
                 foot = shapely.union_all(feet[mine])
                 obb = foot.minimum_rotated_rectangle
                 ring = obb.buffer(FRAME_CLEARANCE + FRAME_THICKNESS, join_style="mitre").difference(
-                    obb.buffer(FRAME_CLEARANCE, join_style="mitre"))
+                    obb.buffer(FRAME_CLEARANCE, join_style="mitre")
+                )
                 ring = ring.intersection(free).difference(taken).difference(foot_all)
                 ring = unary_union(_clean(ring.buffer(-0.2, join_style="mitre").buffer(0.2, join_style="mitre"), 2.0))
                 if ring.is_empty:
@@ -656,22 +742,40 @@ def plan_pack(pack: ir.Pack, layout, routing, materials: dict | None = None,
             chan = unary_union(_clean(chan, 0.1))
             z0 = stack["cold_plate"]
             cooling.update(info, flow=flow, flow_basis=why, thickness=t_cp / 1e3)
-            prisms.append(Prism("cold_plate", "cold_plate", plate, z0, z0 + t_cp, (), COLOURS["cold_plate"], rho_al,
-                                cut=(chan, z0 + COLD_PLATE_SKIN, z0 + COLD_PLATE_SKIN + CHANNEL_HEIGHT)))  # fmt: skip
+            prisms.append(
+                Prism(
+                    "cold_plate",
+                    "cold_plate",
+                    plate,
+                    z0,
+                    z0 + t_cp,
+                    (),
+                    COLOURS["cold_plate"],
+                    rho_al,
+                    cut=(chan, z0 + COLD_PLATE_SKIN, z0 + COLD_PLATE_SKIN + CHANNEL_HEIGHT),
+                )
+            )
             coolant = materials.get(pack.cooling.coolant)
-            cooling["coolant_mass"] = chan.intersection(plate).area * CHANNEL_HEIGHT * 1e-9 * (coolant.density if coolant else 1064.0)
+            cooling["coolant_mass"] = (
+                chan.intersection(plate).area * CHANNEL_HEIGHT * 1e-9 * (coolant.density if coolant else 1064.0)
+            )
     elif side == "sides":
-        notes.append("cooling side = sides: side cold plates are not modelled (the layout leaves no room between "
-                     "the cells and the walls)")  # fmt: skip
+        notes.append(
+            "cooling side = sides: side cold plates are not modelled (the layout leaves no room between "
+            "the cells and the walls)"
+        )
     if pack.cooling.fins:
-        notes.append(f"cooling fins ({pack.cooling.fins * 1e3:g} mm between every two cells) are not modelled as "
-                     "solids; their mass is in the estimate")  # fmt: skip
+        notes.append(
+            f"cooling fins ({pack.cooling.fins * 1e3:g} mm between every two cells) are not modelled as "
+            "solids; their mass is in the estimate"
+        )
 
     # --- enclosure ---
     walls = region.difference(region.buffer(-side_sheet, join_style="mitre"))
     prisms.append(Prism("floor", "floor", region, 0.0, sheet, (), COLOURS["enclosure"], rho_box))
-    prisms.append(Prism("walls", "walls", unary_union(_clean(walls)), sheet, height - sheet, (), COLOURS["enclosure"],
-                        rho_box))  # fmt: skip
+    prisms.append(
+        Prism("walls", "walls", unary_union(_clean(walls)), sheet, height - sheet, (), COLOURS["enclosure"], rho_box)
+    )
     prisms.append(Prism("lid", "lid", region, height - sheet, height, (), COLOURS["lid"], rho_box))
     flange = outline.buffer(FLANGE_WIDTH, join_style="mitre").difference(outline)
     centre = outline.buffer(FLANGE_WIDTH / 2, join_style="mitre").exterior
@@ -682,7 +786,9 @@ def plan_pack(pack: ir.Pack, layout, routing, materials: dict | None = None,
         if flange.buffer(-0.5).contains(Point(p.x, p.y).buffer(FLANGE_BOLT / 2 + 0.3)):
             bolts.append((round(p.x, 4), round(p.y, 4), FLANGE_BOLT / 2))
     t_fl = max(2 * sheet, 4.0)
-    prisms.append(Prism("flange", "flange", unary_union(_clean(flange)), 0.0, t_fl, tuple(bolts), COLOURS["flange"], rho_box))
+    prisms.append(
+        Prism("flange", "flange", unary_union(_clean(flange)), 0.0, t_fl, tuple(bolts), COLOURS["flange"], rho_box)
+    )
 
     _share_shapes(prisms)
     return Plan(prisms, cell_inst, fuse_inst, extra_instances, stack, cooling, region, height, notes, warnings)
@@ -712,8 +818,14 @@ def _share_shapes(prisms: list) -> None:
         poly = shapely.normalize(p.polygon)  # canonical ring order and start vertex
         rings = shapely.get_rings(shapely.get_parts(poly))
         pts = np.vstack([shapely.get_coordinates(poly), np.array([c[:2] for c in p.circles]).reshape(-1, 2)])
-        key = (p.kind, p.colour, p.density, round(p.z1 - p.z0, 6), tuple(shapely.get_num_coordinates(rings).tolist()),
-               tuple(round(c[2], 6) for c in p.circles))  # fmt: skip
+        key = (
+            p.kind,
+            p.colour,
+            p.density,
+            round(p.z1 - p.z0, 6),
+            tuple(shapely.get_num_coordinates(rings).tolist()),
+            tuple(round(c[2], 6) for c in p.circles),
+        )
         for base, base_pts in bases.get(key, ()):
             d = pts - base_pts
             shift = d.mean(axis=0)
@@ -887,9 +999,18 @@ def _bounds(plan: Plan):
     return tuple(lo), tuple(hi)
 
 
-def build_cad(pack: ir.Pack, layout, routing, out_folder: Path, stl: bool = False, progress=None,
-              materials: dict | None = None, *,
-              step_process: bool | None = None, stats: dict | None = None) -> CadResult:  # fmt: skip
+def build_cad(
+    pack: ir.Pack,
+    layout,
+    routing,
+    out_folder: Path,
+    stl: bool = False,
+    progress=None,
+    materials: dict | None = None,
+    *,
+    step_process: bool | None = None,
+    stats: dict | None = None,
+) -> CadResult:
     """Plan, model and export the pack into ``out_folder`` (``pack.step``, ``pack.glb``,
     ``preview.png``, and ``pack.stl`` if asked). ``progress(step)`` is called after each of
     ``STEPS``. ``materials``: densities by name (default: the stdlib prelude). ``step_process``:
@@ -965,8 +1086,13 @@ def _result(pack: ir.Pack, plan: Plan, files: list[str]) -> CadResult:
     """The figures of the built pack (from the plan: the same in every process)."""
     mass: dict[str, float] = {"cells": len(plan.cells.names) * (plan.cells.unit_mass or 0.0)}
     for p in plan.prisms:
-        key = {"floor": "enclosure", "walls": "enclosure", "lid": "enclosure", "flange": "enclosure",
-               "holder": "holders"}.get(p.kind, PLURAL[p.kind])  # fmt: skip
+        key = {
+            "floor": "enclosure",
+            "walls": "enclosure",
+            "lid": "enclosure",
+            "flange": "enclosure",
+            "holder": "holders",
+        }.get(p.kind, PLURAL[p.kind])
         mass[key] = mass.get(key, 0.0) + p.volume_mm3 * 1e-9 * p.density
     for inst in plan.holders:
         mass["holders"] = mass.get("holders", 0.0) + len(inst.names) * inst.unit_volume_mm3 * 1e-9 * inst.density
@@ -997,10 +1123,28 @@ def _result(pack: ir.Pack, plan: Plan, files: list[str]) -> CadResult:
     return result
 
 
-KIND_OF = {"busbar": "busbars", "lead": "busbars", "holder": "holders", "frame": "holders", "cold_plate": "cooling",
-           "floor": "enclosure", "walls": "enclosure", "lid": "enclosure", "flange": "enclosure"}  # fmt: skip
-PLURAL = {"busbar": "busbars", "lead": "leads", "holder": "holder_tiles", "frame": "frames", "cold_plate": "cold_plates",
-          "floor": "floor", "walls": "walls", "lid": "lid", "flange": "flange"}  # fmt: skip
+KIND_OF = {
+    "busbar": "busbars",
+    "lead": "busbars",
+    "holder": "holders",
+    "frame": "holders",
+    "cold_plate": "cooling",
+    "floor": "enclosure",
+    "walls": "enclosure",
+    "lid": "enclosure",
+    "flange": "enclosure",
+}
+PLURAL = {
+    "busbar": "busbars",
+    "lead": "leads",
+    "holder": "holder_tiles",
+    "frame": "frames",
+    "cold_plate": "cold_plates",
+    "floor": "floor",
+    "walls": "walls",
+    "lid": "lid",
+    "flange": "flange",
+}
 ASSEMBLIES = ("cells", "busbars", "fuses", "holders", "cooling", "enclosure")
 
 
@@ -1019,8 +1163,20 @@ def _counts(plan: Plan) -> dict[str, int]:
         counts["holders"] = len(plates)
     if plan.fuses is not None:
         counts["fuses"] = len(plan.fuses.names)
-    order = ["cells", "busbars", "leads", "fuses", "holders", "holder_tiles", "frames", "cold_plates", "floor", "walls",
-             "lid", "flange"]  # fmt: skip
+    order = [
+        "cells",
+        "busbars",
+        "leads",
+        "fuses",
+        "holders",
+        "holder_tiles",
+        "frames",
+        "cold_plates",
+        "floor",
+        "walls",
+        "lid",
+        "flange",
+    ]
     return {k: counts[k] for k in order if counts.get(k)}
 
 
@@ -1092,11 +1248,17 @@ def _document(plan: Plan, name: str, mesh: bool, tick=None):
 
     instances(plan.cells, "cells")
     tick("cells")
-    stage_of = {"busbar": "busbars", "lead": "busbars", "holder": "holders", "frame": "holders", "cold_plate": "cooling"}
+    stage_of = {
+        "busbar": "busbars",
+        "lead": "busbars",
+        "holder": "holders",
+        "frame": "holders",
+        "cold_plate": "cooling",
+    }
     done: list[str] = []
 
     def reach(step: str) -> None:  # progress: every step before ``step`` is done
-        for earlier in STEPS[2:STEPS.index(step)]:
+        for earlier in STEPS[2 : STEPS.index(step)]:
             if earlier not in done:
                 done.append(earlier)
                 tick(earlier)
@@ -1133,7 +1295,9 @@ def _document(plan: Plan, name: str, mesh: bool, tick=None):
             label = labels[(key, colour)] = named(tool.NewShape(), part_name)
             tool.SetShape(label, shape)
             if colour not in colours:
-                colours[colour] = Quantity_ColorRGBA(Quantity_Color(*colour, Quantity_TypeOfColor.Quantity_TOC_sRGB), 1.0)
+                colours[colour] = Quantity_ColorRGBA(
+                    Quantity_Color(*colour, Quantity_TypeOfColor.Quantity_TOC_sRGB), 1.0
+                )
             ctool.SetColor(label, colours[colour], XCAFDoc_ColorType.XCAFDoc_ColorSurf)
         named(tool.AddComponent(parent, label, loc if loc is not None else TopLoc_Location()), part_name)
 
@@ -1209,7 +1373,9 @@ def _export_glb(doc, path: Path) -> None:
     from OCP.TColStd import TColStd_IndexedDataMapOfStringString
 
     writer = RWGltf_CafWriter(TCollection_AsciiString(str(path)), True)
-    writer.ChangeCoordinateSystemConverter().SetInputCoordinateSystem(RWMesh_CoordinateSystem.RWMesh_CoordinateSystem_Zup)
+    writer.ChangeCoordinateSystemConverter().SetInputCoordinateSystem(
+        RWMesh_CoordinateSystem.RWMesh_CoordinateSystem_Zup
+    )
     writer.SetMergeFaces(True)
     writer.SetParallel(False)
     if not writer.Perform(doc, TColStd_IndexedDataMapOfStringString(), Message_ProgressRange()):
@@ -1347,8 +1513,13 @@ class _StepProcess:
         self.sender = None
         root = str(Path(__file__).resolve().parents[2])  # the folder holding the battgen package
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
-        self.proc = subprocess.Popen([sys.executable, "-m", "battgen.emit.step_export"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=self.errors, env=env)  # fmt: skip
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "battgen.emit.step_export"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.errors,
+            env=env,
+        )
 
     def send(self, plan: Plan, name: str, path: Path) -> None:
         """Hand the child its work: from a thread, as the pipe takes the plan only as fast as
@@ -1392,8 +1563,10 @@ class _StepProcess:
             tail = self.errors.read().decode("utf-8", "replace").strip().splitlines()
             code = self.proc.returncode
             how = f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
-            raise StepExportError("ProcessError", f"the STEP export process {how} without a result"
-                                  + (f" ({tail[-1].strip()})" if tail else ""))  # fmt: skip
+            raise StepExportError(
+                "ProcessError",
+                f"the STEP export process {how} without a result" + (f" ({tail[-1].strip()})" if tail else ""),
+            )
         if not report["ok"]:
             raise StepExportError(report.get("error", "Error"), report.get("message", ""))
         return report
@@ -1405,10 +1578,8 @@ class _StepProcess:
             self.proc.wait()
         for handle in (self.proc.stdin, self.proc.stdout, self.errors):
             if handle is not None:
-                try:
+                with contextlib.suppress(OSError):  # a pipe with unsent bytes to a child that is gone
                     handle.close()
-                except OSError:  # a pipe with unsent bytes to a child that is gone
-                    pass
 
 
 # --- meshes, preview, STL -----------------------------------------------------------------
@@ -1429,9 +1600,9 @@ def _glb_triangles(data: bytes, thin: bool = False):
     if data[:4] != b"glTF":
         raise ValueError("not a GLB file")
     n_json = struct.unpack_from("<I", data, 12)[0]
-    doc = json.loads(data[20:20 + n_json])
+    doc = json.loads(data[20 : 20 + n_json])
     off = 20 + n_json
-    blob = data[off + 8: off + 8 + struct.unpack_from("<I", data, off)[0]] if off < len(data) else b""
+    blob = data[off + 8 : off + 8 + struct.unpack_from("<I", data, off)[0]] if off < len(data) else b""
     kinds = {5126: np.float32, 5125: np.uint32, 5123: np.uint16, 5121: np.uint8}
     width = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT4": 16}
 
@@ -1455,9 +1626,11 @@ def _glb_triangles(data: bytes, thin: bool = False):
         if "rotation" in node:
             x, y, z, w = node["rotation"]
             rm = np.eye(4)
-            rm[:3, :3] = [[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-                          [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-                          [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]]  # fmt: skip
+            rm[:3, :3] = [
+                [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+                [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+                [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+            ]
             m = rm @ m
         if "translation" in node:
             t = np.eye(4)
@@ -1633,7 +1806,9 @@ def _plan_scene(plan: Plan, thin: bool = False, width: int = 1000, height: int =
     lo, hi = _bounds(plan)
     corners = np.array([(x, y, z) for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
     right, up, _view = _view_axes()
-    span = max(np.ptp(corners @ right) / (width - 2 * PREVIEW_MARGIN), np.ptp(corners @ up) / (height - 2 * PREVIEW_MARGIN))
+    span = max(
+        np.ptp(corners @ right) / (width - 2 * PREVIEW_MARGIN), np.ptp(corners @ up) / (height - 2 * PREVIEW_MARGIN)
+    )
     radius = max([inst.extent()[1] / 2 for inst in (plan.cells, plan.fuses) if inst is not None] + [1.0])
     r_px = radius / max(span, 1e-9)
     # n-gons with r(1 - cos(π/n)) <= 0.5 px, at least 12 (a cell a few pixels wide still looks round)
@@ -1648,8 +1823,13 @@ def _plan_scene(plan: Plan, thin: bool = False, width: int = 1000, height: int =
             poly = poly.difference(Point(x, y).buffer(r, quad_segs=segments // 4))
         if p.cut is not None and not p.cut[0].is_empty:  # the void as three layers: skin, walls, skin
             void, c0, c1 = p.cut
-            t = np.concatenate([_prism_triangles(poly, p.z0, c0), _prism_triangles(poly.difference(void), c0, c1),
-                                _prism_triangles(poly, c1, p.z1)])  # fmt: skip
+            t = np.concatenate(
+                [
+                    _prism_triangles(poly, p.z0, c0),
+                    _prism_triangles(poly.difference(void), c0, c1),
+                    _prism_triangles(poly, c1, p.z1),
+                ]
+            )
         else:
             t = _prism_triangles(poly, p.z0, p.z1, top_only=thin and p.name.startswith("tile_"))
         tris.append(t)
@@ -1811,8 +1991,12 @@ def _png(img) -> bytes:
     def chunk(tag: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + tag + body + struct.pack(">I", zlib.crc32(tag + body) & 0xFFFFFFFF)
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))  # fmt: skip
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw, 6))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _stl_bytes(scene) -> bytes:
@@ -1833,18 +2017,30 @@ def _stl_bytes(scene) -> bytes:
 
 
 def _unavailable(pack: ir.Pack, error: BaseException) -> Diagnostic:
-    return Diagnostic("E803", f"CAD stage unavailable: cadquery cannot be imported ({type(error).__name__}: {error})",
-                      pack.span, "install cadquery (pip install cadquery) or pass --no-cad")  # fmt: skip
+    return Diagnostic(
+        "E803",
+        f"CAD stage unavailable: cadquery cannot be imported ({type(error).__name__}: {error})",
+        pack.span,
+        "install cadquery (pip install cadquery) or pass --no-cad",
+    )
 
 
 def _step_failed(pack: ir.Pack, error: StepExportError) -> Diagnostic:
     """A failed STEP export as a diagnostic: E802 when the file could not be written (disk
     full, permissions), E901 (a bug) otherwise."""
     if error.kind == "OSError":
-        return Diagnostic("E802", f"cannot write the build: pack.step: {error.message}", pack.span,
-                          "check the output folder and free space")  # fmt: skip
-    return Diagnostic("E901", f"internal error: STEP export: {error.kind}: {error.message}", pack.span,
-                      "this is a bug in battgen, not in your file; please report it with the file")  # fmt: skip
+        return Diagnostic(
+            "E802",
+            f"cannot write the build: pack.step: {error.message}",
+            pack.span,
+            "check the output folder and free space",
+        )
+    return Diagnostic(
+        "E901",
+        f"internal error: STEP export: {error.kind}: {error.message}",
+        pack.span,
+        "this is a bug in battgen, not in your file; please report it with the file",
+    )
 
 
 LARGE = 500  # cells: show a progress bar above this
@@ -1875,11 +2071,20 @@ def cad_stage(pack: ir.Pack, build, options: dict) -> list[Diagnostic]:
                     TimeElapsedColumn,
                 )
 
-                with Progress(TextColumn("CAD {task.description:<12}"), BarColumn(), TimeElapsedColumn(), transient=True) as bar:
+                with Progress(
+                    TextColumn("CAD {task.description:<12}"), BarColumn(), TimeElapsedColumn(), transient=True
+                ) as bar:
                     task = bar.add_task("plan", total=len(STEPS))
-                    result, plan = _build(pack, layout, routing, Path(tmp), stl,
-                                          lambda step: bar.update(task, advance=1, description=_next(step)), None,
-                                          flow=flow)  # fmt: skip
+                    result, plan = _build(
+                        pack,
+                        layout,
+                        routing,
+                        Path(tmp),
+                        stl,
+                        lambda step: bar.update(task, advance=1, description=_next(step)),
+                        None,
+                        flow=flow,
+                    )
             else:
                 result, plan = _build(pack, layout, routing, Path(tmp), stl, None, None, flow=flow)
         except StepExportError as error:
@@ -1896,5 +2101,14 @@ def _next(step: str) -> str:
     return STEPS[i + 1] if i + 1 < len(STEPS) else "done"
 
 
-__all__ = ["CadResult", "Span", "StepExportError", "build_cad", "cad_stage", "plan_pack", "render_preview",
-           "stdlib_materials", "write_step"]
+__all__ = [
+    "CadResult",
+    "Span",
+    "StepExportError",
+    "build_cad",
+    "cad_stage",
+    "plan_pack",
+    "render_preview",
+    "stdlib_materials",
+    "write_step",
+]

@@ -37,12 +37,22 @@ def report_html(estimate, build, files: list[str], diagnostics=(), bom=()) -> st
     pack = estimate.lowered.design.packs[build.name]
     synthesis = build.synthesis
     chosen = synthesis.chosen
-    out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
-           f"<title>{escape(build.name)} — battgen report</title>", f"<style>{_CSS}</style>", "</head>", "<body>"]  # fmt: skip
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        f"<title>{escape(build.name)} — battgen report</title>",
+        f"<style>{_CSS}</style>",
+        "</head>",
+        "<body>",
+    ]
     out.append(f"<h1>pack {escape(build.name)}</h1>")
-    out.append(f'<p class="sub">{escape(pack.cell.name)} · optimised for {escape(pack.optimise)} · '
-               f"{synthesis.feasible_count:,} of {synthesis.evaluated:,} candidate architectures feasible · "
-               f"source {escape(pack.span.file.rsplit('/', 1)[-1])}</p>")  # fmt: skip
+    out.append(
+        f'<p class="sub">{escape(pack.cell.name)} · optimised for {escape(pack.optimise)} · '
+        f"{synthesis.feasible_count:,} of {synthesis.evaluated:,} candidate architectures feasible · "
+        f"source {escape(pack.span.file.rsplit('/', 1)[-1])}</p>"
+    )
 
     out.append("<h2>Design</h2>")
     rows = list(chosen_rows(chosen))
@@ -58,8 +68,10 @@ def report_html(estimate, build, files: list[str], diagnostics=(), bom=()) -> st
         for d in diagnostics:
             where = f"{d.span.file.rsplit('/', 1)[-1]}:{d.span.line}"
             hint = f" — {escape(d.hint)}" if d.hint else ""
-            out.append(f'<li class="warning"><span class="code">{d.severity.value}[{d.code}]</span> '
-                       f"{escape(d.message)} <span class=\"code\">({escape(where)})</span>{hint}</li>")  # fmt: skip
+            out.append(
+                f'<li class="warning"><span class="code">{d.severity.value}[{d.code}]</span> '
+                f'{escape(d.message)} <span class="code">({escape(where)})</span>{hint}</li>'
+            )
         out.append("</ul>")
 
     if chosen.mass_parts:
@@ -71,12 +83,27 @@ def report_html(estimate, build, files: list[str], diagnostics=(), bom=()) -> st
 
     if synthesis.runners_up:
         out.append("<h2>Runners-up (Pareto front)</h2>")
-        head = [("", "S×P"), ("n", "cells"), ("n", "energy"), ("n", "peak power"), ("n", "mass"), ("n", "volume"),
-                ("n", "cost")]  # fmt: skip
-        body = [(("", r.label), ("n", f"{r.cells:,}"), ("n", u.format_quantity(r.energy, u.ENERGY, 4)),
-                 ("n", u.format_quantity(r.peak_power, u.POWER, 4)), ("n", u.format_quantity(r.mass, u.MASS, 4)),
-                 ("n", u.format_quantity(r.volume, u.VOLUME, 4)), ("n", f"{r.cost:,.0f} USD"))
-                for r in synthesis.runners_up]  # fmt: skip
+        head = [
+            ("", "S×P"),
+            ("n", "cells"),
+            ("n", "energy"),
+            ("n", "peak power"),
+            ("n", "mass"),
+            ("n", "volume"),
+            ("n", "cost"),
+        ]
+        body = [
+            (
+                ("", r.label),
+                ("n", f"{r.cells:,}"),
+                ("n", u.format_quantity(r.energy, u.ENERGY, 4)),
+                ("n", u.format_quantity(r.peak_power, u.POWER, 4)),
+                ("n", u.format_quantity(r.mass, u.MASS, 4)),
+                ("n", u.format_quantity(r.volume, u.VOLUME, 4)),
+                ("n", f"{r.cost:,.0f} USD"),
+            )
+            for r in synthesis.runners_up
+        ]
         out.append(_table(head, body))
 
     from battgen.passes.stages import summaries
@@ -86,32 +113,48 @@ def report_html(estimate, build, files: list[str], diagnostics=(), bom=()) -> st
         out.append("<h2>Layout, routing, heat, CAD</h2>")
         out.append(_table(None, [(("k", name), ("", text)) for name, text in stages]))
 
-    pictures = [("preview.png", "the pack (isometric, from the CAD model)"),
-                ("layout.svg", "cells by module, parallel groups and the series path"),
-                ("busbars.svg", "busbars and fuse links"),
-                ("currents.svg", "current per cell at the continuous pack current, from the solved network")]  # fmt: skip
+    pictures = [
+        ("preview.png", "the pack (isometric, from the CAD model)"),
+        ("layout.svg", "cells by module, parallel groups and the series path"),
+        ("busbars.svg", "busbars and fuse links"),
+        ("currents.svg", "current per cell at the continuous pack current, from the solved network"),
+    ]
     shown = [(name, caption) for name, caption in pictures if name in files]
     if shown:
         out.append("<h2>Pictures</h2>")
         for name, caption in shown:
-            out.append(f'<figure><a href="{name}"><img src="{name}" alt="{escape(caption)}"></a>'
-                       f"<figcaption>{escape(name)}: {escape(caption)}</figcaption></figure>")  # fmt: skip
+            out.append(
+                f'<figure><a href="{name}"><img src="{name}" alt="{escape(caption)}"></a>'
+                f"<figcaption>{escape(name)}: {escape(caption)}</figcaption></figure>"
+            )
 
     if bom:
         out.append("<h2>Bill of materials</h2>")
         head = [("", "item"), ("", "part"), ("n", "qty"), ("n", "kg"), ("n", "USD"), ("", "basis")]
-        body = [(("", line.item), ("", line.part), ("n", "" if line.quantity is None else f"{line.quantity:,}"),
-                 ("n", f"{line.mass_kg:,.2f}"), ("n", _usd(line.cost_usd)),
-                 ("k", line.basis)) for line in bom]  # fmt: skip
+        body = [
+            (
+                ("", line.item),
+                ("", line.part),
+                ("n", "" if line.quantity is None else f"{line.quantity:,}"),
+                ("n", f"{line.mass_kg:,.2f}"),
+                ("n", _usd(line.cost_usd)),
+                ("k", line.basis),
+            )
+            for line in bom
+        ]
         mass = sum(line.mass_kg for line in bom)
         money = sum(line.cost_usd for line in bom if line.cost_usd is not None)
         body.append((("", "total"), ("", ""), ("n", ""), ("n", f"{mass:,.2f}"), ("n", _usd(money)), ("k", "")))
         out.append(_table(head, body, total_last=True))
-        out.append('<p class="sub">Also in <a href="bom.csv">bom.csv</a>; every figure and its source in '
-                   '<a href="design.json">design.json</a>.</p>')  # fmt: skip
+        out.append(
+            '<p class="sub">Also in <a href="bom.csv">bom.csv</a>; every figure and its source in '
+            '<a href="design.json">design.json</a>.</p>'
+        )
 
-    out.append('<p class="sub">Written by battgen. Every model and constant names its source in the battgen '
-               "source (battgen/models/).</p>")  # fmt: skip
+    out.append(
+        '<p class="sub">Written by battgen. Every model and constant names its source in the battgen '
+        "source (battgen/models/).</p>"
+    )
     out.extend(["</body>", "</html>"])
     return "\n".join(out) + "\n"
 
@@ -127,8 +170,11 @@ def _table(head, rows, total_last: bool = False) -> str:
     """An HTML table; cells are (css class, text) pairs, text escaped here."""
     out = ["<table>"]
     if head:
-        out.append("<tr>" + "".join(f'<th class="{c}">{escape(t)}</th>' if c else f"<th>{escape(t)}</th>"
-                                    for c, t in head) + "</tr>")  # fmt: skip
+        out.append(
+            "<tr>"
+            + "".join(f'<th class="{c}">{escape(t)}</th>' if c else f"<th>{escape(t)}</th>" for c, t in head)
+            + "</tr>"
+        )
     for i, row in enumerate(rows):
         total = total_last and i == len(rows) - 1
         cells = "".join(f'<td class="{c}">{escape(t)}</td>' if c else f"<td>{escape(t)}</td>" for c, t in row)

@@ -38,8 +38,11 @@ def main() -> int:
         payload = pickle.load(sys.stdin.buffer)
         received = time.perf_counter()
         report = {"ok": True, **write_step(payload["plan"], payload["name"], Path(payload["path"]))}
-        report["times"] = {"start and import": loaded - start, "wait for the plan": received - loaded,
-                           **report["times"]}  # fmt: skip
+        report["times"] = {
+            "start and import": loaded - start,
+            "wait for the plan": received - loaded,
+            **report["times"],
+        }
     except OSError as error:  # the parent names the file (pack.step); its temporary names mean nothing
         report = {"ok": False, "error": "OSError", "message": error.strerror or str(error)}
     except BaseException as error:  # noqa: BLE001 - everything goes back to the parent as a report

@@ -22,9 +22,23 @@ from battgen.passes.layout_types import Layout
 # Colour-blind-friendly qualitative palette (Okabe & Ito 2008, "Color Universal Design",
 # with Paul Tol's "muted" scheme appended for packs with more than eight modules).
 PALETTE = (
-    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999",
-    "#332288", "#88CCEE", "#44AA99", "#117733", "#DDCC77", "#CC6677", "#AA4499", "#882255",
-)  # fmt: skip
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#999999",
+    "#332288",
+    "#88CCEE",
+    "#44AA99",
+    "#117733",
+    "#DDCC77",
+    "#CC6677",
+    "#AA4499",
+    "#882255",
+)
 
 
 def _n(value: float) -> str:
@@ -96,9 +110,11 @@ def layout_svg(layout: Layout, pack: ir.Pack) -> str:
     out.append(f"<title>{escape(title)}</title>")
     out.append("<defs>")
     hatch = _n(font * 0.8)
-    out.append(f'<pattern id="hatch" patternUnits="userSpaceOnUse" width="{hatch}" height="{hatch}" '
-               f'patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="{hatch}" stroke="#b22" '
-               f'stroke-width="{_n(font * 0.15)}"/></pattern>')  # fmt: skip
+    out.append(
+        f'<pattern id="hatch" patternUnits="userSpaceOnUse" width="{hatch}" height="{hatch}" '
+        f'patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="{hatch}" stroke="#b22" '
+        f'stroke-width="{_n(font * 0.15)}"/></pattern>'
+    )
     if cell.kind == "cylindrical":
         out.append(f'<circle id="cell" r="{_n(cell.diameter / 2 * 1e3)}"/>')
     else:
@@ -111,24 +127,32 @@ def layout_svg(layout: Layout, pack: ir.Pack) -> str:
     out.append("</defs>")
     out.append('<rect width="100%" height="100%" fill="#ffffff"/>')
     # title
-    out.append(f'<text x="{_n(margin)}" y="{_n(font * 1.6)}" font-size="{_n(font * 1.4)}" font-weight="bold">'
-               f"{escape(title)}</text>")  # fmt: skip
-    sub = (f"{len(layout.cells):,} cells ({pack.cell.name}) in {modules} module{'s' if modules != 1 else ''} · "
-           f"{layout.lattice} lattice, pitch {layout.pitch[0] * 1e3:.4g} × {layout.pitch[1] * 1e3:.4g} mm · "
-           f"{layout.used:,} of {layout.sites:,} sites · {layout.area_fraction:.0%} of the floor")  # fmt: skip
+    out.append(
+        f'<text x="{_n(margin)}" y="{_n(font * 1.6)}" font-size="{_n(font * 1.4)}" font-weight="bold">'
+        f"{escape(title)}</text>"
+    )
+    sub = (
+        f"{len(layout.cells):,} cells ({pack.cell.name}) in {modules} module{'s' if modules != 1 else ''} · "
+        f"{layout.lattice} lattice, pitch {layout.pitch[0] * 1e3:.4g} × {layout.pitch[1] * 1e3:.4g} mm · "
+        f"{layout.used:,} of {layout.sites:,} sites · {layout.area_fraction:.0%} of the floor"
+    )
     out.append(f'<text x="{_n(margin)}" y="{_n(font * 2.7)}" fill="#444">{escape(sub)}</text>')
     # envelope, wall line, keepouts
     out.append(f'<path d="{path_of(fl.outline)}" fill="#f4f4f4" stroke="#222" stroke-width="{_n(float(stroke) * 3)}"/>')
     if not fl.virtual and pack.envelope is not None and pack.envelope.wall > 0:
-        out.append(f'<path d="{path_of(fl.inner)}" fill="none" stroke="#777" stroke-width="{stroke}" '
-                   f'stroke-dasharray="{_n(font * 0.6)} {_n(font * 0.4)}"/>')  # fmt: skip
+        out.append(
+            f'<path d="{path_of(fl.inner)}" fill="none" stroke="#777" stroke-width="{stroke}" '
+            f'stroke-dasharray="{_n(font * 0.6)} {_n(font * 0.4)}"/>'
+        )
     for keepout in fl.keepouts:
         out.append(f'<path d="{path_of(keepout)}" fill="url(#hatch)" stroke="#b22" stroke-width="{stroke}"/>')
     if pack.envelope is not None:
         for k, geom in zip(pack.envelope.keepouts, fl.keepouts):
             c = geom.representative_point()
-            out.append(f'<text x="{X(c.x)}" y="{Y(c.y)}" text-anchor="middle" fill="#b22" '
-                       f'font-size="{_n(font * 0.9)}">{escape(k.name)}</text>')  # fmt: skip
+            out.append(
+                f'<text x="{X(c.x)}" y="{Y(c.y)}" text-anchor="middle" fill="#b22" '
+                f'font-size="{_n(font * 0.9)}">{escape(k.name)}</text>'
+            )
     # cells, by module then group (alternate groups lighter: alternating polarity)
     by_group: dict[int, list] = {}
     for c in layout.cells:
@@ -144,11 +168,14 @@ def layout_svg(layout: Layout, pack: ir.Pack) -> str:
             out.append("</g>")
         out.append("</g>")
     # group outlines
-    outline_paths = "".join("M" + " L".join(f"{X(x)},{Y(y)}" for x, y in g.outline) + "Z"
-                            for g in layout.groups if g.outline)  # fmt: skip
+    outline_paths = "".join(
+        "M" + " L".join(f"{X(x)},{Y(y)}" for x, y in g.outline) + "Z" for g in layout.groups if g.outline
+    )
     if outline_paths:
-        out.append(f'<path d="{outline_paths}" fill="none" stroke="#111" stroke-width="{_n(float(stroke) * 2)}" '
-                   f'stroke-linejoin="round"/>')  # fmt: skip
+        out.append(
+            f'<path d="{outline_paths}" fill="none" stroke="#111" stroke-width="{_n(float(stroke) * 2)}" '
+            f'stroke-linejoin="round"/>'
+        )
     # series path through the group centroids
     centroids = []
     for g in layout.groups:
@@ -157,13 +184,17 @@ def layout_svg(layout: Layout, pack: ir.Pack) -> str:
             centroids.append((sum(c.x for c in cells) / len(cells), sum(c.y for c in cells) / len(cells)))
     if centroids:
         pts = " ".join(f"{X(x)},{Y(y)}" for x, y in centroids)
-        out.append(f'<polyline points="{pts}" fill="none" stroke="#d00" stroke-width="{_n(font * 0.25)}" '
-                   f'stroke-linejoin="round" stroke-opacity="0.85"/>')  # fmt: skip
+        out.append(
+            f'<polyline points="{pts}" fill="none" stroke="#d00" stroke-width="{_n(font * 0.25)}" '
+            f'stroke-linejoin="round" stroke-opacity="0.85"/>'
+        )
         r = _n(font * 0.6)
         for (x, y), label in ((centroids[0], "−"), (centroids[-1], "+")):
-            out.append(f'<circle cx="{X(x)}" cy="{Y(y)}" r="{r}" fill="#d00"/>'
-                       f'<text x="{X(x)}" y="{_n(float(Y(y)) + font * 0.35)}" text-anchor="middle" fill="#fff" '
-                       f'font-weight="bold">{label}</text>')  # fmt: skip
+            out.append(
+                f'<circle cx="{X(x)}" cy="{Y(y)}" r="{r}" fill="#d00"/>'
+                f'<text x="{X(x)}" y="{_n(float(Y(y)) + font * 0.35)}" text-anchor="middle" fill="#fff" '
+                f'font-weight="bold">{label}</text>'
+            )
     # legend
     lx = margin + width + margin
     ly = title_h + font
@@ -175,35 +206,45 @@ def layout_svg(layout: Layout, pack: ir.Pack) -> str:
         colour = PALETTE[m.index % len(PALETTE)]
         first, last = (m.groups[0] + 1, m.groups[-1] + 1) if m.groups else (0, 0)
         cells = sum(len(layout.groups[g].cells) for g in m.groups)
-        out.append(f'<rect x="{_n(lx)}" y="{_n(yy - font * 0.9)}" width="{_n(font * 1.1)}" height="{_n(font * 1.1)}" '
-                   f'fill="{colour}"/><text x="{_n(lx + font * 1.6)}" y="{_n(yy)}">M{m.index + 1}: groups '
-                   f"{first}–{last} ({cells} cells)</text>")  # fmt: skip
+        out.append(
+            f'<rect x="{_n(lx)}" y="{_n(yy - font * 0.9)}" width="{_n(font * 1.1)}" height="{_n(font * 1.1)}" '
+            f'fill="{colour}"/><text x="{_n(lx + font * 1.6)}" y="{_n(yy)}">M{m.index + 1}: groups '
+            f"{first}–{last} ({cells} cells)</text>"
+        )
     yy = ly + font * 1.6 * (len(shown) + 1)
     if len(layout.modules) > len(shown):
         out.append(f'<text x="{_n(lx)}" y="{_n(yy)}">… {len(layout.modules) - len(shown)} more</text>')
         yy += font * 1.6
     yy += font * 0.6
-    out.append(f'<line x1="{_n(lx)}" y1="{_n(yy - font * 0.35)}" x2="{_n(lx + font * 1.1)}" y2="{_n(yy - font * 0.35)}" '
-               f'stroke="#d00" stroke-width="{_n(font * 0.25)}"/><text x="{_n(lx + font * 1.6)}" y="{_n(yy)}">series '
-               f"path (− to +)</text>")  # fmt: skip
+    out.append(
+        f'<line x1="{_n(lx)}" y1="{_n(yy - font * 0.35)}" x2="{_n(lx + font * 1.1)}" y2="{_n(yy - font * 0.35)}" '
+        f'stroke="#d00" stroke-width="{_n(font * 0.25)}"/><text x="{_n(lx + font * 1.6)}" y="{_n(yy)}">series '
+        f"path (− to +)</text>"
+    )
     yy += font * 1.6
-    out.append(f'<rect x="{_n(lx)}" y="{_n(yy - font * 0.9)}" width="{_n(font * 1.1)}" height="{_n(font * 1.1)}" '
-               f'fill="none" stroke="#111" stroke-width="{_n(float(stroke) * 2)}"/><text x="{_n(lx + font * 1.6)}" '
-               f'y="{_n(yy)}">parallel group ({layout.parallel} cells)</text>')  # fmt: skip
+    out.append(
+        f'<rect x="{_n(lx)}" y="{_n(yy - font * 0.9)}" width="{_n(font * 1.1)}" height="{_n(font * 1.1)}" '
+        f'fill="none" stroke="#111" stroke-width="{_n(float(stroke) * 2)}"/><text x="{_n(lx + font * 1.6)}" '
+        f'y="{_n(yy)}">parallel group ({layout.parallel} cells)</text>'
+    )
     yy += font * 1.6
-    out.append(f'<rect x="{_n(lx)}" y="{_n(yy - font * 0.9)}" width="{_n(font * 1.1)}" height="{_n(font * 1.1)}" '
-               f'fill="url(#hatch)" stroke="#b22" stroke-width="{stroke}"/><text x="{_n(lx + font * 1.6)}" '
-               f'y="{_n(yy)}">keepout</text>')  # fmt: skip
+    out.append(
+        f'<rect x="{_n(lx)}" y="{_n(yy - font * 0.9)}" width="{_n(font * 1.1)}" height="{_n(font * 1.1)}" '
+        f'fill="url(#hatch)" stroke="#b22" stroke-width="{stroke}"/><text x="{_n(lx + font * 1.6)}" '
+        f'y="{_n(yy)}">keepout</text>'
+    )
     yy += font * 1.6
     out.append(f'<text x="{_n(lx)}" y="{_n(yy)}" fill="#444">darker / lighter: alternate groups</text>')
     out.append("</g>")
     # scale bar
     bar = _nice_length(width)
     by = title_h + height + font * 1.6
-    out.append(f'<g><rect x="{_n(margin)}" y="{_n(by)}" width="{_n(bar / 2)}" height="{_n(font * 0.4)}" fill="#222"/>'
-               f'<rect x="{_n(margin + bar / 2)}" y="{_n(by)}" width="{_n(bar / 2)}" height="{_n(font * 0.4)}" '
-               f'fill="#fff" stroke="#222" stroke-width="{stroke}"/>'
-               f'<text x="{_n(margin)}" y="{_n(by + font * 1.5)}">0</text>'
-               f'<text x="{_n(margin + bar)}" y="{_n(by + font * 1.5)}" text-anchor="middle">{bar:g} mm</text></g>')  # fmt: skip
+    out.append(
+        f'<g><rect x="{_n(margin)}" y="{_n(by)}" width="{_n(bar / 2)}" height="{_n(font * 0.4)}" fill="#222"/>'
+        f'<rect x="{_n(margin + bar / 2)}" y="{_n(by)}" width="{_n(bar / 2)}" height="{_n(font * 0.4)}" '
+        f'fill="#fff" stroke="#222" stroke-width="{stroke}"/>'
+        f'<text x="{_n(margin)}" y="{_n(by + font * 1.5)}">0</text>'
+        f'<text x="{_n(margin + bar)}" y="{_n(by + font * 1.5)}" text-anchor="middle">{bar:g} mm</text></g>'
+    )
     out.append("</svg>")
     return "\n".join(out) + "\n"

@@ -119,8 +119,8 @@ def analyse(path: str, text: str, workspace, overlays: dict[str, str], version: 
                 lowered = check(Path(path), workspace, text=text)
                 diagnostics = list(lowered.diagnostics)
             except Exception:  # noqa: BLE001
-                from battgen.lower import Lowered
                 from battgen import ir
+                from battgen.lower import Lowered
 
                 display = os.path.relpath(path)
                 lowered = Lowered(display, ir.Design(display, {}, {}, {}, {}), [], {display: text}, {}, {}, [])

@@ -36,11 +36,21 @@ DECL_KINDS = ("cell", "envelope", "pack", "material")
 
 # Requirement names of ``ir.Pack.requirements`` (and ``Candidate.value``), with their dimension.
 REQUIREMENTS: dict[str, u.Dim] = {
-    "voltage": u.VOLTAGE, "max_voltage": u.VOLTAGE, "min_voltage": u.VOLTAGE, "energy": u.ENERGY,
-    "usable_energy": u.ENERGY, "power": u.POWER, "continuous_power": u.POWER, "current": u.CURRENT,
-    "peak_current": u.CURRENT, "mass": u.MASS, "volume": u.VOLUME, "cost": u.MONEY,
-    "cycles": u.DIMENSIONLESS, "module_voltage": u.VOLTAGE,
-}  # fmt: skip
+    "voltage": u.VOLTAGE,
+    "max_voltage": u.VOLTAGE,
+    "min_voltage": u.VOLTAGE,
+    "energy": u.ENERGY,
+    "usable_energy": u.ENERGY,
+    "power": u.POWER,
+    "continuous_power": u.POWER,
+    "current": u.CURRENT,
+    "peak_current": u.CURRENT,
+    "mass": u.MASS,
+    "volume": u.VOLUME,
+    "cost": u.MONEY,
+    "cycles": u.DIMENSIONLESS,
+    "module_voltage": u.VOLTAGE,
+}
 
 
 def _pos(position: lsp.Position) -> tuple[int, int]:
@@ -115,7 +125,9 @@ def requirement_text(name: str, low: float | None, high: float | None, value: fl
     if name in _CAPABILITY and low is None:
         # `current <= X` limits the current drawn at the required power; the estimate is
         # what the pack can deliver, so there is no margin to compare
-        return f"{name}: the pack can deliver {qty(value, dim)}; the limit ≤ {qty(high, dim)} applies to the current drawn"
+        return (
+            f"{name}: the pack can deliver {qty(value, dim)}; the limit ≤ {qty(high, dim)} applies to the current drawn"
+        )
     m = margin(low, high, value)
     shown = qty(value, dim)
     if low is not None and high is not None:
@@ -203,8 +215,10 @@ def hover(state: DocumentState, position: lsp.Position) -> lsp.Hover | None:
             parts.append(_declaration_hover(state, decl, state.analysis.lowered.root))
     elif ctx.on == "kind":
         span = decl.kind_span
-        parts.append(f"**{decl.kind}** declaration — properties: " + ", ".join(
-            f"`{p.name}`" for p in sc.KINDS.get(decl.kind, ())))
+        parts.append(
+            f"**{decl.kind}** declaration — properties: "
+            + ", ".join(f"`{p.name}`" for p in sc.KINDS.get(decl.kind, ()))
+        )
     elif ctx.on == "prop" and ctx.prop is not None:
         span = ctx.prop.name_span
         prop = sc.PROPS.get(decl.kind, {}).get(ctx.prop.name)
@@ -275,19 +289,33 @@ def _pack_hover(state: DocumentState, decl: ast.Decl) -> str:
     for prop, low, high in requirement_lines(state, decl):
         value = c.value(prop.name)
         dim = REQUIREMENTS[prop.name]
-        bound = (f"{qty(low, dim)} .. {qty(high, dim)}" if low is not None and high is not None
-                 else f"≥ {qty(low, dim)}" if low is not None else f"≤ {qty(high, dim)}")  # fmt: skip
+        bound = (
+            f"{qty(low, dim)} .. {qty(high, dim)}"
+            if low is not None and high is not None
+            else f"≥ {qty(low, dim)}"
+            if low is not None
+            else f"≤ {qty(high, dim)}"
+        )
         shown = "capability" if prop.name in _CAPABILITY and low is None else _pct(margin(low, high, value))
         rows.append(f"| {prop.name} | {qty(value, dim)} | {bound} | {shown} |")
     if rows:
         lines.append("| requirement | estimate | bound | margin |\n|---|---|---|---|\n" + "\n".join(rows))
-    extra = [f"{c.series_per_module}s per module", f"capacity {qty(c.capacity, u.CHARGE)}",
-             f"usable {qty(c.usable_energy, u.ENERGY)}", f"continuous {qty(c.continuous_power, u.POWER)}",
-             f"resistance {qty(c.resistance, u.RESISTANCE)}", f"{c.cycles:,.0f} cycles to 80 %"]  # fmt: skip
+    extra = [
+        f"{c.series_per_module}s per module",
+        f"capacity {qty(c.capacity, u.CHARGE)}",
+        f"usable {qty(c.usable_energy, u.ENERGY)}",
+        f"continuous {qty(c.continuous_power, u.POWER)}",
+        f"resistance {qty(c.resistance, u.RESISTANCE)}",
+        f"{c.cycles:,.0f} cycles to 80 %",
+    ]
     lines.append(" · ".join(extra))
     if synthesis.runners_up:
-        lines.append("Runners-up: " + ", ".join(
-            f"{r.label} ({qty(r.energy, u.ENERGY)}, {qty(r.mass, u.MASS)})" for r in synthesis.runners_up[:3]))
+        lines.append(
+            "Runners-up: "
+            + ", ".join(
+                f"{r.label} ({qty(r.energy, u.ENERGY)}, {qty(r.mass, u.MASS)})" for r in synthesis.runners_up[:3]
+            )
+        )
     del analysis
     return "\n\n".join(lines)
 
@@ -340,8 +368,10 @@ def _declaration_hover(state: DocumentState, decl: ast.Decl, file: str) -> str:
         if state.analysis is not None:
             cell = state.analysis.lowered.design.cells.get(decl.name)
         if cell is not None and cell.span.line == decl.span.line:
-            derived = [f"{qty(cell.energy, u.ENERGY)} per cell",
-                       f"{cell.energy / 3600 / cell.mass:.0f} Wh/kg" if cell.mass else ""]  # fmt: skip
+            derived = [
+                f"{qty(cell.energy, u.ENERGY)} per cell",
+                f"{cell.energy / 3600 / cell.mass:.0f} Wh/kg" if cell.mass else "",
+            ]
             lines.append(" · ".join(d for d in derived if d))
     if rows:
         lines.append("| property | value |\n|---|---|\n" + "\n".join(rows))
@@ -456,8 +486,9 @@ def inlay_hints(state: DocumentState, rng: lsp.Range | None = None) -> list[lsp.
             else:
                 text = f"≈ {qty(value, dim)} ({_pct(m)})" if math.isfinite(m) else f"≈ {qty(value, dim)}"
             end = lsp.Position(prop.span.end_line - 1, prop.span.end_column - 1)
-            hints.append(lsp.InlayHint(end, text, padding_left=True,
-                                       tooltip=requirement_text(prop.name, low, high, value)))  # fmt: skip
+            hints.append(
+                lsp.InlayHint(end, text, padding_left=True, tooltip=requirement_text(prop.name, low, high, value))
+            )
         for prop in decl.props:
             if prop.name == "modules" and first <= prop.span.end_line <= last:
                 end = lsp.Position(prop.span.end_line - 1, prop.span.end_column - 1)
@@ -509,8 +540,15 @@ def quick_fixes(state: DocumentState, rng: lsp.Range, wanted: list[lsp.Diagnosti
         for index, fix in enumerate(diagnostic.fixes):
             uri = state.uri if same_file(fix.span.file, state.path) else uri_for(fix.span.file)
             edit = lsp.WorkspaceEdit(changes={uri: [lsp.TextEdit(span_range(fix.span), fix.replacement)]})
-            out.append(lsp.CodeAction(title=fix.title, kind=lsp.CodeActionKind.QuickFix, diagnostics=[published],
-                                      edit=edit, is_preferred=index == 0))  # fmt: skip
+            out.append(
+                lsp.CodeAction(
+                    title=fix.title,
+                    kind=lsp.CodeActionKind.QuickFix,
+                    diagnostics=[published],
+                    edit=edit,
+                    is_preferred=index == 0,
+                )
+            )
     return out
 
 
@@ -550,24 +588,42 @@ def document_symbols(module: ast.Module | None, state: DocumentState | None = No
     for item in module.items:
         if isinstance(item, ast.Use):
             name = ".".join(item.path) if item.path else (item.file or "use")
-            out.append(lsp.DocumentSymbol(name=f"use {name}", kind=lsp.SymbolKind.Namespace,
-                                          range=span_range(item.span), selection_range=span_range(item.path_span)))  # fmt: skip
+            out.append(
+                lsp.DocumentSymbol(
+                    name=f"use {name}",
+                    kind=lsp.SymbolKind.Namespace,
+                    range=span_range(item.span),
+                    selection_range=span_range(item.path_span),
+                )
+            )
             continue
         children = []
         for prop in item.props:
             head, rest = property_parts(prop)
-            children.append(lsp.DocumentSymbol(name=head, detail=rest[:80], kind=lsp.SymbolKind.Property,
-                                               range=span_range(prop.span),
-                                               selection_range=span_range(prop.name_span)))  # fmt: skip
+            children.append(
+                lsp.DocumentSymbol(
+                    name=head,
+                    detail=rest[:80],
+                    kind=lsp.SymbolKind.Property,
+                    range=span_range(prop.span),
+                    selection_range=span_range(prop.name_span),
+                )
+            )
         detail = item.kind
         if item.kind == "pack" and state is not None:
             synthesis, _ = state.synthesis(item.name)
             if synthesis is not None and synthesis.chosen is not None:
                 detail = f"pack · {synthesis.chosen.label} · {qty(synthesis.chosen.energy, u.ENERGY)}"
-        out.append(lsp.DocumentSymbol(name=item.name, detail=detail,
-                                      kind=SYMBOL_KIND.get(item.kind, lsp.SymbolKind.Object),
-                                      range=span_range(item.span), selection_range=span_range(item.name_span),
-                                      children=children))  # fmt: skip
+        out.append(
+            lsp.DocumentSymbol(
+                name=item.name,
+                detail=detail,
+                kind=SYMBOL_KIND.get(item.kind, lsp.SymbolKind.Object),
+                range=span_range(item.span),
+                selection_range=span_range(item.name_span),
+                children=children,
+            )
+        )
     return out
 
 
@@ -582,8 +638,14 @@ def workspace_symbols(query: str, modules: dict[str, ast.Module], include_librar
             return
         seen.add(key)
         location = lsp.Location(Path(os.path.abspath(path)).as_uri(), span_range(span))
-        out.append(lsp.SymbolInformation(name=name, kind=SYMBOL_KIND.get(kind, lsp.SymbolKind.Object),
-                                         location=location, container_name=container))  # fmt: skip
+        out.append(
+            lsp.SymbolInformation(
+                name=name,
+                kind=SYMBOL_KIND.get(kind, lsp.SymbolKind.Object),
+                location=location,
+                container_name=container,
+            )
+        )
 
     for path, module in sorted(modules.items()):
         for decl in module.decls:
@@ -596,8 +658,21 @@ def workspace_symbols(query: str, modules: dict[str, ast.Module], include_librar
 
 # --- semantic tokens ----------------------------------------------------------------------
 
-TOKEN_TYPES = ["keyword", "class", "property", "number", "type", "string", "comment", "function",
-               "enumMember", "parameter", "namespace", "variable", "operator"]  # fmt: skip
+TOKEN_TYPES = [
+    "keyword",
+    "class",
+    "property",
+    "number",
+    "type",
+    "string",
+    "comment",
+    "function",
+    "enumMember",
+    "parameter",
+    "namespace",
+    "variable",
+    "operator",
+]
 TOKEN_MODIFIERS = ["declaration", "defaultLibrary"]
 _T = {name: i for i, name in enumerate(TOKEN_TYPES)}
 
@@ -644,7 +719,7 @@ def semantic_tokens(text: str, declared: set[str] | frozenset = frozenset()) -> 
                     emit(line_no, m.start("unit"), len(m.group("unit")), "type")
             elif m.group("name") is not None:
                 word = m.group("name")
-                rest = line[m.end():].lstrip()
+                rest = line[m.end() :].lstrip()
                 if in_use:
                     emit(line_no, start, len(word), "namespace")
                 elif index == 0 and depth == 0:
@@ -661,8 +736,13 @@ def semantic_tokens(text: str, declared: set[str] | frozenset = frozenset()) -> 
                 elif index == 0 and parens == 0:
                     line_head = word
                     emit(line_no, start, len(word), "property")
-                elif index == 1 and parens == 0 and line_head is not None and rest.startswith("=") \
-                        and not rest.startswith("=="):
+                elif (
+                    index == 1
+                    and parens == 0
+                    and line_head is not None
+                    and rest.startswith("=")
+                    and not rest.startswith("==")
+                ):
                     emit(line_no, start, len(word), "variable", 1)  # keepout NAME = ...
                 elif word in ("in", "at", "for"):
                     emit(line_no, start, len(word), "keyword")
@@ -783,7 +863,7 @@ def enclosing_kind(lines: list[str], line: int) -> str | None:
     """The declaration kind whose block holds 0-based ``line`` (text scan, for broken files)."""
     kind = None
     depth = 0
-    for i in range(0, min(line + 1, len(lines))):
+    for i in range(min(line + 1, len(lines))):
         code = _strip(lines[i])
         if i == line:
             break
@@ -820,26 +900,33 @@ def _unclosed_call(prefix: str):
 
 def _item(label, kind, detail=None, doc=None, sort=None, insert=None, snippet=False, edits=None):
     return lsp.CompletionItem(
-        label=label, kind=kind, detail=detail, documentation=_md(doc) if doc else None, sort_text=sort,
-        insert_text=insert, insert_text_format=lsp.InsertTextFormat.Snippet if snippet else None,
+        label=label,
+        kind=kind,
+        detail=detail,
+        documentation=_md(doc) if doc else None,
+        sort_text=sort,
+        insert_text=insert,
+        insert_text_format=lsp.InsertTextFormat.Snippet if snippet else None,
         additional_text_edits=edits,
-    )  # fmt: skip
+    )
 
 
 _DECL_SNIPPETS = {
     "cell": "cell ${1:name} {\n    format     = cylindrical(diameter = ${2:21.1} mm, height = ${3:70.15} mm)\n"
-            "    chemistry  = ${4:nmc811}\n    nominal    = ${5:3.63} V\n    voltage    in ${6:2.5} V .. ${7:4.2} V\n"
-            "    capacity   = ${8:4.85} Ah\n    mass       = ${9:70} g\n    resistance = ${10:25} mOhm\n"
-            "    discharge  <= ${11:14.55} A\n    source     = \"${12:datasheet}\"\n}",
+    "    chemistry  = ${4:nmc811}\n    nominal    = ${5:3.63} V\n    voltage    in ${6:2.5} V .. ${7:4.2} V\n"
+    "    capacity   = ${8:4.85} Ah\n    mass       = ${9:70} g\n    resistance = ${10:25} mOhm\n"
+    '    discharge  <= ${11:14.55} A\n    source     = "${12:datasheet}"\n}',
     "envelope": "envelope ${1:name} {\n    outline = rect(${2:1900} mm, ${3:1400} mm)\n    height  = ${4:140} mm\n}",
     "pack": "pack ${1:name} {\n    cell    = ${2:m50t}\n    voltage in ${3:330} V .. ${4:370} V\n"
-            "    energy  >= ${5:75} kWh\n}",
+    "    energy  >= ${5:75} kWh\n}",
     "material": "material ${1:name} {\n    role    = ${2:conductor}\n    density = ${3:2700} kg/m3\n"
-                "    source  = \"${4:handbook}\"\n}",
-}  # fmt: skip
+    '    source  = "${4:handbook}"\n}',
+}
 
 
-def completions(state: DocumentState, text: str, position: lsp.Position, workspace_decls=()) -> list[lsp.CompletionItem]:
+def completions(
+    state: DocumentState, text: str, position: lsp.Position, workspace_decls=()
+) -> list[lsp.CompletionItem]:
     """``workspace_decls``: (kind, name, absolute path) of declarations in the workspace's files."""
     lines = text.split("\n")
     if position.line >= len(lines):
@@ -858,9 +945,16 @@ def completions(state: DocumentState, text: str, position: lsp.Position, workspa
         return _file_completions(state)
     if kind is None:
         if re.match(r"^\s*\w*$", prefix):
-            return [_item(k, lsp.CompletionItemKind.Keyword, "declaration" if k != "use" else "import",
-                          insert=_DECL_SNIPPETS.get(k), snippet=k in _DECL_SNIPPETS)  # fmt: skip
-                    for k in KEYWORDS]
+            return [
+                _item(
+                    k,
+                    lsp.CompletionItemKind.Keyword,
+                    "declaration" if k != "use" else "import",
+                    insert=_DECL_SNIPPETS.get(k),
+                    snippet=k in _DECL_SNIPPETS,
+                )
+                for k in KEYWORDS
+            ]
         return []
     props = sc.PROPS.get(kind, {})
     # a property name at the start of a line
@@ -871,9 +965,16 @@ def completions(state: DocumentState, text: str, position: lsp.Position, workspa
             if p.name in present and not p.qualified:
                 continue
             op = p.ops[0] if p.ops else "="
-            out.append(_item(p.name, lsp.CompletionItemKind.Property, f"{kind} · {'required' if p.required else 'optional'}",
-                             _property_doc(kind, p), sort=f"{0 if p.required else 1}{i:03d}",
-                             insert=f"{p.name} {op} "))  # fmt: skip
+            out.append(
+                _item(
+                    p.name,
+                    lsp.CompletionItemKind.Property,
+                    f"{kind} · {'required' if p.required else 'optional'}",
+                    _property_doc(kind, p),
+                    sort=f"{0 if p.required else 1}{i:03d}",
+                    insert=f"{p.name} {op} ",
+                )
+            )
         return out
     # units after a number
     m = re.search(r"(?:^|[^\w.])(\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?\s*([A-Za-zµΩ°%][\w/*^\-µΩ°]*)?$", prefix)
@@ -912,9 +1013,18 @@ def completions(state: DocumentState, text: str, position: lsp.Position, workspa
             return []
         if re.match(r"^\s*\w*$", last):
             used = set(re.findall(r"([A-Za-z_]\w*)\s*=", prefix[prefix.rfind(name + "(") :]))
-            return [_item(p.name, lsp.CompletionItemKind.Field, f"{name} argument", _param_doc(p),
-                          insert=f"{p.name} = ", sort=f"{i:02d}")  # fmt: skip
-                    for i, p in enumerate(params) if p.name not in used]
+            return [
+                _item(
+                    p.name,
+                    lsp.CompletionItemKind.Field,
+                    f"{name} argument",
+                    _param_doc(p),
+                    insert=f"{p.name} = ",
+                    sort=f"{i:02d}",
+                )
+                for i, p in enumerate(params)
+                if p.name not in used
+            ]
         return []
     # a value after the operator
     vm = re.match(r"^\s*([A-Za-z_]\w*)(?:\s+[A-Za-z_]\w*)?\s*(=|>=|<=|in)\s*(\w*)$", prefix)
@@ -965,8 +1075,10 @@ def _value_completions(state: DocumentState, prop: sc.Prop, workspace_decls) -> 
     if prop.kind == sc.REF:
         return _ref_items(state, prop.ref_kind, workspace_decls)
     if prop.kind == sc.SHAPE:
-        return [_item(n, K.Function, _constructor_doc(n, ps), insert=f"{n}(", sort=f"{i}")
-                for i, (n, ps) in enumerate(sc.SHAPES.items())]
+        return [
+            _item(n, K.Function, _constructor_doc(n, ps), insert=f"{n}(", sort=f"{i}")
+            for i, (n, ps) in enumerate(sc.SHAPES.items())
+        ]
     if prop.kind == sc.FORMAT:
         return [_item(n, K.Function, _constructor_doc(n, ps), insert=f"{n}(") for n, ps in sc.FORMATS.items()]
     if prop.kind == sc.COOLING:
@@ -1013,15 +1125,25 @@ def _ref_items(state: DocumentState, kind: str, workspace_decls, role: str | Non
         if d.kind != kind or (role and _role(d.decl) not in (role, None)):
             continue
         seen.add(name)
-        out.append(_item(name, K, f"{kind} · {_short(d.file)}", _declaration_hover(state, d.decl, d.file), sort=f"0{name}"))
+        out.append(
+            _item(name, K, f"{kind} · {_short(d.file)}", _declaration_hover(state, d.decl, d.file), sort=f"0{name}")
+        )
     insert_at = lsp.Range(lsp.Position(_use_insert_line(state), 0), lsp.Position(_use_insert_line(state), 0))
     for d in library():
         if d.kind != kind or d.name in seen or (role and _role(d.decl) not in (role, None)):
             continue
         seen.add(d.name)
         edit = lsp.TextEdit(insert_at, f"use {d.module}.{d.name}\n")
-        out.append(_item(d.name, K, f"{kind} · use {d.module}.{d.name}", _declaration_hover(state, d.decl, d.path),
-                         sort=f"1{d.name}", edits=[edit]))  # fmt: skip
+        out.append(
+            _item(
+                d.name,
+                K,
+                f"{kind} · use {d.module}.{d.name}",
+                _declaration_hover(state, d.decl, d.path),
+                sort=f"1{d.name}",
+                edits=[edit],
+            )
+        )
     for k, name, path in workspace_decls:
         if k != kind or name in seen or same_file(path, state.path):
             continue
@@ -1047,8 +1169,14 @@ def _use_completions(state: DocumentState) -> list[lsp.CompletionItem]:
 
     out = [_item(m, lsp.CompletionItemKind.Module, "standard library file") for m in library_modules()]
     for d in library():
-        out.append(_item(f"{d.module}.{d.name}", lsp.CompletionItemKind.Reference, f"{d.kind} in {d.module}",
-                         _declaration_hover(state, d.decl, d.path)))  # fmt: skip
+        out.append(
+            _item(
+                f"{d.module}.{d.name}",
+                lsp.CompletionItemKind.Reference,
+                f"{d.kind} in {d.module}",
+                _declaration_hover(state, d.decl, d.path),
+            )
+        )
     return out
 
 

@@ -13,6 +13,7 @@ with an empty result, so bad input never takes the server down.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import os
@@ -169,7 +170,9 @@ class BattServer(LanguageServer):
         for root in self.workspace_roots():
             try:
                 for dirpath, dirnames, filenames in os.walk(root):
-                    dirnames[:] = [d for d in dirnames if not d.startswith(".") and d not in ("node_modules", "__pycache__")]
+                    dirnames[:] = [
+                        d for d in dirnames if not d.startswith(".") and d not in ("node_modules", "__pycache__")
+                    ]
                     for name in filenames:
                         if name.endswith(".batt"):
                             p = Path(dirpath, name).resolve()
@@ -230,10 +233,8 @@ def safe(default=None):
 def _log_error(ls, name: str) -> None:
     text = f"battgen: {name} failed:\n{traceback.format_exc()}"
     log.error(text)
-    try:
+    with contextlib.suppress(Exception):  # the client may be gone; the log above has it
         ls.window_log_message(lsp.LogMessageParams(type=lsp.MessageType.Error, message=text))
-    except Exception:  # noqa: BLE001
-        pass
 
 
 # --- lifecycle and sync -------------------------------------------------------------------
@@ -304,10 +305,8 @@ async def _ready(ls: BattServer, uri: str, timeout: float = 3.0) -> DocumentStat
     task = ls.tasks.get(uri)
     if state is not None and task is not None and not task.done():
         if state.analysis is None or state.analysis.version != state.version:
-            try:
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(asyncio.shield(task), timeout)
-            except (asyncio.TimeoutError, asyncio.CancelledError):
-                pass
     return _state(ls, uri)
 
 

@@ -89,7 +89,8 @@ def cycles_to_80(cell, dod, rate, temperature, soc_high=1.0):
     Returns a float array broadcast over the three.
     """
     dod, rate, temperature = np.broadcast_arrays(
-        np.asarray(dod, float), np.asarray(rate, float), np.asarray(temperature, float))
+        np.asarray(dod, float), np.asarray(rate, float), np.asarray(temperature, float)
+    )
     dod = np.clip(dod, 1e-3, 1.0)
     if cell.chemistry.lower() == "lfp":
         c_rate = rate * 3600.0

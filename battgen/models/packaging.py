@@ -88,8 +88,14 @@ GRAVIMETRIC_RANGE = {"cylindrical": (0.484, 0.672), "pouch": (0.495, 0.742), "pr
 VOLUMETRIC_RANGE = {"cylindrical": (0.247, 0.356), "pouch": (0.168, 0.528), "prismatic": (0.168, 0.528)}
 
 # foxBMS BaSD adders (width/length, mass)
-_ADDERS = {"air": (0.20, 0.10), "cold_plate": (0.07, 0.25), "glycol": (0.07, 0.25),
-           "refrigerant": (0.03, 0.20), "immersion": (0.07, 0.25), "none": (0.0, 0.0)}
+_ADDERS = {
+    "air": (0.20, 0.10),
+    "cold_plate": (0.07, 0.25),
+    "glycol": (0.07, 0.25),
+    "refrigerant": (0.03, 0.20),
+    "immersion": (0.07, 0.25),
+    "none": (0.0, 0.0),
+}
 
 # --- bottom-up mass constants (sources in the module docstring) -------------------------------
 RHO_AL = 2700.0  # kg/m³, aluminium
@@ -116,9 +122,11 @@ CAR_CELLS_KG = 250.0  # cell mass the 5–15 kg air-cooling figure is taken to a
 # Reference cells for geometry when only mass is known: (mass kg, dims m) — NCR18650B datasheet
 # (48.5 g, 18.5 × 65.3 mm), AESC Leaf 33 Ah (0.799 kg, 290 × 7.1 × 216 mm), Samsung SDI 94 Ah
 # (1.99 kg, 173 × 45 × 125 mm). A cell of another mass is scaled isometrically.
-_REFERENCE = {"cylindrical": (0.0485, (0.0185, 0.0185, 0.0653)),
-              "pouch": (0.799, (0.290, 0.0071, 0.216)),
-              "prismatic": (1.99, (0.173, 0.045, 0.125))}
+_REFERENCE = {
+    "cylindrical": (0.0485, (0.0185, 0.0185, 0.0653)),
+    "pouch": (0.799, (0.290, 0.0071, 0.216)),
+    "prismatic": (1.99, (0.173, 0.045, 0.125)),
+}
 
 
 def cooling_factors(cooling: str) -> tuple[float, float]:
@@ -145,8 +153,19 @@ def _areas(fmt: str, dims):
     return a * t, a * h, h
 
 
-def components(cell_mass, n_cells, fmt: str, cooling: str = "cold_plate", *, cell_format=None,
-               modules=None, side: str = "bottom", box=None, wall=None, fins=None) -> dict[str, np.ndarray]:
+def components(
+    cell_mass,
+    n_cells,
+    fmt: str,
+    cooling: str = "cold_plate",
+    *,
+    cell_format=None,
+    modules=None,
+    side: str = "bottom",
+    box=None,
+    wall=None,
+    fins=None,
+) -> dict[str, np.ndarray]:
     """Pack mass by part, kg (arrays ok over n_cells). ``cell_format``: (diameter/width,
     thickness, height) in m; default scaled from the format's reference cell. ``side``: where
     the cold plate sits (``sides``: fins between the cells). ``fins``: thickness, m, of the
@@ -230,11 +249,24 @@ def enclosure_box(envelope) -> tuple[float, float, float] | None:
     return max(area, 0.0), perimeter, envelope.height
 
 
-def pack_mass(cell_mass, n_cells, fmt: str, cooling: str = "cold_plate", *, cell_format=None,
-              modules=None, side: str = "bottom", box=None, wall=None):
+def pack_mass(
+    cell_mass,
+    n_cells,
+    fmt: str,
+    cooling: str = "cold_plate",
+    *,
+    cell_format=None,
+    modules=None,
+    side: str = "bottom",
+    box=None,
+    wall=None,
+):
     """Pack mass, kg (arrays ok): sum of :func:`components`."""
-    return sum(components(cell_mass, n_cells, fmt, cooling, cell_format=cell_format, modules=modules, side=side,
-                          box=box, wall=wall).values())  # fmt: skip
+    return sum(
+        components(
+            cell_mass, n_cells, fmt, cooling, cell_format=cell_format, modules=modules, side=side, box=box, wall=wall
+        ).values()
+    )
 
 
 def pack_volume(cell_volume, n_cells, fmt: str, cooling: str = "cold_plate", **_ignored):
@@ -252,9 +284,17 @@ def _cell_dims(cell) -> tuple[float, float, float]:
 
 def components_for(pack, n_cells) -> dict[str, np.ndarray]:
     """:func:`components` for an ``ir.Pack`` of ``n_cells`` (its cell, cooling, envelope, enclosure)."""
-    return components(pack.cell.mass, n_cells, pack.cell.format.kind, pack.cooling.kind,
-                      cell_format=_cell_dims(pack.cell), side=pack.cooling.side, fins=pack.cooling.fins,
-                      box=enclosure_box(pack.envelope), wall=enclosure_wall(pack.enclosure))  # fmt: skip
+    return components(
+        pack.cell.mass,
+        n_cells,
+        pack.cell.format.kind,
+        pack.cooling.kind,
+        cell_format=_cell_dims(pack.cell),
+        side=pack.cooling.side,
+        fins=pack.cooling.fins,
+        box=enclosure_box(pack.envelope),
+        wall=enclosure_wall(pack.enclosure),
+    )
 
 
 def pack_mass_for(pack, n_cells):
@@ -274,6 +314,18 @@ def pack_mass_range(cell_mass, n_cells, fmt: str):
     return m / hi, m / lo
 
 
-__all__ = ["components", "components_for", "cooling_factors", "enclosure_box", "enclosure_mass", "enclosure_wall",
-           "equal_stiffness_thickness", "pack_mass", "pack_mass_for", "pack_mass_range",
-           "pack_volume", "pack_volume_for", "reference_dimensions"]
+__all__ = [
+    "components",
+    "components_for",
+    "cooling_factors",
+    "enclosure_box",
+    "enclosure_mass",
+    "enclosure_wall",
+    "equal_stiffness_thickness",
+    "pack_mass",
+    "pack_mass_for",
+    "pack_mass_range",
+    "pack_volume",
+    "pack_volume_for",
+    "reference_dimensions",
+]

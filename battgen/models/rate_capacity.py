@@ -77,8 +77,7 @@ def _fit(points: tuple[tuple[float, float], ...], rated: float, chemistry: str):
         from scipy.optimize import least_squares
 
         best = None
-        for z0 in ([np.log(5.0), 0.0, np.log(2.0)], [np.log(50.0), np.log(2.0), 0.0],
-                   [0.0, np.log(0.5), np.log(5.0)]):
+        for z0 in ([np.log(5.0), 0.0, np.log(2.0)], [np.log(50.0), np.log(2.0), 0.0], [0.0, np.log(0.5), np.log(5.0)]):
             sol = least_squares(resid, z0, method="lm")
             if best is None or sol.cost < best.cost:
                 best = sol

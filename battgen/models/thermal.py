@@ -107,8 +107,7 @@ def laminar_h(k_fluid, hydraulic_diameter, nusselt=NU_LAMINAR_FLUX):
 
 def cold_plate_resistance(t_tim, k_tim, area, r_wall, h, wetted_area, mass_flow, cp):
     """Series thermal resistance cell → coolant bulk, K/W (physics.md chain)."""
-    return (np.asarray(t_tim, float) / (k_tim * area) + r_wall
-            + 1.0 / (h * wetted_area) + 1.0 / (2.0 * mass_flow * cp))
+    return np.asarray(t_tim, float) / (k_tim * area) + r_wall + 1.0 / (h * wetted_area) + 1.0 / (2.0 * mass_flow * cp)
 
 
 def coolant_mass_flow(heat, cp, delta_t):

@@ -107,12 +107,16 @@ class Heat:
             return f"{kelvin - 273.15:.1f} °C"
 
         reversible = self.cell_heat_total - self.cell_heat_joule
-        out = (f"{self.cell_heat_total:,.0f} W in the cells ({self.cell_heat_joule:,.0f} W Joule, {reversible:,.0f} W "
-               f"reversible; {self.cell_heat_max:.2f} W in the hottest, cell {self.hottest_cell}) and "
-               f"{self.busbar_heat:,.0f} W in busbars and fuses at {self.current:,.0f} A; ")  # fmt: skip
+        out = (
+            f"{self.cell_heat_total:,.0f} W in the cells ({self.cell_heat_joule:,.0f} W Joule, {reversible:,.0f} W "
+            f"reversible; {self.cell_heat_max:.2f} W in the hottest, cell {self.hottest_cell}) and "
+            f"{self.busbar_heat:,.0f} W in busbars and fuses at {self.current:,.0f} A; "
+        )
         if self.coolant_flow is not None:
-            out += (f"{self.cooling}: coolant {c(self.inlet)} in, +{self.coolant_rise:.1f} K at "
-                    f"{self.coolant_flow * 6e4:.2f} L/min")  # fmt: skip
+            out += (
+                f"{self.cooling}: coolant {c(self.inlet)} in, +{self.coolant_rise:.1f} K at "
+                f"{self.coolant_flow * 6e4:.2f} L/min"
+            )
             if self.channels:
                 out += f" in {self.channels} channel{'s' if self.channels > 1 else ''} under {self.coverage:.0%} of the plate"
             if self.base_temperature is not None:
@@ -253,35 +257,74 @@ def analyse(pack: ir.Pack, layout, routing, candidate, materials: dict) -> Heat:
             wetted = per_cell * coverage
             foot = _footprint(cell)
             k_plate = materials[PLATE_MATERIAL].conductivity
-            resistance = (TIM_GAP * 1e-3 / (TIM_CONDUCTIVITY * foot) + COLD_PLATE_SKIN * 1e-3 / (k_plate * foot)
-                          + 1.0 / (h_conv * wetted))  # fmt: skip
+            resistance = (
+                TIM_GAP * 1e-3 / (TIM_CONDUCTIVITY * foot)
+                + COLD_PLATE_SKIN * 1e-3 / (k_plate * foot)
+                + 1.0 / (h_conv * wetted)
+            )
             base = inlet + rise + q_max * resistance
             if reynolds > 2300:
-                notes.append(f"channel Reynolds number {reynolds:,.0f}: turbulent, the laminar Nu = 4.36 is conservative")
+                notes.append(
+                    f"channel Reynolds number {reynolds:,.0f}: turbulent, the laminar Nu = 4.36 is conservative"
+                )
             if cooling.fins:
-                notes.append(f"the {cooling.fins * 1e3:g} mm fins between the cells add a path not in this chain: "
-                             "the figure is conservative")  # fmt: skip
+                notes.append(
+                    f"the {cooling.fins * 1e3:g} mm fins between the cells add a path not in this chain: "
+                    "the figure is conservative"
+                )
         else:
-            notes.append("side = sides: the path from the cell faces into the cooled fins is not modelled; "
-                         "only the coolant flow and rise are")  # fmt: skip
+            notes.append(
+                "side = sides: the path from the cell faces into the cooled fins is not modelled; "
+                "only the coolant flow and rise are"
+            )
             label += ", coolant only"
     else:
         label = f"adiabatic (cooling = {cooling.kind})"
         notes.append("no convection or coolant loop modelled: the adiabatic warming is an upper bound")
     if base is not None and getattr(layout, "layers", 1) > 1:
-        notes.append(f"{layout.layers} layers of cells: only the layer on the plate has this chain; the others "
-                     "cool through it")  # fmt: skip
+        notes.append(
+            f"{layout.layers} layers of cells: only the layer on the plate has this chain; the others cool through it"
+        )
     diagnostics = []
     if limit is not None and base is not None and base > limit:
         span = pack.property_spans.get("cooling", pack.span)
-        diagnostics.append(Diagnostic(
-            "W703", f"at the continuous load ({current:,.0f} A) the hottest cell's cooled face reaches "
-            f"{base - 273.15:.1f} °C, above `{cell.name}`'s {limit - 273.15:.0f} °C limit", span,
-            "lower the coolant inlet temperature, put more cells in parallel (less current each), or cool a larger "
-            "area of each cell (fins, side cooling): in laminar channels more flow only lowers the coolant's rise",
-            Severity.WARNING))  # fmt: skip
-    return Heat(label, current, q_total, joule, q_max, hottest, busbar_heat, inlet, flow, rise, basis, reynolds, n,
-                coverage, resistance, base, warming, to_limit, pulse_i, pulse_s, pulse_rise, limit, tuple(notes), tuple(diagnostics))  # fmt: skip
+        diagnostics.append(
+            Diagnostic(
+                "W703",
+                f"at the continuous load ({current:,.0f} A) the hottest cell's cooled face reaches "
+                f"{base - 273.15:.1f} °C, above `{cell.name}`'s {limit - 273.15:.0f} °C limit",
+                span,
+                "lower the coolant inlet temperature, put more cells in parallel (less current each), or cool a larger "
+                "area of each cell (fins, side cooling): in laminar channels more flow only lowers the coolant's rise",
+                Severity.WARNING,
+            )
+        )
+    return Heat(
+        label,
+        current,
+        q_total,
+        joule,
+        q_max,
+        hottest,
+        busbar_heat,
+        inlet,
+        flow,
+        rise,
+        basis,
+        reynolds,
+        n,
+        coverage,
+        resistance,
+        base,
+        warming,
+        to_limit,
+        pulse_i,
+        pulse_s,
+        pulse_rise,
+        limit,
+        tuple(notes),
+        tuple(diagnostics),
+    )
 
 
 def heat_stage(pack: ir.Pack, build, options: dict | None = None) -> list[Diagnostic]:

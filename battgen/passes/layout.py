@@ -165,8 +165,10 @@ class SiteSearch:
             return "no arrangement"
         layers = f", {self.layers} layers" if self.layers != 1 else ""
         if a.family == "relaxed":
-            return (f"relaxed packing, {a.pu * 1e3:.4g} mm pitch{layers}: the best lattice holds "
-                    f"{self.lattice_count:,}, local optimisation moved the cells off it")  # fmt: skip
+            return (
+                f"relaxed packing, {a.pu * 1e3:.4g} mm pitch{layers}: the best lattice holds "
+                f"{self.lattice_count:,}, local optimisation moved the cells off it"
+            )
         if a.family == "rows":
             return f"rows of stacks at {a.pu * 1e3:.4g} × {a.pv * 1e3:.4g} mm{layers}"
         if a.family == "stretched":
@@ -392,7 +394,7 @@ def _search(pack: ir.Pack, fl: Floor) -> SiteSearch:
     # refine the offsets of the most promising, then count exactly
     finals: list[tuple[int, int, Arrangement]] = []
     seen = set()
-    for rank, (_n, order, base) in enumerate(scored):
+    for _rank, (_n, order, base) in enumerate(scored):
         key = (base.family, base.angle, base.pv, base.shift)
         if key in seen:
             continue
@@ -459,8 +461,19 @@ def sites_for(pack: ir.Pack, needed: int, fl: Floor | None = None, lattice: Site
     if xy is None:
         return replace(ss, relaxation=f"relaxing the cells off the lattice found no packing of {per_layer:,} a layer")
     arrangement = Arrangement("relaxed", 0.0, pitch, pitch, 0.0)
-    return SiteSearch(arrangement, xy, xy.copy(), np.zeros(len(xy), dtype=np.int64), fl.layers, ss.kind, ss.half,
-                      dict(ss.best), (), "", ss.count)  # fmt: skip
+    return SiteSearch(
+        arrangement,
+        xy,
+        xy.copy(),
+        np.zeros(len(xy), dtype=np.int64),
+        fl.layers,
+        ss.kind,
+        ss.half,
+        dict(ss.best),
+        (),
+        "",
+        ss.count,
+    )
 
 
 def _relaxed_orderings(xy: np.ndarray, per_group: int, pitch: float):
@@ -506,7 +519,7 @@ def _grow(n: int, pairs: np.ndarray, rank: np.ndarray, plan: _Plan, spare: int) 
     both = both[np.argsort(both[:, 0], kind="stable")]
     start_of = np.searchsorted(both[:, 0], np.arange(n + 1)).tolist()
     nbrs = both[:, 1].tolist()
-    adjacency = [nbrs[start_of[c]:start_of[c + 1]] for c in range(n)]
+    adjacency = [nbrs[start_of[c] : start_of[c + 1]] for c in range(n)]
     free = [True] * n
     degree = [len(a) for a in adjacency]  # free neighbours
     by_rank = np.argsort(rank, kind="stable").tolist()
@@ -611,8 +624,16 @@ def _group_relaxed(ss: SiteSearch, plan: _Plan, gap: float, budget: int = 10):
         pts = xy_all[chosen]
         label = np.full(len(xy_all), -1, dtype=np.int64)
         label[chosen] = np.arange(need) // plan.per_group
-        valid.append((_group_spread(pts, plan), _module_intrusion(pts, plan), _series_links(pairs, label, pts, plan),
-                      tried, chosen, desc))  # fmt: skip
+        valid.append(
+            (
+                _group_spread(pts, plan),
+                _module_intrusion(pts, plan),
+                _series_links(pairs, label, pts, plan),
+                tried,
+                chosen,
+                desc,
+            )
+        )
         if len(valid) >= budget:
             break
     return _most_compact(valid, n1), tried
@@ -621,8 +642,9 @@ def _group_relaxed(ss: SiteSearch, plan: _Plan, gap: float, budget: int = 10):
 # --- contacts -------------------------------------------------------------------------------
 
 
-def contacts(xy: np.ndarray, layer: np.ndarray, kind: str, half: tuple[float, float], gap: float,
-             angle: float) -> np.ndarray:  # fmt: skip
+def contacts(
+    xy: np.ndarray, layer: np.ndarray, kind: str, half: tuple[float, float], gap: float, angle: float
+) -> np.ndarray:
     """Pairs (i < j) of cells that touch across the gap: round cells whose centres are
     ``d + gap`` apart, boxes that share a face, and cells stacked straight above each other."""
     from scipy.spatial import cKDTree
@@ -751,7 +773,7 @@ def _whole_modules(order: np.ndarray, band: np.ndarray, module_cells: int) -> np
             used.append(run[:take])
             spare.append(run[take:])
         else:
-            used.append(run[e - s - take:])
+            used.append(run[e - s - take :])
             spare.append(run[: e - s - take])
     return np.concatenate(used + spare)
 
@@ -770,8 +792,10 @@ def _module_strip_orderings(ss: SiteSearch, per_group: int, module_cells: int):
     widths = sorted({max(1, w) for w in (1, 2, 3, 4, round(root / 2), round(root), round(1.5 * root))})
     for uu, jj, cc in _frames(ss):
         for w in widths:
-            for band, line, pos, what in ((np.floor(uu / w + 1e-9).astype(np.int64), jj, cc, "columns"),
-                                          (jj // w, cc, jj, "rows")):  # fmt: skip
+            for band, line, pos, what in (
+                (np.floor(uu / w + 1e-9).astype(np.int64), jj, cc, "columns"),
+                (jj // w, cc, jj, "rows"),
+            ):
                 for rule in (0, 1):
                     order = _whole_modules(_serpentine(band, line, pos, rule), band, module_cells)
                     yield f"{what} of {w}, whole modules in each", order
@@ -794,16 +818,46 @@ def _orderings(ss: SiteSearch, per_group: int):
     rows = int(ss.row.max()) + 1 if ss.row.size else 1
     per_row = max(int(np.ceil((u.max() - u.min()) / a.pu)) + 1, 1) if u.size else 1
     root = math.sqrt(per_group)
-    widths = sorted({max(1, min(w, per_row)) for w in (1, 2, 3, 4, round(root / 2), round(root), round(1.5 * root),
-                                                       round(2 * root), math.ceil(per_group / 2), per_group)})  # fmt: skip
-    heights = sorted({max(1, min(h, rows)) for h in (1, 2, 3, 4, round(root / 2), round(root), round(1.5 * root),
-                                                      round(2 * root), math.ceil(per_group / 2), per_group)})  # fmt: skip
+    widths = sorted(
+        {
+            max(1, min(w, per_row))
+            for w in (
+                1,
+                2,
+                3,
+                4,
+                round(root / 2),
+                round(root),
+                round(1.5 * root),
+                round(2 * root),
+                math.ceil(per_group / 2),
+                per_group,
+            )
+        }
+    )
+    heights = sorted(
+        {
+            max(1, min(h, rows))
+            for h in (
+                1,
+                2,
+                3,
+                4,
+                round(root / 2),
+                round(root),
+                round(1.5 * root),
+                round(2 * root),
+                math.ceil(per_group / 2),
+                per_group,
+            )
+        }
+    )
     for uu, jj, cc in _frames(ss):
         for rule in (0, 1):
             columns = [(f"columns of {w}", np.floor(uu / w + 1e-9).astype(np.int64), jj, cc) for w in widths]
             rows_ = [(f"rows of {h}", jj // h, cc, jj) for h in heights]
             # stacks of prismatic and pouch cells: groups and series along the stack first
-            for desc, band, line, pos in (rows_ + columns if a.family == "rows" else columns + rows_):
+            for desc, band, line, pos in rows_ + columns if a.family == "rows" else columns + rows_:
                 yield desc, _serpentine(band, line, pos, rule)
 
 
@@ -842,8 +896,16 @@ def _group(ss: SiteSearch, plan: _Plan, gap: float, budget: int = 10):
             if not _consecutive_touch(pairs, label, plan):
                 continue
             pts = xy_all[chosen]
-            valid.append((_group_spread(pts, plan), _module_intrusion(pts, plan), _series_links(pairs, label, pts, plan),
-                          tried, chosen, desc))  # fmt: skip
+            valid.append(
+                (
+                    _group_spread(pts, plan),
+                    _module_intrusion(pts, plan),
+                    _series_links(pairs, label, pts, plan),
+                    tried,
+                    chosen,
+                    desc,
+                )
+            )
             found += 1
             if found >= budget:
                 break
@@ -965,8 +1027,13 @@ def _place_with(pack, candidate, plan: _Plan, fl: Floor, ss: SiteSearch) -> Layo
             hint="a taller envelope or a shorter cell",
         )
     if plan.per_module == 0:
-        return Diagnostic("E602", f"parallel groups cannot be made contiguous: {plan.groups} groups do not split "
-                          f"into {plan.modules} equal modules", pack.name_span, hint="choose a module count that divides S")  # fmt: skip
+        return Diagnostic(
+            "E602",
+            f"parallel groups cannot be made contiguous: {plan.groups} groups do not split "
+            f"into {plan.modules} equal modules",
+            pack.name_span,
+            hint="choose a module count that divides S",
+        )
     if ss.count < plan.cells:
         ss = sites_for(pack, plan.cells, fl, ss)  # relaxed off the lattice when that finds room
     if ss.count < plan.cells:
@@ -1066,8 +1133,9 @@ def _tab_polarity(xy: np.ndarray, group: np.ndarray, plan: _Plan, rotation: floa
     return up[group]
 
 
-def _build(pack, candidate, plan: _Plan, fl: Floor, ss: SiteSearch, site: np.ndarray, layer: np.ndarray,
-           desc: str) -> Layout:  # fmt: skip
+def _build(
+    pack, candidate, plan: _Plan, fl: Floor, ss: SiteSearch, site: np.ndarray, layer: np.ndarray, desc: str
+) -> Layout:
     cell = pack.cell.format
     arr = ss.arrangement
     need = plan.cells
@@ -1096,18 +1164,21 @@ def _build(pack, candidate, plan: _Plan, fl: Floor, ss: SiteSearch, site: np.nda
     )
     per = plan.per_group
     if cell.kind == "cylindrical":
-        group_geoms = _outlines([xy[g * per:(g + 1) * per] for g in range(plan.groups)], max(arr.pu, arr.pv) * 0.55)
+        group_geoms = _outlines([xy[g * per : (g + 1) * per] for g in range(plan.groups)], max(arr.pu, arr.pv) * 0.55)
     else:  # the union of the footprints grown by half the gap (faces across the gap merge)
         grow = pack.gap / 2 + 1e-6
         boxes = _boxes(xy[:, 0], xy[:, 1], ss.half[0] + grow, ss.half[1] + grow, arr.angle)
-        group_geoms = [shapely.union_all(boxes[g * per:(g + 1) * per]) for g in range(plan.groups)]
+        group_geoms = [shapely.union_all(boxes[g * per : (g + 1) * per]) for g in range(plan.groups)]
     groups = tuple(
         ParallelGroup(g, int(module[g * per]), tuple(range(g * per, (g + 1) * per)), _coords(group_geoms[g]))
         for g in range(plan.groups)
     )
     modules = tuple(
-        Module(m, tuple(range(m * plan.per_module, (m + 1) * plan.per_module)),
-               _coords(shapely.union_all(group_geoms[m * plan.per_module:(m + 1) * plan.per_module])))
+        Module(
+            m,
+            tuple(range(m * plan.per_module, (m + 1) * plan.per_module)),
+            _coords(shapely.union_all(group_geoms[m * plan.per_module : (m + 1) * plan.per_module])),
+        )
         for m in range(plan.modules)
     )
     usable_area = float(fl.usable.area)
@@ -1187,7 +1258,9 @@ def verify(layout: Layout, pack: ir.Pack) -> list[str]:
         if len(close):
             a, b = close[0]
             d = math.dist(xy[a], xy[b])
-            out.append(f"{len(close)} pairs of cells overlap (cells {a} and {b}: {d * 1e3:.4f} mm apart < {min_d * 1e3:.4f} mm)")
+            out.append(
+                f"{len(close)} pairs of cells overlap (cells {a} and {b}: {d * 1e3:.4f} mm apart < {min_d * 1e3:.4f} mm)"
+            )
     else:
         reach = math.hypot(2 * half[0] + pack.gap, 2 * half[1] + pack.gap)
         pts = np.column_stack([xy, layer * 10 * reach])
@@ -1210,8 +1283,10 @@ def verify(layout: Layout, pack: ir.Pack) -> list[str]:
         ok = _contained(usable, usable.boundary, xy[:, 0], xy[:, 1], cell.kind, half[0], half[1], angle, TOL)
         if not ok.all():
             bad = np.flatnonzero(~ok)
-            out.append(f"{bad.size} cells outside the usable floor (outline less wall, less keepouts), e.g. cell {bad[0]} "
-                       f"at ({xy[bad[0], 0] * 1e3:.2f}, {xy[bad[0], 1] * 1e3:.2f}) mm")  # fmt: skip
+            out.append(
+                f"{bad.size} cells outside the usable floor (outline less wall, less keepouts), e.g. cell {bad[0]} "
+                f"at ({xy[bad[0], 0] * 1e3:.2f}, {xy[bad[0], 1] * 1e3:.2f}) mm"
+            )
         top = z.max() + cell.height
         if top > fl.height + TOL:
             out.append(f"cells reach {top * 1e3:.2f} mm, above the envelope's {fl.height * 1e3:.2f} mm")
@@ -1267,8 +1342,10 @@ def layout_stage(pack: ir.Pack, build, options: dict | None = None) -> list[Diag
         got = place(pack, runner)
         if isinstance(got, Layout):
             why = first.message.split(": ", 1)[-1]
-            note = (f"{got.note}; placed runner-up {rank} {runner.label} ({runner.modules} modules) because the chosen "
-                    f"{chosen.label} failed: {first.code} {why}")  # fmt: skip
+            note = (
+                f"{got.note}; placed runner-up {rank} {runner.label} ({runner.modules} modules) because the chosen "
+                f"{chosen.label} failed: {first.code} {why}"
+            )
             build.layout = replace(got, note=note)
             build.chosen_after_layout = runner
             return []

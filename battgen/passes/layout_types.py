@@ -65,13 +65,23 @@ class Layout:
 
     def summary(self) -> str:
         where = "a relaxed (off-lattice) packing" if self.lattice == "relaxed" else f"a {self.lattice} lattice"
-        return (f"{self.series}s{self.parallel}p placed on {where}: {self.used:,} of "
-                f"{self.sites:,} sites used, {self.area_fraction:.0%} of the floor, "
-                f"{self.volume_fraction:.0%} of the volume, {len(self.modules)} modules")  # fmt: skip
+        return (
+            f"{self.series}s{self.parallel}p placed on {where}: {self.used:,} of "
+            f"{self.sites:,} sites used, {self.area_fraction:.0%} of the floor, "
+            f"{self.volume_fraction:.0%} of the volume, {len(self.modules)} modules"
+        )
 
 
-def hex_columns(name: str, series: int, parallel: int, diameter: float, gap: float, cell_height: float,
-                modules: int = 1, module_gap: float = 0.0) -> Layout:
+def hex_columns(
+    name: str,
+    series: int,
+    parallel: int,
+    diameter: float,
+    gap: float,
+    cell_height: float,
+    modules: int = 1,
+    module_gap: float = 0.0,
+) -> Layout:
     """A reference layout without an envelope: group k is hexagonal column k (P standing cells),
     consecutive columns side by side (the series path runs straight across), polarity
     alternating group by group, ``modules`` runs of columns ``module_gap`` apart. The layout
@@ -86,9 +96,25 @@ def hex_columns(name: str, series: int, parallel: int, diameter: float, gap: flo
         members = []
         for j in range(parallel):
             members.append(len(cells))
-            cells.append(PlacedCell(len(cells), x, j * pitch + (k % 2) * pitch / 2, 0.0, "z", 0.0, k, module,
-                                    k % 2 == 0))  # fmt: skip
+            cells.append(
+                PlacedCell(len(cells), x, j * pitch + (k % 2) * pitch / 2, 0.0, "z", 0.0, k, module, k % 2 == 0)
+            )
         groups.append(ParallelGroup(k, module, tuple(members), ()))
     mods = tuple(Module(m, tuple(g.index for g in groups if g.module == m), ()) for m in range(modules))
-    return Layout(name, series, parallel, "hex", (pitch, pitch), 0.0, (diameter, diameter), cell_height, 1,
-                  tuple(cells), tuple(groups), mods, series * parallel, 0.8, 0.5)  # fmt: skip
+    return Layout(
+        name,
+        series,
+        parallel,
+        "hex",
+        (pitch, pitch),
+        0.0,
+        (diameter, diameter),
+        cell_height,
+        1,
+        tuple(cells),
+        tuple(groups),
+        mods,
+        series * parallel,
+        0.8,
+        0.5,
+    )

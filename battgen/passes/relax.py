@@ -145,8 +145,9 @@ class _Energy:
 
         self.ref = xy.copy()
         self.pairs = cKDTree(xy).query_pairs(self.pitch + SKIN, output_type="ndarray")
-        cell, edge = self.floor.edge_tree.query(shapely.points(xy), predicate="dwithin",
-                                                distance=self.radius + SKIN / 2)  # fmt: skip
+        cell, edge = self.floor.edge_tree.query(
+            shapely.points(xy), predicate="dwithin", distance=self.radius + SKIN / 2
+        )
         self.wall_cell, self.wall_edge = cell, edge
         self.near = np.unique(cell)  # the only cells that can cross an edge before the next rebuild
         self.inside = shapely.intersects_xy(self.floor.poly, xy[:, 0], xy[:, 1])
@@ -310,7 +311,7 @@ def _compressed(floor: _Floor, count: int, family: str, angle: float) -> np.ndar
     def sites(q: float) -> np.ndarray:
         rows = int(half / (q * (math.sqrt(3) / 2 if family == "hex" else 1))) + 1
         cols = int(half / q) + 1
-        j, i = np.mgrid[-rows:rows + 1, -cols:cols + 1]
+        j, i = np.mgrid[-rows : rows + 1, -cols : cols + 1]
         v = j * q * (math.sqrt(3) / 2 if family == "hex" else 1)
         u = (i + (0.5 * (j % 2) if family == "hex" else 0)) * q
         xy = np.column_stack([(cx + u * c - v * s).ravel(), (cy + u * s + v * c).ravel()])
@@ -386,8 +387,15 @@ def fits(usable, pitch: float, radius: float, xy: np.ndarray) -> bool:
     return True
 
 
-def relax(usable, pitch: float, radius: float, count: int, seeds: np.ndarray | None = None,
-          minimisations: int | None = None, work: int = WORK) -> np.ndarray | None:  # fmt: skip
+def relax(
+    usable,
+    pitch: float,
+    radius: float,
+    count: int,
+    seeds: np.ndarray | None = None,
+    minimisations: int | None = None,
+    work: int = WORK,
+) -> np.ndarray | None:
     """``count`` centres (m, the floor's frame) of round cells ``pitch`` apart and ``radius``
     clear of the floor's edges, or None when the search finds none within its budget
     (``minimisations`` local minimisations — MINIMISATIONS, more for small counts — and

@@ -83,16 +83,37 @@ COVER = 0.75  # plate extent around each terminal, × the larger lattice pitch
 GRID = 1e-7  # m, snap-rounding grid of the plate geometry (robust overlays on near-degenerate Voronoi cells)
 
 # IEC 60664-1:2020 Table F.5, creepage (mm) for pollution degree 2, material group III
-CREEPAGE_TABLE = ((50, 1.2), (63, 1.25), (80, 1.3), (100, 1.4), (125, 1.5), (160, 1.6), (200, 2.0),
-                  (250, 2.5), (320, 3.2), (400, 4.0), (500, 5.0), (630, 6.3), (800, 8.0), (1000, 10.0),
-                  (1250, 12.5), (1600, 16.0))  # fmt: skip
+CREEPAGE_TABLE = (
+    (50, 1.2),
+    (63, 1.25),
+    (80, 1.3),
+    (100, 1.4),
+    (125, 1.5),
+    (160, 1.6),
+    (200, 2.0),
+    (250, 2.5),
+    (320, 3.2),
+    (400, 4.0),
+    (500, 5.0),
+    (630, 6.3),
+    (800, 8.0),
+    (1000, 10.0),
+    (1250, 12.5),
+    (1600, 16.0),
+)
 
 # Preece (W. H. Preece, Proc. Royal Society 36 (1884) 464): I = a·d^1.5, d in inches
 PREECE_A = {"copper": 10244.0, "aluminium": 7585.0}
 
 # Aluminium bond wire, IEC 60949 Table 1 constants (σc, β, ρ20) and CRC Handbook melting point.
-BOND_WIRE = {"name": "aluminium bond wire", "resistivity": 2.8264e-8, "beta": 228.0, "sigma_c": 2.5e6,
-             "melting_point": 933.47, "density": 2700.0}  # fmt: skip
+BOND_WIRE = {
+    "name": "aluminium bond wire",
+    "resistivity": 2.8264e-8,
+    "beta": 228.0,
+    "sigma_c": 2.5e6,
+    "melting_point": 933.47,
+    "density": 2700.0,
+}
 BOND_DIAMETERS = np.round(np.arange(0.10e-3, 0.801e-3, 0.025e-3), 7)  # heavy Al bond wire 100–800 µm
 
 
@@ -142,7 +163,9 @@ def onderdonk_current(area_cmil: float, seconds: float, melt_c: float = 1083.0, 
     return area_cmil * math.sqrt(math.log10((melt_c - ambient_c) / (234.0 + ambient_c) + 1.0) / (33.0 * seconds))
 
 
-def adiabatic_melt_i2t(area: float, sigma_c: float, beta: float, rho20: float, melt_c: float, ambient_c: float) -> float:
+def adiabatic_melt_i2t(
+    area: float, sigma_c: float, beta: float, rho20: float, melt_c: float, ambient_c: float
+) -> float:
     """I²t (A²s) that melts a conductor adiabatically — Onderdonk's equation written with IEC 60949
     constants, so it holds for any metal (for copper it reproduces Onderdonk to < 1 %)."""
     return (iec60949_K(sigma_c, beta, rho20) * area) ** 2 * math.log((beta + melt_c) / (beta + ambient_c))
@@ -166,8 +189,16 @@ class Sizing:
     thickened: float = 1.0  # factor applied to the stated thickness
 
 
-def size_conductor(kind: str, i_peak: float, i_cont: float, i_sc: float, material: ir.Material,
-                   thickness: float, width: float, ambient: float) -> Sizing:  # fmt: skip
+def size_conductor(
+    kind: str,
+    i_peak: float,
+    i_cont: float,
+    i_sc: float,
+    material: ir.Material,
+    thickness: float,
+    width: float,
+    ambient: float,
+) -> Sizing:
     """Width needed at ``thickness`` by the three rules, and the thickness needed if ``width`` is short."""
     rho, dens, cp = material.resistivity, material.density, material.specific_heat or 385.0
     j = heating_rate_density(HEATING_RATE[kind], dens, cp, rho)
@@ -184,9 +215,11 @@ def size_conductor(kind: str, i_peak: float, i_cont: float, i_sc: float, materia
         return max(a_rate / t, a_sc / t, w_steady)
 
     need = width_for(thickness)
-    notes = [f"BatPaC {HEATING_RATE[kind]} K/s at {i_peak:.0f} A peak: ≥ {a_rate * 1e6:.1f} mm² (J = {j / 1e6:.2f} A/mm²)",
-             f"IEC 60949 withstand {i_sc:.0f} A for {SHORT_CIRCUIT_TIME} s, k = {k / 1e6:.0f} A·s½/mm²: ≥ {a_sc * 1e6:.1f} mm²",
-             f"steady rise ≤ {MAX_RISE:.0f} K at {i_cont:.0f} A with h = {CONVECTION_H:.0f} W/(m²·K)"]  # fmt: skip
+    notes = [
+        f"BatPaC {HEATING_RATE[kind]} K/s at {i_peak:.0f} A peak: ≥ {a_rate * 1e6:.1f} mm² (J = {j / 1e6:.2f} A/mm²)",
+        f"IEC 60949 withstand {i_sc:.0f} A for {SHORT_CIRCUIT_TIME} s, k = {k / 1e6:.0f} A·s½/mm²: ≥ {a_sc * 1e6:.1f} mm²",
+        f"steady rise ≤ {MAX_RISE:.0f} K at {i_cont:.0f} A with h = {CONVECTION_H:.0f} W/(m²·K)",
+    ]
     if need <= width or width <= 0:
         return Sizing(thickness, need, tuple(notes))
     lo, hi = thickness, thickness * 2
@@ -195,17 +228,31 @@ def size_conductor(kind: str, i_peak: float, i_cont: float, i_sc: float, materia
     for _ in range(60):
         mid = (lo + hi) / 2
         lo, hi = (mid, hi) if width_for(mid) > width else (lo, mid)
-    notes.append(f"thickened from {thickness * 1e3:.2f} mm to {hi * 1e3:.2f} mm: only {width * 1e3:.1f} mm of width "
-                 "fits between the creepage gaps")  # fmt: skip
+    notes.append(
+        f"thickened from {thickness * 1e3:.2f} mm to {hi * 1e3:.2f} mm: only {width * 1e3:.1f} mm of width "
+        "fits between the creepage gaps"
+    )
     return Sizing(hi, width_for(hi), tuple(notes), hi / thickness)
 
 
 # --- fuses -----------------------------------------------------------------------------------
 
 
-def size_fuse(i_cont: float, i_pulse: float, pulse_s: float, ocv: float, r_cell: float, parallel: int,
-              length: float, ambient: float, strip: ir.Material | None = None, strip_thickness: float = 0.0,
-              *, mode: str = "per_cell", i_fault: float | None = None) -> dict | str:  # fmt: skip
+def size_fuse(
+    i_cont: float,
+    i_pulse: float,
+    pulse_s: float,
+    ocv: float,
+    r_cell: float,
+    parallel: int,
+    length: float,
+    ambient: float,
+    strip: ir.Material | None = None,
+    strip_thickness: float = 0.0,
+    *,
+    mode: str = "per_cell",
+    i_fault: float | None = None,
+) -> dict | str:
     """Smallest wire bond (else strip link) that carries ``i_cont`` (Preece / FUSING_RATIO) and
     ``i_pulse`` for ``pulse_s`` (adiabatic Onderdonk) and opens within FUSE_CLEARING_TIME when the
     other P−1 cells of its group discharge into it shorted (or at ``i_fault`` if given).
@@ -213,16 +260,40 @@ def size_fuse(i_cont: float, i_pulse: float, pulse_s: float, ocv: float, r_cell:
     ambient_c = ambient - 273.15
     options = []
     d = BOND_DIAMETERS
-    options.append(("wire_bond", BOND_WIRE["name"], d, np.zeros_like(d), np.zeros_like(d), np.pi / 4 * d**2,
-                    BOND_WIRE["resistivity"], BOND_WIRE["beta"], BOND_WIRE["sigma_c"], BOND_WIRE["melting_point"],
-                    PREECE_A["aluminium"]))  # fmt: skip
+    options.append(
+        (
+            "wire_bond",
+            BOND_WIRE["name"],
+            d,
+            np.zeros_like(d),
+            np.zeros_like(d),
+            np.pi / 4 * d**2,
+            BOND_WIRE["resistivity"],
+            BOND_WIRE["beta"],
+            BOND_WIRE["sigma_c"],
+            BOND_WIRE["melting_point"],
+            PREECE_A["aluminium"],
+        )
+    )
     if strip is not None and strip.resistivity and strip_thickness > 0:
         w = np.round(np.arange(0.2e-3, 20.001e-3, 0.1e-3), 7)
         area = w * strip_thickness
         mp = strip.melting_point or 1356.0
-        options.append(("fuse_link", strip.name, np.zeros_like(w), w, np.full_like(w, strip_thickness), area,
-                        strip.resistivity, _beta(strip), strip.density * (strip.specific_heat or 385.0), mp,
-                        _preece_a(strip.name, strip.resistivity, mp)))  # fmt: skip
+        options.append(
+            (
+                "fuse_link",
+                strip.name,
+                np.zeros_like(w),
+                w,
+                np.full_like(w, strip_thickness),
+                area,
+                strip.resistivity,
+                _beta(strip),
+                strip.density * (strip.specific_heat or 385.0),
+                mp,
+                _preece_a(strip.name, strip.resistivity, mp),
+            )
+        )
     reasons = []
     for kind, name, dia, wid, thk, area, rho, beta, sigma, melt, a in options:
         r_fuse = rho * length / area
@@ -245,20 +316,33 @@ def size_fuse(i_cont: float, i_pulse: float, pulse_s: float, ocv: float, r_cell:
         ok = np.flatnonzero(carry & opens)
         if ok.size:
             n = int(ok[0])
-            return {"kind": kind, "material": name, "diameter": float(dia[n]), "width": float(wid[n]),
-                    "thickness": float(thk[n]), "length": length, "rating": float(rating[n]),
-                    "fusing_current": float(fusing[n]), "carry_margin": float(pulse_open[n] / i_pulse),
-                    "fault_current": float(fault[n]), "clearing_time": float(clearing[n]),
-                    "resistance": float(r_fuse[n])}  # fmt: skip
+            return {
+                "kind": kind,
+                "material": name,
+                "diameter": float(dia[n]),
+                "width": float(wid[n]),
+                "thickness": float(thk[n]),
+                "length": length,
+                "rating": float(rating[n]),
+                "fusing_current": float(fusing[n]),
+                "carry_margin": float(pulse_open[n] / i_pulse),
+                "fault_current": float(fault[n]),
+                "clearing_time": float(clearing[n]),
+                "resistance": float(r_fuse[n]),
+            }
         n_carry = np.flatnonzero(carry)
         if not n_carry.size:
-            reasons.append(f"no {kind.replace('_', ' ')} up to {d_eq[-1] * 1e3:.2f} mm carries {i_cont:.1f} A "
-                           f"continuous and {i_pulse:.1f} A for {pulse_s:g} s")  # fmt: skip
+            reasons.append(
+                f"no {kind.replace('_', ' ')} up to {d_eq[-1] * 1e3:.2f} mm carries {i_cont:.1f} A "
+                f"continuous and {i_pulse:.1f} A for {pulse_s:g} s"
+            )
         else:
             n = int(n_carry[0])
-            reasons.append(f"the smallest {kind.replace('_', ' ')} that carries {i_cont:.1f} A ({d_eq[n] * 1e3:.2f} mm "
-                           f"equivalent) needs {clearing[n]:.2g} s to open at the {fault[n]:.0f} A fault "
-                           f"(limit {FUSE_CLEARING_TIME:g} s)")  # fmt: skip
+            reasons.append(
+                f"the smallest {kind.replace('_', ' ')} that carries {i_cont:.1f} A ({d_eq[n] * 1e3:.2f} mm "
+                f"equivalent) needs {clearing[n]:.2g} s to open at the {fault[n]:.0f} A fault "
+                f"(limit {FUSE_CLEARING_TIME:g} s)"
+            )
     return "; ".join(reasons)
 
 
@@ -354,16 +438,23 @@ class Network:
         np.maximum.at(gmax, self.cell_group, i)
         np.minimum.at(gmin, self.cell_group, i)
         gmean = np.bincount(self.cell_group, weights=i, minlength=groups) / np.maximum(
-            np.bincount(self.cell_group, minlength=groups), 1)
+            np.bincount(self.cell_group, minlength=groups), 1
+        )
         worst = int(np.argmax(np.abs(i))) if i.size else 0
         return NetworkSolution(
-            pack_current=float(current), cell_currents=tuple(float(x) for x in i),
-            group_max=tuple(float(x) for x in gmax), group_min=tuple(float(x) for x in gmin),
-            group_mean=tuple(float(x) for x in gmean), worst_cell=worst,
+            pack_current=float(current),
+            cell_currents=tuple(float(x) for x in i),
+            group_max=tuple(float(x) for x in gmax),
+            group_min=tuple(float(x) for x in gmin),
+            group_mean=tuple(float(x) for x in gmean),
+            worst_cell=worst,
             worst_current=float(i[worst]) if i.size else 0.0,
-            busbar_loss=float(loss[self.r_kind == 0].sum()), fuse_loss=float(loss[self.r_kind == 1].sum()),
-            cell_loss=float((i**2 * self.cell_r).sum()), pack_resistance=float(self.resistance),
-            terminal_voltage=float(v[self.pos] - v[self.neg]))  # fmt: skip
+            busbar_loss=float(loss[self.r_kind == 0].sum()),
+            fuse_loss=float(loss[self.r_kind == 1].sum()),
+            cell_loss=float((i**2 * self.cell_r).sum()),
+            pack_resistance=float(self.resistance),
+            terminal_voltage=float(v[self.pos] - v[self.neg]),
+        )
 
 
 def ladder_network(Ns: int, Np: int, Ri: float, Rc: float, Rb: float, Rt: float, V: float = 4.2) -> Network:
@@ -378,16 +469,32 @@ def ladder_network(Ns: int, Np: int, Ri: float, Rc: float, Rb: float, Rt: float,
     ra, rb, rv = [], [], []
     k = np.arange(Ns)
     # Rc down each column: row 3k → 3k+1
-    ra.append(node[3 * k].ravel()); rb.append(node[3 * k + 1].ravel()); rv.append(np.full(Ns * Np, Rc))
+    ra.append(node[3 * k].ravel())
+    rb.append(node[3 * k + 1].ravel())
+    rv.append(np.full(Ns * Np, Rc))
     bus = node[0::3]  # rows 0, 3, …, 3Ns
-    ra.append(bus[:, :-1].ravel()); rb.append(bus[:, 1:].ravel()); rv.append(np.full(bus[:, 1:].size, Rb))
-    ra.append(np.array([node[-1, 0], neg])); rb.append(np.array([pos, node[0, 0]])); rv.append(np.array([Rt, Rt]))
+    ra.append(bus[:, :-1].ravel())
+    rb.append(bus[:, 1:].ravel())
+    rv.append(np.full(bus[:, 1:].size, Rb))
+    ra.append(np.array([node[-1, 0], neg]))
+    rb.append(np.array([pos, node[0, 0]]))
+    rv.append(np.array([Rt, Rt]))
     r_a, r_b, r_val = np.concatenate(ra), np.concatenate(rb), np.concatenate(rv)
     kind = np.concatenate([np.full(Ns * Np, 2), np.zeros(bus[:, 1:].size + 2, dtype=int)])
-    return Network(rows * Np + 2, r_a, r_b, r_val, kind,
-                   cell_neg=node[3 * k + 1].ravel(), cell_pos=node[3 * k + 3].ravel(),
-                   cell_ocv=np.full(Ns * Np, V), cell_r=np.full(Ns * Np, Ri),
-                   cell_group=np.repeat(k, Np), pos=pos, neg=neg)  # fmt: skip
+    return Network(
+        rows * Np + 2,
+        r_a,
+        r_b,
+        r_val,
+        kind,
+        cell_neg=node[3 * k + 1].ravel(),
+        cell_pos=node[3 * k + 3].ravel(),
+        cell_ocv=np.full(Ns * Np, V),
+        cell_r=np.full(Ns * Np, Ri),
+        cell_group=np.repeat(k, Np),
+        pos=pos,
+        neg=neg,
+    )
 
 
 # --- geometry --------------------------------------------------------------------------------
@@ -431,8 +538,9 @@ def terminals(layout: Layout, fmt: ir.CellFormat) -> Terminals:
         half = 0.3 * (fmt.width or fmt.diameter or layout.footprint[0])
         off = np.stack([np.cos(rot), np.sin(rot)], axis=1) * half
         if any(c.axis != "z" for c in cells):
-            off = np.array([(0.4 * layout.cell_height, 0.0) if c.axis == "x" else (0.0, 0.4 * layout.cell_height)
-                            for c in cells]).reshape(n, 2)  # fmt: skip
+            off = np.array(
+                [(0.4 * layout.cell_height, 0.0) if c.axis == "x" else (0.0, 0.4 * layout.cell_height) for c in cells]
+            ).reshape(n, 2)
         sgn = np.where(up, 1.0, -1.0)[:, None]
         pxy, nxy = xy + sgn * off, xy - sgn * off
         top = np.round(z + layout.cell_height, 6)
@@ -444,9 +552,15 @@ def terminals(layout: Layout, fmt: ir.CellFormat) -> Terminals:
     where = {k: i for i, k in enumerate(keys)}
     pf = np.array([where[k] for k in zip(pz.tolist(), pside.tolist())], dtype=int)
     nf = np.array([where[k] for k in zip(nz.tolist(), nside.tolist())], dtype=int)
-    return Terminals(np.concatenate([idx, idx]), np.concatenate([group, group]),
-                     np.concatenate([np.ones(n, int), -np.ones(n, int)]), np.concatenate([pf, nf]),
-                     np.concatenate([pxy, nxy]), tuple(keys), radius)  # fmt: skip
+    return Terminals(
+        np.concatenate([idx, idx]),
+        np.concatenate([group, group]),
+        np.concatenate([np.ones(n, int), -np.ones(n, int)]),
+        np.concatenate([pf, nf]),
+        np.concatenate([pxy, nxy]),
+        tuple(keys),
+        radius,
+    )
 
 
 @dataclass(frozen=True)
@@ -494,8 +608,7 @@ class Junctions:
         S = self.series
         string, k = np.divmod(t.group, S)
         junction = string * (S - 1) + k
-        return np.where(t.sign < 0, np.where(k < S - 1, junction, self.minus),
-                        np.where(k > 0, junction - 1, self.plus))  # fmt: skip
+        return np.where(t.sign < 0, np.where(k < S - 1, junction, self.minus), np.where(k > 0, junction - 1, self.plus))
 
 
 def owners(t: Terminals, series: int, strings: int = 1) -> np.ndarray:
@@ -571,9 +684,13 @@ def _voronoi_cells(pts: np.ndarray, clip: np.ndarray, pitch: float) -> np.ndarra
     allp = np.vstack([pts, guard])
     lo, hi = allp.min(axis=0) - pitch, allp.max(axis=0) + pitch
     env = shapely.box(lo[0], lo[1], hi[0], hi[1])
+
     def checked(cells):
-        return shapely.contains_xy(cells, pts[:, 0], pts[:, 1]) & (shapely.get_type_id(cells) == 3) & \
-            shapely.is_valid(cells)  # fmt: skip
+        return (
+            shapely.contains_xy(cells, pts[:, 0], pts[:, 1])
+            & (shapely.get_type_id(cells) == 3)
+            & shapely.is_valid(cells)
+        )
 
     try:
         raw = np.array(shapely.get_parts(shapely.voronoi_polygons(MultiPoint(allp), extend_to=env, ordered=True)))[:n]
@@ -598,8 +715,9 @@ def _voronoi_cells(pts: np.ndarray, clip: np.ndarray, pitch: float) -> np.ndarra
         bad = np.flatnonzero(~ok)
         d, _ = cKDTree(pts).query(pts[bad], 2)
         half = np.maximum(d[:, 1] / 2 * (1 - 1e-9), 1e-6)
-        cells[bad] = shapely.intersection(shapely.buffer(shapely.points(pts[bad]), half, quad_segs=8), clip[bad],
-                                          grid_size=GRID)  # fmt: skip
+        cells[bad] = shapely.intersection(
+            shapely.buffer(shapely.points(pts[bad]), half, quad_segs=8), clip[bad], grid_size=GRID
+        )
     return cells
 
 
@@ -626,7 +744,7 @@ def _tab_bands(layout: Layout, fmt: ir.CellFormat, t: Terminals):
     mid = centre + u * side[:, None] * (inner + outer) / 2
     hu, hv = (outer - inner) / 2, (thick + gap) / 2
     corners = np.array([(-1, -1), (1, -1), (1, 1), (-1, 1)], dtype=float)
-    ring = (mid[:, None, :] + corners[None, :, 0:1] * hu * u[:, None, :] + corners[None, :, 1:2] * hv * v[:, None, :])
+    ring = mid[:, None, :] + corners[None, :, 0:1] * hu * u[:, None, :] + corners[None, :, 1:2] * hv * v[:, None, :]
     ring = np.round(ring / GRID) * GRID
     return shapely.polygons(ring)
 
@@ -663,8 +781,10 @@ def _jumpers(parts, own_discs, keepouts, material, thickness, ambient, i_peak, i
         d = np.array([q.x - p.x, q.y - p.y])
         n = float(np.hypot(*d))
         e = d / n if n > 0 else np.array([1.0, 0.0])
-        path = [_inside(parts[a], p.x - e[0] * w / 2, p.y - e[1] * w / 2),
-                _inside(parts[b], q.x + e[0] * w / 2, q.y + e[1] * w / 2)]  # fmt: skip
+        path = [
+            _inside(parts[a], p.x - e[0] * w / 2, p.y - e[1] * w / 2),
+            _inside(parts[b], q.x + e[0] * w / 2, q.y + e[1] * w / 2),
+        ]
         line = LineString(path)
         if not keepouts.is_empty and line.buffer(w / 2, cap_style="flat").intersects(keepouts):
             return None
@@ -699,8 +819,11 @@ def _floor(pack: ir.Pack, layout: Layout):
     if pack.envelope is not None:
         outer = Polygon(pack.envelope.outline.vertices())
         usable = outer.buffer(-pack.envelope.wall) if pack.envelope.wall > 0 else outer
-        keepouts = shapely.union_all([Polygon(k.shape.vertices()) for k in pack.envelope.keepouts]) \
-            if pack.envelope.keepouts else Polygon()  # fmt: skip
+        keepouts = (
+            shapely.union_all([Polygon(k.shape.vertices()) for k in pack.envelope.keepouts])
+            if pack.envelope.keepouts
+            else Polygon()
+        )
     else:
         xy = np.array([(c.x, c.y) for c in layout.cells])
         m = max(4 * max(layout.pitch), 0.1)  # no envelope: leave room for the terminal leads
@@ -731,7 +854,7 @@ def _route_lead(start, free, usable, step: float, half_width: float = 0.0):
         i0, i1 = max(0, -di), nx_ - max(0, di)
         j0, j1 = max(0, -dj), ny_ - max(0, dj)
         a = ids[i0:i1, j0:j1]
-        b = ids[i0 + di:i1 + di, j0 + dj:j1 + dj]
+        b = ids[i0 + di : i1 + di, j0 + dj : j1 + dj]
         ok = (a >= 0) & (b >= 0)
         w = step * math.hypot(di, dj)
         midx = minx + step * (np.arange(i0, i1)[:, None] + di / 2) + 0 * a
@@ -787,8 +910,18 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
 
     span = pack.property_spans.get("busbar", pack.span)
     if pack.busbar is None or not pack.busbar.material.resistivity:
-        material = ir.Material("copper", "conductor", 8960.0, "CRC Handbook (C11000)", pack.span, resistivity=1.72e-8,
-                               temperature_coefficient=0.00393, specific_heat=385.0, melting_point=1356.0, cost=9.5)
+        material = ir.Material(
+            "copper",
+            "conductor",
+            8960.0,
+            "CRC Handbook (C11000)",
+            pack.span,
+            resistivity=1.72e-8,
+            temperature_coefficient=0.00393,
+            specific_heat=385.0,
+            melting_point=1356.0,
+            cost=9.5,
+        )
         thickness = 1.0e-3
     else:
         material, thickness = pack.busbar.material, pack.busbar.thickness
@@ -816,11 +949,19 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
             what = junctions.name(o)
             heights = {round(layout.cells[int(c)].z, 9) for c in t.cell[own == o]}
             if len(heights) > 1:  # the series path climbs from one layer of cells to the next here
-                return _fail("E701", f"no route for the {what} busbar: it would join two layers of cells, and "
-                             "busbars here lie in one face of one layer", span,
-                             "use `layers = 1` (a larger envelope), or fewer cells so that one layer holds them")  # fmt: skip
-            return _fail("E701", f"no route for the {what} busbar: its terminals lie on {f.size} different faces",
-                         span, "standing cylindrical cells must alternate polarity group by group")  # fmt: skip
+                return _fail(
+                    "E701",
+                    f"no route for the {what} busbar: it would join two layers of cells, and "
+                    "busbars here lie in one face of one layer",
+                    span,
+                    "use `layers = 1` (a larger envelope), or fewer cells so that one layer holds them",
+                )
+            return _fail(
+                "E701",
+                f"no route for the {what} busbar: its terminals lie on {f.size} different faces",
+                span,
+                "standing cylindrical cells must alternate polarity group by group",
+            )
         owner_face[o] = int(f[0])
 
     # the creepage distance between two owners' plates: for the working voltage between them
@@ -856,13 +997,17 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
             for g in np.unique(t.group[on][mine]):
                 group_region[(o, int(g))] = _merge(cells[mine & (t.group[on] == g)])
         # the outer edge: the covered area (closed over cracks between regions) shrunk
-        inside = shapely.union_all(regions).buffer(1e-6, join_style="mitre") \
-            .buffer(-clearance / 2 - 6e-6, join_style="mitre")  # fmt: skip
+        inside = (
+            shapely.union_all(regions)
+            .buffer(1e-6, join_style="mitre")
+            .buffer(-clearance / 2 - 6e-6, join_style="mitre")
+        )
         near_tree = shapely.STRtree(regions)
         pairs = near_tree.query(regions, predicate="dwithin", distance=clearance)
         pairs = pairs[:, pairs[0] != pairs[1]]
-        touching = shapely.dwithin(np.asarray(regions, dtype=object)[pairs[0]],
-                                   np.asarray(regions, dtype=object)[pairs[1]], 10 * GRID)  # fmt: skip
+        touching = shapely.dwithin(
+            np.asarray(regions, dtype=object)[pairs[0]], np.asarray(regions, dtype=object)[pairs[1]], 10 * GRID
+        )
         zone: dict[tuple[int, float], object] = {}  # (region, distance) → the region grown by it
         cuts: dict[int, list] = {}
         for i, k, shares_edge in zip(pairs[0].tolist(), pairs[1].tolist(), touching.tolist()):
@@ -908,14 +1053,20 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
                 hit = tree.query(plate, predicate="intersects")
                 hit = hit[owned[tight[hit]] != o]
                 if hit.size:
-                    keep_clear = shapely.buffer(tight_points[hit], t.radius + apart(owned[tight[hit]], o) - 1e-6,
-                                                quad_segs=8)  # fmt: skip
-                    plate = _safe(lambda p=plate, z=keep_clear: p.difference(shapely.union_all(z, grid_size=GRID)),
-                                  plate)  # fmt: skip
+                    keep_clear = shapely.buffer(
+                        tight_points[hit], t.radius + apart(owned[tight[hit]], o) - 1e-6, quad_segs=8
+                    )
+                    plate = _safe(
+                        lambda p=plate, z=keep_clear: p.difference(shapely.union_all(z, grid_size=GRID)), plate
+                    )
                 mine_tight = tight[owned[tight] == o]
                 if mine_tight.size:
-                    plate = _safe(lambda p=plate, m=mine_tight: shapely.union_all(
-                        np.concatenate([[p], discs[on][m]]), grid_size=GRID), plate)  # noqa: B023 - called at once
+                    plate = _safe(
+                        lambda p=plate, m=mine_tight, d=discs[on]: shapely.union_all(
+                            np.concatenate([[p], d[m]]), grid_size=GRID
+                        ),
+                        plate,
+                    )
                 plates[o] = plate
     if not blocked.is_empty:
         for o, plate in plates.items():
@@ -940,18 +1091,24 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
         if o in forced:
             gap_o, other, needed = forced[o]
             volts = abs(int(potential[o]) - int(potential[other])) * pack.cell.max_voltage
-            notes.append(f"creepage short by the layout: a terminal {gap_o * 1e3:.2f} mm from busbar {other}'s terminal "
-                         f"(< {needed * 1e3:.1f} mm for the {volts:.0f} V between them); the plate keeps that "
-                         "distance everywhere else")  # fmt: skip
+            notes.append(
+                f"creepage short by the layout: a terminal {gap_o * 1e3:.2f} mm from busbar {other}'s terminal "
+                f"(< {needed * 1e3:.1f} mm for the {volts:.0f} V between them); the plate keeps that "
+                "distance everywhere else"
+            )
         jumper_list: list[tuple[list, float, float, float]] = []  # (path, width, thickness, resistance)
         if len(parts) > 1:
             hull = _safe(lambda: shapely.union_all(parts, grid_size=GRID).convex_hull, plate)  # noqa: B023 - called at once
             reach = hull.buffer(clearance)
-            near = [plates[q] for q in plates if q != o and owner_face[q] == owner_face[o] and plates[q].intersects(reach)]
+            near = [
+                plates[q] for q in plates if q != o and owner_face[q] == owner_face[o] and plates[q].intersects(reach)
+            ]
             sel = (own != o) & (t.face == owner_face[o])
             sel[sel] = shapely.intersects(discs[sel], reach)
-            forbid = _safe(lambda: shapely.union_all(near + list(discs[sel]) + [blocked], grid_size=GRID)  # noqa: B023 - called at once
-                           .buffer(clearance + 1e-5), hull)  # polygonal arcs fall inside
+            forbid = _safe(
+                lambda: shapely.union_all(near + list(discs[sel]) + [blocked], grid_size=GRID).buffer(clearance + 1e-5),  # noqa: B023 - called at once
+                hull,
+            )  # polygonal arcs fall inside
             bridge = _safe(lambda: hull.difference(forbid), Polygon())  # noqa: B023 - called at once
             bridges[o] = _safe(lambda: bridge.difference(shapely.union_all(parts, grid_size=GRID)), Polygon())  # noqa: B023 - called at once
             merged = _safe(lambda: shapely.union_all([plate, bridge], grid_size=GRID), plate)  # noqa: B023 - called at once
@@ -960,17 +1117,33 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
             if len(parts) > 1:
                 # no way round in the plane of the plates: insulated jumpers on a carrier above them,
                 # like the pack leads (straight, nearest piece to nearest piece, around no keepout)
-                got = _jumpers(parts, own_discs, keepouts, material, thickness, pack.ambient, i_peak, i_cont, i_sc,
-                               "module_link" if kind == "module_link" else "series")  # fmt: skip
+                got = _jumpers(
+                    parts,
+                    own_discs,
+                    keepouts,
+                    material,
+                    thickness,
+                    pack.ambient,
+                    i_peak,
+                    i_cont,
+                    i_sc,
+                    "module_link" if kind == "module_link" else "series",
+                )
                 if got is None:
                     what = junctions.name(o)
-                    return _fail("E701", f"no route for the {what} busbar: its terminals fall into {len(parts)} pieces "
-                                 f"that cannot be joined {clearance * 1e3:.1f} mm clear of other terminals, and an "
-                                 "insulated jumper between them would cross a keepout", span,
-                                 "keep consecutive series groups adjacent, or move the keepout")  # fmt: skip
+                    return _fail(
+                        "E701",
+                        f"no route for the {what} busbar: its terminals fall into {len(parts)} pieces "
+                        f"that cannot be joined {clearance * 1e3:.1f} mm clear of other terminals, and an "
+                        "insulated jumper between them would cross a keepout",
+                        span,
+                        "keep consecutive series groups adjacent, or move the keepout",
+                    )
                 jumper_list = got
-                notes.append(f"{len(parts)} pieces joined by {len(got)} insulated jumper(s) above the plates: "
-                             "no path in the plane keeps the creepage distance")  # fmt: skip
+                notes.append(
+                    f"{len(parts)} pieces joined by {len(got)} insulated jumper(s) above the plates: "
+                    "no path in the plane keeps the creepage distance"
+                )
             else:
                 notes.append("bridged between non-adjacent terminals")
             plate = shapely.union_all(parts, grid_size=GRID) if len(parts) > 1 else parts[0]
@@ -978,10 +1151,14 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
         if jumper_list:
             jumpers[o] = jumper_list
         if not shapely.covers(plate, inner_discs[mine]).all():
-            return _fail("E701", f"no route for busbar {o}: terminals {2 * t.radius * 1e3:.1f} mm across, "
-                         f"{pitch * 1e3:.1f} mm apart cannot keep {clearance * 1e3:.1f} mm creepage "
-                         f"(IEC 60664-1 for {candidate.max_voltage:.0f} V)", span,
-                         "increase the cell gap or lower the pack voltage")  # fmt: skip
+            return _fail(
+                "E701",
+                f"no route for busbar {o}: terminals {2 * t.radius * 1e3:.1f} mm across, "
+                f"{pitch * 1e3:.1f} mm apart cannot keep {clearance * 1e3:.1f} mm creepage "
+                f"(IEC 60664-1 for {candidate.max_voltage:.0f} V)",
+                span,
+                "increase the cell gap or lower the pack voltage",
+            )
         # current path: centre of group k's terminals to centre of group k+1's
         if o < junctions.plus:
             a = t.xy[mine][t.group[mine] == groups[0]]
@@ -1012,8 +1189,11 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
         rate_kind = "series" if kind == "terminal" else kind
         sizing = size_conductor(rate_kind, current[0], current[1], i_sc, material, thickness, width, pack.ambient)
         if sizing.thickened > 1.0:
-            thickened[o] = (sizing.thickened, f"busbar {o} ({kind}, groups {groups}) needs "
-                            f"{sizing.thickness * 1e3:.2f} mm for the {width * 1e3:.1f} mm width available")  # fmt: skip
+            thickened[o] = (
+                sizing.thickened,
+                f"busbar {o} ({kind}, groups {groups}) needs "
+                f"{sizing.thickness * 1e3:.2f} mm for the {width * 1e3:.1f} mm width available",
+            )
         tk = sizing.thickness
         r = material.resistivity * length / (width * tk)
         mass = plate.area * tk * material.density
@@ -1026,41 +1206,91 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
         total = sum(q.area for q in pieces) or 1.0
         for poly in sorted(pieces, key=lambda q: (-q.area, q.bounds)):
             m = mass * poly.area / total
-            busbars.append(Busbar(len(busbars), kind, _ring(poly), t.faces[owner_face[o]][1], tk, width, length,
-                                  material.name, groups, current[0], current[1], width * tk, r, current[1] ** 2 * r,
-                                  m, m * (material.cost or 0.0), tuple(notes), _holes(poly)))  # fmt: skip
+            busbars.append(
+                Busbar(
+                    len(busbars),
+                    kind,
+                    _ring(poly),
+                    t.faces[owner_face[o]][1],
+                    tk,
+                    width,
+                    length,
+                    material.name,
+                    groups,
+                    current[0],
+                    current[1],
+                    width * tk,
+                    r,
+                    current[1] ** 2 * r,
+                    m,
+                    m * (material.cost or 0.0),
+                    tuple(notes),
+                    _holes(poly),
+                )
+            )
             plate_owner[busbars[-1].index] = o
         for path, w_j, tk_j, r_j in jumpers.get(o, ()):
             line = LineString(path)
             poly = line.buffer(w_j / 2, cap_style="flat", join_style="mitre")
             m = poly.area * tk_j * material.density
-            busbars.append(Busbar(len(busbars), kind, _ring(poly), t.faces[owner_face[o]][1], tk_j, w_j, line.length,
-                                  material.name, groups, current[0], current[1], w_j * tk_j, r_j,
-                                  current[1] ** 2 * r_j, m, m * (material.cost or 0.0),
-                                  (f"insulated jumper on a carrier above the plates, joining pieces of busbar {o}",),
-                                  path=tuple((round(x, 7), round(y, 7)) for x, y in path)))  # fmt: skip
+            busbars.append(
+                Busbar(
+                    len(busbars),
+                    kind,
+                    _ring(poly),
+                    t.faces[owner_face[o]][1],
+                    tk_j,
+                    w_j,
+                    line.length,
+                    material.name,
+                    groups,
+                    current[0],
+                    current[1],
+                    w_j * tk_j,
+                    r_j,
+                    current[1] ** 2 * r_j,
+                    m,
+                    m * (material.cost or 0.0),
+                    (f"insulated jumper on a carrier above the plates, joining pieces of busbar {o}",),
+                    path=tuple((round(x, 7), round(y, 7)) for x, y in path),
+                )
+            )
             plate_owner[busbars[-1].index] = o
 
     if thickened:  # one finding for all of them: the per-busbar figures are in design.json
         factor, worst = max(thickened.values())
-        warnings.append(_diag("W401", f"{thickness * 1e3:.2f} mm is too thin for {len(thickened)} of the busbars; they "
-                              f"are thickened to carry the current — worst: {worst} (+{(factor - 1) * 100:.0f} %)",
-                              pack.property_spans.get("busbar", span), "use a thicker busbar or a better conductor",
-                              Severity.WARNING))  # fmt: skip
+        warnings.append(
+            _diag(
+                "W401",
+                f"{thickness * 1e3:.2f} mm is too thin for {len(thickened)} of the busbars; they "
+                f"are thickened to carry the current — worst: {worst} (+{(factor - 1) * 100:.0f} %)",
+                pack.property_spans.get("busbar", span),
+                "use a thicker busbar or a better conductor",
+                Severity.WARNING,
+            )
+        )
 
     if forced:  # one finding for every busbar whose terminals the layout puts too close to unlike ones
         gap, other, needed = min(forced.values())
         worst_owner = min(forced, key=lambda o: forced[o])
         volts = abs(int(potential[worst_owner]) - int(potential[other])) * pack.cell.max_voltage
-        names = ", ".join(str(o) for o in sorted(forced)[:8]) + (f" and {len(forced) - 8} more" if len(forced) > 8 else "")
-        warnings.append(_diag("W401", f"creepage forced below the IEC 60664-1 distance on {len(forced)} busbars "
-                              f"({names}): their terminals ({2 * t.radius * 1e3:.1f} mm contact areas) sit as little "
-                              f"as {gap * 1e3:.2f} mm from terminals of a busbar {volts:.0f} V away, which needs "
-                              f"{needed * 1e3:.1f} mm; plate edges follow the cell-to-cell gaps and keep the distance "
-                              "everywhere else", span,
-                              "insulate between the tabs (barrier or potting), widen the cell gap, or order the "
-                              "series path so that terminals this close are fewer cells apart",
-                              Severity.WARNING))  # fmt: skip
+        names = ", ".join(str(o) for o in sorted(forced)[:8]) + (
+            f" and {len(forced) - 8} more" if len(forced) > 8 else ""
+        )
+        warnings.append(
+            _diag(
+                "W401",
+                f"creepage forced below the IEC 60664-1 distance on {len(forced)} busbars "
+                f"({names}): their terminals ({2 * t.radius * 1e3:.1f} mm contact areas) sit as little "
+                f"as {gap * 1e3:.2f} mm from terminals of a busbar {volts:.0f} V away, which needs "
+                f"{needed * 1e3:.1f} mm; plate edges follow the cell-to-cell gaps and keep the distance "
+                "everywhere else",
+                span,
+                "insulate between the tabs (barrier or potting), widen the cell gap, or order the "
+                "series path so that terminals this close are fewer cells apart",
+                Severity.WARNING,
+            )
+        )
 
     # pack terminal leads to the envelope wall
     leads: dict[int, tuple[list, float, float, Sizing]] = {}
@@ -1076,10 +1306,14 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
             free = free.difference(blocked.buffer(w / 2))
         mine = t.xy[own == o]
         start = tuple(mine.mean(axis=0))
-        step = max(min(layout.pitch) / 2, max(usable.bounds[2] - usable.bounds[0], usable.bounds[3] - usable.bounds[1]) / 150)
+        step = max(
+            min(layout.pitch) / 2, max(usable.bounds[2] - usable.bounds[0], usable.bounds[3] - usable.bounds[1]) / 150
+        )
         path = None
         if not free.contains(Point(start)):
-            inside = shapely.contains_xy(free, mine[:, 0], mine[:, 1]) if not free.is_empty else np.zeros(len(mine), bool)
+            inside = (
+                shapely.contains_xy(free, mine[:, 0], mine[:, 1]) if not free.is_empty else np.zeros(len(mine), bool)
+            )
             if inside.any():
                 start = tuple(mine[inside][0])
             else:  # the plate's terminals all sit within half a lead width of the wall: straight out
@@ -1092,8 +1326,13 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
             path = _route_lead(start, free, usable, step, w / 2)
         name = junctions.name(o)
         if path is None:
-            return _fail("E701", f"no route for the {name} terminal lead ({w * 1e3:.0f} mm wide) from its cells to the "
-                         "envelope wall around the keepouts", span, "move a keepout or the envelope edge")  # fmt: skip
+            return _fail(
+                "E701",
+                f"no route for the {name} terminal lead ({w * 1e3:.0f} mm wide) from its cells to the "
+                "envelope wall around the keepouts",
+                span,
+                "move a keepout or the envelope edge",
+            )
         line = LineString(path)
         poly = line.buffer(w / 2, cap_style="flat", join_style="mitre")
         poly = _safe(lambda q=poly: q.intersection(usable), poly)  # a lead from a cell at the wall stays inside
@@ -1104,10 +1343,28 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
         r = material.resistivity * line.length / (w * tk)
         mass = poly.area * tk * material.density
         notes = s.notes + ("insulated lead on a carrier above the plates; grid Dijkstra path, shortcut-smoothed",)
-        busbars.append(Busbar(len(busbars), "terminal", _ring(poly), t.faces[owner_face[o]][1], tk, w, line.length,
-                              material.name, junctions.groups(o), i_pack_peak, i_pack_cont, w * tk, r,
-                              i_pack_cont**2 * r, mass, mass * (material.cost or 0.0), notes,
-                              path=tuple((round(x, 7), round(y, 7)) for x, y in path)))  # fmt: skip
+        busbars.append(
+            Busbar(
+                len(busbars),
+                "terminal",
+                _ring(poly),
+                t.faces[owner_face[o]][1],
+                tk,
+                w,
+                line.length,
+                material.name,
+                junctions.groups(o),
+                i_pack_peak,
+                i_pack_cont,
+                w * tk,
+                r,
+                i_pack_cont**2 * r,
+                mass,
+                mass * (material.cost or 0.0),
+                notes,
+                path=tuple((round(x, 7), round(y, 7)) for x, y in path),
+            )
+        )
         leads[o] = (path, r, tk, s)
         terminals_xy.append((round(path[-1][0], 7), round(path[-1][1], 7)))
 
@@ -1119,16 +1376,40 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
     if pack.fuse in ("per_cell", "per_group"):
         fspan = pack.property_spans.get("fuse", pack.span)
         if pack.fuse == "per_cell":
-            got = size_fuse(cell.max_discharge_current, cell.pulse_current or cell.max_discharge_current,
-                            cell.pulse_duration or PULSE_DURATION, cell.nominal_voltage, cell.resistance, P,
-                            max(5e-3, 0.3 * min(layout.pitch)), pack.ambient, material, thickness)  # fmt: skip
+            got = size_fuse(
+                cell.max_discharge_current,
+                cell.pulse_current or cell.max_discharge_current,
+                cell.pulse_duration or PULSE_DURATION,
+                cell.nominal_voltage,
+                cell.resistance,
+                P,
+                max(5e-3, 0.3 * min(layout.pitch)),
+                pack.ambient,
+                material,
+                thickness,
+            )
         else:
-            got = size_fuse(i_cont, i_peak, cell.pulse_duration or PULSE_DURATION, ocv_pack, candidate.resistance, P,
-                            max(5e-3, 0.3 * min(layout.pitch)), pack.ambient, material, thickness,
-                            mode="per_group", i_fault=i_sc)  # fmt: skip
+            got = size_fuse(
+                i_cont,
+                i_peak,
+                cell.pulse_duration or PULSE_DURATION,
+                ocv_pack,
+                candidate.resistance,
+                P,
+                max(5e-3, 0.3 * min(layout.pitch)),
+                pack.ambient,
+                material,
+                thickness,
+                mode="per_group",
+                i_fault=i_sc,
+            )
         if isinstance(got, str):
-            return _fail("E702", f"no fuse geometry meets both the carry and the fault requirement ({pack.fuse}): {got}",
-                         fspan, "change the parallel count, the cell, or use fuse = none with pack-level protection")  # fmt: skip
+            return _fail(
+                "E702",
+                f"no fuse geometry meets both the carry and the fault requirement ({pack.fuse}): {got}",
+                fspan,
+                "change the parallel count, the cell, or use fuse = none with pack-level protection",
+            )
         if pack.fuse == "per_cell":
             fuse_cells = np.arange(len(layout.cells))
             fuses = [FuseLink(cell=int(c), group=layout.cells[c].group, **got) for c in fuse_cells]
@@ -1156,8 +1437,9 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
             vor = Voronoi(t.xy[on], qhull_options="Qbb Qc Qz")
             rp = np.asarray(vor.ridge_points)
             rvx = vor.ridge_vertices
-            lens = np.array([np.hypot(*(vor.vertices[v[0]] - vor.vertices[v[1]])) if -1 not in v else np.nan
-                             for v in rvx])  # fmt: skip
+            lens = np.array(
+                [np.hypot(*(vor.vertices[v[0]] - vor.vertices[v[1]])) if -1 not in v else np.nan for v in rvx]
+            )
         elif in_a_line:  # one row of cells: Qhull has no plane to split; neighbours along the line
             along = np.argsort(spread @ np.linalg.svd(spread)[2][0], kind="stable")
             rp = np.stack([along[:-1], along[1:]], axis=1)
@@ -1172,8 +1454,10 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
         lens = np.where(np.isnan(lens), d / math.sqrt(3), np.minimum(lens, 2 * cover))
         keep = same & (d <= 2 * cover) & (lens > 0)
         tk = np.array([thick_of[int(x)] for x in own[a[keep]]])
-        ra.append(a[keep]); rb.append(b_[keep])
-        rv.append(material.resistivity * d[keep] / (tk * lens[keep])); rk.append(np.zeros(int(keep.sum()), int))
+        ra.append(a[keep])
+        rb.append(b_[keep])
+        rv.append(material.resistivity * d[keep] / (tk * lens[keep]))
+        rk.append(np.zeros(int(keep.sum()), int))
     # join any owner whose terminal nodes are not connected by ridges (bridged plates, tiny faces)
     import scipy.sparse as sp
     from scipy.sparse.csgraph import connected_components
@@ -1198,11 +1482,13 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
                 near = dd <= dd.min()
                 near &= np.cumsum(near) == 1
                 _, w_j, tk_j, _ = jumpers[o][0]
-                ra.append(p[near]); rb.append(q[jj[near]])
+                ra.append(p[near])
+                rb.append(q[jj[near]])
                 rv.append(material.resistivity * np.maximum(dd[near], 1e-4) / (w_j * tk_j))
             else:
                 near = dd <= dd.min() + 0.5 * min(layout.pitch)
-                ra.append(p[near]); rb.append(q[jj[near]])
+                ra.append(p[near])
+                rb.append(q[jj[near]])
                 rv.append(material.resistivity * np.maximum(dd[near], 1e-4) / (min(layout.pitch) * bb.thickness))
             rk.append(np.zeros(int(near.sum()), int))
             joined = np.unique(comp[q[jj[near]]])
@@ -1214,12 +1500,18 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
     cell_neg = node[neg_term].copy()
     if pack.fuse == "per_cell" and fuses:
         extra = nxt + np.arange(n_cells)
-        ra.append(extra); rb.append(cell_pos.copy()); rv.append(np.full(n_cells, fuse_r)); rk.append(np.ones(n_cells, int))
+        ra.append(extra)
+        rb.append(cell_pos.copy())
+        rv.append(np.full(n_cells, fuse_r))
+        rk.append(np.ones(n_cells, int))
         cell_pos = extra
         nxt += n_cells
     elif pack.fuse == "per_group" and fuses:  # the group's fuse in series with each of its welds, P in parallel
         extra = nxt + np.arange(n_cells)
-        ra.append(extra); rb.append(cell_pos.copy()); rv.append(np.full(n_cells, fuse_r * P)); rk.append(np.ones(n_cells, int))
+        ra.append(extra)
+        rb.append(cell_pos.copy())
+        rv.append(np.full(n_cells, fuse_r * P))
+        rk.append(np.ones(n_cells, int))
         cell_pos = extra
         nxt += n_cells
     pos_node, neg_node = nxt, nxt + 1
@@ -1228,14 +1520,29 @@ def _route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routi
         path, r, _, _ = leads[o]
         mine = np.flatnonzero(own == o)
         attach = mine[int(np.argmin(np.hypot(*(t.xy[mine] - np.array(path[0])).T)))]
-        ra.append(np.array([attach])); rb.append(np.array([ext])); rv.append(np.array([r])); rk.append(np.array([0]))
+        ra.append(np.array([attach]))
+        rb.append(np.array([ext]))
+        rv.append(np.array([r]))
+        rk.append(np.array([0]))
     cell_group = np.array([c.group for c in layout.cells], dtype=int)
-    net = Network(nxt, np.concatenate(ra), np.concatenate(rb), np.concatenate(rv), np.concatenate(rk),
-                  cell_neg, cell_pos, np.full(n_cells, cell.nominal_voltage), np.full(n_cells, cell.resistance),
-                  cell_group, pos_node, neg_node)  # fmt: skip
+    net = Network(
+        nxt,
+        np.concatenate(ra),
+        np.concatenate(rb),
+        np.concatenate(rv),
+        np.concatenate(rk),
+        cell_neg,
+        cell_pos,
+        np.full(n_cells, cell.nominal_voltage),
+        np.full(n_cells, cell.resistance),
+        cell_group,
+        pos_node,
+        neg_node,
+    )
     solution = net.solution(i_pack_peak)
-    return Routing(tuple(busbars), tuple(fuses), solution, tuple(terminals_xy), clearance, pack.fuse,
-                   tuple(warnings)), net
+    return Routing(
+        tuple(busbars), tuple(fuses), solution, tuple(terminals_xy), clearance, pack.fuse, tuple(warnings)
+    ), net
 
 
 def route(pack: ir.Pack, layout: Layout, candidate) -> Routing | Diagnostic:
@@ -1253,9 +1560,13 @@ def route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routin
 
         where = traceback.extract_tb(error.__traceback__)[-1]
         span = pack.property_spans.get("busbar", pack.span)
-        return _fail("E701", f"no route: the busbar geometry failed on this layout ({type(error).__name__}: {error} "
-                     f"at {where.name}:{where.lineno})", span,
-                     "this is a routing limitation on this arrangement; try another gap or module count")  # fmt: skip
+        return _fail(
+            "E701",
+            f"no route: the busbar geometry failed on this layout ({type(error).__name__}: {error} "
+            f"at {where.name}:{where.lineno})",
+            span,
+            "this is a routing limitation on this arrangement; try another gap or module count",
+        )
 
 
 def routing_stage(pack: ir.Pack, build, options: dict) -> list[Diagnostic]:

@@ -70,7 +70,9 @@ class NetworkSolution:
     @property
     def spread(self) -> tuple[float, ...]:
         """Per group: (max − min)/mean of the cell currents."""
-        return tuple((hi - lo) / mean if mean else 0.0 for hi, lo, mean in zip(self.group_max, self.group_min, self.group_mean))
+        return tuple(
+            (hi - lo) / mean if mean else 0.0 for hi, lo, mean in zip(self.group_max, self.group_min, self.group_mean)
+        )
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,9 @@ class Routing:
         n = self.network
         worst_spread = max(n.spread, default=0.0)
         fuses = f", {len(self.fuses):,} fuse links" if self.fuses else ""
-        return (f"{len(self.busbars)} busbars ({self.busbar_mass:.2f} kg, ${self.busbar_cost:,.0f}){fuses}; "
-                f"pack resistance {n.pack_resistance * 1e3:.2f} mΩ from the geometry; at {n.pack_current:,.0f} A "
-                f"busbar loss {n.busbar_loss:,.1f} W, fuse loss {n.fuse_loss:,.1f} W, worst cell {n.worst_cell} "
-                f"at {n.worst_current:.2f} A, largest spread within a group {worst_spread:.1%}")  # fmt: skip
+        return (
+            f"{len(self.busbars)} busbars ({self.busbar_mass:.2f} kg, ${self.busbar_cost:,.0f}){fuses}; "
+            f"pack resistance {n.pack_resistance * 1e3:.2f} mΩ from the geometry; at {n.pack_current:,.0f} A "
+            f"busbar loss {n.busbar_loss:,.1f} W, fuse loss {n.fuse_loss:,.1f} W, worst cell {n.worst_cell} "
+            f"at {n.worst_current:.2f} A, largest spread within a group {worst_spread:.1%}"
+        )

@@ -225,10 +225,25 @@ def interconnect_allowance(pack: ir.Pack, parallel: np.ndarray) -> np.ndarray:
 # --- the search ---------------------------------------------------------------------------
 
 CONSTRAINT_ORDER = (
-    "series", "parallel", "voltage", "max_voltage", "min_voltage", "modules", "module_voltage", "energy",
-    "usable_energy", "power", "continuous_power", "current", "peak_current", "mass", "volume", "cost",
-    "cycles", "envelope",
-)  # fmt: skip
+    "series",
+    "parallel",
+    "voltage",
+    "max_voltage",
+    "min_voltage",
+    "modules",
+    "module_voltage",
+    "energy",
+    "usable_energy",
+    "power",
+    "continuous_power",
+    "current",
+    "peak_current",
+    "mass",
+    "volume",
+    "cost",
+    "cycles",
+    "envelope",
+)
 
 
 def synthesize(pack: ir.Pack) -> Synthesis:
@@ -284,8 +299,11 @@ def _search_box(pack: ir.Pack) -> tuple[int, int]:
     cell = pack.cell
     req = pack.requirements
     highs = [pack.series or 0]
-    for name, per_cell in (("voltage", cell.nominal_voltage), ("max_voltage", cell.max_voltage),
-                           ("min_voltage", cell.min_voltage)):  # fmt: skip
+    for name, per_cell in (
+        ("voltage", cell.nominal_voltage),
+        ("max_voltage", cell.max_voltage),
+        ("min_voltage", cell.min_voltage),
+    ):
         bound = req.get(name)
         if bound is not None:
             for end in (bound.low, bound.high):
@@ -345,8 +363,9 @@ class _Grid:
             if power_bound.duration > cell.pulse_duration:
                 pulse_limit = cell.max_discharge_current  # longer than the rated pulse: continuous rating
         ocv_power = float(ocv_model.ocv_scaled(cell.chemistry, POWER_SOC, cell.min_voltage, cell.max_voltage))
-        ocv_end = float(ocv_model.ocv_scaled(cell.chemistry, max(pack.soc_low, 0.0), cell.min_voltage,
-                                              cell.max_voltage))  # fmt: skip
+        ocv_end = float(
+            ocv_model.ocv_scaled(cell.chemistry, max(pack.soc_low, 0.0), cell.min_voltage, cell.max_voltage)
+        )
         self.peak_cell_current = _limited_current(ocv_power, cell.min_voltage, r_eff, pulse_limit)
         self.peak_power = s * p * self.peak_cell_current * (ocv_power - self.peak_cell_current * r_eff)
         end_current = _limited_current(ocv_end, cell.min_voltage, r_eff, pulse_limit)
@@ -361,8 +380,9 @@ class _Grid:
         self.mass = packaging_model.pack_mass_for(pack, self.cells)
         self.volume = packaging_model.pack_volume_for(cell, self.cells, pack.cooling.kind)
         self.cost = cost_model.pack_cost(cell, self.cells)
-        self.cycles = float(lifetime_model.cycles_to_80(cell, pack.depth_of_discharge, rate, pack.ambient,
-                                                        pack.soc_high))  # fmt: skip
+        self.cycles = float(
+            lifetime_model.cycles_to_80(cell, pack.depth_of_discharge, rate, pack.ambient, pack.soc_high)
+        )
         self.capacity = envelope_capacity(pack)
         self.module_options = self._module_options()
 
@@ -399,11 +419,17 @@ class _Grid:
         if pack.strings > 1:
             masks["strings"] = np.broadcast_to(self.parallel % pack.strings == 0, shape)
         values = {
-            "voltage": self.nominal_voltage, "max_voltage": self.max_voltage, "min_voltage": self.min_voltage,
-            "energy": self.energy, "usable_energy": self.usable_energy, "power": self.peak_power,
-            "continuous_power": self.continuous_power, "mass": self.mass, "volume": self.volume,
+            "voltage": self.nominal_voltage,
+            "max_voltage": self.max_voltage,
+            "min_voltage": self.min_voltage,
+            "energy": self.energy,
+            "usable_energy": self.usable_energy,
+            "power": self.peak_power,
+            "continuous_power": self.continuous_power,
+            "mass": self.mass,
+            "volume": self.volume,
             "cost": self.cost,
-        }  # fmt: skip
+        }
         for name, value in values.items():
             bound = req.get(name)
             if bound is not None:
@@ -482,9 +508,13 @@ class _Grid:
             cycles=self.cycles,
             feasible=feasible,
             binding=binding,
-            mass_parts=tuple((part, float(kg)) for part, kg in
-                             packaging_model.components_for(self.pack, int(self.series[i, 0] * self.parallel[0, j])).items()),
-        )  # fmt: skip
+            mass_parts=tuple(
+                (part, float(kg))
+                for part, kg in packaging_model.components_for(
+                    self.pack, int(self.series[i, 0] * self.parallel[0, j])
+                ).items()
+            ),
+        )
 
 
 def _limited_current(ocv: float, v_min: float, resistance, limit: float):
@@ -563,21 +593,37 @@ def _thin_margins(pack: ir.Pack, chosen: Candidate) -> list[Diagnostic]:
             margin = max(sign * (value - end) / abs(end), 0.0)
             if 0 <= margin < 0.01 and bound.low != bound.high:
                 dim = _DIMS.get(name, u.DIMENSIONLESS)
-                out.append(Diagnostic("W501", f"`{name}` is met with {margin:.1%} margin "
-                                      f"({u.format_quantity(value, dim)} vs {u.format_quantity(end, dim)})",
-                                      bound.span, "ageing and tolerances may eat this margin",
-                                      Severity.WARNING))  # fmt: skip
+                out.append(
+                    Diagnostic(
+                        "W501",
+                        f"`{name}` is met with {margin:.1%} margin "
+                        f"({u.format_quantity(value, dim)} vs {u.format_quantity(end, dim)})",
+                        bound.span,
+                        "ageing and tolerances may eat this margin",
+                        Severity.WARNING,
+                    )
+                )
     return out
 
 
 # --- explaining a "no" --------------------------------------------------------------------
 
 _DIMS = {
-    "voltage": u.VOLTAGE, "max_voltage": u.VOLTAGE, "min_voltage": u.VOLTAGE, "energy": u.ENERGY,
-    "usable_energy": u.ENERGY, "power": u.POWER, "continuous_power": u.POWER, "current": u.CURRENT,
-    "peak_current": u.CURRENT, "mass": u.MASS, "volume": u.VOLUME, "cost": u.MONEY,
-    "module_voltage": u.VOLTAGE, "cycles": u.DIMENSIONLESS,
-}  # fmt: skip
+    "voltage": u.VOLTAGE,
+    "max_voltage": u.VOLTAGE,
+    "min_voltage": u.VOLTAGE,
+    "energy": u.ENERGY,
+    "usable_energy": u.ENERGY,
+    "power": u.POWER,
+    "continuous_power": u.POWER,
+    "current": u.CURRENT,
+    "peak_current": u.CURRENT,
+    "mass": u.MASS,
+    "volume": u.VOLUME,
+    "cost": u.MONEY,
+    "module_voltage": u.VOLTAGE,
+    "cycles": u.DIMENSIONLESS,
+}
 
 
 def _span_of(pack: ir.Pack, name: str) -> Span:
@@ -590,12 +636,22 @@ def _span_of(pack: ir.Pack, name: str) -> Span:
 
 def _grid_value(grid: _Grid, name: str) -> np.ndarray | None:
     values = {
-        "voltage": grid.nominal_voltage, "max_voltage": grid.max_voltage, "min_voltage": grid.min_voltage,
-        "energy": grid.energy, "usable_energy": grid.usable_energy, "power": grid.peak_power,
-        "continuous_power": grid.continuous_power, "mass": grid.mass, "volume": grid.volume, "cost": grid.cost,
-        "current": grid.continuous_current, "peak_current": grid.peak_current,
-        "envelope": grid.cells, "series": grid.series, "parallel": grid.parallel,
-    }  # fmt: skip
+        "voltage": grid.nominal_voltage,
+        "max_voltage": grid.max_voltage,
+        "min_voltage": grid.min_voltage,
+        "energy": grid.energy,
+        "usable_energy": grid.usable_energy,
+        "power": grid.peak_power,
+        "continuous_power": grid.continuous_power,
+        "mass": grid.mass,
+        "volume": grid.volume,
+        "cost": grid.cost,
+        "current": grid.continuous_current,
+        "peak_current": grid.peak_current,
+        "envelope": grid.cells,
+        "series": grid.series,
+        "parallel": grid.parallel,
+    }
     value = values.get(name)
     return None if value is None else np.broadcast_to(value, grid.shape)
 
@@ -651,10 +707,16 @@ def explain(pack: ir.Pack, grid: _Grid, masks: dict[str, np.ndarray]) -> list[Di
             need = int(cells[settings].min())
             label = _best_label(grid, settings, -cells.astype(float), largest=True)
             said = " and ".join(_describe_limit(pack, grid, n) for n in fixed)
-            return [Diagnostic("E502", f"{said} need{'s' if len(fixed) == 1 else ''} at least {need:,} cells ({label}); "
-                               f"{_describe_limit(pack, grid, 'envelope')}", _span_of(pack, fixed[-1]),
-                               "fewer cells in series or parallel, or give the pack more room",
-                               related=(Related(_span_of(pack, "envelope"), "the envelope that limits it"),))]  # fmt: skip
+            return [
+                Diagnostic(
+                    "E502",
+                    f"{said} need{'s' if len(fixed) == 1 else ''} at least {need:,} cells ({label}); "
+                    f"{_describe_limit(pack, grid, 'envelope')}",
+                    _span_of(pack, fixed[-1]),
+                    "fewer cells in series or parallel, or give the pack more room",
+                    related=(Related(_span_of(pack, "envelope"), "the envelope that limits it"),),
+                )
+            ]
     failures: dict[str, tuple[Diagnostic, str | None]] = {}
     for name in names:
         others = np.ones(grid.shape, dtype=bool)
@@ -683,14 +745,16 @@ def explain(pack: ir.Pack, grid: _Grid, masks: dict[str, np.ndarray]) -> list[Di
                 name, limiter = limiter, name
                 diagnostic, partner = partner[0], failures[limiter]
             merged.update((name, limiter))
-            out.append(Diagnostic(
-                "E503",
-                f"{_describe_limit(pack, grid, name)} and {_describe_limit(pack, grid, limiter)} conflict: "
-                f"{_lowercase_first(diagnostic.message)}",
-                diagnostic.span,
-                hint=f"{diagnostic.hint}; or {partner[0].hint.split(' or ')[0]}",
-                related=(Related(_span_of(pack, limiter), partner[0].message),),
-            ))  # fmt: skip
+            out.append(
+                Diagnostic(
+                    "E503",
+                    f"{_describe_limit(pack, grid, name)} and {_describe_limit(pack, grid, limiter)} conflict: "
+                    f"{_lowercase_first(diagnostic.message)}",
+                    diagnostic.span,
+                    hint=f"{diagnostic.hint}; or {partner[0].hint.split(' or ')[0]}",
+                    related=(Related(_span_of(pack, limiter), partner[0].message),),
+                )
+            )
             continue
         out.append(diagnostic)
     if out:
@@ -702,9 +766,12 @@ def explain(pack: ir.Pack, grid: _Grid, masks: dict[str, np.ndarray]) -> list[Di
             for other in names:
                 if other not in (a, b):
                     rest &= masks[other]
-            if rest.any() and not (rest & masks[a] & masks[b]).any() and (rest & masks[a]).any() and (
-                rest & masks[b]
-            ).any():
+            if (
+                rest.any()
+                and not (rest & masks[a] & masks[b]).any()
+                and (rest & masks[a]).any()
+                and (rest & masks[b]).any()
+            ):
                 return [
                     Diagnostic(
                         "E503",
@@ -726,7 +793,7 @@ def explain(pack: ir.Pack, grid: _Grid, masks: dict[str, np.ndarray]) -> list[Di
 
 
 def _needs_more_cells(pack, grid, masks, name, diagnostic) -> Diagnostic:
-    """"energy >= 90 kWh needs 5,184 cells (96s54p); the envelope holds at most 4,120 (hex
+    """ "energy >= 90 kWh needs 5,184 cells (96s54p); the envelope holds at most 4,120 (hex
     packing) — the largest feasible is 71.5 kWh"; for a fixed setting (``parallel = 6``), the
     cells it needs and what the envelope holds."""
     without_envelope = np.ones(grid.shape, dtype=bool)
@@ -739,10 +806,17 @@ def _needs_more_cells(pack, grid, masks, name, diagnostic) -> Diagnostic:
     envelope = (Related(_span_of(pack, "envelope"), "the envelope that limits it"),)
     bound = pack.requirements.get(name)
     if bound is None:  # `series`, `parallel` or `modules` fixed, and only the envelope in the way
-        message = (f"{_describe_limit(pack, grid, name)} needs {need:,} cells ({need_label}); "
-                   f"{_describe_limit(pack, grid, 'envelope')}")  # fmt: skip
-        return Diagnostic("E502", message, diagnostic.span, "fewer cells in series or parallel, or give the pack "
-                          "more room", related=envelope)  # fmt: skip
+        message = (
+            f"{_describe_limit(pack, grid, name)} needs {need:,} cells ({need_label}); "
+            f"{_describe_limit(pack, grid, 'envelope')}"
+        )
+        return Diagnostic(
+            "E502",
+            message,
+            diagnostic.span,
+            "fewer cells in series or parallel, or give the pack more room",
+            related=envelope,
+        )
     dim = _DIMS.get(name, u.DIMENSIONLESS)
     value = _grid_value(grid, name)
     within = np.ones(grid.shape, dtype=bool)
@@ -752,11 +826,17 @@ def _needs_more_cells(pack, grid, masks, name, diagnostic) -> Diagnostic:
     largest = bool(bound.low is not None)
     best = float(value[within].max() if largest else value[within].min())
     ends = f">= {u.format_quantity(bound.low, dim)}" if largest else f"<= {u.format_quantity(bound.high, dim)}"
-    message = (f"`{name} {ends}` needs {need:,} cells ({need_label}); {_describe_limit(pack, grid, 'envelope')} — "
-               f"the {'largest' if largest else 'smallest'} feasible is {u.format_quantity(best, dim)}")  # fmt: skip
-    return Diagnostic("E502", message, diagnostic.span,
-                      f"lower the target to {u.format_quantity(best, dim)}, or give the pack more room",
-                      related=envelope)  # fmt: skip
+    message = (
+        f"`{name} {ends}` needs {need:,} cells ({need_label}); {_describe_limit(pack, grid, 'envelope')} — "
+        f"the {'largest' if largest else 'smallest'} feasible is {u.format_quantity(best, dim)}"
+    )
+    return Diagnostic(
+        "E502",
+        message,
+        diagnostic.span,
+        f"lower the target to {u.format_quantity(best, dim)}, or give the pack more room",
+        related=envelope,
+    )
 
 
 def _lowercase_first(text: str) -> str:
@@ -771,22 +851,30 @@ def _single_failure(pack, grid, masks, name, others, names) -> Diagnostic:
     if name == "envelope":
         need = int(np.broadcast_to(grid.cells, grid.shape)[others].min())
         limiter = _limiter(pack, grid, masks, others, name, names)
-        message = (f"the requirements need at least {need:,} cells ({_best_label(grid, others, grid.cells, True)}); "
-                   f"{_describe_limit(pack, grid, 'envelope')}")  # fmt: skip
+        message = (
+            f"the requirements need at least {need:,} cells ({_best_label(grid, others, grid.cells, True)}); "
+            f"{_describe_limit(pack, grid, 'envelope')}"
+        )
         hint = "a larger envelope, a bigger cell, or lower targets"
         return _with_related(Diagnostic("E502", message, span, hint), pack, limiter, "needs the cells")
     if bound is None or value is None:
-        return Diagnostic("E502", f"{_describe_limit(pack, grid, name)} cannot be met with the other requirements",
-                          span, "relax it or the requirements it conflicts with")  # fmt: skip
+        return Diagnostic(
+            "E502",
+            f"{_describe_limit(pack, grid, name)} cannot be met with the other requirements",
+            span,
+            "relax it or the requirements it conflicts with",
+        )
     if bound.low is not None and not (value[others] >= bound.low * (1 - 1e-9)).any():
         best = float(value[others].max())
         label = _best_label(grid, others, value, largest=True)
         shortfall = (bound.low - best) / bound.low
         limiter = _limiter(pack, grid, masks, others, name, names)
         limited = f" — limited by {_describe_limit(pack, grid, limiter)}" if limiter else ""
-        message = (f"`{name} >= {u.format_quantity(bound.low, dim)}` cannot be met: the most any design meeting "
-                   f"the other requirements reaches is {u.format_quantity(best, dim)} ({label}), "
-                   f"{shortfall:.1%} short{limited}")  # fmt: skip
+        message = (
+            f"`{name} >= {u.format_quantity(bound.low, dim)}` cannot be met: the most any design meeting "
+            f"the other requirements reaches is {u.format_quantity(best, dim)} ({label}), "
+            f"{shortfall:.1%} short{limited}"
+        )
         hint = f"lower the target to {u.format_quantity(best, dim)}" + (f" or relax `{limiter}`" if limiter else "")
         return _with_related(Diagnostic("E502", message, span, hint), pack, limiter, "this limits it")
     best = float(value[others].min())
@@ -794,8 +882,10 @@ def _single_failure(pack, grid, masks, name, others, names) -> Diagnostic:
     excess = (best - bound.high) / bound.high
     limiter = _limiter(pack, grid, masks, others, name, names)
     limited = f" — forced by {_describe_limit(pack, grid, limiter)}" if limiter else ""
-    message = (f"`{name} <= {u.format_quantity(bound.high, dim)}` cannot be met: the least any design meeting the "
-               f"other requirements reaches is {u.format_quantity(best, dim)} ({label}), {excess:.1%} over{limited}")
+    message = (
+        f"`{name} <= {u.format_quantity(bound.high, dim)}` cannot be met: the least any design meeting the "
+        f"other requirements reaches is {u.format_quantity(best, dim)} ({label}), {excess:.1%} over{limited}"
+    )
     hint = f"raise the limit to {u.format_quantity(best, dim)}" + (f" or relax `{limiter}`" if limiter else "")
     return _with_related(Diagnostic("E502", message, span, hint), pack, limiter, "this forces it")
 
@@ -806,8 +896,14 @@ def _with_related(diagnostic: Diagnostic, pack, limiter: str | None, note: str) 
     span = _span_of(pack, limiter)
     if span == diagnostic.span:
         return diagnostic
-    return Diagnostic(diagnostic.code, diagnostic.message, diagnostic.span, diagnostic.hint, diagnostic.severity,
-                      related=(Related(span, note),))  # fmt: skip
+    return Diagnostic(
+        diagnostic.code,
+        diagnostic.message,
+        diagnostic.span,
+        diagnostic.hint,
+        diagnostic.severity,
+        related=(Related(span, note),),
+    )
 
 
 def _best_label(grid, mask, value, largest: bool) -> str:

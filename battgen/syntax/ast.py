@@ -132,8 +132,7 @@ SET, AT_LEAST, AT_MOST, WITHIN = "=", ">=", "<=", "in"
 class Property(Node):
     """``name [qualifier] op value [.. high] [at point] [for duration]``."""
 
-    __slots__ = ("name", "name_span", "qualifier", "qualifier_span", "op", "value", "high",
-                 "at", "duration")  # fmt: skip
+    __slots__ = ("name", "name_span", "qualifier", "qualifier_span", "op", "value", "high", "at", "duration")
     _fields = ("name", "qualifier", "op", "value", "high", "at", "duration")
 
     def __init__(self, name, name_span, qualifier, qualifier_span, op, value, high, at, duration, span):

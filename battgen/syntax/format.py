@@ -137,9 +137,11 @@ class _Printer:
             first_line = item.span.line
             comments = self._standalone_between(previous_end, first_line)
             if previous is not None:
-                if isinstance(previous, ast.Decl) or isinstance(item, ast.Decl):
-                    self.out.append("")
-                elif self._had_blank(previous_end, comments[0].line if comments else first_line):
+                if (
+                    isinstance(previous, ast.Decl)
+                    or isinstance(item, ast.Decl)
+                    or self._had_blank(previous_end, comments[0].line if comments else first_line)
+                ):
                     self.out.append("")
             self._emit_comments(comments, "", previous_end)
             if isinstance(item, ast.Use):

@@ -130,14 +130,16 @@ class _Build(Transformer):
     def set_named(self, children):
         name, qualifier, _, value, _ = children
         span = _tok(name)
-        return ast.Property(str(name), span, str(qualifier), _tok(qualifier), "=", value, None, None,
-                            None, _join(span, value.span))  # fmt: skip
+        return ast.Property(
+            str(name), span, str(qualifier), _tok(qualifier), "=", value, None, None, None, _join(span, value.span)
+        )
 
     def set_named_at(self, children):
         name, qualifier, _, value, _, at, _ = children
         span = _tok(name)
-        return ast.Property(str(name), span, str(qualifier), _tok(qualifier), "=", value, None, at,
-                            None, _join(span, at.span))  # fmt: skip
+        return ast.Property(
+            str(name), span, str(qualifier), _tok(qualifier), "=", value, None, at, None, _join(span, at.span)
+        )
 
     def at_least(self, children):
         name, _, value, _ = children
@@ -147,8 +149,7 @@ class _Build(Transformer):
     def at_least_for(self, children):
         name, _, value, _, duration, _ = children
         span = _tok(name)
-        return ast.Property(str(name), span, None, None, ">=", value, None, None, duration,
-                            _join(span, duration.span))  # fmt: skip
+        return ast.Property(str(name), span, None, None, ">=", value, None, None, duration, _join(span, duration.span))
 
     def at_most(self, children):
         name, _, value, _ = children
@@ -158,8 +159,7 @@ class _Build(Transformer):
     def at_most_for(self, children):
         name, _, value, _, duration, _ = children
         span = _tok(name)
-        return ast.Property(str(name), span, None, None, "<=", value, None, None, duration,
-                            _join(span, duration.span))  # fmt: skip
+        return ast.Property(str(name), span, None, None, "<=", value, None, None, duration, _join(span, duration.span))
 
     def within(self, children):
         name, _, low, _, high, _ = children
@@ -169,8 +169,7 @@ class _Build(Transformer):
     def within_for(self, children):
         name, _, low, _, high, _, duration, _ = children
         span = _tok(name)
-        return ast.Property(str(name), span, None, None, "in", low, high, None, duration,
-                            _join(span, duration.span))  # fmt: skip
+        return ast.Property(str(name), span, None, None, "in", low, high, None, duration, _join(span, duration.span))
 
     # declarations and files
     def decl(self, children):
@@ -428,8 +427,9 @@ def _recover_declaration(lines, first, last, closed, file, diagnostics) -> ast.D
                 hint="add `}` on its own line after the last property",
             )
         )
-    return ast.Decl(kind, kind_span, name, name_span, props, kind_span.to(end_span), complete=closed,
-                    broken=frozenset(broken))  # fmt: skip
+    return ast.Decl(
+        kind, kind_span, name, name_span, props, kind_span.to(end_span), complete=closed, broken=frozenset(broken)
+    )
 
 
 def _statements(lines, first, last):
@@ -524,17 +524,19 @@ def _diagnostic_for(error: UnexpectedInput, file: str, lines: list[str], first: 
         char = lines[line - 1][column - 1] if line - 1 < len(lines) and column - 1 < len(lines[line - 1]) else "?"
         span = Span(file, line, column, line, column + 1)
         if char == '"':
-            return Diagnostic("E105", "this string is never closed", span,
-                              hint='close it with `"` on the same line')  # fmt: skip
-        return Diagnostic("E101", f"unexpected character `{char}`", span,
-                          hint=_hint_for_character(char))  # fmt: skip
+            return Diagnostic("E105", "this string is never closed", span, hint='close it with `"` on the same line')
+        return Diagnostic("E101", f"unexpected character `{char}`", span, hint=_hint_for_character(char))
     if isinstance(error, UnexpectedEOF) or (isinstance(error, UnexpectedToken) and error.token.type == "$END"):
         bracket = _unclosed_bracket(lines, first, last)
         if bracket is not None:
             line, column, char = bracket
             closer = ")" if char == "(" else "]"
-            return Diagnostic("E103", f"`{char}` is never closed", Span(file, line, column, line, column + 1),
-                              hint=f"add the matching `{closer}`")  # fmt: skip
+            return Diagnostic(
+                "E103",
+                f"`{char}` is never closed",
+                Span(file, line, column, line, column + 1),
+                hint=f"add the matching `{closer}`",
+            )
         while last > first and not lines[last].strip():
             last -= 1
         span = Span(file, last + 1, 1, last + 1, len(lines[last]) + 1)

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 import pytest_asyncio
+from lsp_support import EXAMPLES, client, make_doc  # noqa: F401 - the client fixture
 from lsprotocol import types as lsp
-
-from lsp_support import EXAMPLES, make_doc, client  # noqa: F401 - the client fixture
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -108,14 +107,15 @@ async def test_definition_into_the_standard_library(client, sedan):
 
 
 async def test_definition_and_references_in_the_file(client, sedan):
-    result = await client.text_document_definition_async(
-        lsp.DefinitionParams(sedan.ident, sedan.pos("= floor", 3))
-    )
+    result = await client.text_document_definition_async(lsp.DefinitionParams(sedan.ident, sedan.pos("= floor", 3)))
     location = result[0] if isinstance(result, list) else result
     assert location.uri == sedan.uri and location.range.start.line == sedan.pos("envelope floor").line
     refs = await client.text_document_references_async(
-        lsp.ReferenceParams(context=lsp.ReferenceContext(include_declaration=True), text_document=sedan.ident,
-                            position=sedan.pos("envelope floor", 10))
+        lsp.ReferenceParams(
+            context=lsp.ReferenceContext(include_declaration=True),
+            text_document=sedan.ident,
+            position=sedan.pos("envelope floor", 10),
+        )
     )
     assert sorted(r.range.start.line for r in refs) == [sedan.pos("envelope floor").line, sedan.pos("= floor").line]
 
@@ -153,9 +153,7 @@ async def test_rename_across_files(client, tmp_path_factory):
 
 async def test_rename_refuses_the_standard_library(client, sedan):
     with pytest.raises(Exception):
-        await client.text_document_rename_async(
-            lsp.RenameParams(sedan.ident, sedan.pos("= m50t", 2), new_name="x")
-        )
+        await client.text_document_rename_async(lsp.RenameParams(sedan.ident, sedan.pos("= m50t", 2), new_name="x"))
 
 
 async def test_formatting(client):
@@ -208,8 +206,12 @@ async def test_quick_fix_from_diagnostic_fixes(client):
 
 
 async def test_related_information(client):
-    doc = make_doc(client, "dup.batt", "envelope e {\n    outline = rect(1 m, 1 m)\n    height = 1 m\n}\n\n"
-                                       "envelope e {\n    outline = rect(1 m, 1 m)\n    height = 1 m\n}\n")
+    doc = make_doc(
+        client,
+        "dup.batt",
+        "envelope e {\n    outline = rect(1 m, 1 m)\n    height = 1 m\n}\n\n"
+        "envelope e {\n    outline = rect(1 m, 1 m)\n    height = 1 m\n}\n",
+    )
     diagnostics = await doc.open()
     dup = [d for d in diagnostics if d.code == "E202"]
     assert dup and dup[0].related_information

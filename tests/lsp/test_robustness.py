@@ -6,9 +6,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from lsp_support import EXAMPLES, client, make_doc  # noqa: F401 - the client fixture
 from lsprotocol import types as lsp
-
-from lsp_support import EXAMPLES, make_doc, client  # noqa: F401 - the client fixture
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -92,7 +91,7 @@ async def test_garbage_files_and_bad_requests(client):
     for i, text in enumerate(nasty):
         doc = make_doc(client, f"nasty{i}.batt", text)
         await doc.open()
-        for line in range(0, 3):
+        for line in range(3):
             for char in (0, 3, 200):
                 position = lsp.Position(line, char)
                 await client.text_document_hover_async(lsp.HoverParams(doc.ident, position))
@@ -117,8 +116,9 @@ async def test_an_open_import_is_seen_unsaved_and_dependents_refresh(client, tmp
     folder = tmp_path_factory.mktemp("imports")
     cell = (EXAMPLES.parent / "stdlib" / "cells" / "lg.batt").read_text().split("cell m50t {")[1].split("\n}\n")[0]
     cells = make_doc(client, "cells.batt", "cell mine {" + cell + "\n}\n", folder)
-    pack = make_doc(client, "pack.batt", 'use "./cells.batt"\n\npack p {\n    cell = mine\n    energy >= 20 kWh\n}\n',
-                    folder)  # fmt: skip
+    pack = make_doc(
+        client, "pack.batt", 'use "./cells.batt"\n\npack p {\n    cell = mine\n    energy >= 20 kWh\n}\n', folder
+    )
     await cells.open()
     assert not [d for d in await pack.open() if d.severity == lsp.DiagnosticSeverity.Error]
     client.diagnostics.pop(pack.uri, None)

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 import pytest_asyncio
-from lsprotocol import types as lsp
-
 from lsp_support import client, make_doc  # noqa: F401 - the client fixture
+from lsprotocol import types as lsp
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -3,8 +3,14 @@
 import numpy as np
 import pytest
 
-from battgen.models.lifetime import (SCHMALSTIEG, WANG, cycle_life_report, cycles_to_80,
-                                     schmalstieg_capacity, wang_loss_percent)
+from battgen.models.lifetime import (
+    SCHMALSTIEG,
+    WANG,
+    cycle_life_report,
+    cycles_to_80,
+    schmalstieg_capacity,
+    wang_loss_percent,
+)
 from tests.models._cells import make_cell
 
 
@@ -38,6 +44,7 @@ def test_solution_is_80_percent():
     cell = make_cell(chemistry="nmc111", vmin=3.0, vmax=4.1)
     n = float(cycles_to_80(cell, 0.8, 1 / 3600, 298.15, soc_high=0.9))
     from battgen.models.lifetime import _window_voltages
+
     v, vr = _window_voltages(cell, np.array(0.8), 0.9)
     q = schmalstieg_capacity(n, 2 * n * 0.8 * 2.15, v, vr, 0.8, 298.15)
     assert q == pytest.approx(0.8, abs=1e-6)

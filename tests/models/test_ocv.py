@@ -13,12 +13,15 @@ def test_chen2020_window_reproduces_lg_m50_limits():
     assert ocv("nmc811", 1.0) == pytest.approx(4.2, abs=0.01)
 
 
-@pytest.mark.parametrize("chem, nominal, tol, source", [
-    ("nmc811", 3.63, 0.08, "LG INR21700-M50 datasheet nominal 3.63 V"),
-    ("lfp", 3.2, 0.1, "EVE LF280K datasheet nominal 3.2 V"),
-    ("lmo", 3.75, 0.12, "AESC Leaf cell 3.75 V (Nissan, 360 V / 96)"),
-    ("lto", 2.3, 0.1, "Toshiba SCiB LTO cells, nominal 2.3 V"),
-])
+@pytest.mark.parametrize(
+    "chem, nominal, tol, source",
+    [
+        ("nmc811", 3.63, 0.08, "LG INR21700-M50 datasheet nominal 3.63 V"),
+        ("lfp", 3.2, 0.1, "EVE LF280K datasheet nominal 3.2 V"),
+        ("lmo", 3.75, 0.12, "AESC Leaf cell 3.75 V (Nissan, 360 V / 96)"),
+        ("lto", 2.3, 0.1, "Toshiba SCiB LTO cells, nominal 2.3 V"),
+    ],
+)
 def test_mean_ocv_near_published_nominal(chem, nominal, tol, source):
     """SOC-averaged OCV lies just above the datasheet nominal (average discharge) voltage."""
     assert np.mean(table(chem)) == pytest.approx(nominal, abs=tol), source

@@ -56,7 +56,7 @@ def test_enclosure_against_bmw_i3_housing():
 
 def test_cooling_kinds():
     args = (0.9, 288, "pouch")
-    dims = dict(cell_format=(0.338, 0.0135, 0.100))
+    dims = {"cell_format": (0.338, 0.0135, 0.100)}
     by = {k: P.components(*args, k, **dims)["thermal"] for k in ("cold_plate", "air", "none", "refrigerant")}
     assert by["none"] == 0 and by["air"] == pytest.approx(10.0 * 259.2 / 250)  # greenengguide: 5–15 kg
     assert by["refrigerant"] == by["cold_plate"] > by["air"]
@@ -97,8 +97,16 @@ def test_overhead_fraction_falls_with_cell_count():
 def test_for_ir_pack_uses_its_cell_envelope_cooling_and_enclosure():
     pack = check(I3_PACK).design.packs["p"]
     got = P.components_for(pack, 96)
-    want = P.components(1.99, 96, "prismatic", "cold_plate", cell_format=I3[1], side="sides",
-                        box=(1.5 * 0.95, 2 * (1.5 + 0.95), 0.18), wall=(7850.0, 0.0015))  # fmt: skip
+    want = P.components(
+        1.99,
+        96,
+        "prismatic",
+        "cold_plate",
+        cell_format=I3[1],
+        side="sides",
+        box=(1.5 * 0.95, 2 * (1.5 + 0.95), 0.18),
+        wall=(7850.0, 0.0015),
+    )
     assert {k: float(v) for k, v in got.items()} == pytest.approx({k: float(v) for k, v in want.items()})
     assert P.pack_mass_for(pack, 96) == pytest.approx(sum(float(v) for v in want.values()))
 
@@ -140,7 +148,9 @@ def test_plate_with_fins_is_the_plate_plus_one_fin_per_two_cells():
     finned = P.components(0.9, 288, "pouch", "cold_plate", cell_format=face, fins=0.0015)
     assert float(finned["thermal"] - plate["thermal"]) == pytest.approx(144 * 0.338 * 0.100 * 0.0015 * 2700)
     assert all(float(finned[k]) == float(plate[k]) for k in plate if k != "thermal")
-    pack = check(I3_PACK.replace("cold_plate(side = sides)", "cold_plate(side = bottom, fins = 1 mm)")).design.packs["p"]
+    pack = check(I3_PACK.replace("cold_plate(side = sides)", "cold_plate(side = bottom, fins = 1 mm)")).design.packs[
+        "p"
+    ]
     assert pack.cooling.fins == pytest.approx(0.001)
     got = P.components_for(pack, 96)["thermal"]
     want = P.components(1.99, 96, "prismatic", "cold_plate", cell_format=I3[1], fins=0.001)["thermal"]
@@ -150,10 +160,12 @@ def test_plate_with_fins_is_the_plate_plus_one_fin_per_two_cells():
 VALIDATION = Path(__file__).resolve().parents[2] / "examples" / "validation" / "packs.json"
 # Published cells (stdlib): NCR18650B 48.5 g; AESC Leaf 0.799 kg; LG Bolt 0.9 kg (estimate);
 # Samsung SDI 94 Ah 1.99 kg.
-CELLS = {"tesla_model_s_85": (0.0485, "cylindrical", (0.0185, 0.0185, 0.0653)),
-         "nissan_leaf_24": (0.799, "pouch", LEAF[1]),
-         "chevrolet_bolt_60": (0.9, "pouch", (0.338, 0.0135, 0.100)),
-         "bmw_i3_94ah": (1.99, "prismatic", I3[1])}
+CELLS = {
+    "tesla_model_s_85": (0.0485, "cylindrical", (0.0185, 0.0185, 0.0653)),
+    "nissan_leaf_24": (0.799, "pouch", LEAF[1]),
+    "chevrolet_bolt_60": (0.9, "pouch", (0.338, 0.0135, 0.100)),
+    "bmw_i3_94ah": (1.99, "prismatic", I3[1]),
+}
 
 
 @pytest.mark.skipif(not VALIDATION.exists(), reason="shared/validation not present")

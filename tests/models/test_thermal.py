@@ -3,10 +3,18 @@
 import numpy as np
 import pytest
 
-from battgen.models.thermal import (NU_LAMINAR_FLUX, bernardi_heat, cold_plate_resistance,
-                                    coolant_mass_flow, dudt, joule_heat, laminar_h,
-                                    lumped_temperature, two_node_steady_rise,
-                                    two_node_time_constants)
+from battgen.models.thermal import (
+    NU_LAMINAR_FLUX,
+    bernardi_heat,
+    cold_plate_resistance,
+    coolant_mass_flow,
+    dudt,
+    joule_heat,
+    laminar_h,
+    lumped_temperature,
+    two_node_steady_rise,
+    two_node_time_constants,
+)
 
 
 def test_perez_two_node_checks():
