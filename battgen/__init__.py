@@ -17,14 +17,14 @@ __version__ = "0.1.0"
 
 def check(source):
     """Parse and lower: a ``Lowered`` with ``design`` (IR) and ``diagnostics``."""
-    from battgen.pipeline import check as _check
+    from battgen.driver.pipeline import check as _check
 
     return _check(source)
 
 
 def estimate(source) -> dict:
     """Synthesis and closed-form estimates; the same dict as ``battc estimate --json``."""
-    from battgen.api import estimate_result
+    from battgen.driver.pipeline import estimate_result
 
     return estimate_result(source).as_json()
 
@@ -33,7 +33,7 @@ def compile(source, out="build", cad: bool = True):
     """Compile and write ``out/<pack>/``; returns the ``BuildResult``."""
     from pathlib import Path
 
-    from battgen.api import build_result
+    from battgen.driver.pipeline import build_result
 
     return build_result(source, Path(out), cad=cad)
 

@@ -17,7 +17,7 @@ import os
 import sys
 from pathlib import Path
 
-from battgen.diagnostics import Diagnostic
+from battgen.core.diagnostics import Diagnostic
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 COMMANDS = ("check", "fmt", "estimate", "build", "lsp")
@@ -79,8 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:
         if os.environ.get("BATTGEN_DEBUG"):
             raise
-        from battgen.pipeline import internal_error
-        from battgen.render import print_diagnostics
+        from battgen.driver.pipeline import internal_error
+        from battgen.emit.terminal import print_diagnostics
 
         print_diagnostics([internal_error(error)], {}, stream=sys.stderr)
         return EXIT_INTERNAL
@@ -91,7 +91,7 @@ def _exit_code(diagnostics: list[Diagnostic]) -> int:
 
 
 def _missing_file(path: str) -> Diagnostic | None:
-    from battgen.diagnostics import Span
+    from battgen.core.diagnostics import Span
 
     if not Path(path).is_file():
         reason = "is a directory" if Path(path).is_dir() else "does not exist"
@@ -100,9 +100,10 @@ def _missing_file(path: str) -> Diagnostic | None:
 
 
 def cmd_check(args) -> int:
-    from battgen.pipeline import check
-    from battgen.project import Workspace
-    from battgen.render import diagnostics_json, dumps, print_diagnostics
+    from battgen.core.serialize import diagnostics_json, dumps
+    from battgen.driver.pipeline import check
+    from battgen.emit.terminal import print_diagnostics
+    from battgen.frontend.workspace import Workspace
 
     workspace = Workspace()
     diagnostics: list[Diagnostic] = []
@@ -125,9 +126,9 @@ def cmd_check(args) -> int:
 def cmd_fmt(args) -> int:
     import difflib
 
-    from battgen.render import print_diagnostics
-    from battgen.syntax.format import format_text
-    from battgen.write import write_atomic
+    from battgen.driver.staging import write_atomic
+    from battgen.emit.terminal import print_diagnostics
+    from battgen.frontend.format import format_text
 
     status = EXIT_OK
     for file in args.files:
@@ -155,24 +156,25 @@ def cmd_fmt(args) -> int:
 
 
 def cmd_estimate(args) -> int:
-    from battgen.render import dumps, print_diagnostics
+    from battgen.core.serialize import dumps
+    from battgen.emit.terminal import print_diagnostics
 
     missing = _missing_file(args.file)
     if missing:
         if args.json:
-            from battgen.render import diagnostics_json
+            from battgen.core.serialize import diagnostics_json
 
             sys.stdout.write(dumps({"packs": [], "diagnostics": diagnostics_json([missing])}))
         else:
             print_diagnostics([missing], {}, stream=sys.stderr)
         return EXIT_ERRORS
-    from battgen.api import estimate_result
+    from battgen.driver.pipeline import estimate_result
 
     result = estimate_result(Path(args.file))
     if args.json:
         sys.stdout.write(dumps(result.as_json()))
     else:
-        from battgen.report import print_estimate
+        from battgen.emit.terminal import print_estimate
 
         print_diagnostics(result.diagnostics, result.sources, stream=sys.stderr)
         print_estimate(result)
@@ -180,19 +182,20 @@ def cmd_estimate(args) -> int:
 
 
 def cmd_build(args) -> int:
-    from battgen.render import diagnostics_json, dumps, print_diagnostics
+    from battgen.core.serialize import diagnostics_json, dumps
+    from battgen.emit.terminal import print_diagnostics
 
     missing = _missing_file(args.file)
     if missing:
         print_diagnostics([missing], {}, stream=sys.stderr)
         return EXIT_ERRORS
-    from battgen.api import build_result
+    from battgen.driver.pipeline import build_result
 
     result = build_result(Path(args.file), Path(args.out), cad=not args.no_cad, stl=args.stl, progress=True)
     if args.format == "json":
         sys.stdout.write(dumps({"outputs": result.written, "diagnostics": diagnostics_json(result.diagnostics)}))
     else:
-        from battgen.report import print_build
+        from battgen.emit.terminal import print_build
 
         print_diagnostics(result.diagnostics, result.sources, stream=sys.stderr)
         print_build(result)

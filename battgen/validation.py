@@ -56,8 +56,8 @@ def published() -> list[dict]:
 
 
 def rows() -> list[Row]:
+    from battgen.driver.pipeline import check
     from battgen.passes.synthesis import evaluate_fixed, synthesize
-    from battgen.pipeline import check
 
     out = []
     for entry in published():

@@ -73,9 +73,9 @@ def generated(lines: int = 5000) -> str:
 
 
 def main() -> None:
-    from battgen.lower import lower_project
-    from battgen.syntax import parser as parser_module
-    from battgen.syntax.parser import get_parser
+    from battgen.frontend import parser as parser_module
+    from battgen.frontend.lower import lower_project
+    from battgen.frontend.parser import get_parser
 
     text = generated()
     parser_module._state.file, parser_module._state.comments = "big.batt", []

@@ -29,11 +29,11 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from battgen import ir
+from battgen.core import ir
+from battgen.driver.pipeline import check
 from battgen.passes import layout as L
 from battgen.passes import relax
 from battgen.passes.synthesis import evaluate_fixed
-from battgen.pipeline import check
 
 ROOT = Path(__file__).resolve().parents[1]
 

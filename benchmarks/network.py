@@ -27,8 +27,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from battgen import ir
-from battgen.diagnostics import Span
+from battgen.core import ir
+from battgen.core.diagnostics import Span
 from battgen.passes import routing
 from battgen.passes.layout_types import Layout, hex_columns
 

@@ -20,10 +20,9 @@ from timing import best_of  # noqa: E402
 
 
 def main() -> None:
-    from battgen.api import estimate_result
+    from battgen.driver.pipeline import check, estimate_result
+    from battgen.frontend.workspace import Workspace
     from battgen.passes.synthesis import synthesize
-    from battgen.pipeline import check
-    from battgen.project import Workspace
 
     # throughput on a wide search: the sedan's cell with only an energy target (S up to 400)
     sedan = check(REPO / "examples" / "sedan.batt").design.packs["sedan"]

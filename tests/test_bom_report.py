@@ -15,10 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from battgen.api import build_result
+from battgen.driver.pipeline import build_result, stdlib_materials
 from battgen.emit.bom import BOND_WIRE_DENSITY, bill_of_materials, bom_csv
 from battgen.models import packaging
-from battgen.pipeline import stdlib_materials
 
 ROOT = Path(__file__).parent.parent
 GOLDEN = Path(__file__).parent / "golden"

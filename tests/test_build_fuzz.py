@@ -9,7 +9,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from battgen.api import build_result
+from battgen.driver.pipeline import build_result
 
 PACK = """
 use cells.samsung.inr21700_50e

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from battgen.api import PackBuild, estimate_result
-from battgen.passes import stages
+from battgen.driver.pipeline import PackBuild, estimate_result
+from battgen.driver import stages
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -108,8 +108,7 @@ def test_files_and_result(ebike):
     assert cad.mass["cells"] == pytest.approx(52 * _pack.cell.mass)
     assert cad.mass_total > cad.mass["cells"] + cad.mass["enclosure"]
     assert "52 cells" in cad.summary()
-    from battgen.render import dumps
-    from battgen.serialize import to_jsonable
+    from battgen.core.serialize import dumps, to_jsonable
 
     dumps(to_jsonable(cad))  # goes into design.json
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from battgen.diagnostics import CODES
-from battgen.pipeline import check
+from battgen.core.diagnostics import CODES
+from battgen.driver.pipeline import check
 
 CASES = Path(__file__).parent / "diagnostics"
 

@@ -32,7 +32,7 @@ def test_outputs_doc_names_every_file_section_and_field(tmp_path):
     import dataclasses
     import json
 
-    from battgen.api import build_result
+    from battgen.driver.pipeline import build_result
     from battgen.emit.cad import CadResult
 
     doc = (REPO / "docs" / "outputs.md").read_text()

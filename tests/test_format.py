@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from battgen.syntax.ast import same_as
-from battgen.syntax.format import format_text
-from battgen.syntax.parser import parse
+from battgen.frontend.ast import same_as
+from battgen.frontend.format import format_text
+from battgen.frontend.parser import parse
 
 HERE = Path(__file__).parent
 REPO = HERE.parent

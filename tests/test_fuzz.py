@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from battgen.diagnostics import CODES
-from battgen.pipeline import check
-from battgen.project import Workspace
+from battgen.core.diagnostics import CODES
+from battgen.driver.pipeline import check
+from battgen.frontend.workspace import Workspace
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((REPO / "examples").rglob("*.batt"))

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from battgen.api import build_result
+from battgen.driver.pipeline import build_result
 from battgen.models.thermal import NU_LAMINAR_FLUX, dudt
 from battgen.passes import heat as H
 

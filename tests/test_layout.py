@@ -16,13 +16,13 @@ from conftest import EXAMPLES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from battgen import ir
-from battgen.diagnostics import Diagnostic
+from battgen.core import ir
+from battgen.core.diagnostics import Diagnostic
+from battgen.driver.pipeline import check
 from battgen.emit.svg import layout_svg
 from battgen.passes import layout as L
 from battgen.passes.layout_types import Layout
 from battgen.passes.synthesis import evaluate_fixed, synthesize
-from battgen.pipeline import check
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.batt")) + sorted((EXAMPLES / "validation").glob("*.batt"))
 MM = 1e-3

@@ -42,7 +42,7 @@ def test_language_server_analysis_and_hover_load_no_heavy_module():
 from pathlib import Path
 from battgen.lsp import server  # noqa: F401 - the server module and everything it imports
 from battgen.lsp.analysis import analyse
-from battgen.project import Workspace
+from battgen.frontend.workspace import Workspace
 path = Path("examples/sedan.batt").resolve()
 analysis = analyse(str(path), path.read_text(), Workspace(path.parent), {})
 assert analysis is not None

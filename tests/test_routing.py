@@ -13,8 +13,8 @@ import pytest
 import shapely
 from shapely.geometry import Point, Polygon
 
-from battgen import ir
-from battgen.diagnostics import Diagnostic, Severity, Span
+from battgen.core import ir
+from battgen.core.diagnostics import Diagnostic, Severity, Span
 from battgen.emit.busbars_svg import busbars_svg, currents_svg
 from battgen.passes import layout_types
 from battgen.passes import routing as R
@@ -195,9 +195,9 @@ def test_creepage_follows_the_working_voltage_not_the_pack_voltage():
     plates are two cells (8.3 V) apart, not 403 V, so the 3.1 mm between its tabs is enough
     (1.2 mm needed) and no W401 is raised for creepage; the plates sit closer than the
     pack-voltage distance (4-5 mm) where they are few cells apart."""
+    from battgen.driver.pipeline import check
     from battgen.passes.layout import place
     from battgen.passes.synthesis import synthesize
-    from battgen.pipeline import check
 
     pack = check(EXAMPLES / "validation" / "nissan_leaf_24.batt").design.packs["nissan_leaf_24"]
     chosen = synthesize(pack).chosen
@@ -444,9 +444,9 @@ def _owner_of(b, S):
 
 @pytest.mark.parametrize("name", EXAMPLE_FILES)
 def test_examples_route_through_the_real_pipeline(name):
+    from battgen.driver.pipeline import check
     from battgen.passes.layout import place
     from battgen.passes.synthesis import synthesize
-    from battgen.pipeline import check
 
     assert len(EXAMPLE_FILES) == 7
     lowered = check(EXAMPLES / name)
@@ -557,8 +557,8 @@ def test_parallel_strings_meet_only_at_the_pack_terminals():
     groups; the pack + and − plates take both strings' end groups (joined by a jumper where
     they lie apart); the network splits the pack current about evenly and its resistance is
     the synthesis estimate's (two strings of 14·R/4 in parallel = 14·R/8 + interconnect)."""
-    from battgen.api import PackBuild, estimate_result
-    from battgen.passes import stages
+    from battgen.driver.pipeline import PackBuild, estimate_result
+    from battgen.driver import stages
 
     estimate = estimate_result(TWO_STRINGS)
     assert not [d for d in estimate.diagnostics if d.is_error], estimate.diagnostics
@@ -589,9 +589,9 @@ def test_parallel_strings_meet_only_at_the_pack_terminals():
 def test_a_single_row_of_cells_routes():
     """Terminals in a line give Qhull no plane to split (QH6013/QH6154, an E701 before): the
     network joins neighbours along the row instead."""
+    from battgen.driver.pipeline import check
     from battgen.passes.layout import place
     from battgen.passes.synthesis import synthesize
-    from battgen.pipeline import check
 
     text = """
 use cells.samsung.inr21700_50e
@@ -625,7 +625,7 @@ pack p {
 def test_a_series_path_that_climbs_layers_says_so():
     """Two layers of cells: where the series path steps from one layer to the next the junction
     would need a plate between the layers; E701 says that, not a polarity problem."""
-    from battgen.api import build_result
+    from battgen.driver.pipeline import build_result
 
     text = """
 use cells.panasonic.ncr18650b

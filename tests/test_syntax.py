@@ -1,7 +1,7 @@
 """The grammar, construct by construct, and the parser's error recovery."""
 
-from battgen.syntax import ast
-from battgen.syntax.parser import parse
+from battgen.frontend import ast
+from battgen.frontend.parser import parse
 
 
 def only_decl(text):

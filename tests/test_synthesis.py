@@ -10,8 +10,8 @@ import pytest
 from conftest import EXAMPLES, run_battc
 
 import battgen
+from battgen.driver.pipeline import check
 from battgen.passes.synthesis import evaluate_fixed, synthesize
-from battgen.pipeline import check
 
 HEADER = "use cells.samsung.inr21700_50e\n\n"
 

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from battgen import units as u
+from battgen.core import units as u
 
 
 @pytest.mark.parametrize(

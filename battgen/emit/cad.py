@@ -60,8 +60,9 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from battgen import ir
-from battgen.diagnostics import Diagnostic, Severity, Span
+from battgen.core import ir
+from battgen.core.diagnostics import Diagnostic, Severity, Span
+from battgen.driver.pipeline import stdlib_materials
 
 # The cold plate's design rules live with the heat analysis that checks them (one plate drawn
 # and analysed): skin, channel depth, edge, coolant flow and channels, TIM gap.
@@ -74,7 +75,6 @@ from battgen.passes.heat import (
     channel_design,
     design_flow,
 )
-from battgen.pipeline import stdlib_materials
 
 # --- design constants (millimetres unless noted) ---------------------------------------------
 
@@ -1472,7 +1472,7 @@ def write_step(plan: Plan, name: str, path: Path, doc=None) -> dict:
     returns the time of each step, s."""
     import time
 
-    from battgen.write import write_atomic
+    from battgen.driver.staging import write_atomic
 
     times: dict[str, float] = {}
     start = time.perf_counter()

@@ -3,16 +3,15 @@ own: ``pack.step``, ``pack.glb``, ``preview.png``)."""
 
 from __future__ import annotations
 
-from battgen.render import dumps
-from battgen.serialize import to_jsonable
+from battgen.core.serialize import dumps, to_jsonable
 
 
 def bill_of_materials(estimate, build):
     """The ``emit.bom`` lines of ``build``, or () when synthesis chose nothing."""
     if build.synthesis.chosen is None:
         return ()
+    from battgen.driver.pipeline import stdlib_materials
     from battgen.emit.bom import bill_of_materials as bom
-    from battgen.pipeline import stdlib_materials
 
     design = estimate.lowered.design
     materials = {**stdlib_materials(), **design.materials}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from html import escape
 
-from battgen import units as u
+from battgen.core import units as u
 
 _CSS = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; padding: 0 1em; }
@@ -32,7 +32,7 @@ def report_html(estimate, build, files: list[str], diagnostics=(), bom=()) -> st
     """The page for ``build`` (an ``api.PackBuild``) of ``estimate``. ``files``: the names written
     to the same folder (pictures are linked only if present); ``diagnostics``: the warnings of
     this pack; ``bom``: its ``bom.BomLine``s."""
-    from battgen.report import chosen_rows
+    from battgen.emit.terminal import chosen_rows
 
     pack = estimate.lowered.design.packs[build.name]
     synthesis = build.synthesis
@@ -106,7 +106,7 @@ def report_html(estimate, build, files: list[str], diagnostics=(), bom=()) -> st
         ]
         out.append(_table(head, body))
 
-    from battgen.passes.stages import summaries
+    from battgen.driver.stages import summaries
 
     stages = summaries(build)
     if stages:

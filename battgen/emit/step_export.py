@@ -46,7 +46,7 @@ def main() -> int:
     except OSError as error:  # the parent names the file (pack.step); its temporary names mean nothing
         report = {"ok": False, "error": "OSError", "message": error.strerror or str(error)}
     except BaseException as error:  # noqa: BLE001 - everything goes back to the parent as a report
-        from battgen.diagnostics import raised_at
+        from battgen.core.diagnostics import raised_at
 
         report = {"ok": False, "error": type(error).__name__, "message": f"{error}{raised_at(error)}"}
     report["maxrss_MiB"] = _peak_memory()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from html import escape
 
-from battgen import ir
+from battgen.core import ir
 from battgen.passes.layout_types import Layout
 
 # Colour-blind-friendly qualitative palette (Okabe & Ito 2008, "Color Universal Design",

@@ -21,8 +21,8 @@ from urllib.parse import unquote, urlparse
 
 from lsprotocol import types as lsp
 
-from battgen.diagnostics import Diagnostic, Span
-from battgen.syntax import ast
+from battgen.core.diagnostics import Diagnostic, Span
+from battgen.frontend import ast
 
 # --- paths and positions ------------------------------------------------------------------
 
@@ -68,8 +68,8 @@ class Analysis:
     version: int | None
     text: str
     path: str  # absolute
-    lowered: object  # battgen.lower.Lowered
-    estimate: object | None  # battgen.api.EstimateResult
+    lowered: object  # battgen.frontend.lower.Lowered
+    estimate: object | None  # battgen.driver.pipeline.EstimateResult
     diagnostics: list[Diagnostic]
     seconds: float = 0.0
 
@@ -91,7 +91,7 @@ _LOCK = threading.Lock()  # the Workspace cache is shared; analyses run one at a
 def analyse(path: str, text: str, workspace, overlays: dict[str, str], version: int | None = None) -> Analysis:
     import time
 
-    from battgen.pipeline import internal_error
+    from battgen.driver.pipeline import internal_error
 
     start = time.perf_counter()
     with _LOCK:
@@ -99,9 +99,9 @@ def analyse(path: str, text: str, workspace, overlays: dict[str, str], version: 
         workspace.overlays = dict(overlays)
         workspace.overlays[key] = text
         try:
-            from battgen.api import estimate_result
+            from battgen.driver.pipeline import estimate_result
+            from battgen.frontend.workspace import SourceFile, _display
             from battgen.lsp.incremental import parse_incremental
-            from battgen.project import SourceFile, _display
 
             if os.path.exists(key):
                 # the buffer reaches the pipeline as an overlay whose parse is already cached
@@ -113,14 +113,14 @@ def analyse(path: str, text: str, workspace, overlays: dict[str, str], version: 
                 result = estimate_result(Path(path), workspace, text=text)
             lowered, estimate, diagnostics = result.lowered, result, list(result.diagnostics)
         except Exception as error:  # noqa: BLE001 - a bug must not take the editor down
-            from battgen.pipeline import check
+            from battgen.driver.pipeline import check
 
             try:
                 lowered = check(Path(path), workspace, text=text)
                 diagnostics = list(lowered.diagnostics)
             except Exception:  # noqa: BLE001
-                from battgen import ir
-                from battgen.lower import Lowered
+                from battgen.core import ir
+                from battgen.frontend.lower import Lowered
 
                 display = os.path.relpath(path)
                 lowered = Lowered(display, ir.Design(display, {}, {}, {}, {}), [], {display: text}, {}, {}, [])
@@ -291,8 +291,8 @@ def library() -> list[LibraryDecl]:
     """Every declaration of the standard library (parsed once per process)."""
     global _LIBRARY
     if _LIBRARY is None:
-        from battgen.project import STDLIB, library_modules
-        from battgen.syntax.parser import parse
+        from battgen.frontend.parser import parse
+        from battgen.frontend.workspace import STDLIB, library_modules
 
         out = []
         for dotted in library_modules():

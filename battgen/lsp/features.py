@@ -15,9 +15,10 @@ from pathlib import Path
 
 from lsprotocol import types as lsp
 
-from battgen import schema as sc
-from battgen import units as u
-from battgen.diagnostics import Diagnostic, Severity, Span
+from battgen.core import schema as sc
+from battgen.core import units as u
+from battgen.core.diagnostics import Diagnostic, Severity, Span
+from battgen.frontend import ast
 from battgen.lsp.analysis import (
     Context,
     DocumentState,
@@ -29,7 +30,6 @@ from battgen.lsp.analysis import (
     span_range,
     uri_for,
 )
-from battgen.syntax import ast
 
 KEYWORDS = ("cell", "envelope", "pack", "material", "use")
 DECL_KINDS = ("cell", "envelope", "pack", "material")
@@ -352,7 +352,7 @@ def quantity_hover(node: ast.Quantity) -> str:
 
 
 def _declaration_hover(state: DocumentState, decl: ast.Decl, file: str) -> str:
-    from battgen.syntax.format import property_parts
+    from battgen.frontend.format import property_parts
 
     lines = [f"**{decl.kind} {decl.name}**" + (f" — `{_short(file)}`" if file else "")]
     source = ""
@@ -381,7 +381,7 @@ def _declaration_hover(state: DocumentState, decl: ast.Decl, file: str) -> str:
 
 
 def _short(file: str) -> str:
-    from battgen.project import STDLIB
+    from battgen.frontend.workspace import STDLIB
 
     try:
         return "stdlib/" + Path(os.path.abspath(file)).relative_to(STDLIB).as_posix()
@@ -403,7 +403,7 @@ def _use_hover(state: DocumentState, use: ast.Use) -> str:
 
 
 def _use_target(state: DocumentState, use: ast.Use):
-    from battgen.project import ImportTarget, project_root, resolve_use
+    from battgen.frontend.workspace import ImportTarget, project_root, resolve_use
 
     importer = Path(state.path)
     target = resolve_use(use, importer, project_root(importer))
@@ -557,7 +557,7 @@ def quick_fixes(state: DocumentState, rng: lsp.Range, wanted: list[lsp.Diagnosti
 
 def format_document(text: str, file: str = "<input>") -> list[lsp.TextEdit] | None:
     """One edit replacing the whole text, [] when already formatted, None on syntax errors."""
-    from battgen.syntax.format import format_text
+    from battgen.frontend.format import format_text
 
     formatted, _ = format_text(text, file)
     if formatted is None:
@@ -580,7 +580,7 @@ SYMBOL_KIND = {
 
 
 def document_symbols(module: ast.Module | None, state: DocumentState | None = None) -> list[lsp.DocumentSymbol]:
-    from battgen.syntax.format import property_parts
+    from battgen.frontend.format import property_parts
 
     if module is None:
         return []
@@ -816,7 +816,7 @@ def definition_location(definition) -> lsp.Location:
 def references_in(lowered, target_file: str, name: str, importer_path: str | None = None) -> list[Span]:
     """Spans in one analysis that name the declaration (``target_file`` absolute): references
     and the last segment of ``use`` lines importing exactly it."""
-    from battgen.project import ImportTarget, project_root, resolve_use
+    from battgen.frontend.workspace import ImportTarget, project_root, resolve_use
 
     out = []
     for ref in lowered.references:
@@ -1165,7 +1165,7 @@ def _use_insert_line(state: DocumentState) -> int:
 
 
 def _use_completions(state: DocumentState) -> list[lsp.CompletionItem]:
-    from battgen.project import library_modules
+    from battgen.frontend.workspace import library_modules
 
     out = [_item(m, lsp.CompletionItemKind.Module, "standard library file") for m in library_modules()]
     for d in library():

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from battgen.diagnostics import Span
-from battgen.syntax import ast
-from battgen.syntax.parser import ParseResult, parse
+from battgen.core.diagnostics import Span
+from battgen.frontend import ast
+from battgen.frontend.parser import ParseResult, parse
 
 MIN_LINES = 120  # below this a whole parse is as fast as the bookkeeping
 _CACHE: OrderedDict = OrderedDict()

@@ -84,7 +84,7 @@ class BattServer(LanguageServer):
         self.tasks[uri] = asyncio.get_running_loop().create_task(self._analyse_loop(uri, immediate))
 
     async def _analyse_loop(self, uri: str, immediate: bool) -> None:
-        from battgen.project import Workspace
+        from battgen.frontend.workspace import Workspace
 
         loop = asyncio.get_running_loop()
         if self.battgen_workspace is None:
@@ -186,7 +186,7 @@ class BattServer(LanguageServer):
         return out
 
     def workspace_decls(self) -> list[tuple[str, str, str]]:
-        from battgen.project import Workspace
+        from battgen.frontend.workspace import Workspace
 
         ws = self.battgen_workspace or Workspace()
         out = []
@@ -244,8 +244,8 @@ def _log_error(ls, name: str) -> None:
 @safe()
 def initialized(ls: BattServer, params):
     def warm():
+        from battgen.frontend.parser import parse
         from battgen.passes import synthesis  # noqa: F401 - numpy, before the first edit needs it
-        from battgen.syntax.parser import parse
 
         parse("pack p {\n    cell = c\n}\n")
         library()
@@ -356,7 +356,7 @@ async def definition(ls: BattServer, params: lsp.DefinitionParams):
 
 def _analyses_for_references(ls: BattServer, extra_files: bool):
     """Analyses of the open documents, plus checks of the workspace's other files."""
-    from battgen.pipeline import check
+    from battgen.driver.pipeline import check
 
     out = [s.analysis.lowered for s in ls.docs.values() if s.analysis is not None]
     if extra_files:
@@ -405,7 +405,7 @@ async def references(ls: BattServer, params: lsp.ReferenceParams):
 @server.feature(lsp.TEXT_DOCUMENT_PREPARE_RENAME)
 @safe()
 def prepare_rename(ls: BattServer, params: lsp.PrepareRenameParams):
-    from battgen.project import STDLIB
+    from battgen.frontend.workspace import STDLIB
 
     state = _state(ls, params.text_document.uri)
     if state is None:
@@ -439,7 +439,7 @@ async def rename(ls: BattServer, params: lsp.RenameParams):
 
     from pygls.exceptions import JsonRpcInvalidParams
 
-    from battgen.project import STDLIB
+    from battgen.frontend.workspace import STDLIB
 
     state = _state(ls, params.text_document.uri)
     if state is None:
@@ -485,7 +485,7 @@ def workspace_symbol(ls: BattServer, params: lsp.WorkspaceSymbolParams):
         if state.analysis is not None:
             for file, module in state.analysis.lowered.modules.items():
                 modules[os.path.abspath(file)] = module
-    from battgen.project import Workspace
+    from battgen.frontend.workspace import Workspace
 
     ws = ls.battgen_workspace or Workspace()
     for path in ls.workspace_files():

@@ -44,8 +44,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from battgen import ir
-from battgen.diagnostics import Diagnostic, Severity
+from battgen.core import ir
+from battgen.core.diagnostics import Diagnostic, Severity
 from battgen.models import packaging, thermal
 
 # --- the cold plate as the CAD stage builds it (design rules, mm unless noted) -----------------
@@ -329,7 +329,7 @@ def analyse(pack: ir.Pack, layout, routing, candidate, materials: dict) -> Heat:
 
 def heat_stage(pack: ir.Pack, build, options: dict | None = None) -> list[Diagnostic]:
     """The pipeline's door: analyse the routed pack, record it on ``build.heat``."""
-    from battgen.pipeline import stdlib_materials
+    from battgen.driver.pipeline import stdlib_materials
 
     if build.routing is None or build.layout is None:
         return []

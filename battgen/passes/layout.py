@@ -42,8 +42,8 @@ import shapely
 from shapely import affinity
 from shapely.geometry import Polygon, box
 
-from battgen import ir
-from battgen.diagnostics import Diagnostic, Related
+from battgen.core import ir
+from battgen.core.diagnostics import Diagnostic, Related
 from battgen.passes.layout_types import Layout, Module, ParallelGroup, PlacedCell
 
 EPS = 1e-9  # m: the search erodes the floor this much less than the footprint (a floor exactly one cell

@@ -60,8 +60,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from battgen import ir
-from battgen.diagnostics import Diagnostic, Severity, Span
+from battgen.core import ir
+from battgen.core.diagnostics import Diagnostic, Severity, Span
 from battgen.passes.layout_types import Layout
 from battgen.passes.routing_types import Busbar, FuseLink, NetworkSolution, Routing
 

@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from battgen import ir
-from battgen import units as u
-from battgen.diagnostics import Diagnostic, Related, Severity, Span
+from battgen.core import ir
+from battgen.core import units as u
+from battgen.core.diagnostics import Diagnostic, Related, Severity, Span
 from battgen.models import cost as cost_model
 from battgen.models import lifetime as lifetime_model
 from battgen.models import ocv as ocv_model

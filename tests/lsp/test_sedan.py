@@ -27,7 +27,7 @@ async def sedan(client, sedan_source):
 
 
 async def test_diagnostics_match_the_cli(client, sedan):
-    from battgen.api import estimate_result
+    from battgen.driver.pipeline import estimate_result
 
     expected = estimate_result(sedan.path).diagnostics
     got = sedan.initial

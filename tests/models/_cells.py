@@ -1,7 +1,7 @@
 """Cells for model tests, built from published datasheet figures (each cited)."""
 
-from battgen.diagnostics import Span
-from battgen.ir import Cell, CellFormat, RatePoint
+from battgen.core.diagnostics import Span
+from battgen.core.ir import Cell, CellFormat, RatePoint
 
 AH = 3600.0
 _SPAN = Span("<test>", 1, 1, 1, 1)

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from battgen.driver.pipeline import check
 from battgen.models import packaging as P
-from battgen.pipeline import check
 
 LEAF = (0.799, (0.290, 0.0071, 0.216))  # AESC 33 Ah: ORNL/NREL table
 I3 = (1.99, (0.173, 0.045, 0.125))  # Samsung SDI 94 Ah (pushevs)

@@ -2,15 +2,18 @@
 
 Dataclasses become objects with their fields, tuples lists, floats are rounded to ten
 significant digits (so last-bit differences between platforms never change the bytes), spans
-become ``"file:line:column"``; ``render.dumps`` sorts the keys.
+become ``"file:line:column"``; ``dumps`` writes them with sorted keys. Diagnostics for programs
+(``diagnostics_json``) are the same JSON.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
+from collections.abc import Iterable
 
-from battgen.diagnostics import Span
+from battgen.core.diagnostics import Diagnostic, Span, sort_key
 
 
 def to_jsonable(value):
@@ -35,3 +38,12 @@ def to_jsonable(value):
     if hasattr(value, "tolist"):  # numpy arrays and scalars
         return to_jsonable(value.tolist())
     raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def dumps(data) -> str:
+    """Deterministic JSON: sorted keys, fixed separators, trailing newline."""
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def diagnostics_json(diagnostics: Iterable[Diagnostic]) -> list[dict]:
+    return [d.as_dict() for d in sorted(diagnostics, key=sort_key)]

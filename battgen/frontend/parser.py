@@ -19,8 +19,8 @@ from pathlib import Path
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from battgen.diagnostics import Diagnostic, Severity, Span
-from battgen.syntax import ast
+from battgen.core.diagnostics import Diagnostic, Severity, Span
+from battgen.frontend import ast
 
 GRAMMAR_PATH = Path(__file__).resolve().parents[2] / "grammar" / "batt.lark"
 
@@ -40,7 +40,7 @@ def _join(a: Span, b: Span) -> Span:
 
 
 class _Build(Transformer):
-    """Builds ``battgen.syntax.ast`` nodes inside the LALR parse (lark's inline transformer).
+    """Builds ``battgen.frontend.ast`` nodes inside the LALR parse (lark's inline transformer).
 
     Each callback takes the list of children as lark passes it, punctuation and newlines
     included (``keep_all_tokens``), and picks its parts by position: no ``v_args`` wrapper and

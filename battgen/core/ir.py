@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from battgen.diagnostics import Span
+from battgen.core.diagnostics import Span
 
 # --- shapes -------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 ``lower_project(root_path | text, workspace) -> Lowered`` resolves ``use`` imports (with
 cycle detection), builds each file's scope (its own declarations, what it imports, and the
 material prelude), evaluates constant expressions with dimension checking, checks every
-property against ``battgen.schema`` and builds the IR. It never raises on user input: every
+property against ``battgen.core.schema`` and builds the IR. It never raises on user input: every
 problem is a diagnostic, and declarations that lowered cleanly are still returned, so the
 editor keeps hover and completion while the file has errors.
 """
@@ -15,12 +15,12 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from battgen import ir
-from battgen import schema as sc
-from battgen import units as u
-from battgen.diagnostics import Diagnostic, DiagnosticSink, Fix, Related, Severity, Span
-from battgen.project import PRELUDE, ImportTarget, SourceFile, Workspace, _display, project_root, resolve_use
-from battgen.syntax import ast
+from battgen.core import ir
+from battgen.core import schema as sc
+from battgen.core import units as u
+from battgen.core.diagnostics import Diagnostic, DiagnosticSink, Fix, Related, Severity, Span
+from battgen.frontend import ast
+from battgen.frontend.workspace import PRELUDE, ImportTarget, SourceFile, Workspace, _display, project_root, resolve_use
 
 # --- values -------------------------------------------------------------------------------
 
@@ -245,7 +245,7 @@ def lower_project(root: Path | str, workspace: Workspace | None = None, *, text:
     if root_path != PRELUDE.resolve() and PRELUDE.exists():
         project.prelude = dict(project.load(PRELUDE))
     if text is not None:
-        from battgen.syntax.parser import parse
+        from battgen.frontend.parser import parse
 
         display = str(root) if not Path(root).is_absolute() else _display(root_path)
         source = SourceFile(display, text, parse(text, display))

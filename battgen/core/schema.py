@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from battgen import units as u
+from battgen.core import units as u
 
 # value kinds
 QUANTITY = "quantity"  # a number with a unit of the given dimension

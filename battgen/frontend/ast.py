@@ -7,7 +7,7 @@ spans and number spellings, which is what "formatting never changes meaning" mea
 
 from __future__ import annotations
 
-from battgen.diagnostics import Span
+from battgen.core.diagnostics import Span
 
 
 class Node:

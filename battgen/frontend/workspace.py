@@ -14,11 +14,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from battgen.diagnostics import Diagnostic, Span
-from battgen.syntax import ast
-from battgen.syntax.parser import ParseResult, parse
+from battgen.core.diagnostics import Diagnostic, Span
+from battgen.frontend import ast
+from battgen.frontend.parser import ParseResult, parse
 
-STDLIB = Path(__file__).resolve().parents[1] / "stdlib"
+STDLIB = Path(__file__).resolve().parents[2] / "stdlib"
 PRELUDE = STDLIB / "materials.batt"
 MAX_FILE_BYTES = 5_000_000  # a .batt file larger than this is not a design, it is a mistake
 

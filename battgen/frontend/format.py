@@ -21,8 +21,8 @@ Formatting never changes meaning: ``parse(format(x))`` has the same tree as ``pa
 
 from __future__ import annotations
 
-from battgen.syntax import ast
-from battgen.syntax.parser import ParseResult, parse
+from battgen.frontend import ast
+from battgen.frontend.parser import ParseResult, parse
 
 INDENT = "    "
 LINE_LIMIT = 100

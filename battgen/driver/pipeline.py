@@ -1,24 +1,66 @@
-"""The estimate and build pipelines (shared by ``battc``, the language server and the API).
+"""The pipeline every door calls: parse → lower → passes → outputs.
 
-``estimate_result`` runs the fast path: check, then synthesis per pack (milliseconds).
-``build_result`` runs every stage per pack and writes ``<out>/<pack>/`` atomically: nothing
-is written when any error was found, and a folder appears only when all its files were
-written.
+``check`` parses and lowers; ``estimate_result`` adds synthesis per pack (milliseconds);
+``build_result`` runs every stage per pack and writes ``<out>/<pack>/`` atomically: nothing is
+written when any error was found, and a folder appears only when all its files were written.
 
-The stages of a build, in order (each a pure function of the IR and earlier results):
-
-    synthesize → place (layout) → route (busbars, fuses, network) → heat → cad → emit files
+The CLI (``battgen.cli``), the language server (``battgen.lsp``) and the Python API
+(``battgen.check/estimate/compile``) are thin doors over these functions; no logic lives in a
+door. ``check`` never loads numpy, scipy, shapely or cadquery (it must start in well under
+half a second); ``estimate`` adds numpy for synthesis; ``build`` runs everything.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
-from battgen.diagnostics import Diagnostic, sort_key
-from battgen.lower import Lowered
-from battgen.pipeline import check, internal_error
-from battgen.project import Workspace
+from battgen.core import ir
+from battgen.core.diagnostics import Diagnostic, Span, raised_at, sort_key
+from battgen.frontend.lower import Lowered, lower_project
+from battgen.frontend.workspace import Workspace
+
+
+def _source(source: str | Path) -> tuple[Path, str | None]:
+    """A path, or source text (anything with a newline or a brace is text)."""
+    if isinstance(source, Path):
+        return source, None
+    if "\n" in source or "{" in source or not source.endswith(".batt"):
+        return Path.cwd() / "<input>", source
+    return Path(source), None
+
+
+def check(source: str | Path, workspace: Workspace | None = None, *, text: str | None = None) -> Lowered:
+    """Parse and lower a project: every diagnostic, and the IR of whatever lowered."""
+    path, inline = _source(source)
+    if text is not None:
+        inline = text
+    if inline is not None:
+        display = "<input>" if path.name == "<input>" else str(source)
+        return lower_project(display if path.name == "<input>" else path, workspace, text=inline)
+    return lower_project(path, workspace)
+
+
+@lru_cache(maxsize=1)
+def stdlib_materials() -> dict[str, ir.Material]:
+    """Every material of ``stdlib/materials.batt`` (the prelude), by name: what a part is made of
+    when the file names no material (the CAD stage, the bill of materials)."""
+    from battgen.frontend.workspace import PRELUDE
+
+    return dict(check(PRELUDE).design.materials)
+
+
+def internal_error(error: BaseException, file: str = "<battgen>") -> Diagnostic:
+    """A bug in battgen, reported as a diagnostic instead of a traceback."""
+    where = raised_at(error)
+    return Diagnostic(
+        "E901",
+        f"internal error: {type(error).__name__}: {error}{where}",
+        Span(file, 1, 1, 1, 1),
+        hint="this is a bug in battgen, not in your file; please report it with the file "
+        "(set BATTGEN_DEBUG=1 for the traceback)",
+    )
 
 
 @dataclass
@@ -50,7 +92,7 @@ class EstimateResult:
         return out
 
     def as_json(self) -> dict:
-        from battgen.render import diagnostics_json
+        from battgen.core.serialize import diagnostics_json
 
         return {
             "packs": [self.pack_json(name) for name in sorted(self.syntheses)],
@@ -133,8 +175,8 @@ def build_result(
     workspace: Workspace | None = None,
 ) -> BuildResult:
     """Run every stage for every pack; write ``out/<pack>/`` only if nothing failed."""
+    from battgen.driver.staging import StagedFolder
     from battgen.emit import files as emit_files
-    from battgen.write import StagedFolder
 
     estimate = estimate_result(source, workspace)
     diagnostics = list(estimate.diagnostics)
@@ -169,7 +211,7 @@ def build_result(
     except OSError as error:
         for folder in staged:
             folder.discard()
-        from battgen.diagnostics import Span
+        from battgen.core.diagnostics import Span
 
         diagnostics.append(
             Diagnostic(
@@ -184,6 +226,6 @@ def build_result(
 
 def _run_stages(pack, build: PackBuild, *, cad: bool, stl: bool, progress: bool) -> list[Diagnostic]:
     """The passes after synthesis; each adds its result to ``build`` and returns diagnostics."""
-    from battgen.passes import stages
+    from battgen.driver import stages
 
     return stages.run(pack, build, cad=cad, stl=stl, progress=progress)

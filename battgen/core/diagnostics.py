@@ -1,7 +1,7 @@
 """One diagnostic type for every door (CLI, language server, Python API).
 
 A diagnostic knows its code, severity, message, source span, hint and related spans.
-Renderers live elsewhere (`battgen.render` for the terminal and JSON, `battgen.lsp` for the
+Renderers live elsewhere (`battgen.emit.terminal` for the terminal, `battgen.core.serialize` for JSON, `battgen.lsp` for the
 editor); this module holds only data, so importing it is free.
 
 Codes are grouped by the stage that finds them:
