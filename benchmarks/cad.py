@@ -32,8 +32,8 @@ def main() -> int:
     args = parser.parse_args()
 
     t0 = time.perf_counter()
-    from battgen.driver.pipeline import PackBuild, estimate_result
     from battgen.driver import stages
+    from battgen.driver.pipeline import PackBuild, estimate_result
 
     text = (REPO / "examples" / "sedan.batt").read_text()
     text = text.replace("    cell     = m50t\n", "    cell     = m50t\n    series   = 96\n    parallel = 46\n", 1)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from battgen.driver.pipeline import PackBuild, estimate_result
 from battgen.driver import stages
+from battgen.driver.pipeline import PackBuild, estimate_result
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -557,8 +557,8 @@ def test_parallel_strings_meet_only_at_the_pack_terminals():
     groups; the pack + and − plates take both strings' end groups (joined by a jumper where
     they lie apart); the network splits the pack current about evenly and its resistance is
     the synthesis estimate's (two strings of 14·R/4 in parallel = 14·R/8 + interconnect)."""
-    from battgen.driver.pipeline import PackBuild, estimate_result
     from battgen.driver import stages
+    from battgen.driver.pipeline import PackBuild, estimate_result
 
     estimate = estimate_result(TWO_STRINGS)
     assert not [d for d in estimate.diagnostics if d.is_error], estimate.diagnostics
