@@ -126,7 +126,7 @@ def cmd_check(args) -> int:
 def cmd_fmt(args) -> int:
     import difflib
 
-    from battgen.driver.staging import write_atomic
+    from battgen.core.atomic import write_atomic
     from battgen.emit.terminal import print_diagnostics
     from battgen.frontend.format import format_text
 
@@ -177,7 +177,7 @@ def cmd_estimate(args) -> int:
         from battgen.emit.terminal import print_estimate
 
         print_diagnostics(result.diagnostics, result.sources, stream=sys.stderr)
-        print_estimate(result)
+        print_estimate(result.lowered.design, result.syntheses)
     return _exit_code(result.diagnostics)
 
 
@@ -198,7 +198,7 @@ def cmd_build(args) -> int:
         from battgen.emit.terminal import print_build
 
         print_diagnostics(result.diagnostics, result.sources, stream=sys.stderr)
-        print_build(result)
+        print_build(result.estimate.lowered.design, result.estimate.syntheses, result.packs, result.written)
     return _exit_code(result.diagnostics)
 
 

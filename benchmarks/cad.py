@@ -32,24 +32,18 @@ def main() -> int:
     args = parser.parse_args()
 
     t0 = time.perf_counter()
-    from battgen.driver import stages
-    from battgen.driver.pipeline import PackBuild, estimate_result
+    from battgen.driver.pipeline import build_result
 
     text = (REPO / "examples" / "sedan.batt").read_text()
     text = text.replace("    cell     = m50t\n", "    cell     = m50t\n    series   = 96\n    parallel = 46\n", 1)
     text = text.replace(">= 200 kW for 10 s", ">= 190 kW for 10 s", 1)  # 96s46p M50T reaches 198 kW
-    estimate = estimate_result(text)
-    errors = [d for d in estimate.diagnostics if d.is_error]
+    built = build_result(text, None, cad=False)
+    errors = [d for d in built.diagnostics if d.is_error]
     if errors:
         print("\n".join(f"{d.code} {d.message}" for d in errors))
         return 1
-    name = min(estimate.syntheses)
-    pack = estimate.lowered.design.packs[name]
-    build = PackBuild(name, estimate.syntheses[name])
-    found = stages.run(pack, build, cad=False, stl=False, progress=False)
-    if any(d.is_error for d in found):
-        print("\n".join(f"{d.code} {d.message}" for d in found if d.is_error))
-        return 1
+    build = built.packs[min(built.packs)]
+    pack = build.pack
     t1 = time.perf_counter()
     print(f"pipeline (synthesis, layout, routing): {t1 - t0:.2f} s — {build.layout.summary()}")
 
@@ -69,7 +63,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         out = args.out or Path(tmp)
         stats: dict = {}
-        result = build_cad(pack, build.layout, build.routing, out, stl=args.stl, progress=tick, stats=stats)
+        result = build_cad(
+            pack, build.layout, build.routing, build.materials, out, stl=args.stl, progress=tick, stats=stats
+        )
         t3 = time.perf_counter()
         sizes = ", ".join(f"{f} {(out / f).stat().st_size / 1e6:.1f} MB" for f in result.files)
     step = stats.get("step", {})

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from battgen.driver.pipeline import build_result, stdlib_materials
+from battgen.driver.pipeline import build_result
 from battgen.emit.bom import BOND_WIRE_DENSITY, bill_of_materials, bom_csv
 from battgen.models import packaging
 
@@ -41,9 +41,7 @@ def built(tmp_path_factory):
 
 
 def _bom(result, build):
-    design = result.estimate.lowered.design
-    materials = {**stdlib_materials(), **design.materials}
-    return bill_of_materials(design.packs[build.name], build.synthesis.chosen, build.layout, build.routing, materials)
+    return bill_of_materials(build.pack, build.candidate, build.layout, build.routing, build.materials)
 
 
 @pytest.mark.parametrize("name", sorted(BUILDS))
@@ -53,7 +51,7 @@ def test_counts_are_the_pass_results(built, name):
     by_item = {}
     for line in lines:
         by_item.setdefault(line.item, []).append(line)
-    chosen = build.synthesis.chosen
+    chosen = build.candidate
     assert by_item["cells"][0].quantity == chosen.series * chosen.parallel == len(build.layout.cells)
     assert sum(line.quantity for line in by_item["busbars"]) == len(build.routing.busbars)
     assert sum(line.quantity for line in by_item.get("fuse links", [])) == len(build.routing.fuses)
@@ -64,7 +62,7 @@ def test_counts_are_the_pass_results(built, name):
 def test_mass_and_cost_add_up_to_the_estimate(built, name):
     result, build, _ = built[name]
     lines = _bom(result, build)
-    chosen = build.synthesis.chosen
+    chosen = build.candidate
     routed = sum(line.mass_kg for line in lines if line.item in ("busbars", "fuse links"))
     hardware = dict(chosen.mass_parts)["hardware"]
     assert routed <= hardware  # the routed interconnects fit in the model's allowance here ...
@@ -79,11 +77,10 @@ def test_routed_interconnects_heavier_than_the_allowance_show_in_the_total(built
 
     result, build, _ = built["ebike48"]
     heavy = replace(build.routing, busbars=tuple(replace(b, mass_kg=b.mass_kg * 100) for b in build.routing.busbars))
-    design = result.estimate.lowered.design
-    lines = bill_of_materials(design.packs["ebike48"], build.synthesis.chosen, build.layout, heavy, stdlib_materials())
+    lines = bill_of_materials(build.pack, build.candidate, build.layout, heavy, build.materials)
     hardware = next(line for line in lines if line.item == "module hardware")
     assert hardware.mass_kg == 0.0
-    assert sum(line.mass_kg for line in lines) > build.synthesis.chosen.mass
+    assert sum(line.mass_kg for line in lines) > build.candidate.mass
 
 
 def test_wire_bond_mass_by_hand(built):
@@ -157,7 +154,7 @@ def test_report_links_only_written_files_and_no_absolute_path(built, name):
     assert str(folder.parent) not in html and "/tmp" not in html
     for section in ("Design", "Mass by part (estimate)", "Layout, routing, heat, CAD", "Pictures", "Bill of materials"):
         assert f"<h2>{section}</h2>" in html
-    chosen = build.synthesis.chosen
+    chosen = build.candidate
     assert f"{chosen.series}s{chosen.parallel}p" in html
 
 

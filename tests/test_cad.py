@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import math
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
-from battgen.driver import stages
-from battgen.driver.pipeline import PackBuild, estimate_result
+import support
+from support import build_pack, cad_outcome
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -47,25 +47,18 @@ pack ko {
 """
 
 
-def _pipeline(source, **kw):
-    estimate = estimate_result(source, **kw)
-    assert not [d for d in estimate.diagnostics if d.is_error], estimate.diagnostics
-    name = min(estimate.syntheses)
-    pack = estimate.lowered.design.packs[name]
-    build = PackBuild(name, estimate.syntheses[name])
-    found = stages.run(pack, build, cad=False, stl=False, progress=False)
-    assert not [d for d in found if d.is_error], found
-    return pack, build
+def _pipeline(source):
+    build = build_pack(source)
+    return build.pack, build
 
 
 @pytest.fixture(scope="module")
 def ebike(tmp_path_factory):
     pytest.importorskip("cadquery")
-    from battgen.emit.cad import cad_stage
-
     pack, build = _pipeline(REPO / "examples" / "ebike.batt")
-    diagnostics = cad_stage(pack, build, {"cad": True, "stl": True, "progress": False})
-    assert not [d for d in diagnostics if d.is_error], diagnostics
+    outcome = cad_outcome(build, stl=True)
+    assert not outcome.failed, outcome.diagnostics
+    build = replace(build, cad=outcome.value.result, files=outcome.value.files)
     out = tmp_path_factory.mktemp("ebike")
     for name, data in build.files.items():
         (out / name).write_bytes(data)
@@ -236,7 +229,7 @@ def test_second_build_same_bytes(ebike, tmp_path):
 
     pack, build, out = ebike
     stats = {}
-    again = build_cad(pack, build.layout, build.routing, tmp_path, step_process=True, stats=stats)
+    again = build_cad(pack, build.layout, build.routing, build.materials, tmp_path, step_process=True, stats=stats)
     assert stats["step"]["ok"] and stats["step"]["maxrss_MiB"] > 0  # the STEP process ran and reported
     assert again == build.cad.__class__(**{**build.cad.__dict__, "files": again.files})
     for name in ("pack.step", "pack.glb", "preview.png"):
@@ -258,21 +251,23 @@ def test_step_process_failure_is_a_diagnostic(monkeypatch):
         "send",
         lambda self, plan, name, path: send(self, plan, name, path.parent / "missing" / path.name),
     )
-    found = cad.cad_stage(pack, build, {"cad": True})
+    outcome = support.cad_outcome(build)
+    found = outcome.diagnostics
     assert [d.code for d in found] == ["E802"], found
     assert found[0].message == "cannot write the build: pack.step: No such file or directory"
     assert "free space" in found[0].hint
-    assert build.cad is None and not build.files
+    assert outcome.value is None
 
     def garbage(self, plan, name, path):
         self.proc.stdin.write(b"not a pickle")
         self.proc.stdin.flush()
 
     monkeypatch.setattr(cad._StepProcess, "send", garbage)
-    found = cad.cad_stage(pack, build, {"cad": True})
+    outcome = support.cad_outcome(build)
+    found = outcome.diagnostics
     assert [d.code for d in found] == ["E901"], found
     assert found[0].message.startswith("internal error: STEP export: UnpicklingError")
-    assert build.cad is None and not build.files
+    assert outcome.value is None
 
 
 def test_translated_copies_share_one_solid(ebike):
@@ -283,7 +278,7 @@ def test_translated_copies_share_one_solid(ebike):
     from battgen.emit.cad import SHARE_TOLERANCE, plan_pack
 
     pack, build, out = ebike
-    plan = plan_pack(pack, build.layout, build.routing)
+    plan = plan_pack(pack, build.layout, build.routing, build.materials)
     by_name = {p.name: p for p in plan.prisms}
     shared = [p for p in plan.prisms if p.instance_of is not None]
     assert any(p.kind == "busbar" for p in shared) and any(p.name.startswith("tile_top_") for p in shared)
@@ -309,7 +304,7 @@ def test_keepout_respected_and_prismatic_frames(tmp_path):
 
     pack, build = _pipeline(KEEPOUT_SOURCE)
     keepout = box(75, 40, 125, 80)
-    plan = plan_pack(pack, build.layout, build.routing)
+    plan = plan_pack(pack, build.layout, build.routing, build.materials)
     for x, y, _z, _r, _a in plan.cells.places:
         assert shapely.Point(x, y).buffer(pack.cell.format.diameter * 1e3 / 2).intersection(keepout).area < 1e-6
     for p in plan.prisms:
@@ -318,7 +313,7 @@ def test_keepout_respected_and_prismatic_frames(tmp_path):
     walls = next(p for p in plan.prisms if p.kind == "walls").polygon
     # the default enclosure sheet, 2 mm, wraps the keepout (inside the envelope's 3 mm clearance)
     assert walls.intersection(keepout.buffer(3.5, join_style="mitre")).area == pytest.approx(54 * 44 - 50 * 40)
-    result = build_cad(pack, build.layout, build.routing, tmp_path)
+    result = build_cad(pack, build.layout, build.routing, build.materials, tmp_path)
     assert result.cooling["side"] == "top" and result.stack["cold_plate"] > result.stack["cell_top"]
     assert result.parts["cells"] == 20
 
@@ -334,7 +329,7 @@ def test_enclosure_is_the_declared_material_and_sheet():
         "    fuse     = none\n", "    fuse     = none\n    enclosure = steel(thickness = 1.5 mm)\n"
     )
     pack, build = _pipeline(source)
-    plan = plan_pack(pack, build.layout, build.routing)
+    plan = plan_pack(pack, build.layout, build.routing, build.materials)
     box_parts = {p.kind: p for p in plan.prisms if p.kind in ("floor", "walls", "lid")}
     assert box_parts["floor"].z1 - box_parts["floor"].z0 == pytest.approx(1.5)
     assert box_parts["lid"].z1 - box_parts["lid"].z0 == pytest.approx(1.5)
@@ -346,15 +341,14 @@ def test_enclosure_is_the_declared_material_and_sheet():
 
 
 def test_missing_cadquery_is_E803(monkeypatch):
-    from battgen.emit.cad import cad_stage
-
     pack, build = _pipeline(REPO / "examples" / "ebike.batt")
     monkeypatch.setitem(sys.modules, "cadquery", None)  # import cadquery → ImportError
-    found = cad_stage(pack, build, {"cad": True})
+    outcome = cad_outcome(build)
+    found = outcome.diagnostics
     assert [d.code for d in found] == ["E803"]
     assert "CAD stage unavailable" in found[0].message
     assert "--no-cad" in found[0].hint and found[0].is_error
-    assert build.cad is None and not build.files
+    assert outcome.value is None
 
 
 def test_volumes_of_the_plan_match_the_solids(ebike):
@@ -363,7 +357,7 @@ def test_volumes_of_the_plan_match_the_solids(ebike):
     from battgen.emit.cad import _prism_shape, plan_pack
 
     pack, build, _out = ebike
-    plan = plan_pack(pack, build.layout, build.routing)
+    plan = plan_pack(pack, build.layout, build.routing, build.materials)
     for p in plan.prisms[:: max(1, len(plan.prisms) // 8)]:
         solid = cq.Shape.cast(_prism_shape(p))
         assert solid.Volume() == pytest.approx(p.volume_mm3, rel=1e-3), p.name

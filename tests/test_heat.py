@@ -76,7 +76,7 @@ def test_cold_plate_chain_by_hand(plate):
     k(glycol) = 0.38, gap filler 1 mm at 3 W/(m·K), 6061 167 W/(m·K) — recomputed here."""
     result, build = plate
     pack = result.estimate.lowered.design.packs["plate"]
-    heat, cell, chosen = build.heat, pack.cell, build.synthesis.chosen
+    heat, cell, chosen = build.heat, pack.cell, build.candidate
     current = math.sqrt(chosen.heat / chosen.resistance)
     i = np.asarray(build.routing.network.cell_currents) * current / build.routing.network.pack_current
     q = i**2 * cell.resistance - i * pack.ambient * dudt(cell.chemistry)  # Bernardi, discharge positive
@@ -168,7 +168,9 @@ def test_cad_plate_is_drawn_with_the_flow_analysed(plate):
     result, build = plate
     pack = result.estimate.lowered.design.packs["plate"]
     heat = build.heat
-    drawn = plan_pack(pack, build.layout, build.routing, coolant_flow=(heat.coolant_flow, heat.flow_basis))
+    drawn = plan_pack(
+        pack, build.layout, build.routing, build.materials, coolant_flow=(heat.coolant_flow, heat.flow_basis)
+    )
     assert drawn.cooling["flow"] == heat.coolant_flow and drawn.cooling["flow_basis"] == heat.flow_basis
     n, width, _ = H.channel_design(heat.coolant_flow, H.plate_short_side(build.layout, pack.envelope))
     assert drawn.cooling["width"] == pytest.approx(width * 1e-3) and drawn.cooling["channels"] == n == heat.channels

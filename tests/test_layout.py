@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -22,7 +21,7 @@ from battgen.driver.pipeline import check
 from battgen.emit.svg import layout_svg
 from battgen.passes import layout as L
 from battgen.passes.layout_types import Layout
-from battgen.passes.synthesis import evaluate_fixed, synthesize
+from battgen.passes.synthesis import Synthesis, evaluate_fixed, synthesize
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.batt")) + sorted((EXAMPLES / "validation").glob("*.batt"))
 MM = 1e-3
@@ -441,13 +440,15 @@ def test_layout_stage_falls_back_to_a_runner_up_that_fits():
     fits = L.sites(pack).count
     too_big = _candidate(pack, fits // 2 + 1, 2)
     fitting = _candidate(pack, 5, 2)
-    build = SimpleNamespace(synthesis=SimpleNamespace(chosen=too_big, runners_up=(fitting,)), layout=None)
-    assert L.layout_stage(pack, build, {}) == []
-    assert build.layout.series == 5 and build.chosen_after_layout is fitting
-    assert "runner-up 1" in build.layout.note and "E601" in build.layout.note
-    nothing = SimpleNamespace(synthesis=SimpleNamespace(chosen=too_big, runners_up=()), layout=None)
-    (diagnostic,) = L.layout_stage(pack, nothing, {})
-    assert diagnostic.code == "E601" and nothing.layout is None
+    synthesis = Synthesis(pack.name, too_big, (fitting,), 2, 2, fits)
+    outcome = L.layout_stage(pack, synthesis)
+    assert not outcome.diagnostics
+    placement = outcome.value
+    assert placement.candidate is fitting and placement.runner_up == 1 and placement.layout.series == 5
+    assert "runner-up 1" in placement.layout.note and "E601" in placement.layout.note
+    outcome = L.layout_stage(pack, replace(synthesis, runners_up=()))
+    (diagnostic,) = outcome.diagnostics
+    assert diagnostic.code == "E601" and outcome.value is None
 
 
 def test_place_is_deterministic(placed):

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
-from types import SimpleNamespace
 
 import networkx as nx
 import numpy as np
 import pytest
 import shapely
 from shapely.geometry import Point, Polygon
+from support import build_pack
 
 from battgen.core import ir
 from battgen.core.diagnostics import Diagnostic, Severity, Span
 from battgen.emit.busbars_svg import busbars_svg, currents_svg
 from battgen.passes import layout_types
 from battgen.passes import routing as R
-from battgen.passes.layout_types import Layout
+from battgen.passes.layout_types import Layout, Placement
 from battgen.passes.routing_types import Routing
+from battgen.passes.synthesis import Candidate, evaluate_fixed
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SPAN = Span("<test>", 1, 1, 1, 2)
@@ -70,18 +72,16 @@ def hex_columns(S, P, d=0.021, gap=0.001, modules=1, module_gap=0.0) -> Layout:
     return layout_types.hex_columns("p", S, P, d, gap, 0.070, modules, module_gap)
 
 
-def candidate(S, P, cell=None, peak=None, cont=None):
+def candidate(S, P, cell=None, peak=None, cont=None) -> Candidate:
+    """Synthesis's estimate of S×P of ``cell`` (one module), with the pack currents set to the
+    cells' pulse and continuous ratings times P unless given."""
     c = cell or cell21700()
-    return SimpleNamespace(
-        series=S,
-        parallel=P,
-        strings=1,
+    estimate = evaluate_fixed(make_pack(c), S, P)
+    return replace(
+        estimate,
         modules=1,
-        nominal_voltage=S * c.nominal_voltage,
-        max_voltage=S * c.max_voltage,
         peak_current=peak or P * c.pulse_current,
         continuous_current=cont or P * c.max_discharge_current,
-        resistance=S * c.resistance / P + S * 1e-4,
     )
 
 
@@ -271,13 +271,12 @@ def test_no_route_is_E701_not_a_crash():
     assert isinstance(result, Diagnostic) and result.code == "E701"
 
 
-def test_routing_stage_sets_build_and_reports():
+def test_routing_stage_routes_the_placed_candidate():
     S, P = 4, 3
-    layout = hex_columns(S, P)
-    build = SimpleNamespace(layout=layout, synthesis=SimpleNamespace(chosen=candidate(S, P)), routing=None)
-    diags = R.routing_stage(make_pack(), build, {})
-    assert not any(d.is_error for d in diags)
-    assert isinstance(build.routing, Routing) and "busbars" in build.routing.summary()
+    placement = Placement(candidate(S, P), hex_columns(S, P))
+    outcome = R.routing_stage(make_pack(), placement)
+    assert not outcome.failed
+    assert isinstance(outcome.value, Routing) and "busbars" in outcome.value.summary()
 
 
 # --- sizing -----------------------------------------------------------------------------------
@@ -557,15 +556,7 @@ def test_parallel_strings_meet_only_at_the_pack_terminals():
     groups; the pack + and − plates take both strings' end groups (joined by a jumper where
     they lie apart); the network splits the pack current about evenly and its resistance is
     the synthesis estimate's (two strings of 14·R/4 in parallel = 14·R/8 + interconnect)."""
-    from battgen.driver import stages
-    from battgen.driver.pipeline import PackBuild, estimate_result
-
-    estimate = estimate_result(TWO_STRINGS)
-    assert not [d for d in estimate.diagnostics if d.is_error], estimate.diagnostics
-    pack = estimate.lowered.design.packs["two_strings"]
-    build = PackBuild("two_strings", estimate.syntheses["two_strings"])
-    found = stages.run(pack, build, cad=False, stl=False, progress=False)
-    assert not [d for d in found if d.is_error], [d.message for d in found]
+    build = build_pack(TWO_STRINGS)
     S, strings = 14, 2
     junctions = R.Junctions(S, strings)
     plates = [b for b in build.routing.busbars if not b.path]
@@ -583,7 +574,7 @@ def test_parallel_strings_meet_only_at_the_pack_terminals():
     per_string = [float(np.sum(np.asarray(network.cell_currents)[group_of // S == s])) / S for s in range(strings)]
     assert sum(per_string) == pytest.approx(network.pack_current, rel=1e-6)
     assert per_string[0] == pytest.approx(per_string[1], rel=0.05)
-    assert network.pack_resistance == pytest.approx(build.synthesis.chosen.resistance, rel=0.05)
+    assert network.pack_resistance == pytest.approx(build.candidate.resistance, rel=0.05)
 
 
 def test_a_single_row_of_cells_routes():

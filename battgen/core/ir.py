@@ -245,13 +245,22 @@ class Pack:
 
 @dataclass(frozen=True)
 class Design:
-    """Everything the root file and its imports declare, by name."""
+    """Everything the root file and its imports declare, by name. ``library``: every material of
+    the standard library's prelude (``stdlib/materials.batt``), what a part is made of when the
+    file names none (a cold plate's skin, a cell holder, a fuse link); the stages read materials
+    from here, never from a file of their own."""
 
     root: str
     cells: dict[str, Cell]
     materials: dict[str, Material]
     envelopes: dict[str, Envelope]
     packs: dict[str, Pack]
+    library: dict[str, Material] = field(default_factory=dict)
+
+    @property
+    def all_materials(self) -> dict[str, Material]:
+        """The prelude's materials, then the project's (a project's material shadows the prelude's)."""
+        return {**self.library, **self.materials}
 
     def __hash__(self) -> int:
         return hash((self.root, tuple(self.packs)))

@@ -12,14 +12,17 @@ half a second); ``estimate`` adds numpy for synthesis; ``build`` runs everything
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from battgen.core import ir
 from battgen.core.diagnostics import Diagnostic, Span, raised_at, sort_key
 from battgen.frontend.lower import Lowered, lower_project
 from battgen.frontend.workspace import Workspace
+
+if TYPE_CHECKING:  # numpy and the models load with synthesis, not with `check`
+    from battgen.passes.build import PackBuild
+    from battgen.passes.synthesis import Synthesis
 
 
 def _source(source: str | Path) -> tuple[Path, str | None]:
@@ -42,15 +45,6 @@ def check(source: str | Path, workspace: Workspace | None = None, *, text: str |
     return lower_project(path, workspace)
 
 
-@lru_cache(maxsize=1)
-def stdlib_materials() -> dict[str, ir.Material]:
-    """Every material of ``stdlib/materials.batt`` (the prelude), by name: what a part is made of
-    when the file names no material (the CAD stage, the bill of materials)."""
-    from battgen.frontend.workspace import PRELUDE
-
-    return dict(check(PRELUDE).design.materials)
-
-
 def internal_error(error: BaseException, file: str = "<battgen>") -> Diagnostic:
     """A bug in battgen, reported as a diagnostic instead of a traceback."""
     where = raised_at(error)
@@ -66,7 +60,7 @@ def internal_error(error: BaseException, file: str = "<battgen>") -> Diagnostic:
 @dataclass
 class EstimateResult:
     lowered: Lowered
-    syntheses: dict  # pack name -> Synthesis
+    syntheses: dict[str, Synthesis]  # by pack name
     diagnostics: list[Diagnostic]
 
     @property
@@ -74,22 +68,7 @@ class EstimateResult:
         return self.lowered.sources
 
     def pack_json(self, name: str) -> dict:
-        synthesis = self.syntheses[name]
-        out = dict.fromkeys(_ESTIMATE_KEYS)
-        out.update(
-            {
-                "name": name,
-                "feasible": False,
-                "binding": [],
-                "evaluated": synthesis.evaluated,
-                "envelope_capacity": synthesis.envelope_capacity,
-                "runners_up": [],
-            }
-        )
-        if synthesis.chosen is not None:
-            out.update(synthesis.chosen.as_json())
-            out["runners_up"] = [c.as_json() for c in synthesis.runners_up]
-        return out
+        return self.syntheses[name].as_json()
 
     def as_json(self) -> dict:
         from battgen.core.serialize import diagnostics_json
@@ -98,28 +77,6 @@ class EstimateResult:
             "packs": [self.pack_json(name) for name in sorted(self.syntheses)],
             "diagnostics": diagnostics_json(self.diagnostics),
         }
-
-
-_ESTIMATE_KEYS = (
-    "name",
-    "series",
-    "parallel",
-    "cells",
-    "modules",
-    "nominal_voltage_V",
-    "min_voltage_V",
-    "max_voltage_V",
-    "energy_Wh",
-    "capacity_Ah",
-    "continuous_power_W",
-    "peak_power_W",
-    "resistance_ohm",
-    "mass_kg",
-    "volume_L",
-    "cost_usd",
-    "feasible",
-    "binding",
-)
 
 
 def estimate_result(source, workspace: Workspace | None = None, *, text: str | None = None) -> EstimateResult:
@@ -141,23 +98,11 @@ def estimate_result(source, workspace: Workspace | None = None, *, text: str | N
 
 
 @dataclass
-class PackBuild:
-    name: str
-    synthesis: object
-    layout: object = None
-    routing: object = None
-    heat: object = None
-    cad: object = None
-    files: dict[str, str | bytes] = field(default_factory=dict)
-    diagnostics: list[Diagnostic] = field(default_factory=list)  # this pack's: synthesis and stages
-
-
-@dataclass
 class BuildResult:
     estimate: EstimateResult
-    packs: dict[str, PackBuild]
+    packs: dict[str, PackBuild]  # by pack name: each pack's typed build
     diagnostics: list[Diagnostic]
-    out: Path
+    out: Path | None  # None: built in memory, nothing written
     written: list[str] = field(default_factory=list)
 
     @property
@@ -167,42 +112,54 @@ class BuildResult:
 
 def build_result(
     source,
-    out: Path,
+    out: Path | None,
     *,
     cad: bool = True,
     stl: bool = False,
     progress: bool = False,
     workspace: Workspace | None = None,
 ) -> BuildResult:
-    """Run every stage for every pack; write ``out/<pack>/`` only if nothing failed."""
-    from battgen.driver.staging import StagedFolder
-    from battgen.emit import files as emit_files
+    """Run every stage for every pack; write ``out/<pack>/`` only if nothing failed (with
+    ``out=None``, nothing: the builds are in the result)."""
+    from battgen.driver import stages
+    from battgen.passes.build import PackBuild
 
     estimate = estimate_result(source, workspace)
     diagnostics = list(estimate.diagnostics)
     packs: dict[str, PackBuild] = {}
     if any(d.is_error for d in diagnostics):
         return BuildResult(estimate, packs, diagnostics, out)
+    options = stages.BuildOptions(cad=cad, stl=stl, progress=progress)
+    design = estimate.lowered.design
     for name, synthesis in sorted(estimate.syntheses.items()):
-        pack = estimate.lowered.design.packs[name]
-        build = PackBuild(name, synthesis)
+        pack = design.packs[name]
+        build = PackBuild(name, pack, design.all_materials, synthesis, diagnostics=synthesis.diagnostics)
         try:
-            stage_diagnostics = _run_stages(pack, build, cad=cad, stl=stl, progress=progress)
-        except Exception as error:  # noqa: BLE001
-            stage_diagnostics = [internal_error(error, pack.span.file)]
-        diagnostics.extend(stage_diagnostics)
-        build.diagnostics = [*synthesis.diagnostics, *stage_diagnostics]
+            build = stages.run(build, options)
+        except Exception as error:  # noqa: BLE001 - a bug must not hide the other packs
+            build = replace(build, diagnostics=(*build.diagnostics, internal_error(error, pack.span.file)))
+        diagnostics.extend(build.diagnostics[len(synthesis.diagnostics) :])
         packs[name] = build
     result = BuildResult(estimate, packs, diagnostics, out)
-    if any(d.is_error for d in diagnostics):
-        return result  # no partial output
+    if out is not None and not any(d.is_error for d in diagnostics):  # no partial output
+        _write(result)
+    return result
+
+
+def _write(result: BuildResult) -> None:
+    """Every pack's folder, staged and committed together; an OS error is E802 and nothing."""
+    from battgen.driver.staging import StagedFolder
+    from battgen.emit import files as emit_files
+
+    lowered = result.estimate.lowered
+    assert result.out is not None
     staged = []
     try:
-        for name, build in sorted(packs.items()):
-            folder = StagedFolder(out / name)
+        for name, build in sorted(result.packs.items()):
+            folder = StagedFolder(result.out / name)
             staged.append(folder)
-            warnings = sorted([*estimate.lowered.diagnostics, *build.diagnostics], key=sort_key)
-            for file_name, data in sorted(emit_files.render_all(estimate, build, warnings).items()):
+            warnings = sorted([*lowered.diagnostics, *build.diagnostics], key=sort_key)
+            for file_name, data in sorted(emit_files.render_all(build, warnings).items()):
                 folder.write(file_name, data)
             for file_name, data in sorted(build.files.items()):
                 folder.write(file_name, data)
@@ -211,21 +168,11 @@ def build_result(
     except OSError as error:
         for folder in staged:
             folder.discard()
-        from battgen.core.diagnostics import Span
-
-        diagnostics.append(
+        result.diagnostics.append(
             Diagnostic(
                 "E802",
                 f"cannot write the build: {error.strerror or error}",
-                Span(str(out), 1, 1, 1, 1),
+                Span(str(result.out), 1, 1, 1, 1),
                 "check the output folder and free space",
             )
         )
-    return result
-
-
-def _run_stages(pack, build: PackBuild, *, cad: bool, stl: bool, progress: bool) -> list[Diagnostic]:
-    """The passes after synthesis; each adds its result to ``build`` and returns diagnostics."""
-    from battgen.driver import stages
-
-    return stages.run(pack, build, cad=cad, stl=stl, progress=progress)

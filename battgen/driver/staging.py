@@ -1,10 +1,8 @@
-"""Atomic output: a file appears whole or not at all.
+"""Atomic build folders: a folder appears whole or not at all.
 
-Every output is written to a temporary file in the same folder and renamed over the
-target (``os.replace`` is atomic on POSIX), so an interrupted build never leaves a half
-written ``design.json``. A whole build folder is staged the same way (``stage_folder``): the
-files go into a sibling temporary folder that replaces the old one only when every output
-was written.
+A build folder is staged (``StagedFolder``): its files go into a sibling temporary folder
+(each written with ``core.atomic.write_atomic``) that replaces the old one only when every
+output was written.
 """
 
 from __future__ import annotations
@@ -14,20 +12,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-
-def write_atomic(path: Path, data: str | bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = "wb" if isinstance(data, bytes) else "w"
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8", "newline": "\n"})) as handle:
-            handle.write(data)
-        os.chmod(temporary, 0o644)  # mkstemp makes 0600; outputs are ordinary files
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+from battgen.core.atomic import write_atomic
 
 
 class StagedFolder:

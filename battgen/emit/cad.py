@@ -57,12 +57,14 @@ import re
 import struct
 import tempfile
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from battgen.core import ir
 from battgen.core.diagnostics import Diagnostic, Severity, Span
-from battgen.driver.pipeline import stdlib_materials
+from battgen.core.outcome import Outcome
+from battgen.passes.build import CadResult
 
 # The cold plate's design rules live with the heat analysis that checks them (one plate drawn
 # and analysed): skin, channel depth, edge, coolant flow and channels, TIM gap.
@@ -75,6 +77,7 @@ from battgen.passes.heat import (
     channel_design,
     design_flow,
 )
+from battgen.passes.layout_types import Placement
 
 # --- design constants (millimetres unless noted) ---------------------------------------------
 
@@ -133,46 +136,7 @@ STEPS = ("plan", "cells", "busbars", "holders", "cooling", "enclosure", "GLB exp
 # --- result -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CadResult:
-    """What the CAD stage built. SI units (metres, m³, kg) like every other pass result."""
-
-    pack: str
-    parts: dict[str, int]  # part kind → number of parts (cells, busbars, leads, fuses, holders, ...)
-    cell_shapes: int  # distinct cell solids in the assembly (instanced, never fused)
-    bounding_box: tuple[tuple[float, float, float], tuple[float, float, float]]  # all parts, m
-    enclosure_outer: tuple[float, float, float]  # x, y, z extent of the box (flange excluded), m
-    enclosure_volume: float  # outline less keepouts × height, m³
-    cell_volume: float  # m³
-    volumetric_efficiency: float  # cell volume / enclosure volume
-    mass: dict[str, float]  # kg by part kind (cells from the cell's mass, others volume × density)
-    mass_total: float  # kg
-    cooling: dict  # channel layout and sizing
-    stack: dict[str, float]  # z levels, m
-    files: tuple[str, ...]
-    notes: tuple[str, ...] = ()
-
-    def summary(self) -> str:
-        ex, ey, ez = (v * 1e3 for v in self.enclosure_outer)
-        counts = ", ".join(f"{n:,} {k}" for k, n in self.parts.items() if n)
-        cool = ""
-        if self.cooling.get("layout"):
-            c = self.cooling
-            cool = (
-                f"; cold plate ({c['side']}): {c['channels']} {c['layout']} channel(s) "
-                f"{c['width'] * 1e3:.1f} × {c['height'] * 1e3:.1f} mm at {c['flow'] * 6e4:.2f} L/min"
-            )
-        return (
-            f"CAD: {counts} ({self.cell_shapes} cell shape instanced); enclosure {ex:.0f} × {ey:.0f} × {ez:.0f} mm, "
-            f"cells fill {self.volumetric_efficiency:.0%} of it; mass {self.mass_total:.1f} kg "
-            f"(cells {self.mass.get('cells', 0.0):.1f} kg){cool}; files: {', '.join(self.files)}"
-        )
-
-
-# --- materials ----------------------------------------------------------------------------
-
-
-def _density(name: str, materials: dict[str, ir.Material], default: float) -> float:
+def _density(name: str, materials: Mapping[str, ir.Material], default: float) -> float:
     if name in materials:
         return materials[name].density
     low = name.lower()
@@ -415,7 +379,11 @@ def _lattice_tile(xy, r: float):
 
 
 def plan_pack(
-    pack: ir.Pack, layout, routing, materials: dict | None = None, coolant_flow: tuple[float, str] | None = None
+    pack: ir.Pack,
+    layout,
+    routing,
+    materials: Mapping[str, ir.Material],
+    coolant_flow: tuple[float, str] | None = None,
 ) -> Plan:
     """Every part as geometry (mm), without cadquery. The enclosure is ``pack.enclosure``'s
     material and sheet (``models.packaging.enclosure_wall``: the estimate uses the same)."""
@@ -424,7 +392,6 @@ def plan_pack(
     from shapely.geometry import Point, box
     from shapely.ops import unary_union
 
-    materials = materials if materials is not None else stdlib_materials()
     from battgen.models.packaging import enclosure_wall
 
     rho_box, sheet = enclosure_wall(pack.enclosure)
@@ -1003,17 +970,17 @@ def build_cad(
     pack: ir.Pack,
     layout,
     routing,
+    materials: Mapping[str, ir.Material],
     out_folder: Path,
     stl: bool = False,
     progress=None,
-    materials: dict | None = None,
     *,
     step_process: bool | None = None,
     stats: dict | None = None,
 ) -> CadResult:
     """Plan, model and export the pack into ``out_folder`` (``pack.step``, ``pack.glb``,
     ``preview.png``, and ``pack.stl`` if asked). ``progress(step)`` is called after each of
-    ``STEPS``. ``materials``: densities by name (default: the stdlib prelude). ``step_process``:
+    ``STEPS``. ``materials``: densities by name (the design's ``all_materials``). ``step_process``:
     export the STEP in a process of its own beside the GLB and preview (default: for packs of
     ``STEP_PROCESS_CELLS`` cells or more). ``stats``, if given, receives that process's
     timings and peak memory. Warnings (a stack taller than the envelope) are reported by
@@ -1042,7 +1009,6 @@ def _build(pack, layout, routing, out: Path, stl, progress, materials, step_proc
         except (OSError, ValueError):  # no interpreter to start (embedded Python): the STEP in process
             child = None
     try:
-        materials = materials if materials is not None else stdlib_materials()
         plan = plan_pack(pack, layout, routing, materials, flow)
         tick("plan")
         out.mkdir(parents=True, exist_ok=True)
@@ -1472,7 +1438,7 @@ def write_step(plan: Plan, name: str, path: Path, doc=None) -> dict:
     returns the time of each step, s."""
     import time
 
-    from battgen.driver.staging import write_atomic
+    from battgen.core.atomic import write_atomic
 
     times: dict[str, float] = {}
     start = time.perf_counter()
@@ -2046,30 +2012,37 @@ def _step_failed(pack: ir.Pack, error: StepExportError) -> Diagnostic:
 LARGE = 500  # cells: show a progress bar above this
 
 
-def cad_stage(pack: ir.Pack, build, options: dict) -> list[Diagnostic]:
-    """Build the CAD of ``build.layout``/``build.routing``; set ``build.cad`` and put the file
-    bytes into ``build.files``. E803 if cadquery cannot be imported."""
-    layout = getattr(build, "layout", None)
-    if layout is None:
-        return []
+@dataclass(frozen=True)
+class CadOutput:
+    """The CAD stage's result and the bytes of the files it exported, by name."""
+
+    result: CadResult
+    files: Mapping[str, bytes]
+
+
+def cad_stage(
+    pack: ir.Pack,
+    placement: Placement,
+    routing,
+    heat,
+    materials: Mapping[str, ir.Material],
+    *,
+    stl: bool = False,
+    progress: bool = False,
+) -> Outcome[CadOutput]:
+    """The CAD of the placed and routed pack, its cold plate sized with the heat stage's
+    coolant flow (the plate drawn is the plate analysed). E803 if cadquery cannot be imported."""
+    layout = placement.layout
     try:
         import cadquery  # noqa: F401
     except Exception as error:  # noqa: BLE001 - ImportError, or a broken OCP shared library
-        return [_unavailable(pack, error)]
-    routing = getattr(build, "routing", None)
-    heat = getattr(build, "heat", None)  # the heat stage's coolant flow: the plate drawn is the one analysed
+        return Outcome(None, (_unavailable(pack, error),))
     flow = (heat.coolant_flow, heat.flow_basis) if heat is not None and heat.coolant_flow else None
-    stl = bool(options.get("stl"))
-    show = bool(options.get("progress")) and len(layout.cells) >= LARGE
+    show = progress and len(layout.cells) >= LARGE
     with tempfile.TemporaryDirectory(prefix="battgen-cad-") as tmp:
         try:
             if show:
-                from rich.progress import (
-                    BarColumn,
-                    Progress,
-                    TextColumn,
-                    TimeElapsedColumn,
-                )
+                from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
                 with Progress(
                     TextColumn("CAD {task.description:<12}"), BarColumn(), TimeElapsedColumn(), transient=True
@@ -2082,18 +2055,17 @@ def cad_stage(pack: ir.Pack, build, options: dict) -> list[Diagnostic]:
                         Path(tmp),
                         stl,
                         lambda step: bar.update(task, advance=1, description=_next(step)),
-                        None,
+                        materials,
                         flow=flow,
                     )
             else:
-                result, plan = _build(pack, layout, routing, Path(tmp), stl, None, None, flow=flow)
+                result, plan = _build(pack, layout, routing, Path(tmp), stl, None, materials, flow=flow)
         except StepExportError as error:
-            return [_step_failed(pack, error)]
-        for name in result.files:
-            build.files[name] = (Path(tmp) / name).read_bytes()
-    build.cad = result
+            return Outcome(None, (_step_failed(pack, error),))
+        files = {name: (Path(tmp) / name).read_bytes() for name in result.files}
     span = pack.envelope.span if pack.envelope is not None else pack.span
-    return [Diagnostic("W401", message, span, hint, Severity.WARNING) for message, hint in plan.warnings]
+    warnings = tuple(Diagnostic("W401", message, span, hint, Severity.WARNING) for message, hint in plan.warnings)
+    return Outcome(CadOutput(result, files), warnings)
 
 
 def _next(step: str) -> str:
@@ -2109,6 +2081,5 @@ __all__ = [
     "cad_stage",
     "plan_pack",
     "render_preview",
-    "stdlib_materials",
     "write_step",
 ]

@@ -11,9 +11,13 @@ Deterministic: no time, no absolute path, inline CSS, the same bytes for the sam
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
 from battgen.core import units as u
+from battgen.core.diagnostics import Diagnostic
+from battgen.emit.bom import BomLine
+from battgen.passes.build import PackBuild
 
 _CSS = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; padding: 0 1em; }
@@ -28,15 +32,17 @@ tr.total td { border-top: 1px solid #999; font-weight: bold; background: none; }
 """
 
 
-def report_html(estimate, build, files: list[str], diagnostics=(), bom=()) -> str:
-    """The page for ``build`` (an ``api.PackBuild``) of ``estimate``. ``files``: the names written
-    to the same folder (pictures are linked only if present); ``diagnostics``: the warnings of
-    this pack; ``bom``: its ``bom.BomLine``s."""
+def report_html(
+    build: PackBuild, files: Sequence[str], diagnostics: Sequence[Diagnostic] = (), bom: Sequence[BomLine] = ()
+) -> str:
+    """The page for ``build``. ``files``: the names written to the same folder (pictures are
+    linked only if present); ``diagnostics``: the warnings of this pack; ``bom``: its lines."""
     from battgen.emit.terminal import chosen_rows
 
-    pack = estimate.lowered.design.packs[build.name]
+    pack = build.pack
     synthesis = build.synthesis
-    chosen = synthesis.chosen
+    chosen = build.candidate
+    assert chosen is not None
     out = [
         "<!DOCTYPE html>",
         '<html lang="en">',
@@ -58,6 +64,8 @@ def report_html(estimate, build, files: list[str], diagnostics=(), bom=()) -> st
     rows = list(chosen_rows(chosen))
     if chosen.binding:
         rows.append(("limited by", ", ".join(chosen.binding)))
+    if build.placement is not None and build.placement.runner_up:
+        rows.append(("placed", build.placement.describe()))
     if synthesis.envelope_capacity is not None:
         rows.append(("envelope", f"holds at most {synthesis.envelope_capacity:,} cells (upper bound)"))
     out.append(_table(None, [(("k", label), ("", text)) for label, text in rows]))
@@ -106,9 +114,7 @@ def report_html(estimate, build, files: list[str], diagnostics=(), bom=()) -> st
         ]
         out.append(_table(head, body))
 
-    from battgen.driver.stages import summaries
-
-    stages = summaries(build)
+    stages = build.summaries()
     if stages:
         out.append("<h2>Layout, routing, heat, CAD</h2>")
         out.append(_table(None, [(("k", name), ("", text)) for name, text in stages]))

@@ -5,7 +5,10 @@ estimate FILE``. rich is imported only when something is printed."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
+from battgen.core import ir
 from battgen.core import units as u
 from battgen.core.diagnostics import Diagnostic, Severity, sort_key
 
@@ -62,6 +65,11 @@ def print_diagnostics(diagnostics: list[Diagnostic], sources: dict[str, str], st
     console.print(Text(", ".join(summary), style="bold red" if errors else "bold yellow"))
 
 
+if TYPE_CHECKING:  # synthesis loads numpy; printing diagnostics must not
+    from battgen.passes.build import PackBuild
+    from battgen.passes.synthesis import Candidate, Synthesis
+
+
 def _console():
     from rich.console import Console
 
@@ -110,64 +118,74 @@ def chosen_rows(candidate) -> list[tuple[str, str]]:
     ]
 
 
-def print_estimate(result) -> None:
+def print_estimate(design: ir.Design, syntheses: Mapping[str, Synthesis]) -> None:
+    """Synthesis's choice for every pack of ``design``."""
+    console = _console()
+    for name in sorted(syntheses):
+        synthesis = syntheses[name]
+        _print_pack(console, design.packs[name], synthesis, synthesis.chosen)
+
+
+def _print_pack(console, pack: ir.Pack, synthesis: Synthesis, c: Candidate | None, placed: str = "") -> None:
+    """The architecture ``c`` of ``pack`` (synthesis's choice, or the one layout placed) with
+    its estimates, what limits it and the runners-up."""
     from rich.table import Table
 
-    console = _console()
-    for name in sorted(result.syntheses):
-        synthesis = result.syntheses[name]
-        pack = result.lowered.design.packs[name]
-        console.print()
-        if synthesis.chosen is None:
-            console.print(
-                f"[bold red]pack {name}[/]: no architecture of {pack.cell.name} meets the requirements "
-                f"({synthesis.evaluated:,} evaluated) — see the errors above"
-            )
-            continue
-        c = synthesis.chosen
+    console.print()
+    if c is None:
         console.print(
-            f"[bold]pack {name}[/]  ·  {pack.cell.name}  ·  optimised for {pack.optimise}  ·  "
-            f"{synthesis.feasible_count:,} of {synthesis.evaluated:,} candidates feasible"
+            f"[bold red]pack {pack.name}[/]: no architecture of {pack.cell.name} meets the requirements "
+            f"({synthesis.evaluated:,} evaluated) — see the errors above"
         )
-        table = Table(show_header=False, box=None, padding=(0, 2))
-        for label, text in chosen_rows(c):
-            table.add_row(f"[dim]{label}[/]", text)
-        if c.binding:
-            table.add_row("[dim]limited by[/]", ", ".join(f"`{b}`" for b in c.binding))
-        if synthesis.envelope_capacity is not None:
-            table.add_row("[dim]envelope[/]", f"holds at most {synthesis.envelope_capacity:,} cells (upper bound)")
-        console.print(table)
-        if synthesis.runners_up:
-            runners = Table(title="runners-up (Pareto front)", title_justify="left", box=None, padding=(0, 2))
-            for column in ("S×P", "cells", "energy", "peak power", "mass", "volume", "cost"):
-                runners.add_column(column, justify="right")
-            for r in synthesis.runners_up:
-                runners.add_row(
-                    r.label,
-                    f"{r.cells:,}",
-                    _q(r.energy, u.ENERGY),
-                    _q(r.peak_power, u.POWER),
-                    _q(r.mass, u.MASS),
-                    _q(r.volume, u.VOLUME),
-                    f"{r.cost:,.0f} USD",
-                )
-            console.print(runners)
+        return
+    console.print(
+        f"[bold]pack {pack.name}[/]  ·  {pack.cell.name}  ·  optimised for {pack.optimise}  ·  "
+        f"{synthesis.feasible_count:,} of {synthesis.evaluated:,} candidates feasible"
+    )
+    table = Table(show_header=False, box=None, padding=(0, 2))
+    for label, text in chosen_rows(c):
+        table.add_row(f"[dim]{label}[/]", text)
+    if c.binding:
+        table.add_row("[dim]limited by[/]", ", ".join(f"`{b}`" for b in c.binding))
+    if placed:
+        table.add_row("[dim]placed[/]", placed)
+    if synthesis.envelope_capacity is not None:
+        table.add_row("[dim]envelope[/]", f"holds at most {synthesis.envelope_capacity:,} cells (upper bound)")
+    console.print(table)
+    if synthesis.runners_up:
+        runners = Table(title="runners-up (Pareto front)", title_justify="left", box=None, padding=(0, 2))
+        for column in ("S×P", "cells", "energy", "peak power", "mass", "volume", "cost"):
+            runners.add_column(column, justify="right")
+        for r in synthesis.runners_up:
+            runners.add_row(
+                r.label,
+                f"{r.cells:,}",
+                _q(r.energy, u.ENERGY),
+                _q(r.peak_power, u.POWER),
+                _q(r.mass, u.MASS),
+                _q(r.volume, u.VOLUME),
+                f"{r.cost:,.0f} USD",
+            )
+        console.print(runners)
 
 
-def print_build(result) -> None:
-    print_estimate(result.estimate)
+def print_build(
+    design: ir.Design, syntheses: Mapping[str, Synthesis], packs: Mapping[str, PackBuild], written: Sequence[str]
+) -> None:
+    """Each pack as built (the architecture layout placed), its stages' summaries and the
+    files ``written``; a pack that did not reach layout shows synthesis's choice."""
     console = _console()
-    for _name, build in sorted(result.packs.items()):
-        for line in _stage_lines(build):
-            console.print(line)
-    if result.written:
+    for name in sorted(syntheses):
+        synthesis = syntheses[name]
+        build = packs.get(name)
+        candidate = build.candidate if build is not None else synthesis.chosen
+        placed = build.placement.describe() if build is not None and build.placement is not None else ""
+        _print_pack(console, design.packs[name], synthesis, candidate, placed)
+    for _name, build in sorted(packs.items()):
+        for stage, text in build.summaries():
+            console.print(f"[dim]{stage}[/]{' ' * (9 - len(stage))}{text}")
+    if written:
         console.print()
-        console.print(f"[bold green]wrote[/] {len(result.written)} files:")
-        for path in result.written:
+        console.print(f"[bold green]wrote[/] {len(written)} files:")
+        for path in written:
             console.print(f"  {path}")
-
-
-def _stage_lines(build) -> list[str]:
-    from battgen.driver.stages import summaries
-
-    return [f"[dim]{name}[/]{' ' * (9 - len(name))}{text}" for name, text in summaries(build)]

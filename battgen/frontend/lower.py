@@ -273,7 +273,7 @@ def lower_project(root: Path | str, workspace: Workspace | None = None, *, text:
             materials.setdefault(value.name, value)
     _warn_unused_imports(project, root_path)
     root_display = root_source.path if root_source else str(root)
-    design = ir.Design(root_display, cells, materials, envelopes, packs)
+    design = ir.Design(root_display, cells, materials, envelopes, packs, _library_materials(project))
     definitions = {(d.file, d.name): d for scope in project.scopes.values() for d in scope.values()}
     diagnostics = _unique(project.sink.items)
     return Lowered(
@@ -303,6 +303,18 @@ def _warn_unused_imports(project: _Project, root_path: Path) -> None:
             project.sink.warning(
                 "W201", f"`{what}` is imported but never used", use.span, "remove the line, or use what it imports"
             )
+
+
+def _library_materials(project: _Project) -> dict[str, ir.Material]:
+    """Every material of the prelude, lowered (the prelude itself when it is the root)."""
+    scope = project.prelude or project.scopes.get(PRELUDE.resolve(), {})
+    out = {}
+    for name, definition in sorted(scope.items()):
+        if definition.kind == "material":
+            value = _lower_definition(project, definition)
+            if isinstance(value, ir.Material):
+                out[name] = value
+    return out
 
 
 def _unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

@@ -24,7 +24,10 @@ from battgen.frontend import ast
 
 GRAMMAR_PATH = Path(__file__).resolve().parents[2] / "grammar" / "batt.lark"
 
-_state = threading.local()  # the file name being parsed, read by the span builder
+# The file being parsed and the line offset of the piece being parsed (0 for a whole file; a
+# piece of a broken file is parsed alone and its lines shifted to the file's), read by the span
+# builder and the comment collector.
+_state = threading.local()
 
 
 def _file() -> str:
@@ -32,7 +35,8 @@ def _file() -> str:
 
 
 def _tok(token: Token) -> Span:
-    return Span(_state.file, token.line, token.column, token.end_line, token.end_column)
+    offset = _state.offset
+    return Span(_state.file, token.line + offset, token.column, token.end_line + offset, token.end_column)
 
 
 def _join(a: Span, b: Span) -> Span:
@@ -235,7 +239,7 @@ class _DropNewlinesInBrackets:
 
 
 def _collect_line_comments(token: Token, comments: list) -> None:
-    line = token.line
+    line = token.line + _state.offset
     for index, piece in enumerate(token.split("\n")):
         stripped = piece.strip()
         if index and stripped.startswith("#"):
@@ -244,7 +248,7 @@ def _collect_line_comments(token: Token, comments: list) -> None:
 
 
 def _on_comment(token: Token) -> Token:
-    _state.comments.append(ast.Comment(str(token).rstrip(), token.line, token.column, trailing=True))
+    _state.comments.append(ast.Comment(str(token).rstrip(), token.line + _state.offset, token.column, trailing=True))
     return token
 
 
@@ -293,6 +297,7 @@ def parse(text: str, file: str = "<input>") -> ParseResult:
     if not text.endswith("\n"):
         text += "\n"  # every statement ends with a newline, the last one too
     _state.file = file
+    _state.offset = 0
     _state.comments = []
     parser = get_parser()
     diagnostics: list[Diagnostic] = []
@@ -312,8 +317,9 @@ def parse(text: str, file: str = "<input>") -> ParseResult:
 
 
 def parse_property(text: str, file: str = "<input>") -> ast.Property | None:
-    """Parse one property line (used by the error recovery and the language server)."""
+    """Parse one property line (used by the language server)."""
     _state.file = file
+    _state.offset = 0
     try:
         return get_parser().parse(text if text.endswith("\n") else text + "\n", start="line")
     except UnexpectedInput:
@@ -329,9 +335,8 @@ def _recover(text: str, file: str, diagnostics: list[Diagnostic]) -> list:
     items: list = []
     for piece in _top_level_pieces(lines):
         first, last, closed = piece
-        chunk = "\n" * first + "\n".join(lines[first : last + 1]) + "\n"
         try:
-            items.extend(get_parser().parse(chunk, start="start"))
+            items.extend(_parse_piece(lines, first, last, "start"))
             continue
         except UnexpectedInput as error:
             error_in_piece = error
@@ -345,6 +350,16 @@ def _recover(text: str, file: str, diagnostics: list[Diagnostic]) -> list:
     return items
 
 
+def _parse_piece(lines: list[str], first: int, last: int, rule: str):
+    """lines[first..last] (0-based) parsed alone with ``rule``, spans in the file's lines: the
+    piece's text only, so recovering a file of n pieces reads each line once (linear time)."""
+    _state.offset = first
+    try:
+        return get_parser().parse("\n".join(lines[first : last + 1]) + "\n", start=rule)
+    finally:
+        _state.offset = 0
+
+
 def _top_level_pieces(lines: list[str]):
     """Yield (first_line, last_line, closed) for each top-level statement, 0-based lines.
 
@@ -353,10 +368,10 @@ def _top_level_pieces(lines: list[str]):
     sees while a block is being typed)."""
     index, count = 0, len(lines)
     while index < count:
-        stripped = _code(lines[index]).strip()
-        if not stripped:
+        if _blank(lines[index]):
             index += 1
             continue
+        stripped = _code(lines[index]).strip()
         depth = stripped.count("{") - stripped.count("}")
         if depth <= 0:
             yield index, index, True
@@ -375,6 +390,20 @@ def _top_level_pieces(lines: list[str]):
                 closed = True
                 break
         yield first, index - 1, closed
+
+
+def _blank(line: str) -> bool:
+    """Nothing but white space and a comment: a string or a number alone is not blank (it is
+    a statement the parser must judge, never a line to skip)."""
+    in_string = False
+    for char in line:
+        if char == '"':
+            in_string = not in_string
+        elif not in_string and char == "#":
+            return True
+        if not char.isspace():
+            return False
+    return True
 
 
 def _code(line: str) -> str:
@@ -406,9 +435,8 @@ def _recover_declaration(lines, first, last, closed, file, diagnostics) -> ast.D
     props: list[ast.Property] = []
     broken: set[str] = set()
     for start, end in _statements(lines, first + 1, body_last):
-        chunk = "\n" * start + "\n".join(lines[start : end + 1]) + "\n"
         try:
-            props.append(get_parser().parse(chunk, start="line"))
+            props.append(_parse_piece(lines, start, end, "line"))
         except UnexpectedInput as error:
             diagnostics.append(_diagnostic_for(error, file, lines, start, end))
             words = _code(lines[start]).split()
@@ -438,7 +466,7 @@ def _statements(lines, first, last):
     index = first
     while index <= last:
         code = _code(lines[index])
-        if not code.strip():
+        if _blank(lines[index]):
             index += 1
             continue
         start = index
@@ -518,9 +546,10 @@ def _unclosed_bracket(lines: list[str], first: int, last: int) -> tuple[int, int
 
 
 def _diagnostic_for(error: UnexpectedInput, file: str, lines: list[str], first: int, last: int) -> Diagnostic:
-    """Turn a lark exception in lines[first..last] into a diagnostic in the user's words."""
+    """Turn a lark exception in the piece lines[first..last] (parsed alone: its line 1 is the
+    file's line ``first + 1``) into a diagnostic in the user's words."""
     if isinstance(error, UnexpectedCharacters):
-        line, column = error.line, error.column
+        line, column = error.line + first, error.column
         char = lines[line - 1][column - 1] if line - 1 < len(lines) and column - 1 < len(lines[line - 1]) else "?"
         span = Span(file, line, column, line, column + 1)
         if char == '"':
@@ -543,7 +572,7 @@ def _diagnostic_for(error: UnexpectedInput, file: str, lines: list[str], first: 
         return Diagnostic("E103", "the text ends inside a block", span, hint="close every `{` with `}`")
     assert isinstance(error, UnexpectedToken)
     token = error.token
-    line = token.line or 1
+    line = (token.line or 1) + first
     column = token.column or 1
     if token.type == "_NL":
         previous = lines[line - 1].rstrip() if line - 1 < len(lines) else ""
@@ -554,9 +583,17 @@ def _diagnostic_for(error: UnexpectedInput, file: str, lines: list[str], first: 
         if expected:
             message += f"; expected {expected}"
         return Diagnostic("E102", message, span, hint=_hint_for_line(previous))
-    end_line = token.end_line or line
+    end_line = token.end_line + first if token.end_line else line
     end_column = token.end_column or column + len(token)
     span = Span(file, line, column, end_line, end_column)
+    if token.type in ("STRING", "NUMBER") and not lines[line - 1][: column - 1].strip():
+        what = "a string" if token.type == "STRING" else "a number"
+        return Diagnostic(
+            "E102",
+            f"{what} alone on a line belongs to no property",
+            span,
+            hint="a note is a comment (`# ...`); a value needs its property (`name = value`)",
+        )
     expected = _describe_expected(error.expected)
     message = f"unexpected {_token_text(token)}"
     if expected:

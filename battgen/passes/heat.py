@@ -40,13 +40,17 @@ A cell over its declared upper temperature at the continuous load is W703.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from battgen.core import ir
 from battgen.core.diagnostics import Diagnostic, Severity
+from battgen.core.outcome import Outcome
 from battgen.models import packaging, thermal
+from battgen.passes.layout_types import Placement
+from battgen.passes.routing_types import Routing
 
 # --- the cold plate as the CAD stage builds it (design rules, mm unless noted) -----------------
 COLD_PLATE_SKIN = 1.5  # aluminium above and below the channels
@@ -135,7 +139,7 @@ def specific_heat(cell: ir.Cell) -> float:
     return SPECIFIC_HEAT.get(cell.chemistry.lower(), SPECIFIC_HEAT_DEFAULT)
 
 
-def coolant_properties(pack: ir.Pack, materials: dict) -> tuple[float, float, float, float]:
+def coolant_properties(pack: ir.Pack, materials: Mapping[str, ir.Material]) -> tuple[float, float, float, float]:
     """(density kg/m³, cp J/(kg·K), conductivity W/(m·K), viscosity Pa·s) of the pack's coolant;
     the stdlib's 50/50 glycol figures where the material leaves one out."""
     coolant = pack.cooling.coolant_material or materials.get(pack.cooling.coolant) or materials.get("glycol50")
@@ -163,7 +167,7 @@ def continuous_current(candidate) -> float:
     return math.sqrt(max(candidate.heat, 0.0) / candidate.resistance) if candidate.resistance > 0 else 0.0
 
 
-def design_flow(pack: ir.Pack, cell_heat_total: float, materials: dict) -> tuple[float, str]:
+def design_flow(pack: ir.Pack, cell_heat_total: float, materials: Mapping[str, ir.Material]) -> tuple[float, str]:
     """Coolant volume flow, m³/s, and where it came from: stated, or sized for COOLANT_RISE."""
     if pack.cooling.flow:
         return pack.cooling.flow, "stated"
@@ -212,7 +216,7 @@ def _footprint(cell: ir.Cell) -> float:
     return math.pi / 4 * f.diameter**2 if f.kind == "cylindrical" else f.width * f.thickness
 
 
-def analyse(pack: ir.Pack, layout, routing, candidate, materials: dict) -> Heat:
+def analyse(pack: ir.Pack, layout, routing, candidate, materials: Mapping[str, ir.Material]) -> Heat:
     cell = pack.cell
     current = continuous_current(candidate)
     i = cell_currents(routing, current)
@@ -327,11 +331,9 @@ def analyse(pack: ir.Pack, layout, routing, candidate, materials: dict) -> Heat:
     )
 
 
-def heat_stage(pack: ir.Pack, build, options: dict | None = None) -> list[Diagnostic]:
-    """The pipeline's door: analyse the routed pack, record it on ``build.heat``."""
-    from battgen.driver.pipeline import stdlib_materials
-
-    if build.routing is None or build.layout is None:
-        return []
-    build.heat = analyse(pack, build.layout, build.routing, build.synthesis.chosen, stdlib_materials())
-    return list(build.heat.diagnostics)
+def heat_stage(
+    pack: ir.Pack, placement: Placement, routing: Routing, materials: Mapping[str, ir.Material]
+) -> Outcome[Heat]:
+    """Analyse the routed pack as placed (the placed candidate's currents)."""
+    heat = analyse(pack, placement.layout, routing, placement.candidate, materials)
+    return Outcome(heat, tuple(heat.diagnostics))

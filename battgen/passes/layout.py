@@ -44,7 +44,9 @@ from shapely.geometry import Polygon, box
 
 from battgen.core import ir
 from battgen.core.diagnostics import Diagnostic, Related
-from battgen.passes.layout_types import Layout, Module, ParallelGroup, PlacedCell
+from battgen.core.outcome import Outcome
+from battgen.passes.layout_types import Layout, Module, ParallelGroup, PlacedCell, Placement
+from battgen.passes.synthesis import Synthesis
 
 EPS = 1e-9  # m: the search erodes the floor this much less than the footprint (a floor exactly one cell
 # deep must not vanish) and flush sites start this far in: exactly on the true edge, so exact fits hold
@@ -1322,21 +1324,18 @@ def verify(layout: Layout, pack: ir.Pack) -> list[str]:
 # --- the pipeline stage ---------------------------------------------------------------------
 
 
-def layout_stage(pack: ir.Pack, build, options: dict | None = None) -> list[Diagnostic]:
-    """Place the chosen candidate; if it does not fit or cannot be grouped, take the first
-    synthesis runner-up that needs no more cells than fit and places cleanly. Sets
-    ``build.layout`` and ``build.chosen_after_layout``; returns the diagnostics."""
-    synthesis = getattr(build, "synthesis", None)
-    chosen = getattr(synthesis, "chosen", None)
+def layout_stage(pack: ir.Pack, synthesis: Synthesis) -> Outcome[Placement]:
+    """Place synthesis's choice; if it does not fit or cannot be grouped, the first runner-up
+    that needs no more cells than fit and places cleanly. The placement names the candidate
+    placed: every later stage builds that one."""
+    chosen = synthesis.chosen
     if chosen is None:
-        return []
+        return Outcome(None)
     first = place(pack, chosen)
     if isinstance(first, Layout):
-        build.layout = first
-        build.chosen_after_layout = chosen
-        return []
+        return Outcome(Placement(chosen, first))
     capacity = sites(pack).count if pack.envelope is not None else None
-    for rank, runner in enumerate(getattr(synthesis, "runners_up", ()) or (), start=1):
+    for rank, runner in enumerate(synthesis.runners_up, start=1):
         if capacity is not None and runner.cells > capacity:
             continue
         got = place(pack, runner)
@@ -1346,7 +1345,6 @@ def layout_stage(pack: ir.Pack, build, options: dict | None = None) -> list[Diag
                 f"{got.note}; placed runner-up {rank} {runner.label} ({runner.modules} modules) because the chosen "
                 f"{chosen.label} failed: {first.code} {why}"
             )
-            build.layout = replace(got, note=note)
-            build.chosen_after_layout = runner
-            return []
-    return [first]
+            reason = f"{first.code} {why}"
+            return Outcome(Placement(runner, replace(got, note=note), rank, chosen.label, reason))
+    return Outcome(None, (first,))

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # synthesis imports numpy and the models; layout types stay light
+    from battgen.passes.synthesis import Candidate
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,29 @@ class Layout:
             f"{self.series}s{self.parallel}p placed on {where}: {self.used:,} of "
             f"{self.sites:,} sites used, {self.area_fraction:.0%} of the floor, "
             f"{self.volume_fraction:.0%} of the volume, {len(self.modules)} modules"
+        )
+
+
+@dataclass(frozen=True)
+class Placement:
+    """What the layout stage decided: the architecture it placed and where every cell is.
+    ``runner_up``: 0 when synthesis's choice was placed, k when its k-th runner-up was because
+    the choice did not fit or could not be grouped (``instead_of``: the choice's label,
+    ``reason``: the layout diagnostic that refused it)."""
+
+    candidate: Candidate
+    layout: Layout
+    runner_up: int = 0
+    instead_of: str = ""
+    reason: str = ""
+
+    def describe(self) -> str:
+        """'' for synthesis's choice; else which runner-up was placed and why."""
+        if not self.runner_up:
+            return ""
+        return (
+            f"runner-up {self.runner_up} ({self.candidate.label}) of synthesis's Pareto front; its choice "
+            f"{self.instead_of} did not place: {self.reason}"
         )
 
 

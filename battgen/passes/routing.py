@@ -62,7 +62,8 @@ import numpy as np
 
 from battgen.core import ir
 from battgen.core.diagnostics import Diagnostic, Severity, Span
-from battgen.passes.layout_types import Layout
+from battgen.core.outcome import Outcome
+from battgen.passes.layout_types import Layout, Placement
 from battgen.passes.routing_types import Busbar, FuseLink, NetworkSolution, Routing
 
 # --- constants and their sources -------------------------------------------------------------
@@ -1569,14 +1570,9 @@ def route_with_network(pack: ir.Pack, layout: Layout, candidate) -> tuple[Routin
         )
 
 
-def routing_stage(pack: ir.Pack, build, options: dict) -> list[Diagnostic]:
-    """Pipeline door: route the chosen candidate on ``build.layout``; sets ``build.routing``."""
-    layout = getattr(build, "layout", None)
-    chosen = getattr(build, "chosen_after_layout", None) or getattr(getattr(build, "synthesis", None), "chosen", None)
-    if layout is None or chosen is None:
-        return []
-    result = route(pack, layout, chosen)
+def routing_stage(pack: ir.Pack, placement: Placement) -> Outcome[Routing]:
+    """Route the placed candidate on its layout."""
+    result = route(pack, placement.layout, placement.candidate)
     if isinstance(result, Diagnostic):
-        return [result]
-    build.routing = result
-    return list(result.diagnostics)
+        return Outcome(None, (result,))
+    return Outcome(result, tuple(result.diagnostics))

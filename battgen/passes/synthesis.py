@@ -179,6 +179,53 @@ class Synthesis:
     diagnostics: tuple[Diagnostic, ...] = ()
     notes: tuple[str, ...] = field(default=())
 
+    def as_json(self, built: Candidate | None = None) -> dict:
+        """``battc estimate --json``'s pack, and design.json's ``synthesis``: the architecture
+        ``built`` (the one layout placed; synthesis's choice when None) with its estimates, the
+        runners-up and the search's size. When layout placed a runner-up, ``synthesis_choice``
+        names what synthesis chose."""
+        candidate = built if built is not None else self.chosen
+        out: dict = dict.fromkeys(ESTIMATE_KEYS)
+        out.update(
+            {
+                "name": self.pack,
+                "feasible": False,
+                "binding": [],
+                "evaluated": self.evaluated,
+                "envelope_capacity": self.envelope_capacity,
+                "runners_up": [],
+            }
+        )
+        if candidate is not None:
+            out.update(candidate.as_json())
+            out["runners_up"] = [c.as_json() for c in self.runners_up]
+        if built is not None and self.chosen is not None and built != self.chosen:
+            out["synthesis_choice"] = self.chosen.label
+        return out
+
+
+# the keys every estimate JSON has, null when synthesis found nothing
+ESTIMATE_KEYS = (
+    "name",
+    "series",
+    "parallel",
+    "cells",
+    "modules",
+    "nominal_voltage_V",
+    "min_voltage_V",
+    "max_voltage_V",
+    "energy_Wh",
+    "capacity_Ah",
+    "continuous_power_W",
+    "peak_power_W",
+    "resistance_ohm",
+    "mass_kg",
+    "volume_L",
+    "cost_usd",
+    "feasible",
+    "binding",
+)
+
 
 # --- envelope capacity --------------------------------------------------------------------
 

@@ -1,0 +1,26 @@
+"""Atomic output: a file appears whole or not at all.
+
+The data is written to a temporary file in the same folder and renamed over the target
+(``os.replace`` is atomic on POSIX), so an interrupted write never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = "wb" if isinstance(data, bytes) else "w"
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8", "newline": "\n"})) as handle:
+            handle.write(data)
+        os.chmod(temporary, 0o644)  # mkstemp makes 0600; outputs are ordinary files
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise

@@ -1,0 +1,100 @@
+"""The typed build: one pack through the stages, each field a stage's frozen result.
+
+The driver (``battgen.driver.stages``) creates a ``PackBuild`` from synthesis and replaces it
+stage by stage (``dataclasses.replace``); nothing mutates one. Fields are in pipeline order.
+The architecture every stage after layout, the report and design.json read is
+``PackBuild.candidate``: the one layout placed (synthesis's choice, or the runner-up placed when
+the choice did not fit), never synthesis's choice behind layout's back.
+
+``CadResult`` is the CAD stage's result record. The stage itself runs in ``battgen.emit.cad``
+(it needs OCP), registered by the driver; its record lives here so that the build type sits
+below the emitters that read it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from battgen.core import ir
+from battgen.core.diagnostics import Diagnostic
+from battgen.passes.heat import Heat
+from battgen.passes.layout_types import Layout, Placement
+from battgen.passes.routing_types import Routing
+from battgen.passes.synthesis import Candidate, Synthesis
+
+
+@dataclass(frozen=True)
+class CadResult:
+    """What the CAD stage built. SI units (metres, m³, kg) like every other pass result."""
+
+    pack: str
+    parts: dict[str, int]  # part kind → number of parts (cells, busbars, leads, fuses, holders, ...)
+    cell_shapes: int  # distinct cell solids in the assembly (instanced, never fused)
+    bounding_box: tuple[tuple[float, float, float], tuple[float, float, float]]  # all parts, m
+    enclosure_outer: tuple[float, float, float]  # x, y, z extent of the box (flange excluded), m
+    enclosure_volume: float  # outline less keepouts × height, m³
+    cell_volume: float  # m³
+    volumetric_efficiency: float  # cell volume / enclosure volume
+    mass: dict[str, float]  # kg by part kind (cells from the cell's mass, others volume × density)
+    mass_total: float  # kg
+    cooling: dict[str, Any]  # channel layout and sizing
+    stack: dict[str, float]  # z levels, m
+    files: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        ex, ey, ez = (v * 1e3 for v in self.enclosure_outer)
+        counts = ", ".join(f"{n:,} {k}" for k, n in self.parts.items() if n)
+        cool = ""
+        if self.cooling.get("layout"):
+            c = self.cooling
+            cool = (
+                f"; cold plate ({c['side']}): {c['channels']} {c['layout']} channel(s) "
+                f"{c['width'] * 1e3:.1f} × {c['height'] * 1e3:.1f} mm at {c['flow'] * 6e4:.2f} L/min"
+            )
+        return (
+            f"CAD: {counts} ({self.cell_shapes} cell shape instanced); enclosure {ex:.0f} × {ey:.0f} × {ez:.0f} mm, "
+            f"cells fill {self.volumetric_efficiency:.0%} of it; mass {self.mass_total:.1f} kg "
+            f"(cells {self.mass.get('cells', 0.0):.1f} kg){cool}; files: {', '.join(self.files)}"
+        )
+
+
+# --- materials ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PackBuild:
+    """One pack's build so far. ``materials``: every material the pack may be made of (the
+    prelude's and the project's); ``files``: the bytes the CAD stage exported, by file name."""
+
+    name: str
+    pack: ir.Pack
+    materials: Mapping[str, ir.Material]
+    synthesis: Synthesis
+    placement: Placement | None = None
+    routing: Routing | None = None
+    heat: Heat | None = None
+    cad: CadResult | None = None
+    files: Mapping[str, bytes] = field(default_factory=dict)
+    diagnostics: tuple[Diagnostic, ...] = ()  # this pack's: synthesis's and every stage's
+
+    @property
+    def candidate(self) -> Candidate | None:
+        """The architecture built: the one placed once layout ran, synthesis's choice before."""
+        return self.placement.candidate if self.placement is not None else self.synthesis.chosen
+
+    @property
+    def layout(self) -> Layout | None:
+        return self.placement.layout if self.placement is not None else None
+
+    def summaries(self) -> list[tuple[str, str]]:
+        """(stage, one-line summary) of every stage that ran, in pipeline order."""
+        results: list[tuple[str, Any]] = [
+            ("layout", self.layout),
+            ("routing", self.routing),
+            ("heat", self.heat),
+            ("cad", self.cad),
+        ]
+        return [(name, value.summary()) for name, value in results if value is not None]
