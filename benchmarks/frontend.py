@@ -78,7 +78,7 @@ def main() -> None:
     from battgen.frontend.parser import get_parser
 
     text = generated()
-    parser_module._state.file, parser_module._state.comments = "big.batt", []
+    parser_module._state.file, parser_module._state.offset, parser_module._state.comments = "big.batt", 0, []
     line_count = text.count("\n")
     parser = get_parser()
     tokens = list(parser.lex(text))
