@@ -20,7 +20,7 @@ from battgen.emit.busbars_svg import busbars_svg, currents_svg
 from battgen.passes import layout_types
 from battgen.passes import routing as R
 from battgen.passes.layout_types import Layout, Placement
-from battgen.passes.routing_types import Routing
+from battgen.passes.routing.types import Routing
 from battgen.passes.synthesis import Candidate, evaluate_fixed
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -64,7 +64,7 @@ from battgen.core import ir
 from battgen.core.diagnostics import Diagnostic, Severity, Span
 from battgen.core.outcome import Outcome
 from battgen.passes.layout_types import Layout, Placement
-from battgen.passes.routing_types import Busbar, FuseLink, NetworkSolution, Routing
+from battgen.passes.routing.types import Busbar, FuseLink, NetworkSolution, Routing
 
 # --- constants and their sources -------------------------------------------------------------
 
