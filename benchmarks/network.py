@@ -5,7 +5,7 @@
 
 Two networks:
 
-* the ladder — ``routing.ladder_network(96, 74, …)``, liionpack's "series-groups" netlist node
+* the ladder — ``routing.network.ladder_network(96, 74, …)``, liionpack's "series-groups" netlist node
   for node — timed here and (if a liionpack interpreter is found: $LIIONPACK_PYTHON, else
   /tmp/lp-venv/bin/python) with liionpack's ``solve_circuit`` on the same netlist, in a subprocess
   of that interpreter (liionpack pins numpy 1.x; ours stays on numpy 2); currents compared;
@@ -29,8 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from battgen.core import ir
 from battgen.core.diagnostics import Span
-from battgen.passes import routing
 from battgen.passes.layout_types import Layout, hex_columns
+from battgen.passes.routing.network import ladder_network
+from battgen.passes.routing.router import route_with_network
 
 NS, NP = 96, 74
 RI, RC, RB, RT, V, CURRENT = 0.016, 1e-4, 1e-4, 1e-5, 3.6, 1500.0
@@ -69,7 +70,7 @@ def model_s_layout(d=0.0187, gap=0.001, modules=16, module_gap=0.03) -> Layout:
 
 def main() -> int:
     print(f"{NS}s{NP}p = {NS * NP:,} cells, pack current {CURRENT:.0f} A")
-    ladder = routing.ladder_network(NS, NP, RI, RC, RB, RT, V)
+    ladder = ladder_network(NS, NP, RI, RC, RB, RT, V)
     t_min, t_med = best(lambda: ladder.solve_fresh(CURRENT))
     ours = np.array(ladder.solution(CURRENT).cell_currents)
     print(
@@ -146,7 +147,7 @@ def main() -> int:
         resistance=NS * RI / NP + NS * 1e-4,
     )
     t = time.perf_counter()
-    result, net = routing.route_with_network(pack, model_s_layout(), cand)
+    result, net = route_with_network(pack, model_s_layout(), cand)
     t_route = time.perf_counter() - t
     if net is None:
         print("routed pack:", result.code, result.message)

@@ -20,7 +20,8 @@ from battgen.emit.busbars_svg import busbars_svg, currents_svg
 from battgen.passes import layout_types
 from battgen.passes import routing as R
 from battgen.passes.layout_types import Layout, Placement
-from battgen.passes.routing_types import Routing
+from battgen.passes.routing import sizing
+from battgen.passes.routing.types import Routing
 from battgen.passes.synthesis import Candidate, evaluate_fixed
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -300,7 +301,7 @@ def test_conductors_meet_the_sizing_rules(routed):
     i_sc = cand.nominal_voltage / cand.resistance
     k = R.withstand_k(
         m.density * m.specific_heat,
-        R._beta(m),
+        sizing.iec60949_beta(m),
         m.resistivity,
         pack.ambient - 273.15 + R.OPERATING_RISE,
         R.WITHSTAND_FINAL - 273.15,

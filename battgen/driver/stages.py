@@ -49,7 +49,7 @@ def _layout(build: PackBuild, options: BuildOptions) -> tuple[PackBuild, Diagnos
 
 
 def _routing(build: PackBuild, options: BuildOptions) -> tuple[PackBuild, Diagnostics]:
-    from battgen.passes.routing import routing_stage
+    from battgen.passes.routing.stage import routing_stage
 
     assert build.placement is not None
     outcome = routing_stage(build.pack, build.placement)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from battgen.models import cost as cost_model
 from battgen.models import packaging
-from battgen.passes.routing import BOND_WIRE
+from battgen.passes.routing.fuses import BOND_WIRE
 
 BOND_WIRE_DENSITY = BOND_WIRE["density"]  # kg/m³, the aluminium bond wire routing sizes
 

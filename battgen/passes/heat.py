@@ -50,7 +50,7 @@ from battgen.core.diagnostics import Diagnostic, Severity
 from battgen.core.outcome import Outcome
 from battgen.models import packaging, thermal
 from battgen.passes.layout_types import Placement
-from battgen.passes.routing_types import Routing
+from battgen.passes.routing.types import Routing
 
 # --- the cold plate as the CAD stage builds it (design rules, mm unless noted) -----------------
 COLD_PLATE_SKIN = 1.5  # aluminium above and below the channels

@@ -1,0 +1,104 @@
+"""What every routing step reads: the pack, its layout, the busbar stock and the currents it
+carries, the cell terminals and their owners, the usable floor, and the creepage distances.
+
+``routing_context`` builds it once per ``route`` call, so each step (plates, bridges, busbar
+records, leads, fuses, network) takes it instead of a dozen loose arguments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from battgen.core import ir
+from battgen.core.diagnostics import Diagnostic, Span
+from battgen.passes.layout_types import Layout
+from battgen.passes.routing.geometry import GRID, usable_floor
+from battgen.passes.routing.junctions import Junctions, Terminals, owner_faces, terminals
+from battgen.passes.routing.sizing import Conductor, Duty, busbar_conductor, creepage
+
+if TYPE_CHECKING:
+    from shapely.geometry import Polygon
+    from shapely.geometry.base import BaseGeometry
+
+    from battgen.passes.synthesis import Candidate
+
+COVER = 0.75  # plate extent around each terminal, × the larger lattice pitch
+
+
+@dataclass(frozen=True, eq=False)
+class OwnerCreepage:
+    """The creepage distance between two owners' plates: for the working voltage between them."""
+
+    potential: np.ndarray  # per owner, cells above the pack − terminal (``Junctions.potential``)
+    by_steps: np.ndarray  # creepage (m) for the voltage of k cells, k = 0 … S
+
+    def apart(self, a: int | np.ndarray, b: int | np.ndarray) -> np.ndarray:
+        """Owners (arrays ok) → creepage distance between their plates, m."""
+        return self.by_steps[np.abs(self.potential[a] - self.potential[b])]
+
+
+@dataclass(frozen=True, eq=False)
+class RoutingContext:
+    pack: ir.Pack
+    layout: Layout
+    span: Span  # where routing diagnostics point: the pack's ``busbar`` property, else the pack
+    conductor: Conductor
+    duty: Duty
+    max_voltage: float  # the pack's maximum voltage (the candidate's), V
+    clearance: float  # creepage for the pack's maximum voltage, m
+    terminals: Terminals
+    junctions: Junctions
+    own: np.ndarray  # owner of each terminal
+    owner_face: dict[int, int]  # owner → index into ``terminals.faces``
+    creepage: OwnerCreepage
+    pitch: float  # the larger lattice pitch, m
+    cover: float  # plate extent around each terminal, m
+    usable: Polygon  # the floor inside the envelope wall
+    keepouts: BaseGeometry
+    blocked: BaseGeometry  # keepouts grown by ``clearance``
+    discs: np.ndarray  # each terminal's contact disc (shapely polygons)
+    inner_discs: np.ndarray  # the discs shrunk by the snapping tolerance
+
+
+def routing_context(pack: ir.Pack, layout: Layout, candidate: Candidate) -> RoutingContext | Diagnostic:
+    """Everything the steps share; E701 if an owner's terminals do not share one face."""
+    import shapely
+    from shapely.geometry import Polygon
+
+    span = pack.property_spans.get("busbar", pack.span)
+    clearance = creepage(candidate.max_voltage)
+    t = terminals(layout, pack.cell.format)
+    junctions = Junctions(layout.series, max(getattr(layout, "strings", 1) or 1, 1))
+    own = junctions.owners(t)
+    usable, keepouts = usable_floor(pack, layout)
+    blocked = keepouts.buffer(clearance) if not keepouts.is_empty else Polygon()
+    owner_face = owner_faces(t, own, junctions, layout, span)
+    if isinstance(owner_face, Diagnostic):
+        return owner_face
+    potential = np.array([junctions.potential(o) for o in range(junctions.minus + 1)])
+    by_steps = np.array([creepage(k * pack.cell.max_voltage) for k in range(layout.series + 1)])
+    pitch = max(layout.pitch)
+    return RoutingContext(
+        pack=pack,
+        layout=layout,
+        span=span,
+        conductor=busbar_conductor(pack),
+        duty=Duty.of(candidate),
+        max_voltage=candidate.max_voltage,
+        clearance=clearance,
+        terminals=t,
+        junctions=junctions,
+        own=own,
+        owner_face=owner_face,
+        creepage=OwnerCreepage(potential, by_steps),
+        pitch=pitch,
+        cover=COVER * pitch,
+        usable=usable,
+        keepouts=keepouts,
+        blocked=blocked,
+        discs=shapely.buffer(shapely.points(t.xy), t.radius, quad_segs=8),
+        inner_discs=shapely.buffer(shapely.points(t.xy), t.radius - 20 * GRID, quad_segs=8),  # snapping moves vertices
+    )

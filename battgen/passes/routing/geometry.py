@@ -1,0 +1,110 @@
+"""Plane geometry shared by the plates, bridges, leads and jumpers: the snap-rounding grid,
+robust shapely operations, the usable floor and the rings a ``Busbar`` records.
+
+Shapely (GEOS) is imported inside the functions: ``battc check`` and the language server never
+load it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
+import numpy as np
+
+from battgen.core import ir
+from battgen.passes.layout_types import Layout
+
+if TYPE_CHECKING:
+    from shapely.geometry import Polygon
+    from shapely.geometry.base import BaseGeometry
+
+GRID = 1e-7  # m, snap-rounding grid of the plate geometry (robust overlays on near-degenerate Voronoi cells)
+
+Ring = tuple[tuple[float, float], ...]
+T = TypeVar("T")
+
+
+def merge_cells(polygons: np.ndarray) -> BaseGeometry:
+    """Union of Voronoi cells (a coverage: shared edges, no overlaps) without slivers or cracks."""
+    import shapely
+
+    try:
+        merged = shapely.coverage_union_all(polygons)
+        if not merged.is_valid:  # a near-degenerate cell left a self-touching ring
+            merged = shapely.make_valid(merged)
+    except Exception:  # noqa: BLE001 - clipped cells may not be an exact coverage; fall back
+        try:
+            merged = shapely.union_all(polygons)
+        except shapely.errors.GEOSException:
+            merged = shapely.union_all(polygons, grid_size=GRID)
+    return polygonal(merged)
+
+
+def safe(op: Callable[..., BaseGeometry], fallback: T, polygonal_only: bool = True) -> BaseGeometry | T:
+    """A shapely operation; ``fallback`` if GEOS fails on it (snap-rounded inputs rarely do).
+    With ``polygonal_only`` (the default) the result is made valid and keeps its polygonal part."""
+    import shapely
+
+    try:
+        out = op()
+    except shapely.errors.GEOSException:
+        return fallback
+    if not polygonal_only:
+        return out
+    if not out.is_valid:
+        out = shapely.make_valid(out)
+    return polygonal(out)
+
+
+def polygonal(geom: BaseGeometry) -> BaseGeometry:
+    """The polygonal part of ``geom`` (make_valid and snapping can leave lines and points)."""
+    import shapely
+
+    if geom.geom_type in ("Polygon", "MultiPolygon") or geom.is_empty:
+        return geom
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon") and p.area > 0]
+    return shapely.union_all(parts) if parts else shapely.Polygon()
+
+
+def usable_floor(pack: ir.Pack, layout: Layout) -> tuple[Polygon, BaseGeometry]:
+    """The floor the plates and leads may use (the envelope outline inside its wall) and the
+    keepouts on it. Without an envelope: the cells' bounding box with room for the leads."""
+    import shapely
+    from shapely.geometry import Polygon, box
+
+    if pack.envelope is not None:
+        outer = Polygon(pack.envelope.outline.vertices())
+        usable = outer.buffer(-pack.envelope.wall) if pack.envelope.wall > 0 else outer
+        keepouts = (
+            shapely.union_all([Polygon(k.shape.vertices()) for k in pack.envelope.keepouts])
+            if pack.envelope.keepouts
+            else Polygon()
+        )
+    else:
+        xy = np.array([(c.x, c.y) for c in layout.cells])
+        m = max(4 * max(layout.pitch), 0.1)  # no envelope: leave room for the terminal leads
+        usable = box(xy[:, 0].min() - m, xy[:, 1].min() - m, xy[:, 0].max() + m, xy[:, 1].max() + m)
+        keepouts = Polygon()
+    return usable, keepouts
+
+
+def outer_ring(poly: Polygon) -> Ring:
+    """The exterior ring, counter-clockwise, last point not repeated, rounded to 0.1 µm."""
+    from shapely.geometry.polygon import orient
+
+    p = orient(poly, 1.0)
+    return tuple((round(x, 7), round(y, 7)) for x, y in list(p.exterior.coords)[:-1])
+
+
+def inner_rings(poly: Polygon) -> tuple[Ring, ...]:
+    """The interior rings (holes) of the counter-clockwise polygon, rounded like ``outer_ring``."""
+    from shapely.geometry.polygon import orient
+
+    p = orient(poly, 1.0)
+    return tuple(tuple((round(x, 7), round(y, 7)) for x, y in list(r.coords)[:-1]) for r in p.interiors)
+
+
+def rounded_path(path: list[tuple[float, float]]) -> Ring:
+    """A routed centreline as a ``Busbar.path``: points rounded to 0.1 µm."""
+    return tuple((round(x, 7), round(y, 7)) for x, y in path)

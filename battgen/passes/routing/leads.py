@@ -1,0 +1,214 @@
+"""Pack terminal leads: from the pack + and − plates to the envelope wall, on an insulated
+carrier above the plates.
+
+Each lead is sized for the whole pack current (``sizing.insulated_strip``), then routed as the
+shortest path (networkx, Dijkstra) over a grid of the free floor (envelope minus keepouts, kept
+``clearance`` + half the lead width away), then smoothed by dropping every vertex whose
+neighbours see each other. E701 if no path reaches the wall or a lead would cross a keepout.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from battgen.core.diagnostics import Diagnostic
+from battgen.passes.routing.context import RoutingContext
+from battgen.passes.routing.geometry import outer_ring, rounded_path, safe
+from battgen.passes.routing.sizing import Sizing, insulated_strip
+from battgen.passes.routing.types import Busbar
+
+if TYPE_CHECKING:
+    import networkx as nx
+    from shapely.geometry import Polygon
+    from shapely.geometry.base import BaseGeometry
+
+Path = list[tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class Lead:
+    owner: int  # ``Junctions.plus`` or ``Junctions.minus``
+    path: Path  # routed centreline, plate to wall, m
+    resistance: float  # ohm
+    thickness: float  # m
+    sizing: Sizing
+    busbar: Busbar
+
+    @property
+    def terminal(self) -> tuple[float, float]:
+        """Where the lead meets the envelope wall (the pack terminal), m."""
+        return (round(self.path[-1][0], 7), round(self.path[-1][1], 7))
+
+
+def pack_leads(ctx: RoutingContext, first: int) -> list[Lead] | Diagnostic:
+    """The + and − leads (they carry every string's current), busbars numbered from ``first``."""
+    leads: list[Lead] = []
+    for o in (ctx.junctions.plus, ctx.junctions.minus):
+        lead = _lead(ctx, o, first + len(leads))
+        if isinstance(lead, Diagnostic):
+            return lead
+        leads.append(lead)
+    return leads
+
+
+def _lead(ctx: RoutingContext, o: int, index: int) -> Lead | Diagnostic:
+    """Owner ``o``'s lead: sized, routed through the free floor, drawn as a strip inside the floor."""
+    import shapely
+    from shapely.geometry import LineString
+
+    duty, material = ctx.duty, ctx.conductor.material
+    s, tk, w = insulated_strip(
+        "terminal", duty.pack_peak, duty.pack_continuous, duty.short_circuit, ctx.conductor, ctx.pack.ambient
+    )
+    path = _lead_path(ctx, o, w)
+    name = ctx.junctions.name(o)
+    if path is None:
+        return Diagnostic(
+            "E701",
+            f"no route for the {name} terminal lead ({w * 1e3:.0f} mm wide) from its cells to the "
+            "envelope wall around the keepouts",
+            ctx.span,
+            "move a keepout or the envelope edge",
+        )
+    line = LineString(path)
+    poly = line.buffer(w / 2, cap_style="flat", join_style="mitre")
+    poly = safe(lambda q=poly: q.intersection(ctx.usable), poly)  # a lead from a cell at the wall stays inside
+    if poly.geom_type != "Polygon":
+        poly = max(shapely.get_parts(poly), key=lambda q: q.area) if not poly.is_empty else line.buffer(w / 2)
+    if not ctx.blocked.is_empty and poly.intersects(ctx.keepouts):
+        return Diagnostic("E701", f"no route for the {name} terminal lead: it would cross a keepout", ctx.span)
+    r = material.resistivity * line.length / (w * tk)
+    mass = poly.area * tk * material.density
+    notes = s.notes + ("insulated lead on a carrier above the plates; grid Dijkstra path, shortcut-smoothed",)
+    busbar = Busbar(
+        index,
+        "terminal",
+        outer_ring(poly),
+        ctx.terminals.faces[ctx.owner_face[o]][1],
+        tk,
+        w,
+        line.length,
+        material.name,
+        ctx.junctions.groups(o),
+        duty.pack_peak,
+        duty.pack_continuous,
+        w * tk,
+        r,
+        duty.pack_continuous**2 * r,
+        mass,
+        mass * (material.cost or 0.0),
+        notes,
+        path=rounded_path(path),
+    )
+    return Lead(o, path, r, tk, s, busbar)
+
+
+def _lead_path(ctx: RoutingContext, o: int, w: float) -> Path | None:
+    """A ``w``-wide lead's centreline from owner ``o``'s terminals to the wall: from their centre
+    (else the first terminal in the free floor) by ``route_lead``; straight out when the plate's
+    terminals all sit within half a lead width of the wall. None if there is no way."""
+    import shapely
+    from shapely.geometry import Point
+
+    usable = ctx.usable
+    free = usable.buffer(-w / 2)
+    if not ctx.blocked.is_empty:
+        free = free.difference(ctx.blocked.buffer(w / 2))
+    mine = ctx.terminals.xy[ctx.own == o]
+    start = tuple(mine.mean(axis=0))
+    step = max(
+        min(ctx.layout.pitch) / 2, max(usable.bounds[2] - usable.bounds[0], usable.bounds[3] - usable.bounds[1]) / 150
+    )
+    path = None
+    if not free.contains(Point(start)):
+        inside = shapely.contains_xy(free, mine[:, 0], mine[:, 1]) if not free.is_empty else np.zeros(len(mine), bool)
+        if inside.any():
+            start = tuple(mine[inside][0])
+        else:  # the plate's terminals all sit within half a lead width of the wall: straight out
+            k = int(np.argmin(shapely.distance(usable.exterior, shapely.points(mine))))
+            end = usable.exterior.interpolate(usable.exterior.project(Point(mine[k])))
+            path = [(float(mine[k][0]), float(mine[k][1])), (float(end.x), float(end.y))]
+            if math.dist(*path) < 1e-9:
+                path = None
+    if path is None and free.contains(Point(start)):
+        path = route_lead(start, free, usable, step, w / 2)
+    return path
+
+
+def route_lead(
+    start: tuple[float, float], free: BaseGeometry, usable: Polygon, step: float, half_width: float = 0.0
+) -> Path | None:
+    """Shortest path from ``start`` to the edge of ``usable`` through ``free`` (grid + Dijkstra),
+    smoothed by shortcutting. Returns a list of points or None."""
+    import networkx as nx
+    import shapely
+    from shapely.geometry import Point
+
+    minx, miny, maxx, maxy = usable.bounds
+    nx_, ny_ = int((maxx - minx) / step) + 1, int((maxy - miny) / step) + 1
+    gx, gy = np.meshgrid(minx + step * np.arange(nx_), miny + step * np.arange(ny_), indexing="ij")
+    inside = shapely.contains_xy(free, gx, gy)
+    if not inside.any():
+        return None
+    edge_d = shapely.distance(usable.exterior, shapely.points(gx[inside], gy[inside]))
+    G = _grid_graph(free, inside, minx, miny, step)
+    pts = np.stack([gx[inside], gy[inside]], axis=1)
+    s = int(np.argmin(np.hypot(pts[:, 0] - start[0], pts[:, 1] - start[1])))
+    exits = np.flatnonzero(edge_d <= half_width + 1.5 * step)
+    if not exits.size or s not in G:
+        return None
+    try:
+        _, path = nx.multi_source_dijkstra(G, set(exits.tolist()), target=s)
+    except nx.NetworkXNoPath:
+        return None
+    path = [(float(start[0]), float(start[1]))] + [(float(pts[n][0]), float(pts[n][1])) for n in reversed(path)]
+    end = usable.exterior.interpolate(usable.exterior.project(Point(path[-1])))
+    path.append((float(end.x), float(end.y)))
+    path = [p for i, p in enumerate(path) if i == 0 or math.dist(p, path[i - 1]) > 1e-9]
+    return _shortcut(path, free.buffer(step * 1e-3))
+
+
+def _grid_graph(free: BaseGeometry, inside: np.ndarray, minx: float, miny: float, step: float) -> nx.Graph:
+    """The grid points ``inside`` the free floor (numbered in order), each joined to its 8
+    neighbours where the midpoint between them is free too; edges weighted by length."""
+    import networkx as nx
+    import shapely
+
+    nx_, ny_ = inside.shape
+    G = nx.Graph()
+    ids = -np.ones(inside.shape, dtype=int)
+    ids[inside] = np.arange(inside.sum())
+    for di, dj in ((1, 0), (0, 1), (1, 1), (1, -1)):
+        # a at (i, j), b at (i+di, j+dj)
+        i0, i1 = max(0, -di), nx_ - max(0, di)
+        j0, j1 = max(0, -dj), ny_ - max(0, dj)
+        a = ids[i0:i1, j0:j1]
+        b = ids[i0 + di : i1 + di, j0 + dj : j1 + dj]
+        ok = (a >= 0) & (b >= 0)
+        w = step * math.hypot(di, dj)
+        midx = minx + step * (np.arange(i0, i1)[:, None] + di / 2) + 0 * a
+        midy = miny + step * (np.arange(j0, j1)[None, :] + dj / 2) + 0 * a
+        ok &= shapely.contains_xy(free, midx, midy)
+        G.add_weighted_edges_from(zip(a[ok].tolist(), b[ok].tolist(), [w] * int(ok.sum())))
+    return G
+
+
+def _shortcut(path: Path, seen: BaseGeometry) -> Path:
+    """Drop every vertex whose neighbours see each other through ``seen``, until none can go."""
+    from shapely.geometry import LineString
+
+    changed = True
+    while changed:  # shortcut every vertex whose neighbours see each other
+        changed = False
+        i = 1
+        while i < len(path) - 1:
+            if seen.covers(LineString([path[i - 1], path[i + 1]])):
+                del path[i]
+                changed = True
+            else:
+                i += 1
+    return path

@@ -1,0 +1,291 @@
+"""Busbar plates: each owner's plate cut from the Voronoi split of its face, kept the creepage
+distance clear of every plate and terminal at another potential.
+
+The plane of each face is split by the Voronoi diagram of its terminals; an owner's plate is the
+union of its terminals' Voronoi cells (each clipped to a disc of 0.75 × the larger pitch, so the
+union is the buffered terminal discs plus the bridge between them). Prismatic and pouch cells
+split their tops into tab strips instead (``_tab_bands``). Along the edge it shares with another
+owner's region a plate is cut back by half the creepage distance for the working voltage between
+the two (a plate near another it does not touch keeps the whole distance from that one's region),
+and its outer edge by half the distance for the pack voltage. Plates of different owners are
+therefore at least the creepage distance for the voltage between them apart, and the terminal
+contact areas (discs of ``terminal_radius``) of other owners are at least that far from every
+plate. Where the layout puts unlike terminals closer than that, their discs join their plates and
+the other plates keep clear of them (``forced``: the W401 the busbar step reports).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from battgen.core import ir
+from battgen.passes.layout_types import Layout
+from battgen.passes.routing.context import RoutingContext
+from battgen.passes.routing.geometry import GRID, merge_cells, safe
+from battgen.passes.routing.junctions import Terminals
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
+
+
+@dataclass
+class PlateCut:
+    """The plates as cut, before bridging; ``plates`` is updated as the busbar step bridges."""
+
+    plates: dict[int, BaseGeometry] = field(default_factory=dict)  # owner → plate
+    group_region: dict[tuple[int, int], BaseGeometry] = field(default_factory=dict)  # (owner, group) → un-eroded region
+    forced: dict[int, tuple[float, int, float]] = field(default_factory=dict)
+    # owner → (smallest terminal gap, other owner, distance needed) where the layout forces a short gap
+
+
+def cut_plates(ctx: RoutingContext) -> PlateCut:
+    """Voronoi split of each face, clipped around each terminal; each plate cut back from its
+    neighbours by half the distance for the voltage between them, from the outer edge by half the
+    pack-voltage distance, kept clear of unlike terminals, and clear of the keepouts."""
+    t = ctx.terminals
+    cut = PlateCut()
+    bands = _tab_bands(ctx.layout, ctx.pack.cell.format, t)  # prismatic/pouch: the tab's strip of the cell top
+    for f in range(len(t.faces)):
+        on = np.flatnonzero(t.face == f)
+        face_owners, regions = _face_regions(ctx, on, bands, cut.group_region)
+        face_plates = _cut_back(ctx, face_owners, regions)
+        tight = _tight_terminals(ctx, on, face_owners, face_plates, cut.forced)
+        if tight.size:
+            _clear_of_tight(ctx, on, tight, face_owners, face_plates)
+        cut.plates.update(face_plates)
+    if not ctx.blocked.is_empty:
+        for o, plate in cut.plates.items():
+            cut.plates[o] = safe(lambda p=plate: p.difference(ctx.blocked), plate)
+    return cut
+
+
+def _face_regions(
+    ctx: RoutingContext,
+    on: np.ndarray,
+    bands: np.ndarray | None,
+    group_region: dict[tuple[int, int], BaseGeometry],
+) -> tuple[list[int], list[BaseGeometry]]:
+    """The owners on a face (terminals ``on``) and each one's region: the union of its terminals'
+    cells. Records each (owner, group)'s region in ``group_region``."""
+    import shapely
+
+    t = ctx.terminals
+    pts = t.xy[on]
+    if bands is not None:  # the strips meet along the cell-to-cell gaps: no Voronoi needed
+        cells = bands[on]
+    else:
+        cells = _voronoi_cells(pts, shapely.buffer(shapely.points(pts), ctx.cover, quad_segs=16), ctx.pitch)
+    owned = ctx.own[on]
+    face_owners = [int(o) for o in np.unique(owned)]
+    regions = []
+    for o in face_owners:
+        mine = owned == o
+        regions.append(merge_cells(cells[mine]))
+        for g in np.unique(t.group[on][mine]):
+            group_region[(o, int(g))] = merge_cells(cells[mine & (t.group[on] == g)])
+    return face_owners, regions
+
+
+def _cut_back(ctx: RoutingContext, face_owners: list[int], regions: list[BaseGeometry]) -> dict[int, BaseGeometry]:
+    """Each region cut back from its neighbours' and from the outer edge: owner → plate."""
+    import shapely
+
+    clearance = ctx.clearance
+    # the outer edge: the covered area (closed over cracks between regions) shrunk
+    inside = (
+        shapely.union_all(regions).buffer(1e-6, join_style="mitre").buffer(-clearance / 2 - 6e-6, join_style="mitre")
+    )
+    near_tree = shapely.STRtree(regions)
+    pairs = near_tree.query(regions, predicate="dwithin", distance=clearance)
+    pairs = pairs[:, pairs[0] != pairs[1]]
+    touching = shapely.dwithin(
+        np.asarray(regions, dtype=object)[pairs[0]], np.asarray(regions, dtype=object)[pairs[1]], 10 * GRID
+    )
+    zone: dict[tuple[int, float], BaseGeometry] = {}  # (region, distance) → the region grown by it
+    cuts: dict[int, list[BaseGeometry]] = {}
+    for i, k, shares_edge in zip(pairs[0].tolist(), pairs[1].tolist(), touching.tolist()):
+        c = float(ctx.creepage.apart(face_owners[i], face_owners[k]))
+        # sharing an edge: each side gives half; merely near: this plate keeps all of it from
+        # the other's region (which holds the other plate)
+        key = (k, c / 2 if shares_edge else c)
+        if key not in zone:
+            zone[key] = regions[k].buffer(key[1] + 5e-6, join_style="mitre")
+        cuts.setdefault(i, []).append(zone[key])
+    plates = {}
+    for i, o in enumerate(face_owners):
+        plate = safe(lambda r=regions[i], s=inside: r.buffer(1e-6, join_style="mitre").intersection(s), regions[i])
+        if i in cuts:
+            plate = safe(lambda p=plate, c=cuts[i]: p.difference(shapely.union_all(c)), plate)
+        plates[o] = plate
+    return plates
+
+
+def _tight_terminals(
+    ctx: RoutingContext,
+    on: np.ndarray,
+    face_owners: list[int],
+    face_plates: dict[int, BaseGeometry],
+    forced: dict[int, tuple[float, int, float]],
+) -> np.ndarray:
+    """Terminals (indices into ``on``) whose contact disc does not fit in its plate, or that sit
+    closer to an unlike terminal than the distance for the voltage between them (the layout
+    forces that gap; recorded in ``forced``)."""
+    import shapely
+
+    t = ctx.terminals
+    pts = t.xy[on]
+    owned = ctx.own[on]
+    plate_of = np.empty(len(on), dtype=object)
+    for o in face_owners:
+        plate_of[owned == o] = face_plates[o]
+    loose = ~shapely.covers(plate_of, ctx.inner_discs[on])
+    short = _short_pairs(pts, owned, 2 * t.radius + ctx.clearance - 1e-7)
+    if short.size:
+        gaps = np.hypot(*(pts[short[:, 0]] - pts[short[:, 1]]).T) - 2 * t.radius
+        need = ctx.creepage.apart(owned[short[:, 0]], owned[short[:, 1]])
+        keep = gaps < need - 1e-7
+        short, gaps, need = short[keep], gaps[keep], need[keep]
+        for (i, j), gap, c in zip(short.tolist(), gaps.tolist(), need.tolist()):
+            for a, b in ((i, j), (j, i)):
+                oa = int(owned[a])
+                if oa not in forced or gap < forced[oa][0]:
+                    forced[oa] = (gap, int(owned[b]), c)
+        loose[short.ravel()] = True
+    return np.flatnonzero(loose)
+
+
+def _clear_of_tight(
+    ctx: RoutingContext,
+    on: np.ndarray,
+    tight: np.ndarray,
+    face_owners: list[int],
+    face_plates: dict[int, BaseGeometry],
+) -> None:
+    """The ``tight`` terminals' discs join their plate and every other plate keeps its distance
+    from them, so the plate edges follow the cell-to-cell gaps and only terminal-to-terminal
+    gaps can be short. Updates ``face_plates``."""
+    import shapely
+
+    t = ctx.terminals
+    owned = ctx.own[on]
+    discs = ctx.discs[on]
+    tight_points = shapely.points(t.xy[on][tight])
+    reach = shapely.buffer(tight_points, t.radius + ctx.clearance - 1e-6, quad_segs=8)  # the most any pair needs
+    tree = shapely.STRtree(reach)
+    for o in face_owners:
+        plate = face_plates[o]
+        hit = tree.query(plate, predicate="intersects")
+        hit = hit[owned[tight[hit]] != o]
+        if hit.size:
+            keep_clear = shapely.buffer(
+                tight_points[hit], t.radius + ctx.creepage.apart(owned[tight[hit]], o) - 1e-6, quad_segs=8
+            )
+            plate = safe(lambda p=plate, z=keep_clear: p.difference(shapely.union_all(z, grid_size=GRID)), plate)
+        mine_tight = tight[owned[tight] == o]
+        if mine_tight.size:
+            plate = safe(
+                lambda p=plate, m=mine_tight, d=discs: shapely.union_all(np.concatenate([[p], d[m]]), grid_size=GRID),
+                plate,
+            )
+        face_plates[o] = plate
+
+
+def _voronoi_cells(pts: np.ndarray, clip: np.ndarray, pitch: float) -> np.ndarray:
+    """Each point's Voronoi cell intersected with its ``clip`` polygon. A ring of guard points
+    keeps the hull cells bounded (no near-parallel rays to a far envelope); the cells are
+    snap-rounded to ``GRID`` and every overlay is snap-rounding (robust on the near-degenerate
+    cells regular lattices produce). A cell that still comes out wrong (not holding its point)
+    is replaced by the disc of half the distance to the nearest neighbour, always inside the
+    true cell."""
+    import shapely
+    from scipy.spatial import cKDTree
+    from shapely.geometry import MultiPoint
+
+    n = len(pts)
+    if n == 1:
+        return np.asarray(clip, dtype=object)
+    hull = MultiPoint(pts).convex_hull.buffer(max(2 * pitch, 1e-3), quad_segs=4)
+    ring = hull.exterior
+    m = max(int(ring.length / max(pitch, 1e-4)) + 8, 16)
+    guard = shapely.get_coordinates(shapely.line_interpolate_point(ring, np.arange(m) / m, normalized=True))
+    allp = np.vstack([pts, guard])
+    lo, hi = allp.min(axis=0) - pitch, allp.max(axis=0) + pitch
+    env = shapely.box(lo[0], lo[1], hi[0], hi[1])
+
+    def checked(cells: np.ndarray) -> np.ndarray:
+        return (
+            shapely.contains_xy(cells, pts[:, 0], pts[:, 1])
+            & (shapely.get_type_id(cells) == 3)
+            & shapely.is_valid(cells)
+        )
+
+    try:
+        raw = np.array(shapely.get_parts(shapely.voronoi_polygons(MultiPoint(allp), extend_to=env, ordered=True)))[:n]
+    except shapely.errors.GEOSException:
+        raw = None
+    cells = np.array(clip, dtype=object)
+    ok = np.zeros(n, dtype=bool)
+    if raw is not None and len(raw) == n:
+        try:  # fast path: plain overlay (exact shared edges, so the unions below are coverage unions)
+            cells = shapely.intersection(raw, clip)
+            ok = checked(cells)
+        except shapely.errors.GEOSException:
+            pass
+        bad = np.flatnonzero(~ok)
+        if bad.size:  # snap-rounded overlay for the few degenerate cells
+            try:
+                cells[bad] = shapely.intersection(shapely.set_precision(raw[bad], GRID), clip[bad], grid_size=GRID)
+            except shapely.errors.GEOSException:
+                cells[bad] = clip[bad]
+            ok = checked(cells)
+    if not ok.all():
+        bad = np.flatnonzero(~ok)
+        d, _ = cKDTree(pts).query(pts[bad], 2)
+        half = np.maximum(d[:, 1] / 2 * (1 - 1e-9), 1e-6)
+        cells[bad] = shapely.intersection(
+            shapely.buffer(shapely.points(pts[bad]), half, quad_segs=8), clip[bad], grid_size=GRID
+        )
+    return cells
+
+
+def _tab_bands(layout: Layout, fmt: ir.CellFormat, t: Terminals) -> np.ndarray | None:
+    """Prismatic/pouch cells standing: each tab's share of the cell top, a strip across the cell
+    (its thickness plus half the gap each side) from 0.15 × width off the centre line to the cell
+    edge plus half the gap along the width axis — neighbouring strips meet along the
+    cell-to-cell gaps. None for standing cylinders (their plates come from the Voronoi split)."""
+    import shapely
+
+    if fmt.kind == "cylindrical" or any(c.axis != "z" for c in layout.cells):
+        return None
+    width = fmt.width or layout.footprint[0]
+    thick = fmt.thickness or layout.footprint[1]
+    gap = max(min(layout.pitch) - thick, 0.0) if layout.lattice == "rows" else 0.0
+    cells = layout.cells
+    rot = np.array([cells[c].rotation for c in t.cell], dtype=float)
+    centre = np.array([(cells[c].x, cells[c].y) for c in t.cell], dtype=float).reshape(-1, 2)
+    u = np.stack([np.cos(rot), np.sin(rot)], axis=1)  # width axis
+    v = np.stack([-np.sin(rot), np.cos(rot)], axis=1)  # thickness axis
+    side = np.sign(np.einsum("ij,ij->i", t.xy - centre, u))
+    side[side == 0] = 1.0
+    inner, outer = 0.15 * width, width / 2 + gap / 2
+    mid = centre + u * side[:, None] * (inner + outer) / 2
+    hu, hv = (outer - inner) / 2, (thick + gap) / 2
+    corners = np.array([(-1, -1), (1, -1), (1, 1), (-1, 1)], dtype=float)
+    ring = mid[:, None, :] + corners[None, :, 0:1] * hu * u[:, None, :] + corners[None, :, 1:2] * hv * v[:, None, :]
+    ring = np.round(ring / GRID) * GRID
+    return shapely.polygons(ring)
+
+
+def _short_pairs(pts: np.ndarray, owned: np.ndarray, reach: float) -> np.ndarray:
+    """Pairs (i, j) of terminals of different owners closer than ``reach`` centre to centre."""
+    from scipy.spatial import cKDTree
+
+    if len(pts) < 2 or reach <= 0:
+        return np.zeros((0, 2), dtype=int)
+    pairs = cKDTree(pts).query_pairs(reach, output_type="ndarray")
+    if not len(pairs):
+        return np.zeros((0, 2), dtype=int)
+    return pairs[owned[pairs[:, 0]] != owned[pairs[:, 1]]]

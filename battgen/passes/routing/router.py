@@ -1,0 +1,88 @@
+"""Routing, step by step: ``route(pack, layout, candidate) -> Routing | Diagnostic``.
+
+The steps, each in the module named for its job: the terminals and their owners, the floor and
+the creepage distances (``context``); each owner's plate cut from the Voronoi split of its face
+(``plates``); plates that fell apart bridged or joined by jumpers, measured, sized and recorded
+as busbars (``busbars``, ``bridges``, ``sizing``); the pack terminal leads to the envelope wall
+(``leads``); the fuse links (``fuses``); the pack's resistance network, solved at the peak
+current (``netlist``, ``network``). Any step may refuse with a diagnostic (E701 no route, E702
+no fuse); ``route_with_network`` turns an unexpected failure into E701 too.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import TYPE_CHECKING
+
+from battgen.core import ir
+from battgen.core.diagnostics import Diagnostic
+from battgen.passes.layout_types import Layout
+from battgen.passes.routing.busbars import creepage_warning, plate_busbars, thickened_warning
+from battgen.passes.routing.context import routing_context
+from battgen.passes.routing.fuses import fuse_links
+from battgen.passes.routing.leads import pack_leads
+from battgen.passes.routing.netlist import pack_network
+from battgen.passes.routing.network import Network
+from battgen.passes.routing.plates import cut_plates
+from battgen.passes.routing.types import Routing
+
+if TYPE_CHECKING:
+    from battgen.passes.synthesis import Candidate
+
+
+def route(pack: ir.Pack, layout: Layout, candidate: Candidate) -> Routing | Diagnostic:
+    """Busbars, terminal leads, fuses and the solved network for ``candidate`` on ``layout``."""
+    return route_with_network(pack, layout, candidate)[0]
+
+
+def route_with_network(
+    pack: ir.Pack, layout: Layout, candidate: Candidate
+) -> tuple[Routing | Diagnostic, Network | None]:
+    """``route`` and the ``Network`` it solved (None when routing failed). Never raises: a
+    geometry or solver failure on an unusual layout comes back as an E701 diagnostic."""
+    try:
+        return _route_with_network(pack, layout, candidate)
+    except Exception as error:  # noqa: BLE001 - any layout the layout pass makes must give a diagnostic
+        where = traceback.extract_tb(error.__traceback__)[-1]
+        span = pack.property_spans.get("busbar", pack.span)
+        failed = Diagnostic(
+            "E701",
+            f"no route: the busbar geometry failed on this layout ({type(error).__name__}: {error} "
+            f"at {where.name}:{where.lineno})",
+            span,
+            "this is a routing limitation on this arrangement; try another gap or module count",
+        )
+        return failed, None
+
+
+def _route_with_network(
+    pack: ir.Pack, layout: Layout, candidate: Candidate
+) -> tuple[Routing | Diagnostic, Network | None]:
+    """``route_with_network`` without the safety net: the steps in order, the first refusal
+    returned."""
+    ctx = routing_context(pack, layout, candidate)
+    if isinstance(ctx, Diagnostic):
+        return ctx, None
+    cut = cut_plates(ctx)
+    plated = plate_busbars(ctx, cut)
+    if isinstance(plated, Diagnostic):
+        return plated, None
+    warnings: list[Diagnostic] = []
+    if plated.thickened:  # one finding for all of them: the per-busbar figures are in design.json
+        warnings.append(thickened_warning(ctx, plated.thickened))
+    if cut.forced:  # one finding for every busbar whose terminals the layout puts too close to unlike ones
+        warnings.append(creepage_warning(ctx, cut.forced))
+    leads = pack_leads(ctx, len(plated.busbars))
+    if isinstance(leads, Diagnostic):
+        return leads, None
+    busbars = plated.busbars + [lead.busbar for lead in leads]
+    fusing = fuse_links(ctx, candidate.nominal_voltage, candidate.resistance)
+    if isinstance(fusing, Diagnostic):
+        return fusing, None
+    net = pack_network(ctx, busbars, plated, fusing, leads)
+    solution = net.solution(ctx.duty.pack_peak)
+    terminals = tuple(lead.terminal for lead in leads)
+    routing = Routing(
+        tuple(busbars), tuple(fusing.links), solution, terminals, ctx.clearance, pack.fuse, tuple(warnings)
+    )
+    return routing, net
