@@ -32,7 +32,7 @@ from pathlib import Path
 from battgen.core import ir
 from battgen.driver.pipeline import check
 from battgen.passes import layout as L
-from battgen.passes import relax
+from battgen.passes.layout import relax
 from battgen.passes.synthesis import evaluate_fixed
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from battgen.core import ir
 from battgen.core.diagnostics import Span
 from battgen.passes import routing
-from battgen.passes.layout_types import Layout, hex_columns
+from battgen.passes.layout.types import Layout, hex_columns
 
 NS, NP = 96, 74
 RI, RC, RB, RT, V, CURRENT = 0.016, 1e-4, 1e-4, 1e-5, 3.6, 1500.0

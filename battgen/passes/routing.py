@@ -63,7 +63,7 @@ import numpy as np
 from battgen.core import ir
 from battgen.core.diagnostics import Diagnostic, Severity, Span
 from battgen.core.outcome import Outcome
-from battgen.passes.layout_types import Layout, Placement
+from battgen.passes.layout.types import Layout, Placement
 from battgen.passes.routing_types import Busbar, FuseLink, NetworkSolution, Routing
 
 # --- constants and their sources -------------------------------------------------------------

@@ -45,7 +45,7 @@ from shapely.geometry import Polygon, box
 from battgen.core import ir
 from battgen.core.diagnostics import Diagnostic, Related
 from battgen.core.outcome import Outcome
-from battgen.passes.layout_types import Layout, Module, ParallelGroup, PlacedCell, Placement
+from battgen.passes.layout.types import Layout, Module, ParallelGroup, PlacedCell, Placement
 from battgen.passes.synthesis import Synthesis
 
 EPS = 1e-9  # m: the search erodes the floor this much less than the footprint (a floor exactly one cell
@@ -449,7 +449,7 @@ def sites_for(pack: ir.Pack, needed: int, fl: Floor | None = None, lattice: Site
         return ss
     if pack.layout != "auto":  # the pack asks for this lattice: no cells off it
         return ss
-    from battgen.passes import relax
+    from battgen.passes.layout import relax
 
     per_layer = math.ceil(needed / fl.layers)
     cell = pack.cell.format
@@ -1051,7 +1051,7 @@ def _place_with(pack, candidate, plan: _Plan, fl: Floor, ss: SiteSearch) -> Layo
             related=(Related(pack.name_span, f"{candidate.label} = {plan.cells:,} cells"),),
         )
     if ss.arrangement.family == "relaxed":
-        from battgen.passes import relax
+        from battgen.passes.layout import relax
 
         # press the cells together: the groups need touching cells, and the relaxation stops
         # as soon as none overlap, which leaves many a hair apart
