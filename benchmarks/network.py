@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from battgen.core import ir
 from battgen.core.diagnostics import Span
-from battgen.passes.layout_types import Layout, hex_columns
+from battgen.passes.layout.types import Layout, hex_columns
 from battgen.passes.routing.network import ladder_network
 from battgen.passes.routing.router import route_with_network
 

@@ -20,7 +20,8 @@ from battgen.core.diagnostics import Diagnostic
 from battgen.driver.pipeline import check
 from battgen.emit.svg import layout_svg
 from battgen.passes import layout as L
-from battgen.passes.layout_types import Layout
+from battgen.passes.layout import grouping as G
+from battgen.passes.layout.types import Layout
 from battgen.passes.synthesis import Synthesis, evaluate_fixed, synthesize
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.batt")) + sorted((EXAMPLES / "validation").glob("*.batt"))
@@ -175,24 +176,24 @@ def test_modules_are_blocks_no_module_wraps_another(placed, name):
 def test_series_links_are_length_over_contacts():
     """Two groups of two: side by side (centres 1 apart, 2 touching pairs) 0.5; end to end
     (centres 2 apart, 1 touching pair) 2.0 — the wide, short link wins."""
-    plan = L._Plan(groups=2, per_group=2, series=2, strings=1, modules=1, per_module=2)
+    plan = G._Plan(groups=2, per_group=2, series=2, strings=1, modules=1, per_module=2)
     side = np.array([(0, 0), (0, 1), (1, 0), (1, 1)], dtype=float)
     side_pairs = np.array([(0, 1), (2, 3), (0, 2), (1, 3)])
-    assert L._series_links(side_pairs, np.array([0, 0, 1, 1]), side, plan) == pytest.approx(0.5)
+    assert G._series_links(side_pairs, np.array([0, 0, 1, 1]), side, plan) == pytest.approx(0.5)
     line = np.array([(0, 0), (1, 0), (2, 0), (3, 0)], dtype=float)
     line_pairs = np.array([(0, 1), (1, 2), (2, 3)])
-    assert L._series_links(line_pairs, np.array([0, 0, 1, 1]), line, plan) == pytest.approx(2.0)
+    assert G._series_links(line_pairs, np.array([0, 0, 1, 1]), line, plan) == pytest.approx(2.0)
 
 
 def test_module_intrusion_counts_cells_inside_other_modules():
     """Two modules of 2 groups of 2 cells on a 4 × 2 grid: side by side (columns) 0 intruders;
     wound round each other (module 0 an L around module 1's corner) some."""
-    plan = L._Plan(groups=4, per_group=2, series=4, strings=1, modules=2, per_module=2)
+    plan = G._Plan(groups=4, per_group=2, series=4, strings=1, modules=2, per_module=2)
     blocks = np.array([(0, 0), (0, 1), (1, 0), (1, 1), (2, 0), (2, 1), (3, 0), (3, 1)], dtype=float)
-    assert L._module_intrusion(blocks, plan) == 0
+    assert G._module_intrusion(blocks, plan) == 0
     wound = np.array([(0, 0), (0, 2), (2, 0), (2, 2), (1, 1), (1, 0), (1, 2), (3, 1)], dtype=float)
-    assert L._module_intrusion(wound, plan) > 0
-    assert L._module_intrusion(wound, L._Plan(4, 2, 4, 1, 1, 4)) == 0  # one module: nothing to wrap
+    assert G._module_intrusion(wound, plan) > 0
+    assert G._module_intrusion(wound, G._Plan(4, 2, 4, 1, 1, 4)) == 0  # one module: nothing to wrap
 
 
 # --- hypothesis: random envelopes -----------------------------------------------------------
@@ -355,7 +356,7 @@ def test_requests_beyond_the_density_bound_are_not_relaxed(monkeypatch):
     def no_relaxation(*args, **kwargs):
         raise AssertionError("relaxation tried beyond the density bound")
 
-    from battgen.passes import relax
+    from battgen.passes.layout import relax
 
     monkeypatch.setattr(relax, "relax", no_relaxation)
     result = L.place(pack, _candidate(pack, 2 * fits, 1))
@@ -367,7 +368,7 @@ def test_relax_fits_is_exact():
     """``relax.fits``: pitch apart and radius from every edge, with no tolerance at all."""
     from shapely.geometry import box
 
-    from battgen.passes import relax
+    from battgen.passes.layout import relax
 
     floor = box(0.0, 0.0, 0.25, 0.125)
     pitch, radius = 0.0625, 0.03125  # powers of two: the sums below are exact in binary

@@ -17,9 +17,9 @@ from support import build_pack
 from battgen.core import ir
 from battgen.core.diagnostics import Diagnostic, Severity, Span
 from battgen.emit.busbars_svg import busbars_svg, currents_svg
-from battgen.passes import layout_types
 from battgen.passes import routing as R
-from battgen.passes.layout_types import Layout, Placement
+from battgen.passes.layout import types as layout_types
+from battgen.passes.layout.types import Layout, Placement
 from battgen.passes.routing import sizing
 from battgen.passes.routing.types import Routing
 from battgen.passes.synthesis import Candidate, evaluate_fixed

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from battgen.passes.layout_types import Layout
+from battgen.passes.layout.types import Layout
 from battgen.passes.routing.types import Routing
 
 FACE_COLOUR = {"top": "#c0392b", "bottom": "#2471a3"}

@@ -77,7 +77,7 @@ from battgen.passes.heat import (
     channel_design,
     design_flow,
 )
-from battgen.passes.layout_types import Placement
+from battgen.passes.layout.types import Placement
 
 # --- design constants (millimetres unless noted) ---------------------------------------------
 

@@ -17,7 +17,7 @@ import math
 from html import escape
 
 from battgen.core import ir
-from battgen.passes.layout_types import Layout
+from battgen.passes.layout.types import Layout
 
 # Colour-blind-friendly qualitative palette (Okabe & Ito 2008, "Color Universal Design",
 # with Paul Tol's "muted" scheme appended for packs with more than eight modules).

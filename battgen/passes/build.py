@@ -20,7 +20,7 @@ from typing import Any
 from battgen.core import ir
 from battgen.core.diagnostics import Diagnostic
 from battgen.passes.heat import Heat
-from battgen.passes.layout_types import Layout, Placement
+from battgen.passes.layout.types import Layout, Placement
 from battgen.passes.routing.types import Routing
 from battgen.passes.synthesis import Candidate, Synthesis
 

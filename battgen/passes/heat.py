@@ -49,7 +49,7 @@ from battgen.core import ir
 from battgen.core.diagnostics import Diagnostic, Severity
 from battgen.core.outcome import Outcome
 from battgen.models import packaging, thermal
-from battgen.passes.layout_types import Placement
+from battgen.passes.layout.types import Placement
 from battgen.passes.routing.types import Routing
 
 # --- the cold plate as the CAD stage builds it (design rules, mm unless noted) -----------------

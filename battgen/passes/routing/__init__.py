@@ -1,6 +1,6 @@
 """Routing: busbar plates, pack terminal leads, fuse links and the solved resistor network.
 
-``route(pack, layout, candidate) -> Routing | Diagnostic`` reads only ``layout_types`` and the
+``route(pack, layout, candidate) -> Routing | Diagnostic`` reads only ``layout.types`` and the
 IR; ``routing_stage`` is the pipeline's door (sets ``build.routing``). The modules, in the order
 the pass uses them:
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from battgen.core import ir
 from battgen.core.diagnostics import Diagnostic, Span
-from battgen.passes.layout_types import Layout
+from battgen.passes.layout.types import Layout
 from battgen.passes.routing.geometry import GRID, usable_floor
 from battgen.passes.routing.junctions import Junctions, Terminals, owner_faces, terminals
 from battgen.passes.routing.sizing import Conductor, Duty, busbar_conductor, creepage

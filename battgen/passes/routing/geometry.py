@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, TypeVar
 import numpy as np
 
 from battgen.core import ir
-from battgen.passes.layout_types import Layout
+from battgen.passes.layout.types import Layout
 
 if TYPE_CHECKING:
     from shapely.geometry import Polygon

@@ -16,7 +16,7 @@ import numpy as np
 
 from battgen.core import ir
 from battgen.core.diagnostics import Diagnostic, Span
-from battgen.passes.layout_types import Layout
+from battgen.passes.layout.types import Layout
 
 CELL_TERMINAL_FRACTION = 0.25  # cylindrical: contact (weld) disc radius / cell diameter
 

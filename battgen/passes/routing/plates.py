@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from battgen.core import ir
-from battgen.passes.layout_types import Layout
+from battgen.passes.layout.types import Layout
 from battgen.passes.routing.context import RoutingContext
 from battgen.passes.routing.geometry import GRID, merge_cells, safe
 from battgen.passes.routing.junctions import Terminals

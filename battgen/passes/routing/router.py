@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from battgen.core import ir
 from battgen.core.diagnostics import Diagnostic
-from battgen.passes.layout_types import Layout
+from battgen.passes.layout.types import Layout
 from battgen.passes.routing.busbars import creepage_warning, plate_busbars, thickened_warning
 from battgen.passes.routing.context import routing_context
 from battgen.passes.routing.fuses import fuse_links

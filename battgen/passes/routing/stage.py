@@ -6,7 +6,7 @@ from __future__ import annotations
 from battgen.core import ir
 from battgen.core.diagnostics import Diagnostic
 from battgen.core.outcome import Outcome
-from battgen.passes.layout_types import Placement
+from battgen.passes.layout.types import Placement
 from battgen.passes.routing.router import route
 from battgen.passes.routing.types import Routing
 

@@ -1,6 +1,6 @@
 """What the routing pass produces: busbars, fuse links and the solved resistor network.
 
-Coordinates are metres in the envelope's floor plane, the frame of ``layout_types``. A busbar
+Coordinates are metres in the envelope's floor plane, the frame of ``layout.types``. A busbar
 is a flat plate: the CAD exporter extrudes ``Busbar.polygon`` by ``Busbar.thickness`` on the
 ``Busbar.z`` face of the cells ("top": upward from the cell tops; "bottom": downward from the
 cell bottoms). ``battgen.passes.routing.route`` is the only producer. All fields SI floats.

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # synthesis imports numpy and the models; layout types stay light
+if TYPE_CHECKING:  # only annotations name it
     from battgen.passes.synthesis import Candidate
 
 

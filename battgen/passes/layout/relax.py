@@ -6,7 +6,7 @@ such that
 
 * every two centres are at least ``pitch`` apart (cell diameter plus gap), and
 * every centre lies in ``usable`` at least ``radius`` from its boundary — the rule of
-  ``layout._contained`` that ``layout.verify`` re-checks.
+  ``floor._contained`` that ``verify`` re-checks.
 
 Method: the penalty energy
 
@@ -40,12 +40,14 @@ any cell size. scipy is imported inside the functions: the language server never
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import numpy as np
 import shapely
 from shapely import affinity
+from shapely.geometry.base import BaseGeometry
 
-INFLATE = 2e-7  # relative: pitch and radius grow by this in the search. Far below layout.contacts'
+INFLATE = 2e-7  # relative: pitch and radius grow by this in the search. Far below grouping.contacts'
 # 1e-6 contact tolerance (cells that touch in the search still touch for the grouping) and far
 # above the float noise of coordinates of a few thousand pitches (1e-12 relative)
 SKIN = 0.3  # pitches: neighbour lists hold pairs up to 1 + SKIN apart (about 6 neighbours a cell
@@ -83,7 +85,7 @@ class _Floor:
     """The floor in pitch units: boundary edges as arrays, the polygon for inside tests, and
     candidate points (a grid over the centre region) for the hole search."""
 
-    def __init__(self, usable, pitch: float, radius: float):
+    def __init__(self, usable: BaseGeometry, pitch: float, radius: float) -> None:
         scale = 1.0 / pitch
         self.scale = scale
         self.poly = affinity.scale(usable, scale, scale, origin=(0.0, 0.0))
@@ -109,7 +111,7 @@ class _Floor:
         self.grid = self.centres_allowed(np.column_stack([gxx, gyy]), self.radius)
 
     def centres_allowed(self, xy: np.ndarray, radius: float) -> np.ndarray:
-        """The points of ``xy`` where a cell of ``radius`` fits (layout._contained's rule)."""
+        """The points of ``xy`` where a cell of ``radius`` fits (floor._contained's rule)."""
         if len(xy) == 0:
             return xy
         inside = shapely.intersects_xy(self.poly, xy[:, 0], xy[:, 1])
@@ -118,7 +120,7 @@ class _Floor:
         inside[idx] = dist >= radius
         return xy[inside]
 
-    def nearest_on_edges(self, xy: np.ndarray, edge: np.ndarray):
+    def nearest_on_edges(self, xy: np.ndarray, edge: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The nearest point of edge ``edge[k]`` to ``xy[k]`` and the distance."""
         a = self.a[edge]
         t = np.clip(((xy - a) * self.ab[edge]).sum(axis=1) / self.ab2[edge], 0.0, 1.0)
@@ -332,7 +334,9 @@ def _compressed(floor: _Floor, count: int, family: str, angle: float) -> np.ndar
     return xy[np.sort(keep)]
 
 
-def _starts(floor: _Floor, count: int, seeds, rng):
+def _starts(
+    floor: _Floor, count: int, seeds: np.ndarray | None, rng: np.random.Generator
+) -> Iterator[tuple[str, np.ndarray]]:
     """Starting configurations, best first: the seeds with the missing cells in the largest
     holes; hexagonal (rows at 0°, 90° and 15°) and square lattices shrunk until ``count``
     sites fit; then seeded random draws from the candidate points."""
@@ -355,7 +359,7 @@ def _settle(energy: _Energy, xy: np.ndarray, pull: np.ndarray, iterations: int) 
     then weakened tenfold at a time to PULL_LAST, each time minimised to force balance within
     BALANCE of the pull. Under a pull g a pair is pressed by about g × (cells behind it) / 2:
     at PULL_LAST that is inside the INFLATE margin, so pressed pairs end between p and
-    p (1 + INFLATE) apart — touching, for ``layout.contacts``, and not overlapping.
+    p (1 + INFLATE) apart — touching, for ``grouping.contacts``, and not overlapping.
     (Dropping the pull at once instead lets L-BFGS overshoot: pairs part by 1e-5..1e-3.)"""
     g = PULL
     while g >= PULL_LAST * (1 - 1e-9):
@@ -366,9 +370,9 @@ def _settle(energy: _Energy, xy: np.ndarray, pull: np.ndarray, iterations: int) 
     return xy
 
 
-def fits(usable, pitch: float, radius: float, xy: np.ndarray) -> bool:
+def fits(usable: BaseGeometry, pitch: float, radius: float, xy: np.ndarray) -> bool:
     """The exact check, in metres and without tolerance: centres ``pitch`` apart, inside the
-    floor and ``radius`` from its every edge (``layout._contained``'s rule, which ``verify``
+    floor and ``radius`` from its every edge (``floor._contained``'s rule, which ``verify``
     applies with 1e-9 m of tolerance)."""
     from scipy.spatial import cKDTree
 
@@ -388,7 +392,7 @@ def fits(usable, pitch: float, radius: float, xy: np.ndarray) -> bool:
 
 
 def relax(
-    usable,
+    usable: BaseGeometry,
     pitch: float,
     radius: float,
     count: int,
@@ -414,7 +418,7 @@ def relax(
     energy.radius = floor.radius * (1.0 + INFLATE)
     left = {"minimisations": minimisations, "iterations": max(work // count, 1)}
 
-    def minimise(xy):
+    def minimise(xy: np.ndarray) -> tuple[np.ndarray, float]:
         xy, e, used = _minimise(energy, xy, left["iterations"])
         left["minimisations"] -= 1
         left["iterations"] -= used
@@ -423,13 +427,13 @@ def relax(
     def spent() -> bool:
         return left["minimisations"] <= 0 or left["iterations"] <= 0
 
-    def done(xy, e) -> np.ndarray | None:
+    def done(xy: np.ndarray, e: float) -> np.ndarray | None:
         if e != 0.0:
             return None
         metres = xy * pitch
         return metres if fits(usable, pitch, radius, metres) else None
 
-    def hop(xy, e, times: int):
+    def hop(xy: np.ndarray, e: float, times: int) -> tuple[np.ndarray, float]:
         """Monotonic basin hopping: perturb every cell, re-minimise, keep what lowers E."""
         for _ in range(times):
             if spent():
@@ -463,7 +467,7 @@ def relax(
     return None
 
 
-def density_bound(usable, pitch: float, radius: float) -> int:
+def density_bound(usable: BaseGeometry, pitch: float, radius: float) -> int:
     """At most this many centres ``pitch`` apart fit: Oler's inequality (N. Oler, Canad.
     Math. Bull. 4 (1961) 153-155; Folkman & Graham 1969) for points at mutual distance ≥ p
     in a convex region C, N ≤ 2/√3 · A(C)/p² + P(C)/(2p) + 1, applied to each piece of the
@@ -480,7 +484,7 @@ def density_bound(usable, pitch: float, radius: float) -> int:
     return math.floor(total + 1e-9)
 
 
-def settle(usable, pitch: float, radius: float, xy: np.ndarray) -> np.ndarray:
+def settle(usable: BaseGeometry, pitch: float, radius: float, xy: np.ndarray) -> np.ndarray:
     """The packing ``xy`` (m) with its cells pressed together so that neighbours touch
     (``_settle``), pulled across the floor's shorter extent (the shallowest pile, which
     settles fastest); ``xy`` itself when the pressed packing does not pass ``fits``."""

@@ -1,0 +1,175 @@
+"""Building the Layout from a grouping: placed cells, group and module outlines, polarity.
+
+``_build`` turns the sites a grouping chose (site and layer of each cell, in series order)
+into the ``Layout`` every later stage reads: cell positions and rotation, the polarity of each
+group (alternating for round cells; for prismatic and pouch cells chosen so the series path's
+tabs meet, ``_tab_polarity``), the outlines drawn round each group and module, and the area
+and volume fractions.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from battgen.core import ir
+from battgen.passes.layout.floor import Floor, _boxes
+from battgen.passes.layout.grouping import _Plan
+from battgen.passes.layout.sites import Arrangement, SiteSearch
+from battgen.passes.layout.types import Layout, Module, ParallelGroup, PlacedCell
+from battgen.passes.synthesis import Candidate
+
+
+def _fmt_mm(value: float) -> str:
+    """A length in metres as the notes and diagnostics print it: 4 significant mm."""
+    return f"{value * 1e3:.4g} mm"
+
+
+def _outlines(point_sets: list[np.ndarray], radius: float) -> list[BaseGeometry]:
+    """Outlines around sets of footprints: the union of discs slightly larger than half the
+    contact distance (connected for a connected set), simplified. Vectorised over the sets."""
+    geoms = shapely.buffer(shapely.multipoints(point_sets) if point_sets else np.empty(0), radius, quad_segs=2)
+    return list(shapely.simplify(geoms, radius * 0.2, preserve_topology=False))
+
+
+def _coords(geom: BaseGeometry | None) -> tuple[tuple[float, float], ...]:
+    """An outline's vertices (the largest polygon of a collection, else the convex hull),
+    rounded to the micrometre."""
+    if geom is None or geom.is_empty:
+        return ()
+    if geom.geom_type != "Polygon":
+        geom = max(geom.geoms, key=lambda g: g.area) if hasattr(geom, "geoms") else geom.convex_hull
+        if geom.geom_type != "Polygon":
+            geom = geom.convex_hull
+    coords = np.round(np.asarray(geom.exterior.coords)[:-1], 6)
+    return tuple((float(x), float(y)) for x, y in coords)
+
+
+def _tab_polarity(xy: np.ndarray, group: np.ndarray, plan: _Plan, rotation: float, width: float) -> np.ndarray:
+    """Prismatic and pouch cells carry both tabs on top, + on the +width side when
+    ``polarity_up`` (0.3 × width from the centre, as routing reads it). Along a stack the
+    polarity alternates; where the series path turns to the next row it must not, so each
+    group takes the polarity that puts its + tabs nearest the previous group's − tabs."""
+    axis = np.array([math.cos(rotation), math.sin(rotation)]) * 0.3 * width
+    centre = np.array([xy[group == g].mean(axis=0) for g in range(plan.groups)])
+    up = np.ones(plan.groups, dtype=bool)
+    for g in range(1, plan.groups):
+        if g % plan.series == 0:
+            continue  # a new string starts fresh
+        minus = centre[g - 1] - (axis if up[g - 1] else -axis)
+        up[g] = np.linalg.norm(centre[g] + axis - minus) <= np.linalg.norm(centre[g] - axis - minus)
+    return up[group]
+
+
+def _orientation(cell: ir.CellFormat, arr: Arrangement) -> tuple[float, tuple[float, float]]:
+    """The cells' rotation about z and their footprint's (x, y) extent as placed."""
+    if cell.kind == "cylindrical":
+        return 0.0, (cell.diameter, cell.diameter)
+    # cells are ``width`` along x unrotated; here their thickness runs along the rows (u)
+    rotation = round((arr.angle + math.pi / 2) % math.pi, 12)
+    c, s = abs(math.cos(rotation)), abs(math.sin(rotation))
+    return rotation, (cell.width * c + cell.thickness * s, cell.width * s + cell.thickness * c)
+
+
+def _group_outlines(pack: ir.Pack, plan: _Plan, ss: SiteSearch, arr: Arrangement, xy: np.ndarray) -> list[BaseGeometry]:
+    """Each group's outline: round cells ``_outlines``; prismatic and pouch cells the union of
+    their footprints grown by half the gap (faces across the gap merge)."""
+    per = plan.per_group
+    if pack.cell.format.kind == "cylindrical":
+        return _outlines([xy[g * per : (g + 1) * per] for g in range(plan.groups)], max(arr.pu, arr.pv) * 0.55)
+    grow = pack.gap / 2 + 1e-6
+    boxes = _boxes(xy[:, 0], xy[:, 1], ss.half[0] + grow, ss.half[1] + grow, arr.angle)
+    return [shapely.union_all(boxes[g * per : (g + 1) * per]) for g in range(plan.groups)]
+
+
+def _groups_and_modules(
+    plan: _Plan, module: np.ndarray, group_geoms: list[BaseGeometry]
+) -> tuple[tuple[ParallelGroup, ...], tuple[Module, ...]]:
+    """The parallel groups (consecutive runs of P cells) and modules (runs of groups) with
+    their outlines; a module's outline is the union of its groups'."""
+    per = plan.per_group
+    groups = tuple(
+        ParallelGroup(g, int(module[g * per]), tuple(range(g * per, (g + 1) * per)), _coords(group_geoms[g]))
+        for g in range(plan.groups)
+    )
+    modules = tuple(
+        Module(
+            m,
+            tuple(range(m * plan.per_module, (m + 1) * plan.per_module)),
+            _coords(shapely.union_all(group_geoms[m * plan.per_module : (m + 1) * plan.per_module])),
+        )
+        for m in range(plan.modules)
+    )
+    return groups, modules
+
+
+def _note(ss: SiteSearch, fl: Floor, desc: str) -> str:
+    """How the layout was found, for the report."""
+    note = f"serpentine over {desc}"
+    if ss.arrangement.family == "relaxed":
+        note = f"{ss.describe()}; groups from {desc}"
+    if fl.virtual:
+        note += f"; no envelope declared: placed in a {_fmt_mm(fl.outline.bounds[2])} square"
+    return note
+
+
+def _build(
+    pack: ir.Pack,
+    candidate: Candidate,
+    plan: _Plan,
+    fl: Floor,
+    ss: SiteSearch,
+    site: np.ndarray,
+    layer: np.ndarray,
+    desc: str,
+) -> Layout:
+    """The Layout of ``candidate`` with cell k (series order) at site ``site[k]`` of ``ss``
+    on layer ``layer[k]``, as the grouping ``desc`` found it."""
+    cell = pack.cell.format
+    arr = ss.arrangement
+    need = plan.cells
+    xy = ss.xy[site]
+    z = layer * (cell.height + fl.layer_gap)
+    group = np.arange(need) // plan.per_group
+    module = np.minimum(group // plan.per_module, plan.modules - 1)
+    series_index = group % plan.series
+    polarity = series_index % 2 == 0
+    rotation, footprint = _orientation(cell, arr)
+    if cell.kind != "cylindrical":
+        polarity = _tab_polarity(xy, group, plan, rotation, cell.width)
+    xs = xy[:, 0].tolist()
+    ys = xy[:, 1].tolist()
+    zs = (z + 0.0).tolist()
+    cells = tuple(
+        PlacedCell(k, xs[k], ys[k], zs[k], "z", rotation, int(group[k]), int(module[k]), bool(polarity[k]))
+        for k in range(need)
+    )
+    groups, modules = _groups_and_modules(plan, module, _group_outlines(pack, plan, ss, arr, xy))
+    usable_area = float(fl.usable.area)
+    foot_area = math.pi * cell.diameter**2 / 4 if cell.kind == "cylindrical" else cell.width * cell.thickness
+    layers_used = int(layer.max()) + 1 if need else 1
+    area_fraction = need * foot_area / (usable_area * layers_used) if usable_area > 0 else 0.0
+    volume = float(fl.outline.area) * fl.height
+    volume_fraction = need * cell.volume / volume if volume > 0 else 0.0
+    return Layout(
+        pack=pack.name,
+        series=candidate.series,
+        parallel=candidate.parallel,
+        lattice=arr.lattice,
+        pitch=(round(arr.pu, 12), round(arr.pv, 12)),
+        angle=round(arr.angle, 12),
+        footprint=(round(footprint[0], 12), round(footprint[1], 12)),
+        cell_height=cell.height,
+        layers=layers_used,
+        cells=cells,
+        groups=groups,
+        modules=modules,
+        sites=ss.count,
+        area_fraction=round(area_fraction, 9),
+        volume_fraction=round(volume_fraction, 9),
+        strings=plan.strings,
+        note=_note(ss, fl, desc),
+    )

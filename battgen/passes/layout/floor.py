@@ -1,0 +1,114 @@
+"""The usable floor: the envelope's outline less its wall and keepouts, and the layers it allows.
+
+``floor(pack)`` is where every cell must stand. ``_contained`` is the one containment rule:
+the site search checks its best sites with it, ``verify`` every placed cell, and the relaxation
+in ``relax`` applies it in its own units. A pack with no envelope gets a virtual square floor
+sized for its cells.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from shapely.geometry import Polygon, box
+from shapely.geometry.base import BaseGeometry
+
+from battgen.core import ir
+
+QUAD = 16  # segments per quarter circle for round outlines and buffers
+
+
+@dataclass(frozen=True)
+class Floor:
+    """The usable floor: ``usable`` = outline buffered inward by ``wall``, minus keepouts."""
+
+    outline: Polygon
+    inner: BaseGeometry  # the outline less the wall
+    keepouts: tuple[Polygon, ...]
+    usable: BaseGeometry
+    height: float
+    layers: int
+    layer_gap: float
+    virtual: bool = False  # no envelope declared: a square sized for the cells
+
+
+def _polygon(shape: ir.Shape) -> Polygon:
+    poly = Polygon(shape.vertices(QUAD))
+    if not poly.is_valid:
+        poly = shapely.make_valid(poly).buffer(0)
+    return poly
+
+
+def floor(pack: ir.Pack, needed: int | None = None) -> Floor:
+    """The envelope outline (shapely), buffered inward by the wall clearance, minus the
+    keepouts; the layers the height allows (cells standing). ``needed``: the cells to size a
+    virtual floor for when the pack declares no envelope."""
+    cell = pack.cell.format
+    envelope = pack.envelope
+    gap = pack.gap
+    if envelope is None:
+        # no envelope: a square about 1.3× the cells' lattice area (grown by ``place`` if short)
+        pu, pv = _pitches(pack)
+        cells = max(needed or 1, 1)
+        side = math.sqrt(1.3 * cells * pu * pv / max(pack.layers, 1)) + 2 * max(pu, pv)
+        outline = box(0.0, 0.0, side, side)
+        height = pack.layers * cell.height + (pack.layers - 1) * gap
+        return Floor(outline, outline, (), outline, height, max(pack.layers, 1), gap, virtual=True)
+    outline = _polygon(envelope.outline)
+    inner = outline.buffer(-envelope.wall, quad_segs=QUAD) if envelope.wall > 0 else outline
+    keepouts = tuple(_polygon(k.shape) for k in envelope.keepouts)
+    usable = inner.difference(shapely.union_all(keepouts)) if keepouts else inner
+    layers = 0
+    for n in range(max(pack.layers, 1), 0, -1):
+        if n * cell.height + (n - 1) * gap <= envelope.height * (1 + 1e-12):
+            layers = n
+            break
+    return Floor(outline, inner, keepouts, usable, envelope.height, layers, gap)
+
+
+def _pitches(pack: ir.Pack) -> tuple[float, float]:
+    cell = pack.cell.format
+    if cell.kind == "cylindrical":
+        p = cell.diameter + pack.gap
+        return p, p
+    return cell.thickness + pack.gap, cell.width + pack.gap
+
+
+def _contained(
+    usable: BaseGeometry,
+    boundary: BaseGeometry,
+    x: np.ndarray,
+    y: np.ndarray,
+    kind: str,
+    hu: float,
+    hv: float,
+    angle: float,
+    slack: float = 0.0,
+) -> np.ndarray:
+    """Exact: round footprints at least ``r − slack`` from every boundary; boxes inside the
+    floor grown by ``slack``."""
+    if x.size == 0:
+        return np.zeros(0, dtype=bool)
+    if kind == "cylindrical":
+        inside = shapely.intersects_xy(usable, x, y)
+        idx = np.flatnonzero(inside)
+        dist = shapely.distance(boundary, shapely.points(x[idx], y[idx]))
+        inside[idx] = dist >= hu - slack
+        return inside
+    container = usable.buffer(slack, join_style="mitre") if slack > 0 else usable
+    shapely.prepare(container)
+    return shapely.contains(container, _boxes(x, y, hu, hv, angle))
+
+
+def _boxes(x: np.ndarray, y: np.ndarray, hu: float, hv: float, angle: float) -> np.ndarray:
+    """Footprint rectangles (half-extents ``hu`` × ``hv``, rotated by ``angle``) centred on
+    the points, as shapely polygons."""
+    c, s = math.cos(angle), math.sin(angle)
+    corners = np.array([(-hu, -hv), (hu, -hv), (hu, hv), (-hu, hv)])
+    cx = corners[:, 0] * c - corners[:, 1] * s
+    cy = corners[:, 0] * s + corners[:, 1] * c
+    ring = np.stack([x[:, None] + cx[None], y[:, None] + cy[None]], axis=2)
+    return shapely.polygons(ring)

@@ -1,0 +1,594 @@
+"""Grouping: the sites cut into parallel groups of touching cells, in series order, and modules.
+
+On a lattice the sites are ordered along a serpentine (boustrophedon) path over bands of rows
+or columns, cut into runs of P; each run must be connected through touching neighbours
+(scipy's connected components over the contact graph), consecutive runs must touch, and
+modules are runs of ``series_per_module`` consecutive groups. Several band widths, band
+directions and start corners are tried, and orders that keep modules blocks
+(``_module_strip_orderings``: whole modules in each band, or one strip of columns or rows per
+module). On relaxed (off-lattice) sites there are no rows to follow: the groups are grown
+one after the other over the contact graph (``_grow``).
+
+Among the valid groupings whose groups are within 25 % of the most compact (least second
+moment about their centroids), the one whose modules wrap least round one another wins (no
+cell inside another module's convex hull: modules are blocks), then the one with the shortest,
+widest links between consecutive groups (``_series_links``, the busbars' length over width).
+A scattered or unequal grouping is never returned: when no ordering works ``place`` answers
+E602.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from battgen.passes.layout.sites import HEX_V, SiteSearch
+from battgen.passes.synthesis import Candidate
+
+# A grouping found: the site of each cell in series order, its layer, and how it was found.
+Grouping = tuple[np.ndarray, np.ndarray, str]
+# A valid grouping as ranked by ``_most_compact``: (group spread, module intrusion, series
+# links, order tried, chosen sites, description).
+Ranked = tuple[float, int, float, int, np.ndarray, str]
+
+
+# --- the plan: groups and modules to make ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The groups a candidate needs: how many, of how many cells, in how many strings and modules."""
+
+    groups: int  # S × strings
+    per_group: int  # P / strings
+    series: int
+    strings: int
+    modules: int
+    per_module: int
+
+    @property
+    def cells(self) -> int:
+        return self.groups * self.per_group
+
+
+def _plan(candidate: Candidate) -> _Plan:
+    """How ``candidate``'s cells split: S × strings groups of P / strings cells, in modules
+    (``per_module`` 0 when the groups do not split into equal modules)."""
+    strings = max(int(getattr(candidate, "strings", 1) or 1), 1)
+    if candidate.parallel % strings:
+        strings = 1
+    groups = candidate.series * strings
+    modules = max(int(candidate.modules), 1)
+    per_module = groups // modules if groups % modules == 0 else 0
+    return _Plan(groups, candidate.parallel // strings, candidate.series, strings, modules, per_module)
+
+
+# --- contacts -------------------------------------------------------------------------------
+
+
+def contacts(
+    xy: np.ndarray, layer: np.ndarray, kind: str, half: tuple[float, float], gap: float, angle: float
+) -> np.ndarray:
+    """Pairs (i < j) of cells that touch across the gap: round cells whose centres are
+    ``d + gap`` apart, boxes that share a face, and cells stacked straight above each other."""
+    from scipy.spatial import cKDTree
+
+    n = len(xy)
+    if n < 2:
+        return np.empty((0, 2), dtype=np.int64)
+    hu, hv = half
+    reach = (2 * hu + gap) if kind == "cylindrical" else math.hypot(2 * hu + gap, 2 * hv + gap)
+    tol = 1e-6 * reach
+    pts = np.column_stack([xy, layer * 10 * reach])  # layers far apart in the query
+    pairs = cKDTree(pts).query_pairs(reach + tol, output_type="ndarray")
+    same = layer[pairs[:, 0]] == layer[pairs[:, 1]]
+    pairs_same = pairs[same]
+    if kind != "cylindrical" and len(pairs_same):
+        d = xy[pairs_same[:, 1]] - xy[pairs_same[:, 0]]
+        c, s = math.cos(angle), math.sin(angle)
+        du = np.abs(d[:, 0] * c + d[:, 1] * s)
+        dv = np.abs(-d[:, 0] * s + d[:, 1] * c)
+        near_u = du <= 2 * hu + gap + tol
+        near_v = dv <= 2 * hv + gap + tol
+        face = (near_u & (dv < 2 * hv - tol)) | (near_v & (du < 2 * hu - tol))
+        pairs_same = pairs_same[near_u & near_v & face]
+    # vertical neighbours: same footprint, adjacent layers
+    if layer.max(initial=0) > 0:
+        tree = cKDTree(xy)
+        stacked = tree.query_pairs(tol + 1e-12, output_type="ndarray")
+        if len(stacked):
+            stacked = stacked[np.abs(layer[stacked[:, 0]] - layer[stacked[:, 1]]) == 1]
+        pairs_same = np.concatenate([pairs_same, stacked]) if len(stacked) else pairs_same
+    pairs_same = np.sort(pairs_same, axis=1)
+    return pairs_same[np.lexsort((pairs_same[:, 1], pairs_same[:, 0]))] if len(pairs_same) else pairs_same
+
+
+def _components(n: int, pairs: np.ndarray, label: np.ndarray) -> int:
+    """Connected components of the contact graph restricted to pairs with equal labels."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    keep = label[pairs[:, 0]] == label[pairs[:, 1]] if len(pairs) else np.zeros(0, dtype=bool)
+    p = pairs[keep]
+    graph = coo_matrix((np.ones(len(p)), (p[:, 0], p[:, 1])), shape=(n, n))
+    return int(connected_components(graph, directed=False)[0])
+
+
+def _consecutive_touch(pairs: np.ndarray, label: np.ndarray, plan: _Plan) -> bool:
+    """Every group touches the next one in its string (labels ``plan.groups`` and above: unused)."""
+    if plan.groups < 2:
+        return True
+    la, lb = label[pairs[:, 0]], label[pairs[:, 1]]
+    ok = (np.abs(la - lb) == 1) & (la < plan.groups) & (lb < plan.groups)
+    touching = np.zeros(plan.groups, dtype=bool)
+    touching[np.minimum(la[ok], lb[ok])] = True
+    needed = np.ones(plan.groups - 1, dtype=bool)
+    needed[plan.series - 1 :: plan.series] = False  # string ends need not touch the next string
+    return bool(touching[:-1][needed].all())
+
+
+def _largest_island(ss: SiteSearch, gap: float) -> int:
+    """The most sites (all layers) joined through touching cells: the largest piece of floor a
+    grouping could use."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = ss.per_layer
+    if n == 0:
+        return 0
+    pairs = contacts(ss.xy, np.zeros(n, dtype=np.int64), ss.kind, ss.half, gap, ss.arrangement.angle)
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    labels = connected_components(graph, directed=False)[1]
+    return int(np.bincount(labels).max()) * ss.layers
+
+
+# --- lattice sites: serpentine orderings ----------------------------------------------------
+
+
+def _serpentine(band: np.ndarray, line: np.ndarray, pos: np.ndarray, rule: int) -> np.ndarray:
+    """Order sites band by band (alternating direction), line by line within a band, and
+    along each line alternately forwards and backwards (a boustrophedon)."""
+    line_dir = np.where(band % 2 == 0, line, -line)
+    # rank of each line within its band, in traversal order
+    key = np.lexsort((line_dir, band))
+    b_sorted, l_sorted = band[key], line_dir[key]
+    new = np.ones(len(key), dtype=bool)
+    new[1:] = (b_sorted[1:] != b_sorted[:-1]) | (l_sorted[1:] != l_sorted[:-1])
+    new_band = np.ones(len(key), dtype=bool)
+    new_band[1:] = b_sorted[1:] != b_sorted[:-1]
+    line_id = np.cumsum(new) - 1
+    first_line_of_band = np.maximum.accumulate(np.where(new_band, line_id, 0))
+    rank_sorted = line_id - first_line_of_band
+    rank = np.empty_like(rank_sorted)
+    rank[key] = rank_sorted
+    if rule == 1:  # finish each band going forwards instead of starting forwards
+        last = np.zeros(band.max() + 1, dtype=np.int64)
+        np.maximum.at(last, band, rank)
+        rank = last[band] - rank
+    forwards = rank % 2 == 0
+    return np.lexsort((np.where(forwards, pos, -pos), line_dir, band))
+
+
+def _frames(ss: SiteSearch) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The four start corners of the sites: (u in lattice pitches from the first column, row,
+    distinct-u column rank) with u and the rows each read forwards or backwards."""
+    u, j = ss.uv[:, 0], ss.row
+    a = ss.arrangement
+    if not u.size:
+        return
+    col = np.round((u - u.min()) / (a.pu / 2 if a.shift else a.pu) * 4).astype(np.int64)  # distinct u positions
+    rows = int(j.max()) + 1
+    ui = np.round((u - u.min()) / a.pu, 6)
+    for flip_u in (False, True):
+        for flip_v in (False, True):
+            uu = -ui if flip_u else ui
+            yield uu - uu.min(), (rows - 1 - j) if flip_v else j, -col if flip_u else col
+
+
+def _whole_modules(order: np.ndarray, band: np.ndarray, module_cells: int) -> np.ndarray:
+    """``order`` (a band-by-band serpentine) with each band holding whole modules only: the
+    sites left over in a band go unused — at the band's end, or at its start in every second
+    band, so that where one band's last module ends the next band's first begins beside it
+    (exactly so when the bands are alike). Unused sites go last."""
+    b = band[order]
+    starts = np.flatnonzero(np.r_[True, b[1:] != b[:-1]])
+    ends = np.r_[starts[1:], len(order)]
+    used, spare = [], []
+    for i, (s, e) in enumerate(zip(starts.tolist(), ends.tolist())):
+        take = (e - s) // module_cells * module_cells
+        run = order[s:e]
+        if i % 2 == 0:
+            used.append(run[:take])
+            spare.append(run[take:])
+        else:
+            used.append(run[e - s - take :])
+            spare.append(run[: e - s - take])
+    return np.concatenate(used + spare)
+
+
+def _module_strip_orderings(ss: SiteSearch, per_group: int, module_cells: int) -> Iterator[tuple[str, np.ndarray]]:
+    """Orders that keep each module a block. (1) The serpentines of ``_orderings`` (bands of a
+    few columns or rows) with whole modules in each band (``_whole_modules``): modules are
+    rectangles the band's width, groups run across them. (2) The sites taken column by column
+    (or row by row) cut into strips of one module's cells, each strip a serpentine of its own,
+    the bands numbered on across the strips so the path runs on from one module into the
+    next. (description, order of one layer)."""
+    u = ss.uv[:, 0]
+    if not u.size or module_cells <= 0 or module_cells >= u.size:
+        return
+    root = math.sqrt(per_group)
+    widths = sorted({max(1, w) for w in (1, 2, 3, 4, round(root / 2), round(root), round(1.5 * root))})
+    for uu, jj, cc in _frames(ss):
+        for w in widths:
+            for band, line, pos, what in (
+                (np.floor(uu / w + 1e-9).astype(np.int64), jj, cc, "columns"),
+                (jj // w, cc, jj, "rows"),
+            ):
+                for rule in (0, 1):
+                    order = _whole_modules(_serpentine(band, line, pos, rule), band, module_cells)
+                    yield f"{what} of {w}, whole modules in each", order
+        for across, along, pos, what in ((uu, jj, cc, "columns"), (jj.astype(float), cc, jj, "rows")):
+            strip = np.empty(u.size, dtype=np.int64)
+            strip[np.lexsort((along, across))] = np.arange(u.size) // module_cells
+            first = np.full(int(strip.max()) + 1, np.inf)
+            np.minimum.at(first, strip, across)
+            for w in widths:
+                sub = np.floor((across - first[strip]) / w + 1e-9).astype(np.int64)
+                band = np.unique(np.stack([strip, sub], axis=1), axis=0, return_inverse=True)[1].ravel()
+                for rule in (0, 1):
+                    yield f"module strips of {what}, {what} of {w}", _serpentine(band, along, pos, rule)
+
+
+def _orderings(ss: SiteSearch, per_group: int) -> Iterator[tuple[str, np.ndarray]]:
+    """Candidate site orders, most promising first: (description, order of one layer)."""
+    u = ss.uv[:, 0]
+    a = ss.arrangement
+    rows = int(ss.row.max()) + 1 if ss.row.size else 1
+    per_row = max(int(np.ceil((u.max() - u.min()) / a.pu)) + 1, 1) if u.size else 1
+    root = math.sqrt(per_group)
+    widths = sorted(
+        {
+            max(1, min(w, per_row))
+            for w in (
+                1,
+                2,
+                3,
+                4,
+                round(root / 2),
+                round(root),
+                round(1.5 * root),
+                round(2 * root),
+                math.ceil(per_group / 2),
+                per_group,
+            )
+        }
+    )
+    heights = sorted(
+        {
+            max(1, min(h, rows))
+            for h in (
+                1,
+                2,
+                3,
+                4,
+                round(root / 2),
+                round(root),
+                round(1.5 * root),
+                round(2 * root),
+                math.ceil(per_group / 2),
+                per_group,
+            )
+        }
+    )
+    for uu, jj, cc in _frames(ss):
+        for rule in (0, 1):
+            columns = [(f"columns of {w}", np.floor(uu / w + 1e-9).astype(np.int64), jj, cc) for w in widths]
+            rows_ = [(f"rows of {h}", jj // h, cc, jj) for h in heights]
+            # stacks of prismatic and pouch cells: groups and series along the stack first
+            for desc, band, line, pos in rows_ + columns if a.family == "rows" else columns + rows_:
+                yield desc, _serpentine(band, line, pos, rule)
+
+
+def _group(ss: SiteSearch, plan: _Plan, gap: float, budget: int = 10) -> tuple[Grouping | None, int]:
+    """The best valid grouping among the orderings tried (or None, and the count tried):
+    ``_most_compact`` of the plain serpentines and the module strips, ``budget`` valid ones of
+    each. Returns (site index per cell in series order, layer per cell, description)."""
+    n1 = ss.per_layer
+    layers = ss.layers
+    need = plan.cells
+    layers_used = min(layers, math.ceil(need / n1)) if n1 else 0
+    xy_all = np.tile(ss.xy, (layers_used, 1))
+    layer_all = np.repeat(np.arange(layers_used), n1)
+    pairs = contacts(xy_all, layer_all, ss.kind, ss.half, gap, ss.arrangement.angle)
+    tried = 0
+    valid: list[Ranked] = []
+    seen_orders = set()
+    module_cells = plan.per_module * plan.per_group if plan.modules > 1 else 0
+    for orderings in (_orderings(ss, plan.per_group), _module_strip_orderings(ss, plan.per_group, module_cells)):
+        found = 0
+        for desc, order in orderings:
+            sig = order[: min(need, n1)].tobytes()
+            if sig in seen_orders:
+                continue
+            seen_orders.add(sig)
+            tried += 1
+            full = np.concatenate([(order if k % 2 == 0 else order[::-1]) + k * n1 for k in range(layers_used)])
+            chosen = full[:need]
+            label = np.full(len(xy_all), -1, dtype=np.int64)
+            label[chosen] = np.arange(need) // plan.per_group
+            # unused sites get their own labels so they never join a group
+            unused = label < 0
+            label[unused] = plan.groups + np.arange(int(unused.sum()))
+            if _components(len(xy_all), pairs, label) != plan.groups + int(unused.sum()):
+                continue
+            if not _consecutive_touch(pairs, label, plan):
+                continue
+            pts = xy_all[chosen]
+            valid.append(
+                (
+                    _group_spread(pts, plan),
+                    _module_intrusion(pts, plan),
+                    _series_links(pairs, label, pts, plan),
+                    tried,
+                    chosen,
+                    desc,
+                )
+            )
+            found += 1
+            if found >= budget:
+                break
+    return _most_compact(valid, n1), tried
+
+
+# --- relaxed sites: groups grown over the contact graph -------------------------------------
+
+
+def _relaxed_orderings(xy: np.ndarray, per_group: int, pitch: float) -> Iterator[tuple[str, np.ndarray]]:
+    """Priorities for growing groups over irregular sites: bands of rows (or columns) a few
+    hexagonal row spacings wide, taken in turn, each swept in alternate directions (a
+    boustrophedon), from each corner. Yields (description, rank of every site)."""
+    root = math.sqrt(per_group)
+    widths = sorted({max(1, w) for w in (1, 2, 3, round(root / 2), round(root), round(1.5 * root), round(2 * root))})
+    lo = xy.min(axis=0) if len(xy) else np.zeros(2)
+    for axis, name in ((1, "rows"), (0, "columns")):
+        across = (xy[:, axis] - lo[axis]) / (pitch * HEX_V)
+        along = xy[:, 1 - axis] - lo[1 - axis]
+        for flip_along in (False, True):
+            for flip_across in (False, True):
+                a = -along if flip_along else along
+                c = (across.max() - across) if flip_across else across
+                for w in widths:
+                    band = np.floor(c / w + 1e-9).astype(np.int64)
+                    sweep = np.where(band % 2 == 0, a, -a)
+                    order = np.lexsort((c, sweep, band))
+                    rank = np.empty(len(xy), dtype=np.int64)
+                    rank[order] = np.arange(len(xy))
+                    yield f"bands of {w} {name} grown through touching cells", rank
+
+
+GROW_ALTERNATIVES = 3  # start cells tried per group before backtracking to the one before
+GROW_BUDGET = 20  # group growths allowed per group needed (bounds the backtracking)
+
+
+def _adjacency(n: int, pairs: np.ndarray) -> list[list[int]]:
+    """Each cell's touching neighbours (both directions of every contact pair), in pair order."""
+    both = np.concatenate([pairs, pairs[:, ::-1]]) if len(pairs) else np.empty((0, 2), dtype=np.int64)
+    both = both[np.argsort(both[:, 0], kind="stable")]
+    start_of = np.searchsorted(both[:, 0], np.arange(n + 1)).tolist()
+    nbrs = both[:, 1].tolist()
+    return [nbrs[start_of[c] : start_of[c + 1]] for c in range(n)]
+
+
+class _Growth:
+    """The state of ``_grow``: which cells are free, how many free neighbours each has and how
+    many free cells are cut off; a group grown from a start cell, and the start cells worth
+    trying for the next group."""
+
+    def __init__(self, adjacency: list[list[int]], rank: np.ndarray, plan: _Plan) -> None:
+        self.adjacency = adjacency
+        self.plan = plan
+        self.free = [True] * len(adjacency)
+        self.degree = [len(a) for a in adjacency]  # free neighbours
+        self.by_rank = np.argsort(rank, kind="stable").tolist()
+        self.rank = rank.tolist()
+        self.cut_off = self.degree.count(0)  # free cells without a free neighbour (never in a group of P > 1)
+
+    def take(self, c: int) -> None:
+        self.free[c] = False
+        if self.degree[c] == 0:
+            self.cut_off -= 1
+        for m in self.adjacency[c]:
+            self.degree[m] -= 1
+            if self.free[m] and self.degree[m] == 0:
+                self.cut_off += 1
+
+    def give_back(self, c: int) -> None:
+        for m in self.adjacency[c]:
+            if self.free[m] and self.degree[m] == 0:
+                self.cut_off -= 1
+            self.degree[m] += 1
+        self.free[c] = True
+        if self.degree[c] == 0:
+            self.cut_off += 1
+
+    def grow(self, start: int) -> list[int] | None:
+        """A group of P from ``start``: the lowest-ranked free neighbour next, a neighbour about
+        to be cut off first; None (and every cell given back) when the group cannot be grown."""
+        free, degree, rank = self.free, self.degree, self.rank
+        members = [start]
+        self.take(start)
+        heap = [(degree[m] > 0, rank[m], m) for m in self.adjacency[start] if free[m]]
+        heapq.heapify(heap)
+        while len(members) < self.plan.per_group:
+            while heap and (not free[heap[0][2]] or heap[0][0] != (degree[heap[0][2]] > 0)):
+                _k, _r, c = heapq.heappop(heap)
+                if free[c]:  # its key changed: queue it again
+                    heapq.heappush(heap, (degree[c] > 0, rank[c], c))
+            if not heap:
+                for c in reversed(members):
+                    self.give_back(c)
+                return None
+            _k, _r, c = heapq.heappop(heap)
+            members.append(c)
+            self.take(c)
+            for m in self.adjacency[c]:
+                if free[m]:
+                    heapq.heappush(heap, (degree[m] > 0, rank[m], m))
+        return members
+
+    def candidates(self, g: int, previous: list[int]) -> list[int]:
+        """Start cells for group ``g``: the lowest-ranked free cells for the first of a string,
+        else the free cells touching the previous group, fewest free neighbours first."""
+        if g % self.plan.series == 0:
+            return [c for c in self.by_rank if self.free[c]][:GROW_ALTERNATIVES]
+        touching = {c for m in previous for c in self.adjacency[m] if self.free[c]}
+        return sorted(touching, key=lambda c: (self.degree[c], self.rank[c]))[:GROW_ALTERNATIVES]
+
+
+def _grow(n: int, pairs: np.ndarray, rank: np.ndarray, plan: _Plan, spare: int) -> np.ndarray | None:
+    """Groups grown one after the other over the contact graph. Each starts at a free cell
+    touching the previous group (the first of a string: the lowest-ranked free cell) and takes
+    free cells touching it until it holds P: connected groups, consecutive groups touching, by
+    construction. The next cell is the lowest-ranked one, except that a cell about to be cut
+    off (no free neighbour outside the group) is taken first; a group starts at the free
+    neighbour with the fewest free neighbours (Warnsdorff's rule for paths through a graph),
+    and when a group cannot be grown, or leaves more than ``spare`` cells cut off, the one
+    before starts from its next candidate (depth-first, bounded by GROW_BUDGET). None when
+    that finds nothing. Returns the cells in series order."""
+    growth = _Growth(_adjacency(n, pairs), rank, plan)
+    groups: list[list[int]] = []
+    tries: list[tuple[list[int], int]] = []
+    budget = GROW_BUDGET * plan.groups
+    while len(groups) < plan.groups:
+        g = len(groups)
+        if len(tries) == g:
+            tries.append((growth.candidates(g, groups[-1] if groups else []), 0))
+        options, k = tries[g]
+        members = None
+        while k < len(options) and budget > 0:
+            budget -= 1
+            got = growth.grow(options[k])
+            k += 1
+            if got is not None and (plan.per_group == 1 or growth.cut_off <= spare):
+                members = got
+                break
+            if got is not None:
+                for c in reversed(got):
+                    growth.give_back(c)
+        tries[g] = (options, k)
+        if members is not None:
+            groups.append(members)
+            continue
+        tries.pop()
+        if not groups or budget <= 0:
+            return None
+        for c in reversed(groups.pop()):
+            growth.give_back(c)
+    return np.array([c for members in groups for c in members], dtype=np.int64)
+
+
+def _group_relaxed(ss: SiteSearch, plan: _Plan, gap: float, budget: int = 10) -> tuple[Grouping | None, int]:
+    """``_group`` for relaxed sites: the groups grown over the contact graph (``_grow``) in
+    each of the ``_relaxed_orderings``; the most compact valid grouping wins."""
+    n1 = ss.per_layer
+    need = plan.cells
+    layers_used = min(ss.layers, math.ceil(need / n1)) if n1 else 0
+    xy_all = np.tile(ss.xy, (layers_used, 1))
+    layer_all = np.repeat(np.arange(layers_used), n1)
+    pairs = contacts(xy_all, layer_all, ss.kind, ss.half, gap, 0.0)
+    tried = 0
+    valid: list[Ranked] = []
+    for desc, rank in _relaxed_orderings(ss.xy, plan.per_group, ss.arrangement.pu):
+        tried += 1
+        # layer by layer, every other layer swept backwards (as ``_group`` stacks its orders)
+        full = np.concatenate([(rank if k % 2 == 0 else n1 - 1 - rank) + k * n1 for k in range(layers_used)])
+        chosen = _grow(len(xy_all), pairs, full, plan, len(xy_all) - need)
+        if chosen is None:
+            continue
+        pts = xy_all[chosen]
+        label = np.full(len(xy_all), -1, dtype=np.int64)
+        label[chosen] = np.arange(need) // plan.per_group
+        valid.append(
+            (
+                _group_spread(pts, plan),
+                _module_intrusion(pts, plan),
+                _series_links(pairs, label, pts, plan),
+                tried,
+                chosen,
+                desc,
+            )
+        )
+        if len(valid) >= budget:
+            break
+    return _most_compact(valid, n1), tried
+
+
+# --- ranking the valid groupings ------------------------------------------------------------
+
+
+def _group_spread(pts: np.ndarray, plan: _Plan) -> float:
+    """Sum of squared distances of the cells (in series order) from their group's centre:
+    the smaller, the rounder the groups (shorter busbars, more even currents)."""
+    g = np.arange(len(pts)) // plan.per_group
+    cx = np.bincount(g, pts[:, 0]) / plan.per_group
+    cy = np.bincount(g, pts[:, 1]) / plan.per_group
+    return float(((pts[:, 0] - cx[g]) ** 2 + (pts[:, 1] - cy[g]) ** 2).sum())
+
+
+# A grouping may give up this much group compactness for modules that are blocks: groups set
+# the busbar shapes and the current spread, modules the mechanical blocks — a module smeared
+# across two serpentine bands is no module an engineer could build (design choice, not a cited
+# figure).
+MODULE_TRADE = 1.25
+
+
+def _module_intrusion(pts: np.ndarray, plan: _Plan) -> int:
+    """Cells lying inside another module's outline (the convex hull of its cells): 0 when every
+    module is a block of its own — long or square — more when modules wrap round one another."""
+    import shapely
+
+    if plan.modules <= 1 or plan.per_module <= 0:
+        return 0
+    m = np.minimum(np.arange(len(pts)) // (plan.per_group * plan.per_module), plan.modules - 1)
+    hulls = shapely.convex_hull(shapely.multipoints([pts[m == k] for k in range(plan.modules)]))
+    inside = 0
+    for k, hull in enumerate(hulls):
+        others = pts[m != k]
+        inside += int(shapely.contains_xy(hull, others[:, 0], others[:, 1]).sum())
+    return inside
+
+
+def _series_links(pairs: np.ndarray, label: np.ndarray, pts: np.ndarray, plan: _Plan) -> float:
+    """Σ over consecutive groups of (centre-to-centre distance / touching cell pairs between
+    them): a busbar's resistance goes as its current path's length over its width, and the
+    width of the plate joining group k to k+1 as the count of their touching cells. Relative
+    (m per contact); string ends are not joined."""
+    g = np.arange(len(pts)) // plan.per_group
+    cx = np.bincount(g, pts[:, 0], minlength=plan.groups) / plan.per_group
+    cy = np.bincount(g, pts[:, 1], minlength=plan.groups) / plan.per_group
+    la, lb = label[pairs[:, 0]], label[pairs[:, 1]]
+    ok = (np.abs(la - lb) == 1) & (la >= 0) & (lb >= 0) & (np.maximum(la, lb) < plan.groups)
+    contacts_between = np.bincount(np.minimum(la, lb)[ok], minlength=plan.groups)[: plan.groups - 1]
+    joined = np.ones(plan.groups - 1, dtype=bool)
+    joined[plan.series - 1 :: plan.series] = False
+    length = np.hypot(np.diff(cx), np.diff(cy))
+    return float((length / np.maximum(contacts_between, 1))[joined].sum())
+
+
+def _most_compact(valid: list[Ranked], n1: int) -> Grouping | None:
+    """The groupings found, (group spread, module intrusion, series links, order tried, chosen
+    sites, description): among those whose groups are within MODULE_TRADE of the most compact,
+    the one whose modules intrude least on one another, then the one with the shortest, widest
+    links between consecutive groups (``_series_links``), then rounder groups, then the one tried
+    first; (site, layer, description) of it, or None."""
+    if not valid:
+        return None
+    best = min(round(t[0], 12) for t in valid)
+    near = [t for t in valid if round(t[0], 12) <= best * MODULE_TRADE]
+    near.sort(key=lambda t: (t[1], round(t[2], 9), round(t[0], 12), t[3]))
+    _spread, _modules, _links, _t, chosen, desc = near[0]
+    return chosen % n1, chosen // n1, desc

@@ -1,0 +1,380 @@
+"""The site search: where the cell centres go, as the best family of straight rows in the floor.
+
+Every arrangement here is a family of straight rows — ``hex`` (rows ``p·√3/2`` apart, odd rows
+shifted ``p/2``), ``square``, hex rows stretched apart so a whole number of rows fills the
+floor exactly (each cell still touches one cell of the next row: shift ``√(p² − v²)``) and,
+for prismatic and pouch cells, ``rows`` of stacks (faces touching along a stack across the
+compression ``gap``, stacks ``gap`` apart). The search runs over lattice angle (the outline's
+long edges, their normals and a uniform sweep), origin offset (flush with the floor's edge,
+and a grid over one unit cell) and orientation, with numpy site generation and shapely 2's
+vectorised ``contains_xy`` on the floor eroded by the cell's footprint. The best count is
+then checked exactly (distance to every boundary ≥ radius, or box containment) — so
+``sites(pack).count`` is a real count, not an area estimate.
+
+``sites_for`` is what ``place`` asks: the lattice's sites when they are enough, otherwise (round
+cells, ``layout = auto``) a relaxed packing off the lattice from ``relax``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import shapely
+from shapely import affinity
+from shapely.geometry.base import BaseGeometry
+
+from battgen.core import ir
+from battgen.passes.layout.floor import QUAD, Floor, _contained, _pitches, floor
+
+EPS = 1e-9  # m: the search erodes the floor this much less than the footprint (a floor exactly one cell
+# deep must not vanish) and flush sites start this far in: exactly on the true edge, so exact fits hold
+FLOAT = 1e-12  # m: float rounding allowed in the exact containment check
+HEX_V = math.sqrt(3) / 2
+
+
+@dataclass(frozen=True)
+class Arrangement:
+    """One row arrangement in the frame rotated by ``angle``: rows ``v = ov + j·pv``, sites
+    ``u = ou + (shift if j odd) + i·pu``."""
+
+    family: str  # hex | square | stretched | rows | relaxed (off-lattice, battgen.passes.layout.relax)
+    angle: float
+    pu: float
+    pv: float
+    shift: float
+    ou: float = 0.0
+    ov: float = 0.0
+
+    @property
+    def lattice(self) -> str:
+        return "hex" if self.family == "stretched" else self.family
+
+
+@dataclass(frozen=True)
+class SiteSearch:
+    """The best arrangement found and the sites it gives (one layer; ``count`` counts all)."""
+
+    arrangement: Arrangement | None
+    xy: np.ndarray  # (n, 2) centres in the envelope frame, one layer
+    uv: np.ndarray  # (n, 2) the same in the lattice frame
+    row: np.ndarray  # (n,) row index j
+    layers: int
+    kind: str  # cylindrical | prismatic | pouch
+    half: tuple[float, float]  # footprint half-extents along (u, v) (radius, radius for round cells)
+    best: dict[str, int] = field(default_factory=dict)  # family -> best per-layer count found
+    # other good arrangements (Arrangement, per-layer count), best first
+    ranked: tuple[tuple[Arrangement, int], ...] = ()
+    relaxation: str = ""  # what relaxing the cells off the lattice gave, when it was tried
+    lattice_count: int = 0  # relaxed: the cells the best lattice holds (all layers)
+
+    @property
+    def per_layer(self) -> int:
+        return len(self.xy)
+
+    @property
+    def count(self) -> int:
+        return self.per_layer * self.layers
+
+    @property
+    def lattice(self) -> str:
+        return self.arrangement.lattice if self.arrangement else "none"
+
+    def describe(self) -> str:
+        a = self.arrangement
+        if a is None:
+            return "no arrangement"
+        layers = f", {self.layers} layers" if self.layers != 1 else ""
+        if a.family == "relaxed":
+            return (
+                f"relaxed packing, {a.pu * 1e3:.4g} mm pitch{layers}: the best lattice holds "
+                f"{self.lattice_count:,}, local optimisation moved the cells off it"
+            )
+        if a.family == "rows":
+            return f"rows of stacks at {a.pu * 1e3:.4g} × {a.pv * 1e3:.4g} mm{layers}"
+        if a.family == "stretched":
+            return f"hex lattice (rows stretched to {a.pv * 1e3:.4g} mm), {a.pu * 1e3:.4g} mm pitch{layers}"
+        return f"{a.family} lattice, {a.pu * 1e3:.4g} mm pitch{layers}"
+
+
+def _families(pack: ir.Pack) -> list[tuple[str, float, float, float]]:
+    cell = pack.cell.format
+    pu, pv = _pitches(pack)
+    if cell.kind != "cylindrical":
+        return [("rows", pu, pv, 0.0)]
+    p = pu
+    out = []
+    if pack.layout in ("hex", "auto"):
+        out.append(("hex", p, p * HEX_V, p / 2))
+    if pack.layout in ("square", "auto"):
+        out.append(("square", p, p, 0.0))
+    return out
+
+
+def _angles(region: BaseGeometry, period: float, uniform: int) -> list[float]:
+    """Lattice angles worth trying: the outline's longest edges and their normals, 0 and
+    90°, and a uniform sweep over one period of the lattice's symmetry."""
+    angles = [0.0, math.pi / 2]
+    polys = list(getattr(region, "geoms", [region]))
+    edges = []
+    for poly in polys:
+        pts = np.asarray(poly.exterior.coords)
+        d = np.diff(pts, axis=0)
+        length = np.hypot(d[:, 0], d[:, 1])
+        for k in np.argsort(-length, kind="stable")[:4]:
+            if length[k] > 0:
+                edges.append((float(length[k]), math.atan2(d[k, 1], d[k, 0])))
+    edges.sort(key=lambda e: -e[0])
+    for _length, a in edges[:4]:
+        angles += [a, a + math.pi / 2]
+    angles += [period * k / uniform for k in range(uniform)]
+    out: list[float] = []
+    for a in angles:
+        a = a % period  # not rounded: a rotation off by 1e-10 rad moves a 2 m pack's far edge by 0.2 nm
+        if a >= period - 1e-9 or a < 1e-9:
+            a = 0.0
+        if all(min(abs(a - b), period - abs(a - b)) > 1e-6 for b in out):
+            out.append(a)
+    return out
+
+
+def _erode(region_rot: BaseGeometry, kind: str, hu: float, hv: float) -> BaseGeometry:
+    """The centres where a footprint fits, in the rotated frame: the floor minus every boundary
+    edge swept by the footprint (robust for floors one cell deep, where an inward buffer
+    degenerates). Approximate for round cells (chords of the swept discs); the exact check
+    follows."""
+    rings = []
+    for poly in getattr(region_rot, "geoms", [region_rot]):
+        rings.append(np.asarray(poly.exterior.coords))
+        rings += [np.asarray(r.coords) for r in poly.interiors]
+    if kind == "cylindrical":
+        segments = np.concatenate([np.stack([r[:-1], r[1:]], axis=1) for r in rings])
+        swept = shapely.union_all(shapely.buffer(shapely.linestrings(segments), hu, quad_segs=QUAD))
+        return region_rot.difference(swept)
+    corners = np.array([(-hu, -hv), (hu, -hv), (hu, hv), (-hu, hv)])
+    hulls = []
+    for ring in rings:
+        a, b = ring[:-1], ring[1:]
+        pts = np.concatenate([a[:, None, :] + corners[None], b[:, None, :] + corners[None]], axis=1)
+        hulls.append(shapely.convex_hull(shapely.multipoints(pts)))
+    swept = shapely.union_all(np.concatenate(hulls))
+    return region_rot.difference(swept)
+
+
+def _grid(
+    eroded: BaseGeometry, bounds: tuple[float, float, float, float], arr: Arrangement
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The sites of ``arr`` (u, v and row index, rotated frame) where the eroded floor holds them."""
+    u0, _v0, u1, v1 = bounds
+    rows = math.floor((v1 - arr.ov) / arr.pv) + 1
+    if rows <= 0:
+        return np.empty(0), np.empty(0), np.empty(0, dtype=np.int64)
+    cols = math.floor((u1 - arr.ou) / arr.pu) + 2
+    j = np.arange(rows)
+    i = np.arange(-1, cols)
+    v = arr.ov + j * arr.pv
+    u = arr.ou + np.where(j % 2 == 1, arr.shift, 0.0)[:, None] + i[None, :] * arr.pu
+    uu = u.ravel()
+    vv = np.repeat(v, i.size)
+    jj = np.repeat(j, i.size)
+    keep = (uu >= u0) & (uu <= u1)
+    uu, vv, jj = uu[keep], vv[keep], jj[keep]
+    inside = shapely.intersects_xy(eroded, uu, vv)  # sites on the edge count
+    return uu[inside], vv[inside], jj[inside]
+
+
+def _rotate_xy(u: np.ndarray, v: np.ndarray, angle: float) -> tuple[np.ndarray, np.ndarray]:
+    c, s = math.cos(angle), math.sin(angle)
+    return u * c - v * s, u * s + v * c
+
+
+class _Searcher:
+    """The floor seen from each lattice angle (rotated and eroded once per angle), and the
+    site counts of arrangements in it."""
+
+    def __init__(self, pack: ir.Pack, fl: Floor) -> None:
+        self.pack = pack
+        self.floor = fl
+        cell = pack.cell.format
+        self.kind = cell.kind
+        if cell.kind == "cylindrical":
+            self.hu = self.hv = cell.diameter / 2
+        else:
+            self.hu, self.hv = cell.thickness / 2, cell.width / 2
+        self._frames: dict[float, tuple[BaseGeometry, tuple[float, float, float, float] | None]] = {}
+        self.usable = fl.usable
+        shapely.prepare(self.usable)
+        self.boundary = self.usable.boundary
+
+    def frame(self, angle: float) -> tuple[BaseGeometry, tuple[float, float, float, float] | None]:
+        got = self._frames.get(angle)
+        if got is None:
+            rot = affinity.rotate(self.usable, -angle, origin=(0, 0), use_radians=True)
+            eroded = _erode(rot, self.kind, self.hu - EPS, self.hv - EPS)
+            shapely.prepare(eroded)
+            bounds = eroded.bounds if not eroded.is_empty else None
+            got = self._frames[angle] = (eroded, bounds)
+        return got
+
+    def count(self, arr: Arrangement) -> int:
+        eroded, bounds = self.frame(arr.angle)
+        if bounds is None:
+            return 0
+        return int(_grid(eroded, bounds, arr)[0].size)
+
+    def exact(self, arr: Arrangement) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The sites of ``arr`` that pass the exact containment check, envelope frame."""
+        eroded, bounds = self.frame(arr.angle)
+        if bounds is None:
+            return np.empty((0, 2)), np.empty((0, 2)), np.empty(0, dtype=np.int64)
+        u, v, j = _grid(eroded, bounds, arr)
+        x, y = _rotate_xy(u, v, arr.angle)
+        ok = _contained(self.usable, self.boundary, x, y, self.kind, self.hu, self.hv, arr.angle, FLOAT)
+        return np.column_stack([x[ok], y[ok]]), np.column_stack([u[ok], v[ok]]), j[ok]
+
+    def offsets(self, arr: Arrangement, n: int) -> list[Arrangement]:
+        _eroded, bounds = self.frame(arr.angle)
+        if bounds is None:
+            return []
+        u0, v0 = bounds[0] + EPS, bounds[1] + EPS
+        us = [u0] + [u0 + arr.pu * k / n for k in range(1, n)]
+        vs = [v0] + [v0 + arr.pv * k / n for k in range(1, n)]
+        return [replace(arr, ou=a, ov=b) for b in vs for a in us]
+
+    def stretched(self, family: tuple[str, float, float, float], angle: float) -> list[Arrangement]:
+        """Hex rows pulled apart so a whole number of rows spans the floor exactly."""
+        _name, p, pv_hex, _shift = family
+        _eroded, bounds = self.frame(angle)
+        if bounds is None:
+            return []
+        out = []
+        height = bounds[3] - bounds[1] - 2 * EPS
+        rows = math.floor(height / pv_hex + 1e-9) + 1
+        if rows >= 2:
+            pv = height / (rows - 1)
+            if pv_hex * (1 + 1e-9) < pv < p * (1 - 1e-9):
+                shift = min(math.sqrt(p * p - pv * pv) * (1 + 1e-12), p / 2)
+                out += [Arrangement("stretched", angle, p, pv, s) for s in (shift, p - shift)]
+        # or the shift that lets the shifted rows hold as many cells as the others
+        width = bounds[2] - bounds[0] - 2 * EPS
+        per_row = math.floor(width / p + 1e-9) + 1
+        shift = width - (per_row - 1) * p
+        if 1e-9 * p < shift < p / 2 * (1 - 1e-9):
+            pv = math.sqrt(p * p - shift * shift) * (1 + 1e-12)
+            out += [Arrangement("stretched", angle, p, pv, shift)]
+        return out
+
+
+def _search(pack: ir.Pack, fl: Floor) -> SiteSearch:
+    """Every row family over its angles and offsets, counted on the eroded floor; the most
+    promising refined and counted exactly; the best of those."""
+    s = _Searcher(pack, fl)
+    kind = s.kind
+    half = (s.hu, s.hv)
+    if fl.layers <= 0 or fl.usable.is_empty:
+        empty = np.empty((0, 2))
+        return SiteSearch(None, empty, empty, np.empty(0, dtype=np.int64), max(fl.layers, 0), kind, half)
+    scored: list[tuple[int, int, Arrangement]] = []  # (count, order, arrangement)
+    order = 0
+    best_of: dict[str, int] = {}
+    for fam in _families(pack):
+        name, pu, pv, shift = fam
+        period = {"hex": math.pi / 3, "square": math.pi / 2}.get(name, math.pi)
+        uniform = {"hex": 6, "square": 6}.get(name, 4)
+        angles = _angles(fl.usable, period, uniform)
+        candidates = [Arrangement(name, a, pu, pv, shift) for a in angles]
+        if name == "hex":
+            for a in _angles(fl.usable, math.pi, 2)[:6]:
+                candidates += s.stretched(fam, a)
+        for base in candidates:
+            best, best_arr = -1, base
+            for arr in s.offsets(base, 2):
+                n = s.count(arr)
+                if n > best:
+                    best, best_arr = n, arr
+            scored.append((best, order, best_arr))
+            order += 1
+    scored.sort(key=lambda t: (-t[0], t[1]))
+    # refine the offsets of the most promising, then count exactly
+    finals: list[tuple[int, int, Arrangement]] = []
+    seen = set()
+    for _rank, (_n, order, base) in enumerate(scored):
+        key = (base.family, base.angle, base.pv, base.shift)
+        if key in seen:
+            continue
+        seen.add(key)
+        if len(seen) > 4:
+            break
+        best, best_arr = -1, base
+        for arr in s.offsets(base, 6) + [base]:
+            n = s.count(arr)
+            if n > best:
+                best, best_arr = n, arr
+        xy, _uv, _j = s.exact(best_arr)
+        finals.append((len(xy), order, best_arr))
+    for n, _o, arr in finals + [(t[0], t[1], t[2]) for t in scored]:
+        best_of[arr.family] = max(best_of.get(arr.family, 0), n)
+    finals.sort(key=lambda t: (-t[0], t[1]))
+    top = finals[0][2]
+    xy, uv, j = s.exact(top)
+    return SiteSearch(top, xy, uv, j, fl.layers, kind, half, best_of, tuple((a, n) for n, _o, a in finals))
+
+
+def sites(pack: ir.Pack) -> SiteSearch:
+    """The best arrangement for the pack's envelope and how many cells it holds (all layers).
+    Synthesis may call this to replace its area bound with the real count."""
+    return _search(pack, floor(pack))
+
+
+def _site_search_for(pack: ir.Pack, fl: Floor, arr: Arrangement) -> SiteSearch:
+    """The exact sites of one given arrangement (a runner-up of ``_search``)."""
+    s = _Searcher(pack, fl)
+    xy, uv, j = s.exact(arr)
+    return SiteSearch(arr, xy, uv, j, fl.layers, s.kind, (s.hu, s.hv))
+
+
+RELAX_MAX = 2000  # cells per layer: the most a relaxation is tried for. Its budget (relax.WORK,
+
+
+# 1.5e6 cell-iterations, about 1 s) leaves under a thousand iterations above this, too few to
+# move so many cells; and the lattice is then within about 1 % of the best packing (docs/packing.md)
+def sites_for(pack: ir.Pack, needed: int, fl: Floor | None = None, lattice: SiteSearch | None = None) -> SiteSearch:
+    """The sites ``place`` uses for ``needed`` cells: the best lattice's when it holds them;
+    otherwise, for round cells and ``layout = auto``, a relaxed packing of exactly the cells
+    each layer needs (``arrangement.family == "relaxed"``, battgen.passes.layout.relax) when the
+    relaxation finds one; otherwise the lattice's, short, with ``relaxation`` saying why.
+    Relaxation is not tried above RELAX_MAX cells a layer, nor above the density bound."""
+    fl = fl if fl is not None else floor(pack, needed)
+    ss = lattice if lattice is not None else _search(pack, fl)
+    if ss.count >= needed or fl.layers <= 0 or fl.virtual or ss.kind != "cylindrical" or fl.usable.is_empty:
+        return ss
+    if pack.layout != "auto":  # the pack asks for this lattice: no cells off it
+        return ss
+    from battgen.passes.layout import relax
+
+    per_layer = math.ceil(needed / fl.layers)
+    cell = pack.cell.format
+    pitch, radius = cell.diameter + pack.gap, cell.diameter / 2
+    if per_layer > RELAX_MAX:
+        return replace(ss, relaxation=f"relaxing the cells off the lattice is tried up to {RELAX_MAX:,} a layer")
+    bound = relax.density_bound(fl.usable, pitch, radius)
+    if per_layer > bound:
+        return replace(ss, relaxation=f"no packing holds {per_layer:,} a layer (density bound {bound:,})")
+    xy = relax.relax(fl.usable, pitch, radius, per_layer, seeds=ss.xy)
+    if xy is None:
+        return replace(ss, relaxation=f"relaxing the cells off the lattice found no packing of {per_layer:,} a layer")
+    arrangement = Arrangement("relaxed", 0.0, pitch, pitch, 0.0)
+    return SiteSearch(
+        arrangement,
+        xy,
+        xy.copy(),
+        np.zeros(len(xy), dtype=np.int64),
+        fl.layers,
+        ss.kind,
+        ss.half,
+        dict(ss.best),
+        (),
+        "",
+        ss.count,
+    )
