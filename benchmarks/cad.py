@@ -6,7 +6,7 @@ Runs examples/sedan.batt with ``series = 96`` and ``parallel = 46`` fixed (peak 
 from 200 to 190 kW, which 96s46p of M50T cannot reach) through synthesis,
 layout and routing, then ``battgen.emit.cad.build_cad`` (STEP + GLB + preview). Prints the
 time of each stage and the peak memory. The STEP export of a pack this size runs in a process
-of its own (``python -m battgen.emit.step_export``) while this one writes the GLB and the
+of its own (``battgen.emit.cad.step.main``) while this one writes the GLB and the
 preview: its line below is the wait for it after the preview, and its own steps are printed
 under it. Peak memory: this process's maxrss plus the STEP process's VmHWM (their sum bounds
 what both held at once). Goal: CAD under 15 s and under 2 GB.

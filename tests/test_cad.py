@@ -241,13 +241,14 @@ def test_second_build_same_bytes(ebike, tmp_path):
 def test_step_process_failure_is_a_diagnostic(monkeypatch):
     """A STEP process that cannot write its file, or that fails, comes back as E802 / E901,
     never as a traceback; nothing is put into the build."""
-    from battgen.emit import cad
+    from battgen.emit.cad import build as cad_build
+    from battgen.emit.cad import step
 
     pack, build = _pipeline(REPO / "examples" / "ebike.batt")
-    monkeypatch.setattr(cad, "STEP_PROCESS_CELLS", 0)  # the small pack's STEP in a process too
-    send = cad._StepProcess.send
+    monkeypatch.setattr(cad_build, "STEP_PROCESS_CELLS", 0)  # the small pack's STEP in a process too
+    send = step._StepProcess.send
     monkeypatch.setattr(
-        cad._StepProcess,
+        step._StepProcess,
         "send",
         lambda self, plan, name, path: send(self, plan, name, path.parent / "missing" / path.name),
     )
@@ -262,7 +263,7 @@ def test_step_process_failure_is_a_diagnostic(monkeypatch):
         self.proc.stdin.write(b"not a pickle")
         self.proc.stdin.flush()
 
-    monkeypatch.setattr(cad._StepProcess, "send", garbage)
+    monkeypatch.setattr(step._StepProcess, "send", garbage)
     outcome = support.cad_outcome(build)
     found = outcome.diagnostics
     assert [d.code for d in found] == ["E901"], found
@@ -275,7 +276,7 @@ def test_translated_copies_share_one_solid(ebike):
     tile's top and bottom plates) are placed instances of its solid, within SHARE_TOLERANCE."""
     import shapely
 
-    from battgen.emit.cad import SHARE_TOLERANCE, plan_pack
+    from battgen.emit.cad.plan import SHARE_TOLERANCE, plan_pack
 
     pack, build, out = ebike
     plan = plan_pack(pack, build.layout, build.routing, build.materials)
@@ -354,7 +355,8 @@ def test_missing_cadquery_is_E803(monkeypatch):
 def test_volumes_of_the_plan_match_the_solids(ebike):
     import cadquery as cq
 
-    from battgen.emit.cad import _prism_shape, plan_pack
+    from battgen.emit.cad import plan_pack
+    from battgen.emit.cad.solids import _prism_shape
 
     pack, build, _out = ebike
     plan = plan_pack(pack, build.layout, build.routing, build.materials)

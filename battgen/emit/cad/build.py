@@ -1,0 +1,202 @@
+"""The CAD build: plan, document, exports (GLB, preview, STL, STEP) in order, and the figures of
+the built pack (``CadResult``).
+
+``build_cad`` / ``_build`` run the steps of ``parts.STEPS``: the plan (``plan``), the XCAF
+document (``document``), pack.glb (``glb``), preview.png and pack.stl (``preview``), pack.step
+(``step``: in this process, or for packs of ``STEP_PROCESS_CELLS`` cells or more in a process
+of its own started before the plan, so that its imports overlap it, and rebuilding the same
+document from the pickled plan while this one writes the GLB and the preview). The figures
+(``_result``) come from the plan, the same in every process.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from battgen.core import ir
+from battgen.emit.cad.document import _document
+from battgen.emit.cad.glb import _export_glb, _glb_triangles
+from battgen.emit.cad.parts import KIND_OF, PLURAL, Corner, Plan, _bounds
+from battgen.emit.cad.plan import plan_pack
+from battgen.emit.cad.preview import _plan_scene, _stl_bytes, render_preview
+from battgen.emit.cad.step import _StepProcess, write_step
+from battgen.passes.build import CadResult
+from battgen.passes.layout.types import Layout
+from battgen.passes.routing.types import Routing
+
+# Cells from which the STEP export runs in a process of its own, concurrently with the GLB and the
+# preview. Starting it costs about 1.5 s (a Python, OCP's import, the document rebuilt from the
+# plan); the in-process STEP of a pack this size takes about as long (494 cells, 2-core machine:
+# CAD 2.8-3.8 s in one process, 3.1-3.5 s with the STEP process), so below it the overlap does
+# not pay for the start. At 4,416 cells it saves 2-3 s (CAD 6.8-8.7 s instead of 8.7-9.8 s). It
+# needs a second CPU to run on: with one (``os.sched_getaffinity``) the STEP stays in process.
+# (Read when a build starts: patch it here, in ``battgen.emit.cad.build``.)
+STEP_PROCESS_CELLS = 500
+
+LARGE = 500  # cells: show a progress bar above this (and draw the thin preview)
+
+
+def build_cad(
+    pack: ir.Pack,
+    layout: Layout,
+    routing: Routing | None,
+    materials: Mapping[str, ir.Material],
+    out_folder: Path,
+    stl: bool = False,
+    progress: Callable[[str], None] | None = None,
+    *,
+    step_process: bool | None = None,
+    stats: dict | None = None,
+) -> CadResult:
+    """Plan, model and export the pack into ``out_folder`` (``pack.step``, ``pack.glb``,
+    ``preview.png``, and ``pack.stl`` if asked). ``progress(step)`` is called after each of
+    ``STEPS``. ``materials``: densities by name (the design's ``all_materials``). ``step_process``:
+    export the STEP in a process of its own beside the GLB and preview (default: for packs of
+    ``STEP_PROCESS_CELLS`` cells or more). ``stats``, if given, receives that process's
+    timings and peak memory. Warnings (a stack taller than the envelope) are reported by
+    ``cad_stage``; a failed STEP export raises ``StepExportError``."""
+    result, _plan = _build(pack, layout, routing, Path(out_folder), stl, progress, materials, step_process, stats)
+    return result
+
+
+def _build(
+    pack: ir.Pack,
+    layout: Layout,
+    routing: Routing | None,
+    out: Path,
+    stl: bool,
+    progress: Callable[[str], None] | None,
+    materials: Mapping[str, ir.Material],
+    step_process: bool | None = None,
+    stats: dict | None = None,
+    flow: tuple[float, str] | None = None,
+) -> tuple[CadResult, Plan]:
+    """``build_cad``'s work, returning the plan too (``cad_stage`` reports its warnings). ``flow``:
+    the heat stage's coolant flow and where it came from (None: sized here, ``channels``)."""
+    tick = progress or (lambda step: None)
+    if step_process is None:
+        step_process = len(layout.cells) >= STEP_PROCESS_CELLS and _cpus() >= 2
+    child = None
+    if step_process:
+        try:
+            child = _StepProcess()
+        except (OSError, ValueError):  # no interpreter to start (embedded Python): the STEP in process
+            child = None
+    try:
+        plan = plan_pack(pack, layout, routing, materials, flow)
+        tick("plan")
+        out.mkdir(parents=True, exist_ok=True)
+        if child is not None:
+            child.send(plan, pack.name, out / "pack.step")
+        doc = _document(plan, pack.name, mesh=True, tick=tick)
+        glb_path = out / "pack.glb"
+        _export_glb(doc, glb_path)
+        tick("GLB export")
+        # The preview from the plan's prisms and prototypes, not the GLB's mesh: a third of the
+        # triangles (round edges as fine as the picture needs) and no reading back.
+        thin = len(plan.cells.names) >= LARGE
+        (out / "preview.png").write_bytes(render_preview(_plan_scene(plan, thin=thin)))
+        if stl:
+            (out / "pack.stl").write_bytes(_stl_bytes(_glb_triangles(glb_path.read_bytes())))
+        tick("preview")
+        if child is not None:
+            del doc  # free the meshed document while the STEP process finishes
+            report = child.result()
+        else:
+            report = write_step(plan, pack.name, out / "pack.step", doc)
+        if stats is not None:
+            stats["step"] = report
+        tick("STEP export")
+    finally:
+        if child is not None:
+            child.stop()
+    files = ["pack.step", "pack.glb", "preview.png"] + (["pack.stl"] if stl else [])
+    return _result(pack, plan, files), plan
+
+
+def _cpus() -> int:
+    """CPUs this process may run on (its affinity where the platform tells, else all)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _result(pack: ir.Pack, plan: Plan, files: list[str]) -> CadResult:
+    """The figures of the built pack (from the plan: the same in every process)."""
+    mass: dict[str, float] = {"cells": len(plan.cells.names) * (plan.cells.unit_mass or 0.0)}
+    for p in plan.prisms:
+        key = {
+            "floor": "enclosure",
+            "walls": "enclosure",
+            "lid": "enclosure",
+            "flange": "enclosure",
+            "holder": "holders",
+        }.get(p.kind, PLURAL[p.kind])
+        mass[key] = mass.get(key, 0.0) + p.volume_mm3 * 1e-9 * p.density
+    for inst in plan.holders:
+        mass["holders"] = mass.get("holders", 0.0) + len(inst.names) * inst.unit_volume_mm3 * 1e-9 * inst.density
+    if plan.fuses is not None:
+        mass["fuses"] = len(plan.fuses.names) * plan.fuses.unit_volume_mm3 * 1e-9 * plan.fuses.density
+    if plan.cooling.get("coolant_mass"):
+        mass["coolant"] = plan.cooling["coolant_mass"]
+    lo, hi = _bounds(plan)
+    rb = plan.enclosure_region.bounds
+    enclosure_volume = plan.enclosure_region.area * plan.height * 1e-9
+    cell_volume = len(plan.cells.names) * pack.cell.format.volume
+    result = CadResult(
+        pack=pack.name,
+        parts=_counts(plan),
+        cell_shapes=1,
+        bounding_box=(_metres(lo), _metres(hi)),
+        enclosure_outer=((rb[2] - rb[0]) / 1e3, (rb[3] - rb[1]) / 1e3, plan.height / 1e3),
+        enclosure_volume=enclosure_volume,
+        cell_volume=cell_volume,
+        volumetric_efficiency=cell_volume / enclosure_volume if enclosure_volume > 0 else 0.0,
+        mass={k: float(v) for k, v in sorted(mass.items())},
+        mass_total=float(sum(mass.values())),
+        cooling={k: v for k, v in plan.cooling.items() if k != "coolant_mass"},
+        stack={k: v / 1e3 for k, v in plan.stack.items()},
+        files=tuple(files),
+        notes=tuple(plan.notes),
+    )
+    return result
+
+
+def _metres(corner: Corner) -> Corner:
+    x, y, z = corner
+    return x / 1e3, y / 1e3, z / 1e3
+
+
+def _counts(plan: Plan) -> dict[str, int]:
+    """Part kind → number of parts, in a fixed order (``CadResult.parts``)."""
+    counts: dict[str, int] = {"cells": len(plan.cells.names)}
+    plates: set[str] = set()
+    for p in plan.prisms:
+        counts[PLURAL[p.kind]] = counts.get(PLURAL[p.kind], 0) + 1
+        if KIND_OF[p.kind] == "holders" and p.group is not None:
+            plates.add(p.group)
+    for inst in plan.holders:
+        counts["holder_tiles"] = counts.get("holder_tiles", 0) + len(inst.names)
+        plates.update(g for g in inst.groups if g is not None)
+    if plates:
+        counts["holders"] = len(plates)
+    if plan.fuses is not None:
+        counts["fuses"] = len(plan.fuses.names)
+    order = [
+        "cells",
+        "busbars",
+        "leads",
+        "fuses",
+        "holders",
+        "holder_tiles",
+        "frames",
+        "cold_plates",
+        "floor",
+        "walls",
+        "lid",
+        "flange",
+    ]
+    return {k: counts[k] for k in order if counts.get(k)}

@@ -1,0 +1,115 @@
+"""The CAD stage: the pipeline's door to the CAD (``cad_stage``), with its progress bar and its
+diagnostics.
+
+``cad_stage`` builds into a temporary folder and hands back the file bytes (``CadOutput``):
+the driver sets ``build.cad`` and puts them into ``build.files``. cadquery missing is E803, a
+failed STEP export E802 (the file could not be written) or E901, a stack taller than the
+envelope W401.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from battgen.core import ir
+from battgen.core.diagnostics import Diagnostic, Severity
+from battgen.core.outcome import Outcome
+from battgen.emit.cad.build import LARGE, _build
+from battgen.emit.cad.parts import STEPS
+from battgen.emit.cad.step import StepExportError
+from battgen.passes.build import CadResult
+from battgen.passes.heat import Heat
+from battgen.passes.layout.types import Placement
+from battgen.passes.routing.types import Routing
+
+
+def _unavailable(pack: ir.Pack, error: BaseException) -> Diagnostic:
+    return Diagnostic(
+        "E803",
+        f"CAD stage unavailable: cadquery cannot be imported ({type(error).__name__}: {error})",
+        pack.span,
+        "install cadquery (pip install cadquery) or pass --no-cad",
+    )
+
+
+def _step_failed(pack: ir.Pack, error: StepExportError) -> Diagnostic:
+    """A failed STEP export as a diagnostic: E802 when the file could not be written (disk
+    full, permissions), E901 (a bug) otherwise."""
+    if error.kind == "OSError":
+        return Diagnostic(
+            "E802",
+            f"cannot write the build: pack.step: {error.message}",
+            pack.span,
+            "check the output folder and free space",
+        )
+    return Diagnostic(
+        "E901",
+        f"internal error: STEP export: {error.kind}: {error.message}",
+        pack.span,
+        "this is a bug in battgen, not in your file; please report it with the file",
+    )
+
+
+@dataclass(frozen=True)
+class CadOutput:
+    """The CAD stage's result and the bytes of the files it exported, by name."""
+
+    result: CadResult
+    files: Mapping[str, bytes]
+
+
+def cad_stage(
+    pack: ir.Pack,
+    placement: Placement,
+    routing: Routing | None,
+    heat: Heat | None,
+    materials: Mapping[str, ir.Material],
+    *,
+    stl: bool = False,
+    progress: bool = False,
+) -> Outcome[CadOutput]:
+    """The CAD of the placed and routed pack, its cold plate sized with the heat stage's
+    coolant flow (the plate drawn is the plate analysed). E803 if cadquery cannot be imported."""
+    layout = placement.layout
+    try:
+        import cadquery  # noqa: F401
+    except Exception as error:  # noqa: BLE001 - ImportError, or a broken OCP shared library
+        return Outcome(None, (_unavailable(pack, error),))
+    flow = (heat.coolant_flow, heat.flow_basis) if heat is not None and heat.coolant_flow else None
+    show = progress and len(layout.cells) >= LARGE
+    with tempfile.TemporaryDirectory(prefix="battgen-cad-") as tmp:
+        try:
+            if show:
+                from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+                with Progress(
+                    TextColumn("CAD {task.description:<12}"), BarColumn(), TimeElapsedColumn(), transient=True
+                ) as bar:
+                    task = bar.add_task("plan", total=len(STEPS))
+                    result, plan = _build(
+                        pack,
+                        layout,
+                        routing,
+                        Path(tmp),
+                        stl,
+                        lambda step: bar.update(task, advance=1, description=_next(step)),
+                        materials,
+                        flow=flow,
+                    )
+            else:
+                result, plan = _build(pack, layout, routing, Path(tmp), stl, None, materials, flow=flow)
+        except StepExportError as error:
+            return Outcome(None, (_step_failed(pack, error),))
+        files = {name: (Path(tmp) / name).read_bytes() for name in result.files}
+    span = pack.envelope.span if pack.envelope is not None else pack.span
+    warnings = tuple(Diagnostic("W401", message, span, hint, Severity.WARNING) for message, hint in plan.warnings)
+    return Outcome(CadOutput(result, files), warnings)
+
+
+def _next(step: str) -> str:
+    """The step after ``step`` (the progress bar names the step under way)."""
+    i = STEPS.index(step)
+    return STEPS[i + 1] if i + 1 < len(STEPS) else "done"
