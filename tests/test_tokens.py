@@ -69,3 +69,10 @@ def test_names():
     assert starts_with_word("pack p {") and starts_with_word("use x")
     assert not any(starts_with_word(line) for line in ("    mass = 1 g", "# x", "}", "", "1"))
 
+
+def test_semantic_tokens_colour_a_keyword_after_a_number_as_a_keyword():
+    from battgen.lsp.features.tokens import TOKEN_TYPES, semantic_tokens
+
+    data = semantic_tokens("cell c {\n    pulse <= 23 for 10 s\n}\n")
+    types = [TOKEN_TYPES[data[i + 3]] for i in range(0, len(data), 5)]
+    assert types == ["keyword", "class", "property", "number", "keyword", "number", "type"]
