@@ -1,5 +1,5 @@
 """Incremental parsing of editor buffers: a file is cut into top-level pieces (each starts at a
-line whose first character begins a name: a ``use`` line or a declaration header) and each
+line whose first token is a word at column 1: a ``use`` line or a declaration header) and each
 piece is parsed on its own, at its own line offset, with the result cached by its text. An
 edit re-parses only the piece it touched, so a 2,000-line file costs one declaration's parse.
 
@@ -15,6 +15,7 @@ from collections import OrderedDict
 from battgen.core.diagnostics import Span
 from battgen.frontend import ast
 from battgen.frontend.parser import ParseResult, parse
+from battgen.frontend.tokens import starts_with_word
 
 MIN_LINES = 120  # below this a whole parse is as fast as the bookkeeping
 _CACHE: OrderedDict = OrderedDict()
@@ -22,9 +23,11 @@ _CACHE_SIZE = 20000
 
 
 def _starts(lines: list[str]) -> list[int]:
+    """Line 0 and every line whose first token is a word at its first character: a ``use``
+    line or a declaration's header (a property is indented, a comment is no word)."""
     out = [0]
     for i, line in enumerate(lines):
-        if i and line[:1] and (line[0].isalpha() or line[0] == "_"):
+        if i and starts_with_word(line):
             out.append(i)
     return out
 

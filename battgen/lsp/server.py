@@ -435,10 +435,9 @@ def _within(file: str, folder: Path) -> bool:
 
 @server.feature(lsp.TEXT_DOCUMENT_RENAME)
 async def rename(ls: BattServer, params: lsp.RenameParams):
-    import re
-
     from pygls.exceptions import JsonRpcInvalidParams
 
+    from battgen.frontend.tokens import is_name
     from battgen.frontend.workspace import STDLIB
 
     state = _state(ls, params.text_document.uri)
@@ -450,7 +449,7 @@ async def rename(ls: BattServer, params: lsp.RenameParams):
     if _within(found.file, STDLIB):
         raise JsonRpcInvalidParams(f"`{found.name}` is declared in the standard library and cannot be renamed")
     new = params.new_name
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", new) or new in ("in", "at", "for", "use"):
+    if not is_name(new):  # one NAME token of the grammar: no keyword
         raise JsonRpcInvalidParams(f"`{new}` is not a valid name")
     loop = asyncio.get_running_loop()
     try:

@@ -173,7 +173,7 @@ async def test_formatting(client):
 
 
 async def test_semantic_tokens(client, sedan):
-    from battgen.lsp.features import TOKEN_TYPES
+    from battgen.lsp.features.tokens import TOKEN_TYPES
 
     result = await client.text_document_semantic_tokens_full_async(lsp.SemanticTokensParams(sedan.ident))
     data = result.data
