@@ -101,7 +101,7 @@ def _missing_file(path: str) -> Diagnostic | None:
 
 def cmd_check(args) -> int:
     from battgen.core.serialize import diagnostics_json, dumps
-    from battgen.driver.pipeline import check
+    from battgen.driver.pipeline import estimate_result
     from battgen.emit.terminal import print_diagnostics
     from battgen.frontend.workspace import Workspace
 
@@ -113,9 +113,9 @@ def cmd_check(args) -> int:
         if missing:
             diagnostics.append(missing)
             continue
-        lowered = check(Path(file), workspace)
-        diagnostics.extend(d for d in lowered.diagnostics if d not in diagnostics)
-        sources.update(lowered.sources)
+        result = estimate_result(Path(file), workspace)  # lowering and synthesis: every error they find
+        diagnostics.extend(d for d in result.diagnostics if d not in diagnostics)
+        sources.update(result.sources)
     if args.format == "json":
         sys.stdout.write(dumps({"diagnostics": diagnostics_json(diagnostics)}))
     else:

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from battgen.driver.pipeline import build_result
-from battgen.emit.bom import BOND_WIRE_DENSITY, bill_of_materials, bom_csv
+from battgen.emit.bom import bom_csv
 from battgen.models import packaging
+from battgen.passes.bom import BOND_WIRE_DENSITY, bill_of_materials
 
 ROOT = Path(__file__).parent.parent
 GOLDEN = Path(__file__).parent / "golden"

@@ -49,6 +49,10 @@ def test_outputs_doc_names_every_file_section_and_field(tmp_path):
         assert f"`{field}`" in doc, f"heat.{field}"
     for field in design["bom"][0]:
         assert f"| `{field}` |" in doc, f"bom.{field}"
+    for field in [*design["as_built"], *design["as_built"]["verdicts"][0]]:
+        assert f"`{field}`" in doc, f"as_built.{field}"
+    for field in [*design["synthesis"]["loads"], *design["synthesis"]["loads"]["peak"], *design["design_loop"][0]]:
+        assert f"`{field}`" in doc, field
     for field in dataclasses.fields(CadResult):
         assert f"`{field.name}`" in doc, f"cad.{field.name}"
     assert result.packs["ebike48"].heat is not None

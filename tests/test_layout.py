@@ -22,7 +22,7 @@ from battgen.emit.svg import layout_svg
 from battgen.passes import layout as L
 from battgen.passes.layout import grouping as G
 from battgen.passes.layout.types import Layout
-from battgen.passes.synthesis import Synthesis, evaluate_fixed, synthesize
+from battgen.passes.synthesis import evaluate_fixed, synthesize
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.batt")) + sorted((EXAMPLES / "validation").glob("*.batt"))
 MM = 1e-3
@@ -436,20 +436,17 @@ def test_a_keepout_splitting_the_floor_into_islands_smaller_than_P_is_E602():
     assert isinstance(ok, Layout) and L.verify(ok, pack) == []
 
 
-def test_layout_stage_falls_back_to_a_runner_up_that_fits():
+def test_layout_stage_places_one_candidate_or_says_why():
+    """The stage places the architecture it is given; one that does not fit is its E601 (the
+    design loop then tries another, tests/test_build.py)."""
     pack = _pack(ir.Shape("rect", width=0.2, depth=0.1), layout="hex")
     fits = L.sites(pack).count
-    too_big = _candidate(pack, fits // 2 + 1, 2)
-    fitting = _candidate(pack, 5, 2)
-    synthesis = Synthesis(pack.name, too_big, (fitting,), 2, 2, fits)
-    outcome = L.layout_stage(pack, synthesis)
-    assert not outcome.diagnostics
-    placement = outcome.value
-    assert placement.candidate is fitting and placement.runner_up == 1 and placement.layout.series == 5
-    assert "runner-up 1" in placement.layout.note and "E601" in placement.layout.note
-    outcome = L.layout_stage(pack, replace(synthesis, runners_up=()))
+    outcome = L.layout_stage(pack, _candidate(pack, 5, 2))
+    assert not outcome.diagnostics and outcome.value.candidate.label == "5s2p" and outcome.value.layout.series == 5
+    outcome = L.layout_stage(pack, _candidate(pack, fits // 2 + 1, 2))
     (diagnostic,) = outcome.diagnostics
     assert diagnostic.code == "E601" and outcome.value is None
+    assert L.capacity(pack) == fits
 
 
 def test_place_is_deterministic(placed):

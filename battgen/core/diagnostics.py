@@ -176,7 +176,10 @@ CODES: dict[str, str] = {
     # routing
     "E701": "no route for a busbar",
     "E702": "no fuse geometry meets both the carry and the fault requirement",
-    "W703": "cells run above their temperature limit at the continuous load",
+    "E710": "a requirement is not met by the pack as built",
+    "E711": "a cell carries more current than its rating, as built",
+    "E712": "a cell runs above its temperature limit, as built",
+    "I701": "the design loop built another architecture than synthesis's choice",
     # outputs
     "E801": "cannot read the input file",
     "E802": "cannot write the output",

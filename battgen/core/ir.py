@@ -235,6 +235,8 @@ class Pack:
     ambient: float = 298.15
     soc_low: float = 0.0
     soc_high: float = 1.0
+    soc_floor: float = 0.2  # the state of charge the power is rated at (passes.loads)
+    sizing: str = "loads"  # loads | capability: what conductors, fuses and coolant are sized for
     discharge_rate: float = 1.0 / 3 / 3600
     depth_of_discharge: float = 0.8
     property_spans: dict[str, Span] = field(default_factory=dict)

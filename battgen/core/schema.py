@@ -8,7 +8,7 @@ and in docs/language.md, with the reason for the number).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from battgen.core import units as u
 
@@ -46,6 +46,8 @@ class Prop:
     # physical plausibility, SI: outside (low, high) is E406 (a wrong value, not a typo in
     # magnitude); beyond 1e6 × either end is E404 (absurd magnitude, usually a wrong prefix)
     sane: tuple[float, float] | None = None
+    requirement: bool = False  # a pack requirement: what the pack must deliver or stay within
+    value: object = None  # the default in SI, what lowering uses (``default`` is its source text)
 
 
 CHEMISTRIES = ("nca", "nmc111", "nmc532", "nmc622", "nmc811", "nmc", "lfp", "lmo", "lto", "lmo_nmc", "lmfp")
@@ -139,10 +141,19 @@ ENVELOPE = (
     Prop("keepout", SHAPE, "a region cells and busbars must avoid: `keepout NAME = shape at (x, y)`", qualified=True),
     # wall: 0 mm — the outline is then the floor cells may use; set it to the enclosure wall
     # plus the clearance your structure needs.
-    Prop("wall", QUANTITY, "clearance from the outline to the nearest cell", u.LENGTH, default="0 mm", sane=(0.0, 1.0)),
+    Prop(
+        "wall",
+        QUANTITY,
+        "clearance from the outline to the nearest cell",
+        u.LENGTH,
+        default="0 mm",
+        value=0.0,
+        sane=(0.0, 1.0),
+    ),
 )
 
 OPTIMISE = ("mass", "volume", "cost", "energy")
+MAX_MODULES = 64  # the default upper end of `modules`: it bounds synthesis's search
 
 PACK = (
     Prop("cell", REF, "the cell the pack is built from", ref_kind="cell", required=True),
@@ -176,13 +187,21 @@ PACK = (
     Prop(
         "power",
         QUANTITY,
-        "peak discharge power at the voltage floor, for a duration",
+        "peak discharge power at the SOC floor, for a duration",
         u.POWER,
         ops=(">=",),
         duration=True,
         sane=(1.0, 1e8),
     ),
     Prop("continuous_power", QUANTITY, "continuous discharge power", u.POWER, ops=(">=",), sane=(1.0, 1e8)),
+    Prop(
+        "charge_power",
+        QUANTITY,
+        "charge power the pack must accept (e.g. DC fast charge)",
+        u.POWER,
+        ops=(">=",),
+        sane=(1.0, 1e8),
+    ),
     Prop(
         "current",
         QUANTITY,
@@ -201,13 +220,29 @@ PACK = (
         duration=True,
         sane=(0.1, 1e5),
     ),
+    Prop(
+        "charge_current",
+        QUANTITY,
+        "charge current the pack must accept, or its limit",
+        u.CURRENT,
+        ops=("<=", ">="),
+        sane=(0.1, 1e5),
+    ),
     Prop("mass", QUANTITY, "pack mass", u.MASS, ops=BOUNDS, sane=(0.01, 50000.0)),
     Prop("volume", QUANTITY, "pack volume", u.VOLUME, ops=BOUNDS, sane=(1e-5, 100.0)),
     Prop("cost", QUANTITY, "pack cost", u.MONEY, ops=("<=",), sane=(1.0, 1e8)),
     Prop("cycles", COUNT, "cycles to 80 % capacity at the stated duty", ops=(">=",), sane=(1, 1000000)),
     # modules: 1 .. 64 — no limit the user did not state; 64 bounds the search (a pack of more
     # modules than that is a design choice to write down).
-    Prop("modules", COUNT, "number of modules", ops=BOUNDS + ("=",), default="in 1 .. 64", sane=(1, 10000)),
+    Prop(
+        "modules",
+        COUNT,
+        "number of modules",
+        ops=BOUNDS + ("=",),
+        default=f"in 1 .. {MAX_MODULES}",
+        value=(1, MAX_MODULES),
+        sane=(1, 10000),
+    ),
     Prop(
         "module_voltage",
         QUANTITY,
@@ -216,14 +251,14 @@ PACK = (
         ops=("<=",),
         sane=(1.0, 2000.0),
     ),
-    Prop("strings", COUNT, "parallel strings of series-connected modules", default="1", sane=(1, 100)),
+    Prop("strings", COUNT, "parallel strings of series-connected modules", default="1", value=1, sane=(1, 100)),
     Prop("series", COUNT, "fix the series count S", sane=(1, 2000)),
     Prop("parallel", COUNT, "fix the parallel count P", sane=(1, 2000)),
-    Prop("layout", OPTION, "cell arrangement", options=("hex", "square", "auto"), default="auto"),
+    Prop("layout", OPTION, "cell arrangement", options=("hex", "square", "auto"), default="auto", value="auto"),
     # gap: 1 mm — the rib of a moulded cylindrical cell holder; an engineering default, to be
     # replaced by the holder drawing's pitch.
-    Prop("gap", QUANTITY, "cell-to-cell gap", u.LENGTH, default="1 mm", sane=(0.0, 0.1)),
-    Prop("layers", COUNT, "maximum layers of cells stacked in the height", default="1", sane=(1, 10)),
+    Prop("gap", QUANTITY, "cell-to-cell gap", u.LENGTH, default="1 mm", value=0.001, sane=(0.0, 0.1)),
+    Prop("layers", COUNT, "maximum layers of cells stacked in the height", default="1", value=1, sane=(1, 10)),
     Prop(
         "cooling",
         COOLING,
@@ -248,13 +283,26 @@ PACK = (
         "tray, walls and lid: `steel` (as stiff as the default) or `steel(thickness = 1.5 mm)`",
         default="aluminium_6061(thickness = 2 mm)",
     ),
-    Prop("fuse", OPTION, "cell-level fusing", options=("per_cell", "per_group", "none"), default="none"),
+    Prop("fuse", OPTION, "cell-level fusing", options=("per_cell", "per_group", "none"), default="none", value="none"),
     Prop(
-        "optimise", OPTION, "what the chosen design minimises (maximises for energy)", options=OPTIMISE, default="mass"
+        "optimise",
+        OPTION,
+        "what the chosen design minimises (maximises for energy)",
+        options=OPTIMISE,
+        default="mass",
+        value="mass",
     ),
     # ambient: 25 degC — the reference temperature of cell ratings (IEC 61960-3 and IEC 62660-1
     # test conditions).
-    Prop("ambient", QUANTITY, "ambient / coolant temperature", u.TEMPERATURE, default="25 degC", sane=(173.15, 373.15)),
+    Prop(
+        "ambient",
+        QUANTITY,
+        "ambient / coolant temperature",
+        u.TEMPERATURE,
+        default="25 degC",
+        value=298.15,
+        sane=(173.15, 373.15),
+    ),
     Prop(
         "soc",
         QUANTITY,
@@ -271,7 +319,8 @@ PACK = (
         QUANTITY,
         "rate at which usable energy is rated",
         u.FREQUENCY,
-        default="0.33 C",
+        default="0.333 C",
+        value=1.0 / 3 / 3600,
         sane=(1e-7, 0.1),
     ),
     # dod: 80 % — the depth of discharge of the USABC cycle-life test (Rev. 2, 1996).
@@ -281,9 +330,53 @@ PACK = (
         "depth of discharge of the duty cycle (lifetime)",
         u.DIMENSIONLESS,
         default="80 %",
+        value=0.8,
         sane=(0.01, 1.0),
     ),
+    # soc_floor: 20 % — ANL BatPaC 5.0 rates an EV pack's power at 20 % SOC for 10 s ("SOC for
+    # full power", workbook sheet Vehicle Considerations); USABC rates peak power at 80 % depth of
+    # discharge (Electric Vehicle Battery Test Procedures Manual, Rev. 2, 1996).
+    Prop(
+        "soc_floor",
+        QUANTITY,
+        "the lowest state of charge at which `power` must still be delivered; the load cases are taken there",
+        u.DIMENSIONLESS,
+        default="20 %",
+        value=0.2,
+        sane=(0.0, 1.0),
+    ),
+    # sizing: loads — conductors, fuses and coolant for what the file asks; `capability` sizes
+    # them for whatever the cells can deliver (a pack whose duty is not known yet).
+    Prop(
+        "sizing",
+        OPTION,
+        "what conductors, fuses and the coolant are sized for: the stated `loads` or the cells' `capability`",
+        options=("loads", "capability"),
+        default="loads",
+        value="loads",
+    ),
 )
+
+# What a pack must deliver or stay within: checked by synthesis and on the pack as built.
+REQUIREMENTS = (
+    "voltage",
+    "max_voltage",
+    "min_voltage",
+    "energy",
+    "usable_energy",
+    "power",
+    "continuous_power",
+    "charge_power",
+    "current",
+    "peak_current",
+    "charge_current",
+    "mass",
+    "volume",
+    "cost",
+    "cycles",
+    "module_voltage",
+)
+PACK = tuple(replace(p, requirement=True) if p.name in REQUIREMENTS else p for p in PACK)
 
 KINDS: dict[str, tuple[Prop, ...]] = {"cell": CELL, "envelope": ENVELOPE, "pack": PACK, "material": MATERIAL}
 PROPS: dict[str, dict[str, Prop]] = {kind: {p.name: p for p in props} for kind, props in KINDS.items()}

@@ -121,7 +121,7 @@ def build_result(
 ) -> BuildResult:
     """Run every stage for every pack; write ``out/<pack>/`` only if nothing failed (with
     ``out=None``, nothing: the builds are in the result)."""
-    from battgen.driver import stages
+    from battgen.driver import loop, stages
     from battgen.passes.build import PackBuild
 
     estimate = estimate_result(source, workspace)
@@ -135,10 +135,12 @@ def build_result(
         pack = design.packs[name]
         build = PackBuild(name, pack, design.all_materials, synthesis, diagnostics=synthesis.diagnostics)
         try:
-            build = stages.run(build, options)
+            build = loop.run(build, options)
         except Exception as error:  # noqa: BLE001 - a bug must not hide the other packs
             build = replace(build, diagnostics=(*build.diagnostics, internal_error(error, pack.span.file)))
-        diagnostics.extend(build.diagnostics[len(synthesis.diagnostics) :])
+        # the build's diagnostics replace its synthesis's (the loop keeps those still true of it)
+        stale = {id(d) for d in synthesis.diagnostics}
+        diagnostics = [d for d in diagnostics if id(d) not in stale] + list(build.diagnostics)
         packs[name] = build
     result = BuildResult(estimate, packs, diagnostics, out)
     if out is not None and not any(d.is_error for d in diagnostics):  # no partial output

@@ -3,12 +3,14 @@
 A stage is a pure function of the pack and the earlier stages' results (``battgen.passes``,
 and ``battgen.emit.cad`` for the CAD). The adapters here call it with the fields of the
 ``PackBuild`` it declares in ``reads`` and return the build with the fields in ``writes``
-replaced; the build itself is never mutated. The pipeline stops at the first stage that
-reports an error. Stages are imported lazily, so that ``battc check`` and the language server
-never load shapely, scipy or cadquery.
+replaced; the build itself is never mutated. A run stops at the first stage that reports an
+error. The stages marked ``loop`` build and check one architecture: the design loop
+(``driver.loop``) runs them for each architecture it tries, the others once for the one that
+passed. Stages are imported lazily, so that ``battc check`` and the language server never load
+shapely, scipy or cadquery.
 
-    synthesis ─► layout ─► routing ─► heat ─► cad
-      (pack)    placement   routing    heat    cad, files
+    synthesis ─► [ layout ─► routing ─► heat ─► bom ─► check ] ─► cad
+                      design loop: another architecture while the check fails
 """
 
 from __future__ import annotations
@@ -38,13 +40,15 @@ class Stage:
     writes: tuple[str, ...]  # PackBuild fields it sets
     run: StageRun
     doc: str
+    loop: bool = True  # part of building and checking one architecture (the design loop)
     enabled: Callable[[BuildOptions], bool] = lambda options: True
 
 
 def _layout(build: PackBuild, options: BuildOptions) -> tuple[PackBuild, Diagnostics]:
     from battgen.passes.layout import layout_stage
 
-    outcome = layout_stage(build.pack, build.synthesis)
+    assert build.architecture is not None
+    outcome = layout_stage(build.pack, build.architecture)
     return replace(build, placement=outcome.value), outcome.diagnostics
 
 
@@ -62,6 +66,23 @@ def _heat(build: PackBuild, options: BuildOptions) -> tuple[PackBuild, Diagnosti
     assert build.placement is not None and build.routing is not None
     outcome = heat_stage(build.pack, build.placement, build.routing, build.materials)
     return replace(build, heat=outcome.value), outcome.diagnostics
+
+
+def _bom(build: PackBuild, options: BuildOptions) -> tuple[PackBuild, Diagnostics]:
+    from battgen.passes.bom import bom_stage
+
+    assert build.placement is not None
+    outcome = bom_stage(build.pack, build.placement, build.routing, build.materials)
+    return replace(build, bom=outcome.value), outcome.diagnostics
+
+
+def _check(build: PackBuild, options: BuildOptions) -> tuple[PackBuild, Diagnostics]:
+    from battgen.passes.asbuilt import check_stage
+
+    assert build.placement is not None and build.routing is not None and build.heat is not None
+    assert build.bom is not None
+    outcome = check_stage(build.pack, build.placement, build.routing, build.heat, build.bom)
+    return replace(build, as_built=outcome.value), outcome.diagnostics
 
 
 def _cad(build: PackBuild, options: BuildOptions) -> tuple[PackBuild, Diagnostics]:
@@ -85,10 +106,10 @@ def _cad(build: PackBuild, options: BuildOptions) -> tuple[PackBuild, Diagnostic
 STAGES: tuple[Stage, ...] = (
     Stage(
         "layout",
-        ("pack", "synthesis"),
+        ("pack", "architecture"),
         ("placement",),
         _layout,
-        "every cell placed, grouped and in modules; synthesis's choice or the runner-up that fits",
+        "every cell of the architecture placed, grouped and in modules",
     ),
     Stage(
         "routing",
@@ -105,27 +126,42 @@ STAGES: tuple[Stage, ...] = (
         "every cell's heat from its routed current; cold plate, adiabatic warming, the peak pulse",
     ),
     Stage(
+        "bom",
+        ("pack", "materials", "placement", "routing"),
+        ("bom",),
+        _bom,
+        "the bill of materials: cells, routed busbars and fuse links, the estimate's other parts",
+    ),
+    Stage(
+        "check",
+        ("pack", "placement", "routing", "heat", "bom"),
+        ("as_built",),
+        _check,
+        "every requirement and cell limit on the pack as built",
+    ),
+    Stage(
         "cad",
         ("pack", "materials", "placement", "routing", "heat"),
         ("cad", "files"),
         _cad,
         "the pack's solids: STEP, GLB and a preview picture",
+        loop=False,
         enabled=lambda options: options.cad,
     ),
 )
 
 
-def run(build: PackBuild, options: BuildOptions) -> PackBuild:
-    """Every enabled stage in order, from ``build`` (synthesis done); stops at the first error.
-    The returned build's ``diagnostics`` hold synthesis's and every stage's."""
-    diagnostics = list(build.diagnostics)
-    if build.synthesis.chosen is None:
-        return build
+def run(build: PackBuild, options: BuildOptions, *, loop: bool) -> tuple[PackBuild, Diagnostics, str]:
+    """The enabled stages with ``Stage.loop == loop``, in order, from ``build``; stops at the
+    first error. Returns the build, the stages' diagnostics and the name of the last stage run."""
+    diagnostics: list[Diagnostic] = []
+    last = ""
     for stage in STAGES:
-        if not stage.enabled(options):
+        if stage.loop != loop or not stage.enabled(options):
             continue
+        last = stage.name
         build, found = stage.run(build, options)
         diagnostics.extend(found)
         if any(d.is_error for d in found):
             break
-    return replace(build, diagnostics=tuple(diagnostics))
+    return build, tuple(diagnostics), last

@@ -8,27 +8,17 @@ from collections.abc import Sequence
 
 from battgen.core.diagnostics import Diagnostic
 from battgen.core.serialize import dumps, to_jsonable
-from battgen.emit.bom import BomLine
 from battgen.passes.build import PackBuild
 
 
-def bill_of_materials(build: PackBuild) -> tuple[BomLine, ...]:
-    """The ``emit.bom`` lines of ``build``, or () when synthesis chose nothing."""
-    candidate = build.candidate
-    if candidate is None:
-        return ()
-    from battgen.emit.bom import bill_of_materials as bom
-
-    return bom(build.pack, candidate, build.layout, build.routing, build.materials)
-
-
-def design_json(build: PackBuild, bom: Sequence[BomLine] | None = None) -> str:
+def design_json(build: PackBuild) -> str:
     """``design.json``: the pack as declared and every stage's result, deterministic bytes."""
     data = {
         "battgen": 1,
         "pack": to_jsonable(build.pack),
         "synthesis": build.synthesis.as_json(build.candidate),
-        "bom": to_jsonable(bill_of_materials(build) if bom is None else bom),
+        "bom": to_jsonable(build.bom or ()),
+        "design_loop": to_jsonable(build.design_loop),
     }
     if build.layout is not None:
         data["layout"] = to_jsonable(build.layout)
@@ -36,6 +26,8 @@ def design_json(build: PackBuild, bom: Sequence[BomLine] | None = None) -> str:
         data["routing"] = to_jsonable(build.routing)
     if build.heat is not None:
         data["heat"] = to_jsonable(build.heat)
+    if build.as_built is not None:
+        data["as_built"] = to_jsonable(build.as_built)
     if build.cad is not None:
         data["cad"] = to_jsonable(build.cad)
     return dumps(data)
@@ -48,8 +40,8 @@ def render_all(build: PackBuild, diagnostics: Sequence[Diagnostic] = ()) -> dict
     from battgen.emit.report_html import report_html
 
     pack = build.pack
-    bom = bill_of_materials(build)
-    files: dict[str, str | bytes] = {"design.json": design_json(build, bom)}
+    bom = build.bom or ()
+    files: dict[str, str | bytes] = {"design.json": design_json(build)}
     if bom:
         files["bom.csv"] = bom_csv(bom)
     if build.layout is not None:

@@ -16,7 +16,7 @@ from html import escape
 
 from battgen.core import units as u
 from battgen.core.diagnostics import Diagnostic
-from battgen.emit.bom import BomLine
+from battgen.passes.bom import BomLine
 from battgen.passes.build import PackBuild
 
 _CSS = """
@@ -26,7 +26,7 @@ h1 { font-size: 1.6em; margin-bottom: 0.1em; } h2 { font-size: 1.2em; margin-top
 table { border-collapse: collapse; margin: 0.5em 0; } td, th { padding: 0.2em 0.8em; text-align: left; vertical-align: top; }
 th { border-bottom: 1px solid #999; } tr:nth-child(even) td { background: #f6f6f6; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; } td.k { color: #666; white-space: nowrap; }
-.warning { color: #8a5a00; } .code { font-family: ui-monospace, monospace; }
+.warning { color: #8a5a00; } td.bad { color: #b00020; font-weight: bold; } .code { font-family: ui-monospace, monospace; }
 figure { margin: 1em 0; } figure img { width: 100%; border: 1px solid #ddd; } figcaption { color: #666; }
 tr.total td { border-top: 1px solid #999; font-weight: bold; background: none; }
 """
@@ -60,12 +60,42 @@ def report_html(
         f"source {escape(pack.span.file.rsplit('/', 1)[-1])}</p>"
     )
 
+    from battgen.emit.terminal import loop_text, verdict_rows
+
+    if build.as_built is not None:
+        out.append("<h2>Requirements and cell limits, as built</h2>")
+        head = [("", "requirement"), ("", "bound"), ("n", "estimate"), ("n", "as built"), ("n", "margin")]
+        body = [
+            (
+                ("", name),
+                ("", bound),
+                ("n", estimate),
+                ("n", built),
+                ("n bad" if margin.startswith("-") else "n", margin),
+            )
+            for name, bound, estimate, built, margin in verdict_rows(build)
+        ]
+        out.append(_table(head, body))
+    if chosen.loads is not None:
+        out.append("<h2>Load cases</h2>")
+        head = [("", "case"), ("n", "pack current"), ("n", "per cell"), ("", "from")]
+        body = [
+            (
+                ("", case.kind),
+                ("n", u.format_quantity(case.current, u.CURRENT, 4)),
+                ("n", u.format_quantity(case.cell_current(chosen.parallel), u.CURRENT, 4)),
+                ("", case.basis),
+            )
+            for case in chosen.loads.cases
+        ]
+        out.append(_table(head, body))
+
     out.append("<h2>Design</h2>")
     rows = list(chosen_rows(chosen))
     if chosen.binding:
         rows.append(("limited by", ", ".join(chosen.binding)))
-    if build.placement is not None and build.placement.runner_up:
-        rows.append(("placed", build.placement.describe()))
+    if loop_text(build):
+        rows.append(("design loop", loop_text(build)))
     if synthesis.envelope_capacity is not None:
         rows.append(("envelope", f"holds at most {synthesis.envelope_capacity:,} cells (upper bound)"))
     out.append(_table(None, [(("k", label), ("", text)) for label, text in rows]))

@@ -4,7 +4,7 @@
 keepouts (hatched), every cell (circles or rectangles, one shape in ``<defs>`` reused with
 ``<use>``, so 7,000 cells stay a few hundred kilobytes) coloured by module with alternate
 groups shaded lighter (alternating polarity), the parallel-group outlines, the series path
-through the group centroids from the negative to the positive terminal, a legend, a title
+through the group centroids from the positive to the negative terminal, a legend, a title
 with the pack name and S×P, and a scale bar.
 
 Deterministic bytes: coordinates in millimetres rounded to 0.01 mm, no ids from counters, no
@@ -17,7 +17,7 @@ import math
 from html import escape
 
 from battgen.core import ir
-from battgen.passes.layout.types import Layout
+from battgen.passes.layout.types import Layout, terminal_groups
 
 # Colour-blind-friendly qualitative palette (Okabe & Ito 2008, "Color Universal Design",
 # with Paul Tol's "muted" scheme appended for packs with more than eight modules).
@@ -189,7 +189,8 @@ def layout_svg(layout: Layout, pack: ir.Pack) -> str:
             f'stroke-linejoin="round" stroke-opacity="0.85"/>'
         )
         r = _n(font * 0.6)
-        for (x, y), label in ((centroids[0], "−"), (centroids[-1], "+")):
+        plus, minus = terminal_groups(layout.series)
+        for (x, y), label in ((centroids[plus], "+"), (centroids[minus], "−")):
             out.append(
                 f'<circle cx="{X(x)}" cy="{Y(y)}" r="{r}" fill="#d00"/>'
                 f'<text x="{X(x)}" y="{_n(float(Y(y)) + font * 0.35)}" text-anchor="middle" fill="#fff" '
@@ -219,7 +220,7 @@ def layout_svg(layout: Layout, pack: ir.Pack) -> str:
     out.append(
         f'<line x1="{_n(lx)}" y1="{_n(yy - font * 0.35)}" x2="{_n(lx + font * 1.1)}" y2="{_n(yy - font * 0.35)}" '
         f'stroke="#d00" stroke-width="{_n(font * 0.25)}"/><text x="{_n(lx + font * 1.6)}" y="{_n(yy)}">series '
-        f"path (− to +)</text>"
+        f"path (+ to −)</text>"
     )
     yy += font * 1.6
     out.append(

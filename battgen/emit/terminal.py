@@ -106,7 +106,7 @@ def chosen_rows(candidate) -> list[tuple[str, str]]:
         ("energy", f"{_q(c.energy, u.ENERGY)}  ({_q(c.usable_energy, u.ENERGY)} usable at the rated discharge)"),
         ("capacity", _q(c.capacity, u.CHARGE)),
         ("power", f"{_q(c.peak_power, u.POWER)} peak at 20 % SOC  ·  {_q(c.continuous_power, u.POWER)} continuous"),
-        ("resistance", f"{_q(c.resistance, u.RESISTANCE)}  ·  heat {_q(c.heat, u.POWER)} at continuous power"),
+        ("resistance", f"{_q(c.resistance, u.RESISTANCE)}  ·  heat {_q(c.heat, u.POWER)} at the continuous load"),
         (
             "mass",
             f"{_q(c.mass, u.MASS)}  ·  {c.energy / 3600 / c.mass:.0f} Wh/kg"
@@ -116,6 +116,50 @@ def chosen_rows(candidate) -> list[tuple[str, str]]:
         ("cost", f"{c.cost:,.0f} USD  ·  {c.cost / (c.energy / 3.6e6):.0f} USD/kWh"),
         ("lifetime", f"{c.cycles:,.0f} cycles to 80 % at the stated duty"),
     ]
+
+
+def loop_text(build: PackBuild) -> str:
+    """'' when the design loop built synthesis's choice; else what it tried and why."""
+    loop = build.design_loop
+    if len(loop) < 2:
+        return ""
+    tried = ", ".join(f"{a.label} ({'passed' if a.passed else 'failed at ' + a.stage})" for a in loop)
+    return f"design loop: {tried}"
+
+
+def verdict_rows(build: PackBuild) -> list[tuple[str, str, str, str, str]]:
+    """(what, bound, estimate, as built, margin) for every as-built check of ``build``."""
+    assert build.as_built is not None
+    rows = []
+    for v in build.as_built.verdicts:
+        estimate = "—" if v.estimate is None else _shown(v.estimate, v.unit)
+        margin = "—" if v.margin == float("inf") else f"{v.margin:+.1%}"
+        rows.append((v.name, v.bound, estimate, _shown(v.built, v.unit), margin))
+    return rows
+
+
+def _shown(value: float, unit: str) -> str:
+    from battgen.passes.asbuilt import show
+
+    return show(value, unit)
+
+
+def _print_verdicts(console, build: PackBuild) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"{build.name} as built", title_justify="left", box=None, padding=(0, 2))
+    for column, justify in (
+        ("requirement", "left"),
+        ("bound", "left"),
+        ("estimate", "right"),
+        ("as built", "right"),
+        ("margin", "right"),
+    ):
+        table.add_column(column, justify=justify)
+    for name, bound, estimate, built, margin in verdict_rows(build):
+        style = "red" if margin.startswith("-") else ""
+        table.add_row(name, bound, estimate, built, f"[{style}]{margin}[/]" if style else margin)
+    console.print(table)
 
 
 def print_estimate(design: ir.Design, syntheses: Mapping[str, Synthesis]) -> None:
@@ -148,7 +192,7 @@ def _print_pack(console, pack: ir.Pack, synthesis: Synthesis, c: Candidate | Non
     if c.binding:
         table.add_row("[dim]limited by[/]", ", ".join(f"`{b}`" for b in c.binding))
     if placed:
-        table.add_row("[dim]placed[/]", placed)
+        table.add_row("[dim]design loop[/]", placed.removeprefix("design loop: "))
     if synthesis.envelope_capacity is not None:
         table.add_row("[dim]envelope[/]", f"holds at most {synthesis.envelope_capacity:,} cells (upper bound)")
     console.print(table)
@@ -179,9 +223,11 @@ def print_build(
         synthesis = syntheses[name]
         build = packs.get(name)
         candidate = build.candidate if build is not None else synthesis.chosen
-        placed = build.placement.describe() if build is not None and build.placement is not None else ""
+        placed = loop_text(build) if build is not None else ""
         _print_pack(console, design.packs[name], synthesis, candidate, placed)
     for _name, build in sorted(packs.items()):
+        if build.as_built is not None:
+            _print_verdicts(console, build)
         for stage, text in build.summaries():
             console.print(f"[dim]{stage}[/]{' ' * (9 - len(stage))}{text}")
     if written:

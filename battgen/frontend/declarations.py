@@ -10,6 +10,7 @@ declaration's kind (``build_cell``, ``build_material``, ``build_envelope``, ``bu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from battgen.core import ir
@@ -56,6 +57,16 @@ def _lower_definition(project: _Project, definition: Definition) -> Lowering | N
     project.in_progress.discard(key)
     project.lowered[key] = value
     return value
+
+
+def _getter(values: Values, kind: str) -> Callable[[str], Any]:
+    """The value of a property as written, else its schema default (``Prop.value``, SI)."""
+    props = sc.PROPS[kind]
+
+    def get(name: str) -> Any:
+        return values[name][0] if name in values else props[name].value
+
+    return get
 
 
 class _DeclLowering(Constructing):
@@ -318,44 +329,35 @@ class _DeclLowering(Constructing):
         )
 
     def build_envelope(self, values: Values, qualified: Qualified) -> ir.Envelope:
-        get = lambda name, default=None: values[name][0] if name in values else default  # noqa: E731
+        get = _getter(values, "envelope")
         keepouts = tuple(ir.Keepout(name, shape, prop.span) for name, shape, prop in qualified.get("keepout", []))
-        return ir.Envelope(self.decl.name, get("outline"), get("height"), keepouts, get("wall", 0.0), self.decl.span)
+        return ir.Envelope(self.decl.name, get("outline"), get("height"), keepouts, get("wall"), self.decl.span)
+
+    def _library_material(self, name: str) -> ir.Material | None:
+        """The material ``name`` a default is made of, from the prelude: a declaration of the
+        same name in the file that is not a material (an envelope called ``aluminium``) does
+        not shadow it."""
+        definition = self.project.lookup(self.file_path, name)
+        if definition is None or definition.kind != "material":
+            definition = self.project.prelude.get(name)
+        if definition is None:
+            return None
+        value = _lower_definition(self.project, definition)
+        return value if isinstance(value, ir.Material) else None
 
     def build_pack(self, values: Values, qualified: Qualified) -> ir.Pack:
-        get = lambda name, default=None: values[name][0] if name in values else default  # noqa: E731
-        requirements: dict[str, ir.Bound] = {}
-        for name in (
-            "voltage",
-            "max_voltage",
-            "min_voltage",
-            "energy",
-            "usable_energy",
-            "power",
-            "continuous_power",
-            "current",
-            "peak_current",
-            "mass",
-            "volume",
-            "cost",
-            "cycles",
-            "module_voltage",
-        ):
-            if name in values:
-                bound = values[name][0]
-                requirements[name] = bound
+        get = _getter(values, "pack")
+        requirements: dict[str, ir.Bound] = {name: values[name][0] for name in sc.REQUIREMENTS if name in values}
         soc = get("soc")
         busbar = get("busbar")
-        if busbar is None:
-            aluminium = self.project.lookup(self.file_path, "aluminium")
-            material = cast("ir.Material | None", _lower_definition(self.project, aluminium) if aluminium else None)
+        if busbar is None:  # the schema's default: aluminium(thickness = 2 mm)
+            material = self._library_material("aluminium")
             busbar = ir.Busbar(material, 0.002) if material else None
         enclosure = get("enclosure")
-        if enclosure is None:
-            structure = self.project.lookup(self.file_path, "aluminium_6061")
-            material = cast("ir.Material | None", _lower_definition(self.project, structure) if structure else None)
+        if enclosure is None:  # the schema's default: aluminium_6061(thickness = 2 mm)
+            material = self._library_material("aluminium_6061")
             enclosure = ir.Enclosure(material, 0.002) if material else None
-        cooling = get("cooling", ir.Cooling("cold_plate"))
+        cooling = get("cooling") or ir.Cooling("cold_plate")
         cell = get("cell")
         if cooling.fins is not None and cell is not None and cell.format.kind == "cylindrical":
             self.error(
@@ -375,20 +377,22 @@ class _DeclLowering(Constructing):
             parallel=get("parallel"),
             series_span=values["series"][1].span if "series" in values else None,
             parallel_span=values["parallel"][1].span if "parallel" in values else None,
-            modules=get("modules"),
-            strings=get("strings", 1),
-            layout=get("layout", "auto"),
-            gap=get("gap", 0.001),
-            layers=get("layers", 1),
+            modules=values["modules"][0] if "modules" in values else None,
+            strings=get("strings"),
+            layout=get("layout"),
+            gap=get("gap"),
+            layers=get("layers"),
             cooling=cooling,
             busbar=busbar,
             enclosure=enclosure,
-            fuse=get("fuse", "none"),
-            optimise=get("optimise", "mass"),
-            ambient=get("ambient", 298.15),
+            fuse=get("fuse"),
+            optimise=get("optimise"),
+            ambient=get("ambient"),
             soc_low=soc.low if soc else 0.0,
             soc_high=soc.high if soc else 1.0,
-            discharge_rate=get("discharge_rate", 0.33 / 3600),
-            depth_of_discharge=get("dod", 0.8),
+            soc_floor=get("soc_floor"),
+            sizing=get("sizing"),
+            discharge_rate=get("discharge_rate"),
+            depth_of_discharge=get("dod"),
             property_spans={name: prop.span for name, (_, prop) in values.items()},
         )

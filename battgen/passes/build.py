@@ -19,6 +19,8 @@ from typing import Any
 
 from battgen.core import ir
 from battgen.core.diagnostics import Diagnostic
+from battgen.passes.asbuilt import AsBuilt
+from battgen.passes.bom import BomLine
 from battgen.passes.heat import Heat
 from battgen.passes.layout.types import Layout, Placement
 from battgen.passes.routing.types import Routing
@@ -65,25 +67,46 @@ class CadResult:
 
 
 @dataclass(frozen=True)
+class Attempt:
+    """One architecture the design loop built (``battgen.driver.loop``): what it was, the
+    stage that refused it and why, or that it passed the as-built check."""
+
+    label: str  # "96s47p"
+    cells: int
+    passed: bool
+    stage: str  # the last stage it reached: "layout" (did not place), "routing", "check", ...
+    failures: tuple[str, ...] = ()  # one line per failed check or stage error
+
+
+@dataclass(frozen=True)
 class PackBuild:
     """One pack's build so far. ``materials``: every material the pack may be made of (the
-    prelude's and the project's); ``files``: the bytes the CAD stage exported, by file name."""
+    prelude's and the project's); ``architecture``: the candidate the design loop is building
+    (synthesis's choice first); ``files``: the bytes the CAD stage exported, by file name;
+    ``design_loop``: every architecture tried, in order."""
 
     name: str
     pack: ir.Pack
     materials: Mapping[str, ir.Material]
     synthesis: Synthesis
+    architecture: Candidate | None = None
     placement: Placement | None = None
     routing: Routing | None = None
     heat: Heat | None = None
+    bom: tuple[BomLine, ...] | None = None
+    as_built: AsBuilt | None = None
     cad: CadResult | None = None
     files: Mapping[str, bytes] = field(default_factory=dict)
+    design_loop: tuple[Attempt, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()  # this pack's: synthesis's and every stage's
 
     @property
     def candidate(self) -> Candidate | None:
-        """The architecture built: the one placed once layout ran, synthesis's choice before."""
-        return self.placement.candidate if self.placement is not None else self.synthesis.chosen
+        """The architecture built: the one placed once layout ran, else the one being built,
+        else synthesis's choice."""
+        if self.placement is not None:
+            return self.placement.candidate
+        return self.architecture if self.architecture is not None else self.synthesis.chosen
 
     @property
     def layout(self) -> Layout | None:
@@ -95,6 +118,7 @@ class PackBuild:
             ("layout", self.layout),
             ("routing", self.routing),
             ("heat", self.heat),
+            ("check", self.as_built),
             ("cad", self.cad),
         ]
         return [(name, value.summary()) for name, value in results if value is not None]

@@ -6,12 +6,12 @@ every cell, so the hottest cell is the one the busbar geometry loads most, not a
 channels with ``design_flow`` and ``channel_design`` from here, so the model drawn and the
 model analysed are the same.
 
-Load. The continuous current is the one synthesis rated the heat at (``continuous_power``
-requirement over the nominal voltage, else the cells' continuous rating): the network is
+Load. The continuous and peak load cases of the placed candidate (``passes.loads``: derived
+from the requirements once; the same currents routing sized the busbars for): the network is
 linear, so each cell's current scales with the pack's. Heat per cell: Bernardi (1985), I²R
-plus the reversible term (``models.thermal.cell_heat``). The pulse: the peak current for the
-``power`` requirement's duration (10 s if none is given — the USABC pulse), adiabatic
-(``models.thermal.adiabatic_rise``).
+with the cell's resistance at the SOC floor, plus the reversible term
+(``models.thermal.cell_heat``). The pulse: the peak case for its duration (10 s if none is
+given — the USABC pulse), adiabatic (``models.thermal.adiabatic_rise``).
 
 Cold plate under (or over) the cells, per cell, from the coolant to the cell's end or edge
 (physics.md chain, Incropera & DeWitt 2007):
@@ -29,12 +29,15 @@ Cold plate under (or over) the cells, per cell, from the coolant to the cell's e
 The result is the temperature at the cell's cooled face ("base"); the core runs hotter by its
 own internal resistance, which has no published figure for most cells here. ``fins`` and
 ``side = sides`` add paths this chain does not include (noted, so the figure is conservative).
-With ``none``, ``air`` or ``immersion`` the figure is the adiabatic one: how fast the cells
-warm at the continuous load and how long they take to reach their limit (``temperature`` of
-the cell), since neither natural convection inside a closed pack nor the air or fluid loop is
-modelled.
 
-A cell over its declared upper temperature at the continuous load is W703.
+Without a cold plate (``none``; ``air`` and ``immersion`` until their loops are modelled) the
+pack is one lump that loses heat from its enclosure's skin by free convection and radiation
+(``SKIN_H``): its temperature after a full discharge of the SOC window at the continuous load,
+with the hottest cell's rise scaled by its heat over the mean cell's. The adiabatic warming rate
+and the time to the cell's limit are reported beside it.
+
+The heat stage judges nothing: the as-built check (``passes.asbuilt``) compares these
+temperatures with the cell's limit.
 """
 
 from __future__ import annotations
@@ -46,10 +49,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from battgen.core import ir
-from battgen.core.diagnostics import Diagnostic, Severity
 from battgen.core.outcome import Outcome
 from battgen.models import packaging, thermal
 from battgen.passes.layout.types import Placement
+from battgen.passes.loads import resistance_at
 from battgen.passes.routing.types import Routing
 
 # --- the cold plate as the CAD stage builds it (design rules, mm unless noted) -----------------
@@ -70,6 +73,10 @@ TIM_GAP = packaging.TIM_THICKNESS * 1e3  # gap filler between plate and cells: t
 PLATE_RIM = 6.0  # the plate reaches this far beyond the outermost cells' footprints (holder rim 2 + 4)
 TIM_CONDUCTIVITY = 3.0  # W/(m·K): middle of the 2–4 W/(m·K) of gap fillers (physics.md)
 PLATE_MATERIAL = "aluminium_6061"  # the plate's skin: its conductivity from stdlib/materials.batt
+# W/(m²·K): a closed pack's skin to still air, free convection and radiation together — the
+# routing's busbar figure (Incropera & DeWitt, Table 1.1: free convection in gases 2–25; radiation
+# from a painted or anodised skin at 40 °C adds about 6: 4·ε·σ·T³ with ε = 0.9)
+SKIN_H = 10.0
 PULSE_SECONDS = 10.0  # s: the USABC 10 s peak-power pulse when the requirement states none
 # Specific heat by chemistry when the cell declares none, J/(kg·K), at 30–40 °C and 50 % SOC
 # (batterydesign.net, physics.md): NCA 830, NMC 1040, LFP 1130.
@@ -104,7 +111,8 @@ class Heat:
     pulse_rise: float  # K, adiabatic, hottest cell over the pulse
     limit: float | None  # K, the cell's upper temperature if declared
     notes: tuple[str, ...] = ()
-    diagnostics: tuple = ()
+    discharge_time: float | None = None  # s, a full discharge at the continuous load (no cold plate)
+    end_temperature: float | None = None  # K, the hottest cell when it ends (lumped, skin-cooled)
 
     def summary(self) -> str:
         def c(kelvin: float) -> str:
@@ -125,10 +133,11 @@ class Heat:
                 out += f" in {self.channels} channel{'s' if self.channels > 1 else ''} under {self.coverage:.0%} of the plate"
             if self.base_temperature is not None:
                 out += f", hottest cell base {c(self.base_temperature)}"
-        else:
-            out += f"{self.cooling}: the hottest cell warms {self.warming_rate * 60:.2f} K/min"
-            if self.time_to_limit is not None:
-                out += f", reaching its {c(self.limit)} limit after {self.time_to_limit / 60:,.0f} min"
+        elif self.end_temperature is not None and self.discharge_time is not None:
+            out += (
+                f"{self.cooling}: the hottest cell reaches {c(self.end_temperature)} after a full discharge at this "
+                f"load ({self.discharge_time / 60:,.0f} min; adiabatic it would warm {self.warming_rate * 60:.2f} K/min)"
+            )
         return out + f"; a {self.pulse_seconds:g} s peak pulse adds {self.pulse_rise:.1f} K to the hottest cell"
 
 
@@ -157,14 +166,15 @@ def cell_currents(routing, current: float) -> np.ndarray:
     return np.asarray(network.cell_currents, float) * scale
 
 
+def cell_resistance(pack: ir.Pack) -> float:
+    """The cell's resistance the heat is computed with: at the SOC floor, where the load
+    cases are (the highest current for a power, the highest resistance of a discharge)."""
+    return resistance_at(pack.cell, pack.soc_floor)
+
+
 def cell_heats(pack: ir.Pack, routing, current: float) -> np.ndarray:
     """Bernardi heat of every cell, W, at pack ``current``."""
-    return thermal.cell_heat(cell_currents(routing, current), pack.cell.resistance, pack.ambient, pack.cell.chemistry)
-
-
-def continuous_current(candidate) -> float:
-    """The pack current synthesis rated the heat at: √(heat / R)."""
-    return math.sqrt(max(candidate.heat, 0.0) / candidate.resistance) if candidate.resistance > 0 else 0.0
+    return thermal.cell_heat(cell_currents(routing, current), cell_resistance(pack), pack.ambient, pack.cell.chemistry)
 
 
 def design_flow(pack: ir.Pack, cell_heat_total: float, materials: Mapping[str, ir.Material]) -> tuple[float, str]:
@@ -216,12 +226,110 @@ def _footprint(cell: ir.Cell) -> float:
     return math.pi / 4 * f.diameter**2 if f.kind == "cylindrical" else f.width * f.thickness
 
 
-def analyse(pack: ir.Pack, layout, routing, candidate, materials: Mapping[str, ir.Material]) -> Heat:
+@dataclass(frozen=True)
+class _Plate:
+    """The cold-plate chain's figures (``_cold_plate``)."""
+
+    label: str
+    flow: float
+    basis: str
+    rise: float
+    reynolds: float | None = None
+    channels: int | None = None
+    coverage: float | None = None
+    resistance: float | None = None
+    base: float | None = None
+    notes: tuple[str, ...] = ()
+
+
+def _cold_plate(pack, layout, materials, q_total: float, q_max: float, inlet: float) -> _Plate:
+    """Coolant flow and rise, and the chain from the coolant to the hottest cell's cooled face."""
+    cooling, cell = pack.cooling, pack.cell
+    rho, cp, k, mu = coolant_properties(pack, materials)
+    flow, basis = design_flow(pack, q_total, materials)
+    rise = q_total / (flow * rho * cp)
+    label = f"cold plate ({cooling.side})"
+    if cooling.side not in ("bottom", "top"):
+        note = "side = sides: the path from the cell faces into the cooled fins is not modelled; only the coolant flow and rise are"
+        return _Plate(label + ", coolant only", flow, basis, rise, notes=(note,))
+    n, width, coverage = channel_design(flow, plate_short_side(layout, pack.envelope))
+    w, h = width * 1e-3, CHANNEL_HEIGHT * 1e-3
+    d_h = 2 * w * h / (w + h)
+    reynolds = rho * (flow / (n * w * h)) * d_h / mu
+    h_conv = float(thermal.laminar_h(k, d_h))
+    wetted = layout.pitch[0] * layout.pitch[1] * coverage  # plate area per cell × coverage, m²
+    foot = _footprint(cell)
+    k_plate = materials[PLATE_MATERIAL].conductivity
+    resistance = (
+        TIM_GAP * 1e-3 / (TIM_CONDUCTIVITY * foot) + COLD_PLATE_SKIN * 1e-3 / (k_plate * foot) + 1.0 / (h_conv * wetted)
+    )
+    notes = []
+    if reynolds > 2300:
+        notes.append(f"channel Reynolds number {reynolds:,.0f}: turbulent, the laminar Nu = 4.36 is conservative")
+    if cooling.fins:
+        notes.append(
+            f"the {cooling.fins * 1e3:g} mm fins between the cells add a path not in this chain: the figure is conservative"
+        )
+    base = inlet + rise + q_max * resistance
+    return _Plate(label, flow, basis, rise, reynolds, n, coverage, resistance, base, tuple(notes))
+
+
+def enclosure_surface(pack: ir.Pack, layout) -> float:
+    """The outer surface of the pack's enclosure, m²: the envelope box (floor, lid and walls)
+    where there is one, else the cells' bounding box with the estimate's height allowance."""
+    box = packaging.enclosure_box(pack.envelope)
+    if box is not None:
+        area, perimeter, height = box
+        return 2 * area + perimeter * height
+    xy = np.array([(c.x, c.y) for c in layout.cells]) if layout.cells else np.zeros((1, 2))
+    w, d = (xy.max(axis=0) - xy.min(axis=0)) + np.array(layout.footprint)
+    height = layout.cell_height * layout.layers + packaging.HEIGHT_ALLOWANCE
+    return float(2 * w * d + 2 * (w + d) * height)
+
+
+@dataclass(frozen=True)
+class _Lumped:
+    """A pack without a cold plate as one lump losing heat from its enclosure's skin."""
+
+    label: str
+    discharge_time: float  # s: a full discharge of the SOC window at the continuous load
+    end_temperature: float  # K: the hottest cell when that discharge ends
+    steady_rise: float  # K: the pack's rise if the load were held for ever
+    notes: tuple[str, ...]
+
+
+def _lumped(pack, layout, heat_total: float, q_max: float, q_mean: float, i_cell: float, inlet: float) -> _Lumped:
+    """m·cp·dT/dt = Q − h·A·(T − T∞) for all the cells (their heat capacity alone: the lump
+    is conservative), from ``inlet``, over one full discharge at the continuous load; the
+    hottest cell's rise is the pack's scaled by its heat over the mean cell's."""
     cell = pack.cell
-    current = continuous_current(candidate)
+    h_area = SKIN_H * enclosure_surface(pack, layout)
+    capacity = len(layout.cells) * cell.mass * specific_heat(cell)
+    window = max(pack.soc_high - pack.soc_low, 0.0)
+    t_end = cell.capacity * window / i_cell if i_cell > 0 else math.inf
+    steady = heat_total / h_area if h_area > 0 else math.inf
+    fraction = 1.0 - math.exp(-t_end * h_area / capacity) if math.isfinite(t_end) else 1.0
+    hot = q_max / q_mean if q_mean > 0 else 1.0
+    end = inlet + steady * fraction * hot
+    kind = pack.cooling.kind
+    notes = [
+        f"{kind}: the pack loses heat from its enclosure's skin only, h = {SKIN_H:g} W/(m²·K) (free convection "
+        "and radiation); the cells' heat capacity alone is counted"
+    ]
+    if kind in ("air", "immersion"):
+        notes.append(f"the {kind} loop itself is not modelled: the figure is conservative")
+    return _Lumped(f"lumped, skin-cooled (cooling = {kind})", t_end, end, steady, tuple(notes))
+
+
+def analyse(pack: ir.Pack, layout, routing, candidate, materials: Mapping[str, ir.Material]) -> Heat:
+    """Heat in every cell at the continuous load, the cooling's answer to it, and the pulse."""
+    cell = pack.cell
+    loads = candidate.loads
+    current = loads.continuous.current
+    r_cell = cell_resistance(pack)
     i = cell_currents(routing, current)
-    q = thermal.cell_heat(i, cell.resistance, pack.ambient, cell.chemistry)
-    joule = float(thermal.joule_heat(i, cell.resistance).sum())
+    q = thermal.cell_heat(i, r_cell, pack.ambient, cell.chemistry)
+    joule = float(thermal.joule_heat(i, r_cell).sum())
     network = routing.network
     scale = current / network.pack_current if network.pack_current else 0.0
     hottest = int(np.argmax(q)) if q.size else 0
@@ -233,78 +341,24 @@ def analyse(pack: ir.Pack, layout, routing, candidate, materials: Mapping[str, i
     warming = q_max / (cell.mass * cp_cell)
     limit = cell.max_temperature
     to_limit = (limit - inlet) / warming if limit is not None and warming > 0 and limit > inlet else None
-
-    power = pack.requirements.get("power")
-    pulse_s = power.duration if power is not None and power.duration else PULSE_SECONDS
-    i_hot = abs(float(i[hottest])) if i.size else 0.0
-    pulse_i = i_hot * (candidate.peak_current / current) if current > 0 else 0.0
-    pulse_q = float(thermal.cell_heat(pulse_i, cell.resistance, pack.ambient, cell.chemistry))
+    pulse_s = loads.peak.duration or PULSE_SECONDS
+    pulse_i = abs(float(cell_currents(routing, loads.peak.current)[hottest])) if i.size else 0.0
+    pulse_q = float(thermal.cell_heat(pulse_i, r_cell, pack.ambient, cell.chemistry))
     pulse_rise = float(thermal.adiabatic_rise(pulse_q, cell.mass, cp_cell, pulse_s))
-
-    notes: list[str] = []
-    cooling = pack.cooling
-    flow = rise = reynolds = resistance = base = n = coverage = None
-    basis = ""
-    if cooling.kind == "cold_plate":
-        rho, cp, k, mu = coolant_properties(pack, materials)
-        flow, basis = design_flow(pack, q_total, materials)
-        rise = q_total / (flow * rho * cp)
-        label = f"cold plate ({cooling.side})"
-        if cooling.side in ("bottom", "top"):
-            n, width, coverage = channel_design(flow, plate_short_side(layout, pack.envelope))
-            w, h = width * 1e-3, CHANNEL_HEIGHT * 1e-3
-            d_h = 2 * w * h / (w + h)
-            velocity = flow / (n * w * h)
-            reynolds = rho * velocity * d_h / mu
-            h_conv = float(thermal.laminar_h(k, d_h))
-            per_cell = layout.pitch[0] * layout.pitch[1]  # plate area per cell, m²
-            wetted = per_cell * coverage
-            foot = _footprint(cell)
-            k_plate = materials[PLATE_MATERIAL].conductivity
-            resistance = (
-                TIM_GAP * 1e-3 / (TIM_CONDUCTIVITY * foot)
-                + COLD_PLATE_SKIN * 1e-3 / (k_plate * foot)
-                + 1.0 / (h_conv * wetted)
-            )
-            base = inlet + rise + q_max * resistance
-            if reynolds > 2300:
-                notes.append(
-                    f"channel Reynolds number {reynolds:,.0f}: turbulent, the laminar Nu = 4.36 is conservative"
-                )
-            if cooling.fins:
-                notes.append(
-                    f"the {cooling.fins * 1e3:g} mm fins between the cells add a path not in this chain: "
-                    "the figure is conservative"
-                )
-        else:
-            notes.append(
-                "side = sides: the path from the cell faces into the cooled fins is not modelled; "
-                "only the coolant flow and rise are"
-            )
-            label += ", coolant only"
+    plate = lump = None
+    if pack.cooling.kind == "cold_plate":
+        plate = _cold_plate(pack, layout, materials, q_total, q_max, inlet)
+        notes = list(plate.notes)
     else:
-        label = f"adiabatic (cooling = {cooling.kind})"
-        notes.append("no convection or coolant loop modelled: the adiabatic warming is an upper bound")
-    if base is not None and getattr(layout, "layers", 1) > 1:
+        i_cell = current / max(layout.parallel, 1)
+        lump = _lumped(pack, layout, q_total + busbar_heat, q_max, q_total / max(q.size, 1), i_cell, inlet)
+        notes = list(lump.notes)
+    if plate is not None and plate.base is not None and layout.layers > 1:
         notes.append(
             f"{layout.layers} layers of cells: only the layer on the plate has this chain; the others cool through it"
         )
-    diagnostics = []
-    if limit is not None and base is not None and base > limit:
-        span = pack.property_spans.get("cooling", pack.span)
-        diagnostics.append(
-            Diagnostic(
-                "W703",
-                f"at the continuous load ({current:,.0f} A) the hottest cell's cooled face reaches "
-                f"{base - 273.15:.1f} °C, above `{cell.name}`'s {limit - 273.15:.0f} °C limit",
-                span,
-                "lower the coolant inlet temperature, put more cells in parallel (less current each), or cool a larger "
-                "area of each cell (fins, side cooling): in laminar channels more flow only lowers the coolant's rise",
-                Severity.WARNING,
-            )
-        )
     return Heat(
-        label,
+        plate.label if plate else lump.label if lump else "",
         current,
         q_total,
         joule,
@@ -312,14 +366,14 @@ def analyse(pack: ir.Pack, layout, routing, candidate, materials: Mapping[str, i
         hottest,
         busbar_heat,
         inlet,
-        flow,
-        rise,
-        basis,
-        reynolds,
-        n,
-        coverage,
-        resistance,
-        base,
+        plate.flow if plate else None,
+        plate.rise if plate else None,
+        plate.basis if plate else "",
+        plate.reynolds if plate else None,
+        plate.channels if plate else None,
+        plate.coverage if plate else None,
+        plate.resistance if plate else None,
+        plate.base if plate else None,
         warming,
         to_limit,
         pulse_i,
@@ -327,7 +381,8 @@ def analyse(pack: ir.Pack, layout, routing, candidate, materials: Mapping[str, i
         pulse_rise,
         limit,
         tuple(notes),
-        tuple(diagnostics),
+        discharge_time=lump.discharge_time if lump else None,
+        end_temperature=lump.end_temperature if lump else None,
     )
 
 
@@ -335,5 +390,4 @@ def heat_stage(
     pack: ir.Pack, placement: Placement, routing: Routing, materials: Mapping[str, ir.Material]
 ) -> Outcome[Heat]:
     """Analyse the routed pack as placed (the placed candidate's currents)."""
-    heat = analyse(pack, placement.layout, routing, placement.candidate, materials)
-    return Outcome(heat, tuple(heat.diagnostics))
+    return Outcome(analyse(pack, placement.layout, routing, placement.candidate, materials))

@@ -14,14 +14,17 @@ Electrical model (per cell, then scaled by S and P):
   mean voltage under that current (nominal − I·R);
 * resistance: S·R_cell/P + S·R_step, where R_step is the interconnect allowance per series
   step (``interconnect_allowance``) until routing replaces it with the real busbars;
-* peak power: at 20 % SOC — the USABC convention (USABC Electric Vehicle Battery Test
-  Procedures Manual, Rev. 2, 1996: peak power is measured at 80 % depth of discharge) — the
-  current that keeps the cell at its discharge cut-off, ``I = (OCV − V_min)/R``, capped by
-  the cell's pulse rating (continuous rating if none), ``P = I·(OCV − I·R)``; the same at the
-  bottom of the SOC window is reported as power at end of discharge;
+* peak power (what the pack can deliver): at the pack's SOC floor (``soc_floor``, default
+  20 %: ANL BatPaC rates power at 20 % SOC; USABC Electric Vehicle Battery Test Procedures
+  Manual, Rev. 2, 1996, at 80 % depth of discharge) — the current that keeps the cell at its
+  discharge cut-off, ``I = (OCV − V_min)/R``, capped by the cell's pulse rating (continuous
+  rating if none), ``P = I·(OCV − I·R)``, with R the cell's resistance at the floor
+  (``loads.resistance_at``) plus its interconnect share;
 * continuous power: the same with the continuous current rating;
-* heat at continuous power: I²·R_pack (Joule heating; the reversible Bernardi term is left
-  to ``models.thermal``).
+* load currents (what the pack must carry: continuous, peak, charge): ``passes.loads``, from
+  the stated requirements; the ``current`` limit is checked against all three;
+* heat at the continuous load: I²·R_pack at the floor (Joule heating; the reversible Bernardi
+  term is left to ``models.thermal``).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from battgen.core import ir
+from battgen.core import schema as sc
 from battgen.core import units as u
 from battgen.core.diagnostics import Diagnostic, Related, Severity, Span
 from battgen.models import cost as cost_model
@@ -39,8 +43,9 @@ from battgen.models import lifetime as lifetime_model
 from battgen.models import ocv as ocv_model
 from battgen.models import packaging as packaging_model
 from battgen.models import rate_capacity as rate_model
+from battgen.passes import loads as loads_model
+from battgen.passes.loads import Loads
 
-POWER_SOC = 0.20  # USABC Rev. 2 (1996): peak power rated at 80 % DOD
 MAX_SERIES = 400  # 400 × 4.2 V = 1,680 V: beyond any road-vehicle pack
 MAX_PARALLEL = 2000
 CONNECTION_RESISTANCE = 0.1e-3  # ohm per cell joint; estimate: Brand et al., J. Energy Storage 1 (2015) 7-14 measured welded cell-tab joints in the 0.01-1 mOhm range (laser and ultrasonic welds at the low end)
@@ -53,11 +58,13 @@ FIELDS = (
     ("energy_Wh", "energy", u.ENERGY),
     ("usable_energy_Wh", "usable energy", u.ENERGY),
     ("capacity_Ah", "capacity", u.CHARGE),
-    ("peak_power_W", "peak power", u.POWER),
-    ("end_of_discharge_power_W", "power at end of discharge", u.POWER),
+    ("peak_power_W", "peak power at the SOC floor", u.POWER),
     ("continuous_power_W", "continuous power", u.POWER),
+    ("continuous_current_A", "continuous load", u.CURRENT),
+    ("peak_current_A", "peak load", u.CURRENT),
+    ("charge_current_A", "charge load", u.CURRENT),
     ("resistance_ohm", "resistance", u.RESISTANCE),
-    ("heat_W", "heat at continuous power", u.POWER),
+    ("heat_W", "heat at the continuous load", u.POWER),
     ("mass_kg", "mass", u.MASS),
     ("volume_L", "volume", u.VOLUME),
     ("cost_usd", "cost", u.MONEY),
@@ -78,11 +85,11 @@ class Candidate:
     energy: float
     usable_energy: float
     capacity: float
-    peak_power: float
-    end_of_discharge_power: float
-    continuous_power: float
-    peak_current: float
-    continuous_current: float
+    peak_power: float  # W the pack can deliver at the SOC floor (capability)
+    continuous_power: float  # W it can deliver continuously there (capability)
+    peak_current: float  # A of the peak load case (``loads.peak``)
+    continuous_current: float  # A of the continuous load case
+    charge_current: float  # A of the charge load case
     resistance: float
     heat: float
     mass: float
@@ -92,6 +99,7 @@ class Candidate:
     feasible: bool
     binding: tuple[str, ...] = ()
     mass_parts: tuple[tuple[str, float], ...] = ()  # kg by part (models.packaging.components)
+    loads: Loads | None = None  # the load cases the currents above come from
 
     @property
     def cells(self) -> int:
@@ -115,7 +123,7 @@ class Candidate:
             "usable_energy": self.usable_energy,
             "power": self.peak_power,
             "continuous_power": self.continuous_power,
-            "current": self.continuous_current,
+            "current": max(self.continuous_current, self.peak_current, self.charge_current),
             "peak_current": self.peak_current,
             "mass": self.mass,
             "volume": self.volume,
@@ -139,10 +147,10 @@ class Candidate:
             "usable_energy_Wh": self.usable_energy / 3600,
             "capacity_Ah": self.capacity / 3600,
             "peak_power_W": self.peak_power,
-            "end_of_discharge_power_W": self.end_of_discharge_power,
             "continuous_power_W": self.continuous_power,
             "peak_current_A": self.peak_current,
             "continuous_current_A": self.continuous_current,
+            "charge_current_A": self.charge_current,
             "resistance_ohm": self.resistance,
             "heat_W": self.heat,
             "mass_kg": self.mass,
@@ -156,6 +164,17 @@ class Candidate:
         }
         out = {k: _round(v) for k, v in out.items()}
         out["mass_parts_kg"] = {part: _round(kg) for part, kg in self.mass_parts}
+        if self.loads is not None:
+            out["loads"] = {
+                case.kind: {
+                    "current_A": _round(case.current),
+                    "power_W": _round(case.power),
+                    "duration_s": _round(case.duration),
+                    "soc": _round(case.soc),
+                    "basis": case.basis,
+                }
+                for case in self.loads.cases
+            }
         return out
 
 
@@ -285,6 +304,8 @@ CONSTRAINT_ORDER = (
     "continuous_power",
     "current",
     "peak_current",
+    "charge_current",
+    "charge_power",
     "mass",
     "volume",
     "cost",
@@ -293,11 +314,14 @@ CONSTRAINT_ORDER = (
 )
 
 
-def synthesize(pack: ir.Pack) -> Synthesis:
+def synthesize(pack: ir.Pack, placed_capacity: int | None = None) -> Synthesis:
+    """Every architecture of ``pack`` on the S×P grid: the best for its objective, the Pareto
+    runners-up, or why none meets the requirements. ``placed_capacity``: the cells the layout
+    pass found room for, replacing the area bound (the design loop's second look)."""
     s_top, p_top = _search_box(pack)
     series = np.arange(1, s_top + 1, dtype=np.int64)[:, None]
     parallel = np.arange(1, p_top + 1, dtype=np.int64)[None, :]
-    grid = _Grid(pack, series, parallel)
+    grid = _Grid(pack, series, parallel, placed_capacity)
     masks = grid.masks()
     feasible = np.ones(grid.shape, dtype=bool)
     for mask in masks.values():
@@ -331,6 +355,26 @@ def synthesize(pack: ir.Pack) -> Synthesis:
         envelope_capacity=capacity,
         diagnostics=tuple(diagnostics),
     )
+
+
+def alternatives(pack: ir.Pack, count: int, max_cells: int | None = None) -> tuple[Candidate, ...]:
+    """The ``count`` best feasible architectures after synthesis's choice, in the order of the
+    pack's objective, each needing at most ``max_cells`` cells (the design loop's next tries;
+    the same search as ``synthesize``, milliseconds)."""
+    s_top, p_top = _search_box(pack)
+    series = np.arange(1, s_top + 1, dtype=np.int64)[:, None]
+    parallel = np.arange(1, p_top + 1, dtype=np.int64)[None, :]
+    grid = _Grid(pack, series, parallel)
+    feasible = np.ones(grid.shape, dtype=bool)
+    for mask in grid.masks().values():
+        feasible &= mask
+    if max_cells is not None:
+        feasible &= np.broadcast_to(grid.cells, grid.shape) <= max_cells
+    order = _ranked(grid.objective(), grid, feasible)
+    out = []
+    for index in order[: count + 1]:
+        out.append(grid.candidate((index // grid.shape[1], index % grid.shape[1]), True, ()))
+    return tuple(out)
 
 
 def evaluate_fixed(pack: ir.Pack, series: int, parallel: int) -> Candidate:
@@ -381,7 +425,7 @@ def _search_box(pack: ir.Pack) -> tuple[int, int]:
 class _Grid:
     """Every estimate over the S × P grid (arrays of shape (n_S, n_P))."""
 
-    def __init__(self, pack: ir.Pack, series: np.ndarray, parallel: np.ndarray):
+    def __init__(self, pack: ir.Pack, series: np.ndarray, parallel: np.ndarray, placed: int | None = None):
         self.pack = pack
         cell = pack.cell
         self.series, self.parallel = series, parallel
@@ -395,9 +439,11 @@ class _Grid:
         self.capacity_total = p * cell.capacity
         self.energy = self.nominal_voltage * self.capacity_total
         step = interconnect_allowance(pack, p)
+        self.step = step
         self.resistance = s * cell.resistance / p + s * step
         # per-cell effective resistance: the cell plus its share of the interconnect
         r_eff = cell.resistance + p * step
+        r_floor = loads_model.resistance_at(cell, pack.soc_floor) + p * step  # at the SOC floor
         rate = pack.discharge_rate
         capacity_at_rate = float(rate_model.capacity_at_rate(cell, rate))
         rate_current = rate * cell.capacity
@@ -409,35 +455,30 @@ class _Grid:
         if power_bound is not None and power_bound.duration and cell.pulse_duration:
             if power_bound.duration > cell.pulse_duration:
                 pulse_limit = cell.max_discharge_current  # longer than the rated pulse: continuous rating
-        ocv_power = float(ocv_model.ocv_scaled(cell.chemistry, POWER_SOC, cell.min_voltage, cell.max_voltage))
-        ocv_end = float(
-            ocv_model.ocv_scaled(cell.chemistry, max(pack.soc_low, 0.0), cell.min_voltage, cell.max_voltage)
-        )
-        self.peak_cell_current = _limited_current(ocv_power, cell.min_voltage, r_eff, pulse_limit)
-        self.peak_power = s * p * self.peak_cell_current * (ocv_power - self.peak_cell_current * r_eff)
-        end_current = _limited_current(ocv_end, cell.min_voltage, r_eff, pulse_limit)
-        self.end_of_discharge_power = s * p * end_current * (ocv_end - end_current * r_eff)
-        continuous_current = _limited_current(ocv_power, cell.min_voltage, r_eff, cell.max_discharge_current)
-        self.continuous_cell_current = continuous_current
-        self.continuous_power = s * p * continuous_current * (ocv_power - continuous_current * r_eff)
-        self.peak_current = p * self.peak_cell_current
-        self.continuous_current = p * continuous_current
-        heat_current = self._heat_current()
-        self.heat = heat_current**2 * self.resistance
+        ocv_floor = float(ocv_model.ocv_scaled(cell.chemistry, pack.soc_floor, cell.min_voltage, cell.max_voltage))
+        peak_cell_current = _limited_current(ocv_floor, cell.min_voltage, r_floor, pulse_limit)
+        self.peak_power = s * p * peak_cell_current * (ocv_floor - peak_cell_current * r_floor)
+        continuous_cell = _limited_current(ocv_floor, cell.min_voltage, r_floor, cell.max_discharge_current)
+        self.continuous_power = s * p * continuous_cell * (ocv_floor - continuous_cell * r_floor)
+        self.peak_capability = p * peak_cell_current  # A the cells can deliver at the floor
+        self.continuous_capability = p * continuous_cell
+        charge_cell = cell.max_charge_current or loads_model.DEFAULT_CHARGE_RATE * cell.capacity
+        self.charge_capability = p * charge_cell
+        self.charge_power = s * p * charge_cell * (ocv_floor + charge_cell * r_floor)
+        currents = loads_model.grid_currents(pack, s, p, p * step)
+        self.continuous_current = currents["continuous"]
+        self.peak_current = currents["peak"]
+        self.charge_current = currents["charge"]
+        self.heat = self.continuous_current**2 * (s * r_floor / p)
         self.mass = packaging_model.pack_mass_for(pack, self.cells)
         self.volume = packaging_model.pack_volume_for(cell, self.cells, pack.cooling.kind)
         self.cost = cost_model.pack_cost(cell, self.cells)
         self.cycles = float(
             lifetime_model.cycles_to_80(cell, pack.depth_of_discharge, rate, pack.ambient, pack.soc_high)
         )
-        self.capacity = envelope_capacity(pack)
+        self.placed = placed is not None  # the capacity is the layout's count, not the area bound
+        self.capacity = placed if placed is not None else envelope_capacity(pack)
         self.module_options = self._module_options()
-
-    def _heat_current(self) -> np.ndarray:
-        bound = self.pack.requirements.get("continuous_power")
-        if bound is not None and bound.low is not None:
-            return bound.low / self.nominal_voltage
-        return self.continuous_current
 
     def _module_options(self) -> np.ndarray:
         """(n_S, n_M) mask: module count M (per string) admissible for S."""
@@ -445,7 +486,7 @@ class _Grid:
         strings = pack.strings
         bound = pack.modules
         m_low = 1 if bound is None or bound.low is None else max(int(math.ceil(bound.low / strings)), 1)
-        m_high = 64 if bound is None or bound.high is None else int(bound.high // strings)
+        m_high = sc.MAX_MODULES if bound is None or bound.high is None else int(bound.high // strings)
         m_high = max(m_high, m_low)
         self.module_counts = np.arange(m_low, m_high + 1)[None, :]
         s = self.series
@@ -481,16 +522,22 @@ class _Grid:
             bound = req.get(name)
             if bound is not None:
                 masks[name] = np.broadcast_to(_within(value, bound), shape)
-        for name, value in (("current", self.continuous_current), ("peak_current", self.peak_current)):
+        capability = {
+            "current": self.continuous_capability,
+            "peak_current": self.peak_capability,
+            "charge_current": self.charge_capability,
+            "charge_power": self.charge_power,
+        }
+        for name, able in capability.items():
             bound = req.get(name)
             if bound is None:
                 continue
             mask = np.ones(shape, dtype=bool)
             if bound.low is not None:
-                mask &= value >= bound.low  # the pack must be able to supply it
-            if bound.high is not None:
-                mask &= self._current_needed(name) <= bound.high * (1 + 1e-9)
-            masks[name] = mask
+                mask &= able >= bound.low * (1 - 1e-9)  # the pack must be able to supply it
+            if bound.high is not None:  # a limit: no load case may draw more
+                mask &= self.limited_current(name) <= bound.high * (1 + 1e-9)
+            masks[name] = np.broadcast_to(mask, shape)
         cycles = req.get("cycles")
         if cycles is not None:
             masks["cycles"] = np.full(shape, _within(np.array(self.cycles), cycles))
@@ -501,15 +548,15 @@ class _Grid:
             masks["envelope"] = self.cells <= self.capacity
         return masks
 
-    def _current_needed(self, name: str) -> np.ndarray:
-        """The pack current the required power draws at the voltage floor (20 % SOC under
-        load); a current limit caps it."""
-        req = self.pack.requirements
-        power = req.get("power" if name == "peak_current" else "continuous_power") or req.get("power")
-        if power is None or power.low is None:
-            return self.peak_current if name == "peak_current" else self.continuous_current
-        floor = np.maximum(self.min_voltage, 1e-9)
-        return power.low / floor
+    def limited_current(self, name: str) -> np.ndarray:
+        """The load current a limit on ``name`` bounds: every case for ``current``, the peak
+        for ``peak_current``, the charge for ``charge_current``."""
+        if name == "peak_current":
+            return np.broadcast_to(self.peak_current, self.shape)
+        if name == "charge_current":
+            return np.broadcast_to(self.charge_current, self.shape)
+        cases = np.broadcast_arrays(self.continuous_current, self.peak_current, self.charge_current)
+        return np.fmax(np.fmax(cases[0], cases[1]), cases[2])
 
     def objective(self) -> np.ndarray:
         choice = self.pack.optimise
@@ -543,10 +590,10 @@ class _Grid:
             usable_energy=at(self.usable_energy),
             capacity=at(self.capacity_total),
             peak_power=at(self.peak_power),
-            end_of_discharge_power=at(self.end_of_discharge_power),
             continuous_power=at(self.continuous_power),
             peak_current=at(self.peak_current),
             continuous_current=at(self.continuous_current),
+            charge_current=at(self.charge_current),
             resistance=at(self.resistance),
             heat=at(self.heat),
             mass=at(self.mass),
@@ -560,6 +607,12 @@ class _Grid:
                 for part, kg in packaging_model.components_for(
                     self.pack, int(self.series[i, 0] * self.parallel[0, j])
                 ).items()
+            ),
+            loads=loads_model.load_cases(
+                self.pack,
+                int(self.series[i, 0]),
+                int(self.parallel[0, j]),
+                float(np.broadcast_to(self.parallel * self.step, self.shape)[i, j]),
             ),
         )
 
@@ -625,13 +678,13 @@ def _binding(grid: _Grid, masks: dict, objective: np.ndarray, index) -> tuple[st
 # Requirements whose margin can erode (tolerances, ageing); voltage limits are met exactly by
 # design (S × cell limit) and are not warned about.
 # A current limit bounds the current drawn, not the pack's capability, so it has no margin here.
-_MARGIN_CHECKED = ("energy", "usable_energy", "power", "continuous_power", "mass", "volume", "cost", "cycles")
+MARGIN_CHECKED = ("energy", "usable_energy", "power", "continuous_power", "mass", "volume", "cost", "cycles")
 
 
 def _thin_margins(pack: ir.Pack, chosen: Candidate) -> list[Diagnostic]:
     out = []
     for name, bound in pack.requirements.items():
-        if name not in _MARGIN_CHECKED:
+        if name not in MARGIN_CHECKED:
             continue
         value = chosen.value(name)
         for end, sign in ((bound.low, 1), (bound.high, -1)):
@@ -655,22 +708,8 @@ def _thin_margins(pack: ir.Pack, chosen: Candidate) -> list[Diagnostic]:
 
 # --- explaining a "no" --------------------------------------------------------------------
 
-_DIMS = {
-    "voltage": u.VOLTAGE,
-    "max_voltage": u.VOLTAGE,
-    "min_voltage": u.VOLTAGE,
-    "energy": u.ENERGY,
-    "usable_energy": u.ENERGY,
-    "power": u.POWER,
-    "continuous_power": u.POWER,
-    "current": u.CURRENT,
-    "peak_current": u.CURRENT,
-    "mass": u.MASS,
-    "volume": u.VOLUME,
-    "cost": u.MONEY,
-    "module_voltage": u.VOLTAGE,
-    "cycles": u.DIMENSIONLESS,
-}
+# the dimension of every requirement, from the schema (the one place requirements are declared)
+_DIMS = {prop.name: prop.dim for prop in sc.PACK if prop.ops != sc.SET_ONLY}
 
 
 def _span_of(pack: ir.Pack, name: str) -> Span:
@@ -693,8 +732,10 @@ def _grid_value(grid: _Grid, name: str) -> np.ndarray | None:
         "mass": grid.mass,
         "volume": grid.volume,
         "cost": grid.cost,
-        "current": grid.continuous_current,
+        "current": grid.limited_current("current"),
         "peak_current": grid.peak_current,
+        "charge_current": grid.charge_current,
+        "charge_power": grid.charge_power,
         "envelope": grid.cells,
         "series": grid.series,
         "parallel": grid.parallel,
@@ -710,6 +751,8 @@ def _describe_limit(pack: ir.Pack, grid: _Grid, name: str) -> str:
         layout = "hex" if pack.layout in ("hex", "auto") else "square"
         if pack.cell.format.kind != "cylindrical":
             layout = "rows"
+        if grid.placed:
+            return f"`envelope = {pack.envelope.name}` (the layout pass found room for {grid.capacity:,} cells)"
         return f"`envelope = {pack.envelope.name}` (holds at most {grid.capacity:,} cells, {layout} packing)"
     if name in ("series", "parallel"):
         return f"`{name} = {getattr(pack, name)}`"
@@ -924,6 +967,8 @@ def _single_failure(pack, grid, masks, name, others, names) -> Diagnostic:
         )
         hint = f"lower the target to {u.format_quantity(best, dim)}" + (f" or relax `{limiter}`" if limiter else "")
         return _with_related(Diagnostic("E502", message, span, hint), pack, limiter, "this limits it")
+    if bound.high is not None and (value[others] <= bound.high * (1 + 1e-9)).any():
+        return _window_missed(pack, grid, masks, name, others, names, value, bound, dim)
     best = float(value[others].min())
     label = _best_label(grid, others, value, largest=False)
     excess = (best - bound.high) / bound.high
@@ -935,6 +980,27 @@ def _single_failure(pack, grid, masks, name, others, names) -> Diagnostic:
     )
     hint = f"raise the limit to {u.format_quantity(best, dim)}" + (f" or relax `{limiter}`" if limiter else "")
     return _with_related(Diagnostic("E502", message, span, hint), pack, limiter, "this forces it")
+
+
+def _window_missed(pack, grid, masks, name, others, names, value, bound, dim) -> Diagnostic:
+    """A range requirement (``voltage in 332 V .. 368 V``) that designs meeting the others
+    straddle without landing inside: the nearest below and above."""
+    vals = value[others]
+    below = vals[vals < bound.low * (1 - 1e-9)]
+    above = vals[vals > bound.high * (1 + 1e-9)]
+    near = []
+    if below.size:
+        near.append(f"{u.format_quantity(float(below.max()), dim)} below")
+    if above.size:
+        near.append(f"{u.format_quantity(float(above.min()), dim)} above")
+    limiter = _limiter(pack, grid, masks, others, name, names)
+    limited = f" — the steps are set by {_describe_limit(pack, grid, limiter)}" if limiter else ""
+    message = (
+        f"`{name} {_bound_text(bound, dim)}` cannot be met: the designs meeting the other requirements miss the "
+        f"window, the nearest being {' and '.join(near)}{limited}"
+    )
+    hint = "widen the window" + (f" or relax `{limiter}`" if limiter else "")
+    return _with_related(Diagnostic("E502", message, _span_of(pack, name), hint), pack, limiter, "this sets the steps")
 
 
 def _with_related(diagnostic: Diagnostic, pack, limiter: str | None, note: str) -> Diagnostic:

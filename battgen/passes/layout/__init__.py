@@ -12,9 +12,9 @@ three steps, each a module here:
    serpentine paths (or grown over the contact graph for relaxed sites), ranked by compactness,
    module blocks and series links; ``build`` turns the winner into the ``Layout`` (``types``).
 
-``place`` runs the three for one candidate, ``layout_stage`` (in ``stage``) for synthesis's
-choice and its runners-up, and ``verify`` re-checks every invariant from the placed cells
-alone.
+``place`` runs the three for one candidate, ``layout_stage`` (in ``stage``) for each
+architecture the design loop tries, and ``verify`` re-checks every invariant from the placed
+cells alone.
 
 The functions re-exported here share their names with the modules that hold them (``floor``,
 ``sites``, ``place``, ``verify``): ``battgen.passes.layout.floor`` is the function; reach the
@@ -25,7 +25,7 @@ from battgen.passes.layout.floor import Floor, floor
 from battgen.passes.layout.grouping import contacts
 from battgen.passes.layout.place import place
 from battgen.passes.layout.sites import RELAX_MAX, Arrangement, SiteSearch, sites, sites_for
-from battgen.passes.layout.stage import layout_stage
+from battgen.passes.layout.stage import capacity, layout_stage
 from battgen.passes.layout.types import Layout, Module, ParallelGroup, PlacedCell, Placement, hex_columns
 from battgen.passes.layout.verify import verify
 
@@ -42,6 +42,7 @@ __all__ = [
     "contacts",
     "floor",
     "hex_columns",
+    "capacity",
     "layout_stage",
     "place",
     "sites",

@@ -15,6 +15,13 @@ if TYPE_CHECKING:  # only annotations name it
     from battgen.passes.synthesis import Candidate
 
 
+def terminal_groups(series: int) -> tuple[int, int]:
+    """(series group of the pack's + terminal, group of its −): the series path runs from + at
+    group 0 to − at group S−1 in every string. The one definition routing's junctions, the
+    pictures and the CAD read."""
+    return 0, series - 1
+
+
 @dataclass(frozen=True)
 class PlacedCell:
     index: int  # 0 .. cells-1, in series order then position within the group
@@ -78,25 +85,10 @@ class Layout:
 
 @dataclass(frozen=True)
 class Placement:
-    """What the layout stage decided: the architecture it placed and where every cell is.
-    ``runner_up``: 0 when synthesis's choice was placed, k when its k-th runner-up was because
-    the choice did not fit or could not be grouped (``instead_of``: the choice's label,
-    ``reason``: the layout diagnostic that refused it)."""
+    """What the layout stage decided: the architecture placed and where every cell is."""
 
     candidate: Candidate
     layout: Layout
-    runner_up: int = 0
-    instead_of: str = ""
-    reason: str = ""
-
-    def describe(self) -> str:
-        """'' for synthesis's choice; else which runner-up was placed and why."""
-        if not self.runner_up:
-            return ""
-        return (
-            f"runner-up {self.runner_up} ({self.candidate.label}) of synthesis's Pareto front; its choice "
-            f"{self.instead_of} did not place: {self.reason}"
-        )
 
 
 def hex_columns(

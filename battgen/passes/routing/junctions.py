@@ -16,7 +16,7 @@ import numpy as np
 
 from battgen.core import ir
 from battgen.core.diagnostics import Diagnostic, Span
-from battgen.passes.layout.types import Layout
+from battgen.passes.layout.types import Layout, terminal_groups
 
 CELL_TERMINAL_FRACTION = 0.25  # cylindrical: contact (weld) disc radius / cell diameter
 
@@ -108,7 +108,8 @@ class Junctions:
         if owner < self.plus:
             string, k = divmod(owner, S - 1)
             return (string * S + k, string * S + k + 1)
-        last = 0 if owner == self.plus else S - 1
+        plus_group, minus_group = terminal_groups(S)
+        last = plus_group if owner == self.plus else minus_group
         return tuple(string * S + last for string in range(self.strings))
 
     def potential(self, owner: int) -> int:
