@@ -52,7 +52,7 @@ class Prop:
 
 CHEMISTRIES = ("nca", "nmc111", "nmc532", "nmc622", "nmc811", "nmc", "lfp", "lmo", "lto", "lmo_nmc", "lmfp")
 
-CELL = (
+CELL: tuple[Prop, ...] = (
     Prop("format", FORMAT, "cell body: cylindrical(...), prismatic(...) or pouch(...)", required=True),
     Prop("chemistry", OPTION, "cathode chemistry", options=CHEMISTRIES, required=True),
     Prop("nominal", QUANTITY, "nominal cell voltage", u.VOLTAGE, required=True, sane=(1.0, 5.0)),
@@ -109,7 +109,7 @@ CELL = (
     Prop("source", STRING, "where the figures come from (datasheet, revision, date)", required=True),
 )
 
-MATERIAL = (
+MATERIAL: tuple[Prop, ...] = (
     Prop(
         "role",
         OPTION,
@@ -135,7 +135,7 @@ MATERIAL = (
     Prop("source", STRING, "where the figures come from", required=True),
 )
 
-ENVELOPE = (
+ENVELOPE: tuple[Prop, ...] = (
     Prop("outline", SHAPE, "the floor plan the pack may fill", required=True),
     Prop("height", QUANTITY, "usable height inside the enclosure", u.LENGTH, required=True, sane=(0.005, 5.0)),
     Prop("keepout", SHAPE, "a region cells and busbars must avoid: `keepout NAME = shape at (x, y)`", qualified=True),
@@ -155,7 +155,7 @@ ENVELOPE = (
 OPTIMISE = ("mass", "volume", "cost", "energy")
 MAX_MODULES = 64  # the default upper end of `modules`: it bounds synthesis's search
 
-PACK = (
+PACK: tuple[Prop, ...] = (
     Prop("cell", REF, "the cell the pack is built from", ref_kind="cell", required=True),
     Prop("envelope", REF, "the space the pack must fit", ref_kind="envelope"),
     Prop("voltage", QUANTITY, "nominal pack voltage", u.VOLTAGE, ops=BOUNDS + ("=",), sane=(1.0, 2000.0)),

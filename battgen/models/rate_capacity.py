@@ -23,6 +23,7 @@ Fits are per cell (cached on the numbers) and evaluation is vectorised over ``ra
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -76,7 +77,7 @@ def _fit(points: tuple[tuple[float, float], ...], rated: float, chemistry: str):
         # language server's start-up and of most estimates
         from scipy.optimize import least_squares
 
-        best = None
+        best: Any = None  # scipy's OptimizeResult
         for z0 in ([np.log(5.0), 0.0, np.log(2.0)], [np.log(50.0), np.log(2.0), 0.0], [0.0, np.log(0.5), np.log(5.0)]):
             sol = least_squares(resid, z0, method="lm")
             if best is None or sol.cost < best.cost:

@@ -109,7 +109,7 @@ def _groups_and_modules(
 def _note(ss: SiteSearch, fl: Floor, desc: str) -> str:
     """How the layout was found, for the report."""
     note = f"serpentine over {desc}"
-    if ss.arrangement.family == "relaxed":
+    if ss.arr.family == "relaxed":
         note = f"{ss.describe()}; groups from {desc}"
     if fl.virtual:
         note += f"; no envelope declared: placed in a {_fmt_mm(fl.outline.bounds[2])} square"
@@ -129,7 +129,7 @@ def _build(
     """The Layout of ``candidate`` with cell k (series order) at site ``site[k]`` of ``ss``
     on layer ``layer[k]``, as the grouping ``desc`` found it."""
     cell = pack.cell.format
-    arr = ss.arrangement
+    arr = ss.arr
     need = plan.cells
     xy = ss.xy[site]
     z = layer * (cell.height + fl.layer_gap)

@@ -140,7 +140,7 @@ def _largest_island(ss: SiteSearch, gap: float) -> int:
     n = ss.per_layer
     if n == 0:
         return 0
-    pairs = contacts(ss.xy, np.zeros(n, dtype=np.int64), ss.kind, ss.half, gap, ss.arrangement.angle)
+    pairs = contacts(ss.xy, np.zeros(n, dtype=np.int64), ss.kind, ss.half, gap, ss.arr.angle)
     graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
     labels = connected_components(graph, directed=False)[1]
     return int(np.bincount(labels).max()) * ss.layers
@@ -177,7 +177,7 @@ def _frames(ss: SiteSearch) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray
     """The four start corners of the sites: (u in lattice pitches from the first column, row,
     distinct-u column rank) with u and the rows each read forwards or backwards."""
     u, j = ss.uv[:, 0], ss.row
-    a = ss.arrangement
+    a = ss.arr
     if not u.size:
         return
     col = np.round((u - u.min()) / (a.pu / 2 if a.shift else a.pu) * 4).astype(np.int64)  # distinct u positions
@@ -246,7 +246,7 @@ def _module_strip_orderings(ss: SiteSearch, per_group: int, module_cells: int) -
 def _orderings(ss: SiteSearch, per_group: int) -> Iterator[tuple[str, np.ndarray]]:
     """Candidate site orders, most promising first: (description, order of one layer)."""
     u = ss.uv[:, 0]
-    a = ss.arrangement
+    a = ss.arr
     rows = int(ss.row.max()) + 1 if ss.row.size else 1
     per_row = max(int(np.ceil((u.max() - u.min()) / a.pu)) + 1, 1) if u.size else 1
     root = math.sqrt(per_group)
@@ -303,7 +303,7 @@ def _group(ss: SiteSearch, plan: _Plan, gap: float, budget: int = 10) -> tuple[G
     layers_used = min(layers, math.ceil(need / n1)) if n1 else 0
     xy_all = np.tile(ss.xy, (layers_used, 1))
     layer_all = np.repeat(np.arange(layers_used), n1)
-    pairs = contacts(xy_all, layer_all, ss.kind, ss.half, gap, ss.arrangement.angle)
+    pairs = contacts(xy_all, layer_all, ss.kind, ss.half, gap, ss.arr.angle)
     tried = 0
     valid: list[Ranked] = []
     seen_orders = set()
@@ -502,7 +502,7 @@ def _group_relaxed(ss: SiteSearch, plan: _Plan, gap: float, budget: int = 10) ->
     pairs = contacts(xy_all, layer_all, ss.kind, ss.half, gap, 0.0)
     tried = 0
     valid: list[Ranked] = []
-    for desc, rank in _relaxed_orderings(ss.xy, plan.per_group, ss.arrangement.pu):
+    for desc, rank in _relaxed_orderings(ss.xy, plan.per_group, ss.arr.pu):
         tried += 1
         # layer by layer, every other layer swept backwards (as ``_group`` stacks its orders)
         full = np.concatenate([(rank if k % 2 == 0 else n1 - 1 - rank) + k * n1 for k in range(layers_used)])

@@ -79,25 +79,25 @@ def _place_with(pack: ir.Pack, candidate: Candidate, plan: _Plan, fl: Floor, ss:
             hint=f"{ss.count:,} cells fit on a lattice: fewer cells in parallel, a larger envelope or a smaller gap",
             related=(Related(pack.name_span, f"{candidate.label} = {plan.cells:,} cells"),),
         )
-    if ss.arrangement.family == "relaxed":
+    if ss.arr.family == "relaxed":
         from battgen.passes.layout import relax
 
         # press the cells together: the groups need touching cells, and the relaxation stops
         # as soon as none overlap, which leaves many a hair apart
-        ss = replace(ss, xy=relax.settle(fl.usable, ss.arrangement.pu, ss.half[0], ss.xy))
+        ss = replace(ss, xy=relax.settle(fl.usable, ss.arr.pu, ss.half[0], ss.xy))
         ss = replace(ss, uv=ss.xy.copy())
         got, tried_total = _group_relaxed(ss, plan, pack.gap)
         if got is not None:
             return _build(pack, candidate, plan, fl, ss, *got)
         return _ungroupable(pack, candidate, plan, ss, tried_total, "growth over the contact graph")
-    attempts = [ss.arrangement] + [arr for arr, n in ss.ranked[1:4] if n * fl.layers >= plan.cells]
+    attempts = [ss.arr] + [arr for arr, n in ss.ranked[1:4] if n * fl.layers >= plan.cells]
     tried_total = 0
     for k, arr in enumerate(attempts):
         attempt = ss if k == 0 else _site_search_for(pack, fl, arr)
         if attempt.count < plan.cells:
             continue
-        got, tried = _group(attempt, plan, pack.gap)
-        tried_total += tried
+        got, orderings = _group(attempt, plan, pack.gap)
+        tried_total += orderings
         if got is not None:
             return _build(pack, candidate, plan, fl, attempt, *got)
     return _ungroupable(pack, candidate, plan, ss, tried_total, "serpentine ordering")

@@ -107,8 +107,7 @@ class _Floor:
         gx = np.arange(x0 + GRID / 2, x1, GRID)
         gy = np.arange(y0 + GRID / 2, y1, GRID)
         gxx, gyy = np.meshgrid(gx, gy)
-        gxx, gyy = gxx.ravel(), gyy.ravel()
-        self.grid = self.centres_allowed(np.column_stack([gxx, gyy]), self.radius)
+        self.grid = self.centres_allowed(np.column_stack([gxx.ravel(), gyy.ravel()]), self.radius)
 
     def centres_allowed(self, xy: np.ndarray, radius: float) -> np.ndarray:
         """The points of ``xy`` where a cell of ``radius`` fits (floor._contained's rule)."""
@@ -135,12 +134,14 @@ class _Energy:
     def __init__(self, floor: _Floor, n: int):
         self.floor = floor
         self.n = n
-        self.ref = None
-        self.pairs = None
-        self.wall_cell = self.wall_edge = None
+        # the neighbour lists, made by ``rebuild`` before the first evaluation
+        self.ref: np.ndarray | None = None  # the centres the lists were made at (None: make them)
+        self.pairs: np.ndarray = np.empty((0, 2), dtype=np.int64)
+        self.wall_cell: np.ndarray = np.empty(0, dtype=np.int64)
+        self.wall_edge: np.ndarray = np.empty(0, dtype=np.int64)
         self.pitch = 1.0
         self.radius = floor.radius
-        self.pull = None  # (2,) a uniform force on every cell (settling), or None
+        self.pull: np.ndarray | None = None  # (2,) a uniform force on every cell (settling), or None
 
     def rebuild(self, xy: np.ndarray) -> None:
         from scipy.spatial import cKDTree
@@ -445,7 +446,7 @@ def relax(
                     break
         return xy, e
 
-    found = []
+    found: list[tuple[float, int, np.ndarray]] = []
     for k, (name, xy) in enumerate(_starts(floor, count, seeds, rng)):
         if spent() or name == "random" and found:
             break

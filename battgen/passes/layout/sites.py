@@ -74,6 +74,12 @@ class SiteSearch:
         return len(self.xy)
 
     @property
+    def arr(self) -> Arrangement:
+        """The arrangement of a search that found sites (None only for a floor with none)."""
+        assert self.arrangement is not None, "no sites: nothing to group or build"
+        return self.arrangement
+
+    @property
     def count(self) -> int:
         return self.per_layer * self.layers
 
