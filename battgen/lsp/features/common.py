@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
 
+from battgen.core import schema as sc
 from battgen.core import units as u
 from battgen.frontend import ast
 from battgen.lsp.analysis import DocumentState
@@ -19,23 +20,9 @@ if TYPE_CHECKING:
 # (property, SI lower bound, SI upper bound) of a requirement line
 RequirementLine = tuple[ast.Property, float | None, float | None]
 
-# Requirement names of ``ir.Pack.requirements`` (and ``Candidate.value``), with their dimension.
-REQUIREMENTS: dict[str, u.Dim] = {
-    "voltage": u.VOLTAGE,
-    "max_voltage": u.VOLTAGE,
-    "min_voltage": u.VOLTAGE,
-    "energy": u.ENERGY,
-    "usable_energy": u.ENERGY,
-    "power": u.POWER,
-    "continuous_power": u.POWER,
-    "current": u.CURRENT,
-    "peak_current": u.CURRENT,
-    "mass": u.MASS,
-    "volume": u.VOLUME,
-    "cost": u.MONEY,
-    "cycles": u.DIMENSIONLESS,
-    "module_voltage": u.VOLTAGE,
-}
+# Requirement names of ``ir.Pack.requirements`` (and ``Candidate.value``) with their dimension,
+# from the schema (the one place requirements are declared)
+REQUIREMENTS: dict[str, u.Dim] = {name: sc.PROPS["pack"][name].dim for name in sc.REQUIREMENTS}
 
 
 def pos(position: lsp.Position) -> tuple[int, int]:
@@ -101,18 +88,9 @@ def pct(m: float) -> str:
     return f"{'+' if m >= 0 else '−'}{abs(m) * 100:.1f}%"
 
 
-CAPABILITY = ("current", "peak_current")
-
-
 def requirement_text(name: str, low: float | None, high: float | None, value: float) -> str:
     """``energy 77.3 kWh ≥ 75 kWh, +3.1%``."""
     dim = REQUIREMENTS.get(name, u.DIMENSIONLESS)
-    if name in CAPABILITY and low is None:
-        # `current <= X` limits the current drawn at the required power; the estimate is
-        # what the pack can deliver, so there is no margin to compare
-        return (
-            f"{name}: the pack can deliver {qty(value, dim)}; the limit ≤ {qty(high, dim)} applies to the current drawn"
-        )
     m = margin(low, high, value)
     shown = qty(value, dim)
     if low is not None and high is not None:

@@ -17,7 +17,6 @@ from battgen.core.diagnostics import Span
 from battgen.frontend import ast
 from battgen.lsp.analysis import DocumentState, library, node_at, span_range
 from battgen.lsp.features.common import (
-    CAPABILITY,
     REQUIREMENTS,
     margin,
     md,
@@ -124,7 +123,7 @@ def _pack_hover(state: DocumentState, decl: ast.Decl) -> str:
             if low is not None
             else f"≤ {qty(high, dim)}"
         )
-        shown = "capability" if prop.name in CAPABILITY and low is None else pct(margin(low, high, value))
+        shown = pct(margin(low, high, value))
         rows.append(f"| {prop.name} | {qty(value, dim)} | {bound} | {shown} |")
     if rows:
         lines.append("| requirement | estimate | bound | margin |\n|---|---|---|---|\n" + "\n".join(rows))

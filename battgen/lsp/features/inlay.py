@@ -10,7 +10,6 @@ from lsprotocol import types as lsp
 from battgen.core import units as u
 from battgen.lsp.analysis import DocumentState
 from battgen.lsp.features.common import (
-    CAPABILITY,
     REQUIREMENTS,
     margin,
     md,
@@ -52,10 +51,7 @@ def inlay_hints(state: DocumentState, rng: lsp.Range | None = None) -> list[lsp.
             value = c.value(prop.name)
             dim = REQUIREMENTS[prop.name]
             m = margin(low, high, value)
-            if prop.name in CAPABILITY and low is None:
-                text = f"≈ {qty(value, dim)} capability"
-            else:
-                text = f"≈ {qty(value, dim)} ({pct(m)})" if math.isfinite(m) else f"≈ {qty(value, dim)}"
+            text = f"≈ {qty(value, dim)} ({pct(m)})" if math.isfinite(m) else f"≈ {qty(value, dim)}"
             end = lsp.Position(prop.span.end_line - 1, prop.span.end_column - 1)
             hints.append(
                 lsp.InlayHint(end, text, padding_left=True, tooltip=requirement_text(prop.name, low, high, value))
