@@ -205,7 +205,7 @@ PACK: tuple[Prop, ...] = (
     Prop(
         "current",
         QUANTITY,
-        "continuous pack current limit",
+        "pack current: `<=` a limit no load case may exceed; `>=` what the pack must deliver continuously",
         u.CURRENT,
         ops=("<=", ">="),
         duration=True,
