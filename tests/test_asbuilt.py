@@ -167,3 +167,29 @@ def test_a_pack_that_cannot_pass_reports_every_attempt(monkeypatch):
     (note,) = [d for d in result.diagnostics if d.code == "I701"]
     assert "no architecture passes as built" in note.message
     assert any(d.code == "E712" for d in result.diagnostics)
+
+
+def test_a_charge_power_is_a_load_and_a_requirement_checked_as_built():
+    """`charge_power >= 35 kW`: the charge load is the current that delivers it into the pack at
+    the SOC floor, I = (√(OCV² + 4·R·P) − OCV)/(2·R) per cell; as built, the pack accepts its
+    most loaded cell's charge rating (0.5 C: the M50T states none) times the spread."""
+    text = SEDAN.replace(
+        "    continuous_power >= 80 kW", "    continuous_power >= 80 kW\n    charge_power     >= 35 kW"
+    )
+    build = build_pack(text)
+    charge = build.candidate.loads.charge
+    assert charge.requirement == "charge_power" and charge.power == 35e3
+    cell, series, parallel = build.pack.cell, build.candidate.series, build.candidate.parallel
+    from battgen.models import ocv
+    from battgen.passes.loads import resistance_at
+
+    v = float(ocv.ocv_scaled(cell.chemistry, 0.2, cell.min_voltage, cell.max_voltage))
+    r = (
+        resistance_at(cell, 0.2)
+        + (build.candidate.resistance - series * cell.resistance / parallel) * parallel / series
+    )
+    p_cell = 35e3 / (series * parallel)
+    i_cell = ((v * v + 4 * r * p_cell) ** 0.5 - v) / (2 * r)
+    assert charge.current == pytest.approx(parallel * i_cell, rel=1e-9)
+    (verdict,) = [v for v in build.as_built.verdicts if v.name == "charge_power"]
+    assert verdict.ok and verdict.built < verdict.estimate  # the spread between cells costs charge power

@@ -177,6 +177,17 @@ def _power_as_built(pack: ir.Pack, built: _Pack, rating: float) -> float:
     return current * (built.series * built.ocv - current * built.resistance)
 
 
+def _charge_power_as_built(pack: ir.Pack, built: _Pack) -> float:
+    """The charge power the pack accepts at the SOC floor when its most loaded cell reaches
+    its charge rating (the standard 0.5 C where it states none): P = I·(S·OCV + I·R)."""
+    from battgen.passes.loads import DEFAULT_CHARGE_RATE
+
+    cell = pack.cell
+    rating = cell.max_charge_current or DEFAULT_CHARGE_RATE * cell.capacity
+    current = rating / built.share if built.share > 0 else 0.0
+    return current * (built.series * built.ocv + current * built.resistance)
+
+
 def _pulse_rating(pack: ir.Pack, case: LoadCase) -> float:
     cell = pack.cell
     if cell.pulse_current is None:
@@ -207,6 +218,7 @@ def _requirement_verdicts(
         "usable_energy": candidate.usable_energy * built.cells / candidate.cells,
         "power": _power_as_built(pack, built, _pulse_rating(pack, loads.peak)),
         "continuous_power": _power_as_built(pack, built, cell.max_discharge_current),
+        "charge_power": _charge_power_as_built(pack, built),
         "mass": mass,
         "cost": cost,
         "volume": volume if volume is not None else candidate.volume,
@@ -216,13 +228,13 @@ def _requirement_verdicts(
     props = sc.PROPS["pack"]
     for name, bound in pack.requirements.items():
         dim = props[name].dim if name in props else u.DIMENSIONLESS
-        if name in ("current", "peak_current", "charge_current", "charge_power"):
+        if name in ("current", "peak_current", "charge_current"):
             out.extend(_current_verdicts(pack, name, bound, built, loads))
             continue
         if name not in figures:
             continue
         value = figures[name]
-        estimate = candidate.value(name) if name != "module_voltage" else candidate.value(name)
+        estimate = candidate.value(name)
         out.append(
             Verdict(
                 name,

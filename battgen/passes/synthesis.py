@@ -87,6 +87,7 @@ class Candidate:
     capacity: float
     peak_power: float  # W the pack can deliver at the SOC floor (capability)
     continuous_power: float  # W it can deliver continuously there (capability)
+    charge_power: float  # W it can accept there, the cells at their charge rating (capability)
     peak_current: float  # A of the peak load case (``loads.peak``)
     continuous_current: float  # A of the continuous load case
     charge_current: float  # A of the charge load case
@@ -123,7 +124,9 @@ class Candidate:
             "usable_energy": self.usable_energy,
             "power": self.peak_power,
             "continuous_power": self.continuous_power,
+            "charge_power": self.charge_power,
             "current": max(self.continuous_current, self.peak_current, self.charge_current),
+            "charge_current": self.charge_current,
             "peak_current": self.peak_current,
             "mass": self.mass,
             "volume": self.volume,
@@ -148,6 +151,7 @@ class Candidate:
             "capacity_Ah": self.capacity / 3600,
             "peak_power_W": self.peak_power,
             "continuous_power_W": self.continuous_power,
+            "charge_power_W": self.charge_power,
             "peak_current_A": self.peak_current,
             "continuous_current_A": self.continuous_current,
             "charge_current_A": self.charge_current,
@@ -591,6 +595,7 @@ class _Grid:
             capacity=at(self.capacity_total),
             peak_power=at(self.peak_power),
             continuous_power=at(self.continuous_power),
+            charge_power=at(self.charge_power),
             peak_current=at(self.peak_current),
             continuous_current=at(self.continuous_current),
             charge_current=at(self.charge_current),
