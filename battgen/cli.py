@@ -49,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--out", default="build", metavar="DIR", help="where build folders go (default: build)")
     build.add_argument("--no-cad", action="store_true", help="skip the CAD stage")
     build.add_argument("--stl", action="store_true", help="also export STL")
+    build.add_argument(
+        "--no-cache", action="store_true", help="build every stage afresh (the stage cache is DIR/.cache)"
+    )
     build.add_argument("--format", choices=("text", "json"), default="text")
 
     sub.add_parser("lsp", help="run the language server over stdio")
@@ -189,9 +192,13 @@ def cmd_build(args) -> int:
     if missing:
         print_diagnostics([missing], {}, stream=sys.stderr)
         return EXIT_ERRORS
+    from battgen.driver.cache import DiskCache
     from battgen.driver.pipeline import build_result
 
-    result = build_result(Path(args.file), Path(args.out), cad=not args.no_cad, stl=args.stl, progress=True)
+    cache = None if args.no_cache else DiskCache(Path(args.out) / ".cache")
+    result = build_result(
+        Path(args.file), Path(args.out), cad=not args.no_cad, stl=args.stl, progress=True, cache=cache
+    )
     if args.format == "json":
         sys.stdout.write(dumps({"outputs": result.written, "diagnostics": diagnostics_json(result.diagnostics)}))
     else:

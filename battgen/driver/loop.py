@@ -19,6 +19,7 @@ from dataclasses import replace
 
 from battgen.core.diagnostics import Diagnostic, Severity
 from battgen.driver import stages
+from battgen.driver.cache import StageCache
 from battgen.passes.build import Attempt, PackBuild
 from battgen.passes.synthesis import Candidate
 
@@ -49,9 +50,9 @@ def _next(build: PackBuild, last: str, tried: set, queued: list[Candidate]) -> t
     return [c for c in found if _key(c) not in tried and all(_key(c) != _key(q) for q in queued)], build
 
 
-def run(build: PackBuild, options: stages.BuildOptions) -> PackBuild:
+def run(build: PackBuild, options: stages.BuildOptions, cache: StageCache | None = None) -> PackBuild:
     """Every stage for ``build`` (synthesis done): the design loop, then the stages after it
-    for the architecture that passed."""
+    for the architecture that passed. ``cache``: stage results seen before (``driver.cache``)."""
     chosen = build.synthesis.chosen
     if chosen is None:
         return build
@@ -63,7 +64,7 @@ def run(build: PackBuild, options: stages.BuildOptions) -> PackBuild:
     while queue and len(attempts) < MAX_ATTEMPTS:
         candidate = queue.pop(0)
         tried.add(_key(candidate))
-        trial, found, last = stages.run(replace(build, architecture=candidate), options, loop=True)
+        trial, found, last = stages.run(replace(build, architecture=candidate), options, loop=True, cache=cache)
         passed = not any(d.is_error for d in found)
         attempts.append(Attempt(candidate.label, candidate.cells, passed, last, _failures(found)))
         results.append((trial, found))
@@ -83,7 +84,7 @@ def run(build: PackBuild, options: stages.BuildOptions) -> PackBuild:
     estimate_only = {"W501"}
     diagnostics = [*(d for d in build.diagnostics if d.code not in estimate_only), *found, *notes]
     if not any(d.is_error for d in found):
-        final, after, _ = stages.run(final, options, loop=False)
+        final, after, _ = stages.run(final, options, loop=False, cache=cache)
         diagnostics.extend(after)
     return replace(final, diagnostics=tuple(diagnostics))
 

@@ -21,6 +21,7 @@ from battgen.frontend.lower import Lowered, lower_project
 from battgen.frontend.workspace import Workspace
 
 if TYPE_CHECKING:  # numpy and the models load with synthesis, not with `check`
+    from battgen.driver.cache import StageCache
     from battgen.passes.build import PackBuild
     from battgen.passes.synthesis import Synthesis
 
@@ -118,9 +119,11 @@ def build_result(
     stl: bool = False,
     progress: bool = False,
     workspace: Workspace | None = None,
+    cache: StageCache | None = None,
 ) -> BuildResult:
     """Run every stage for every pack; write ``out/<pack>/`` only if nothing failed (with
-    ``out=None``, nothing: the builds are in the result)."""
+    ``out=None``, nothing: the builds are in the result). ``cache``: stage results seen before
+    (``driver.cache``; ``battc`` passes ``<out>/.cache``)."""
     from battgen.driver import loop, stages
     from battgen.passes.build import PackBuild
 
@@ -135,7 +138,7 @@ def build_result(
         pack = design.packs[name]
         build = PackBuild(name, pack, design.all_materials, synthesis, diagnostics=synthesis.diagnostics)
         try:
-            build = loop.run(build, options)
+            build = loop.run(build, options, cache)
         except Exception as error:  # noqa: BLE001 - a bug must not hide the other packs
             build = replace(build, diagnostics=(*build.diagnostics, internal_error(error, pack.span.file)))
         # the build's diagnostics replace its synthesis's (the loop keeps those still true of it)

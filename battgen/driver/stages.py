@@ -17,9 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from battgen.core.diagnostics import Diagnostic
 from battgen.passes.build import PackBuild
+
+if TYPE_CHECKING:
+    from battgen.driver.cache import StageCache
 
 
 @dataclass(frozen=True)
@@ -35,13 +39,26 @@ StageRun = Callable[[PackBuild, BuildOptions], tuple[PackBuild, Diagnostics]]
 
 @dataclass(frozen=True)
 class Stage:
+    """``reads``: what the stage's function reads — a PackBuild field (``"placement"``), part of
+    one (``"pack.busbar"``, ``"architecture.series"``) or an option (``"options.stl"``): exactly
+    these make its cache key (``driver.cache``). ``refresh``: on a cache hit, the written fields
+    brought up to date with inputs the key leaves out on purpose."""
+
     name: str
-    reads: tuple[str, ...]  # PackBuild fields the stage's function is called with
+    reads: tuple[str, ...]
     writes: tuple[str, ...]  # PackBuild fields it sets
     run: StageRun
     doc: str
     loop: bool = True  # part of building and checking one architecture (the design loop)
     enabled: Callable[[BuildOptions], bool] = lambda options: True
+    refresh: Callable[[PackBuild, dict[str, Any]], dict[str, Any]] | None = None
+
+
+def _placed_as(build: PackBuild, fields: dict[str, Any]) -> dict[str, Any]:
+    """A cached placement holds the layout of the same S, P and modules; its candidate is the
+    architecture being built now (its loads may differ: the layout does not read them)."""
+    placement = fields["placement"]
+    return {"placement": replace(placement, candidate=build.architecture) if placement is not None else None}
 
 
 def _layout(build: PackBuild, options: BuildOptions) -> tuple[PackBuild, Diagnostics]:
@@ -106,42 +123,88 @@ def _cad(build: PackBuild, options: BuildOptions) -> tuple[PackBuild, Diagnostic
 STAGES: tuple[Stage, ...] = (
     Stage(
         "layout",
-        ("pack", "architecture"),
+        (
+            "pack.name",
+            "pack.cell",
+            "pack.envelope",
+            "pack.layout",
+            "pack.gap",
+            "pack.layers",
+            "pack.property_spans",
+            "architecture.series",
+            "architecture.parallel",
+            "architecture.modules",
+            "architecture.strings",
+        ),
         ("placement",),
         _layout,
         "every cell of the architecture placed, grouped and in modules",
+        refresh=_placed_as,
     ),
     Stage(
         "routing",
-        ("pack", "placement"),
+        (
+            "pack.name",
+            "pack.cell",
+            "pack.envelope",
+            "pack.busbar",
+            "pack.fuse",
+            "pack.ambient",
+            "pack.property_spans",
+            # the architecture's parts routing reads (its mass or cost estimate, which change with
+            # cooling, do not make routing run again)
+            "architecture.series",
+            "architecture.parallel",
+            "architecture.strings",
+            "architecture.modules",
+            "architecture.loads",
+            "architecture.peak_current",
+            "architecture.continuous_current",
+            "architecture.nominal_voltage",
+            "architecture.max_voltage",
+            "architecture.resistance",
+            "placement",
+        ),
         ("routing",),
         _routing,
         "busbars, terminal leads, fuse links and the pack's resistance network solved per cell",
     ),
     Stage(
         "heat",
-        ("pack", "materials", "placement", "routing"),
+        (
+            "pack.cell",
+            "pack.envelope",
+            "pack.cooling",
+            "pack.ambient",
+            "pack.soc_low",
+            "pack.soc_high",
+            "pack.soc_floor",
+            "materials",
+            "architecture.loads",
+            "placement",
+            "routing",
+        ),
         ("heat",),
         _heat,
         "every cell's heat from its routed current; cold plate, adiabatic warming, the peak pulse",
     ),
     Stage(
         "bom",
-        ("pack", "materials", "placement", "routing"),
+        ("pack", "materials", "architecture", "placement", "routing"),
         ("bom",),
         _bom,
         "the bill of materials: cells, routed busbars and fuse links, the estimate's other parts",
     ),
     Stage(
         "check",
-        ("pack", "placement", "routing", "heat", "bom"),
+        ("pack", "architecture", "placement", "routing", "heat", "bom"),
         ("as_built",),
         _check,
         "every requirement and cell limit on the pack as built",
     ),
     Stage(
         "cad",
-        ("pack", "materials", "placement", "routing", "heat"),
+        ("pack", "materials", "architecture", "placement", "routing", "heat", "options.stl"),
         ("cad", "files"),
         _cad,
         "the pack's solids: STEP, GLB and a preview picture",
@@ -151,16 +214,65 @@ STAGES: tuple[Stage, ...] = (
 )
 
 
-def run(build: PackBuild, options: BuildOptions, *, loop: bool) -> tuple[PackBuild, Diagnostics, str]:
+UPSTREAM = frozenset(field for stage in STAGES for field in stage.writes)
+
+
+def stage_key(stage: Stage, build: PackBuild, options: BuildOptions) -> str:
+    """The hash of the stage's code version and each input it reads (``driver.cache``)."""
+    from battgen.driver.cache import code_version, fingerprint
+
+    parts = [stage.name, code_version()]
+    for read in stage.reads:
+        head, _, attr = read.partition(".")
+        if head in UPSTREAM:
+            parts.append(build.stage_keys.get(head) or fingerprint(getattr(build, head)))
+        elif head == "options":
+            parts.append(repr(getattr(options, attr)))
+        else:
+            value = getattr(build, head)
+            value = dict(value) if head == "materials" else value
+            parts.append(fingerprint(getattr(value, attr) if attr else value))
+    return fingerprint(parts)
+
+
+def _cached(stage: Stage, build: PackBuild, options: BuildOptions, cache: StageCache) -> tuple[PackBuild, Diagnostics]:
+    """The stage's result from ``cache``, or computed and stored there."""
+    from battgen.driver.cache import pack_spans, respan
+
+    key = stage_key(stage, build, options)
+    spans = pack_spans(build.pack)
+    entry = cache.get(key)
+    if entry is None:
+        new, found = stage.run(build, options)
+        fields = {name: getattr(new, name) for name in stage.writes}
+        cache.put(key, (fields, found, spans))
+    else:
+        fields, found, old = entry
+        moved = {span: spans[path] for path, span in old.items() if path in spans and spans[path] != span}
+        if moved:  # the same declarations, moved in the source (a comment added above them)
+            fields, found = respan(fields, moved), respan(found, moved)
+        if stage.refresh is not None:
+            fields = stage.refresh(build, fields)
+    keys = {**build.stage_keys, **dict.fromkeys(stage.writes, key)}
+    return replace(build, stage_keys=keys, **fields), found
+
+
+def run(
+    build: PackBuild, options: BuildOptions, *, loop: bool, cache: StageCache | None = None
+) -> tuple[PackBuild, Diagnostics, str]:
     """The enabled stages with ``Stage.loop == loop``, in order, from ``build``; stops at the
-    first error. Returns the build, the stages' diagnostics and the name of the last stage run."""
+    first error. Returns the build, the stages' diagnostics and the name of the last stage run.
+    With a ``cache``, a stage whose inputs it has seen is not run again."""
     diagnostics: list[Diagnostic] = []
     last = ""
     for stage in STAGES:
         if stage.loop != loop or not stage.enabled(options):
             continue
         last = stage.name
-        build, found = stage.run(build, options)
+        if cache is not None:
+            build, found = _cached(stage, build, options, cache)
+        else:
+            build, found = stage.run(build, options)
         diagnostics.extend(found)
         if any(d.is_error for d in found):
             break

@@ -99,6 +99,8 @@ class PackBuild:
     files: Mapping[str, bytes] = field(default_factory=dict)
     design_loop: tuple[Attempt, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()  # this pack's: synthesis's and every stage's
+    # the cache key of the stage that wrote each result field (driver.cache): its fingerprint
+    stage_keys: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def candidate(self) -> Candidate | None:
