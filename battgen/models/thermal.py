@@ -198,8 +198,14 @@ LFP = Couple(
 
 COUPLES: dict[str, Couple] = {"nmc811": M50, "nmc111": NMC111, "lfp": LFP}
 # Chemistries without a published curve of their own, and the couple they take.
-PROXY: dict[str, str] = {"nca": "nmc811", "nmc622": "nmc811", "nmc532": "nmc111", "nmc": "nmc111", "lmo_nmc": "nmc111"}
-PROXY["lmfp"] = "lfp"
+PROXY: dict[str, str] = {
+    "nca": "nmc811",
+    "nmc622": "nmc811",
+    "nmc532": "nmc111",
+    "nmc": "nmc111",
+    "lmo_nmc": "nmc111",
+    "lmfp": "lfp",
+}
 
 
 def couple(chemistry: str) -> Couple | None:
