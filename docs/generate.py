@@ -80,6 +80,7 @@ def properties_md() -> str:
                     sc.CONDUCTOR: "conductor material call",
                     sc.ENCLOSURE: "structural material, optionally called with a thickness",
                     sc.RATE_TABLE: "list of (rate, capacity)",
+                    sc.ENTROPIC: "entropic coefficient (e.g. `-0.1 mV/K`) or list of (SOC, coefficient)",
                 }.get(p.kind, p.kind)
             default = "**required**" if p.required else (f"`{p.default}`" if p.default else "—")
             out.append(f"| `{p.name}` | {form} | {value} | {default} | {p.doc} |")

@@ -129,6 +129,9 @@ class Cell:
     max_temperature: float | None = None
     specific_heat: float | None = None
     cost: float | None = None
+    # dU/dT, V/K, by state of charge: ((soc 0..1, dU/dT), ...) sorted by SOC; one point is a
+    # constant. Empty: the chemistry's published curve (models.thermal).
+    entropic: tuple[tuple[float, float], ...] = ()
 
     @property
     def energy(self) -> float:

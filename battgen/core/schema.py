@@ -25,6 +25,7 @@ COOLING = "cooling"  # cold_plate(...) or an option word
 CONDUCTOR = "conductor"  # a material used with parameters: aluminium(thickness = 2 mm)
 ENCLOSURE = "enclosure"  # a structural material, optionally with a sheet thickness: steel(thickness = 1.5 mm)
 RATE_TABLE = "rate_table"  # [(0.2 C, 4.9 Ah), ...]
+ENTROPIC = "entropic"  # -0.1 mV/K, or by SOC: [(10 %, -0.36 mV/K), (50 %, 0.01 mV/K), ...]
 
 SET_ONLY = ("=",)
 BOUNDS = (">=", "<=", "in")
@@ -105,6 +106,14 @@ CELL: tuple[Prop, ...] = (
     Prop("cycle_life", COUNT, "cycles to 80 % capacity under the datasheet's test", sane=(10, 100000)),
     Prop("temperature", QUANTITY, "discharge temperature range", u.TEMPERATURE, ops=("in",), sane=(173.15, 473.15)),
     Prop("specific_heat", QUANTITY, "specific heat capacity", u.SPECIFIC_HEAT, sane=(300.0, 3000.0)),
+    # entropic: the chemistry's published curve when absent (battgen/models/thermal.py).
+    Prop(
+        "entropic",
+        ENTROPIC,
+        "entropic coefficient dU/dT: a constant, or [(SOC, dU/dT), ...] (default: the chemistry's published curve)",
+        u.ENTROPIC,
+        sane=(-2e-3, 2e-3),
+    ),
     Prop("cost", QUANTITY, "price per cell", u.MONEY, sane=(0.01, 10000.0)),
     Prop("source", STRING, "where the figures come from (datasheet, revision, date)", required=True),
 )
@@ -263,7 +272,7 @@ PACK: tuple[Prop, ...] = (
         "cooling",
         COOLING,
         "cold_plate(side = bottom | top | sides, coolant = glycol50, flow = 8 L/min, "
-        "fins = 1 mm), air, immersion or none",
+        "fins = 1 mm), air (or air(flow = 100 L/s, inlet = 30 degC)), immersion or none",
         default="cold_plate(side = bottom)",
     ),
     # busbar: 2 mm aluminium — an engineering default; routing checks it against the currents
@@ -411,8 +420,10 @@ COOLINGS: dict[str, tuple[Param, ...]] = {
         Param("inlet", u.TEMPERATURE, False),
         Param("fins", u.LENGTH, False),  # conduction fins between pouch/prismatic cells down to the plate
     ),
+    # forced air across the cells (passes/heat.py); without a flow, sized for a 5 K air rise
+    "air": (Param("flow", u.FLOW, False), Param("inlet", u.TEMPERATURE, False)),
 }
-COOLING_WORDS = ("air", "immersion", "none")
+COOLING_WORDS = ("immersion", "none")
 CONDUCTOR_PARAMS: tuple[Param, ...] = (Param("thickness", u.LENGTH),)
 ENCLOSURE_PARAMS: tuple[Param, ...] = (Param("thickness", u.LENGTH, False),)
 

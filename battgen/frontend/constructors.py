@@ -107,7 +107,7 @@ class Constructing(Checking):
             if value.name in sc.COOLING_WORDS:
                 return ir.Cooling(value.name)
             if value.name in sc.COOLINGS:
-                return ir.Cooling(value.name)
+                return ir.Cooling(value.name, coolant="air" if value.name == "air" else "glycol50")
             options = (*sc.COOLINGS, *sc.COOLING_WORDS)
             self.expect_option(value, options, "`cooling`")  # not an option: reported
             return None
@@ -119,7 +119,7 @@ class Constructing(Checking):
         if args is None:
             return None
         coolant = args.get("coolant")
-        coolant_name, coolant_material = "glycol50", None
+        coolant_name, coolant_material = ("air" if value.name == "air" else "glycol50"), None
         if coolant is not None:
             material = self.expect_material(coolant, "coolant")
             if material is None:

@@ -21,7 +21,7 @@ from battgen.frontend import ast
 from battgen.frontend.constructors import Constructing
 from battgen.frontend.messages import _example, _shown, _suggest
 from battgen.frontend.resolve import Definition, Lowering, _Project
-from battgen.frontend.values import Invalid, Text
+from battgen.frontend.values import Invalid, ListV, PointV, Text, Value
 
 # A declaration's lowered properties by name: (value, its line); a repeated, named property
 # (``keepout NAME = ...``) as (name, value, line) each. A value is what its schema entry
@@ -42,6 +42,7 @@ PropertyValue = (
     | ir.Busbar
     | ir.Enclosure
     | tuple[ir.RatePoint, ...]
+    | tuple[tuple[float, float], ...]
 )
 
 
@@ -262,7 +263,29 @@ class _DeclLowering(Constructing):
             return self.enclosure(value)
         if kind == sc.RATE_TABLE:
             return self.rate_table(value)
+        if kind == sc.ENTROPIC:
+            return self.entropic(spec, value)
         raise AssertionError(kind)
+
+    def entropic(self, spec: sc.Prop, value: Value) -> tuple[tuple[float, float], ...] | None:
+        """A cell's dU/dT: a constant (one point) or (SOC, dU/dT) points sorted by SOC."""
+        if not isinstance(value, ListV):
+            q = self.expect_quantity(value, u.ENTROPIC, "`entropic`", spec=spec)
+            return None if q is None else ((0.5, q),)
+        points: dict[float, float] = {}
+        for item in value.items or [value]:
+            if not isinstance(item, PointV):
+                self.error("E302", "each entry is a point `(SOC, dU/dT)`", item.span, "e.g. `(50 %, 0.01 mV/K)`")
+                return None
+            soc = self.expect_quantity(item.x, u.DIMENSIONLESS, "the state of charge")
+            slope = self.expect_quantity(item.y, u.ENTROPIC, "`entropic`", spec=spec)
+            if soc is None or slope is None:
+                return None
+            if not 0.0 <= soc <= 1.0:
+                self.error("E406", "a state of charge lies between 0 % and 100 %", item.x.span, "e.g. `50 %`")
+                return None
+            points[soc] = slope
+        return tuple(sorted(points.items()))
 
     # builders
 
@@ -308,6 +331,7 @@ class _DeclLowering(Constructing):
             max_temperature=temperature.high if temperature else None,
             specific_heat=get("specific_heat"),
             cost=get("cost"),
+            entropic=get("entropic", ()),
         )
 
     def build_material(self, values: Values, qualified: Qualified) -> ir.Material:

@@ -20,8 +20,9 @@ As built:
 * each cell's current at each load case against its ratings (continuous; pulse for the peak
   when the pulse is no longer than the rated one; charge when the cell states a rating);
 * the hottest cell's temperature against its limit (declared, else ``DEFAULT_LIMIT``): with a
-  cold plate, the cooled face at the continuous load plus the peak pulse's rise; without one,
-  the skin-cooled pack at the end of a full discharge at the continuous load (``passes.heat``).
+  cold plate or forced air, the cell's hottest point (its core) at the continuous load plus the
+  peak pulse's rise; without either, the skin-cooled pack at the end of a full discharge at the
+  continuous load (``passes.heat``).
 """
 
 from __future__ import annotations
@@ -325,15 +326,19 @@ def cell_limit(cell: ir.Cell) -> tuple[float, str]:
 
 
 def _temperature_verdicts(pack: ir.Pack, heat: Heat, built: _Pack, loads) -> list[Verdict]:
+    """The hottest cell against its limit. The limit is on the cell, so with active cooling the
+    figure is the cell's hottest point (``Heat.core_temperature``: the end away from a cold
+    plate, the axis or mid-plane of an air-cooled cell), not its cooled face."""
     limit, whose = cell_limit(pack.cell)
     bound = f"<= {limit - 273.15:.0f} °C ({whose} limit)"
-    if heat.base_temperature is not None:
-        hottest = heat.base_temperature + heat.pulse_rise
+    if heat.core_temperature is not None:
+        hottest = heat.core_temperature + heat.pulse_rise
+        where = "in the cold plate's outlet coolant" if heat.cooling.startswith("cold") else "in the outlet air"
         return [
             Verdict(
                 "cell temperature",
-                f"hottest cell's cooled face at the continuous load ({loads.continuous.current:,.0f} A), "
-                f"plus the {heat.pulse_seconds:g} s peak pulse",
+                f"hottest cell's core (its hottest point), {where}, at the continuous load "
+                f"({loads.continuous.current:,.0f} A), plus the {heat.pulse_seconds:g} s peak pulse",
                 bound,
                 None,
                 hottest,
@@ -343,7 +348,7 @@ def _temperature_verdicts(pack: ir.Pack, heat: Heat, built: _Pack, loads) -> lis
         ]
     if heat.end_temperature is None or heat.discharge_time is None:
         return []  # side cooling: only the coolant's flow and rise are modelled (heat's notes say so)
-    # no cold plate: the lumped pack at the end of a full discharge at the continuous load
+    # no active cooling: the lumped pack at the end of a full discharge at the continuous load
     return [
         Verdict(
             "cell temperature",
@@ -384,8 +389,9 @@ def _hint(verdict: Verdict, built: _Pack) -> str:
         )
     if verdict.name == "cell temperature":
         return (
-            "cool a larger area of each cell (fins, side cooling), lower the coolant inlet, or put more cells in "
-            "parallel (less current each); in laminar channels more flow only lowers the coolant's rise"
+            "cool a larger area of each cell (fins, side cooling), lower the coolant inlet, state more flow "
+            "(`flow = ...`: it lowers the coolant's rise; air also cools better the faster it moves), or put more "
+            "cells in parallel (less current each)"
         )
     if verdict.name == "mass":
         return "a lighter enclosure or busbar material, or fewer cells (lower targets)"

@@ -9,32 +9,49 @@ model analysed are the same.
 Load. The continuous and peak load cases of the placed candidate (``passes.loads``: derived
 from the requirements once; the same currents routing sized the busbars for): the network is
 linear, so each cell's current scales with the pack's. Heat per cell: Bernardi (1985), I²R
-with the cell's resistance at the SOC floor, plus the reversible term
-(``models.thermal.cell_heat``). The pulse: the peak case for its duration (10 s if none is
-given — the USABC pulse), adiabatic (``models.thermal.adiabatic_rise``).
+with the cell's resistance at the SOC floor, plus the reversible term −I·T·dU/dT
+(``models.thermal``: dU/dT by chemistry and SOC from published half-cell data, or the cell's
+own ``entropic``). The continuous load takes dU/dT averaged over the pack's SOC window
+(``entropic_window``): the steady temperature it sets integrates the heat over a discharge
+through the window. The pulse takes dU/dT at the SOC floor, where the load cases are
+(``entropic_floor``): 10 s at one state of charge. The pulse: the peak case for its duration
+(10 s if none is given — the USABC pulse), adiabatic (``models.thermal.adiabatic_rise``).
 
-Cold plate under (or over) the cells, per cell, from the coolant to the cell's end or edge
-(physics.md chain, Incropera & DeWitt 2007):
+Cold plate under (or over) the cells, per cell, from the coolant to the cell's hottest point:
 
 * coolant rise: ṁ·cp·ΔT = Q of all cells; the hottest cell is taken at the outlet;
-* convection: laminar, fully developed, Nu = 4.36, h = Nu·k/D_h in the channels the CAD stage
-  draws (``channel_design`` across ``plate_short_side`` — the same plate for a rectangular
-  envelope; a keepout that cuts the drawn plate can change the count by one); the aluminium skin is
-  taken to spread each cell's heat over its share of the wetted wall facing the cells (the
-  plate's area per cell × channel coverage);
+* convection: simultaneously developing laminar flow, BatPaC 5.0's mean Nusselt number
+  (``models.thermal.batpac_nusselt``) with h = Nu·k/D_h, in the channels the CAD stage draws
+  (``channel_design`` across ``plate_size``'s short side, ``channel_length`` along them — the
+  same plate for a rectangular envelope; a keepout that cuts the drawn plate can change the
+  count by one); the aluminium skin is taken to spread each cell's heat over its share of the
+  wetted wall facing the cells (the plate's area per cell × channel coverage);
 * wall: the 1.5 mm skin, 6061 (its conductivity from stdlib/materials.batt: 167 W/(m·K));
 * gap filler: 1 mm at 3 W/(m·K) (physics.md: gap fillers 2–4 W/(m·K)) over the cell's footprint
-  on the plate (the end of a round cell, the edge of a flat one).
+  on the plate (the end of a round cell, the edge of a flat one) — this far the cell's cooled
+  face (``base_temperature``);
+* inside the cell (``core_resistance``): from the cooled face to the far end, axial conduction
+  in a round cell (Yu et al. 2023's axial conductivity), in-plane in a flat one standing on
+  its edge. The hottest point (``core_temperature``) is what the as-built check holds to the
+  cell's limit.
 
-The result is the temperature at the cell's cooled face ("base"); the core runs hotter by its
-own internal resistance, which has no published figure for most cells here. ``fins`` and
-``side = sides`` add paths this chain does not include (noted, so the figure is conservative).
+``fins`` and ``side = sides`` add paths this chain does not include (noted, so the figure is
+conservative).
 
-Without a cold plate (``none``; ``air`` and ``immersion`` until their loops are modelled) the
-pack is one lump that loses heat from its enclosure's skin by free convection and radiation
-(``SKIN_H``): its temperature after a full discharge of the SOC window at the continuous load,
-with the hottest cell's rise scaled by its heat over the mean cell's. The adiabatic warming rate
-and the time to the cell's limit are reported beside it.
+Forced air (``cooling = air``, ``_air``): the air, stated (``air(flow = ...)``) or sized for an
+AIR_RISE warming, crosses the cells and takes the heat of the cells and the busbars; the
+hottest cell is taken at the outlet. Round cells stand in the stream as a tube bank
+(Zukauskas: in line on a square lattice, staggered on a hexagonal one, the flow across the
+lattice's rows), side surface to the air, radial conduction inside; flat cells are cooled on
+both faces by air in the gaps between them (parallel-plate channels the cell's width long,
+Stephan's developing-flow Nusselt number), through-plane conduction inside. The air's rise,
+velocity and pressure drop are reported with the temperatures.
+
+Without either (``none``, ``immersion`` until its loop is modelled, and flat cells packed with
+no gap to blow air through) the pack is one lump that loses heat from its enclosure's skin by
+free convection and radiation (``SKIN_H``): its temperature after a full discharge of the SOC
+window at the continuous load, with the hottest cell's rise scaled by its heat over the mean
+cell's. The adiabatic warming rate and the time to the cell's limit are reported beside it.
 
 The heat stage judges nothing: the as-built check (``passes.asbuilt``) compares these
 temperatures with the cell's limit.
@@ -62,8 +79,9 @@ CHANNEL_MIN_WIDTH = 3.0
 CHANNEL_MAX_WIDTH = 12.0  # wider than this: parallel channels instead of one serpentine
 CHANNEL_EDGE = 6.0  # channels keep this far from the cold plate's edge (except at the ports)
 # Land between parallel channels (design assumption: room for the braze or weld seam). In
-# laminar flow h = Nu·k/D_h does not depend on velocity, so what cools is wetted area: parallel
-# channels are spread at width + land across the plate, however slow that makes the flow.
+# laminar flow h = Nu·k/D_h depends on the velocity only through the entry length (Gz^(1/3) in
+# BatPaC's Nu), so what cools is mostly wetted area: parallel channels are spread at
+# width + land across the plate, however slow that makes the flow.
 CHANNEL_LAND = 6.0
 # Mean coolant velocity in the channels, m/s: the middle of the 0.5-1 m/s range used for
 # liquid cold plates (design assumption; higher velocity raises the pressure drop as v²).
@@ -84,26 +102,36 @@ SPECIFIC_HEAT = {"nca": 830.0, "lfp": 1130.0}
 SPECIFIC_HEAT_DEFAULT = 1040.0  # NMC
 
 
+# Air for ``cooling = air`` when the design names none: Incropera & DeWitt, Table A.4, 300 K
+# (the stdlib's `air`), (density kg/m³, cp J/(kg·K), conductivity W/(m·K), viscosity Pa·s).
+AIR_DEFAULT = (1.161, 1007.0, 0.0263, 18.46e-6)
+# K: the air's rise, inlet to outlet, the flow is sized for when none is stated — the same 5 K
+# as the liquid loop's (COOLANT_RISE): it is also the spread between the first and the last
+# cell along the flow. A design assumption: no published typical flow for air-cooled packs was
+# found; state the fan's flow with `air(flow = ...)`.
+AIR_RISE = 5.0
+
+
 @dataclass(frozen=True)
 class Heat:
-    """The heat analysis of a routed pack. SI: W, K, s, m³/s."""
+    """The heat analysis of a routed pack. SI: W, K, s, m³/s, Pa, V/K."""
 
-    cooling: str  # what was analysed: "cold plate (bottom)", "adiabatic (cooling = none)", ...
+    cooling: str  # what was analysed: "cold plate (bottom)", "forced air, ...", "lumped, skin-cooled ..."
     current: float  # pack current of the continuous load, A
     cell_heat_total: float  # all cells, W (Bernardi: Joule + reversible)
     cell_heat_joule: float  # the I²R part of it, W
     cell_heat_max: float  # the hottest cell, W
     hottest_cell: int  # PlacedCell index
     busbar_heat: float  # busbars and fuse links at this current, W
-    inlet: float  # coolant inlet (or ambient), K
-    coolant_flow: float | None  # m³/s
+    inlet: float  # coolant (or air) inlet, or ambient, K
+    coolant_flow: float | None  # m³/s of coolant (cold plate) or air
     coolant_rise: float | None  # K, inlet to outlet
     flow_basis: str
     reynolds: float | None
-    channels: int | None  # parallel channels (1: a serpentine)
+    channels: int | None  # parallel channels (1: a serpentine), or air gaps between flat cells
     coverage: float | None  # share of the plate the channels run under
-    resistance: float | None  # K/W, coolant bulk to the hottest cell's cooled face
-    base_temperature: float | None  # K, the hottest cell's cooled face at the outlet end
+    resistance: float | None  # K/W, coolant (air) bulk to the hottest cell's cooled face (surface)
+    base_temperature: float | None  # K, the hottest cell's cooled face (surface) at the outlet end
     warming_rate: float  # K/s of the hottest cell with no cooling (adiabatic)
     time_to_limit: float | None  # s from the inlet/ambient temperature to the cell's limit, adiabatic
     pulse_current: float  # A in the hottest cell during the pulse
@@ -111,8 +139,15 @@ class Heat:
     pulse_rise: float  # K, adiabatic, hottest cell over the pulse
     limit: float | None  # K, the cell's upper temperature if declared
     notes: tuple[str, ...] = ()
-    discharge_time: float | None = None  # s, a full discharge at the continuous load (no cold plate)
+    discharge_time: float | None = None  # s, a full discharge at the continuous load (lumped pack)
     end_temperature: float | None = None  # K, the hottest cell when it ends (lumped, skin-cooled)
+    entropic: float = 0.0  # dU/dT of the continuous load, V/K: the average over the SOC window
+    entropic_pulse: float = 0.0  # dU/dT of the pulse, V/K: at the SOC floor
+    nusselt: float | None = None  # mean Nusselt number of the channels or the cell bank
+    velocity: float | None = None  # m/s: in the channels, the air gaps, or the bank's narrowest gap
+    pressure_drop: float | None = None  # Pa across the channels (turns and manifolds excluded) or the cells
+    core_resistance: float | None = None  # K/W, the cooled face (surface) to the hottest cell's hottest point
+    core_temperature: float | None = None  # K, the hottest cell's hottest point at the continuous load
 
     def summary(self) -> str:
         def c(kelvin: float) -> str:
@@ -121,18 +156,25 @@ class Heat:
         reversible = self.cell_heat_total - self.cell_heat_joule
         out = (
             f"{self.cell_heat_total:,.0f} W in the cells ({self.cell_heat_joule:,.0f} W Joule, {reversible:,.0f} W "
-            f"reversible; {self.cell_heat_max:.2f} W in the hottest, cell {self.hottest_cell}) and "
-            f"{self.busbar_heat:,.0f} W in busbars and fuses at {self.current:,.0f} A; "
+            f"reversible at dU/dT {self.entropic * 1e3:+.3f} mV/K; {self.cell_heat_max:.2f} W in the hottest, cell "
+            f"{self.hottest_cell}) and {self.busbar_heat:,.0f} W in busbars and fuses at {self.current:,.0f} A; "
         )
         if self.coolant_flow is not None:
+            litres = f"{self.coolant_flow * 6e4:.2f} L/min" if self.cooling.startswith("cold") else None
             out += (
-                f"{self.cooling}: coolant {c(self.inlet)} in, +{self.coolant_rise:.1f} K at "
-                f"{self.coolant_flow * 6e4:.2f} L/min"
+                f"{self.cooling}: {'coolant' if litres else 'air'} {c(self.inlet)} in, +{self.coolant_rise:.1f} K at "
+                f"{litres or f'{self.coolant_flow * 1e3:,.1f} L/s'}"
             )
-            if self.channels:
+            if self.channels and litres:
                 out += f" in {self.channels} channel{'s' if self.channels > 1 else ''} under {self.coverage:.0%} of the plate"
+            if self.nusselt is not None:
+                dp = self.pressure_drop or 0.0
+                shown = f"{dp / 1e3:.2f} kPa" if dp >= 1e3 else f"{dp:.0f} Pa"
+                out += f" (Nu {self.nusselt:.2f}, Re {self.reynolds:,.0f}, {shown})"
             if self.base_temperature is not None:
-                out += f", hottest cell base {c(self.base_temperature)}"
+                out += f", hottest cell {'base' if litres else 'surface'} {c(self.base_temperature)}"
+            if self.core_temperature is not None:
+                out += f", core {c(self.core_temperature)}"
         elif self.end_temperature is not None and self.discharge_time is not None:
             out += (
                 f"{self.cooling}: the hottest cell reaches {c(self.end_temperature)} after a full discharge at this "
@@ -152,11 +194,41 @@ def coolant_properties(pack: ir.Pack, materials: Mapping[str, ir.Material]) -> t
     """(density kg/m³, cp J/(kg·K), conductivity W/(m·K), viscosity Pa·s) of the pack's coolant;
     the stdlib's 50/50 glycol figures where the material leaves one out."""
     coolant = pack.cooling.coolant_material or materials.get(pack.cooling.coolant) or materials.get("glycol50")
+    return _properties(coolant, (1064.0, 3400.0, 0.38, 3.0e-3))
 
-    def get(name: str, default: float) -> float:
-        return (getattr(coolant, name, None) or default) if coolant else default
 
-    return get("density", 1064.0), get("specific_heat", 3400.0), get("conductivity", 0.38), get("viscosity", 3.0e-3)
+def air_properties(materials: Mapping[str, ir.Material]) -> tuple[float, float, float, float]:
+    """(density, cp, conductivity, viscosity) of the stdlib's `air`, else ``AIR_DEFAULT``."""
+    return _properties(materials.get("air"), AIR_DEFAULT)
+
+
+def _properties(material: ir.Material | None, default: tuple[float, float, float, float]):
+    names = ("density", "specific_heat", "conductivity", "viscosity")
+    return tuple((getattr(material, n, None) or d) if material else d for n, d in zip(names, default))
+
+
+def entropic_window(pack: ir.Pack) -> float:
+    """dU/dT of the continuous load, V/K: averaged over the pack's SOC window (the cell's own
+    ``entropic`` if it states one, else its chemistry's curve)."""
+    cell = pack.cell
+    return thermal.mean_dudt(cell.chemistry, pack.soc_low, pack.soc_high, cell.entropic)
+
+
+def entropic_floor(pack: ir.Pack) -> float:
+    """dU/dT of the peak pulse, V/K: at the SOC floor, where the load cases are taken."""
+    return float(thermal.dudt(pack.cell.chemistry, pack.soc_floor, pack.cell.entropic))
+
+
+def entropic_source(cell: ir.Cell) -> str:
+    """Where the cell's dU/dT comes from, in words (a note of the heat analysis)."""
+    found = thermal.couple(cell.chemistry)
+    if cell.entropic:
+        return f"dU/dT: `{cell.name}`'s own figures"
+    if found is None:
+        return f"dU/dT: no published curve for {cell.chemistry}: the reversible heat is left out"
+    if cell.chemistry.lower() in thermal.PROXY:
+        return f"dU/dT: no published {cell.chemistry} curve; the {found.name} one stands in ({found.source})"
+    return f"dU/dT: the {found.name} curve ({found.source})"
 
 
 def cell_currents(routing, current: float) -> np.ndarray:
@@ -173,8 +245,10 @@ def cell_resistance(pack: ir.Pack) -> float:
 
 
 def cell_heats(pack: ir.Pack, routing, current: float) -> np.ndarray:
-    """Bernardi heat of every cell, W, at pack ``current``."""
-    return thermal.cell_heat(cell_currents(routing, current), cell_resistance(pack), pack.ambient, pack.cell.chemistry)
+    """Bernardi heat of every cell, W, at pack ``current`` held through the SOC window."""
+    return thermal.cell_heat(
+        cell_currents(routing, current), cell_resistance(pack), pack.ambient, entropic_window(pack)
+    )
 
 
 def design_flow(pack: ir.Pack, cell_heat_total: float, materials: Mapping[str, ir.Material]) -> tuple[float, str]:
@@ -191,7 +265,7 @@ def channel_design(flow: float, short_side: float) -> tuple[int, float, float]:
     plate ``short_side`` mm wide; coverage is the share of the plate the channels run under.
     A plate that holds three or more CHANNEL_MAX_WIDTH channels at CHANNEL_LAND apart gets as
     many as fit, in parallel (more if CHANNEL_VELOCITY needs them): in laminar flow the wetted
-    area, not the velocity, sets the transfer. A smaller plate gets one serpentine sized for
+    area, more than the velocity, sets the transfer. A smaller plate gets one serpentine sized for
     CHANNEL_VELOCITY, at a pitch of max(3 × width, 12 mm)."""
     needed = flow / CHANNEL_VELOCITY * 1e6 / CHANNEL_HEIGHT  # total width at the velocity limit
     usable = max(short_side - 2 * CHANNEL_EDGE - CHANNEL_MAX_WIDTH, 0.0)
@@ -203,12 +277,25 @@ def channel_design(flow: float, short_side: float) -> tuple[int, float, float]:
     return 1, width, min(width / max(3.0 * width, 12.0), 1.0)
 
 
-def plate_short_side(layout, envelope=None) -> float:
-    """The cold plate's short side, mm, as the CAD stage draws it: the cells' extent, their
-    footprints and PLATE_RIM each side, kept 0.5 mm inside the envelope's wall clearance (2 mm
-    when none is declared). Exact for a rectangular envelope; keepouts are not subtracted."""
+def channel_length(channels: int, width: float, long_side: float, short_side: float) -> float:
+    """The distance the coolant flows under the cells, mm, in the channels as the CAD stage
+    lays them out (``emit/cad/channels.py``): parallel channels run along the plate's long side
+    from manifold to manifold, CHANNEL_EDGE from its ends; one serpentine makes passes along
+    the long side, max(3 × width, 12 mm) apart, CHANNEL_EDGE + width/2 from the edges, joined
+    by turns across the short side."""
+    if channels > 1:
+        return max(long_side - 2 * CHANNEL_EDGE, width)
+    m = CHANNEL_EDGE + width / 2
+    passes = max(2, int((short_side - 2 * m) // max(3.0 * width, 12.0)) + 1)
+    return passes * max(long_side - 2 * m, width) + max(short_side - 2 * m, 0.0)
+
+
+def plate_size(layout, envelope=None) -> tuple[float, float]:
+    """The cold plate's (long, short) sides, mm, as the CAD stage draws it: the cells' extent,
+    their footprints and PLATE_RIM each side, kept 0.5 mm inside the envelope's wall clearance
+    (2 mm when none is declared). Exact for a rectangular envelope; keepouts are not subtracted."""
     if not layout.cells:
-        return 0.0
+        return 0.0, 0.0
     xy = np.array([(c.x, c.y) for c in layout.cells]) * 1e3
     lo = xy.min(axis=0) - max(layout.footprint) * 1e3 / 2 - PLATE_RIM
     hi = xy.max(axis=0) + max(layout.footprint) * 1e3 / 2 + PLATE_RIM
@@ -217,7 +304,13 @@ def plate_short_side(layout, envelope=None) -> float:
         inset = (envelope.wall * 1e3 if envelope.wall > 0 else 2.0) + 0.5
         lo = np.maximum(lo, (x0 + inset, y0 + inset))
         hi = np.minimum(hi, (x1 - inset, y1 - inset))
-    return float(max(min(hi - lo), 0.0))
+    sides = np.maximum(hi - lo, 0.0)
+    return float(sides.max()), float(sides.min())
+
+
+def plate_short_side(layout, envelope=None) -> float:
+    """The cold plate's short side, mm (``plate_size``): the channels run across it."""
+    return plate_size(layout, envelope)[1]
 
 
 def _footprint(cell: ir.Cell) -> float:
@@ -226,9 +319,24 @@ def _footprint(cell: ir.Cell) -> float:
     return math.pi / 4 * f.diameter**2 if f.kind == "cylindrical" else f.width * f.thickness
 
 
+def core_resistance(cell: ir.Cell, cooled: str) -> float:
+    """K/W from the cell's cooled surface to its hottest point (``models.thermal``), uniform
+    generation: ``end`` — a round cell on its base (axial conduction over its height, Yu et al.
+    2023) or a flat cell on its edge (in-plane); ``faces`` — a flat cell cooled on both faces
+    (through-plane); ``side`` — a round cell cooled on its side (radial, Perez et al. 2017)."""
+    f = cell.format
+    if cooled == "side":
+        return float(thermal.radial_resistance(f.height))
+    if cooled == "faces":
+        return float(thermal.faces_resistance(f.thickness, f.width * f.height, thermal.K_THROUGH_PLANE))
+    if f.kind == "cylindrical":
+        return float(thermal.end_resistance(f.height, _footprint(cell), thermal.axial_conductivity(f.diameter)))
+    return float(thermal.end_resistance(f.height, _footprint(cell), thermal.K_IN_PLANE))
+
+
 @dataclass(frozen=True)
-class _Plate:
-    """The cold-plate chain's figures (``_cold_plate``)."""
+class _Cooled:
+    """The figures of an active cooling path (``_cold_plate``, ``_air``)."""
 
     label: str
     flow: float
@@ -239,11 +347,16 @@ class _Plate:
     coverage: float | None = None
     resistance: float | None = None
     base: float | None = None
+    nusselt: float | None = None
+    velocity: float | None = None
+    pressure_drop: float | None = None
+    core_resistance: float | None = None
+    core: float | None = None
     notes: tuple[str, ...] = ()
 
 
-def _cold_plate(pack, layout, materials, q_total: float, q_max: float, inlet: float) -> _Plate:
-    """Coolant flow and rise, and the chain from the coolant to the hottest cell's cooled face."""
+def _cold_plate(pack, layout, materials, q_total: float, q_max: float, inlet: float) -> _Cooled:
+    """Coolant flow and rise, and the chain from the coolant to the hottest cell's hottest point."""
     cooling, cell = pack.cooling, pack.cell
     rho, cp, k, mu = coolant_properties(pack, materials)
     flow, basis = design_flow(pack, q_total, materials)
@@ -251,27 +364,146 @@ def _cold_plate(pack, layout, materials, q_total: float, q_max: float, inlet: fl
     label = f"cold plate ({cooling.side})"
     if cooling.side not in ("bottom", "top"):
         note = "side = sides: the path from the cell faces into the cooled fins is not modelled; only the coolant flow and rise are"
-        return _Plate(label + ", coolant only", flow, basis, rise, notes=(note,))
-    n, width, coverage = channel_design(flow, plate_short_side(layout, pack.envelope))
+        return _Cooled(label + ", coolant only", flow, basis, rise, notes=(note,))
+    long_side, short_side = plate_size(layout, pack.envelope)
+    n, width, coverage = channel_design(flow, short_side)
     w, h = width * 1e-3, CHANNEL_HEIGHT * 1e-3
-    d_h = 2 * w * h / (w + h)
-    reynolds = rho * (flow / (n * w * h)) * d_h / mu
-    h_conv = float(thermal.laminar_h(k, d_h))
+    d_h = float(thermal.hydraulic_diameter(w, h))
+    length = channel_length(n, width, long_side, short_side) * 1e-3
+    velocity = flow / (n * w * h)
+    reynolds = rho * velocity * d_h / mu
+    nusselt = float(thermal.batpac_nusselt(thermal.batpac_graetz(reynolds, mu * cp / k, d_h, length)))
+    h_conv = nusselt * k / d_h
     wetted = layout.pitch[0] * layout.pitch[1] * coverage  # plate area per cell × coverage, m²
     foot = _footprint(cell)
     k_plate = materials[PLATE_MATERIAL].conductivity
     resistance = (
         TIM_GAP * 1e-3 / (TIM_CONDUCTIVITY * foot) + COLD_PLATE_SKIN * 1e-3 / (k_plate * foot) + 1.0 / (h_conv * wetted)
     )
-    notes = []
-    if reynolds > 2300:
-        notes.append(f"channel Reynolds number {reynolds:,.0f}: turbulent, the laminar Nu = 4.36 is conservative")
+    r_core = core_resistance(cell, "end")
+    notes = [
+        f"inside the cell: {'axial' if cell.format.kind == 'cylindrical' else 'in-plane'} conduction from the cooled "
+        f"face to the far end, {r_core:.2f} K/W (contact resistances inside the can not included)"
+    ]
+    if reynolds > thermal.LAMINAR_LIMIT:
+        notes.append(f"channel Reynolds number {reynolds:,.0f}: turbulent, the laminar Nusselt number is conservative")
     if cooling.fins:
         notes.append(
             f"the {cooling.fins * 1e3:g} mm fins between the cells add a path not in this chain: the figure is conservative"
         )
     base = inlet + rise + q_max * resistance
-    return _Plate(label, flow, basis, rise, reynolds, n, coverage, resistance, base, tuple(notes))
+    pressure = float(thermal.laminar_pressure_drop(mu, velocity, length, d_h))
+    return _Cooled(
+        label,
+        flow,
+        basis,
+        rise,
+        reynolds,
+        n,
+        coverage,
+        resistance,
+        base,
+        nusselt,
+        velocity,
+        pressure,
+        r_core,
+        base + q_max * r_core,
+        tuple(notes),
+    )
+
+
+def air_flow(pack: ir.Pack, heat: float, materials: Mapping[str, ir.Material]) -> tuple[float, str]:
+    """Air volume flow, m³/s, and where it came from: stated, or sized for AIR_RISE."""
+    if pack.cooling.flow:
+        return pack.cooling.flow, "stated"
+    rho, cp, _, _ = air_properties(materials)
+    return max(heat / (rho * cp * AIR_RISE), 1e-6), f"{heat:.0f} W of cell and busbar heat, {AIR_RISE:.0f} K air rise"
+
+
+def _bank_geometry(layout) -> tuple[bool, float, float, int, float]:
+    """(staggered, S_T, S_L, rows, frontal width m) of round cells as a tube bank, the air
+    crossing the lattice's rows (a square lattice: its shorter way). The layout's rows run along
+    its first direction at ``pitch[0]``, ``pitch[1]`` apart (``passes.layout.sites``): a
+    hexagonal lattice is the staggered bank S_T = pitch[0], S_L = pitch[1]; a relaxed packing
+    (no rows) is taken as the densest one, S_L = S_T·√3/2."""
+    pu, pv = layout.pitch
+    xy = np.array([(c.x, c.y) for c in layout.cells])
+    cos, sin = math.cos(layout.angle), math.sin(layout.angle)
+    along = xy @ np.array([cos, sin])  # along the lattice's rows
+    across = xy @ np.array([-sin, cos])
+    staggered = layout.lattice != "square"
+    longitudinal = pu * math.sqrt(3) / 2 if layout.lattice == "relaxed" else pv
+    if not staggered and np.ptp(along) < np.ptp(across):
+        along, across = across, along
+    rows = round(float(np.ptp(across)) / longitudinal) + 1
+    return staggered, pu, longitudinal, rows, float(np.ptp(along)) + pu
+
+
+def _air(pack, layout, materials, q_air: float, q_max: float, inlet: float) -> _Cooled | None:
+    """Forced air across the cells (None: flat cells with no gap for the air to pass)."""
+    cell = pack.cell
+    f = cell.format
+    rho, cp, k, mu = air_properties(materials)
+    prandtl = mu * cp / k
+    flow, basis = air_flow(pack, q_air, materials)
+    rise = q_air / (flow * rho * cp)
+    height = layout.cell_height * layout.layers
+    notes = []
+    if f.kind == "cylindrical":
+        staggered, st, sl, rows, front = _bank_geometry(layout)
+        approach = flow / (front * height)
+        vmax = thermal.tube_bank_max_velocity(approach, f.diameter, st, sl, staggered)
+        reynolds = rho * vmax * f.diameter / mu
+        nusselt = thermal.zukauskas_nusselt(reynolds, prandtl, rows, staggered, st / sl)
+        resistance = 1.0 / (nusselt * k / f.diameter * math.pi * f.diameter * f.height)
+        pressure = thermal.tube_bank_pressure_drop(reynolds, rows, f.diameter, st, sl, staggered, rho, vmax)
+        r_core = core_resistance(cell, "side")
+        label = f"forced air across {'a staggered' if staggered else 'an in-line'} bank of {rows} rows"
+        if st / f.diameter < thermal.ZUKAUSKAS_PITCH_RANGE[0]:
+            notes.append(
+                f"the cells stand {st / f.diameter:.2f} diameters apart, closer than Zukauskas' charts (1.25): the "
+                "pressure drop is read at 1.25 and is higher in fact"
+            )
+        channels, velocity = None, vmax
+    else:
+        if pack.gap <= 0:
+            return None
+        d_h = float(thermal.hydraulic_diameter(pack.gap, f.height))
+        channels = len(layout.cells)  # a gap beside every cell
+        velocity = flow / (channels * pack.gap * f.height)
+        reynolds = rho * velocity * d_h / mu
+        nusselt = float(thermal.stephan_nusselt(reynolds, prandtl, d_h, f.width))
+        resistance = 1.0 / (nusselt * k / d_h * 2 * f.width * f.height)
+        pressure = float(thermal.laminar_pressure_drop(mu, velocity, f.width, d_h))
+        r_core = core_resistance(cell, "faces")
+        label = f"forced air through the {pack.gap * 1e3:g} mm gaps between the cells"
+        if reynolds > thermal.LAMINAR_LIMIT:
+            notes.append(
+                f"air Reynolds number {reynolds:,.0f} in the gaps: turbulent, the laminar figure is conservative"
+            )
+    notes.insert(
+        0,
+        f"{label}: the hottest cell in the outlet air; inside it {r_core:.2f} K/W to its core "
+        f"({'radial' if f.kind == 'cylindrical' else 'through-plane'} conduction)",
+    )
+    base = inlet + rise + q_max * resistance
+    return _Cooled(
+        label,
+        flow,
+        basis,
+        rise,
+        reynolds,
+        channels,
+        None,
+        resistance,
+        base,
+        nusselt,
+        velocity,
+        pressure,
+        r_core,
+        base + q_max * r_core,
+        tuple(notes),
+    )
 
 
 def enclosure_surface(pack: ir.Pack, layout) -> float:
@@ -316,8 +548,10 @@ def _lumped(pack, layout, heat_total: float, q_max: float, q_mean: float, i_cell
         f"{kind}: the pack loses heat from its enclosure's skin only, h = {SKIN_H:g} W/(m²·K) (free convection "
         "and radiation); the cells' heat capacity alone is counted"
     ]
-    if kind in ("air", "immersion"):
-        notes.append(f"the {kind} loop itself is not modelled: the figure is conservative")
+    if kind == "immersion":
+        notes.append("the immersion loop itself is not modelled: the figure is conservative")
+    if kind == "air":
+        notes.append("air: the cells are packed with no gap (`gap = 0`) for the air to pass between them")
     return _Lumped(f"lumped, skin-cooled (cooling = {kind})", t_end, end, steady, tuple(notes))
 
 
@@ -327,8 +561,9 @@ def analyse(pack: ir.Pack, layout, routing, candidate, materials: Mapping[str, i
     loads = candidate.loads
     current = loads.continuous.current
     r_cell = cell_resistance(pack)
+    dudt, dudt_pulse = entropic_window(pack), entropic_floor(pack)
     i = cell_currents(routing, current)
-    q = thermal.cell_heat(i, r_cell, pack.ambient, cell.chemistry)
+    q = thermal.cell_heat(i, r_cell, pack.ambient, dudt)
     joule = float(thermal.joule_heat(i, r_cell).sum())
     network = routing.network
     scale = current / network.pack_current if network.pack_current else 0.0
@@ -343,46 +578,57 @@ def analyse(pack: ir.Pack, layout, routing, candidate, materials: Mapping[str, i
     to_limit = (limit - inlet) / warming if limit is not None and warming > 0 and limit > inlet else None
     pulse_s = loads.peak.duration or PULSE_SECONDS
     pulse_i = abs(float(cell_currents(routing, loads.peak.current)[hottest])) if i.size else 0.0
-    pulse_q = float(thermal.cell_heat(pulse_i, r_cell, pack.ambient, cell.chemistry))
+    pulse_q = float(thermal.cell_heat(pulse_i, r_cell, pack.ambient, dudt_pulse))
     pulse_rise = float(thermal.adiabatic_rise(pulse_q, cell.mass, cp_cell, pulse_s))
-    plate = lump = None
+    cooled = lump = None
     if pack.cooling.kind == "cold_plate":
-        plate = _cold_plate(pack, layout, materials, q_total, q_max, inlet)
-        notes = list(plate.notes)
-    else:
+        cooled = _cold_plate(pack, layout, materials, q_total, q_max, inlet)
+    elif pack.cooling.kind == "air" and layout.cells:
+        cooled = _air(pack, layout, materials, q_total + busbar_heat, q_max, inlet)
+    if cooled is None:
         i_cell = current / max(layout.parallel, 1)
         lump = _lumped(pack, layout, q_total + busbar_heat, q_max, q_total / max(q.size, 1), i_cell, inlet)
-        notes = list(lump.notes)
-    if plate is not None and plate.base is not None and layout.layers > 1:
+    notes = list(cooled.notes if cooled else lump.notes if lump else ())
+    notes.append(entropic_source(cell))
+    if cooled is not None and cooled.base is not None and layout.layers > 1:
         notes.append(
             f"{layout.layers} layers of cells: only the layer on the plate has this chain; the others cool through it"
+            if pack.cooling.kind == "cold_plate"
+            else f"{layout.layers} layers of cells, the air across all of them"
         )
     return Heat(
-        plate.label if plate else lump.label if lump else "",
-        current,
-        q_total,
-        joule,
-        q_max,
-        hottest,
-        busbar_heat,
-        inlet,
-        plate.flow if plate else None,
-        plate.rise if plate else None,
-        plate.basis if plate else "",
-        plate.reynolds if plate else None,
-        plate.channels if plate else None,
-        plate.coverage if plate else None,
-        plate.resistance if plate else None,
-        plate.base if plate else None,
-        warming,
-        to_limit,
-        pulse_i,
-        pulse_s,
-        pulse_rise,
-        limit,
-        tuple(notes),
+        cooling=cooled.label if cooled else lump.label if lump else "",
+        current=current,
+        cell_heat_total=q_total,
+        cell_heat_joule=joule,
+        cell_heat_max=q_max,
+        hottest_cell=hottest,
+        busbar_heat=busbar_heat,
+        inlet=inlet,
+        coolant_flow=cooled.flow if cooled else None,
+        coolant_rise=cooled.rise if cooled else None,
+        flow_basis=cooled.basis if cooled else "",
+        reynolds=cooled.reynolds if cooled else None,
+        channels=cooled.channels if cooled else None,
+        coverage=cooled.coverage if cooled else None,
+        resistance=cooled.resistance if cooled else None,
+        base_temperature=cooled.base if cooled else None,
+        warming_rate=warming,
+        time_to_limit=to_limit,
+        pulse_current=pulse_i,
+        pulse_seconds=pulse_s,
+        pulse_rise=pulse_rise,
+        limit=limit,
+        notes=tuple(notes),
         discharge_time=lump.discharge_time if lump else None,
         end_temperature=lump.end_temperature if lump else None,
+        entropic=dudt,
+        entropic_pulse=dudt_pulse,
+        nusselt=cooled.nusselt if cooled else None,
+        velocity=cooled.velocity if cooled else None,
+        pressure_drop=cooled.pressure_drop if cooled else None,
+        core_resistance=cooled.core_resistance if cooled else None,
+        core_temperature=cooled.core if cooled else None,
     )
 
 
