@@ -72,7 +72,7 @@ def _bom(build: PackBuild, options: BuildOptions) -> tuple[PackBuild, Diagnostic
     from battgen.passes.bom import bom_stage
 
     assert build.placement is not None
-    outcome = bom_stage(build.pack, build.placement, build.routing, build.materials)
+    outcome = bom_stage(build.pack, build.placement, build.routing, build.materials, build.heat)
     return replace(build, bom=outcome.value), outcome.diagnostics
 
 
@@ -127,10 +127,10 @@ STAGES: tuple[Stage, ...] = (
     ),
     Stage(
         "bom",
-        ("pack", "materials", "placement", "routing"),
+        ("pack", "materials", "placement", "routing", "heat"),
         ("bom",),
         _bom,
-        "the bill of materials: cells, routed busbars and fuse links, the estimate's other parts",
+        "the bill of materials: cells, routed busbars and fuse links, the drawn parts, the mass model's others",
     ),
     Stage(
         "check",
