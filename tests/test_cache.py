@@ -61,7 +61,7 @@ def test_a_second_build_hits_every_stage_and_is_the_same():
 EDITS = {
     "comment": ("", "# a note added above everything\n"),
     "busbar": ("copper(thickness = 0.2 mm)", "copper(thickness = 0.3 mm)"),
-    "cooling": ("cooling  = none", "cooling  = cold_plate(side = bottom)"),
+    "cooling": ("cooling  = none", "cooling  = air"),
     "energy": ("energy           >= 900 Wh", "energy           >= 800 Wh"),
 }
 

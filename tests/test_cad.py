@@ -99,7 +99,8 @@ def test_files_and_result(ebike):
     assert cad.cell_shapes == 1
     assert 0.2 < cad.volumetric_efficiency < 0.6
     assert cad.mass["cells"] == pytest.approx(52 * _pack.cell.mass)
-    assert cad.mass_total > cad.mass["cells"] + cad.mass["enclosure"]
+    enclosure = sum(kg for part, kg in cad.mass.items() if part.startswith("enclosure"))
+    assert enclosure > 0 and cad.mass_total > cad.mass["cells"] + enclosure
     assert "52 cells" in cad.summary()
     from battgen.core.serialize import dumps, to_jsonable
 
@@ -119,8 +120,9 @@ def test_step_part_counts(ebike, step_parts):
     assert kinds.get("lead", 0) == len(leads)
     assert kinds["tile"] == 2 * len(build.layout.cells) == build.cad.parts["holder_tiles"]  # bottom and top plates
     assert kinds.get("cold", 0) == (1 if build.cad.cooling.get("layout") else 0)  # ebike.batt: cooling = none
-    for part in ("floor", "walls", "lid", "flange"):
+    for part in ("floor", "walls", "lid"):  # single skins: a passively cooled pack has no insulation
         assert kinds[part] == 1, part
+    assert "flange" not in kinds  # under 20 L of modules BatPaC has no angle-iron frame
     assert len(names) == sum(build.cad.parts.values()) - build.cad.parts["holders"]
 
 
@@ -311,34 +313,56 @@ def test_keepout_respected_and_prismatic_frames(tmp_path):
     for p in plan.prisms:
         if p.kind in ("holder", "busbar", "lead", "cold_plate", "floor", "lid"):
             assert p.polygon.intersection(keepout).area < 1e-6, p.name
-    walls = next(p for p in plan.prisms if p.kind == "walls").polygon
-    # the default enclosure sheet, 2 mm, wraps the keepout (inside the envelope's 3 mm clearance)
-    assert walls.intersection(keepout.buffer(3.5, join_style="mitre")).area == pytest.approx(54 * 44 - 50 * 40)
+    # the jacket's walls (1 mm aluminium, 1 mm of insulation, 1 mm aluminium: what the 3 mm wall
+    # clearance holds of BatPaC's insulated wall) wrap the keepout
+    walls = [p for p in plan.prisms if p.kind == "walls"]
+    assert len(walls) == 3
+    around = sum(p.polygon.intersection(keepout.buffer(3.5, join_style="mitre")).area for p in walls)
+    assert around == pytest.approx(56 * 46 - 50 * 40)
     result = build_cad(pack, build.layout, build.routing, build.materials, tmp_path)
     assert result.cooling["side"] == "top" and result.stack["cold_plate"] > result.stack["cell_top"]
     assert result.parts["cells"] == 20
 
 
 def test_enclosure_is_the_declared_material_and_sheet():
-    """`enclosure = steel(thickness = 1.5 mm)`: floor, walls and lid 1.5 mm of 7,850 kg/m³
-    steel; the CAD enclosure mass is the synthesis estimate's sheet mass for the same box
-    (before the estimate's +50 % structure allowance, which the CAD does not model)."""
+    """`enclosure = steel(thickness = 1.5 mm)`: the jacket's outer skins — floor, walls and lid — are
+    1.5 mm of 7,850 kg/m³ steel; the drawn floor, walls, lid and frame weigh what the mass model's
+    closed forms give for the same box (``models.packaging.jacket_parts``), within 1 %."""
     from battgen.emit.cad import plan_pack
-    from battgen.models.packaging import STRUCTURE_FRACTION, components_for
+    from battgen.emit.cad.build import _result
+    from battgen.models import packaging
+    from battgen.passes.drawn import draw, spec_of
 
     source = KEEPOUT_SOURCE.replace(
         "    fuse     = none\n", "    fuse     = none\n    enclosure = steel(thickness = 1.5 mm)\n"
     )
     pack, build = _pipeline(source)
     plan = plan_pack(pack, build.layout, build.routing, build.materials)
-    box_parts = {p.kind: p for p in plan.prisms if p.kind in ("floor", "walls", "lid")}
-    assert box_parts["floor"].z1 - box_parts["floor"].z0 == pytest.approx(1.5)
-    assert box_parts["lid"].z1 - box_parts["lid"].z0 == pytest.approx(1.5)
-    assert all(p.density == 7850.0 for p in box_parts.values())
-    cad_kg = sum(p.polygon.area * (p.z1 - p.z0) * 1e-9 * p.density for p in box_parts.values())
-    estimate_kg = float(components_for(pack, pack.series * pack.parallel)["enclosure"]) / (1 + STRUCTURE_FRACTION)
-    # both boxes wrap around the keepout; the CAD's walls stop at the floor and lid (sheet-thick overlap)
-    assert cad_kg == pytest.approx(estimate_kg, rel=0.05)
+    outer = {p.kind: p for p in plan.prisms if p.name in ("floor_0", "walls_0", "lid_0")}
+    assert set(outer) == {"floor", "walls", "lid"}
+    assert all(p.density == 7850.0 for p in outer.values())
+    assert outer["floor"].z1 - outer["floor"].z0 == pytest.approx(1.5)
+    assert outer["lid"].z1 - outer["lid"].z0 == pytest.approx(1.5)
+    cad = _result(pack, plan, []).mass
+    drawn = draw(pack, build.layout, build.routing, (1e-5, "test"), 1064.0, len(build.layout.modules))
+    spec = spec_of(pack, drawn.site, drawn.stack.height)
+    model = packaging.jacket_parts(spec, spec.box, drawn.jacket, spec.outline_perimeter)
+    for part in ("enclosure floor", "enclosure walls", "enclosure lid"):
+        assert cad[part] == pytest.approx(float(model[part]), rel=0.01), part
+
+
+def test_cad_masses_are_the_boms_by_part(ebike):
+    """Every part the CAD stage draws weighs what the bill of materials lists for it, within 1 %
+    (the routed busbars and fuse links, holder tiles, the jacket's floor, walls and lid); the parts
+    it does not draw are the bill of materials' own lines."""
+    from battgen.passes.bom import bill_of_materials
+
+    pack, build, _out = ebike
+    bom: dict[str, float] = {}
+    for line in bill_of_materials(pack, build.candidate, build.layout, build.routing, build.materials, build.heat):
+        bom[line.item] = bom.get(line.item, 0.0) + line.mass_kg
+    for part, kg in build.cad.mass.items():
+        assert kg == pytest.approx(bom[part], rel=0.01, abs=1e-6), part
 
 
 def test_missing_cadquery_is_E803(monkeypatch):

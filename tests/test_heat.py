@@ -185,7 +185,7 @@ def test_channel_length_is_the_drawn_channels(flow, short_side):
     from manifold to manifold."""
     from shapely.geometry import box
 
-    from battgen.emit.cad.channels import _channels
+    from battgen.passes.channels import _channels
 
     long_side = 400.0
     region, info = _channels(box(0.0, 0.0, long_side, short_side), flow)

@@ -137,6 +137,8 @@ def test_sites_beats_or_matches_the_plain_lattices():
 
     for path in EXAMPLE_FILES:
         for pack in _packs(path):
+            if pack.envelope is None:
+                continue  # no floor to fill: the layout's box grows round the cells
             found = L.sites(pack)
             assert 0 < found.count <= envelope_capacity(pack) * 1.02, pack.name
             if pack.cell.format.kind == "cylindrical":

@@ -448,7 +448,7 @@ def test_examples_route_through_the_real_pipeline(name):
     from battgen.passes.layout import place
     from battgen.passes.synthesis import synthesize
 
-    assert len(EXAMPLE_FILES) == 7
+    assert len(EXAMPLE_FILES) == 16
     lowered = check(EXAMPLES / name)
     assert not lowered.has_errors
     for pack in lowered.design.packs.values():

@@ -38,17 +38,22 @@ def test_energy_voltage_and_capacity_scale_with_s_and_p():
 
 
 def test_mass_is_the_sum_of_its_parts_and_the_enclosure_follows_the_declared_material():
-    """The report's breakdown adds up; a steel enclosure of equal stiffness weighs 2.04× the
-    aluminium one (models.packaging.equal_stiffness_thickness); the envelope sets its size."""
+    """The report's breakdown adds up; the envelope sets the jacket's size (BatPaC's insulated
+    jacket: a 1 mm steel base, the top's 1 mm aluminium skin for a pack under 10 kWh, 10 mm of
+    insulation and a 1 mm aluminium inner skin, models.packaging); a declared steel enclosure
+    makes the top's outer skin steel as stiff, 2.04 × the aluminium's mass
+    (models.packaging.equal_stiffness_thickness)."""
     envelope = "envelope e {\n    outline = rect(1 m, 0.8 m)\n    height = 100 mm\n}\n"
     aluminium = evaluate_fixed(_pack_with(envelope, ""), 14, 10)
     steel = evaluate_fixed(_pack_with(envelope, "    enclosure = steel\n"), 14, 10)
     parts = dict(aluminium.mass_parts)
     assert sum(parts.values()) == pytest.approx(aluminium.mass)
     assert parts["cells"] == pytest.approx(140 * pack_of("").cell.mass)
-    surface = 2 * 1.0 * 0.8 + 2 * (1.0 + 0.8) * 0.100
-    assert parts["enclosure"] == pytest.approx(surface * 0.002 * 2700 * 1.5)
-    assert dict(steel.mass_parts)["enclosure"] / parts["enclosure"] == pytest.approx(2.04, abs=0.01)
+    inside = 32 * 0.010 + 2700 * 0.001  # insulation and inner skin, kg/m²
+    assert parts["enclosure lid"] == pytest.approx(0.8 * (2700 * 0.001 + inside))
+    assert parts["enclosure floor"] == pytest.approx(0.8 * (7800 * 0.001 + inside))
+    steel_skin = dict(steel.mass_parts)["enclosure lid"] / 0.8 - inside
+    assert steel_skin / (2700 * 0.001) == pytest.approx(2.04, abs=0.01)
     assert evaluate_fixed(pack_of(""), 14, 10).as_json()["mass_parts_kg"]["cells"] == pytest.approx(parts["cells"])
 
 

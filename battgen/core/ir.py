@@ -206,8 +206,8 @@ class Busbar:
 
 @dataclass(frozen=True)
 class Enclosure:
-    """Tray, walls and lid. ``thickness`` None: as stiff as the reference aluminium sheet
-    (``models.packaging.enclosure_wall``)."""
+    """The jacket's outer skins (tray, walls and lid) when declared; ``thickness`` None: as stiff
+    as BatPaC's skin of each face (``models.packaging.jacket``)."""
 
     material: Material
     thickness: float | None = None

@@ -283,14 +283,15 @@ PACK: tuple[Prop, ...] = (
         "busbar material and thickness: aluminium(thickness = 2 mm)",
         default="aluminium(thickness = 2 mm)",
     ),
-    # enclosure: 2 mm aluminium 6061 — BatPaC's pack jacket as recalled (see
-    # battgen/models/packaging.py); without a thickness, another material gets the sheet of
-    # equal bending stiffness.
+    # enclosure: none declared — BatPaC 5.0's pack jacket (1 mm steel base, aluminium top and
+    # walls of 1-2 mm by energy, with 10 mm insulation and 1 mm aluminium inner skins when
+    # liquid-cooled; battgen/models/packaging.py). A declared material replaces the outer skins;
+    # without a thickness, one of equal bending stiffness.
     Prop(
         "enclosure",
         ENCLOSURE,
-        "tray, walls and lid: `steel` (as stiff as the default) or `steel(thickness = 1.5 mm)`",
-        default="aluminium_6061(thickness = 2 mm)",
+        "the jacket's outer skins (tray, walls and lid): `steel` (as stiff as BatPaC's) or `steel(thickness = 1.5 mm)`",
+        default="BatPaC's jacket",
     ),
     Prop("fuse", OPTION, "cell-level fusing", options=("per_cell", "per_group", "none"), default="none", value="none"),
     Prop(

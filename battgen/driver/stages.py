@@ -89,7 +89,7 @@ def _bom(build: PackBuild, options: BuildOptions) -> tuple[PackBuild, Diagnostic
     from battgen.passes.bom import bom_stage
 
     assert build.placement is not None
-    outcome = bom_stage(build.pack, build.placement, build.routing, build.materials)
+    outcome = bom_stage(build.pack, build.placement, build.routing, build.materials, build.heat)
     return replace(build, bom=outcome.value), outcome.diagnostics
 
 
@@ -190,10 +190,10 @@ STAGES: tuple[Stage, ...] = (
     ),
     Stage(
         "bom",
-        ("pack", "materials", "architecture", "placement", "routing"),
+        ("pack", "materials", "architecture", "placement", "routing", "heat"),
         ("bom",),
         _bom,
-        "the bill of materials: cells, routed busbars and fuse links, the estimate's other parts",
+        "the bill of materials: cells, routed busbars and fuse links, the drawn parts, the mass model's others",
     ),
     Stage(
         "check",

@@ -115,7 +115,9 @@ def report_html(
     if chosen.mass_parts:
         out.append("<h2>Mass by part (estimate)</h2>")
         total = sum(kg for _, kg in chosen.mass_parts)
-        body = [(("", part), ("n", f"{kg:,.1f}"), ("n", f"{kg / total:.0%}")) for part, kg in chosen.mass_parts]
+        body = [
+            (("", part), ("n", f"{kg:,.1f}"), ("n", f"{kg / total:.0%}")) for part, kg in chosen.mass_parts if kg > 0
+        ]
         body.append((("", "pack"), ("n", f"{total:,.1f}"), ("n", "100%")))
         out.append(_table([("", "part"), ("n", "kg"), ("n", "share")], body, total_last=True))
 

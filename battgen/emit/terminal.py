@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from battgen.core import ir
 from battgen.core import units as u
 from battgen.core.diagnostics import Diagnostic, Severity, sort_key
+from battgen.models import packaging
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold blue"}
 
@@ -110,7 +111,13 @@ def chosen_rows(candidate) -> list[tuple[str, str]]:
         (
             "mass",
             f"{_q(c.mass, u.MASS)}  ·  {c.energy / 3600 / c.mass:.0f} Wh/kg"
-            + ("  ·  " + ", ".join(f"{part} {_kg(kg)}" for part, kg in c.mass_parts) + " kg" if c.mass_parts else ""),
+            + (
+                "  ·  "
+                + ", ".join(f"{group} {_kg(kg)}" for group, kg in packaging.grouped(c.mass_parts).items())
+                + " kg"
+                if c.mass_parts
+                else ""
+            ),
         ),
         ("volume", f"{_q(c.volume, u.VOLUME)}  ·  {c.energy / 3600 / (c.volume * 1000):.0f} Wh/L"),
         ("cost", f"{c.cost:,.0f} USD  ·  {c.cost / (c.energy / 3.6e6):.0f} USD/kWh"),

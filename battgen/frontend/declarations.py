@@ -377,10 +377,7 @@ class _DeclLowering(Constructing):
         if busbar is None:  # the schema's default: aluminium(thickness = 2 mm)
             material = self._library_material("aluminium")
             busbar = ir.Busbar(material, 0.002) if material else None
-        enclosure = get("enclosure")
-        if enclosure is None:  # the schema's default: aluminium_6061(thickness = 2 mm)
-            material = self._library_material("aluminium_6061")
-            enclosure = ir.Enclosure(material, 0.002) if material else None
+        enclosure = get("enclosure")  # None: BatPaC's jacket (models.packaging)
         cooling = get("cooling") or ir.Cooling("cold_plate")
         cell = get("cell")
         if cooling.fins is not None and cell is not None and cell.format.kind == "cylindrical":

@@ -149,7 +149,11 @@ def _recover_declaration(
                 broken.add(words[0])
     if closed:
         close_line = lines[last]
-        end_span = Span(file, last + 1, close_line.index("}") + 1, last + 1, close_line.index("}") + 2)
+        brace = close_line.find("}")
+        if brace >= 0:
+            end_span = Span(file, last + 1, brace + 1, last + 1, brace + 2)
+        else:  # a header whose brace is inside an unclosed string: the braces "balanced" on its line
+            end_span = Span(file, last + 1, 1, last + 1, len(close_line) + 1)
     else:
         end_span = Span(file, body_last + 1, 1, body_last + 1, len(lines[body_last]) + 1)
         diagnostics.append(

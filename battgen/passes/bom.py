@@ -1,21 +1,22 @@
-"""The bill of materials of a built pack: what to buy, how many, what it weighs and costs.
+"""The bill of materials of a built pack: every part, how many, what it weighs and costs.
 
-Counts and sizes come from the pass results — the layout places the cells, routing sizes
-every busbar and fuse link — so those lines are exact for this design. The parts no pass
-draws yet (module hardware, the thermal system, the enclosure, BMS and harness) come from the
-packaging model's estimate (``models.packaging``), and say so in ``basis``.
+The lines are the mass model's parts (``models.packaging``) for the pack as placed, each from
+the most exact source there is:
 
-Costs: cells at the cell's declared price or BNEF's $/kWh (``models.cost``); busbars, fuse
-links and the enclosure sheet at their material's price per kg (``stdlib/materials.batt``:
-raw metal, no fabrication). Everything else — fabrication, assembly, BMS, thermal system,
-margin — is one line, "rest of the pack price", sized so the lines add up to the estimate's
-pack cost (cells are 78 % of pack price, BNEF 2023; ``models.cost.CELL_SHARE``). A BOM that
-invented a price per bracket would look more complete and be less true.
+* *cells*, the *busbars* and *fuse links*: the layout and routing (routing's busbars and
+  leads, as drawn inside the enclosure's walls, replace the estimate's allowance for them);
+* the parts the CAD stage draws — the holder tiles, the enclosure's floor, walls, lid and frame,
+  the cold plate and its coolant, the module walls of flat cells — from the drawn geometry itself
+  (``passes.drawn``: the same solids the CAD stage builds, so the two weigh the same);
+* every other part from the mass model with the placed pack's cell and module counts and the
+  drawn enclosure (fins, module covers, end plates, bands, interconnect boards, module
+  electronics, racks, gap filler, air cooling, heater, BMS, junction box, pack terminals); the
+  CAD stage does not draw them.
 
-Mass: the packaging model's hardware figure includes the cell interconnects (it is a whole
-module's mass less its cells), so the routed busbars and fuse links are taken out of it; the
-lines then add up to the estimate's pack mass unless the routed interconnects outweigh the
-allowance, which the total then shows.
+Costs (``models.cost``): each line's material at BatPaC 5.0's price per kg and its per-item
+cost, the BMS's purchased parts, the cooling system outside the pack, and BatPaC's assembly and
+overhead as lines of their own. The lines add up to the pack's cost and mass; nothing is a
+remainder.
 """
 
 from __future__ import annotations
@@ -28,106 +29,226 @@ from dataclasses import dataclass
 from battgen.core import ir
 from battgen.core.outcome import Outcome
 from battgen.models import cost as cost_model
-from battgen.models import packaging
+from battgen.models import packaging as P
 from battgen.passes.layout.types import Placement
 from battgen.passes.routing.fuses import BOND_WIRE
 from battgen.passes.routing.types import Routing
 
 BOND_WIRE_DENSITY = BOND_WIRE["density"]  # kg/m³, the aluminium bond wire routing sizes
+DRAWN = (
+    "module walls",
+    "cold plate",
+    "coolant",
+    "enclosure floor",
+    "enclosure walls",
+    "enclosure lid",
+    "enclosure frame",
+)
 
 
 @dataclass(frozen=True)
 class BomLine:
-    item: str  # cells | busbars | fuse links | module hardware | thermal | enclosure | electrical | rest
+    item: str  # the part (``models.packaging.PARTS``), or a cost line (assembly, overhead, thermal system)
     part: str  # what to buy, in words an engineer orders by
-    quantity: int | None  # pieces; None for an allowance or a sheet
+    quantity: int | None  # pieces; None for an allowance, a sheet or a service
     mass_kg: float
-    cost_usd: float | None  # None: inside "rest of the pack price"
+    cost_usd: float | None
     basis: str  # where the figures come from
 
 
-def bill_of_materials(pack, candidate, layout, routing, materials: Mapping[str, ir.Material]) -> tuple[BomLine, ...]:
+def bill_of_materials(
+    pack: ir.Pack,
+    candidate,
+    layout,
+    routing: Routing | None,
+    materials: Mapping[str, ir.Material],
+    heat=None,
+) -> tuple[BomLine, ...]:
     """The BOM of ``pack`` built as ``candidate`` (synthesis), placed by ``layout`` and routed by
-    ``routing`` (either may be None: their lines then come from the estimate). ``materials``:
-    the design's materials by name, for densities and prices."""
+    ``routing`` (None: the estimate's busbars), cooled as ``heat`` found (its coolant flow sizes
+    the plate's channels; None: sized here as the CAD stage does). ``materials``: the design's
+    materials by name."""
+    from battgen.passes.channels import coolant_flow
+    from battgen.passes.drawn import busbar_masses, draw, holder_tiles, spec_of
+
     cell = pack.cell
-    n_cells = len(layout.cells) if layout is not None else candidate.cells
-    unit_cost = cost_model.cell_cost(cell)
-    price_basis = "cell's declared price" if cell.cost is not None else f"BNEF {cell.chemistry} cell $/kWh"
+    n = len(layout.cells)
+    series, modules = layout.series, max(len(layout.modules), 1)
+    parallel = n / series
+    flow = (
+        (heat.coolant_flow, heat.flow_basis)
+        if heat is not None and heat.coolant_flow
+        else coolant_flow(pack, layout, routing, materials)
+    )
+    coolant = materials.get(pack.cooling.coolant)
+    drawn = draw(pack, layout, routing, flow, coolant.density if coolant else P.COOLANT_DENSITY, modules)
+    spec = spec_of(pack, drawn.site)
+    current = candidate.peak_current
+    masses = {k: float(v) for k, v in P.components(spec, n, series=series, modules=modules, current=current).items()}
+    by_drawing = drawn.mass_by_part()
+    if spec.fmt == "cylindrical":  # the holder tiles as drawn: those at the pack's edge reach its walls
+        by_drawing["holders"] = holder_tiles(drawn.placed, drawn.site.free).mass()
+    for part in DRAWN + ("holders",):
+        if part != "module walls" or spec.flat:  # round cells' module walls are not drawn
+            masses[part] = by_drawing.get(part, 0.0)
+    routed_lines: list[BomLine] = []
+    busbar_items = None
+    if routing is not None:
+        drawn_kg = busbar_masses(routing.busbars, drawn.site.free)  # as the CAD draws them, inside the walls
+        routed_lines = _busbar_lines(routing.busbars, drawn_kg) + _fuse_lines(routing.fuses, materials)
+        masses["busbars"] = sum(line.mass_kg for line in routed_lines if line.item == "busbars")
+        masses["fuse links"] = sum(line.mass_kg for line in routed_lines if line.item == "fuse links")
+        busbar_items = len(routing.busbars)
+    heat_w = (heat.cell_heat_total + heat.busbar_heat) if heat is not None else candidate.heat
+    costs = cost_model.pack_costs(
+        pack,
+        masses,
+        series=series,
+        parallel=parallel,
+        modules=modules,
+        heat=heat_w,
+        current=current,
+        busbar_items=busbar_items,
+    )
+    costs = {k: float(v) for k, v in costs.items()}
     lines = [
         BomLine(
             "cells",
             f"{cell.name} ({cell.chemistry}, {cell.format.kind})",
-            n_cells,
-            n_cells * cell.mass,
-            n_cells * unit_cost,
-            f"{'layout' if layout is not None else 'synthesis'}; {price_basis}",
+            n,
+            n * cell.mass,
+            costs["cells"],
+            "layout; "
+            + ("the cell's declared price" if cell.cost is not None else f"BNEF 2025 {cell.chemistry} cell $/kWh"),
         )
     ]
-    routed = 0.0
-    if routing is not None:
-        for line in _busbar_lines(routing.busbars) + _fuse_lines(routing.fuses, materials):
-            lines.append(line)
-            routed += line.mass_kg
-    parts = packaging.components_for(pack, n_cells)
-    hardware = float(parts["hardware"]) - routed
-    lines.append(
-        BomLine(
-            "module hardware",
-            _hardware_part(cell.format.kind, pack.cooling.kind),
-            None,
-            max(hardware, 0.0),
-            None,
-            "estimate (models/packaging.py)" + (", less the routed busbars and fuse links" if routing else ""),
+    for part in P.PARTS[1:]:
+        kg = masses[part]
+        if part == "busbars" and routed_lines:
+            lines.extend(_priced(routed_lines, costs))
+            continue
+        if kg <= 0 and costs.get(part, 0.0) <= 0:
+            continue
+        lines.append(
+            BomLine(
+                part,
+                _describe(part, pack, spec, drawn),
+                _count(part, n, modules),
+                kg,
+                costs.get(part, 0.0),
+                _basis(part, spec),
+            )
         )
-    )
-    thermal = float(parts["thermal"])
-    if thermal > 0:
-        lines.append(BomLine("thermal", _thermal_part(pack), None, thermal, None, "estimate (models/packaging.py)"))
-    _, sheet = packaging.enclosure_wall(pack.enclosure)
-    material = pack.enclosure.material if pack.enclosure is not None else materials.get("aluminium_6061")
-    enclosure = float(parts["enclosure"])
-    name = material.name if material is not None else "aluminium"
-    lines.append(
-        BomLine(
-            "enclosure",
-            f"tray, walls and lid, {name} {sheet * 1e3:.2f} mm sheet, with frames",
-            None,
-            enclosure,
-            _material_cost(material, enclosure),
-            "estimate (models/packaging.py): envelope box" if pack.envelope else "estimate (models/packaging.py)",
-        )
-    )
-    lines.append(
-        BomLine(
-            "electrical",
-            "BMS, junction box (contactors, fuse, current sensor), harness",
-            None,
-            float(parts["electrical"]),
-            None,
-            "estimate (models/packaging.py): allowance",
-        )
-    )
-    pack_cost = float(candidate.cost)
-    priced = sum(line.cost_usd for line in lines if line.cost_usd is not None)
-    lines.append(
-        BomLine(
-            "rest",
-            "rest of the pack price: fabrication, assembly, thermal system, BMS, margin",
-            None,
-            0.0,
-            pack_cost - priced,
-            f"pack cost {pack_cost:,.0f} USD (cells are {cost_model.CELL_SHARE:.0%} of pack price, BNEF 2023) less the lines above",
-        )
-    )
+    for name in (
+        "thermal system",
+        "assembly labour",
+        "assembly equipment and building",
+        "overhead on materials and purchased parts",
+    ):
+        if costs.get(name, 0.0) > 0:
+            lines.append(BomLine(name, _COST_TEXT[name], None, 0.0, costs[name], _COST_BASIS[name]))
     return tuple(lines)
 
 
-def _busbar_lines(busbars) -> list[BomLine]:
+def _priced(routed: list[BomLine], costs: Mapping[str, float]) -> list[BomLine]:
+    """The routed busbar and fuse-link lines, each kind's cost shared by mass."""
+    total = defaultdict(float)
+    for line in routed:
+        total[line.item] += line.mass_kg
+    out = []
+    for line in routed:
+        share = line.mass_kg / total[line.item] if total[line.item] > 0 else 0.0
+        out.append(
+            BomLine(line.item, line.part, line.quantity, line.mass_kg, costs.get(line.item, 0.0) * share, line.basis)
+        )
+    return out
+
+
+def _count(part: str, n: int, modules: int) -> int | None:
+    per_module = {"module walls", "module covers", "interconnect boards", "module electronics"}
+    if part in per_module:
+        return modules
+    if part in ("end plates",):
+        return 2 * modules
+    if part == "holders":
+        return 2 * n
+    if part in ("bms", "junction box", "heater", "cold plate"):
+        return 1
+    if part == "pack terminals":
+        return 2
+    return None
+
+
+def _describe(part: str, pack: ir.Pack, spec: P.Spec, drawn) -> str:
+    """What a part is, in the words an engineer orders it by."""
+    jacket = drawn.jacket
+
+    def layers(ls) -> str:
+        return " + ".join(
+            f"{float(t) * 1e3:.1f} mm {'insulation' if rho == P.INSULATION_DENSITY else ('steel' if rho > 5000 else 'aluminium')}"
+            for rho, t in ls
+        )
+
+    a, _, h = spec.dims
+    texts = {
+        "holders": f"cell holder plates, polycarbonate {P.holder_thickness(spec) * 1e3:.1f} mm, one at each cell end",
+        "fins": (
+            f"cooling fins, {spec.fins * 1e3:g} mm aluminium, one between every two cells"
+            if spec.fins
+            else f"heat conductors, {P.CONDUCTOR_THICKNESS * 1e3:g} mm aluminium, wrapping each cell"
+        ),
+        "module walls": f"module side walls, {P.MODULE_WALL * 1e3:g} mm steel",
+        "module covers": f"module top and bottom covers, {P.MODULE_WALL * 1e3:g} mm steel",
+        "end plates": f"module end plates, 6061-T6 {float(P.end_plate_thickness(a, h)) * 1e3:.2f} mm, against {P.SWELLING_PRESSURE / 1e6:g} MPa swelling",
+        "bands": "module side bands, 6061-T6, carrying the end plates' force",
+        "interconnect boards": "interconnect boards, 2 mm polymer, at the tab ends of each stack",
+        "module electronics": "module monitoring board, gas vent and two copper module terminals, a module",
+        "racks": f"module row racks, 1 mm steel channels, {P.MODULES_PER_ROW} modules a row",
+        "cold plate": "cold plate, aluminium, 1.5 mm skins around 3 mm coolant channels",
+        "coolant": f"coolant in the cold plate, {pack.cooling.coolant}",
+        "gap filler": f"gap filler, {P.TIM_THICKNESS * 1e3:g} mm under the cells' cooled faces",
+        "air cooling": "fans and ducts",
+        "heater": "pack heater, 1 kW",
+        "enclosure floor": f"enclosure floor: {layers(jacket.base)}",
+        "enclosure lid": f"enclosure lid: {layers(jacket.top)}",
+        "enclosure walls": "enclosure walls: "
+        + layers([(rho, t) for _, rho, t in jacket.wall_layers(drawn.site.wall * 1e-3) if float(t) > 0]),
+        "enclosure frame": "perimeter frame, steel angle {0:.0f} × {0:.0f} × {1:.0f} mm".format(
+            *(float(v) * 1e3 for v in jacket.frame)
+        ),
+        "bms": "battery management unit and its enclosure",
+        "junction box": "junction box: main and auxiliary contactors, precharge, service disconnect and fuse, current sensor",
+        "pack terminals": "pack terminals and seals, copper",
+    }
+    return texts.get(part, part)
+
+
+def _basis(part: str, spec: P.Spec) -> str:
+    if part in DRAWN + ("holders",) and (part != "module walls" or spec.flat):
+        return "drawn (passes/drawn.py: the CAD stage's solids); BatPaC 5.0 prices (models/cost.py)"
+    return "mass model (models/packaging.py, BatPaC 5.0 structure); BatPaC 5.0 prices (models/cost.py)"
+
+
+_COST_TEXT = {
+    "thermal system": "cooling system outside the pack (chiller share, pump, hoses)",
+    "assembly labour": "module and pack assembly labour, with its overheads",
+    "assembly equipment and building": "module and pack assembly equipment and building: depreciation, R&D, GSA, profit",
+    "overhead on materials and purchased parts": "launch and working capital on materials and purchased parts, 5.6 % warranty",
+}
+_COST_BASIS = {
+    "thermal system": "BatPaC 5.0 'Thermal' rows 146, 169-172, by the heat at the continuous load",
+    "assembly labour": "BatPaC 5.0 module and pack assembly at its baseline plant (models/cost.py), x 1.86648",
+    "assembly equipment and building": "BatPaC 5.0 baseline plant: capital x 0.253704, building x 0.153252",
+    "overhead on materials and purchased parts": "BatPaC 5.0 pack multiplier 1.06656 on every line above",
+}
+
+
+def _busbar_lines(busbars, masses: list[float]) -> list[BomLine]:
+    """The routed busbars by kind, material and thickness, each of the mass drawn (``masses``)."""
     grouped: dict[tuple, list] = defaultdict(list)
-    for b in busbars:
+    for b, kg in zip(busbars, masses):
         kind = "jumper" if b.path and b.kind != "terminal" else b.kind  # a routed path on a junction: its jumper
-        grouped[(kind, b.material, round(b.thickness, 6))].append(b)
+        grouped[(kind, b.material, round(b.thickness, 6))].append((b, kg))
     label = {
         "series": "series plate",
         "module_link": "module link plate",
@@ -141,9 +262,9 @@ def _busbar_lines(busbars) -> list[BomLine]:
                 "busbars",
                 f"{label.get(kind, kind)}, {material} {thickness * 1e3:.2f} mm",
                 len(group),
-                sum(b.mass_kg for b in group),
-                sum(b.cost_usd for b in group),
-                "routing (plate geometry); raw material price",
+                sum(kg for _, kg in group),
+                0.0,
+                "routing (plate geometry, as drawn inside the walls); BatPaC 5.0 interconnect price",
             )
         )
     return out
@@ -173,44 +294,19 @@ def _fuse_lines(fuses, materials: Mapping[str, ir.Material]) -> list[BomLine]:
                 part,
                 len(group),
                 mass,
-                _material_cost(material, mass),
-                "routing (Preece/Onderdonk sizing); raw material price",
+                0.0,
+                "routing (fuse sizing); BatPaC 5.0 price of its metal",
             )
         )
     return out
 
 
-def _material_cost(material, mass: float) -> float | None:
-    if material is None or material.cost is None:
-        return None
-    return mass * material.cost
-
-
-def _hardware_part(kind: str, cooling: str) -> str:
-    """What the packaging model's hardware figure stands for (its module: Model 3 or Leaf)."""
-    if kind == "cylindrical":
-        ribbon = ", cooling ribbon" if cooling in ("cold_plate", "immersion") else ""
-        return f"cell holders, module frames{ribbon}, interconnects other than the routed ones"
-    return "cell frames, module housings and end plates, interconnects other than the routed ones"
-
-
-def _thermal_part(pack) -> str:
-    cooling = pack.cooling
-    if cooling.kind == "air":
-        return "fans and ducts"
-    if cooling.kind == "cold_plate" and cooling.side == "sides":
-        return f"cooling fins, {packaging.FIN_THICKNESS * 1e3:g} mm aluminium, one between every two cells"
-    plate = (
-        f"cold plate, stamped aluminium {packaging.COLD_PLATE_THICKNESS * 1e3:g} mm of sheet, "
-        f"with {packaging.TIM_THICKNESS * 1e3:g} mm gap filler"
-    )
-    if cooling.fins:
-        plate += f", and {cooling.fins * 1e3:g} mm aluminium fins between every two cells"
-    return plate if cooling.kind != "immersion" else "immersion tank and fluid (estimated as a cold plate)"
-
-
 def bom_stage(
-    pack: ir.Pack, placement: Placement, routing: Routing | None, materials: Mapping[str, ir.Material]
+    pack: ir.Pack,
+    placement: Placement,
+    routing: Routing | None,
+    materials: Mapping[str, ir.Material],
+    heat=None,
 ) -> Outcome[tuple[BomLine, ...]]:
-    """The bill of materials of the placed and routed pack."""
-    return Outcome(bill_of_materials(pack, placement.candidate, placement.layout, routing, materials))
+    """The bill of materials of the placed, routed and heated pack."""
+    return Outcome(bill_of_materials(pack, placement.candidate, placement.layout, routing, materials, heat))

@@ -381,9 +381,10 @@ def alternatives(pack: ir.Pack, count: int, max_cells: int | None = None) -> tup
     return tuple(out)
 
 
-def evaluate_fixed(pack: ir.Pack, series: int, parallel: int) -> Candidate:
-    """The estimate of one given architecture, feasible or not (validation and hover)."""
-    grid = _Grid(pack, np.array([[series]]), np.array([[parallel]]))
+def evaluate_fixed(pack: ir.Pack, series: int, parallel: int, modules: int | None = None) -> Candidate:
+    """The estimate of one given architecture, feasible or not (validation and hover); ``modules``:
+    its module count when known (else what synthesis would pick)."""
+    grid = _Grid(pack, np.array([[series]]), np.array([[parallel]]), modules=modules)
     masks = grid.masks()
     ok = all(bool(m[0, 0]) for m in masks.values())
     failed = tuple(name for name, m in masks.items() if not m[0, 0])
@@ -429,7 +430,14 @@ def _search_box(pack: ir.Pack) -> tuple[int, int]:
 class _Grid:
     """Every estimate over the S × P grid (arrays of shape (n_S, n_P))."""
 
-    def __init__(self, pack: ir.Pack, series: np.ndarray, parallel: np.ndarray, placed: int | None = None):
+    def __init__(
+        self,
+        pack: ir.Pack,
+        series: np.ndarray,
+        parallel: np.ndarray,
+        placed: int | None = None,
+        modules: int | None = None,
+    ):
         self.pack = pack
         cell = pack.cell
         self.series, self.parallel = series, parallel
@@ -474,15 +482,24 @@ class _Grid:
         self.peak_current = currents["peak"]
         self.charge_current = currents["charge"]
         self.heat = self.continuous_current**2 * (s * r_floor / p)
-        self.mass = packaging_model.pack_mass_for(pack, self.cells)
-        self.volume = packaging_model.pack_volume_for(cell, self.cells, pack.cooling.kind)
-        self.cost = cost_model.pack_cost(cell, self.cells)
+        self.module_options = self._module_options()
+        self.fixed_modules = modules
+        self.module_count = self._module_count(modules)
+        self.parts = packaging_model.components_for(
+            pack, self.cells, series=s, modules=self.module_count, current=self.peak_current
+        )
+        self.mass = sum(self.parts.values())
+        self.volume = packaging_model.pack_volume_for(pack, self.cells)
+        self.cost = sum(
+            cost_model.pack_costs(
+                pack, self.parts, series=s, parallel=p, modules=self.module_count, heat=self.heat
+            ).values()
+        )
         self.cycles = float(
             lifetime_model.cycles_to_80(cell, pack.depth_of_discharge, rate, pack.ambient, pack.soc_high)
         )
         self.placed = placed is not None  # the capacity is the layout's count, not the area bound
         self.capacity = placed if placed is not None else envelope_capacity(pack)
-        self.module_options = self._module_options()
 
     def _module_options(self) -> np.ndarray:
         """(n_S, n_M) mask: module count M (per string) admissible for S."""
@@ -499,6 +516,16 @@ class _Grid:
         if limit is not None and limit.high is not None:
             divides &= (s // self.module_counts) * pack.cell.max_voltage <= limit.high + 1e-9
         return divides
+
+    def _module_count(self, fixed: int | None) -> np.ndarray:
+        """(n_S, 1) modules of each S: ``fixed`` when given, else the fewest admissible (what
+        ``modules_for`` picks), one per string when none is."""
+        if fixed is not None:
+            return np.full((self.shape[0], 1), float(fixed))
+        counts = self.module_counts[0]
+        first = np.where(self.module_options.any(axis=1), np.argmax(self.module_options, axis=1), 0)
+        per_string = np.where(self.module_options.any(axis=1), counts[first], 1)
+        return (per_string * self.pack.strings).astype(float)[:, None]
 
     def masks(self) -> dict[str, np.ndarray]:
         pack, req = self.pack, self.pack.requirements
@@ -569,6 +596,8 @@ class _Grid:
         return {"mass": self.mass, "volume": self.volume, "cost": self.cost}[choice] * np.ones(self.shape)
 
     def modules_for(self, index) -> int:
+        if self.fixed_modules is not None:
+            return self.fixed_modules
         options = self.module_options[index[0]]
         counts = self.module_counts[0][options]
         # fewest modules that meet the limits: fewest interconnects and parts
@@ -607,12 +636,7 @@ class _Grid:
             cycles=self.cycles,
             feasible=feasible,
             binding=binding,
-            mass_parts=tuple(
-                (part, float(kg))
-                for part, kg in packaging_model.components_for(
-                    self.pack, int(self.series[i, 0] * self.parallel[0, j])
-                ).items()
-            ),
+            mass_parts=tuple((part, at(kg)) for part, kg in self.parts.items()),
             loads=loads_model.load_cases(
                 self.pack,
                 int(self.series[i, 0]),

@@ -18,7 +18,7 @@ from pathlib import Path
 from battgen.core import ir
 from battgen.emit.cad.document import _document
 from battgen.emit.cad.glb import _export_glb, _glb_triangles
-from battgen.emit.cad.parts import KIND_OF, PLURAL, Corner, Plan, _bounds
+from battgen.emit.cad.parts import BOM_PART, KIND_OF, PLURAL, Corner, Plan, _bounds
 from battgen.emit.cad.plan import plan_pack
 from battgen.emit.cad.preview import _plan_scene, _stl_bytes, render_preview
 from battgen.emit.cad.step import _StepProcess, write_step
@@ -126,20 +126,15 @@ def _cpus() -> int:
 
 def _result(pack: ir.Pack, plan: Plan, files: list[str]) -> CadResult:
     """The figures of the built pack (from the plan: the same in every process)."""
+    # by the bill of materials' parts (``passes.bom``): the same names, the same solids
     mass: dict[str, float] = {"cells": len(plan.cells.names) * (plan.cells.unit_mass or 0.0)}
     for p in plan.prisms:
-        key = {
-            "floor": "enclosure",
-            "walls": "enclosure",
-            "lid": "enclosure",
-            "flange": "enclosure",
-            "holder": "holders",
-        }.get(p.kind, PLURAL[p.kind])
+        key = p.part or BOM_PART.get(p.kind, PLURAL[p.kind])
         mass[key] = mass.get(key, 0.0) + p.volume_mm3 * 1e-9 * p.density
     for inst in plan.holders:
         mass["holders"] = mass.get("holders", 0.0) + len(inst.names) * inst.unit_volume_mm3 * 1e-9 * inst.density
     if plan.fuses is not None:
-        mass["fuses"] = len(plan.fuses.names) * plan.fuses.unit_volume_mm3 * 1e-9 * plan.fuses.density
+        mass["fuse links"] = len(plan.fuses.names) * plan.fuses.unit_volume_mm3 * 1e-9 * plan.fuses.density
     if plan.cooling.get("coolant_mass"):
         mass["coolant"] = plan.cooling["coolant_mass"]
     lo, hi = _bounds(plan)

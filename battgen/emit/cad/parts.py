@@ -31,6 +31,8 @@ KIND_OF = {
     "lid": "enclosure",
     "flange": "enclosure",
 }
+# Part kind → its line in the bill of materials (``CadResult.mass``) when the prism names none
+BOM_PART = {"busbar": "busbars", "lead": "busbars", "holder": "holders", "frame": "module walls"}
 # Part kind → its name in ``CadResult.parts``
 PLURAL = {
     "busbar": "busbars",
@@ -63,6 +65,7 @@ class Prism:
     instance_of: str | None = None  # reuse the solid of this earlier prism (``_share_shapes``), moved by ``shift``
     shift: tuple = (0.0, 0.0, 0.0)  # mm
     group: str | None = None  # sub-assembly within its kind (holder plates made of tiles)
+    part: str = ""  # its line in the bill of materials (``CadResult.mass``); "" : by its kind
 
     @property
     def volume_mm3(self) -> float:

@@ -15,40 +15,37 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from battgen.core import ir
-from battgen.emit.cad.channels import _channels, _coolant_flow
 from battgen.emit.cad.parts import Instances, Plan, Prism
-
-# The cold plate's design rules live with the heat analysis that checks them (one plate drawn
-# and analysed): skin, channel depth, rim, TIM gap (the channels' in ``channels``).
-from battgen.passes.heat import CHANNEL_HEIGHT, COLD_PLATE_SKIN, PLATE_RIM, TIM_GAP
+from battgen.models import packaging as P
+from battgen.passes.channels import coolant_flow as sized_flow
+from battgen.passes.drawn import (
+    Cells,
+    Solid,
+    Stack,
+    Tiles,
+    busbar_outline,
+    clean,
+    draw,
+    holder_tiles,
+    layers_of,
+    mm_poly,
+)
 from battgen.passes.layout.types import Layout, PlacedCell
 from battgen.passes.routing.types import Busbar, FuseLink, Routing
 
 if TYPE_CHECKING:
     import numpy as np
-    import shapely
     from shapely.geometry.base import BaseGeometry
 
 # --- design constants (millimetres unless noted) ---------------------------------------------
 
-POCKET_CLEARANCE = 0.2  # radial play of a cell in its holder pocket (design assumption)
-HOLDER_RIM = 2.0  # holder plate beyond the outermost cells
-HOLDER_THICKNESS = 5.0  # each holder plate; capped at a fifth of the cell height
-FRAME_THICKNESS = 4.0  # prismatic/pouch module frame (side and end plates)
-FRAME_CLEARANCE = 0.3
-CARRIER_GAP = 1.0  # insulated carrier between the plates and the pack terminal leads
-LID_CLEARANCE = 1.0
-BUSBAR_SIMPLIFY = 0.15  # mm, busbar outline tolerance (routing's arcs have 0.01 mm sagitta)
-FLANGE_WIDTH = 20.0
-FLANGE_BOLT = 8.5  # clearance hole for M8
-FLANGE_PITCH = 150.0  # bolt spacing along the flange
-# Cell holder plastic: polycarbonate, 1.20 g/cm³ (typical PC grades, e.g. Makrolon 2405 data
-# sheet, ISO 1183); an estimate, the material library has no plastics.
-HOLDER_DENSITY = 1200.0
+# Holders are the mass model's (``models.packaging``): the tiles drawn are the ones it weighs.
+POCKET_CLEARANCE = P.POCKET_CLEARANCE * 1e3  # radial play of a cell in its holder pocket
+HOLDER_THICKNESS = P.HOLDER_THICKNESS * 1e3  # each holder plate; capped at a fifth of the cell height
+HOLDER_DENSITY = P.HOLDER_DENSITY  # polycarbonate (Makrolon 2405 data sheet, ISO 1183)
 NICKEL_DENSITY = 8908.0  # kg/m³, pure nickel (CRC Handbook), for nickel-strip fuse links
 
 PALETTE = (  # module colours (tab10-like), RGB 0..1
@@ -71,9 +68,9 @@ COLOURS = {
     "holder": (0.15, 0.15, 0.15),
     "frame": (0.55, 0.57, 0.60),
     "cold_plate": (0.30, 0.55, 0.85),
-    "enclosure": (0.70, 0.72, 0.75),
-    "lid": (0.70, 0.72, 0.75),
-    "flange": (0.60, 0.62, 0.65),
+    "aluminium": (0.70, 0.72, 0.75),
+    "steel": (0.45, 0.47, 0.50),
+    "insulation": (0.93, 0.86, 0.55),
 }
 
 # Prisms whose outlines match within this after a translation share one solid. 1 µm: ten times
@@ -94,78 +91,8 @@ def _density(name: str, materials: Mapping[str, ir.Material], default: float) ->
     return default
 
 
-def _mm_poly(
-    points: tuple[tuple[float, float], ...] | list[tuple[float, float]],
-    holes: tuple[tuple[tuple[float, float], ...], ...] = (),
-) -> BaseGeometry:
-    from shapely.geometry import Polygon
-
-    return Polygon([(x * 1e3, y * 1e3) for x, y in points], [[(x * 1e3, y * 1e3) for x, y in h] for h in holes])
-
-
-def _clean(geom: BaseGeometry | None, min_area: float = 0.5) -> list[BaseGeometry]:
-    """Polygon parts of ``geom`` above ``min_area`` mm², valid, as a list."""
-    import shapely
-
-    if geom is None or geom.is_empty:
-        return []
-    geom = shapely.make_valid(geom) if not geom.is_valid else geom
-    parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and p.area > min_area]
-    out: list[BaseGeometry] = []
-    for p in parts:
-        p = shapely.set_precision(p, 1e-4)  # 0.1 µm grid: stable, deterministic vertices
-        out.extend(q for q in shapely.get_parts(p) if q.geom_type == "Polygon" and q.area > min_area)
-    return out
-
-
-# --- the steps' shared figures ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Cells:
-    """The placed cells in mm: centres ``xy`` (N, 2), bottoms ``zc`` (N,) above the cell level,
-    footprints ``feet`` (shapely, one per cell) and the footprint's half-size ``r_foot``."""
-
-    cells: tuple[PlacedCell, ...]
-    fmt: ir.CellFormat
-    cyl: bool
-    h_cell: float
-    xy: np.ndarray
-    zc: np.ndarray
-    feet: np.ndarray
-    r_foot: float
-
-
-@dataclass(frozen=True)
-class _Site:
-    """Where the pack goes, mm: the envelope's ``outline``, ``region`` (the outline less the
-    keepouts), ``free`` (inside the wall clearance: holders, cold plate), the wall clearance
-    ``wall``, the side walls' sheet ``side_sheet`` and the envelope's height (0: none)."""
-
-    outline: BaseGeometry
-    region: BaseGeometry
-    free: BaseGeometry
-    wall: float
-    side_sheet: float
-    env_height: float
-
-
-@dataclass(frozen=True)
-class _Stack:
-    """The vertical stack, mm: ``levels`` (``Plan.stack``: floor, cold plate, cells, cell top,
-    lid, top), the plates' and leads' thickness on each face, the carrier gaps, the cooled side
-    and the cold plate's thickness, and the enclosure's height."""
-
-    levels: dict[str, float]
-    z_cells: float
-    z_top: float
-    plates_t: dict[str, float]
-    leads_t: dict[str, float]
-    top_gap: float
-    bottom_gap: float
-    side: str | None
-    t_cp: float
-    height: float
+_mm_poly = mm_poly
+_clean = clean
 
 
 # --- the plan ---------------------------------------------------------------------------------
@@ -178,20 +105,16 @@ def plan_pack(
     materials: Mapping[str, ir.Material],
     coolant_flow: tuple[float, str] | None = None,
 ) -> Plan:
-    """Every part as geometry (mm), without cadquery. The enclosure is ``pack.enclosure``'s
-    material and sheet (``models.packaging.enclosure_wall``: the estimate uses the same)."""
-    from battgen.models.packaging import enclosure_wall
-
-    rho_box, sheet = enclosure_wall(pack.enclosure)
-    sheet *= 1e3  # mm: floor, lid and wall sheet (the envelope's `wall` is the clearance to the cells)
-    rho_al = _density("aluminium_6061", materials, 2700.0)
-    notes: list[str] = []
-    warnings: list[tuple[str, str]] = []
-    placed = _cells_mm(pack, layout)
-    site = _site(pack, layout, placed, sheet, notes)
+    """Every part as geometry (mm), without cadquery. The enclosure, the cold plate and the module
+    walls are ``passes.drawn``'s (the geometry the bill of materials weighs, sized by the mass
+    model); the cells, busbars, fuse links and holders are drawn here."""
+    flow = coolant_flow or sized_flow(pack, layout, routing, materials)
+    coolant = materials.get(pack.cooling.coolant)
+    drawn = draw(pack, layout, routing, flow, coolant.density if coolant else P.COOLANT_DENSITY, len(layout.modules))
+    placed, site, stack = drawn.placed, drawn.site, drawn.stack
+    notes: list[str] = list(drawn.notes)
     busbars = list(routing.busbars) if routing is not None else []
     fuses = list(routing.fuses) if routing is not None else []
-    stack = _stack(pack, placed, busbars, fuses, sheet, site.env_height, warnings)
 
     prisms: list[Prism] = []
     cell_inst = _cell_instances(pack, placed, stack)
@@ -200,159 +123,49 @@ def plan_pack(
     extra_instances: list[Instances] = []
     if placed.cyl:
         extra_instances = _holders(placed, stack, site.free, prisms)
-    else:
-        _frames(placed, stack, site.free, rho_al, prisms, notes)
-    cooling = _cold_plate(pack, layout, routing, materials, coolant_flow, placed, stack, site, rho_al, prisms, notes)
-    _enclosure(site, stack, sheet, rho_box, prisms)
+    order = {"frame": 0, "cold_plate": 1}
+    for solid in sorted(drawn.solids, key=lambda s: order.get(s.kind, 2)):
+        prisms.append(_prism(solid))
+    cooling = dict(drawn.cooling)
+    if drawn.coolant:
+        cooling["coolant_mass"] = drawn.coolant
 
     _share_shapes(prisms)
     return Plan(
-        prisms, cell_inst, fuse_inst, extra_instances, stack.levels, cooling, site.region, stack.height, notes, warnings
+        prisms,
+        cell_inst,
+        fuse_inst,
+        extra_instances,
+        stack.levels,
+        cooling,
+        site.region,
+        stack.height,
+        notes,
+        drawn.warnings,
     )
 
 
-def _cells_mm(pack: ir.Pack, layout: Layout) -> _Cells:
-    """The placed cells in mm, with their footprints (circles, or rotated rectangles)."""
-    import numpy as np
-    import shapely
-    from shapely.geometry import box
-
-    fmt = pack.cell.format
-    cyl = fmt.kind == "cylindrical"
-    cells = layout.cells
-    xy = np.array([(c.x * 1e3, c.y * 1e3) for c in cells]) if cells else np.zeros((0, 2))
-    zc = np.array([c.z * 1e3 for c in cells]) if cells else np.zeros(0)
-    if cyl:
-        feet = shapely.buffer(shapely.points(xy), fmt.diameter * 1e3 / 2, quad_segs=8)
-    else:
-        w, t = fmt.width * 1e3, fmt.thickness * 1e3
-        feet = np.array(
-            [
-                shapely.affinity.rotate(
-                    box(x - w / 2, y - t / 2, x + w / 2, y + t / 2), c.rotation, origin=(x, y), use_radians=True
-                )
-                for (x, y), c in zip(xy, cells)
-            ]
-        )
-    r_foot = max(layout.footprint) * 1e3 / 2
-    return _Cells(cells, fmt, cyl, fmt.height * 1e3, xy, zc, feet, r_foot)
-
-
-def _site(pack: ir.Pack, layout: Layout, placed: _Cells, sheet: float, notes: list[str]) -> _Site:
-    """Outline, keepouts, wall: the envelope's outline less its keepouts (a keepout the cells
-    come within a wall of keeps the wall inside its edge), or a box around the cells."""
-    import shapely
-    from shapely.geometry import box
-    from shapely.ops import unary_union
-
-    xy, feet = placed.xy, placed.feet
-    env = pack.envelope
-    if env is not None:
-        outline = _mm_poly(env.outline.vertices(16))
-        wall = env.wall * 1e3 if env.wall > 0 else 2.0
-        env_height = env.height * 1e3
-        keep = [(k.name, _mm_poly(k.shape.vertices(16))) for k in env.keepouts]
-    else:  # no envelope: a box around the cells
-        lo, hi = xy.min(axis=0), xy.max(axis=0)
-        half = max(layout.footprint) * 1e3 / 2
-        wall = 3.0
-        outline = box(
-            lo[0] - half - wall - 2, lo[1] - half - wall - 2, hi[0] + half + wall + 2, hi[1] + half + wall + 2
-        )
-        env_height = 0.0
-        keep = []
-        notes.append("no envelope declared: the enclosure is a box around the cells")
-    removed = []
-    for name, k in keep:
-        # the distance to the nearest cell (the union of the feet would take a second to make)
-        gap = float(shapely.distance(feet, k).min()) if len(feet) else math.inf
-        if gap >= wall + 0.1:
-            removed.append(k)  # wall just outside the keepout, in the pack
-        else:
-            removed.append(k.buffer(-wall, join_style="mitre"))  # no room: the wall takes the keepout's edge
-            notes.append(
-                f"keepout `{name}`: cells come within {gap:.1f} mm, so its {wall:g} mm wall lies inside "
-                "the keepout's edge"
-            )
-    region = outline.difference(unary_union(removed)) if removed else outline
-    region = _clean(region)
-    region = unary_union(region)
-    inner = region.buffer(-wall, join_style="mitre")
-    free = inner  # holders, cold plate: inside the wall clearance
-    if sheet > wall + 1e-9:
-        notes.append(
-            f"enclosure sheet {sheet:.2f} mm is thicker than the envelope's {wall:g} mm wall clearance: "
-            f"the side walls are {wall:g} mm"
-        )
-    side_sheet = min(sheet, wall)
-    return _Site(outline, region, free, wall, side_sheet, env_height)
-
-
-def _stack(
-    pack: ir.Pack,
-    placed: _Cells,
-    busbars: list[Busbar],
-    fuses: list[FuseLink],
-    sheet: float,
-    env_height: float,
-    warnings: list[tuple[str, str]],
-) -> _Stack:
-    """The vertical stack, bottom to top: floor · cold plate (bottom cooling) · ``TIM_GAP`` ·
-    bottom leads / carrier · bottom busbars · cells · top busbars · fuse links · carrier / top
-    leads · cold plate (top cooling) · ``LID_CLEARANCE`` · lid; a W401 warning if it is taller
-    than the envelope (the enclosure grows to fit)."""
-    zc, h_cell = placed.zc, placed.h_cell
-    env = pack.envelope
-    plates_t = {
-        f: max([b.thickness * 1e3 for b in busbars if b.z == f and not b.path], default=0.0) for f in ("top", "bottom")
-    }
-    leads_t = {
-        f: max([b.thickness * 1e3 for b in busbars if b.z == f and b.path], default=0.0) for f in ("top", "bottom")
-    }
-    fuse_h = 0.0
-    for fz in fuses:
-        fuse_h = max(fuse_h, fz.diameter * 1e3 if fz.kind == "wire_bond" else fz.thickness * 1e3)
-    side = pack.cooling.side if pack.cooling.kind == "cold_plate" else None
-    t_cp = 2 * COLD_PLATE_SKIN + CHANNEL_HEIGHT
-    z = sheet
-    stack = {"floor": 0.0}
-    if side == "bottom":
-        stack["cold_plate"] = z
-        z += t_cp + TIM_GAP
-    bottom_gap = CARRIER_GAP if leads_t["bottom"] else 0.0
-    z += leads_t["bottom"] + bottom_gap + plates_t["bottom"]
-    z_cells = z
-    stack["cells"] = z_cells
-    z_top = z_cells + (float(zc.max()) if len(zc) else 0.0) + h_cell
-    stack["cell_top"] = z_top
-    top_gap = max(CARRIER_GAP, fuse_h + 0.5) if leads_t["top"] else 0.0
-    z = z_top + plates_t["top"] + (fuse_h if not leads_t["top"] else 0.0) + top_gap + leads_t["top"]
-    if side == "top":
-        z += TIM_GAP
-        stack["cold_plate"] = z
-        z += t_cp
-    z += LID_CLEARANCE
-    need = z + sheet
-    height = max(env_height, need)
-    if env is not None and need > env_height + 1e-6:
-        warnings.append(
-            (
-                (
-                    f"the pack stack needs {need:.1f} mm (floor, cooling, busbars, {h_cell:.1f} mm cells, lid) "
-                    f"but envelope `{env.name}` is {env_height:.1f} mm high; the enclosure was made {need:.1f} mm high"
-                ),
-                "raise the envelope height or use thinner busbars/cooling",
-            )
-        )
-    stack["lid"] = height - sheet
-    stack["top"] = height
-    return _Stack(stack, z_cells, z_top, plates_t, leads_t, top_gap, bottom_gap, side, t_cp, height)
+def _prism(solid: Solid) -> Prism:
+    """A drawn solid as a prism, coloured by its kind or material."""
+    colour = COLOURS.get(solid.kind) if solid.kind in ("frame", "cold_plate") else COLOURS.get(solid.material)
+    return Prism(
+        solid.name,
+        solid.kind,
+        solid.polygon,
+        solid.z0,
+        solid.z1,
+        solid.circles,
+        colour or COLOURS["aluminium"],
+        solid.density,
+        cut=solid.cut,
+        part=solid.part,
+    )
 
 
 # --- the parts, kind by kind ------------------------------------------------------------------
 
 
-def _cell_instances(pack: ir.Pack, placed: _Cells, stack: _Stack) -> Instances:
+def _cell_instances(pack: ir.Pack, placed: Cells, stack: Stack) -> Instances:
     """The cells: one prototype, placed at every cell, coloured by module."""
     fmt, cyl, h_cell = placed.fmt, placed.cyl, placed.h_cell
     module_colour = {}
@@ -374,8 +187,8 @@ def _cell_instances(pack: ir.Pack, placed: _Cells, stack: _Stack) -> Instances:
 
 def _busbar_prisms(
     busbars: list[Busbar],
-    placed: _Cells,
-    stack: _Stack,
+    placed: Cells,
+    stack: Stack,
     free: BaseGeometry,
     materials: Mapping[str, ir.Material],
     prisms: list[Prism],
@@ -383,8 +196,6 @@ def _busbar_prisms(
     """Busbars and leads: each plate extruded on the cell face it names, each pack terminal lead
     on its carrier beyond the plates of that face. Returns the top of the top plate over each
     cell (where its fuse link lies)."""
-    from shapely.ops import unary_union
-
     cells, zc, h_cell, z_cells = placed.cells, placed.zc, placed.h_cell, stack.z_cells
     by_group: dict[int, list[int]] = {}
     for i, c in enumerate(cells):
@@ -396,7 +207,6 @@ def _busbar_prisms(
             face = max((z_cells + zc[i] + h_cell for i in idx), default=stack.z_top)
         else:
             face = min((z_cells + zc[i] for i in idx), default=z_cells)
-        poly = _mm_poly(b.polygon, b.holes)
         t = b.thickness * 1e3
         if b.path:  # insulated lead on a carrier beyond the plates
             off = stack.plates_t[b.z] + (stack.top_gap if b.z == "top" else stack.bottom_gap)
@@ -411,14 +221,19 @@ def _busbar_prisms(
         colour = COLOURS["busbar_al"] if "alumin" in b.material.lower() else COLOURS["busbar"]
         if kind == "lead":
             colour = COLOURS["lead"]
-        # routing's plates may reach past the walls; arcs simplified to 0.15 mm (each polygon
-        # edge is a B-rep face: STEP/GLB time grows with their number)
-        parts = _clean(poly.intersection(free).simplify(BUSBAR_SIMPLIFY), 1e-3)
-        if not parts:
+        outline = busbar_outline(b, free)  # the drawn plate the bill of materials weighs
+        if outline is None:
             continue
         prisms.append(
             Prism(
-                name, kind, unary_union(parts), z0, z1, colour=colour, density=_density(b.material, materials, 2700.0)
+                name,
+                kind,
+                outline,
+                z0,
+                z1,
+                colour=colour,
+                density=_density(b.material, materials, 2700.0),
+                part="busbars",
             )
         )
     return plate_top
@@ -426,8 +241,8 @@ def _busbar_prisms(
 
 def _fuse_instances(
     fuses: list[FuseLink],
-    placed: _Cells,
-    stack: _Stack,
+    placed: Cells,
+    stack: Stack,
     plate_top: dict[int, float],
     materials: Mapping[str, ir.Material],
     notes: list[str],
@@ -456,81 +271,18 @@ def _fuse_instances(
     return fuse_inst
 
 
-def _layers(zc: np.ndarray) -> list[float]:
-    """The distinct cell layers' bottoms, mm (rounded to 1 nm), lowest first."""
-    import numpy as np
-
-    return sorted(set(np.round(zc, 6).tolist())) if len(zc) else []
-
-
-def _holders(placed: _Cells, stack: _Stack, free: BaseGeometry, prisms: list[Prism]) -> list[Instances]:
+def _holders(placed: Cells, stack: Stack, free: BaseGeometry, prisms: list[Prism]) -> list[Instances]:
     """Holders (cylindrical cells). A holder plate per module at each cell end, built from lattice
-    tiles: each cell's Voronoi cell of the lattice with its pocket. Tiles of neighbours meet edge
-    to edge, so a module's tiles form one plate; identical tiles are instances of ONE solid (a
-    plate with hundreds of exact holes costs minutes in STEP/GLB), tiles cut by a wall, a keepout
-    or an irregular neighbour are solids of their own (appended to ``prisms``). Returns the
-    instanced tiles (none, or one ``Instances``)."""
-    r = placed.fmt.diameter * 1e3 / 2
-    t_h = min(HOLDER_THICKNESS, placed.h_cell / 5)
-    pocket = r + POCKET_CLEARANCE
-    proto = _lattice_tile(placed.xy, r)
-    tiles, ok, tree = _place_tiles(proto, placed, free)
-    holder_inst = _whole_tiles(proto, placed, stack, pocket, t_h, ok)
-    _cut_tiles(placed, stack, free, pocket, t_h, tiles, ok, tree, prisms)
+    tiles (``passes.drawn.holder_tiles``: each cell's Voronoi cell of the lattice with its pocket,
+    the geometry the bill of materials weighs). Tiles of neighbours meet edge to edge, so a
+    module's tiles form one plate; identical tiles are instances of ONE solid (a plate with
+    hundreds of exact holes costs minutes in STEP/GLB), tiles cut by a wall, a keepout or an
+    irregular neighbour are solids of their own (appended to ``prisms``). Returns the instanced
+    tiles (none, or one ``Instances``)."""
+    tiles = holder_tiles(placed, free)
+    holder_inst = _whole_tiles(tiles.proto, placed, stack, tiles.pocket, tiles.thickness, tiles.ok)
+    _cut_tiles(placed, stack, tiles, prisms)
     return [holder_inst] if holder_inst.names else []
-
-
-def _lattice_tile(xy: np.ndarray, r: float) -> BaseGeometry:
-    """The holder tile of one lattice site (mm, centred on the origin): the Voronoi cell of the
-    best-surrounded cell among its neighbours, capped by a disc ``HOLDER_RIM`` beyond the cell
-    when it has few neighbours (small packs)."""
-    import numpy as np
-    import shapely
-    from shapely.geometry import MultiPoint, Point
-
-    if len(xy) < 2:
-        return shapely.set_precision(Point(0, 0).buffer(r + HOLDER_RIM, quad_segs=8), 1e-4)
-    tree = shapely.STRtree(shapely.points(xy))
-    d_near = np.sort(np.hypot(*(xy[None, :8] - xy[:, None, :8]).transpose(2, 0, 1)), axis=1)
-    pitch = float(np.median(d_near[:, 1])) if d_near.shape[1] > 1 else 2 * r
-    counts = np.array([len(tree.query(Point(p).buffer(1.2 * pitch))) for p in xy[: min(len(xy), 400)]])
-    best = int(np.argmax(counts))
-    near = tree.query(Point(xy[best]).buffer(2.1 * pitch))
-    pts = xy[near] - xy[best]
-    cells = shapely.get_parts(
-        shapely.voronoi_polygons(MultiPoint(pts), extend_to=shapely.box(-4 * pitch, -4 * pitch, 4 * pitch, 4 * pitch))
-    )
-    tile = next(c for c in cells if c.contains(Point(0, 0)))
-    reach = max(math.hypot(x, y) for x, y in tile.exterior.coords)
-    if counts[best] < 7 or reach > 1.2 * pitch:  # not surrounded: cap with a rim
-        tile = tile.intersection(Point(0, 0).buffer(r + HOLDER_RIM, quad_segs=8))
-    tile = shapely.set_precision(tile.buffer(-0.01, join_style="mitre"), 1e-4)  # 10 µm apart: neighbours never overlap
-    return tile
-
-
-def _place_tiles(
-    proto: BaseGeometry, placed: _Cells, free: BaseGeometry
-) -> tuple[np.ndarray, np.ndarray, shapely.STRtree]:
-    """The tile moved to every cell, and which of them are whole (``ok``: inside the free space
-    and overlapping no neighbour on the same layer), with a tree of the tiles."""
-    import numpy as np
-    import shapely
-
-    xy, zc = placed.xy, placed.zc
-    if proto.geom_type == "Polygon" and not proto.interiors:  # one ring: moved copies in one call
-        tiles = shapely.polygons(np.asarray(proto.exterior.coords)[None] + xy[:, None])
-    else:
-        tiles = np.array([shapely.affinity.translate(proto, x, y) for x, y in xy]) if len(xy) else np.array([])
-    ok = shapely.contains(free, tiles) if len(tiles) else np.zeros(0, bool)
-    tree = shapely.STRtree(tiles)
-    a_idx, b_idx = tree.query(tiles, predicate="intersects")
-    pair = (a_idx < b_idx) & np.isclose(zc[a_idx], zc[b_idx])
-    a_idx, b_idx = a_idx[pair], b_idx[pair]
-    if len(a_idx):
-        overlap = shapely.area(shapely.intersection(tiles[a_idx], tiles[b_idx])) > 1e-3
-        ok[a_idx[overlap]] = False
-        ok[b_idx[overlap]] = False
-    return tiles, ok, tree
 
 
 def _plate_name(cell: PlacedCell, z: float, layers: list[float]) -> str:
@@ -539,13 +291,13 @@ def _plate_name(cell: PlacedCell, z: float, layers: list[float]) -> str:
 
 
 def _whole_tiles(
-    proto: BaseGeometry, placed: _Cells, stack: _Stack, pocket: float, t_h: float, ok: np.ndarray
+    proto: BaseGeometry, placed: Cells, stack: Stack, pocket: float, t_h: float, ok: np.ndarray
 ) -> Instances:
     """The whole tiles as instances of one tile, at the bottom and the top end of their cell."""
     import numpy as np
 
     xy, zc, cells, z_cells = placed.xy, placed.zc, placed.cells, stack.z_cells
-    layers = _layers(zc)
+    layers = layers_of(zc)
     holder_inst = Instances("holder", ("tile", tuple(proto.exterior.coords)[:-1], pocket, t_h), density=HOLDER_DENSITY)
     holder_inst.colours = [COLOURS["holder"]]
     for i in np.flatnonzero(ok):
@@ -559,48 +311,14 @@ def _whole_tiles(
     return holder_inst
 
 
-def _cut_tiles(
-    placed: _Cells,
-    stack: _Stack,
-    free: BaseGeometry,
-    pocket: float,
-    t_h: float,
-    tiles: np.ndarray,
-    ok: np.ndarray,
-    tree: shapely.STRtree,
-    prisms: list[Prism],
-) -> None:
-    """The other tiles, cut by the free space and their neighbours (whole ones and those cut
-    before them), as prisms of their own: their pocket an exact circle when the cut leaves it
-    whole, else cut from the outline."""
-    import numpy as np
-    import shapely
-    from shapely.geometry import Point
-    from shapely.ops import unary_union
-
-    xy, zc, cells, h_cell, z_cells = placed.xy, placed.zc, placed.cells, placed.h_cell, stack.z_cells
-    layers = _layers(zc)
-    pockets_poly = shapely.buffer(shapely.points(xy), pocket, quad_segs=16)
-    final = {int(i): tiles[i] for i in np.flatnonzero(ok)}
-    for i in np.flatnonzero(~ok):
+def _cut_tiles(placed: Cells, stack: Stack, tiles: Tiles, prisms: list[Prism]) -> None:
+    """The cut tiles (``Tiles.cut``) as prisms of their own, at the bottom and the top end of their
+    cell: their pocket an exact circle when the cut left it whole, else cut from the outline."""
+    zc, cells, h_cell, z_cells = placed.zc, placed.cells, placed.h_cell, stack.z_cells
+    layers = layers_of(zc)
+    t_h = tiles.thickness
+    for i, tile, circles in tiles.cut:
         c = cells[i]
-        near = [int(j) for j in tree.query(tiles[i].buffer(pocket)) if j != i and np.isclose(zc[j], zc[i])]
-        tile = tiles[i].intersection(free)
-        done = [final[j] for j in near if j in final]
-        if done:
-            tile = tile.difference(shapely.union_all(done))
-        if near:
-            tile = tile.difference(shapely.union_all(pockets_poly[near]))
-        tile = unary_union(_clean(tile, 0.5))
-        if tile.is_empty:
-            continue
-        final[int(i)] = tile
-        exact = tile.buffer(-0.2).contains(Point(xy[i]).buffer(pocket + 0.1))
-        circles = ((float(xy[i, 0]), float(xy[i, 1]), pocket),) if exact else ()
-        if not exact:
-            tile = unary_union(_clean(tile.difference(pockets_poly[i]), 0.5))
-            if tile.is_empty:
-                continue
         base = _plate_name(c, zc[i], layers)
         zb = z_cells + float(zc[i])
         prisms.append(
@@ -629,130 +347,6 @@ def _cut_tiles(
                 group=f"{base}_top",
             )
         )
-
-
-def _frames(
-    placed: _Cells, stack: _Stack, free: BaseGeometry, rho_al: float, prisms: list[Prism], notes: list[str]
-) -> None:
-    """Module frames (prismatic/pouch cells): side and end plates as one ring around each
-    module's cells on each layer, clear of the walls and of the frames before it."""
-    import numpy as np
-    import shapely
-    from shapely.ops import unary_union
-
-    zc, cells, feet = placed.zc, placed.cells, placed.feet
-    layers = _layers(zc)
-    modules = sorted({c.module for c in cells})
-    for lz in layers:
-        taken = shapely.Polygon()
-        on_layer = np.flatnonzero(np.isclose(zc, lz))
-        foot_all = shapely.union_all(feet[on_layer]).buffer(FRAME_CLEARANCE, join_style="mitre")
-        for m in modules:
-            mine = on_layer[np.array([cells[i].module == m for i in on_layer], dtype=bool)]
-            if not len(mine):
-                continue
-            foot = shapely.union_all(feet[mine])
-            obb = foot.minimum_rotated_rectangle
-            ring = obb.buffer(FRAME_CLEARANCE + FRAME_THICKNESS, join_style="mitre").difference(
-                obb.buffer(FRAME_CLEARANCE, join_style="mitre")
-            )
-            ring = ring.intersection(free).difference(taken).difference(foot_all)
-            ring = unary_union(_clean(ring.buffer(-0.2, join_style="mitre").buffer(0.2, join_style="mitre"), 2.0))
-            if ring.is_empty:
-                notes.append(f"module {m}: no room for a frame between its cells and its neighbours")
-                continue
-            taken = taken.union(ring)
-            zb = stack.z_cells + float(lz)
-            name = f"frame_{m:02d}" + (f"_L{layers.index(lz)}" if len(layers) > 1 else "")
-            prisms.append(Prism(name, "frame", ring, zb, zb + placed.h_cell, (), COLOURS["frame"], rho_al))
-
-
-def _cold_plate(
-    pack: ir.Pack,
-    layout: Layout,
-    routing: Routing | None,
-    materials: Mapping[str, ir.Material],
-    coolant_flow: tuple[float, str] | None,
-    placed: _Cells,
-    stack: _Stack,
-    site: _Site,
-    rho_al: float,
-    prisms: list[Prism],
-    notes: list[str],
-) -> dict:
-    """Cooling: an aluminium plate over the cells' footprint on the cooled side, its channels
-    cut as a void (``channels``), sized for the heat stage's flow when it gave one. Returns
-    ``Plan.cooling``: the side, the channels' layout and sizing, the flow, the coolant's mass."""
-    from shapely.geometry import box
-    from shapely.ops import unary_union
-
-    xy, r_foot, side, t_cp = placed.xy, placed.r_foot, stack.side, stack.t_cp
-    cooling: dict = {"side": side}
-    if side in ("bottom", "top") and len(xy):
-        lo, hi = xy.min(axis=0) - r_foot - PLATE_RIM, xy.max(axis=0) + r_foot + PLATE_RIM
-        plate = box(lo[0], lo[1], hi[0], hi[1]).intersection(site.free.buffer(-0.5, join_style="mitre"))
-        plate = unary_union(_clean(plate))
-        if not plate.is_empty:
-            flow, why = coolant_flow or _coolant_flow(pack, layout, routing, materials)
-            chan, info = _channels(plate, flow)
-            chan = unary_union(_clean(chan, 0.1))
-            z0 = stack.levels["cold_plate"]
-            cooling.update(info, flow=flow, flow_basis=why, thickness=t_cp / 1e3)
-            prisms.append(
-                Prism(
-                    "cold_plate",
-                    "cold_plate",
-                    plate,
-                    z0,
-                    z0 + t_cp,
-                    (),
-                    COLOURS["cold_plate"],
-                    rho_al,
-                    cut=(chan, z0 + COLD_PLATE_SKIN, z0 + COLD_PLATE_SKIN + CHANNEL_HEIGHT),
-                )
-            )
-            coolant = materials.get(pack.cooling.coolant)
-            cooling["coolant_mass"] = (
-                chan.intersection(plate).area * CHANNEL_HEIGHT * 1e-9 * (coolant.density if coolant else 1064.0)
-            )
-    elif side == "sides":
-        notes.append(
-            "cooling side = sides: side cold plates are not modelled (the layout leaves no room between "
-            "the cells and the walls)"
-        )
-    if pack.cooling.fins:
-        notes.append(
-            f"cooling fins ({pack.cooling.fins * 1e3:g} mm between every two cells) are not modelled as "
-            "solids; their mass is in the estimate"
-        )
-    return cooling
-
-
-def _enclosure(site: _Site, stack: _Stack, sheet: float, rho_box: float, prisms: list[Prism]) -> None:
-    """Enclosure: walls along the region's edge (the keepouts stay outside the box), a floor, a
-    lid and an outward bolting flange with M8 clearance holes every ``FLANGE_PITCH``."""
-    from shapely.geometry import Point
-    from shapely.ops import unary_union
-
-    region, outline, height = site.region, site.outline, stack.height
-    walls = region.difference(region.buffer(-site.side_sheet, join_style="mitre"))
-    prisms.append(Prism("floor", "floor", region, 0.0, sheet, (), COLOURS["enclosure"], rho_box))
-    prisms.append(
-        Prism("walls", "walls", unary_union(_clean(walls)), sheet, height - sheet, (), COLOURS["enclosure"], rho_box)
-    )
-    prisms.append(Prism("lid", "lid", region, height - sheet, height, (), COLOURS["lid"], rho_box))
-    flange = outline.buffer(FLANGE_WIDTH, join_style="mitre").difference(outline)
-    centre = outline.buffer(FLANGE_WIDTH / 2, join_style="mitre").exterior
-    n_bolts = max(4, round(centre.length / FLANGE_PITCH))
-    bolts = []
-    for i in range(n_bolts):
-        p = centre.interpolate(i * centre.length / n_bolts)
-        if flange.buffer(-0.5).contains(Point(p.x, p.y).buffer(FLANGE_BOLT / 2 + 0.3)):
-            bolts.append((round(p.x, 4), round(p.y, 4), FLANGE_BOLT / 2))
-    t_fl = max(2 * sheet, 4.0)
-    prisms.append(
-        Prism("flange", "flange", unary_union(_clean(flange)), 0.0, t_fl, tuple(bolts), COLOURS["flange"], rho_box)
-    )
 
 
 # --- shared shapes ----------------------------------------------------------------------------

@@ -3,7 +3,8 @@ flow, parallel channels between two manifolds (Z-flow) otherwise.
 
 The number and width of the channels and the flow are the heat stage's (``passes.heat``:
 ``channel_design``, ``design_flow``), so the plate drawn is the plate analysed; here they are
-laid out in the plate. Apart from ``plan`` because the layout is geometry of its own.
+laid out in the plate. The bill of materials weighs the plate and its coolant from these
+channels and the CAD stage draws them (``passes.drawn``): one geometry for both.
 """
 
 from __future__ import annotations
@@ -151,3 +152,7 @@ def _parallel(
         ]
     )
     return n, body, ports
+
+
+channels = _channels
+coolant_flow = _coolant_flow

@@ -1,0 +1,661 @@
+"""The drawn parts: the geometry of every part the CAD stage draws and the bill of materials
+weighs from the placed pack — the enclosure's region, the vertical stack, the pack jacket's
+layers and its perimeter frame, the cold plate with its channels and coolant, the module walls.
+
+One geometry for both (``draw``): the CAD stage turns these solids into its prisms and the bill
+of materials sums their volume × density by part, so the masses agree by construction. Sizes and
+materials are the mass model's (``models.packaging``: the jacket's layers, the frame's angle,
+the module wall, the plate's skins and channels), so the estimate, the bill of materials and the
+CAD weigh the same parts. Holder tiles and cells stay with the CAD stage (``emit.cad.plan``; the
+bill of materials takes holders from the mass model's per-cell tile).
+
+Coordinates: mm, z up from the underside of the enclosure floor. Shapely is imported here, so
+``battc check`` never loads this module.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from battgen.core import ir
+from battgen.models import packaging as P
+from battgen.passes.channels import channels as cut_channels
+from battgen.passes.heat import CHANNEL_HEIGHT, COLD_PLATE_SKIN, PLATE_RIM, TIM_GAP
+from battgen.passes.layout.types import Layout, PlacedCell
+from battgen.passes.routing.types import Busbar, FuseLink, Routing
+
+if TYPE_CHECKING:
+    import numpy as np
+    import shapely
+    from shapely.geometry.base import BaseGeometry
+
+CARRIER_GAP = 1.0  # mm, insulated carrier between the plates and the pack terminal leads
+LID_CLEARANCE = P.LID_CLEARANCE * 1e3  # mm between the highest part and the lid
+FRAME_CLEARANCE = P.WALL_CLEARANCE * 1e3  # mm between a module's cells and its walls
+FLANGE_BOLT = 8.5  # mm clearance hole for M8 in the frame's horizontal leg
+FLANGE_PITCH = 150.0  # mm bolt spacing along the frame
+BUSBAR_SIMPLIFY = 0.15  # mm, busbar outline tolerance (routing's arcs have 0.01 mm sagitta)
+
+
+def mm_poly(
+    points: tuple[tuple[float, float], ...] | list[tuple[float, float]],
+    holes: tuple[tuple[tuple[float, float], ...], ...] = (),
+) -> BaseGeometry:
+    from shapely.geometry import Polygon
+
+    return Polygon([(x * 1e3, y * 1e3) for x, y in points], [[(x * 1e3, y * 1e3) for x, y in h] for h in holes])
+
+
+def clean(geom: BaseGeometry | None, min_area: float = 0.5) -> list[BaseGeometry]:
+    """Polygon parts of ``geom`` above ``min_area`` mm², valid, as a list."""
+    import shapely
+
+    if geom is None or geom.is_empty:
+        return []
+    geom = shapely.make_valid(geom) if not geom.is_valid else geom
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and p.area > min_area]
+    out: list[BaseGeometry] = []
+    for p in parts:
+        p = shapely.set_precision(p, 1e-4)  # 0.1 µm grid: stable, deterministic vertices
+        out.extend(q for q in shapely.get_parts(p) if q.geom_type == "Polygon" and q.area > min_area)
+    return out
+
+
+def layers_of(zc: np.ndarray) -> list[float]:
+    """The distinct cell layers' bottoms, mm (rounded to 1 nm), lowest first."""
+    return sorted({round(float(z), 6) for z in zc}) if len(zc) else []
+
+
+@dataclass(frozen=True)
+class Cells:
+    """The placed cells in mm: centres ``xy`` (N, 2), bottoms ``zc`` (N,) above the cell level,
+    footprints ``feet`` (shapely, one per cell) and the footprint's half-size ``r_foot``."""
+
+    cells: tuple[PlacedCell, ...]
+    fmt: ir.CellFormat
+    cyl: bool
+    h_cell: float
+    xy: np.ndarray
+    zc: np.ndarray
+    feet: np.ndarray
+    r_foot: float
+
+
+def cells_mm(pack: ir.Pack, layout: Layout) -> Cells:
+    """The placed cells in mm, with their footprints (circles, or rotated rectangles)."""
+    import numpy as np
+    import shapely
+    from shapely.geometry import box
+
+    fmt = pack.cell.format
+    cyl = fmt.kind == "cylindrical"
+    cells = layout.cells
+    xy = np.array([(c.x * 1e3, c.y * 1e3) for c in cells]) if cells else np.zeros((0, 2))
+    zc = np.array([c.z * 1e3 for c in cells]) if cells else np.zeros(0)
+    if cyl:
+        feet = shapely.buffer(shapely.points(xy), fmt.diameter * 1e3 / 2, quad_segs=8)
+    else:
+        w, t = fmt.width * 1e3, fmt.thickness * 1e3
+        feet = np.array(
+            [
+                shapely.affinity.rotate(
+                    box(x - w / 2, y - t / 2, x + w / 2, y + t / 2), c.rotation, origin=(x, y), use_radians=True
+                )
+                for (x, y), c in zip(xy, cells)
+            ]
+        )
+    r_foot = max(layout.footprint) * 1e3 / 2
+    return Cells(cells, fmt, cyl, fmt.height * 1e3, xy, zc, feet, r_foot)
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where the pack goes, mm: the envelope's ``outline``, ``region`` (the outline less the
+    keepouts), ``free`` (inside the wall clearance: holders, cold plate), the wall clearance
+    ``wall`` and the envelope's height (0: none)."""
+
+    outline: BaseGeometry
+    region: BaseGeometry
+    free: BaseGeometry
+    wall: float
+    env_height: float
+
+
+def site(pack: ir.Pack, layout: Layout, placed: Cells, notes: list[str]) -> Site:
+    """Outline, keepouts, wall: the envelope's outline less its keepouts (a keepout the cells
+    come within a wall of keeps the wall inside its edge), or a box around the cells."""
+    import shapely
+    from shapely.geometry import box
+    from shapely.ops import unary_union
+
+    xy, feet = placed.xy, placed.feet
+    env = pack.envelope
+    if env is not None:
+        outline = mm_poly(env.outline.vertices(16))
+        wall = env.wall * 1e3 if env.wall > 0 else 2.0
+        env_height = env.height * 1e3
+        keep = [(k.name, mm_poly(k.shape.vertices(16))) for k in env.keepouts]
+    else:  # no envelope: a box around the cells
+        lo, hi = xy.min(axis=0), xy.max(axis=0)
+        half = max(layout.footprint) * 1e3 / 2
+        wall = 3.0
+        outline = box(
+            lo[0] - half - wall - 2, lo[1] - half - wall - 2, hi[0] + half + wall + 2, hi[1] + half + wall + 2
+        )
+        env_height = 0.0
+        keep = []
+        notes.append("no envelope declared: the enclosure is a box around the cells")
+    removed = []
+    for name, k in keep:
+        # the distance to the nearest cell (the union of the feet would take a second to make)
+        gap = float(shapely.distance(feet, k).min()) if len(feet) else math.inf
+        if gap >= wall + 0.1:
+            removed.append(k)  # wall just outside the keepout, in the pack
+        else:
+            removed.append(k.buffer(-wall, join_style="mitre"))  # no room: the wall takes the keepout's edge
+            notes.append(
+                f"keepout `{name}`: cells come within {gap:.1f} mm, so its {wall:g} mm wall lies inside "
+                "the keepout's edge"
+            )
+    region = outline.difference(unary_union(removed)) if removed else outline
+    region = unary_union(clean(region))
+    free = region.buffer(-wall, join_style="mitre")  # holders, cold plate: inside the wall clearance
+    return Site(outline, region, free, wall, env_height)
+
+
+def spec_of(pack: ir.Pack, site_: Site | None = None, height: float | None = None) -> P.Spec:
+    """The mass model's ``Spec`` of ``pack`` with the drawn region's box (when given; ``height``,
+    mm: the drawn enclosure's, default the envelope's)."""
+    spec = P.spec_for(pack)
+    if site_ is None:
+        return spec
+    region, outline = site_.region, site_.outline
+    w = 1.0  # mm: the corners' term from a thin mitred ring (exact for straight edges)
+    inside = region.area - region.buffer(-w, join_style="mitre").area
+    outside = outline.buffer(w, join_style="mitre").area - outline.area
+    return P.with_box(
+        spec,
+        (region.area * 1e-6, region.length * 1e-3, (height if height is not None else site_.env_height) * 1e-3),
+        site_.wall * 1e-3,
+        outline.length * 1e-3,
+        wall_corners=(region.length * w - inside) / w**2,
+        frame_corners=(outside - outline.length * w) / w**2,
+    )
+
+
+def busbar_outline(busbar: Busbar, free: BaseGeometry) -> BaseGeometry | None:
+    """A routed plate or lead as drawn, mm: inside the free space (routing's plates may reach past
+    the walls), its arcs simplified to ``BUSBAR_SIMPLIFY`` (each polygon edge is a B-rep face:
+    STEP and GLB time grows with their number); None when nothing of it is left."""
+    from shapely.ops import unary_union
+
+    parts = clean(mm_poly(busbar.polygon, busbar.holes).intersection(free).simplify(BUSBAR_SIMPLIFY), 1e-3)
+    return unary_union(parts) if parts else None
+
+
+def busbar_masses(busbars, free: BaseGeometry) -> list[float]:
+    """Each busbar's mass as drawn, kg: routing's mass × the share of its area that is drawn."""
+    out = []
+    for b in busbars:
+        drawn = busbar_outline(b, free)
+        routed = mm_poly(b.polygon, b.holes).area
+        out.append(b.mass_kg * (drawn.area / routed if drawn is not None and routed > 0 else 0.0))
+    return out
+
+
+@dataclass(frozen=True)
+class Stack:
+    """The vertical stack, mm: ``levels`` (floor, cold plate, cells, cell top, lid, top), the
+    plates' and leads' thickness on each face, the carrier gaps, the cooled side and the cold
+    plate's thickness, the jacket's base and top, and the enclosure's height."""
+
+    levels: dict[str, float]
+    z_cells: float
+    z_top: float
+    plates_t: dict[str, float]
+    leads_t: dict[str, float]
+    top_gap: float
+    bottom_gap: float
+    side: str | None
+    t_cp: float
+    base: float
+    top: float
+    height: float
+
+
+def stack(
+    pack: ir.Pack,
+    placed: Cells,
+    busbars: list[Busbar],
+    fuses: list[FuseLink],
+    jacket: P.Jacket,
+    env_height: float,
+    warnings: list[tuple[str, str]],
+) -> Stack:
+    """The vertical stack, bottom to top: the jacket's base · cold plate (bottom cooling) ·
+    ``TIM_GAP`` · bottom leads / carrier · bottom busbars · cells · top busbars · fuse links ·
+    carrier / top leads · cold plate (top cooling) · ``LID_CLEARANCE`` · the jacket's top; a W401
+    warning if it is taller than the envelope (the enclosure grows to fit)."""
+    zc, h_cell = placed.zc, placed.h_cell
+    env = pack.envelope
+    plates_t = {
+        f: max([b.thickness * 1e3 for b in busbars if b.z == f and not b.path], default=0.0) for f in ("top", "bottom")
+    }
+    leads_t = {
+        f: max([b.thickness * 1e3 for b in busbars if b.z == f and b.path], default=0.0) for f in ("top", "bottom")
+    }
+    fuse_h = 0.0
+    for fz in fuses:
+        fuse_h = max(fuse_h, fz.diameter * 1e3 if fz.kind == "wire_bond" else fz.thickness * 1e3)
+    side = pack.cooling.side if pack.cooling.kind in P.LIQUID else None  # the mass model's plate (``Spec.plate``)
+    t_cp = 2 * COLD_PLATE_SKIN + CHANNEL_HEIGHT
+    base, top = float(jacket.base_thickness) * 1e3, float(jacket.top_thickness) * 1e3
+    z = base
+    levels = {"floor": 0.0}
+    if side == "bottom":
+        levels["cold_plate"] = z
+        z += t_cp + TIM_GAP
+    bottom_gap = CARRIER_GAP if leads_t["bottom"] else 0.0
+    z += leads_t["bottom"] + bottom_gap + plates_t["bottom"]
+    z_cells = z
+    levels["cells"] = z_cells
+    z_top = z_cells + (float(zc.max()) if len(zc) else 0.0) + h_cell
+    levels["cell_top"] = z_top
+    top_gap = max(CARRIER_GAP, fuse_h + 0.5) if leads_t["top"] else 0.0
+    z = z_top + plates_t["top"] + (fuse_h if not leads_t["top"] else 0.0) + top_gap + leads_t["top"]
+    if side == "top":
+        z += TIM_GAP
+        levels["cold_plate"] = z
+        z += t_cp
+    z += LID_CLEARANCE
+    need = z + top
+    height = max(env_height, need)
+    if env is not None and need > env_height + 1e-6:
+        warnings.append(
+            (
+                (
+                    f"the pack stack needs {need:.1f} mm (jacket base, cooling, busbars, {h_cell:.1f} mm cells, "
+                    f"jacket top) but envelope `{env.name}` is {env_height:.1f} mm high; the enclosure was made "
+                    f"{need:.1f} mm high"
+                ),
+                "raise the envelope height or use thinner busbars/cooling",
+            )
+        )
+    levels["lid"] = height - top
+    levels["top"] = height
+    return Stack(levels, z_cells, z_top, plates_t, leads_t, top_gap, bottom_gap, side, t_cp, base, top, height)
+
+
+@dataclass
+class Solid:
+    """A drawn part: ``polygon`` (shapely, mm) with exact round holes ``circles`` (x, y, r), from
+    z0 to z1, of ``density`` kg/m³, less the void ``cut`` (polygon, z0, z1). ``part``: its line in
+    the bill of materials; ``kind``: its kind of CAD part."""
+
+    name: str
+    part: str
+    kind: str
+    polygon: BaseGeometry
+    z0: float
+    z1: float
+    density: float
+    circles: tuple = ()
+    cut: tuple | None = None
+    material: str = ""
+
+    @property
+    def volume_mm3(self) -> float:
+        area = self.polygon.area - sum(math.pi * r * r for _x, _y, r in self.circles)
+        vol = area * (self.z1 - self.z0)
+        if self.cut is not None:
+            poly, c0, c1 = self.cut
+            vol -= poly.intersection(self.polygon).area * (c1 - c0)
+        return vol
+
+    @property
+    def mass(self) -> float:
+        return self.volume_mm3 * 1e-9 * self.density
+
+
+def _material_name(density: float) -> str:
+    if density == P.INSULATION_DENSITY:
+        return "insulation"
+    return "steel" if density > 5000 else "aluminium"
+
+
+def jacket_solids(site_: Site, stack_: Stack, jacket: P.Jacket) -> list[Solid]:
+    """The jacket: floor and lid layers over the region, the wall layers in rings inside its edge
+    (those the wall clearance has room for), and the angle-iron frame round the outline with an
+    M8 hole every ``FLANGE_PITCH`` in its horizontal leg."""
+    from shapely.geometry import Point
+    from shapely.ops import unary_union
+
+    region, height = site_.region, stack_.height
+    out: list[Solid] = []
+    z = 0.0
+    for i, (rho, t) in enumerate(jacket.base):
+        t = float(t) * 1e3
+        out.append(Solid(f"floor_{i}", "enclosure floor", "floor", region, z, z + t, rho, material=_material_name(rho)))
+        z += t
+    z = height
+    for i, (rho, t) in enumerate(jacket.top):
+        t = float(t) * 1e3
+        out.append(Solid(f"lid_{i}", "enclosure lid", "lid", region, z - t, z, rho, material=_material_name(rho)))
+        z -= t
+    for i, (offset, rho, t) in enumerate(jacket.wall_layers(site_.wall * 1e-3)):
+        t, offset = float(t) * 1e3, float(offset) * 1e3
+        if t <= 0:
+            continue
+        inner = region.buffer(-offset, join_style="mitre") if offset else region
+        ring = inner.difference(region.buffer(-(offset + t), join_style="mitre"))
+        out.append(
+            Solid(
+                f"walls_{i}",
+                "enclosure walls",
+                "walls",
+                unary_union(clean(ring)),
+                stack_.base,
+                height - stack_.top,
+                rho,
+                material=_material_name(rho),
+            )
+        )
+    leg, t_leg = (float(v) * 1e3 for v in jacket.frame)
+    if leg > 0:
+        outline = site_.outline
+        horizontal = outline.buffer(leg, join_style="mitre").difference(outline)
+        vertical = outline.buffer(t_leg, join_style="mitre").difference(outline)
+        centre = outline.buffer(leg / 2, join_style="mitre").exterior
+        n_bolts = max(4, round(centre.length / FLANGE_PITCH))
+        bolts = []
+        for i in range(n_bolts):
+            p = centre.interpolate(i * centre.length / n_bolts)
+            if horizontal.buffer(-0.5).contains(Point(p.x, p.y).buffer(FLANGE_BOLT / 2 + 0.3)):
+                bolts.append((round(p.x, 4), round(p.y, 4), FLANGE_BOLT / 2))
+        out.append(
+            Solid(
+                "flange",
+                "enclosure frame",
+                "flange",
+                unary_union(clean(horizontal)),
+                0.0,
+                t_leg,
+                P.RHO_STEEL,
+                tuple(bolts),
+                material="steel",
+            )
+        )
+        out.append(
+            Solid(
+                "flange_leg",
+                "enclosure frame",
+                "flange",
+                unary_union(clean(vertical)),
+                t_leg,
+                leg,
+                P.RHO_STEEL,
+                material="steel",
+            )
+        )
+    return out
+
+
+def plate_solid(
+    pack: ir.Pack, placed: Cells, stack_: Stack, site_: Site, flow: float, coolant_density: float
+) -> tuple[Solid | None, dict, float]:
+    """The cold plate over the cells' footprint on the cooled side (``PLATE_RIM`` beyond them,
+    0.5 mm inside the wall clearance), aluminium skins around its channels (``passes.channels``,
+    sized for ``flow`` m³/s); (the plate or None, its channels' layout, the coolant's mass kg)."""
+    from shapely.geometry import box
+    from shapely.ops import unary_union
+
+    xy, r_foot, side, t_cp = placed.xy, placed.r_foot, stack_.side, stack_.t_cp
+    if side not in ("bottom", "top") or not len(xy):
+        return None, {}, 0.0
+    lo, hi = xy.min(axis=0) - r_foot - PLATE_RIM, xy.max(axis=0) + r_foot + PLATE_RIM
+    plate = box(lo[0], lo[1], hi[0], hi[1]).intersection(site_.free.buffer(-0.5, join_style="mitre"))
+    plate = unary_union(clean(plate))
+    if plate.is_empty:
+        return None, {}, 0.0
+    chan, info = cut_channels(plate, flow)
+    chan = unary_union(clean(chan, 0.1))
+    z0 = stack_.levels["cold_plate"]
+    solid = Solid(
+        "cold_plate",
+        "cold plate",
+        "cold_plate",
+        plate,
+        z0,
+        z0 + t_cp,
+        P.RHO_AL,
+        cut=(chan, z0 + COLD_PLATE_SKIN, z0 + COLD_PLATE_SKIN + CHANNEL_HEIGHT),
+        material="aluminium",
+    )
+    coolant = chan.intersection(plate).area * CHANNEL_HEIGHT * 1e-9 * coolant_density
+    return solid, info, coolant
+
+
+def module_walls(placed: Cells, stack_: Stack, free: BaseGeometry, notes: list[str]) -> list[Solid]:
+    """Module walls of flat cells: BatPaC's module enclosure sheet (``packaging.MODULE_WALL``
+    steel) as a ring round each module's cells on each layer, clear of the walls and of the rings
+    before it, as tall as the cells."""
+    import numpy as np
+    import shapely
+    from shapely.ops import unary_union
+
+    if placed.cyl:
+        return []
+    zc, cells, feet = placed.zc, placed.cells, placed.feet
+    t_wall = P.MODULE_WALL * 1e3
+    out: list[Solid] = []
+    layers = layers_of(zc)
+    modules = sorted({c.module for c in cells})
+    for lz in layers:
+        taken = shapely.Polygon()
+        on_layer = np.flatnonzero(np.isclose(zc, lz))
+        foot_all = shapely.union_all(feet[on_layer]).buffer(FRAME_CLEARANCE, join_style="mitre")
+        for m in modules:
+            mine = on_layer[np.array([cells[i].module == m for i in on_layer], dtype=bool)]
+            if not len(mine):
+                continue
+            obb = shapely.union_all(feet[mine]).minimum_rotated_rectangle
+            ring = obb.buffer(FRAME_CLEARANCE + t_wall, join_style="mitre").difference(
+                obb.buffer(FRAME_CLEARANCE, join_style="mitre")
+            )
+            ring = unary_union(clean(ring.intersection(free).difference(taken).difference(foot_all), 0.05))
+            if ring.is_empty:
+                notes.append(f"module {m}: no room for its walls between its cells and its neighbours")
+                continue
+            taken = taken.union(ring)
+            zb = stack_.z_cells + float(lz)
+            name = f"frame_{m:02d}" + (f"_L{layers.index(lz)}" if len(layers) > 1 else "")
+            out.append(
+                Solid(name, "module walls", "frame", ring, zb, zb + placed.h_cell, P.RHO_STEEL, material="steel")
+            )
+    return out
+
+
+# --- holder tiles (cylindrical cells) ---------------------------------------------------------
+
+HOLDER_RIM = 2.0  # mm: a tile with few neighbours reaches this far beyond its cell
+
+
+@dataclass
+class Tiles:
+    """The holder tiles of the placed cells, mm: the whole ``proto`` tile (centred on the origin)
+    at every cell that ``ok`` marks, and the ``cut`` ones — (cell, polygon, exact circular
+    pockets) — cut by the walls, keepouts and irregular neighbours; two plates of ``thickness`` at
+    each cell, pockets of radius ``pocket``."""
+
+    proto: BaseGeometry
+    pocket: float
+    thickness: float
+    ok: np.ndarray
+    cut: list[tuple[int, BaseGeometry, tuple]]
+
+    def mass(self) -> float:
+        """Both plates of every tile, kg (polycarbonate, ``models.packaging.HOLDER_DENSITY``)."""
+        whole = int(self.ok.sum()) * (self.proto.area - math.pi * self.pocket**2)
+        cut = sum(poly.area - sum(math.pi * r * r for _x, _y, r in circles) for _i, poly, circles in self.cut)
+        return 2 * self.thickness * (whole + cut) * 1e-9 * P.HOLDER_DENSITY
+
+
+def holder_tiles(placed: Cells, free: BaseGeometry) -> Tiles:
+    """The holder tiles of round cells: each cell's Voronoi cell of the lattice less its pocket
+    (radius + ``models.packaging.POCKET_CLEARANCE``), ``models.packaging.HOLDER_THICKNESS`` thick
+    (a fifth of the cell at most), whole where it fits the free space and its neighbours, else cut
+    by them (whole ones and those cut before them)."""
+    import numpy as np
+    import shapely
+    from shapely.geometry import Point
+    from shapely.ops import unary_union
+
+    r = placed.fmt.diameter * 1e3 / 2
+    t_h = min(P.HOLDER_THICKNESS * 1e3, placed.h_cell / 5)
+    pocket = r + P.POCKET_CLEARANCE * 1e3
+    proto = lattice_tile(placed.xy, r)
+    tiles, ok, tree = place_tiles(proto, placed, free)
+    xy, zc = placed.xy, placed.zc
+    pockets_poly = shapely.buffer(shapely.points(xy), pocket, quad_segs=16)
+    final = {int(i): tiles[i] for i in np.flatnonzero(ok)}
+    cut: list[tuple[int, BaseGeometry, tuple]] = []
+    for i in np.flatnonzero(~ok):
+        near = [int(j) for j in tree.query(tiles[i].buffer(pocket)) if j != i and np.isclose(zc[j], zc[i])]
+        tile = tiles[i].intersection(free)
+        done = [final[j] for j in near if j in final]
+        if done:
+            tile = tile.difference(shapely.union_all(done))
+        if near:
+            tile = tile.difference(shapely.union_all(pockets_poly[near]))
+        tile = unary_union(clean(tile, 0.5))
+        if tile.is_empty:
+            continue
+        final[int(i)] = tile
+        exact = tile.buffer(-0.2).contains(Point(xy[i]).buffer(pocket + 0.1))
+        circles = ((float(xy[i, 0]), float(xy[i, 1]), pocket),) if exact else ()
+        if not exact:
+            tile = unary_union(clean(tile.difference(pockets_poly[i]), 0.5))
+            if tile.is_empty:
+                continue
+        cut.append((int(i), tile, circles))
+    return Tiles(proto, pocket, t_h, ok, cut)
+
+
+def lattice_tile(xy: np.ndarray, r: float) -> BaseGeometry:
+    """The holder tile of one lattice site (mm, centred on the origin): the Voronoi cell of the
+    best-surrounded cell among its neighbours, capped by a disc ``HOLDER_RIM`` beyond the cell
+    when it has few neighbours (small packs)."""
+    import numpy as np
+    import shapely
+    from shapely.geometry import MultiPoint, Point
+
+    if len(xy) < 2:
+        return shapely.set_precision(Point(0, 0).buffer(r + HOLDER_RIM, quad_segs=8), 1e-4)
+    tree = shapely.STRtree(shapely.points(xy))
+    d_near = np.sort(np.hypot(*(xy[None, :8] - xy[:, None, :8]).transpose(2, 0, 1)), axis=1)
+    pitch = float(np.median(d_near[:, 1])) if d_near.shape[1] > 1 else 2 * r
+    counts = np.array([len(tree.query(Point(p).buffer(1.2 * pitch))) for p in xy[: min(len(xy), 400)]])
+    best = int(np.argmax(counts))
+    near = tree.query(Point(xy[best]).buffer(2.1 * pitch))
+    pts = xy[near] - xy[best]
+    cells = shapely.get_parts(
+        shapely.voronoi_polygons(MultiPoint(pts), extend_to=shapely.box(-4 * pitch, -4 * pitch, 4 * pitch, 4 * pitch))
+    )
+    tile = next(c for c in cells if c.contains(Point(0, 0)))
+    reach = max(math.hypot(x, y) for x, y in tile.exterior.coords)
+    if counts[best] < 7 or reach > 1.2 * pitch:  # not surrounded: cap with a rim
+        tile = tile.intersection(Point(0, 0).buffer(r + HOLDER_RIM, quad_segs=8))
+    tile = shapely.set_precision(tile.buffer(-0.01, join_style="mitre"), 1e-4)  # 10 µm apart: neighbours never overlap
+    return tile
+
+
+def place_tiles(
+    proto: BaseGeometry, placed: Cells, free: BaseGeometry
+) -> tuple[np.ndarray, np.ndarray, shapely.STRtree]:
+    """The tile moved to every cell, and which of them are whole (``ok``: inside the free space
+    and overlapping no neighbour on the same layer), with a tree of the tiles."""
+    import numpy as np
+    import shapely
+
+    xy, zc = placed.xy, placed.zc
+    if proto.geom_type == "Polygon" and not proto.interiors:  # one ring: moved copies in one call
+        tiles = shapely.polygons(np.asarray(proto.exterior.coords)[None] + xy[:, None])
+    else:
+        tiles = np.array([shapely.affinity.translate(proto, x, y) for x, y in xy]) if len(xy) else np.array([])
+    ok = shapely.contains(free, tiles) if len(tiles) else np.zeros(0, bool)
+    tree = shapely.STRtree(tiles)
+    a_idx, b_idx = tree.query(tiles, predicate="intersects")
+    pair = (a_idx < b_idx) & np.isclose(zc[a_idx], zc[b_idx])
+    a_idx, b_idx = a_idx[pair], b_idx[pair]
+    if len(a_idx):
+        overlap = shapely.area(shapely.intersection(tiles[a_idx], tiles[b_idx])) > 1e-3
+        ok[a_idx[overlap]] = False
+        ok[b_idx[overlap]] = False
+    return tiles, ok, tree
+
+
+@dataclass
+class Drawn:
+    """The drawn parts of a placed pack: the cells in mm, the site, the stack, the solids, the
+    cold plate's channels (``cooling``: the CAD's ``Plan.cooling``) and the coolant's mass."""
+
+    placed: Cells
+    site: Site
+    stack: Stack
+    jacket: P.Jacket
+    solids: list[Solid]
+    cooling: dict
+    coolant: float
+    notes: list[str] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+
+    def mass_by_part(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for s in self.solids:
+            out[s.part] = out.get(s.part, 0.0) + s.mass
+        if self.coolant:
+            out["coolant"] = self.coolant
+        return out
+
+
+def draw(
+    pack: ir.Pack,
+    layout: Layout,
+    routing: Routing | None,
+    flow: tuple[float, str],
+    coolant_density: float,
+    modules: int,
+) -> Drawn:
+    """The drawn parts of ``pack`` placed by ``layout`` and routed by ``routing``, the cold plate
+    sized for ``flow`` (m³/s, where it came from), as the mass model sizes them for ``modules``."""
+    notes: list[str] = []
+    warnings: list[tuple[str, str]] = []
+    placed = cells_mm(pack, layout)
+    site_ = site(pack, layout, placed, notes)
+    spec = spec_of(pack, site_)
+    n = len(layout.cells)
+    jacket = P.jacket(n * pack.cell.energy, spec.liquid, spec.enclosure, float(P.modules_volume(spec, n, modules)))
+    busbars = list(routing.busbars) if routing is not None else []
+    fuses = list(routing.fuses) if routing is not None else []
+    stack_ = stack(pack, placed, busbars, fuses, jacket, site_.env_height, warnings)
+    solids = jacket_solids(site_, stack_, jacket)
+    solids += module_walls(placed, stack_, site_.free, notes)
+    cooling: dict = {"side": stack_.side}
+    coolant = 0.0
+    plate, info, coolant = plate_solid(pack, placed, stack_, site_, flow[0], coolant_density)
+    if plate is not None:
+        cooling.update(info, flow=flow[0], flow_basis=flow[1], thickness=stack_.t_cp / 1e3)
+        solids.append(plate)
+    if stack_.side == "sides":
+        notes.append(
+            "cooling side = sides: side cold plates are not drawn (the layout leaves no room between "
+            "the cells and the walls); their fins are in the bill of materials"
+        )
+    if pack.cooling.fins:
+        notes.append(
+            f"cooling fins ({pack.cooling.fins * 1e3:g} mm between every two cells) are not drawn; "
+            "they are in the bill of materials"
+        )
+    return Drawn(placed, site_, stack_, jacket, solids, cooling, coolant, notes, warnings)
