@@ -17,9 +17,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from battgen.core.diagnostics import Diagnostic
 from battgen.passes.build import PackBuild
+
+
+class StageReporter(Protocol):
+    """Who is told what the build is doing (``emit.terminal.BuildProgress`` on a terminal)."""
+
+    def stage(self, name: str, detail: str = "") -> None:
+        """A stage of the pack ``detail`` starts."""
+
+    def step(self, step: str, done: int, total: int) -> None:
+        """Within the stage, ``step`` is under way, ``done`` of ``total`` finished."""
 
 
 @dataclass(frozen=True)
@@ -27,6 +38,7 @@ class BuildOptions:
     cad: bool = True  # run the CAD stage
     stl: bool = False  # also export STL
     progress: bool = False  # show progress bars (a terminal is watching)
+    reporter: StageReporter | None = None  # told of every stage as it starts (and the CAD's steps)
 
 
 Diagnostics = tuple[Diagnostic, ...]
@@ -96,7 +108,7 @@ def _cad(build: PackBuild, options: BuildOptions) -> tuple[PackBuild, Diagnostic
         build.heat,
         build.materials,
         stl=options.stl,
-        progress=options.progress,
+        progress=options.reporter.step if options.reporter is not None else options.progress,
     )
     if outcome.value is None:
         return build, outcome.diagnostics
@@ -160,6 +172,9 @@ def run(build: PackBuild, options: BuildOptions, *, loop: bool) -> tuple[PackBui
         if stage.loop != loop or not stage.enabled(options):
             continue
         last = stage.name
+        if options.reporter is not None:
+            label = build.candidate.label if build.candidate is not None else ""
+            options.reporter.stage(stage.name, f"{build.name} {label}".strip())
         build, found = stage.run(build, options)
         diagnostics.extend(found)
         if any(d.is_error for d in found):
