@@ -1,8 +1,8 @@
 """The plan: every part of the pack as geometry in millimetres (shapely; no cadquery, no OCP).
 
 ``plan_pack`` works in named steps, in the order the parts stack up: the cells in mm, the
-enclosure's outline less the keepouts (``_site``), the vertical stack (``_stack``), then the
-parts kind by kind (cells, busbars and leads, fuse links, holders or frames, the cold plate, the
+enclosure's outline and the keepouts' spaces in it (``_site``), the vertical stack
+(``_stack``), then the parts kind by kind (cells, busbars and leads, fuse links, holders or frames, the cold plate, the
 enclosure), and last the moved copies that share a solid (``_share_shapes``). The cold plate's
 channels are drawn in ``channels``. Everything after the plan (the solids, the STEP and GLB
 documents, the preview, the figures) reads the plan only, so the STEP process can rebuild the
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from battgen.core import ir
+from battgen.emit import style
 from battgen.emit.cad.channels import _channels, _coolant_flow
 from battgen.emit.cad.parts import Instances, Plan, Prism
 
@@ -51,30 +52,10 @@ FLANGE_PITCH = 150.0  # bolt spacing along the flange
 HOLDER_DENSITY = 1200.0
 NICKEL_DENSITY = 8908.0  # kg/m³, pure nickel (CRC Handbook), for nickel-strip fuse links
 
-PALETTE = (  # module colours (tab10-like), RGB 0..1
-    (0.12, 0.47, 0.71),
-    (1.00, 0.50, 0.05),
-    (0.17, 0.63, 0.17),
-    (0.84, 0.15, 0.16),
-    (0.58, 0.40, 0.74),
-    (0.55, 0.34, 0.29),
-    (0.89, 0.47, 0.76),
-    (0.50, 0.50, 0.50),
-    (0.74, 0.74, 0.13),
-    (0.09, 0.75, 0.81),
-)
-COLOURS = {
-    "busbar": (0.85, 0.55, 0.20),  # copper-ish; aluminium busbars get a grey below
-    "busbar_al": (0.78, 0.80, 0.82),
-    "lead": (0.90, 0.20, 0.15),
-    "fuse": (0.95, 0.85, 0.30),
-    "holder": (0.15, 0.15, 0.15),
-    "frame": (0.55, 0.57, 0.60),
-    "cold_plate": (0.30, 0.55, 0.85),
-    "enclosure": (0.70, 0.72, 0.75),
-    "lid": (0.70, 0.72, 0.75),
-    "flange": (0.60, 0.62, 0.65),
-}
+# Colours: the pictures' (``emit.style``), so a module, a cold plate or a fuse link is the same
+# colour in layout.svg, busbars.svg, preview.png and pack.glb (sRGB, 0..1).
+PALETTE = tuple(style.rgb(c) for c in style.PALETTE)  # module colours
+COLOURS = {kind: style.rgb(colour) for kind, colour in style.PART.items()}
 
 # Prisms whose outlines match within this after a translation share one solid. 1 µm: ten times
 # the 0.1 µm grid ``_clean`` snaps to (translated copies of one outline differ by that rounding)
@@ -138,9 +119,10 @@ class _Cells:
 
 @dataclass(frozen=True)
 class _Site:
-    """Where the pack goes, mm: the envelope's ``outline``, ``region`` (the outline less the
-    keepouts), ``free`` (inside the wall clearance: holders, cold plate), the wall clearance
-    ``wall``, the side walls' sheet ``side_sheet`` and the envelope's height (0: none)."""
+    """Where the pack goes, mm: the envelope's ``outline``, ``region`` (the enclosure's footprint:
+    the outline), ``free`` (inside the wall clearance, out of the keepouts: holders, busbars,
+    cold plate), the wall clearance ``wall``, the side walls' sheet ``side_sheet``, the
+    envelope's height (0: none) and the keepouts' ``spaces`` (name, polygon) inside the box."""
 
     outline: BaseGeometry
     region: BaseGeometry
@@ -148,6 +130,7 @@ class _Site:
     wall: float
     side_sheet: float
     env_height: float
+    spaces: tuple[tuple[str, BaseGeometry], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -207,7 +190,17 @@ def plan_pack(
 
     _share_shapes(prisms)
     return Plan(
-        prisms, cell_inst, fuse_inst, extra_instances, stack.levels, cooling, site.region, stack.height, notes, warnings
+        prisms,
+        cell_inst,
+        fuse_inst,
+        extra_instances,
+        stack.levels,
+        cooling,
+        site.region,
+        stack.height,
+        notes,
+        warnings,
+        list(site.spaces),
     )
 
 
@@ -239,13 +232,15 @@ def _cells_mm(pack: ir.Pack, layout: Layout) -> _Cells:
 
 
 def _site(pack: ir.Pack, layout: Layout, placed: _Cells, sheet: float, notes: list[str]) -> _Site:
-    """Outline, keepouts, wall: the envelope's outline less its keepouts (a keepout the cells
-    come within a wall of keeps the wall inside its edge), or a box around the cells."""
+    """Outline, keepouts, wall. The enclosure is the envelope's whole outline: a keepout is space
+    inside it for another part (a junction box, a BMS board), so the floor and lid stay whole
+    and no wall wraps it; the holders, busbars and cold plate keep out of it (``free``). With no
+    envelope, a box around the cells."""
     import shapely
     from shapely.geometry import box
     from shapely.ops import unary_union
 
-    xy, feet = placed.xy, placed.feet
+    xy = placed.xy
     env = pack.envelope
     if env is not None:
         outline = _mm_poly(env.outline.vertices(16))
@@ -262,30 +257,19 @@ def _site(pack: ir.Pack, layout: Layout, placed: _Cells, sheet: float, notes: li
         env_height = 0.0
         keep = []
         notes.append("no envelope declared: the enclosure is a box around the cells")
-    removed = []
-    for name, k in keep:
-        # the distance to the nearest cell (the union of the feet would take a second to make)
-        gap = float(shapely.distance(feet, k).min()) if len(feet) else math.inf
-        if gap >= wall + 0.1:
-            removed.append(k)  # wall just outside the keepout, in the pack
-        else:
-            removed.append(k.buffer(-wall, join_style="mitre"))  # no room: the wall takes the keepout's edge
-            notes.append(
-                f"keepout `{name}`: cells come within {gap:.1f} mm, so its {wall:g} mm wall lies inside "
-                "the keepout's edge"
-            )
-    region = outline.difference(unary_union(removed)) if removed else outline
-    region = _clean(region)
-    region = unary_union(region)
+    region = unary_union(_clean(outline))
     inner = region.buffer(-wall, join_style="mitre")
-    free = inner  # holders, cold plate: inside the wall clearance
+    spaces = [(name, unary_union(_clean(k.intersection(region)))) for name, k in keep]
+    spaces = [(name, k) for name, k in spaces if not k.is_empty]
+    # holders, busbars, cold plate: inside the wall clearance and out of every keepout's space
+    free = inner.difference(shapely.union_all([k for _n, k in spaces])) if spaces else inner
     if sheet > wall + 1e-9:
         notes.append(
             f"enclosure sheet {sheet:.2f} mm is thicker than the envelope's {wall:g} mm wall clearance: "
             f"the side walls are {wall:g} mm"
         )
     side_sheet = min(sheet, wall)
-    return _Site(outline, region, free, wall, side_sheet, env_height)
+    return _Site(outline, region, free, wall, side_sheet, env_height, tuple(spaces))
 
 
 def _stack(
@@ -367,7 +351,7 @@ def _cell_instances(pack: ir.Pack, placed: _Cells, stack: _Stack) -> Instances:
         cell_inst.names.append(f"cell_{c.index:05d}")
         cell_inst.places.append((c.x * 1e3, c.y * 1e3, stack.z_cells + c.z * 1e3, math.degrees(c.rotation), c.axis))
         cell_inst.colour_keys.append(key)
-        cell_inst.groups.append(f"module_{c.module:02d}")
+        cell_inst.groups.append(f"{_module(c.module)}_cells")
     cell_inst.colours = list(PALETTE)
     return cell_inst
 
@@ -418,10 +402,35 @@ def _busbar_prisms(
             continue
         prisms.append(
             Prism(
-                name, kind, unary_union(parts), z0, z1, colour=colour, density=_density(b.material, materials, 2700.0)
+                name,
+                kind,
+                unary_union(parts),
+                z0,
+                z1,
+                colour=colour,
+                density=_density(b.material, materials, 2700.0),
+                group=_busbar_group(b, kind, cells, by_group),
             )
         )
     return plate_top
+
+
+def _module(index: int) -> str:
+    """A module's name in the assembly: M1, M2, … as the pictures label it."""
+    return f"M{index + 1}"
+
+
+def _busbar_group(b: Busbar, kind: str, cells: tuple[PlacedCell, ...], by_group: dict[int, list[int]]) -> str:
+    """The sub-assembly a busbar goes in (named nodes in pack.glb and pack.step): its module's
+    plates, the links between modules, the terminal plates, the leads."""
+    if kind == "lead":
+        return "leads"
+    if b.kind == "terminal":
+        return "terminals"
+    if b.kind == "module_link":
+        return "module_links"
+    members = by_group.get(min(b.groups), [])
+    return f"{_module(cells[members[0]].module)}_busbars" if members else "module_links"
 
 
 def _fuse_instances(
@@ -450,7 +459,7 @@ def _fuse_instances(
         fuse_inst.names.append(f"fuse_{fz.cell:05d}")
         fuse_inst.places.append((c.x * 1e3, c.y * 1e3, base, 0.0, "z"))
         fuse_inst.colour_keys.append(0)
-        fuse_inst.groups.append(None)
+        fuse_inst.groups.append(f"{_module(c.module)}_fuses")
     if len({(f.kind, f.diameter, f.width, f.thickness, f.length) for f in fuses}) > 1:
         notes.append("fuse links differ in size; all are drawn with the first one's geometry")
     return fuse_inst
@@ -535,7 +544,7 @@ def _place_tiles(
 
 def _plate_name(cell: PlacedCell, z: float, layers: list[float]) -> str:
     """The holder plate (sub-assembly) of a cell's tiles: its module, and its layer if several."""
-    return f"holder_{cell.module:02d}" + (f"_L{layers.index(round(z, 6))}" if len(layers) > 1 else "")
+    return f"{_module(cell.module)}_holder" + (f"_L{layers.index(round(z, 6))}" if len(layers) > 1 else "")
 
 
 def _whole_tiles(
@@ -729,8 +738,9 @@ def _cold_plate(
 
 
 def _enclosure(site: _Site, stack: _Stack, sheet: float, rho_box: float, prisms: list[Prism]) -> None:
-    """Enclosure: walls along the region's edge (the keepouts stay outside the box), a floor, a
-    lid and an outward bolting flange with M8 clearance holes every ``FLANGE_PITCH``."""
+    """Enclosure: walls along the outline's edge, a whole floor and lid (keepouts are spaces
+    inside the box, not holes in it) and an outward bolting flange with M8 clearance holes
+    every ``FLANGE_PITCH``."""
     from shapely.geometry import Point
     from shapely.ops import unary_union
 
