@@ -368,6 +368,28 @@ def test_keepout_respected_and_prismatic_frames(tmp_path):
     assert result.parts["cells"] == 20
 
 
+def test_the_racks_bms_keepout_is_a_space_in_the_box():
+    """examples/lfp_storage.batt: the BMS strip along the rack's right end is inside the box
+    (floor, lid and walls the whole 700 × 440 mm outline, the flange around it), not cut off
+    into an empty flange frame; the module frame keeps out of it."""
+    from shapely.geometry import box
+
+    from battgen.emit.cad import plan_pack
+
+    pack, build = _pipeline(REPO / "examples" / "lfp_storage.batt")
+    plan = plan_pack(pack, build.layout, build.routing, build.materials)
+    outline = box(0, 0, 700, 440)
+    floor = next(p for p in plan.prisms if p.kind == "floor").polygon
+    assert floor.symmetric_difference(outline).area < 1e-6
+    flange = next(p for p in plan.prisms if p.kind == "flange").polygon
+    assert flange.intersection(outline).area < 1e-6 and flange.distance(outline) < 1e-6
+    ((name, bms),) = plan.keepouts
+    assert name == "bms" and bms.area == pytest.approx(90 * 440)
+    for p in plan.prisms:
+        if p.kind in ("frame", "busbar", "lead"):
+            assert p.polygon.intersection(bms).area < 1e-6, p.name
+
+
 def test_enclosure_is_the_declared_material_and_sheet():
     """`enclosure = steel(thickness = 1.5 mm)`: floor, walls and lid 1.5 mm of 7,850 kg/m³
     steel; the CAD enclosure mass is the synthesis estimate's sheet mass for the same box

@@ -7,6 +7,7 @@ bytes are deterministic."""
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -466,7 +467,7 @@ def test_svg_is_deterministic_and_readable(placed):
     assert "tesla_model_s_85 — layout, 96s74p" in first  # title
     assert "Modules" in first and "M16: groups 91–96" in first  # legend
     assert "series path" in first and "<polyline" in first
-    assert " mm</text>" in first  # scale bar
+    assert re.search(r'<g id="scale-bar">.*?>\d+ (mm|m)</text>', first, re.S)  # scale bar
     assert first.count('<use href="#cell"') == 7104
     assert len(first) < 1_000_000
 

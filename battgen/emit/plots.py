@@ -1,8 +1,8 @@
 """Charts as inline SVG for report.html: no JavaScript, no plotting library, deterministic bytes.
 
 ``line_chart`` (lines against a shared x axis, with reference lines and a shaded band) and
-``histogram`` (counts in bins, with reference lines). Each is an ``<svg>`` element ``WIDTH`` ×
-``HEIGHT`` px with axes, round ticks, axis titles with units, and a legend under the plot; text
+``histogram`` (counts in bins, with reference lines). Each is an ``<svg>`` element ``WIDTH`` px
+wide (its plot ``PLOT_HEIGHT`` px high) with axes, round ticks, axis titles with units, and a legend under the plot; text
 is 12 px at the least (13 px labels), so that it stays readable when the page shows the chart a
 little smaller than its natural size.
 """
@@ -10,24 +10,26 @@ little smaller than its natural size.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from html import escape
 
 from battgen.emit.drawing import n, nice_step, ticks
 
 WIDTH = 520.0
-HEIGHT = 330.0
+PLOT_HEIGHT = 220.0  # px, the plot area; the chart grows under it with its legend
 LEFT, RIGHT, TOP = 64.0, 16.0, 30.0
 AXIS = 13.0  # px, tick labels and axis titles
+LEGEND_CHARS = 30  # characters of a legend entry that fit half the plot's width at AXIS
 FAMILY = "Helvetica, Arial, 'DejaVu Sans', sans-serif"
 
 
 @dataclass(frozen=True)
 class Series:
     name: str
-    xs: Sequence[float]
-    ys: Sequence[float]
+    xs: Iterable[float]  # a list or a numpy array (read more than once)
+    ys: Iterable[float]
     colour: str
     dash: str = ""
     width: float = 2.0
@@ -55,11 +57,19 @@ class Chart:
     body: list[Callable[[], str]] = field(default_factory=list)
 
     @property
+    def columns(self) -> int:
+        """Legend columns: two, or one when an entry would not fit in half the width."""
+        return 1 if any(len(text) > LEGEND_CHARS for text, _c, _d in self.legend) else 2
+
+    @property
     def plot(self) -> tuple[float, float, float, float]:
         """(left, top, width, height) of the plot area, px."""
-        rows = math.ceil(len(self.legend) / 2)
-        bottom = 52 + 18 * rows
-        return LEFT, TOP, WIDTH - LEFT - RIGHT, HEIGHT - TOP - bottom
+        return LEFT, TOP, WIDTH - LEFT - RIGHT, PLOT_HEIGHT
+
+    @property
+    def height(self) -> float:
+        """The chart's height, px: the plot, the axis titles and the legend's rows under it."""
+        return TOP + PLOT_HEIGHT + 52 + 18 * math.ceil(len(self.legend) / self.columns)
 
     def x(self, value: float) -> float:
         left, _top, width, _h = self.plot
@@ -75,10 +85,10 @@ class Chart:
         left, top, width, height = self.plot
         out = [
             f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" aria-label="{escape(label)}" '
-            f'width="{n(WIDTH)}" height="{n(HEIGHT)}" viewBox="0 0 {n(WIDTH)} {n(HEIGHT)}" '
+            f'width="{n(WIDTH)}" height="{n(self.height)}" viewBox="0 0 {n(WIDTH)} {n(self.height)}" '
             f'font-family="{FAMILY}" font-size="{n(AXIS)}">',
             f"<title>{escape(label)}</title>",
-            f'<rect width="{n(WIDTH)}" height="{n(HEIGHT)}" fill="#fff"/>',
+            f'<rect width="{n(WIDTH)}" height="{n(self.height)}" fill="#fff"/>',
             f'<text x="{n(left)}" y="18" font-size="15" font-weight="bold">{escape(self.title)}</text>',
         ]
         # grid and ticks
@@ -109,9 +119,10 @@ class Chart:
             f'<text transform="translate(16 {n(top + height / 2)}) rotate(-90)" text-anchor="middle">'
             f"{escape(self.y_label)}</text>"
         )
+        cols = self.columns
         for k, (text, colour, dash) in enumerate(self.legend):
-            lx = left + (k % 2) * (width / 2)
-            ly = top + height + 56 + 18 * (k // 2)
+            lx = left + (k % cols) * (width / 2)
+            ly = top + height + 56 + 18 * (k // cols)
             d = f' stroke-dasharray="{dash}"' if dash else ""
             out.append(
                 f'<line x1="{n(lx)}" y1="{n(ly - 4)}" x2="{n(lx + 22)}" y2="{n(ly - 4)}" stroke="{colour}" '
@@ -189,7 +200,7 @@ def line_chart(
     if band is not None:
         chart.body.append(lambda: _band(chart, band))
     for s in series:
-        chart.body.append(lambda s=s: _line(chart, s))
+        chart.body.append(partial(_line, chart, s))
         chart.legend.append((s.name, s.colour, s.dash))
     for rule in x_rules:
         chart.rule_x(rule)

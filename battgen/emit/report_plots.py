@@ -10,10 +10,15 @@ from html import escape
 
 import numpy as np
 
+from battgen.core import ir
 from battgen.emit import plots
 from battgen.emit.cell_maps import CURRENT_RESOLUTION, TEMPERATURE_RESOLUTION
 from battgen.passes.build import PackBuild
 from battgen.passes.curves import CHARGE_WINDOW, charge_curve, soc_curves
+from battgen.passes.heat import Heat
+from battgen.passes.layout.types import Layout
+from battgen.passes.loads import LoadCase, Loads
+from battgen.passes.routing.types import Routing
 
 CASE_COLOUR = {"continuous": "#0072B2", "peak": "#D55E00", "charge": "#009E73"}
 LIMIT = "#B22222"
@@ -25,7 +30,12 @@ def plots_html(build: PackBuild) -> list[str]:
     layout, routing, candidate = build.layout, build.routing, build.candidate
     if layout is None or routing is None or candidate is None or candidate.loads is None:
         return []
-    figures = [*_soc_figures(build), *_spread_figures(build), _charge_figure(build)]
+    pack, loads = build.pack, candidate.loads
+    figures = [
+        *_soc_figures(pack, layout, routing, loads),
+        *_spread_figures(pack, routing, build.heat, loads),
+        _charge_figure(pack, layout, routing, loads.charge),
+    ]
     out = ["<h2>Plots</h2>", '<div class="plots">']
     for svg, caption in figures:
         if svg:
@@ -34,9 +44,7 @@ def plots_html(build: PackBuild) -> list[str]:
     return out
 
 
-def _soc_figures(build: PackBuild) -> list[tuple[str, str]]:
-    pack, layout, routing = build.pack, build.layout, build.routing
-    loads = build.candidate.loads
+def _soc_figures(pack: ir.Pack, layout: Layout, routing: Routing, loads: Loads) -> list[tuple[str, str]]:
     curves = soc_curves(pack, layout, routing, loads)
     pct = curves.soc * 100
     floor = plots.Rule(pack.soc_floor * 100, f"SOC floor {pack.soc_floor:.0%}", "#666", "2 3")
@@ -46,9 +54,7 @@ def _soc_figures(build: PackBuild) -> list[tuple[str, str]]:
         label = f"{c.case.kind}, {c.case.current:,.0f} A"
         volts.append(plots.Series(label, pct, c.voltage, CASE_COLOUR[c.case.kind]))
         watts.append(plots.Series(label, pct, c.power / 1e3, CASE_COLOUR[c.case.kind]))
-    watts.append(
-        plots.Series("peak capability (most loaded cell at its rating)", pct, curves.capability / 1e3, "#7A2E00", "4 3")
-    )
+    watts.append(plots.Series("peak capability", pct, curves.capability / 1e3, "#7A2E00", "4 3"))
     v_rules = [
         plots.Rule(curves.v_max, f"cells' upper limit × S ({curves.v_max:,.1f} V)", LIMIT),
         plots.Rule(curves.v_min, f"cells' lower limit × S ({curves.v_min:,.1f} V)", LIMIT, "2 3"),
@@ -90,16 +96,19 @@ def _soc_figures(build: PackBuild) -> list[tuple[str, str]]:
     )
     return [
         (voltage, f"Terminal voltage at each load case: {basis}."),
-        (power, f"Power at each load case's current (P = V·I): {basis}; the requirements as dashed lines."),
+        (
+            power,
+            f"Power at each load case's current (P = V·I): {basis}; the requirements as dashed lines. Peak "
+            "capability: what the pack delivers at each SOC when its most loaded cell reaches its rating for the "
+            "peak's duration, or the pack its voltage floor (the as-built check's power).",
+        ),
     ]
 
 
-def _spread_figures(build: PackBuild) -> list[tuple[str, str]]:
+def _spread_figures(pack: ir.Pack, routing: Routing, heat: Heat | None, loads: Loads) -> list[tuple[str, str]]:
     from battgen.passes.asbuilt import DEFAULT_LIMIT
     from battgen.passes.temperatures import basis, cell_temperatures
 
-    pack, routing, heat = build.pack, build.routing, build.heat
-    loads = build.candidate.loads
     network = routing.network
     peak = loads.peak
     k = peak.current / network.pack_current if network.pack_current else 0.0
@@ -148,9 +157,7 @@ def _spread_figures(build: PackBuild) -> list[tuple[str, str]]:
     return out
 
 
-def _charge_figure(build: PackBuild) -> tuple[str, str]:
-    pack, layout, routing = build.pack, build.layout, build.routing
-    case = build.candidate.loads.charge
+def _charge_figure(pack: ir.Pack, layout: Layout, routing: Routing, case: LoadCase) -> tuple[str, str]:
     curve = charge_curve(pack, layout, routing, case)
     minutes = curve.time / 60
     lo, hi = CHARGE_WINDOW

@@ -332,7 +332,7 @@ class _Accumulator:
             keep.append(k)
             show = not thin
             if thin and what == "cells" and cut is not None:  # beside the cut or a cut-away wall
-                u = cut.u(x, y)
+                u = float(cut.u(x, y))
                 near = 3 * reach
                 show = u < CELLS_FROM + near / cut.w + near / cut.h or x - cut.x0 < near or y - cut.y0 < near
             sides.append(show)
