@@ -219,6 +219,16 @@ def test_glb_loads_with_the_expected_meshes(ebike):
     names = set(scene.graph.nodes)
     assert {"ebike48", "cells", "busbars", "holders", "enclosure", "M1_cells", "M1_busbars"} <= names
     assert "terminals" in names and "leads" in names
+    # coloured as the pictures (glTF colours are linear: back to sRGB to compare)
+    from battgen.emit import style
+
+    def srgb(c: float) -> float:
+        return 12.92 * c if c <= 0.0031308 else 1.055 * c ** (1 / 2.4) - 0.055
+
+    colours = {
+        style.hex_colour(*(srgb(c) for c in m["pbrMetallicRoughness"]["baseColorFactor"][:3])) for m in doc["materials"]
+    }
+    assert {style.module_colour(0), style.PART["holder"], style.PART["enclosure"]} <= colours
 
 
 def _pixels(png: bytes):
