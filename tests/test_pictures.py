@@ -1,7 +1,8 @@
 """What a person sees: every example's report.html and SVG pictures rendered by headless Chromium.
 
-Each example is built with the real driver (the e-bike and the rack with CAD, so their reports
-carry the previews; the sedan without, to keep the suite quick) and opened in Debian's
+Each example, and the published Model S 85 (7,104 cells), is built with the real driver (the
+e-bike and the rack with CAD, so their reports carry the previews; the larger two without, to
+keep the suite quick) and opened in Debian's
 chromium through playwright, as a browser shows it. The checks are about what is on the screen,
 measured by the browser: every picture is drawn (its pixels are not all white), its legend,
 scale bar and axes are there, its text is at least ``MIN_TEXT_PX`` high and inside the picture,
@@ -26,7 +27,12 @@ REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
 MIN_TEXT_PX = 9.0  # the smallest text a person reads on a screen without zooming
 SVGS = ("layout.svg", "busbars.svg", "currents.svg", "temperatures.svg")
-BUILDS = {"ebike.batt": ("ebike48", True), "lfp_storage.batt": ("rack51v", True), "sedan.batt": ("sedan", False)}
+BUILDS = {  # 52, 16, 4,704 and 7,104 cells
+    "ebike.batt": ("ebike48", True),
+    "lfp_storage.batt": ("rack51v", True),
+    "sedan.batt": ("sedan", False),
+    "validation/tesla_model_s_85.batt": ("tesla_model_s_85", False),
+}
 BUILDS_CAD = dict(BUILDS.values())  # pack name → built with CAD
 
 # Measures every <text> of the document as drawn: its font size in screen pixels (the computed

@@ -184,7 +184,7 @@ def test_the_report_wraps_at_word_boundaries(ebike, capsys, monkeypatch):
     from battgen.emit import terminal
 
     monkeypatch.setattr(terminal, "_width", lambda: 72)
-    terminal.print_build(ebike.pack and _design(), {}, {"ebike48": ebike}, [])
+    terminal.print_build(_design(), {}, {"ebike48": ebike}, [])
     lines = capsys.readouterr().out.splitlines()
     assert lines and max(len(line) for line in lines) <= 72
     summary = " ".join(" ".join(line.split()) for line in lines)
