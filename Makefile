@@ -8,21 +8,28 @@ BATTC  := $(VENV)/bin/battc
 LINTED := battgen tests benchmarks docs
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test lint e2e bench clean
+.PHONY: demo test lint browser e2e bench clean
 
+# pip shows what it fetches and installs (a first install takes a minute or so: cadquery's OCP
+# is a large wheel); the progress bar is on whenever a terminal is watching.
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || (echo "battgen needs Python 3.11 or newer" && false)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	@echo "== installing battgen and its dependencies into $(VENV) (a minute or so the first time)"
+	$(PY) -m pip install --upgrade --progress-bar on pip
+	$(PY) -m pip install --progress-bar on -e '.[test]'
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 demo: $(STAMP)
 	@for f in examples/*.batt; do echo "== battc $$f"; $(BATTC) $$f || exit 1; done
-	@echo; echo "Build folders are in build/<pack>/: report.html (open it in a browser), bom.csv, design.json, layout.svg, busbars.svg, currents.svg, pack.step, pack.glb, preview.png"
+	@echo; echo "Build folders are in build/<pack>/: report.html (open it in a browser), bom.csv, design.json, layout.svg, busbars.svg, currents.svg, temperatures.svg, pack.step, pack.glb, preview.png, preview_top.png"
 
-test: lint
+test: lint browser
 	$(PY) -m pytest -q -p no:cacheprovider -n 2
+
+# Debian's chromium, for the test that looks at the pictures and the report in a browser
+browser:
+	@bash tests/browser/setup.sh
 
 # ruff (lint and format) and mypy, configured in pyproject.toml
 lint: $(STAMP)

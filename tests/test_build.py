@@ -129,12 +129,12 @@ def test_a_build_is_never_mutated():
 
 def test_plus_and_minus_are_the_same_in_every_output():
     """The pack + terminal is group 0's end (``layout.types.terminal_groups``): routing's pack +
-    plate joins group 0, layout.svg labels group 0's centroid +, and busbars.svg draws + at the
-    pack + lead's terminal."""
+    plate joins group 0 and its lead ends at ``routing.terminals[0]``; every picture marks + and
+    − there, at the same pixel (one frame for a build's sheets)."""
     import re as regex
 
-    from battgen.emit.busbars_svg import _Frame, busbars_svg
-    from battgen.emit.svg import layout_svg
+    from battgen.emit import files
+    from battgen.emit.drawing import Frame
     from battgen.passes.layout.types import terminal_groups
 
     build = build_pack(EXAMPLES / "ebike.batt")
@@ -149,19 +149,15 @@ def test_plus_and_minus_are_the_same_in_every_output():
         cells = [layout.cells[i] for i in layout.groups[group].cells]
         return sum(c.x for c in cells) / len(cells), sum(c.y for c in cells) / len(cells)
 
-    # busbars.svg: the "+" label sits at routing.terminals[0], nearer group 0 than group S−1
-    svg = busbars_svg(layout, routing, build.pack)
-    frame = _Frame(layout, routing)
-    labels = dict(regex.findall(r'<text x="([-\d.]+)" y="[-\d.]+">([+−])</text>', svg)[::-1])
-    assert set(labels.values()) == {"+", "−"}
-    plus_x = next(float(x) for x, label in labels.items() if label == "+")
-    assert plus_x == pytest.approx(float(frame.pt(*routing.terminals[0])[0]), abs=0.01)
     tx, ty = routing.terminals[0]
     near = [((tx - cx) ** 2 + (ty - cy) ** 2) for cx, cy in (centre(plus_group), centre(minus_group))]
-    assert near[0] < near[1]
-    # layout.svg: "+" is drawn at group 0's centroid
-    text = layout_svg(layout, build.pack)
-    marks = regex.findall(
-        r'<circle cx="([-\d.]+)" cy="([-\d.]+)" r="[\d.]+" fill="#d00"/><text[^>]*>([+−])</text>', text
-    )
-    assert [m[2] for m in marks] == ["+", "−"]
+    assert near[0] < near[1]  # the + lead ends nearer group 0 than group S−1
+    frame = Frame(build.pack, layout, routing)
+    pictures = {name: text for name, text in files.render_all(build).items() if name.endswith(".svg")}
+    assert set(pictures) == {"layout.svg", "busbars.svg", "currents.svg", "temperatures.svg"}
+    for name, svg in pictures.items():
+        marks = regex.findall(r'data-terminal="([+−])"><circle cx="([-\d.]+)" cy="([-\d.]+)"', svg)
+        assert [m[0] for m in marks] == ["+", "−"], name
+        for (_sign, x, y), (mx, my) in zip(marks, routing.terminals):
+            px, py = frame.px(mx, my)
+            assert (float(x), float(y)) == pytest.approx((px, py), abs=0.01), name

@@ -16,6 +16,7 @@ import pytest
 import support
 from support import build_pack, cad_outcome
 
+
 REPO = Path(__file__).resolve().parents[1]
 
 pytestmark = [pytest.mark.xdist_group("cad")]
@@ -203,25 +204,73 @@ def test_glb_loads_with_the_expected_meshes(ebike):
     doc = json.loads(data[20 : 20 + int.from_bytes(data[12:16], "little")])
     positions = {p["attributes"]["POSITION"] for m in doc["meshes"] for p in m["primitives"]}
     assert len(positions) < parts - 100  # instances share their vertex data
-    lo, hi = scene.bounds  # glTF is y up: (x, z, -y) of the CAD frame, mm
+    # glTF is metres and y up: (x, z, −y) of the CAD frame, the same box as the CAD's own
+    lo, hi = scene.bounds
     cad_lo, cad_hi = build.cad.bounding_box
-    assert lo[0] == pytest.approx(cad_lo[0] * 1e3, abs=0.5) and hi[1] == pytest.approx(cad_hi[2] * 1e3, abs=0.5)
+    assert lo == pytest.approx([cad_lo[0], cad_lo[2], -cad_hi[1]], abs=5e-4)
+    assert hi == pytest.approx([cad_hi[0], cad_hi[2], -cad_lo[1]], abs=5e-4)
+    # the envelope, in metres: 410 × 95 mm, 85 mm high (a pack this small has no frame around it:
+    # BatPaC's perimeter frame starts at 20 L of modules)
+    env = _pack.envelope
+    width, height, depth = scene.extents
+    assert width == pytest.approx(env.outline.width, abs=5e-4)
+    assert depth == pytest.approx(env.outline.depth, abs=5e-4)
+    assert height == pytest.approx(max(env.height, build.cad.stack["top"]), abs=5e-4)
+    # named nodes: the pack, its part kinds, a node per module within them
+    names = set(scene.graph.nodes)
+    assert {"ebike48", "cells", "busbars", "holders", "enclosure", "M1_cells", "M1_busbars"} <= names
+    assert "terminals" in names and "leads" in names
+    # coloured as the pictures (glTF colours are linear: back to sRGB to compare)
+    from battgen.emit import style
+
+    def srgb(c: float) -> float:
+        return 12.92 * c if c <= 0.0031308 else 1.055 * c ** (1 / 2.4) - 0.055
+
+    colours = {
+        style.hex_colour(*(srgb(c) for c in m["pbrMetallicRoughness"]["baseColorFactor"][:3])) for m in doc["materials"]
+    }
+    assert {style.module_colour(0), style.PART["holder"], style.PART["enclosure"]} <= colours
+
+
+def _pixels(png: bytes):
+    """The RGB pixels (height, width, 3) of a PNG as the preview writes it (filter 0 rows)."""
+    import zlib
+
+    import numpy as np
+
+    width = int.from_bytes(png[16:20], "big")
+    height = int.from_bytes(png[20:24], "big")
+    raw = zlib.decompress(png[png.index(b"IDAT") + 4 : png.index(b"IEND") - 8])
+    assert len(raw) == height * (1 + 3 * width)
+    rows = np.frombuffer(raw, np.uint8).reshape(height, 1 + 3 * width)
+    assert not rows[:, 0].any()
+    return rows[:, 1:].reshape(height, width, 3)
 
 
 def test_stl_and_preview(ebike):
+    import numpy as np
+
+    from battgen.emit import style
+
     _pack, build, _out = ebike
     stl = build.files["pack.stl"]
     n = int.from_bytes(stl[80:84], "little")
     assert len(stl) == 84 + 50 * n and n > 1000
-    png = build.files["preview.png"]
-    import zlib
-
-    width = int.from_bytes(png[16:20], "big")
-    height = int.from_bytes(png[20:24], "big")
-    idat = png[png.index(b"IDAT") + 4 : png.index(b"IEND") - 8]
-    raw = zlib.decompress(idat)
-    assert len(raw) == height * (1 + 3 * width)
-    assert raw.count(b"\xff\xff\xff") < 0.95 * width * height  # something was drawn
+    # the STL stays in millimetres (read back from the metre GLB): the CAD's box
+    corners = np.frombuffer(stl[84:], dtype=[("n", "<f4", 3), ("v", "<f4", (3, 3)), ("a", "<u2")])["v"].reshape(-1, 3)
+    lo, hi = build.cad.bounding_box
+    assert corners.min(axis=0) == pytest.approx([v * 1e3 for v in lo], abs=0.05)
+    assert corners.max(axis=0) == pytest.approx([v * 1e3 for v in hi], abs=0.05)
+    for name in ("preview.png", "preview_top.png"):
+        img = _pixels(build.files[name]).reshape(-1, 3).astype(int)
+        white = (img >= 250).all(axis=1)
+        assert 0.2 < 1 - white.mean() < 0.95, name  # the pack fills the picture, with a margin
+    # lid off, the cells in front are the module's colour (shaded), not a grey tray
+    blue = np.array(style.rgb(style.PALETTE[0])) * 255
+    iso = _pixels(build.files["preview.png"]).reshape(-1, 3).astype(float)
+    hue = iso / np.maximum(iso.max(axis=1, keepdims=True), 1) * blue.max()
+    cells = (np.abs(hue - blue).max(axis=1) < 25) & (iso.max(axis=1) > 40)
+    assert cells.mean() > 0.03
 
 
 def test_second_build_same_bytes(ebike, tmp_path):
@@ -234,10 +283,11 @@ def test_second_build_same_bytes(ebike, tmp_path):
     again = build_cad(pack, build.layout, build.routing, build.materials, tmp_path, step_process=True, stats=stats)
     assert stats["step"]["ok"] and stats["step"]["maxrss_MiB"] > 0  # the STEP process ran and reported
     assert again == build.cad.__class__(**{**build.cad.__dict__, "files": again.files})
-    for name in ("pack.step", "pack.glb", "preview.png"):
+    for name in ("pack.step", "pack.glb", "preview.png", "preview_top.png"):
         assert (tmp_path / name).read_bytes() == (out / name).read_bytes(), name
     assert b"2000-01-01T00:00:00" in (tmp_path / "pack.step").read_bytes()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["pack.glb", "pack.step", "preview.png"]  # no temporaries
+    # no temporaries
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pack.glb", "pack.step", "preview.png", "preview_top.png"]
 
 
 def test_step_process_failure_is_a_diagnostic(monkeypatch):
@@ -311,17 +361,44 @@ def test_keepout_respected_and_prismatic_frames(tmp_path):
     for x, y, _z, _r, _a in plan.cells.places:
         assert shapely.Point(x, y).buffer(pack.cell.format.diameter * 1e3 / 2).intersection(keepout).area < 1e-6
     for p in plan.prisms:
-        if p.kind in ("holder", "busbar", "lead", "cold_plate", "floor", "lid"):
+        if p.kind in ("holder", "busbar", "lead", "cold_plate"):
             assert p.polygon.intersection(keepout).area < 1e-6, p.name
-    # the jacket's walls (1 mm aluminium, 1 mm of insulation, 1 mm aluminium: what the 3 mm wall
-    # clearance holds of BatPaC's insulated wall) wrap the keepout
-    walls = [p for p in plan.prisms if p.kind == "walls"]
-    assert len(walls) == 3
-    around = sum(p.polygon.intersection(keepout.buffer(3.5, join_style="mitre")).area for p in walls)
-    assert around == pytest.approx(56 * 46 - 50 * 40)
+    # the keepout is a space in the box for another part: every layer of the tray floor and of the
+    # lid is whole, no wall wraps it, and the plan carries it (the preview draws it as a ghost)
+    for kind in ("floor", "lid"):
+        layers = [p.polygon for p in plan.prisms if p.kind == kind]
+        assert layers, kind
+        for part in layers:
+            assert part.geom_type == "Polygon" and not part.interiors, kind
+            assert part.covers(keepout), kind
+    for wall in (p.polygon for p in plan.prisms if p.kind == "walls"):
+        assert wall.intersection(keepout.buffer(3.5, join_style="mitre")).area == 0
+    assert [(name, round(k.area)) for name, k in plan.keepouts] == [("bms", 50 * 40)]
     result = build_cad(pack, build.layout, build.routing, build.materials, tmp_path)
     assert result.cooling["side"] == "top" and result.stack["cold_plate"] > result.stack["cell_top"]
     assert result.parts["cells"] == 20
+
+
+def test_the_racks_bms_keepout_is_a_space_in_the_box():
+    """examples/lfp_storage.batt: the BMS strip along the rack's right end is inside the box
+    (floor, lid and walls the whole 700 × 440 mm outline, the flange around it), not cut off
+    into an empty flange frame; the module frame keeps out of it."""
+    from shapely.geometry import box
+
+    from battgen.emit.cad import plan_pack
+
+    pack, build = _pipeline(REPO / "examples" / "lfp_storage.batt")
+    plan = plan_pack(pack, build.layout, build.routing, build.materials)
+    outline = box(0, 0, 700, 440)
+    floor = next(p for p in plan.prisms if p.kind == "floor").polygon
+    assert floor.symmetric_difference(outline).area < 1e-6
+    flange = next(p for p in plan.prisms if p.kind == "flange").polygon
+    assert flange.intersection(outline).area < 1e-6 and flange.distance(outline) < 1e-6
+    ((name, bms),) = plan.keepouts
+    assert name == "bms" and bms.area == pytest.approx(90 * 440)
+    for p in plan.prisms:
+        if p.kind in ("frame", "busbar", "lead"):
+            assert p.polygon.intersection(bms).area < 1e-6, p.name
 
 
 def test_enclosure_is_the_declared_material_and_sheet():

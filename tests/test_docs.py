@@ -56,3 +56,13 @@ def test_outputs_doc_names_every_file_section_and_field(tmp_path):
     for field in dataclasses.fields(CadResult):
         assert f"`{field.name}`" in doc, f"cad.{field.name}"
     assert result.packs["ebike48"].heat is not None
+
+
+def test_pictures_doc_is_current():
+    """docs/pictures.md shows every screenshot in docs/images/ (regenerated with
+    `python docs/generate.py --screenshots`), the sedan's before and after."""
+    text = (REPO / "docs" / "pictures.md").read_text()
+    assert text == _generator().pictures_md()
+    for side in ("before", "after"):
+        assert f"images/{side}/report_top.png" in text and f"images/{side}/busbars.svg.png" in text
+    assert "images/after/temperatures.svg.png" in text and "images/after/report_plots.png" in text

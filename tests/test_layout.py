@@ -7,6 +7,7 @@ bytes are deterministic."""
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -465,10 +466,10 @@ def test_svg_is_deterministic_and_readable(placed):
     again = layout_svg(L.place(pack, candidate), pack)
     assert first == again
     assert first.startswith("<?xml") and first.rstrip().endswith("</svg>")
-    assert "tesla_model_s_85 — 96s74p" in first  # title
+    assert "tesla_model_s_85 — layout, 96s74p" in first  # title
     assert "Modules" in first and "M16: groups 91–96" in first  # legend
     assert "series path" in first and "<polyline" in first
-    assert " mm</text>" in first  # scale bar
+    assert re.search(r'<g id="scale-bar">.*?>\d+ (mm|m)</text>', first, re.S)  # scale bar
     assert first.count('<use href="#cell"') == 7104
     assert len(first) < 1_000_000
 
@@ -477,7 +478,8 @@ def test_svg_draws_keepouts_and_rectangular_cells(placed):
     pack, _, layout = placed["rack51v"]
     svg = layout_svg(layout, pack)
     assert 'fill="url(#hatch)"' in svg and ">bms</text>" in svg
-    assert '<polygon id="cell"' in svg
+    # the cells' own rectangle, placed turned as layout placed them (not overlapping)
+    assert '<rect id="cell"' in svg and svg.count("rotate(90)") == len(layout.cells)
     import xml.dom.minidom
 
     xml.dom.minidom.parseString(svg.encode())

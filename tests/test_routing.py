@@ -420,7 +420,7 @@ def test_svgs_are_deterministic(routed):
     pack, layout, routing, _ = routed
     a = busbars_svg(layout, routing, pack)
     assert a == busbars_svg(layout, routing, pack)
-    assert a.startswith("<svg") and a.count('class="series"') + a.count('class="module_link"') == layout.series - 1
+    assert a.startswith("<?xml") and a.count('class="series"') + a.count('class="module_link"') == layout.series - 1
     b = currents_svg(layout, routing, pack)
     assert b == currents_svg(layout, routing, pack) and "colour-bar" in b
     again, _ = R.route_with_network(pack, layout, candidate(layout.series, layout.parallel))

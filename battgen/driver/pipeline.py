@@ -12,6 +12,7 @@ half a second); ``estimate`` adds numpy for synthesis; ``build`` runs everything
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -122,17 +123,36 @@ def build_result(
     cache: StageCache | None = None,
 ) -> BuildResult:
     """Run every stage for every pack; write ``out/<pack>/`` only if nothing failed (with
-    ``out=None``, nothing: the builds are in the result). ``cache``: stage results seen before
-    (``driver.cache``; ``battc`` passes ``<out>/.cache``)."""
-    from battgen.driver import loop, stages
+    ``out=None``, nothing: the builds are in the result). ``progress``: a terminal is watching;
+    every stage is shown as it runs (``emit.terminal.BuildProgress``). ``cache``: stage results
+    seen before (``driver.cache``; ``battc`` passes ``<out>/.cache``)."""
+    from battgen.driver import stages
+
+    reporter = None
+    if progress:
+        from battgen.emit.terminal import BuildProgress
+
+        reporter = BuildProgress()
+    options = stages.BuildOptions(cad=cad, stl=stl, progress=progress, reporter=reporter)
+    with reporter if reporter is not None else nullcontext():
+        return _build(source, out, options, workspace, cache)
+
+
+def _build(
+    source, out: Path | None, options, workspace: Workspace | None, cache: StageCache | None = None
+) -> BuildResult:
+    """``build_result``'s work, with ``options.reporter`` (if any) told of every stage."""
+    from battgen.driver import loop
     from battgen.passes.build import PackBuild
 
+    reporter = options.reporter
+    if reporter is not None:
+        reporter.stage("synthesis")
     estimate = estimate_result(source, workspace)
     diagnostics = list(estimate.diagnostics)
     packs: dict[str, PackBuild] = {}
     if any(d.is_error for d in diagnostics):
         return BuildResult(estimate, packs, diagnostics, out)
-    options = stages.BuildOptions(cad=cad, stl=stl, progress=progress)
     design = estimate.lowered.design
     for name, synthesis in sorted(estimate.syntheses.items()):
         pack = design.packs[name]
@@ -147,6 +167,8 @@ def build_result(
         packs[name] = build
     result = BuildResult(estimate, packs, diagnostics, out)
     if out is not None and not any(d.is_error for d in diagnostics):  # no partial output
+        if reporter is not None:
+            reporter.stage("write", str(out))
         _write(result)
     return result
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from battgen.core.diagnostics import Diagnostic
 from battgen.passes.build import PackBuild
@@ -26,11 +26,22 @@ if TYPE_CHECKING:
     from battgen.driver.cache import StageCache
 
 
+class StageReporter(Protocol):
+    """Who is told what the build is doing (``emit.terminal.BuildProgress`` on a terminal)."""
+
+    def stage(self, name: str, detail: str = "") -> None:
+        """A stage of the pack ``detail`` starts."""
+
+    def step(self, step: str, done: int, total: int) -> None:
+        """Within the stage, ``step`` is under way, ``done`` of ``total`` finished."""
+
+
 @dataclass(frozen=True)
 class BuildOptions:
     cad: bool = True  # run the CAD stage
     stl: bool = False  # also export STL
     progress: bool = False  # show progress bars (a terminal is watching)
+    reporter: StageReporter | None = None  # told of every stage as it starts (and the CAD's steps)
 
 
 Diagnostics = tuple[Diagnostic, ...]
@@ -113,7 +124,7 @@ def _cad(build: PackBuild, options: BuildOptions) -> tuple[PackBuild, Diagnostic
         build.heat,
         build.materials,
         stl=options.stl,
-        progress=options.progress,
+        progress=options.reporter.step if options.reporter is not None else options.progress,
     )
     if outcome.value is None:
         return build, outcome.diagnostics
@@ -269,6 +280,9 @@ def run(
         if stage.loop != loop or not stage.enabled(options):
             continue
         last = stage.name
+        if options.reporter is not None:
+            label = build.candidate.label if build.candidate is not None else ""
+            options.reporter.stage(stage.name, f"{build.name} {label}".strip())
         if cache is not None:
             build, found = _cached(stage, build, options, cache)
         else:

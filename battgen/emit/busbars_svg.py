@@ -1,150 +1,127 @@
-"""SVG drawings of the routing: busbars and fuses (``busbars_svg``), cell currents (``currents_svg``).
+"""``busbars.svg``: the routed busbars, terminal leads and fuse links, in the sheet style of
+``drawing`` (the same frame, + and − as layout.svg).
 
-Plan view, millimetres, y up (flipped into SVG's y-down frame). Deterministic bytes: coordinates
-rounded to 0.01 mm, fixed element order, no timestamps or random ids.
+Busbars are coloured by their potential above the pack's − terminal (open circuit, at the
+cell's nominal voltage): the plate joining series groups k and k+1 sits at (S − 1 − k) ×
+V_nominal, the + terminal plate at S × V_nominal, the − one at 0 V (``terminal_groups``: + at
+group 0). Plates on the cells' top face are drawn solid, those on the bottom face pale and
+dashed under them; the terminal leads as their routed centrelines. Fuse links are drawn only
+where a cell is ``FUSE_MIN_PX`` wide or more on the sheet (the legend says so otherwise).
+
+``currents_svg`` moved to ``cell_maps`` with ``temperatures_svg``; it is re-exported here.
 """
 
 from __future__ import annotations
 
-import math
+from html import escape
 
-from battgen.passes.layout.types import Layout
-from battgen.passes.routing.types import Routing
+from battgen.core import ir
+from battgen.core.text import counted
+from battgen.emit import style
+from battgen.emit.cell_maps import currents_svg, temperatures_svg
+from battgen.emit.drawing import ColourScale, Sheet, n
+from battgen.passes.layout.types import Layout, terminal_groups
+from battgen.passes.loads import LoadCase
+from battgen.passes.routing.types import Busbar, Routing
 
-FACE_COLOUR = {"top": "#c0392b", "bottom": "#2471a3"}
-MARGIN = 10.0  # mm
+__all__ = ["busbars_svg", "currents_svg", "potential", "temperatures_svg"]
 
-
-def _n(v: float) -> str:
-    s = f"{round(v, 2):.2f}".rstrip("0").rstrip(".")
-    return "0" if s in ("-0", "") else s
-
-
-class _Frame:
-    def __init__(self, layout: Layout, routing: Routing | None):
-        xs = [c.x for c in layout.cells]
-        ys = [c.y for c in layout.cells]
-        if routing is not None:
-            for b in routing.busbars:
-                xs += [p[0] for p in b.polygon]
-                ys += [p[1] for p in b.polygon]
-        r = max(layout.footprint) / 2
-        self.x0 = (min(xs) - r) * 1e3 - MARGIN
-        self.y1 = (max(ys) + r) * 1e3 + MARGIN
-        self.w = (max(xs) + r) * 1e3 + MARGIN - self.x0
-        self.h = self.y1 - ((min(ys) - r) * 1e3 - MARGIN)
-
-    def pt(self, x: float, y: float) -> tuple[str, str]:
-        return _n(x * 1e3 - self.x0), _n(self.y1 - y * 1e3)
-
-    def points(self, ring) -> str:
-        return " ".join(",".join(self.pt(x, y)) for x, y in ring)
+FUSE_MIN_PX = 12.0  # a cell narrower than this on the sheet: its fuse link would be a speck
 
 
-def _header(frame: _Frame, extra_w: float = 0.0, title: str = "") -> list[str]:
-    w, h = _n(frame.w + extra_w), _n(frame.h)
-    # drawn in millimetres (the viewBox); shown at most 1,600 px wide so it reads at a glance
-    scale = min(1600.0 / (frame.w + extra_w), 1.0)
-    px_w, px_h = _n((frame.w + extra_w) * scale), _n(frame.h * scale)
-    return [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{px_w}" height="{px_h}" viewBox="0 0 {w} {h}">',
-        f"<title>{title}</title>",
-        f'<rect width="{w}" height="{h}" fill="#ffffff"/>',
-    ]
+def potential(busbar: Busbar, series: int, nominal: float) -> float:
+    """The busbar's potential above the pack's − terminal, V (open circuit, nominal)."""
+    plus, _minus = terminal_groups(series)
+    if busbar.kind == "terminal":
+        return series * nominal if busbar.groups[0] == plus else 0.0
+    return (series - 1 - min(busbar.groups)) * nominal
 
 
-def _cell(frame: _Frame, layout: Layout, c, fill: str, stroke: str = "#555555") -> str:
-    fx, fy = layout.footprint
-    cx, cy = frame.pt(c.x, c.y)
-    if abs(fx - fy) < 1e-9 and c.rotation == 0.0:
-        return f'<circle cx="{cx}" cy="{cy}" r="{_n(fx * 500)}" fill="{fill}" stroke="{stroke}" stroke-width="0.2"/>'
-    ca, sa = math.cos(c.rotation), math.sin(c.rotation)
-    ring = [
-        (c.x + ca * dx - sa * dy, c.y + sa * dx + ca * dy)
-        for dx, dy in ((-fx / 2, -fy / 2), (fx / 2, -fy / 2), (fx / 2, fy / 2), (-fx / 2, fy / 2))
-    ]
-    return f'<polygon points="{frame.points(ring)}" fill="{fill}" stroke="{stroke}" stroke-width="0.2"/>'
-
-
-def busbars_svg(layout: Layout, routing: Routing, pack=None) -> str:
-    """Cells, busbar plates (red: top face, blue: bottom face), terminal leads, fuses, terminals."""
-    frame = _Frame(layout, routing)
-    name = getattr(pack, "name", layout.pack)
-    out = _header(frame, title=f"{name}: busbars ({layout.series}s{layout.parallel}p)")
-    out.append('<g id="cells">')
-    out += [_cell(frame, layout, c, "#eeeeee") for c in layout.cells]
-    out.append("</g>")
-    for face in ("bottom", "top"):
-        out.append(
-            f'<g id="busbars-{face}" fill="{FACE_COLOUR[face]}" fill-opacity="0.35" '
-            f'stroke="{FACE_COLOUR[face]}" stroke-width="0.3">'
+def busbars_svg(layout: Layout, routing: Routing, pack: ir.Pack, sizing: LoadCase | None = None) -> str:
+    """Cells (pale), busbar plates by potential (top face solid, bottom face dashed), leads,
+    fuse links where they can be seen, the pack's terminals. ``sizing``: the load case the
+    busbars were sized for, named in the caption."""
+    nominal, series = pack.cell.nominal_voltage, layout.series
+    top = series * nominal
+    scale = ColourScale(style.POTENTIAL, 0.0, top, 0.0, top, "V", "potential above −", False, 0)
+    worst = max((b.current_peak for b in routing.busbars), default=0.0)
+    load = (
+        f" Sized for the {sizing.kind} load ({sizing.basis}: {sizing.current:,.0f} A)"
+        if sizing is not None
+        else f" Sized for {worst:,.0f} A"
+    )
+    caption = (
+        f"{counted(len(routing.busbars), 'busbar')} coloured by potential above the pack's − terminal (open circuit, "
+        f"{nominal:g} V a group).{load}; {routing.busbar_mass:,.2f} kg in all."
+    )
+    sheet = Sheet(pack, layout, routing, f"{layout.pack} — busbars, {layout.series}s{layout.parallel}p", caption)
+    sheet.envelope()
+    sheet.cells(lambda i: "#E4E4E4")
+    for face, opacity, dash in (("bottom", 0.35, True), ("top", 0.75, False)):
+        plates = [b for b in routing.busbars if b.z == face and not b.path]
+        if not plates:
+            continue
+        dashes = f' stroke-dasharray="{sheet.stroke(4)} {sheet.stroke(3)}"' if dash else ""
+        sheet.plan.append(
+            f'<g id="busbars-{face}" fill-opacity="{n(opacity)}" stroke="#1A1A1A" stroke-opacity="0.55" '
+            f'stroke-width="{sheet.stroke(1)}"{dashes}>'
         )
-        for b in routing.busbars:
-            if b.z != face:
-                continue
-            d = "M" + " L".join(" ".join(frame.pt(x, y)) for x, y in b.polygon) + " Z"
-            for hole in b.holes:
-                d += " M" + " L".join(" ".join(frame.pt(x, y)) for x, y in hole) + " Z"
-            dash = ' stroke-dasharray="2 1"' if b.path else ""
-            out.append(f'<path id="busbar-{b.index}" class="{b.kind}" d="{d}" fill-rule="evenodd"{dash}/>')
-        out.append("</g>")
+        for b in plates:
+            colour = scale.colour(potential(b, series, nominal))
+            d = sheet.ring(b.polygon) + "".join(sheet.ring(h) for h in b.holes)
+            sheet.plan.append(
+                f'<path class="{b.kind}" data-busbar="{b.index}" d="{d}" fill="{colour}" fill-rule="evenodd"/>'
+            )
+        sheet.plan.append("</g>")
+    leads = [b for b in routing.busbars if b.path]
+    if leads:
+        sheet.plan.append('<g id="leads" fill="none" stroke-linejoin="round" stroke-linecap="round">')
+        for b in leads:
+            pts = " ".join(f"{n(x * 1e3)},{n(y * 1e3)}" for x, y in b.path)
+            colour = scale.colour(potential(b, series, nominal))
+            sheet.plan.append(
+                f'<polyline points="{pts}" stroke="#222" stroke-width="{sheet.stroke(6)}"/>'
+                f'<polyline data-busbar="{b.index}" class="lead" points="{pts}" stroke="{colour}" '
+                f'stroke-width="{sheet.stroke(4)}"/>'
+            )
+        sheet.plan.append("</g>")
+    fuses_drawn = _fuses(sheet, layout, routing)
+    sheet.terminals()
+    sheet.modules()
+    sheet.colour_bar(scale)
+    sheet.marker_entry()
+    sheet.swatch("plate on the cells' top face", style.sample(style.POTENTIAL, 0.5), opacity=0.75)
+    sheet.swatch("plate on the bottom face (under)", style.sample(style.POTENTIAL, 0.5), opacity=0.35)
+    if leads:
+        sheet.line("terminal lead (routed)", "#222", 5)
     if routing.fuses:
-        out.append('<g id="fuses" stroke="#f39c12" stroke-width="0.4">')
-        by_index = {c.index: c for c in layout.cells}
-        for f in routing.fuses:
-            c = by_index[f.cell]
-            x, y = frame.pt(c.x, c.y)
-            out.append(f'<circle cx="{x}" cy="{y}" r="{_n(max(layout.footprint) * 150)}" fill="none"/>')
-        out.append("</g>")
-    out.append('<g id="terminals" font-family="sans-serif" font-size="6" text-anchor="middle">')
-    for label, (x, y) in zip(("+", "−"), routing.terminals):
-        px, py = frame.pt(x, y)
-        out.append(f'<circle cx="{px}" cy="{py}" r="3" fill="#000000"/>')
-        out.append(f'<text x="{px}" y="{_n(float(py) - 4)}">{label}</text>')
-    out.append("</g>")
-    out.append("</svg>")
-    return "\n".join(out) + "\n"
+        if fuses_drawn:
+            sheet.line(f"fuse link ({counted(len(routing.fuses), 'link')})", style.PART["fuse"], 2.5)
+        else:
+            sheet.note(
+                f"{counted(len(routing.fuses), 'fuse link')} ({routing.fuse_mode.replace('_', ' ')}): not drawn at "
+                f"this scale (a cell is {sheet.cell_px:.0f} px wide); see pack.glb"
+            )
+    sheet.swatch("cell", "#E4E4E4", stroke="#999")
+    return sheet.render()
 
 
-def _colour(v: float) -> str:
-    """Blue (0) → white (0.5) → red (1)."""
-    v = min(max(v, 0.0), 1.0)
-    if v < 0.5:
-        k = v / 0.5
-        r, g, b = 40 + 215 * k, 90 + 165 * k, 200 + 55 * k
-    else:
-        k = (v - 0.5) / 0.5
-        r, g, b = 255 - 15 * k, 255 - 190 * k, 255 - 200 * k
-    return f"#{int(r):02x}{int(g):02x}{int(b):02x}"
-
-
-def currents_svg(layout: Layout, routing: Routing, pack=None) -> str:
-    """Cells coloured by their current at the network's pack current, with a colour bar."""
-    frame = _Frame(layout, None)
-    currents = routing.network.cell_currents
-    lo, hi = (min(currents), max(currents)) if currents else (0.0, 1.0)
-    span = hi - lo if hi > lo else 1.0
-    bar = 40.0
-    name = getattr(pack, "name", layout.pack)
-    out = _header(frame, bar, f"{name}: cell currents at {routing.network.pack_current:.0f} A")
-    out.append('<g id="cells" stroke="#555555">')
-    by_index = sorted(layout.cells, key=lambda c: c.index)
-    for c in by_index:
-        i = currents[c.index] if c.index < len(currents) else 0.0
-        out.append(_cell(frame, layout, c, _colour((i - lo) / span)))
-    out.append("</g>")
-    x0, h = frame.w + 8, frame.h - 2 * MARGIN
-    out.append('<g id="colour-bar" font-family="sans-serif" font-size="4">')
-    steps = 20
-    for k in range(steps):
-        y = MARGIN + h * (1 - (k + 1) / steps)
-        out.append(
-            f'<rect x="{_n(x0)}" y="{_n(y)}" width="8" height="{_n(h / steps + 0.05)}" '
-            f'fill="{_colour((k + 0.5) / steps)}"/>'
-        )
-    for frac in (0.0, 0.5, 1.0):
-        y = MARGIN + h * (1 - frac)
-        out.append(f'<text x="{_n(x0 + 10)}" y="{_n(y + 1.5)}">{lo + frac * span:.2f} A</text>')
-    out.append("</g>")
-    out.append("</svg>")
-    return "\n".join(out) + "\n"
+def _fuses(sheet: Sheet, layout: Layout, routing: Routing) -> bool:
+    """A short stroke from each fused cell's centre, if cells are big enough to show it."""
+    if not routing.fuses or sheet.cell_px < FUSE_MIN_PX:
+        return False
+    r = min(layout.footprint) * 1e3 / 2
+    by_index = {c.index: c for c in layout.cells}
+    segs = []
+    for f in routing.fuses:
+        c = by_index.get(f.cell)
+        if c is None:
+            continue
+        x, y = c.x * 1e3, c.y * 1e3
+        length = min(f.length * 1e3, r * 0.9)
+        segs.append(f"M{n(x)},{n(y)} L{n(x + length)},{n(y)}")
+    sheet.plan.append(
+        f'<path id="fuses" d="{escape(" ".join(segs))}" stroke="{style.PART["fuse"]}" '
+        f'stroke-width="{sheet.stroke(2.5)}" stroke-linecap="round" fill="none"/>'
+    )
+    return True

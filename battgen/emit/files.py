@@ -47,12 +47,20 @@ def render_all(build: PackBuild, diagnostics: Sequence[Diagnostic] = ()) -> dict
     if build.layout is not None:
         from battgen.emit.svg import layout_svg
 
-        files["layout.svg"] = layout_svg(build.layout, pack)
+        files["layout.svg"] = layout_svg(build.layout, pack, build.routing)
     if build.layout is not None and build.routing is not None:
-        from battgen.emit.busbars_svg import busbars_svg, currents_svg
+        from battgen.emit.busbars_svg import busbars_svg
+        from battgen.emit.cell_maps import currents_svg, temperatures_svg
 
-        files["busbars.svg"] = busbars_svg(build.layout, build.routing, pack)
-        files["currents.svg"] = currents_svg(build.layout, build.routing, pack)
+        loads = build.candidate.loads if build.candidate is not None else None
+        files["busbars.svg"] = busbars_svg(build.layout, build.routing, pack, loads.peak if loads else None)
+        files["currents.svg"] = currents_svg(build.layout, build.routing, pack, loads.peak if loads else None)
+        if build.heat is not None:
+            picture = temperatures_svg(
+                build.layout, build.routing, pack, build.heat, loads.continuous if loads else None
+            )
+            if picture is not None:
+                files["temperatures.svg"] = picture
     if build.candidate is not None:
         names = sorted(set(files) | set(build.files) | {"report.html"})
         files["report.html"] = report_html(build, names, diagnostics, bom)

@@ -27,7 +27,9 @@ table { border-collapse: collapse; margin: 0.5em 0; } td, th { padding: 0.2em 0.
 th { border-bottom: 1px solid #999; } tr:nth-child(even) td { background: #f6f6f6; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; } td.k { color: #666; white-space: nowrap; }
 .warning { color: #8a5a00; } td.bad { color: #b00020; font-weight: bold; } .code { font-family: ui-monospace, monospace; }
-figure { margin: 1em 0; } figure img { width: 100%; border: 1px solid #ddd; } figcaption { color: #666; }
+figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #ddd; } figcaption { color: #555; }
+.plots { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 0.5em 1.5em; }
+.plots figure { margin: 0.5em 0; } .plots svg { max-width: 100%; height: auto; border: 1px solid #eee; }
 tr.total td { border-top: 1px solid #999; font-weight: bold; background: none; }
 """
 
@@ -90,6 +92,10 @@ def report_html(
         ]
         out.append(_table(head, body))
 
+    from battgen.emit.report_plots import plots_html
+
+    out.extend(plots_html(build))
+
     out.append("<h2>Design</h2>")
     rows = list(chosen_rows(chosen))
     if chosen.binding:
@@ -151,11 +157,20 @@ def report_html(
         out.append("<h2>Layout, routing, heat, CAD</h2>")
         out.append(_table(None, [(("k", name), ("", text)) for name, text in stages]))
 
+    loads = chosen.loads
+    peak = f"at the peak load ({loads.peak.current:,.0f} A)" if loads else "at the network's current"
+    continuous = f"at the continuous load ({loads.continuous.current:,.0f} A)" if loads else ""
     pictures = [
-        ("preview.png", "the pack (isometric, from the CAD model)"),
-        ("layout.svg", "cells by module, parallel groups and the series path"),
-        ("busbars.svg", "busbars and fuse links"),
-        ("currents.svg", "current per cell at the continuous pack current, from the solved network"),
+        (
+            "preview.png",
+            "the pack from the CAD model, lid off and the near walls cut away: cells by module, "
+            "busbars over the far half, cold plate, enclosure",
+        ),
+        ("preview_top.png", "the CAD model from above, lid off"),
+        ("layout.svg", "cells by module, parallel groups and the series path (no load)"),
+        ("busbars.svg", "busbars by potential, terminal leads and fuse links"),
+        ("currents.svg", f"current in every cell {peak}, from the solved network"),
+        ("temperatures.svg", f"temperature of every cell {continuous}, from the heat stage"),
     ]
     shown = [(name, caption) for name, caption in pictures if name in files]
     if shown:

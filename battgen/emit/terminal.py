@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from battgen.core import ir
 from battgen.core import units as u
 from battgen.core.diagnostics import Diagnostic, Severity, sort_key
+from battgen.core.text import counted
 from battgen.models import packaging
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold blue"}
@@ -74,7 +75,8 @@ if TYPE_CHECKING:  # synthesis loads numpy; printing diagnostics must not
 def _console():
     from rich.console import Console
 
-    return Console(file=sys.stdout, highlight=False, soft_wrap=False, width=max(_width(), 100))
+    # the terminal's own width: a wider console would be hard-wrapped by the terminal mid-word
+    return Console(file=sys.stdout, highlight=False, soft_wrap=False, width=max(_width(), 40))
 
 
 def _width() -> int:
@@ -97,8 +99,9 @@ def chosen_rows(candidate) -> list[tuple[str, str]]:
     return [
         (
             "architecture",
-            f"{c.label}  ·  {c.cells:,} cells  ·  {c.modules} modules of {c.series_per_module}s{c.parallel // c.strings}p"
-            + (f"  ·  {c.strings} strings" if c.strings > 1 else ""),
+            f"{c.label}  ·  {counted(c.cells, 'cell')}  ·  {counted(c.modules, 'module')} of "
+            f"{c.series_per_module}s{c.parallel // c.strings}p"
+            + (f"  ·  {counted(c.strings, 'string')}" if c.strings > 1 else ""),
         ),
         (
             "voltage",
@@ -232,13 +235,59 @@ def print_build(
         candidate = build.candidate if build is not None else synthesis.chosen
         placed = loop_text(build) if build is not None else ""
         _print_pack(console, design.packs[name], synthesis, candidate, placed)
+    from rich.table import Table
+
     for _name, build in sorted(packs.items()):
         if build.as_built is not None:
             _print_verdicts(console, build)
+        # a column each: a summary longer than the terminal wraps at word boundaries, under itself
+        stages = Table(show_header=False, box=None, padding=(0, 2, 0, 0))
+        stages.add_column(style="dim", no_wrap=True)
+        stages.add_column(overflow="fold")
         for stage, text in build.summaries():
-            console.print(f"[dim]{stage}[/]{' ' * (9 - len(stage))}{text}")
+            stages.add_row(stage, text)
+        console.print(stages)
     if written:
         console.print()
-        console.print(f"[bold green]wrote[/] {len(written)} files:")
+        console.print(f"[bold green]wrote[/] {counted(len(written), 'file')}:")
         for path in written:
             console.print(f"  {path}")
+
+
+class BuildProgress:
+    """What ``battc FILE`` is doing, while it does it: a line on stderr with a spinner, the stage
+    under way (the pack and the architecture it builds; the CAD's step and a bar of its steps)
+    and how long it has run. Shown on a terminal only, and gone when the build ends (the report
+    follows). A context manager; ``stage`` and ``step`` are ``driver.stages.StageReporter``."""
+
+    def __init__(self, console=None) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(bar_width=24),
+            TimeElapsedColumn(),
+            console=console or Console(stderr=True),
+            transient=True,
+        )
+        self.task = None
+        self.name = ""
+
+    def __enter__(self) -> BuildProgress:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.progress.stop()
+
+    def stage(self, name: str, detail: str = "") -> None:
+        if self.task is not None:
+            self.progress.remove_task(self.task)
+        self.name = f"[bold]{name}[/]" + (f" {detail}" if detail else "")
+        self.task = self.progress.add_task(self.name, total=None)
+
+    def step(self, step: str, done: int, total: int) -> None:
+        if self.task is not None:
+            self.progress.update(self.task, description=f"{self.name} · {step}", completed=done, total=total)

@@ -762,14 +762,11 @@ def pack_mass(spec: Spec, n_cells, **kw):
 
 def enclosure_box(envelope) -> tuple[float, float, float] | None:
     """(floor area m², perimeter m, height m) of an ``ir.Envelope``'s outline; None without one.
-    Keepouts stay outside the box (the walls wrap around them): their area is taken off the
-    floor and lid and their edge added to the walls — exact for a keepout inside the outline,
-    a little heavy for one on its edge (the bill of materials takes the drawn region)."""
+    Keepouts are spaces inside the box for other parts (a junction box, a BMS board): the floor
+    and lid are whole and the walls follow the outline alone, as the CAD draws them."""
     if envelope is None:
         return None
-    area = envelope.outline.area - sum(k.shape.area for k in envelope.keepouts)
-    perimeter = envelope.outline.perimeter + sum(k.shape.perimeter for k in envelope.keepouts)
-    return max(area, 0.0), perimeter, envelope.height
+    return envelope.outline.area, envelope.outline.perimeter, envelope.height
 
 
 def enclosure_outer(enclosure) -> tuple[float, float | None, float] | None:

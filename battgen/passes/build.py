@@ -19,12 +19,29 @@ from typing import Any
 
 from battgen.core import ir
 from battgen.core.diagnostics import Diagnostic
+from battgen.core.text import counted, plural
 from battgen.passes.asbuilt import AsBuilt
 from battgen.passes.bom import BomLine
 from battgen.passes.heat import Heat
 from battgen.passes.layout.types import Layout, Placement
 from battgen.passes.routing.types import Routing
 from battgen.passes.synthesis import Candidate, Synthesis
+
+# ``CadResult.parts`` keys in words: (one, many)
+PART_WORDS = {
+    "cells": ("cell", "cells"),
+    "busbars": ("busbar", "busbars"),
+    "leads": ("terminal lead", "terminal leads"),
+    "fuses": ("fuse link", "fuse links"),
+    "holders": ("holder plate", "holder plates"),
+    "holder_tiles": ("holder tile", "holder tiles"),
+    "frames": ("module frame", "module frames"),
+    "cold_plates": ("cold plate", "cold plates"),
+    "floor": ("floor", "floors"),
+    "walls": ("set of side walls", "sets of side walls"),
+    "lid": ("lid", "lids"),
+    "flange": ("flange", "flanges"),
+}
 
 
 @dataclass(frozen=True)
@@ -36,7 +53,7 @@ class CadResult:
     cell_shapes: int  # distinct cell solids in the assembly (instanced, never fused)
     bounding_box: tuple[tuple[float, float, float], tuple[float, float, float]]  # all parts, m
     enclosure_outer: tuple[float, float, float]  # x, y, z extent of the box (flange excluded), m
-    enclosure_volume: float  # outline less keepouts × height, m³
+    enclosure_volume: float  # outline × height (keepouts are spaces inside it), m³
     cell_volume: float  # m³
     volumetric_efficiency: float  # cell volume / enclosure volume
     mass: dict[str, float]  # kg by part kind (cells from the cell's mass, others volume × density)
@@ -48,16 +65,17 @@ class CadResult:
 
     def summary(self) -> str:
         ex, ey, ez = (v * 1e3 for v in self.enclosure_outer)
-        counts = ", ".join(f"{n:,} {k}" for k, n in self.parts.items() if n)
+        counts = ", ".join(counted(n, *PART_WORDS.get(k, (k, k))) for k, n in self.parts.items() if n)
         cool = ""
         if self.cooling.get("layout"):
             c = self.cooling
             cool = (
-                f"; cold plate ({c['side']}): {c['channels']} {c['layout']} channel(s) "
+                f"; cold plate ({c['side']}): {c['channels']} {c['layout']} {plural(c['channels'], 'channel')} "
                 f"{c['width'] * 1e3:.1f} × {c['height'] * 1e3:.1f} mm at {c['flow'] * 6e4:.2f} L/min"
             )
+        shapes = counted(self.cell_shapes, "cell shape")
         return (
-            f"CAD: {counts} ({self.cell_shapes} cell shape instanced); enclosure {ex:.0f} × {ey:.0f} × {ez:.0f} mm, "
+            f"CAD: {counts} ({shapes} instanced); enclosure {ex:.0f} × {ey:.0f} × {ez:.0f} mm, "
             f"cells fill {self.volumetric_efficiency:.0%} of it; mass {self.mass_total:.1f} kg "
             f"(cells {self.mass.get('cells', 0.0):.1f} kg){cool}; files: {', '.join(self.files)}"
         )

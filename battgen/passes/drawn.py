@@ -112,25 +112,29 @@ def cells_mm(pack: ir.Pack, layout: Layout) -> Cells:
 
 @dataclass(frozen=True)
 class Site:
-    """Where the pack goes, mm: the envelope's ``outline``, ``region`` (the outline less the
-    keepouts), ``free`` (inside the wall clearance: holders, cold plate), the wall clearance
-    ``wall`` and the envelope's height (0: none)."""
+    """Where the pack goes, mm: the envelope's ``outline``, ``region`` (the enclosure's footprint:
+    the outline), ``free`` (inside the wall clearance, out of the keepouts: holders, busbars,
+    cold plate), the wall clearance ``wall``, the envelope's height (0: none) and the keepouts'
+    ``spaces`` (name, polygon) inside the box."""
 
     outline: BaseGeometry
     region: BaseGeometry
     free: BaseGeometry
     wall: float
     env_height: float
+    spaces: tuple[tuple[str, BaseGeometry], ...] = ()
 
 
 def site(pack: ir.Pack, layout: Layout, placed: Cells, notes: list[str]) -> Site:
-    """Outline, keepouts, wall: the envelope's outline less its keepouts (a keepout the cells
-    come within a wall of keeps the wall inside its edge), or a box around the cells."""
+    """Outline, keepouts, wall. The enclosure is the envelope's whole outline: a keepout is space
+    inside it for another part (a junction box, a BMS board), so the floor and lid stay whole
+    and no wall wraps it; the holders, busbars and cold plate keep out of it (``free``). With no
+    envelope, a box around the cells."""
     import shapely
     from shapely.geometry import box
     from shapely.ops import unary_union
 
-    xy, feet = placed.xy, placed.feet
+    xy = placed.xy
     env = pack.envelope
     if env is not None:
         outline = mm_poly(env.outline.vertices(16))
@@ -147,22 +151,13 @@ def site(pack: ir.Pack, layout: Layout, placed: Cells, notes: list[str]) -> Site
         env_height = 0.0
         keep = []
         notes.append("no envelope declared: the enclosure is a box around the cells")
-    removed = []
-    for name, k in keep:
-        # the distance to the nearest cell (the union of the feet would take a second to make)
-        gap = float(shapely.distance(feet, k).min()) if len(feet) else math.inf
-        if gap >= wall + 0.1:
-            removed.append(k)  # wall just outside the keepout, in the pack
-        else:
-            removed.append(k.buffer(-wall, join_style="mitre"))  # no room: the wall takes the keepout's edge
-            notes.append(
-                f"keepout `{name}`: cells come within {gap:.1f} mm, so its {wall:g} mm wall lies inside "
-                "the keepout's edge"
-            )
-    region = outline.difference(unary_union(removed)) if removed else outline
-    region = unary_union(clean(region))
-    free = region.buffer(-wall, join_style="mitre")  # holders, cold plate: inside the wall clearance
-    return Site(outline, region, free, wall, env_height)
+    region = unary_union(clean(outline))
+    inner = region.buffer(-wall, join_style="mitre")
+    spaces = [(name, unary_union(clean(k.intersection(region)))) for name, k in keep]
+    spaces = [(name, k) for name, k in spaces if not k.is_empty]
+    # holders, busbars, cold plate: inside the wall clearance and out of every keepout's space
+    free = inner.difference(shapely.union_all([k for _n, k in spaces])) if spaces else inner
+    return Site(outline, region, free, wall, env_height, tuple(spaces))
 
 
 def spec_of(pack: ir.Pack, site_: Site | None = None, height: float | None = None) -> P.Spec:

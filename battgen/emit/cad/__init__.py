@@ -15,22 +15,23 @@ The modules, in the order a build runs them:
   ``channels``: the cold plate's coolant channels;
 * ``solids``: the plan's parts as OCP shapes, and the placements of instances;
 * ``document``: the XCAF assembly document the GLB and the STEP are written from;
-* ``glb``: pack.glb, and reading its triangles back (for the STL);
-* ``preview``: preview.png rasterised from the plan, and pack.stl;
+* ``glb``: pack.glb (metres, y up, as glTF requires), and reading its triangles back (for the STL);
+* ``preview``: preview.png (an isometric cutaway) and preview_top.png rasterised from the plan, and
+  pack.stl;
 * ``step``: pack.step with deterministic bytes, and the process of its own large packs write it in;
 * ``build``: ``build_cad``, the steps in order, and the figures of the built pack;
 * ``stage``: ``cad_stage``, the pipeline's door (progress bar, diagnostics).
 
 Parts (assembly names in brackets):
 
-* cells (``cells/module_NN/cell_NNNNN``): ONE solid per cell type, placed as instances
-  (never fused), coloured by module;
-* busbars (``busbars/busbar_NNN``) extruded from ``routing.Busbar.polygon`` by its thickness on
-  the cell face it names; pack terminal leads (busbars with a ``path``) sit on an insulated
-  carrier ``CARRIER_GAP`` above the plates of that face; fuse links (``fuses/fuse_NNNNN``)
-  lie on the top plates over their cell (wire bond: a round wire; fuse link: a strip; the
-  opening in the plate is not modelled);
-* holders (``holders/holder_NN_bottom|top/tile_*``): cylindrical cells stand in a plastic plate
+* cells (``cells/M1_cells/cell_NNNNN``): ONE solid per cell type, placed as instances
+  (never fused), coloured by module as the pictures colour it (``emit.style``);
+* busbars (``busbars/M1_busbars|module_links|terminals|leads/busbar_NNN``) extruded from
+  ``routing.Busbar.polygon`` by its thickness on the cell face it names; pack terminal leads
+  (busbars with a ``path``) sit on an insulated carrier ``CARRIER_GAP`` above the plates of that
+  face; fuse links (``fuses/M1_fuses/fuse_NNNNN``) lie on the top plates over their cell (wire
+  bond: a round wire; fuse link: a strip; the opening in the plate is not modelled);
+* holders (``holders/M1_holder_bottom|top/tile_*``): cylindrical cells stand in a plastic plate
   per module at each end, a pocket per cell (exact circles, ``POCKET_CLEARANCE`` radial play);
   each plate is made of lattice tiles (a cell's Voronoi cell with its pocket) meeting edge to
   edge, identical tiles instanced, tiles cut by walls/keepouts solids of their own (those
@@ -40,9 +41,10 @@ Parts (assembly names in brackets):
   carries the flow) or parallel channels between two manifolds (Z-flow), cut as a void; the
   flow and the channels are the heat stage's (``passes.heat.design_flow``, ``channel_design``:
   at most ``CHANNEL_VELOCITY``, parallel channels spread over the plate);
-* enclosure (``enclosure/floor|walls|lid|flange``): walls follow the envelope outline less
-  the keepouts (the keepouts stay outside the box: walls wrap around them, no floor or lid
-  over them), a floor, a lid and an outward bolting flange.
+* enclosure (``enclosure/floor|walls|lid|flange``): walls follow the envelope outline, a whole
+  floor and lid, and an outward bolting flange. A keepout is space inside the box for another
+  part: never a hole in the floor or lid, no wall around it; the holders, busbars and cold
+  plate keep out of it, and the previews draw it as a ghost of its space.
 
 Vertical stack, bottom to top: floor (``pack.enclosure``'s sheet) · cold plate (bottom cooling) ·
 ``TIM_GAP`` · bottom leads / carrier · bottom busbars · cells · top busbars · fuse links ·

@@ -20,7 +20,7 @@ from battgen.emit.cad.document import _document
 from battgen.emit.cad.glb import _export_glb, _glb_triangles
 from battgen.emit.cad.parts import BOM_PART, KIND_OF, PLURAL, Corner, Plan, _bounds
 from battgen.emit.cad.plan import plan_pack
-from battgen.emit.cad.preview import _plan_scene, _stl_bytes, render_preview
+from battgen.emit.cad.preview import _stl_bytes, write_previews
 from battgen.emit.cad.step import _StepProcess, write_step
 from battgen.passes.build import CadResult
 from battgen.passes.layout.types import Layout
@@ -96,8 +96,7 @@ def _build(
         tick("GLB export")
         # The preview from the plan's prisms and prototypes, not the GLB's mesh: a third of the
         # triangles (round edges as fine as the picture needs) and no reading back.
-        thin = len(plan.cells.names) >= LARGE
-        (out / "preview.png").write_bytes(render_preview(_plan_scene(plan, thin=thin)))
+        previews = write_previews(plan, out, thin=len(plan.cells.names) >= LARGE)
         if stl:
             (out / "pack.stl").write_bytes(_stl_bytes(_glb_triangles(glb_path.read_bytes())))
         tick("preview")
@@ -112,7 +111,7 @@ def _build(
     finally:
         if child is not None:
             child.stop()
-    files = ["pack.step", "pack.glb", "preview.png"] + (["pack.stl"] if stl else [])
+    files = ["pack.step", "pack.glb", *previews] + (["pack.stl"] if stl else [])
     return _result(pack, plan, files), plan
 
 

@@ -17,11 +17,15 @@ if TYPE_CHECKING:
     import numpy as np
     from OCP.TDocStd import TDocStd_Document
 
+MM = 0.001  # the document's length unit, m
+
 
 def _export_glb(doc: TDocStd_Document, path: Path) -> None:
-    """Binary glTF (mm, y up as glTF wants: the writer turns the z-up document), one merged
-    mesh per part (cadquery's exporter writes a primitive per B-rep face), instanced parts
-    share their mesh."""
+    """Binary glTF in metres and y up, as glTF 2.0 requires ("the units for all linear
+    distances are meters", "+Y is up"): the writer scales the millimetre, z-up document. One
+    merged mesh per part (cadquery's exporter writes a primitive per B-rep face), instanced
+    parts share their mesh; the document's assemblies are the GLB's named nodes (the pack ›
+    cells, busbars, fuses, holders, cooling, enclosure › a module's parts › a part)."""
     from OCP.Message import Message_ProgressRange
     from OCP.RWGltf import RWGltf_CafWriter
     from OCP.RWMesh import RWMesh_CoordinateSystem
@@ -29,9 +33,10 @@ def _export_glb(doc: TDocStd_Document, path: Path) -> None:
     from OCP.TColStd import TColStd_IndexedDataMapOfStringString
 
     writer = RWGltf_CafWriter(TCollection_AsciiString(str(path)), True)
-    writer.ChangeCoordinateSystemConverter().SetInputCoordinateSystem(
-        RWMesh_CoordinateSystem.RWMesh_CoordinateSystem_Zup
-    )
+    converter = writer.ChangeCoordinateSystemConverter()
+    converter.SetInputCoordinateSystem(RWMesh_CoordinateSystem.RWMesh_CoordinateSystem_Zup)
+    converter.SetInputLengthUnit(MM)
+    converter.SetOutputLengthUnit(1.0)  # metres
     writer.SetMergeFaces(True)
     writer.SetParallel(False)
     if not writer.Perform(doc, TColStd_IndexedDataMapOfStringString(), Message_ProgressRange()):
@@ -42,7 +47,7 @@ def _export_glb(doc: TDocStd_Document, path: Path) -> None:
 
 
 def _glb_triangles(data: bytes, thin: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every triangle of a GLB (as cadquery/OCCT writes it) in the CAD frame (z up, mm):
+    """Every triangle of a GLB (metres, y up, as glTF is) in the CAD frame (z up, mm):
     (triangles (N, 3, 3), RGB colours (N, 3) in 0..1, is-lid flags (N,)). A small reader of
     the glTF 2.0 container (JSON chunk + BIN chunk), so trimesh is not needed at run time.
 
@@ -53,7 +58,8 @@ def _glb_triangles(data: bytes, thin: bool = False) -> tuple[np.ndarray, np.ndar
 
     doc, blob = _glb_chunks(data)
     uses = _mesh_uses(doc, thin)
-    to_cad = np.array([[1, 0, 0, 0], [0, 0, -1, 0], [0, 1, 0, 0], [0, 0, 0, 1]], dtype=float)  # glTF y-up → z-up
+    # glTF (m, y up) → the CAD frame (mm, z up)
+    to_cad = np.array([[1, 0, 0, 0], [0, 0, -1, 0], [0, 1, 0, 0], [0, 0, 0, MM]], dtype=float) / MM
     tris, cols, lids = [], [], []
     for mesh_index in sorted(uses):
         placed = uses[mesh_index]
@@ -76,7 +82,8 @@ def _glb_triangles(data: bytes, thin: bool = False) -> tuple[np.ndarray, np.ndar
             if up_only.any():  # faces whose placed normal points up (z > 0.3 of its length)
                 n_local = np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])
                 n_len = np.linalg.norm(n_local, axis=1)
-                n_z = mats[:, 2, :3] @ n_local.T  # (instances, faces)
+                # (instances, faces); a row of the placement is the scale (mm per m) long
+                n_z = mats[:, 2, :3] @ n_local.T / np.linalg.norm(mats[:, 2, :3], axis=1)[:, None]
                 keep = (n_z > 0.3 * n_len[None]) | ~up_only[:, None]
                 inst, face = np.nonzero(keep)
                 tris.append(world[inst[:, None], f[face]])

@@ -129,10 +129,11 @@ class Plan:
     holders: list[Instances]  # Instances of holder tiles
     stack: dict
     cooling: dict
-    enclosure_region: BaseGeometry  # shapely, mm: outline less keepouts
+    enclosure_region: BaseGeometry  # shapely, mm: the enclosure's footprint (the outline, keepouts inside it)
     height: float  # enclosure height, mm
     notes: list[str]
     warnings: list[tuple[str, str]]  # (message, hint)
+    keepouts: list[tuple[str, BaseGeometry]] = field(default_factory=list)  # (name, space inside the box), mm
 
 
 Corner = tuple[float, float, float]

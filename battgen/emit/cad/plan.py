@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from battgen.core import ir
+from battgen.emit import style
 from battgen.emit.cad.parts import Instances, Plan, Prism
 from battgen.models import packaging as P
 from battgen.passes.channels import coolant_flow as sized_flow
@@ -48,27 +49,12 @@ HOLDER_THICKNESS = P.HOLDER_THICKNESS * 1e3  # each holder plate; capped at a fi
 HOLDER_DENSITY = P.HOLDER_DENSITY  # polycarbonate (Makrolon 2405 data sheet, ISO 1183)
 NICKEL_DENSITY = 8908.0  # kg/m³, pure nickel (CRC Handbook), for nickel-strip fuse links
 
-PALETTE = (  # module colours (tab10-like), RGB 0..1
-    (0.12, 0.47, 0.71),
-    (1.00, 0.50, 0.05),
-    (0.17, 0.63, 0.17),
-    (0.84, 0.15, 0.16),
-    (0.58, 0.40, 0.74),
-    (0.55, 0.34, 0.29),
-    (0.89, 0.47, 0.76),
-    (0.50, 0.50, 0.50),
-    (0.74, 0.74, 0.13),
-    (0.09, 0.75, 0.81),
-)
-COLOURS = {
-    "busbar": (0.85, 0.55, 0.20),  # copper-ish; aluminium busbars get a grey below
-    "busbar_al": (0.78, 0.80, 0.82),
-    "lead": (0.90, 0.20, 0.15),
-    "fuse": (0.95, 0.85, 0.30),
-    "holder": (0.15, 0.15, 0.15),
-    "frame": (0.55, 0.57, 0.60),
-    "cold_plate": (0.30, 0.55, 0.85),
-    "aluminium": (0.70, 0.72, 0.75),
+# Colours: the pictures' (``emit.style``), so a module, a cold plate or a fuse link is the same
+# colour in layout.svg, busbars.svg, preview.png and pack.glb (sRGB, 0..1); the jacket's layers
+# by their material.
+PALETTE = tuple(style.rgb(c) for c in style.PALETTE)  # module colours
+COLOURS = {kind: style.rgb(colour) for kind, colour in style.PART.items()} | {
+    "aluminium": style.rgb(style.PART["enclosure"]),
     "steel": (0.45, 0.47, 0.50),
     "insulation": (0.93, 0.86, 0.55),
 }
@@ -142,6 +128,7 @@ def plan_pack(
         stack.height,
         notes,
         drawn.warnings,
+        list(site.spaces),
     )
 
 
@@ -180,7 +167,7 @@ def _cell_instances(pack: ir.Pack, placed: Cells, stack: Stack) -> Instances:
         cell_inst.names.append(f"cell_{c.index:05d}")
         cell_inst.places.append((c.x * 1e3, c.y * 1e3, stack.z_cells + c.z * 1e3, math.degrees(c.rotation), c.axis))
         cell_inst.colour_keys.append(key)
-        cell_inst.groups.append(f"module_{c.module:02d}")
+        cell_inst.groups.append(f"{_module(c.module)}_cells")
     cell_inst.colours = list(PALETTE)
     return cell_inst
 
@@ -233,10 +220,29 @@ def _busbar_prisms(
                 z1,
                 colour=colour,
                 density=_density(b.material, materials, 2700.0),
+                group=_busbar_group(b, kind, cells, by_group),
                 part="busbars",
             )
         )
     return plate_top
+
+
+def _module(index: int) -> str:
+    """A module's name in the assembly: M1, M2, … as the pictures label it."""
+    return f"M{index + 1}"
+
+
+def _busbar_group(b: Busbar, kind: str, cells: tuple[PlacedCell, ...], by_group: dict[int, list[int]]) -> str:
+    """The sub-assembly a busbar goes in (named nodes in pack.glb and pack.step): its module's
+    plates, the links between modules, the terminal plates, the leads."""
+    if kind == "lead":
+        return "leads"
+    if b.kind == "terminal":
+        return "terminals"
+    if b.kind == "module_link":
+        return "module_links"
+    members = by_group.get(min(b.groups), [])
+    return f"{_module(cells[members[0]].module)}_busbars" if members else "module_links"
 
 
 def _fuse_instances(
@@ -265,7 +271,7 @@ def _fuse_instances(
         fuse_inst.names.append(f"fuse_{fz.cell:05d}")
         fuse_inst.places.append((c.x * 1e3, c.y * 1e3, base, 0.0, "z"))
         fuse_inst.colour_keys.append(0)
-        fuse_inst.groups.append(None)
+        fuse_inst.groups.append(f"{_module(c.module)}_fuses")
     if len({(f.kind, f.diameter, f.width, f.thickness, f.length) for f in fuses}) > 1:
         notes.append("fuse links differ in size; all are drawn with the first one's geometry")
     return fuse_inst
@@ -287,7 +293,7 @@ def _holders(placed: Cells, stack: Stack, free: BaseGeometry, prisms: list[Prism
 
 def _plate_name(cell: PlacedCell, z: float, layers: list[float]) -> str:
     """The holder plate (sub-assembly) of a cell's tiles: its module, and its layer if several."""
-    return f"holder_{cell.module:02d}" + (f"_L{layers.index(round(z, 6))}" if len(layers) > 1 else "")
+    return f"{_module(cell.module)}_holder" + (f"_L{layers.index(round(z, 6))}" if len(layers) > 1 else "")
 
 
 def _whole_tiles(

@@ -1,9 +1,20 @@
-"""preview.png and pack.stl: the pack drawn from the plan, rasterised in numpy, written with zlib.
+"""preview.png, preview_top.png and pack.stl: the pack drawn from the plan, rasterised in numpy,
+written with zlib.
 
-The preview's triangles come straight from the plan's prisms and instance prototypes (no second
+The pictures' triangles come straight from the plan's prisms and instance prototypes (no second
 tessellation, no reading back the GLB: a third of the triangles, round edges as fine as the
-picture needs), seen isometrically with the lid left off, z-buffered in numpy (no display, no
-matplotlib) and written as a deterministic PNG (no time chunk). The STL is the GLB's triangles
+picture needs), z-buffered in numpy (no display, no matplotlib), every part outlined where it
+meets another or the background, and written as a deterministic PNG (no time chunk):
+
+* ``preview.png``: isometric from the front-left corner, the lid off and the enclosure cut away,
+  in three steps across the pack (``CUTAWAY``): behind the diagonal through its centre everything
+  as built (busbars, fuse links and the top holder plate over the cells); in front of it the
+  cells, coloured by module; in the nearest corner the cells, and what is under them, taken
+  out down to the cold plate (or the floor). The walls nearer than the diagonal are cut away.
+* ``preview_top.png``: from straight above, lid off, as built.
+
+Keepouts are spaces for other parts: each is drawn as a ghost of its envelope (its outline from
+the floor to the lid, translucent red), never as a hole. The STL is the GLB's triangles
 (``glb._glb_triangles``) as binary STL.
 """
 
@@ -12,6 +23,8 @@ from __future__ import annotations
 import math
 import struct
 import zlib
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from battgen.emit.cad.parts import Plan, _bounds
@@ -20,19 +33,44 @@ if TYPE_CHECKING:
     import numpy as np
     from shapely.geometry.base import BaseGeometry
 
-Scene = tuple["np.ndarray", "np.ndarray", "np.ndarray"]  # (triangles (N, 3, 3) mm, RGB (N, 3) 0..1, skip flags (N,))
+PREVIEW_MARGIN = 20  # px of white around the pack
+ISO_SIZE = (1000, 700)  # px
+TOP_WIDTH = 1000  # px; the height follows the pack (within TOP_HEIGHTS)
+TOP_HEIGHTS = (300, 800)
+# The cutaway's steps, on the diagonal coordinate u = (x − x0)/w + (y − y0)/h of the cells' centres'
+# extent (0 at the near corner, 2 at the far one): the top layer is drawn where u >= TOP_FROM,
+# the cells and the parts under them where u >= CELLS_FROM, the walls where u >= TOP_FROM.
+TOP_FROM = 1.0
+CELLS_FROM = 0.45
+GHOST_ALPHA = 0.3  # a keepout's ghost over what is behind it
+GHOST_COLOUR = (0.70, 0.13, 0.13)
+OUTLINE = 0.55  # an outline pixel's colour × this
 
-PREVIEW_MARGIN = 20  # px of white around the pack in preview.png
+
+@dataclass
+class Scene:
+    """Triangles (N, 3, 3) mm, RGB (N, 3) 0..1, the part each belongs to (N,) for outlines,
+    and the keepouts' ghost triangles (M, 3, 3) drawn translucent."""
+
+    triangles: np.ndarray
+    colours: np.ndarray
+    parts: np.ndarray
+    ghosts: np.ndarray
+
+    def __getitem__(self, i: int) -> np.ndarray:  # scene[0]: the triangles (as the STL reads a GLB's)
+        return (self.triangles, self.colours, self.parts)[i]
 
 
-def _view_axes() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(right, up, view) unit vectors of the isometric preview, looking from (-x, -y, +z)."""
+def _view_axes(view: str = "iso") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(right, up, view) unit vectors: ``iso`` looks from (−x, −y, +z), ``top`` straight down."""
     import numpy as np
 
-    view = np.array([1.0, 1.0, -1.0]) / math.sqrt(3)
-    right = np.cross(view, [0.0, 0.0, 1.0])
+    if view == "top":
+        return np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]), np.array([0.0, 0.0, -1.0])
+    direction = np.array([1.0, 1.0, -1.0]) / math.sqrt(3)
+    right = np.cross(direction, [0.0, 0.0, 1.0])
     right /= np.linalg.norm(right)
-    return right, np.cross(right, view), view
+    return right, np.cross(right, direction), direction
 
 
 def _prism_triangles(
@@ -125,35 +163,143 @@ def _matrices(places: list[tuple[float, float, float, float, str]], extent: tupl
     return out
 
 
-def _plan_scene(plan: Plan, thin: bool = False, width: int = 1000, height: int = 700) -> Scene:
-    """The preview's triangles straight from the plan (no second tessellation): (triangles
-    (N, 3, 3) mm, RGB colours (N, 3), skip flags (N,)), lid left out. Round edges are drawn as
-    polygons whose sagitta is under half a pixel of the ``width`` × ``height`` picture.
+@dataclass(frozen=True)
+class _Cut:
+    """The cutaway's diagonal coordinate over the cells' extent (mm): u = (x − x0)/w + (y − y0)/h,
+    0 at the near corner of the isometric view, 2 at the far one."""
 
-    ``thin`` (a large pack): the bottom holder tiles (under the cells and the top tiles) and
-    the fuse links (under a pixel) are left out, and of the cells and top tiles only the faces
-    turned up are kept (their sides are hidden by their neighbours)."""
+    x0: float
+    y0: float
+    w: float
+    h: float
+
+    def u(self, x: np.ndarray | float, y: np.ndarray | float) -> np.ndarray | float:
+        return (x - self.x0) / self.w + (y - self.y0) / self.h
+
+    def beyond(self, k: float) -> BaseGeometry:
+        """The half-plane u >= k, as a polygon far larger than the pack."""
+        import numpy as np
+        from shapely.geometry import Polygon
+
+        p1 = np.array([self.x0 + k * self.w, self.y0])
+        p2 = np.array([self.x0, self.y0 + k * self.h])
+        along = (p2 - p1) / np.linalg.norm(p2 - p1)
+        normal = np.array([1 / self.w, 1 / self.h])
+        normal /= np.linalg.norm(normal)
+        reach = 10 * (self.w + self.h)
+        ring = [p1 - reach * along, p2 + reach * along, p2 + reach * (along + normal), p1 + reach * (normal - along)]
+        return Polygon([tuple(v) for v in ring])
+
+
+def _cut_of(plan: Plan) -> _Cut:
+    """The cutaway across the cells' extent (the enclosure's without cells): the steps fall
+    across the cells wherever they stand in the envelope."""
     import numpy as np
-    from shapely.geometry import Point
+
+    if plan.cells.places:
+        xy = np.array([p[:2] for p in plan.cells.places])
+        (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
+    else:
+        x0, y0, x1, y1 = plan.enclosure_region.bounds
+    return _Cut(float(x0), float(y0), max(float(x1 - x0), 1e-6), max(float(y1 - y0), 1e-6))
+
+
+def _layer(kind: str, name: str, z0: float, levels: dict[str, float]) -> str:
+    """Where a part sits in the cutaway: ``top`` (over the cells: top busbars and leads, fuse
+    links, top holder plate, a top cold plate), ``cells`` (beside them: frames), ``under`` (bottom
+    busbars and leads, the bottom holder plate), ``walls``, or ``base`` (floor, flange, a bottom
+    cold plate: never cut)."""
+    top = levels.get("cell_top", math.inf) - 1e-6
+    if name.startswith("tile_top_"):
+        return "top"
+    if name.startswith("tile_bottom_"):
+        return "under"
+    if kind == "walls":
+        return "walls"
+    if kind in ("busbar", "lead", "cold_plate", "fuse"):
+        return "top" if z0 >= top else ("base" if kind == "cold_plate" else "under")
+    if kind in ("frame", "cell"):
+        return "cells"
+    return "base"
+
+
+FROM = {"top": TOP_FROM, "walls": TOP_FROM, "cells": CELLS_FROM, "under": CELLS_FROM}
+
+
+def _plan_scene(plan: Plan, view: str = "iso", thin: bool = False, width: int = 1000, height: int = 700) -> Scene:
+    """The picture's triangles straight from the plan (no second tessellation), lid left out,
+    cut away (``iso``) as the module says. Round edges are polygons whose sagitta is under half a
+    pixel of the ``width`` × ``height`` picture.
+
+    ``thin`` (a large pack): the bottom holder tiles and the fuse links (under a pixel) are left
+    out, and of the cells and top tiles only the faces turned up are kept, but for the cells
+    whose sides the cutaway shows (near the cut and the cut-away walls)."""
+    import numpy as np
+
+    cut = _cut_of(plan) if view == "iso" else None
+    segments = _segments(plan, view, width, height)
+    acc = _Accumulator()
+    for p in plan.prisms:
+        if p.kind == "lid" or (thin and p.name.startswith("tile_bottom_")):
+            continue
+        acc.prism(p, _layer(p.kind, p.name, p.z0, plan.stack), cut, segments, thin)
+    reach = max(plan.cells.extent()[:2]) if plan.cells.names else 0.0
+    groups = [(plan.cells, "cells")] + [(inst, "tiles") for inst in plan.holders]
+    if plan.fuses is not None and not thin:
+        groups.append((plan.fuses, "fuse"))
+    for inst, what in groups:
+        acc.instances(inst, what, plan.stack, cut, segments, thin, reach)
+    ghosts = [_ghost(k, plan) for _name, k in plan.keepouts]
+    return acc.scene(np.concatenate(ghosts) if ghosts else np.zeros((0, 3, 3)))
+
+
+def _segments(plan: Plan, view: str, width: int, height: int) -> int:
+    """Sides of the polygons that draw round edges: r(1 − cos(π/n)) <= 0.5 px, at least 12."""
+    import numpy as np
 
     lo, hi = _bounds(plan)
     corners = np.array([(x, y, z) for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
-    right, up, _view = _view_axes()
+    right, up, _view = _view_axes(view)
     span = max(
         np.ptp(corners @ right) / (width - 2 * PREVIEW_MARGIN), np.ptp(corners @ up) / (height - 2 * PREVIEW_MARGIN)
     )
     radius = max([inst.extent()[1] / 2 for inst in (plan.cells, plan.fuses) if inst is not None] + [1.0])
     r_px = radius / max(span, 1e-9)
-    # n-gons with r(1 - cos(π/n)) <= 0.5 px, at least 12 (a cell a few pixels wide still looks round)
-    segments = 4 * math.ceil(max(12, math.pi / math.acos(max(1 - 0.5 / max(r_px, 0.5), -1.0))) / 4)
+    return 4 * math.ceil(max(12, math.pi / math.acos(max(1 - 0.5 / max(r_px, 0.5), -1.0))) / 4)
 
-    tris, cols = [], []
-    for p in plan.prisms:
-        if p.kind == "lid" or (thin and p.name.startswith("tile_bottom_")):
-            continue
+
+def _ghost(space: BaseGeometry, plan: Plan) -> np.ndarray:
+    """A keepout's envelope: its outline from the floor's top to the lid's underside."""
+    floor = next((p.z1 for p in plan.prisms if p.kind == "floor"), 0.0)
+    return _prism_triangles(space, floor, plan.stack.get("lid", plan.height), bottom=True)
+
+
+class _Accumulator:
+    """The scene being collected: triangles, colours and a part number per triangle."""
+
+    def __init__(self) -> None:
+        self.tris: list[np.ndarray] = []
+        self.cols: list[np.ndarray] = []
+        self.parts: list[np.ndarray] = []
+        self.count = 0
+
+    def add(self, tris: np.ndarray, rgb: np.ndarray, part: np.ndarray) -> None:
+        if len(tris):
+            self.tris.append(tris)
+            self.cols.append(rgb)
+            self.parts.append(part)
+
+    def prism(self, p, layer: str, cut: _Cut | None, segments: int, thin: bool) -> None:
+        import numpy as np
+        from shapely.geometry import Point
+
         poly = p.polygon
         for x, y, r in p.circles:
             poly = poly.difference(Point(x, y).buffer(r, quad_segs=segments // 4))
+        if cut is not None and layer in FROM:
+            poly = poly.intersection(cut.beyond(FROM[layer]))
+            if poly.is_empty:
+                return
         if p.cut is not None and not p.cut[0].is_empty:  # the void as three layers: skin, walls, skin
             void, c0, c1 = p.cut
             t = np.concatenate(
@@ -165,70 +311,145 @@ def _plan_scene(plan: Plan, thin: bool = False, width: int = 1000, height: int =
             )
         else:
             t = _prism_triangles(poly, p.z0, p.z1, top_only=thin and p.name.startswith("tile_"))
-        tris.append(t)
-        cols.append(np.tile(np.array(p.colour, float), (len(t), 1)))
-    groups = [(plan.cells, thin)] + [(inst, thin) for inst in plan.holders]
-    if plan.fuses is not None and not thin:
-        groups.append((plan.fuses, False))
-    for inst, up_only in groups:
-        keep = [k for k, n in enumerate(inst.names) if not (thin and n.startswith("tile_bottom_"))]
+        self.add(t, np.tile(np.array(p.colour, float), (len(t), 1)), np.full(len(t), self.count))
+        self.count += 1
+
+    def instances(
+        self, inst, what: str, levels: dict, cut: _Cut | None, segments: int, thin: bool, reach: float
+    ) -> None:
+        """Placements of ``inst`` the cutaway keeps, each a part; ``thin``: the faces turned up
+        only, but for the cells whose sides show."""
+        import numpy as np
+
+        keep, sides = [], []
+        for k, name in enumerate(inst.names):
+            x, y, z = inst.places[k][:3]
+            if thin and name.startswith("tile_bottom_"):
+                continue
+            layer = "cells" if what == "cells" else _layer(what, name, z, levels)
+            if cut is not None and layer in FROM and cut.u(x, y) < FROM[layer]:
+                continue
+            keep.append(k)
+            show = not thin
+            if thin and what == "cells" and cut is not None:  # beside the cut or a cut-away wall
+                u = float(cut.u(x, y))
+                near = 3 * reach
+                show = u < CELLS_FROM + near / cut.w + near / cut.h or x - cut.x0 < near or y - cut.y0 < near
+            sides.append(show)
         if not keep:
-            continue
+            return
         local = _proto_triangles(inst.proto, segments)
         mats = _matrices([inst.places[k] for k in keep], inst.extent())
         rgb = np.array([inst.colours[inst.colour_keys[k]] for k in keep], float)
-        if up_only:  # faces whose placed normal points up (z > 0.3 of its length)
-            n = np.cross(local[:, 1] - local[:, 0], local[:, 2] - local[:, 0])
-            mask = mats[:, 2, :3] @ n.T > 0.3 * np.linalg.norm(n, axis=1)  # (instances, triangles)
-            inst_i, tri_i = np.nonzero(mask)
-            placed = np.einsum("kij,kvj->kvi", mats[inst_i, :3, :3], local[tri_i]) + mats[inst_i, None, :3, 3]
-            tris.append(placed)
-            cols.append(rgb[inst_i])
-        else:
-            placed = np.matmul(local.reshape(1, -1, 3), mats[:, :3, :3].transpose(0, 2, 1)) + mats[:, None, :3, 3]
-            tris.append(placed.reshape(-1, 3, 3))
-            cols.append(np.repeat(rgb, local.shape[0], axis=0))
-    if not tris:
-        return np.zeros((0, 3, 3)), np.zeros((0, 3)), np.zeros(0, bool)
-    every = np.concatenate(tris)
-    return every, np.concatenate(cols), np.zeros(len(every), bool)
+        ids = self.count + np.arange(len(keep))
+        self.count += len(keep)
+        n = np.cross(local[:, 1] - local[:, 0], local[:, 2] - local[:, 0])
+        up = mats[:, 2, :3] @ n.T > 0.3 * np.linalg.norm(n, axis=1)  # (instances, triangles) turned up
+        mask = up | np.array(sides)[:, None]
+        inst_i, tri_i = np.nonzero(mask)
+        placed = np.einsum("kij,kvj->kvi", mats[inst_i, :3, :3], local[tri_i]) + mats[inst_i, None, :3, 3]
+        self.add(placed, rgb[inst_i], ids[inst_i])
+
+    def scene(self, ghosts: np.ndarray) -> Scene:
+        import numpy as np
+
+        if not self.tris:
+            return Scene(np.zeros((0, 3, 3)), np.zeros((0, 3)), np.zeros(0, np.int64), ghosts)
+        return Scene(np.concatenate(self.tris), np.concatenate(self.cols), np.concatenate(self.parts), ghosts)
 
 
-def render_preview(scene: Scene, width: int = 1000, height: int = 700) -> bytes:
-    """An isometric, flat-shaded PNG of the pack with the lid left off (numpy z-buffer)."""
+def render_preview(scene: Scene, width: int = 1000, height: int = 700, view: str = "iso") -> bytes:
+    """A flat-shaded PNG of the scene (numpy z-buffer), every part outlined, the keepouts'
+    ghosts blended over what is behind them."""
     import numpy as np
 
-    tris, cols, skip = scene
-    keep = ~skip
-    tris, cols = tris[keep], cols[keep]
-    img = np.full((height, width, 3), 255, dtype=np.uint8)
-    if len(tris):
-        right, up, view = _view_axes()
+    img = np.full((height, width, 3), 255.0)
+    right, up, direction = _view_axes(view)
+    every = np.concatenate([scene.triangles, scene.ghosts]).reshape(-1, 3)
+    if not len(every):
+        return _png(img.astype(np.uint8))
+    u, w = every @ right, every @ up
+    margin = PREVIEW_MARGIN
+    span = max((np.ptp(u)) / (width - 2 * margin), np.ptp(w) / (height - 2 * margin), 1e-9)
+    ox = u.min() - (width - 2 * margin - np.ptp(u) / span) / 2 * span - margin * span
+    oy = w.max() + (height - 2 * margin - np.ptp(w) / span) / 2 * span + margin * span
+
+    def project(tris: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         pts = tris.reshape(-1, 3)
-        u, w, d = pts @ right, pts @ up, pts @ view
-        margin = PREVIEW_MARGIN
-        span = max((u.max() - u.min()) / (width - 2 * margin), (w.max() - w.min()) / (height - 2 * margin), 1e-9)
-        sx = (u - u.min()) / span + margin + (width - 2 * margin - (u.max() - u.min()) / span) / 2
-        sy = (w.max() - w) / span + margin + (height - 2 * margin - (w.max() - w.min()) / span) / 2
-        sx, sy, d = sx.reshape(-1, 3), sy.reshape(-1, 3), d.reshape(-1, 3)
+        sx = ((pts @ right - ox) / span).reshape(-1, 3)
+        sy = ((oy - pts @ up) / span).reshape(-1, 3)
         normal = np.cross(tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0])
-        norm = np.linalg.norm(normal, axis=1)
-        ok = (norm > 1e-12) & (normal @ view < 0)  # closed solids: back faces are never seen
-        light = np.array([-0.35, -0.55, 0.76])
-        light /= np.linalg.norm(light)
-        shade = np.where(ok, np.abs(normal @ light) / np.where(ok, norm, 1.0), 0.5)
-        rgb = np.clip(cols * (0.35 + 0.65 * shade)[:, None], 0, 1)
-        _rasterise(img, sx[ok], sy[ok], d[ok], (rgb[ok] * 255).astype(np.uint8))
-    return _png(img)
+        front = (np.linalg.norm(normal, axis=1) > 1e-12) & (normal @ direction < 0)  # closed solids
+        return sx, sy, (pts @ direction).reshape(-1, 3), front
+
+    sx, sy, d, front = project(scene.triangles)
+    normal = np.cross(scene.triangles[:, 1] - scene.triangles[:, 0], scene.triangles[:, 2] - scene.triangles[:, 0])
+    light = np.array([-0.35, -0.55, 0.76])
+    light /= np.linalg.norm(light)
+    norm = np.where(front, np.linalg.norm(normal, axis=1), 1.0)
+    shade = np.where(front, np.abs(normal @ light) / norm, 0.5)
+    rgb = np.clip(scene.colours * (0.35 + 0.65 * shade)[:, None], 0, 1) * 255
+    index = np.flatnonzero(front)
+    owner, depth = _zbuffer(height, width, sx[front], sy[front], d[front])
+    drawn = owner >= 0
+    flat = img.reshape(-1, 3)
+    flat[drawn] = rgb[index[owner[drawn]]]
+    part = np.where(drawn, scene.parts[index[np.maximum(owner, 0)]] if len(index) else -1, -1).reshape(height, width)
+    _outline(img, part, 1.0 - OUTLINE)
+    if len(scene.ghosts):
+        gx, gy, gd, g_front = project(scene.ghosts)
+        g_owner, g_depth = _zbuffer(height, width, gx[g_front], gy[g_front], gd[g_front])
+        over = (g_owner >= 0) & (~drawn | (g_depth < depth))
+        flat[over] = flat[over] * (1 - GHOST_ALPHA) + np.array(GHOST_COLOUR) * 255 * GHOST_ALPHA
+        ghost = np.where(g_owner >= 0, 0, -1).reshape(height, width)
+        _outline(img, ghost, 0.0, colour=np.array(GHOST_COLOUR) * 255)
+    return _png(np.clip(img, 0, 255).astype(np.uint8))
 
 
-def _rasterise(img: np.ndarray, sx: np.ndarray, sy: np.ndarray, d: np.ndarray, rgb: np.ndarray) -> None:
-    """Z-buffer the triangles into ``img``: scanline spans per triangle (after bisecting long
-    ones), nearest wins, ties broken by triangle order (deterministic)."""
+def _outline(img: np.ndarray, part: np.ndarray, dim: float, colour: np.ndarray | None = None) -> None:
+    """Darken (by ``dim``, or paint ``colour``) every pixel of a part whose right or lower
+    neighbour is another part or the background: each part's outline, one pixel wide."""
     import numpy as np
 
-    h, w, _ = img.shape
-    sx, sy, d, rgb = _split_long(sx, sy, d, rgb, 16.0)
+    edge = np.zeros(part.shape, bool)
+    edge[:, :-1] |= part[:, :-1] != part[:, 1:]
+    edge[:-1, :] |= part[:-1, :] != part[1:, :]
+    edge[:, 1:] |= (part[:, 1:] != part[:, :-1]) & (part[:, :-1] < 0)
+    edge[1:, :] |= (part[1:, :] != part[:-1, :]) & (part[:-1, :] < 0)
+    edge &= part >= 0
+    if colour is None:
+        img[edge] *= 1 - dim
+    else:
+        img[edge] = colour
+
+
+def write_previews(plan: Plan, out: Path, thin: bool) -> list[str]:
+    """preview.png (the isometric cutaway) and preview_top.png (from above) into ``out``;
+    returns their names."""
+    iso_w, iso_h = ISO_SIZE
+    (out / "preview.png").write_bytes(render_preview(_plan_scene(plan, "iso", thin, iso_w, iso_h), iso_w, iso_h, "iso"))
+    lo, hi = _bounds(plan)
+    aspect = (hi[1] - lo[1]) / max(hi[0] - lo[0], 1e-9)
+    top_h = int(
+        min(max(round((TOP_WIDTH - 2 * PREVIEW_MARGIN) * aspect) + 2 * PREVIEW_MARGIN, TOP_HEIGHTS[0]), TOP_HEIGHTS[1])
+    )
+    (out / "preview_top.png").write_bytes(
+        render_preview(_plan_scene(plan, "top", thin, TOP_WIDTH, top_h), TOP_WIDTH, top_h, "top")
+    )
+    return ["preview.png", "preview_top.png"]
+
+
+def _zbuffer(h: int, w: int, sx: np.ndarray, sy: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The nearest triangle at every pixel (its index, −1 where none) and its depth there:
+    scanline spans per triangle (after bisecting long ones), nearest wins, ties broken by
+    triangle order (deterministic)."""
+    import numpy as np
+
+    owner_out = np.full(h * w, -1, dtype=np.int64)
+    depth_out = np.full(h * w, np.inf)
+    if not len(sx):
+        return owner_out, depth_out
+    sx, sy, d, origin = _split_long(sx, sy, d, np.arange(len(sx), dtype=np.int64), 16.0)
     x0, x1, x2 = sx.T
     y0, y1, y2 = sy.T
     d0, d1, d2 = d.T
@@ -249,7 +470,6 @@ def _rasterise(img: np.ndarray, sx: np.ndarray, sy: np.ndarray, d: np.ndarray, r
     d_scale = depth_steps / max(d_hi - d_lo, 1e-9)
     empty = np.iinfo(np.int64).max
     zbuf = np.full(h * w, empty, dtype=np.int64)
-    flat = img.reshape(-1, 3)
     span_rows = int(max(1, (yhi - ylo).max(initial=0) + 1))
     for start in range(0, len(sx), 200_000):
         t = np.arange(start, min(start + 200_000, len(sx)))
@@ -283,12 +503,19 @@ def _rasterise(img: np.ndarray, sx: np.ndarray, sy: np.ndarray, d: np.ndarray, r
         level = np.clip((depth - d_lo) * d_scale, 0.0, depth_steps).astype(np.int64)
         np.minimum.at(zbuf, row * w + px, (level << owner_bits) | owner)
     drawn = np.flatnonzero(zbuf != empty)
-    flat[drawn] = rgb[zbuf[drawn] & ((1 << owner_bits) - 1)]
+    won = zbuf[drawn] & ((1 << owner_bits) - 1)
+    owner_out[drawn] = origin[won]
+    py, px = np.divmod(drawn, w)
+    depth_out[drawn] = a[won] * (px + 0.5) + b[won] * (py + 0.5) + c[won]
+    return owner_out, depth_out
 
 
-def _split_long(sx: np.ndarray, sy: np.ndarray, d: np.ndarray, rgb: np.ndarray, limit: float) -> tuple[np.ndarray, ...]:
+def _split_long(
+    sx: np.ndarray, sy: np.ndarray, d: np.ndarray, origin: np.ndarray, limit: float
+) -> tuple[np.ndarray, ...]:
     """Bisect every triangle's longest screen edge until all edges are under ``limit`` px
-    (long thin triangles of plates with holes would otherwise need huge bounding boxes)."""
+    (long thin triangles of plates with holes would otherwise need huge bounding boxes);
+    ``origin``: each triangle's index in the input, carried to its pieces."""
     import numpy as np
 
     done = []
@@ -297,10 +524,10 @@ def _split_long(sx: np.ndarray, sy: np.ndarray, d: np.ndarray, rgb: np.ndarray, 
         ey = np.stack([sy[:, 1] - sy[:, 0], sy[:, 2] - sy[:, 1], sy[:, 0] - sy[:, 2]], axis=1)
         length = ex * ex + ey * ey
         big = length.max(axis=1) > limit * limit
-        done.append((sx[~big], sy[~big], d[~big], rgb[~big]))
+        done.append((sx[~big], sy[~big], d[~big], origin[~big]))
         if not big.any():
             break
-        sx, sy, d, rgb = sx[big], sy[big], d[big], rgb[big]
+        sx, sy, d, origin = sx[big], sy[big], d[big], origin[big]
         k = length[big].argmax(axis=1)  # edge k joins vertex k and k+1: split it at its midpoint
         idx = np.arange(len(k))
         a, b, c = k, (k + 1) % 3, (k + 2) % 3
@@ -310,9 +537,9 @@ def _split_long(sx: np.ndarray, sy: np.ndarray, d: np.ndarray, rgb: np.ndarray, 
             mid = (pa + pb) / 2
             halves.append(np.concatenate([np.stack([pa, mid, pc], axis=1), np.stack([mid, pb, pc], axis=1)]))
         sx, sy, d = halves
-        rgb = np.concatenate([rgb, rgb])
+        origin = np.concatenate([origin, origin])
     else:
-        done.append((sx, sy, d, rgb))
+        done.append((sx, sy, d, origin))
     return tuple(np.concatenate([part[i] for part in done]) for i in range(4))
 
 
@@ -332,7 +559,7 @@ def _png(img: np.ndarray) -> bytes:
     )
 
 
-def _stl_bytes(scene: Scene) -> bytes:
+def _stl_bytes(scene) -> bytes:
     """Binary STL of every triangle (mm, z up), lid included."""
     import numpy as np
 

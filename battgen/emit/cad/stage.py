@@ -10,7 +10,7 @@ envelope W401.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,20 +69,35 @@ def cad_stage(
     materials: Mapping[str, ir.Material],
     *,
     stl: bool = False,
-    progress: bool = False,
+    progress: bool | Callable[[str, int, int], None] = False,
 ) -> Outcome[CadOutput]:
     """The CAD of the placed and routed pack, its cold plate sized with the heat stage's
-    coolant flow (the plate drawn is the plate analysed). E803 if cadquery cannot be imported."""
+    coolant flow (the plate drawn is the plate analysed). E803 if cadquery cannot be imported.
+    ``progress``: a function told of each step (the step under way, steps done, steps), or
+    True for a progress bar of its own on large packs."""
     layout = placement.layout
     try:
         import cadquery  # noqa: F401
     except Exception as error:  # noqa: BLE001 - ImportError, or a broken OCP shared library
         return Outcome(None, (_unavailable(pack, error),))
     flow = (heat.coolant_flow, heat.flow_basis) if heat is not None and heat.coolant_flow else None
-    show = progress and len(layout.cells) >= LARGE
+    show = progress is True and len(layout.cells) >= LARGE
     with tempfile.TemporaryDirectory(prefix="battgen-cad-") as tmp:
         try:
-            if show:
+            if callable(progress):
+                tell = progress
+                tell(STEPS[0], 0, len(STEPS))
+                result, plan = _build(
+                    pack,
+                    layout,
+                    routing,
+                    Path(tmp),
+                    stl,
+                    lambda step: tell(_next(step), STEPS.index(step) + 1, len(STEPS)),
+                    materials,
+                    flow=flow,
+                )
+            elif show:
                 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
                 with Progress(

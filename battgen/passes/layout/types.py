@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from battgen.core.text import counted
+
 if TYPE_CHECKING:  # only annotations name it
     from battgen.passes.synthesis import Candidate
 
@@ -79,7 +81,7 @@ class Layout:
         return (
             f"{self.series}s{self.parallel}p placed on {where}: {self.used:,} of "
             f"{self.sites:,} sites used, {self.area_fraction:.0%} of the floor, "
-            f"{self.volume_fraction:.0%} of the volume, {len(self.modules)} modules"
+            f"{self.volume_fraction:.0%} of the volume, {counted(len(self.modules), 'module')}"
         )
 
 
