@@ -15,7 +15,8 @@ the pass uses them:
 * ``bridges`` — plates that fell apart, bridged in the plane or joined by insulated jumpers;
 * ``busbars`` — each plate measured, sized and recorded as busbars; the W401 findings;
 * ``leads`` — the pack terminal leads, routed through the free floor to the envelope wall;
-* ``fuses`` — fuse links (Preece, Onderdonk, bond wires or strips): ``size_fuse``;
+* ``fuses`` — fuse links, conduction-cooled at both ends (a fin with Joule heating; bond wires
+  or strips): ``size_fuse``;
 * ``network`` — the resistance ``Network`` and its solver, and liionpack's ``ladder_network``;
 * ``netlist`` — the routed pack's network from its geometry;
 * ``router`` — ``route`` and ``route_with_network``: the steps in order;
@@ -28,14 +29,15 @@ from battgen.passes.routing.context import COVER
 from battgen.passes.routing.fuses import (
     BOND_DIAMETERS,
     BOND_WIRE,
+    CARRY_LIMIT,
     FUSE_CLEARING_TIME,
-    FUSING_RATIO,
-    PREECE_A,
+    INTERNAL_SHORT_RESISTANCE,
     PULSE_DURATION,
+    FinLink,
+    FuseDuty,
     adiabatic_melt_i2t,
+    melting_voltage,
     onderdonk_current,
-    preece_current,
-    preece_diameter,
     size_fuse,
 )
 from battgen.passes.routing.geometry import GRID
@@ -67,19 +69,21 @@ __all__ = [
     "CELL_TERMINAL_FRACTION",
     "CONVECTION_H",
     "COVER",
+    "CARRY_LIMIT",
     "CREEPAGE_TABLE",
     "FUSE_CLEARING_TIME",
-    "FUSING_RATIO",
     "GRID",
     "HEATING_RATE",
     "LEAD_ASPECT",
     "MAX_RISE",
     "OPERATING_RISE",
-    "PREECE_A",
+    "INTERNAL_SHORT_RESISTANCE",
     "PULSE_DURATION",
     "SHORT_CIRCUIT_TIME",
     "WITHSTAND_FINAL",
     "Busbar",
+    "FinLink",
+    "FuseDuty",
     "FuseLink",
     "Junctions",
     "Network",
@@ -92,10 +96,9 @@ __all__ = [
     "heating_rate_density",
     "iec60949_K",
     "ladder_network",
+    "melting_voltage",
     "onderdonk_current",
     "owners",
-    "preece_current",
-    "preece_diameter",
     "route",
     "route_with_network",
     "routing_stage",

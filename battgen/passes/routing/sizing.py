@@ -136,13 +136,16 @@ class Duty:
     pack_peak: float  # in the pack terminal leads (every string's current)
     pack_continuous: float
     short_circuit: float  # the bolted pack short: pack OCV / pack resistance
+    peak_duration: float | None = None  # s, the peak load case's pulse (None: not stated)
 
     @classmethod
     def of(cls, candidate: Candidate) -> Duty:
         strings = max(getattr(candidate, "strings", 1), 1)
         i_pack_peak, i_pack_cont = candidate.peak_current, candidate.continuous_current
         i_sc = candidate.nominal_voltage / max(candidate.resistance, 1e-6)
-        return cls(i_pack_peak / strings, i_pack_cont / strings, i_pack_peak, i_pack_cont, i_sc)
+        loads = getattr(candidate, "loads", None)
+        duration = loads.peak.duration if loads is not None else None
+        return cls(i_pack_peak / strings, i_pack_cont / strings, i_pack_peak, i_pack_cont, i_sc, duration)
 
 
 @dataclass(frozen=True)

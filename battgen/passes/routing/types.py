@@ -36,20 +36,27 @@ class Busbar:
 
 @dataclass(frozen=True)
 class FuseLink:
+    """A cell's (or a group's) fuse link, sized by ``fuses`` (a conduction-cooled fin)."""
+
     cell: int  # PlacedCell index
     kind: str  # "wire_bond" (round wire) | "fuse_link" (necked strip)
     material: str
     diameter: float  # wire diameter, m (0 for a strip)
     width: float  # strip width, m (0 for a wire)
     thickness: float  # strip thickness, m (0 for a wire)
-    length: float  # m
-    rating: float  # current it carries indefinitely without opening (continuous rating), A
-    fusing_current: float  # current that opens it within ``clearing_time`` (Onderdonk), A
-    carry_margin: float  # fusing current at the pulse duration / cell pulse current (> 1)
-    fault_current: float  # (P−1) neighbours discharging into this cell shorted, A
-    clearing_time: float  # time to open at the fault current (Onderdonk, adiabatic), s
-    resistance: float  # ohm
+    length: float  # free span between the welds, m
+    rating: float  # steady current that brings its hottest point to ``fuses.CARRY_LIMIT``, A
+    fusing_current: float  # minimum fusing current: the steady current that melts its hottest point, A
+    carry_margin: float  # its rating over the continuous and peak loads it carries (the smaller), ≥ 1
+    fault_current: float  # through it when its cell shorts (``short_resistance``; P−1 neighbours discharging), A
+    clearing_time: float  # time to melt at the fault current from the end temperature, s (inf: never)
+    resistance: float  # at 20 °C, ohm
     group: int = 0
+    hot_spot: float = 0.0  # steady hottest point at the continuous load, K
+    time_constant: float = 0.0  # L²σc/(π²k): the slowest thermal mode of the link, s
+    opening: str = ""  # "adiabatic" (IEC 60949 I²t: opens in under a tenth of the time constant) | "fin"
+    short_resistance: float = 0.0  # internal short it is sized to isolate, ohm (0: the bolted pack short)
+    max_short: float | None = None  # the largest internal short it isolates within the clearing limit, ohm
 
 
 @dataclass(frozen=True)
