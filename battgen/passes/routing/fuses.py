@@ -352,6 +352,16 @@ class _Family(NamedTuple):
     conductivity: float
     melting_point: float  # K
 
+    def take(self, index: np.ndarray | slice) -> _Family:
+        """The sizes at ``index``."""
+        return self._replace(
+            diameter=self.diameter[index],
+            width=self.width[index],
+            thickness=self.thickness[index],
+            area=self.area[index],
+            perimeter=self.perimeter[index],
+        )
+
     def link(self, length: float, end: float, air: float) -> FinLink:
         return FinLink(
             np.full_like(self.area, length),
@@ -474,7 +484,7 @@ def _smallest(family: _Family, duty: FuseDuty, length: float, ambient: float) ->
             f"or below (ends at {end - 273.15:.0f} °C)"
         )
     idx = np.flatnonzero(carry)
-    sub = _Family(*(v[idx] if isinstance(v, np.ndarray) else v for v in family))
+    sub = family.take(idx)
     link = sub.link(length, end, ambient)
     r_hot = link.resistance(melt)
     fault = duty.fault_through(r_hot)
@@ -488,13 +498,16 @@ def _smallest(family: _Family, duty: FuseDuty, length: float, ambient: float) ->
     if not opens.any():
         r_short = f"{duty.short_resistance * 1e3:.0f} mΩ internal short" if duty.fault is None else "bolted pack short"
         when = "never opens" if not np.isfinite(clearing[0]) else f"needs {clearing[0]:.2g} s to open"
+        carried = f"{duty.continuous:.1f} A" + (
+            f" and {duty.pulse:.1f} A for {duty.pulse_s:g} s" if duty.pulse > duty.continuous else ""
+        )
         return (
-            f"the smallest {name} that carries {duty.continuous:.1f} A ({d_eq[idx[0]] * 1e3:.3f} mm equivalent, "
+            f"the smallest {name} that carries {carried} ({d_eq[idx[0]] * 1e3:.3f} mm equivalent, "
             f"{length * 1e3:.1f} mm long: minimum fusing current {fusing[0]:.1f} A) {when} at the {fault[0]:.1f} A "
             f"that a {r_short} draws through it (limit {FUSE_CLEARING_TIME:g} s)"
         )
     n = int(np.flatnonzero(opens)[-1])  # the largest that still opens: the least loss
-    pick = _Family(*(v[n : n + 1] if isinstance(v, np.ndarray) else v for v in sub))
+    pick = sub.take(slice(n, n + 1))
     one = pick.link(length, end, ambient)
     if duty.pulse > duty.continuous:
         pulse_rating = one.pulse_current(CARRY_LIMIT, duty.pulse_s, duty.continuous)

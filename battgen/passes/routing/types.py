@@ -8,7 +8,7 @@ cell bottoms). ``battgen.passes.routing.route`` is the only producer. All fields
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -83,14 +83,51 @@ class NetworkSolution:
 
 
 @dataclass(frozen=True)
+class Gap:
+    """The closest a live part comes to one face of the enclosure."""
+
+    face: str  # "walls", "keepout `name`", "floor", "lid"
+    distance: float  # m: through air, or along the surface of the solid insulation between
+    part: str  # what comes closest: "cell 12", "busbar 40"
+    path: str  # "air" | "along the gap filler to the cold plate's rim"
+    required: float  # m
+
+    @property
+    def ok(self) -> bool:
+        return self.distance >= self.required - 1e-9
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """The pack's live parts against its enclosure (``routing.isolation``)."""
+
+    voltage: float  # V, the working voltage to the enclosure: the pack's maximum
+    impulse_voltage: float  # V, IEC 60664-1 Table F.1
+    creepage: float  # m, Table F.5
+    clearance: float  # m, Table F.2
+    required: float  # m, the larger of the two
+    pollution_degree: int
+    material_group: str
+    overvoltage_category: int
+    sheet: float  # m, the enclosure's sheet
+    gaps: tuple[Gap, ...]  # every face checked
+    levels: dict[str, float] = field(default_factory=dict)  # the stack, m up from the floor's underside
+
+    @property
+    def short(self) -> tuple[Gap, ...]:
+        return tuple(g for g in self.gaps if not g.ok)
+
+
+@dataclass(frozen=True)
 class Routing:
     busbars: tuple[Busbar, ...]
     fuses: tuple[FuseLink, ...]
     network: NetworkSolution
     terminals: tuple[tuple[float, float], ...]  # (positive, negative) on the envelope edge, m
-    clearance: float  # creepage/clearance kept between unlike potentials, m
+    clearance: float  # IEC 60664-1 distance kept at the pack's voltage (keepouts, leads, jumpers), m
     fuse_mode: str = "none"  # per_cell | per_group | none
     diagnostics: tuple = ()  # warnings found while routing (e.g. busbar thicker than stated)
+    isolation: Isolation | None = None  # the live parts against the enclosure
 
     @property
     def busbar_mass(self) -> float:
