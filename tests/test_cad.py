@@ -16,7 +16,6 @@ import pytest
 import support
 from support import build_pack, cad_outcome
 
-
 REPO = Path(__file__).resolve().parents[1]
 
 pytestmark = [pytest.mark.xdist_group("cad")]

@@ -34,6 +34,7 @@ def test_outputs_doc_names_every_file_section_and_field(tmp_path):
 
     from battgen.driver.pipeline import build_result
     from battgen.emit.cad import CadResult
+    from battgen.passes.routing.types import FuseLink, Gap, Isolation
 
     doc = (REPO / "docs" / "outputs.md").read_text()
     result = build_result(REPO / "examples" / "ebike.batt", tmp_path, cad=False)
@@ -55,6 +56,9 @@ def test_outputs_doc_names_every_file_section_and_field(tmp_path):
         assert f"`{field}`" in doc, field
     for field in dataclasses.fields(CadResult):
         assert f"`{field.name}`" in doc, f"cad.{field.name}"
+    for kind in (FuseLink, Isolation, Gap):  # the ebike has no fuses: their fields from the type
+        for field in dataclasses.fields(kind):
+            assert f"`{field.name}`" in doc, f"routing: {kind.__name__}.{field.name}"
     assert result.packs["ebike48"].heat is not None
 
 

@@ -190,6 +190,7 @@ CODES: dict[str, str] = {
     "W201": "unused import",
     "W401": "unusual value (check it)",
     "W501": "requirement met with a thin margin",
+    "W703": "a live part is closer to the enclosure than IEC 60664-1 allows",
 }
 
 

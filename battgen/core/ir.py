@@ -171,6 +171,10 @@ class Envelope:
     keepouts: tuple[Keepout, ...]
     wall: float
     span: Span
+    property_spans: dict[str, Span] = field(default_factory=dict)  # each stated property's line
+
+    def __hash__(self) -> int:  # a dict field: hash by the declaration
+        return hash((self.name, self.span))
 
 
 @dataclass(frozen=True)

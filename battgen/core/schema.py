@@ -153,7 +153,8 @@ ENVELOPE: tuple[Prop, ...] = (
     Prop(
         "wall",
         QUANTITY,
-        "clearance from the outline to the nearest cell",
+        "clearance from the outline to the nearest cell; the enclosure's side sheet stands in it, and what "
+        "is left must keep IEC 60664-1's distance for the pack's voltage (W703)",
         u.LENGTH,
         default="0 mm",
         value=0.0,

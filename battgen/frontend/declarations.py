@@ -355,7 +355,10 @@ class _DeclLowering(Constructing):
     def build_envelope(self, values: Values, qualified: Qualified) -> ir.Envelope:
         get = _getter(values, "envelope")
         keepouts = tuple(ir.Keepout(name, shape, prop.span) for name, shape, prop in qualified.get("keepout", []))
-        return ir.Envelope(self.decl.name, get("outline"), get("height"), keepouts, get("wall"), self.decl.span)
+        spans = {name: prop.span for name, (_, prop) in values.items()}
+        return ir.Envelope(
+            self.decl.name, get("outline"), get("height"), keepouts, get("wall"), self.decl.span, property_spans=spans
+        )
 
     def _library_material(self, name: str) -> ir.Material | None:
         """The material ``name`` a default is made of, from the prelude: a declaration of the

@@ -256,18 +256,19 @@ class Jacket:
     def top_thickness(self):
         return sum(t for _, t in self.top)
 
-    def wall_layers(self, clearance: float | None) -> tuple[tuple, ...]:
+    def wall_layers(self, clearance: float | None, isolation=0.0) -> tuple[tuple, ...]:
         """(offset from the outside, density, thickness) of each wall layer that fits the
         envelope's wall ``clearance`` (m; None: all of them): the outer skin (thinned to the
-        clearance), then — where there is room for it — the inner skin, with the insulation
+        clearance), then — where there is room for it and the ``isolation`` distance the live
+        parts keep from the metal (``isolation_distance``) — the inner skin, with the insulation
         between thinned to what is left."""
         (o_rho, o_t), rest = self.walls[0], self.walls[1:]
-        room = np.inf if clearance is None else max(clearance, 0.0)
+        room = np.inf if clearance is None else np.maximum(clearance, 0.0)
         outer_t = np.minimum(o_t, room)
         layers = [(0.0, o_rho, outer_t)]
         if len(rest) == 2:
             (ins_rho, ins_t), (in_rho, in_t) = rest
-            left = room - outer_t - in_t
+            left = room - np.asarray(isolation, float) - outer_t - in_t
             fits = left > -1e-12  # room for the inner skin (the insulation takes what is left)
             ins = np.where(fits, np.minimum(ins_t, np.maximum(left, 0.0)), 0.0)
             layers.append((outer_t, ins_rho, ins))
@@ -345,6 +346,7 @@ class Spec:
     cell_energy: float = 0.0  # J
     cell_current: float = 0.0  # A, continuous rating (conductor sizing when no current is given)
     cell_voltage: float = 3.6  # V nominal
+    cell_max_voltage: float = 4.2  # V at full charge (the insulation distance is for the pack's maximum)
     cooling: str = "cold_plate"
     side: str = "bottom"
     fins: float | None = None
@@ -620,10 +622,22 @@ def estimated_box(spec: Spec, n, jacket_: Jacket):
     return floor, 2 * (width + floor / width), height
 
 
-def jacket_parts(spec: Spec, box, jacket_: Jacket, outline_perimeter=None) -> dict[str, np.ndarray]:
+def isolation_distance(max_voltage) -> np.ndarray:
+    """The distance live parts keep from the enclosure's metal at the pack's ``max_voltage``
+    (V, arrays ok): IEC 60664-1 creepage and clearance with the stated defaults
+    (``models.iec60664.DEFAULT``; the routing stage checks the same distance as built)."""
+    from battgen.models.iec60664 import DEFAULT
+
+    volts = np.asarray(max_voltage, float)
+    unique, inverse = np.unique(volts, return_inverse=True)
+    return np.array([DEFAULT.distance(float(v)) for v in unique])[inverse].reshape(volts.shape)
+
+
+def jacket_parts(spec: Spec, box, jacket_: Jacket, outline_perimeter=None, isolation=0.0) -> dict[str, np.ndarray]:
     """Floor, lid, walls and frame of the jacket around ``box`` (floor m², perimeter m, height m;
     arrays ok), kg. Walls: each layer a ring inside the box's edge (``Jacket.wall_layers``) from
-    the floor to the lid."""
+    the floor to the lid, leaving the live parts the ``isolation`` distance from the metal where
+    the wall clearance has room for it."""
     floor, perimeter, height = (np.asarray(x, float) for x in box)
     out = {
         "enclosure floor": floor * sum(rho * t for rho, t in jacket_.base),
@@ -631,7 +645,7 @@ def jacket_parts(spec: Spec, box, jacket_: Jacket, outline_perimeter=None) -> di
     }
     rise = np.maximum(height - jacket_.base_thickness - jacket_.top_thickness, 0.0)
     walls = 0 * floor
-    for offset, rho, t in jacket_.wall_layers(spec.clearance):
+    for offset, rho, t in jacket_.wall_layers(spec.clearance, isolation):
         walls = walls + (perimeter * t - spec.wall_corners * ((offset + t) ** 2 - offset**2)) * rise * rho
     out["enclosure walls"] = walls
     leg, t_leg = jacket_.frame
@@ -722,8 +736,9 @@ def components(spec: Spec, n_cells, *, series=None, modules=1, current=None) -> 
     out.update(module_parts(spec, n, m, current=pack_current))  # modules in series carry the pack current
     out["racks"] = rack_mass(spec, n, m) + zero
     jacket_ = jacket(n * spec.cell_energy, spec.liquid, spec.enclosure, modules_volume(spec, n, m))
+    isolation = isolation_distance(series * spec.cell_max_voltage)
     if spec.box is not None:
-        out.update(jacket_parts(spec, spec.box, jacket_, spec.outline_perimeter))
+        out.update(jacket_parts(spec, spec.box, jacket_, spec.outline_perimeter, isolation))
         free = _free_floor(spec)
         shape = spec.box[1] ** 2 / (4 * spec.box[0]) if spec.box[0] > 0 else 1.0
     else:
@@ -796,6 +811,7 @@ def spec_for(pack, box=None) -> Spec:
         cell_energy=cell.energy,
         cell_current=cell.max_discharge_current,
         cell_voltage=cell.nominal_voltage,
+        cell_max_voltage=cell.max_voltage,
         cooling=pack.cooling.kind,
         side=pack.cooling.side,
         fins=pack.cooling.fins,

@@ -212,7 +212,7 @@ def _describe(part: str, pack: ir.Pack, spec: P.Spec, drawn) -> str:
         "enclosure floor": f"enclosure floor: {layers(jacket.base)}",
         "enclosure lid": f"enclosure lid: {layers(jacket.top)}",
         "enclosure walls": "enclosure walls: "
-        + layers([(rho, t) for _, rho, t in jacket.wall_layers(drawn.site.wall * 1e-3) if float(t) > 0]),
+        + layers([(rho, t) for _, rho, t in drawn.site.wall_layers(jacket) if float(t) > 0]),
         "enclosure frame": "perimeter frame, steel angle {0:.0f} × {0:.0f} × {1:.0f} mm".format(
             *(float(v) * 1e3 for v in jacket.frame)
         ),

@@ -114,8 +114,9 @@ def cells_mm(pack: ir.Pack, layout: Layout) -> Cells:
 class Site:
     """Where the pack goes, mm: the envelope's ``outline``, ``region`` (the enclosure's footprint:
     the outline), ``free`` (inside the wall clearance, out of the keepouts: holders, busbars,
-    cold plate), the wall clearance ``wall``, the envelope's height (0: none) and the keepouts'
-    ``spaces`` (name, polygon) inside the box."""
+    cold plate), the wall clearance ``wall``, the envelope's height (0: none), the keepouts'
+    ``spaces`` (name, polygon) inside the box and the ``isolation`` distance (m) the live parts
+    keep from the enclosure's metal at the pack's maximum voltage."""
 
     outline: BaseGeometry
     region: BaseGeometry
@@ -123,6 +124,11 @@ class Site:
     wall: float
     env_height: float
     spaces: tuple[tuple[str, BaseGeometry], ...] = ()
+    isolation: float = 0.0
+
+    def wall_layers(self, jacket: P.Jacket) -> tuple[tuple, ...]:
+        """The jacket's wall layers this site has room for (``models.packaging.Jacket.wall_layers``)."""
+        return jacket.wall_layers(self.wall * 1e-3, self.isolation)
 
 
 def site(pack: ir.Pack, layout: Layout, placed: Cells, notes: list[str]) -> Site:
@@ -157,7 +163,8 @@ def site(pack: ir.Pack, layout: Layout, placed: Cells, notes: list[str]) -> Site
     spaces = [(name, k) for name, k in spaces if not k.is_empty]
     # holders, busbars, cold plate: inside the wall clearance and out of every keepout's space
     free = inner.difference(shapely.union_all([k for _n, k in spaces])) if spaces else inner
-    return Site(outline, region, free, wall, env_height, tuple(spaces))
+    isolation = float(P.isolation_distance(layout.series * pack.cell.max_voltage))
+    return Site(outline, region, free, wall, env_height, tuple(spaces), isolation)
 
 
 def spec_of(pack: ir.Pack, site_: Site | None = None, height: float | None = None) -> P.Spec:
@@ -339,7 +346,7 @@ def jacket_solids(site_: Site, stack_: Stack, jacket: P.Jacket) -> list[Solid]:
         t = float(t) * 1e3
         out.append(Solid(f"lid_{i}", "enclosure lid", "lid", region, z - t, z, rho, material=_material_name(rho)))
         z -= t
-    for i, (offset, rho, t) in enumerate(jacket.wall_layers(site_.wall * 1e-3)):
+    for i, (offset, rho, t) in enumerate(site_.wall_layers(jacket)):
         t, offset = float(t) * 1e3, float(offset) * 1e3
         if t <= 0:
             continue
@@ -615,6 +622,18 @@ class Drawn:
         return out
 
 
+def jacket_of(pack: ir.Pack, site_: Site, n_cells: int, modules: int) -> P.Jacket:
+    """The mass model's jacket of ``pack`` around the drawn ``site_`` (``models.packaging.jacket``)."""
+    spec = spec_of(pack, site_)
+    volume = float(P.modules_volume(spec, n_cells, modules))
+    return P.jacket(n_cells * pack.cell.energy, spec.liquid, spec.enclosure, volume)
+
+
+def wall_thickness(jacket: P.Jacket, site_: Site) -> float:
+    """How thick the drawn side walls are, mm: every jacket layer the wall clearance has room for."""
+    return float(sum(float(t) for _, _, t in site_.wall_layers(jacket))) * 1e3
+
+
 def draw(
     pack: ir.Pack,
     layout: Layout,
@@ -629,9 +648,7 @@ def draw(
     warnings: list[tuple[str, str]] = []
     placed = cells_mm(pack, layout)
     site_ = site(pack, layout, placed, notes)
-    spec = spec_of(pack, site_)
-    n = len(layout.cells)
-    jacket = P.jacket(n * pack.cell.energy, spec.liquid, spec.enclosure, float(P.modules_volume(spec, n, modules)))
+    jacket = jacket_of(pack, site_, len(layout.cells), modules)
     busbars = list(routing.busbars) if routing is not None else []
     fuses = list(routing.fuses) if routing is not None else []
     stack_ = stack(pack, placed, busbars, fuses, jacket, site_.env_height, warnings)

@@ -7,15 +7,18 @@ the pass uses them:
 * ``types`` — what the pass produces: ``Routing``, ``Busbar``, ``FuseLink``, ``NetworkSolution``;
 * ``junctions`` — every cell terminal as a point on a face, and the plate (series junction or
   pack terminal) that owns it;
+* ``iec60664`` — IEC 60664-1's creepage, impulse-voltage and clearance tables;
 * ``sizing`` — conductor sizing (BatPaC heating rate, DIN 43671 steady rise, IEC 60949
-  withstand) and the IEC 60664-1 creepage table;
+  withstand);
 * ``geometry`` — the snap grid and robust shapely operations the plates, bridges and leads share;
 * ``context`` — what every step reads, built once per call;
 * ``plates`` — each owner's plate from the Voronoi split of its face, kept clear by creepage;
 * ``bridges`` — plates that fell apart, bridged in the plane or joined by insulated jumpers;
 * ``busbars`` — each plate measured, sized and recorded as busbars; the W401 findings;
 * ``leads`` — the pack terminal leads, routed through the free floor to the envelope wall;
-* ``fuses`` — fuse links (Preece, Onderdonk, bond wires or strips): ``size_fuse``;
+* ``fuses`` — fuse links, conduction-cooled at both ends (a fin with Joule heating; bond wires
+  or strips): ``size_fuse``;
+* ``isolation`` — the live parts against the enclosure's walls, keepouts, floor and lid;
 * ``network`` — the resistance ``Network`` and its solver, and liionpack's ``ladder_network``;
 * ``netlist`` — the routed pack's network from its geometry;
 * ``router`` — ``route`` and ``route_with_network``: the steps in order;
@@ -24,18 +27,20 @@ the pass uses them:
 This package re-exports the names other passes, the emitters, tests and benchmarks use.
 """
 
+from battgen.models.iec60664 import Insulation, creepage, impulse_clearance, rated_impulse_voltage
 from battgen.passes.routing.context import COVER
 from battgen.passes.routing.fuses import (
     BOND_DIAMETERS,
     BOND_WIRE,
+    CARRY_LIMIT,
     FUSE_CLEARING_TIME,
-    FUSING_RATIO,
-    PREECE_A,
+    INTERNAL_SHORT_RESISTANCE,
     PULSE_DURATION,
+    FinLink,
+    FuseDuty,
     adiabatic_melt_i2t,
+    melting_voltage,
     onderdonk_current,
-    preece_current,
-    preece_diameter,
     size_fuse,
 )
 from battgen.passes.routing.geometry import GRID
@@ -44,7 +49,6 @@ from battgen.passes.routing.network import Network, ladder_network
 from battgen.passes.routing.router import route, route_with_network
 from battgen.passes.routing.sizing import (
     CONVECTION_H,
-    CREEPAGE_TABLE,
     HEATING_RATE,
     LEAD_ASPECT,
     MAX_RISE,
@@ -52,14 +56,13 @@ from battgen.passes.routing.sizing import (
     SHORT_CIRCUIT_TIME,
     WITHSTAND_FINAL,
     Sizing,
-    creepage,
     heating_rate_density,
     iec60949_K,
     size_conductor,
     withstand_k,
 )
 from battgen.passes.routing.stage import routing_stage
-from battgen.passes.routing.types import Busbar, FuseLink, NetworkSolution, Routing
+from battgen.passes.routing.types import Busbar, FuseLink, Gap, Isolation, NetworkSolution, Routing
 
 __all__ = [
     "BOND_DIAMETERS",
@@ -67,19 +70,22 @@ __all__ = [
     "CELL_TERMINAL_FRACTION",
     "CONVECTION_H",
     "COVER",
-    "CREEPAGE_TABLE",
+    "CARRY_LIMIT",
     "FUSE_CLEARING_TIME",
-    "FUSING_RATIO",
     "GRID",
     "HEATING_RATE",
     "LEAD_ASPECT",
     "MAX_RISE",
     "OPERATING_RISE",
-    "PREECE_A",
+    "INTERNAL_SHORT_RESISTANCE",
     "PULSE_DURATION",
     "SHORT_CIRCUIT_TIME",
     "WITHSTAND_FINAL",
     "Busbar",
+    "FinLink",
+    "FuseDuty",
+    "Gap",
+    "Isolation",
     "FuseLink",
     "Junctions",
     "Network",
@@ -90,12 +96,14 @@ __all__ = [
     "adiabatic_melt_i2t",
     "creepage",
     "heating_rate_density",
+    "impulse_clearance",
+    "Insulation",
     "iec60949_K",
     "ladder_network",
+    "melting_voltage",
     "onderdonk_current",
     "owners",
-    "preece_current",
-    "preece_diameter",
+    "rated_impulse_voltage",
     "route",
     "route_with_network",
     "routing_stage",

@@ -47,6 +47,8 @@ def bridge_plate(
 
     t, clearance = ctx.terminals, ctx.clearance
     hull = safe(lambda: shapely.union_all(parts, grid_size=GRID).convex_hull, plate)
+    if ctx.plate_floor is not None:  # the hull of pieces in a concave floor can leave it
+        hull = safe(lambda h=hull: h.intersection(ctx.plate_floor), hull)
     reach = hull.buffer(clearance)
     near = [
         plates[q] for q in plates if q != o and ctx.owner_face[q] == ctx.owner_face[o] and plates[q].intersects(reach)

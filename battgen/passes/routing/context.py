@@ -14,10 +14,13 @@ import numpy as np
 
 from battgen.core import ir
 from battgen.core.diagnostics import Diagnostic, Span
+from battgen.models.iec60664 import DEFAULT as INSULATION
+from battgen.models.iec60664 import Insulation
 from battgen.passes.layout.types import Layout
 from battgen.passes.routing.geometry import GRID, usable_floor
+from battgen.passes.routing.isolation import plate_floor
 from battgen.passes.routing.junctions import Junctions, Terminals, owner_faces, terminals
-from battgen.passes.routing.sizing import Conductor, Duty, busbar_conductor, creepage
+from battgen.passes.routing.sizing import Conductor, Duty, busbar_conductor
 
 if TYPE_CHECKING:
     from shapely.geometry import Polygon
@@ -48,7 +51,8 @@ class RoutingContext:
     conductor: Conductor
     duty: Duty
     max_voltage: float  # the pack's maximum voltage (the candidate's), V
-    clearance: float  # creepage for the pack's maximum voltage, m
+    clearance: float  # IEC 60664-1 distance for the pack's maximum voltage (creepage or clearance), m
+    insulation: Insulation  # pollution degree, material group, overvoltage category
     terminals: Terminals
     junctions: Junctions
     own: np.ndarray  # owner of each terminal
@@ -59,6 +63,7 @@ class RoutingContext:
     usable: Polygon  # the floor inside the envelope wall
     keepouts: BaseGeometry
     blocked: BaseGeometry  # keepouts grown by ``clearance``
+    plate_floor: BaseGeometry | None  # where bare plates may lie: ``clearance`` from the enclosure (None: anywhere)
     discs: np.ndarray  # each terminal's contact disc (shapely polygons)
     inner_discs: np.ndarray  # the discs shrunk by the snapping tolerance
 
@@ -69,7 +74,7 @@ def routing_context(pack: ir.Pack, layout: Layout, candidate: Candidate) -> Rout
     from shapely.geometry import Polygon
 
     span = pack.property_spans.get("busbar", pack.span)
-    clearance = creepage(candidate.max_voltage)
+    clearance = INSULATION.distance(candidate.max_voltage)
     t = terminals(layout, pack.cell.format)
     junctions = Junctions(layout.series, max(getattr(layout, "strings", 1) or 1, 1))
     own = junctions.owners(t)
@@ -79,7 +84,7 @@ def routing_context(pack: ir.Pack, layout: Layout, candidate: Candidate) -> Rout
     if isinstance(owner_face, Diagnostic):
         return owner_face
     potential = np.array([junctions.potential(o) for o in range(junctions.minus + 1)])
-    by_steps = np.array([creepage(k * pack.cell.max_voltage) for k in range(layout.series + 1)])
+    by_steps = np.array([INSULATION.creepage(k * pack.cell.max_voltage) for k in range(layout.series + 1)])
     pitch = max(layout.pitch)
     return RoutingContext(
         pack=pack,
@@ -89,6 +94,7 @@ def routing_context(pack: ir.Pack, layout: Layout, candidate: Candidate) -> Rout
         duty=Duty.of(candidate),
         max_voltage=candidate.max_voltage,
         clearance=clearance,
+        insulation=INSULATION,
         terminals=t,
         junctions=junctions,
         own=own,
@@ -99,6 +105,7 @@ def routing_context(pack: ir.Pack, layout: Layout, candidate: Candidate) -> Rout
         usable=usable,
         keepouts=keepouts,
         blocked=blocked,
+        plate_floor=plate_floor(pack, layout, clearance),
         discs=shapely.buffer(shapely.points(t.xy), t.radius, quad_segs=8),
         inner_discs=shapely.buffer(shapely.points(t.xy), t.radius - 20 * GRID, quad_segs=8),  # snapping moves vertices
     )

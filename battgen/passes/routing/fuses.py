@@ -1,11 +1,60 @@
-"""Fuse links: the smallest wire bond (else necked strip of the busbar stock) that carries a
-cell's (or a group's) current and opens fast when its neighbours discharge into a shorted cell.
+"""Fuse links: the wire bond (else necked strip of the busbar stock) that carries a cell's (or a
+group's) current and opens when its neighbours discharge into a shorted cell, with the least
+resistance that still opens.
 
-Carrying: Preece's fusing current of a wire in air over the gG conventional fusing ratio
-(continuous) and the adiabatic melting I²t (Onderdonk, written with IEC 60949 constants so it
-holds for any metal) over the pulse. Opening: the same I²t at the fault current within
-``FUSE_CLEARING_TIME``. ``fuse_links`` places them for the pack's ``fuse`` mode (E702 if no
-geometry meets both requirements).
+**The link as a fin.** A link is a short conductor of free length L between its two welds,
+held at both ends by the cell terminal and the busbar (both at ``END_RISE`` above ambient, the
+busbar's operating temperature) and cooled along its length by the air (h = ``CONVECTION_H``,
+its perimeter P). With the resistivity linear in temperature as IEC 60949 writes it,
+ρ(θ) = ρ20·(β + θ)/(β + 20), the heat balance of a slice is the fin equation with uniform
+generation (Incropera & DeWitt, *Fundamentals of Heat and Mass Transfer*, 6th ed., §3.5
+conduction with thermal energy generation, §3.6 extended surfaces; the solutions below were
+derived here from it):
+
+    σc·∂u/∂t = k·∂²u/∂x² + k·κ·u + k·b·u∞,     u(0) = u(L) = u_end,
+    u = β + θ,   κ = a − b,   a = J²·ρ20/((β + 20)·k),   b = h·P/(k·A),
+
+linear in u, so it has closed forms:
+
+* steady, κ > 0 (s = √κ): u_mid = (u_end + b·u∞/κ)/cos(sL/2) − b·u∞/κ, which exists while
+  sL < π (the link's steady *runaway* limit: above it no steady state exists and it melts);
+  κ < 0 (m = √−κ): u_mid = u_p + (u_end − u_p)/cosh(mL/2), u_p = b·u∞/m² (the long-wire limit
+  u_p − u∞ = I²ρ/(h·P·A), a wire in air); the short-link limit of both is the classic
+  θ_mid − θ_end = I²ρL²/(8kA²);
+* transient from a steady state (or from u_end everywhere), in the modes sin(nπx/L), n odd:
+  w_n(t) = w_n(0)·e^(−λ_n t) + f_n·(1 − e^(−λ_n t))/λ_n, λ_n = D·((nπ/L)² − κ),
+  f_n = D·4·(κ·u_end + b·u∞)/(nπ), D = k/σc; the link's time constant is τ = L²/(π²D);
+* far from the ends (t ≪ τ) it heats adiabatically: u_mid = u_end·exp(J²ρ20·t/(σc·(β+20))),
+  which is exactly IEC 60949's (and Onderdonk's) melting I²t = (K·A)²·ln((β+θ_m)/(β+θ_i)).
+
+With k·ρ = L0·T (Wiedemann–Franz) the same balance gives Kohlrausch's relation: a link melts
+at the voltage 2·√(L0·(T_m² − T0²)) across it whatever its shape (Al 0.276 V, Cu 0.414 V from
+25 °C; /work/research/models.md §5.1) — the test checks the model against it. It also means a
+conduction-cooled link's resistance is fixed by its minimum fusing current (R·I ≈ 0.1 V for
+aluminium): a link that must open at a few times the cell's current costs that much loss.
+
+**Carrying** (``CARRY_LIMIT``): at a cell's share of the continuous load case the hottest point
+stays at or below 150 °C, and after the peak case's pulse (from the continuous steady state)
+too. The load cases are the pack's one source of loads (``passes.loads``): the cells' own
+ratings when the pack states no load, or with ``sizing = capability``. 150 °C is
+the temperature IEC 60364-5-54 Table A.54.6 lets bare conductors reach where there is a fire
+risk (routing holds busbars to it in a fault) and about where pure aluminium softens (Holm,
+*Electric Contacts*: softening temperature of Al 150 °C, recalled, not re-read); far below
+melting, so the rating keeps a margin to the minimum fusing current (about 1.7× for aluminium
+with 55 °C ends, near the 1.6× of IEC 60269-1's gG fuses).
+
+**Opening**: for a cell shorted internally through ``INTERNAL_SHORT_RESISTANCE`` its P−1
+neighbours drive I = OCV/(R_short + R_link + (R_cell + R_link)/(P−1)) through its link (the
+link taken at its melting-point resistance, so the current is a lower bound); the link must
+melt within ``FUSE_CLEARING_TIME`` from the end temperature. The time is IEC 60949's adiabatic
+I²t where that is under a tenth of the link's time constant, the fin's transient otherwise.
+A per-group link must open the bolted pack short (pack OCV over pack resistance) likewise.
+``fuse_links`` places them for the pack's ``fuse`` mode (E702 if no geometry meets both
+requirements).
+
+What is missing: a measured fusing current against length for heavy aluminium bond wires (the
+model could not be tested against one: none was found), and a measured range of internal short
+resistances (see ``INTERNAL_SHORT_RESISTANCE``).
 """
 
 from __future__ import annotations
@@ -19,16 +68,24 @@ import numpy as np
 from battgen.core import ir
 from battgen.core.diagnostics import Diagnostic
 from battgen.passes.routing.context import RoutingContext
-from battgen.passes.routing.sizing import iec60949_beta, iec60949_K
+from battgen.passes.routing.sizing import CONVECTION_H, OPERATING_RISE, iec60949_beta, iec60949_K
 from battgen.passes.routing.types import FuseLink
 
 FUSE_CLEARING_TIME = 1.0  # s, design target: a cell fuse must isolate a shorted cell within 1 s
 # (faster than the seconds-scale venting of a cell fed by its neighbours; no standard sets it)
-FUSING_RATIO = 1.6  # IEC 60269-1: gG conventional fusing current 1.6 × rated current
 PULSE_DURATION = 10.0  # s, HPPC discharge pulse (USABC/INL Battery Test Manual) when the cell gives none
-
-# Preece (W. H. Preece, Proc. Royal Society 36 (1884) 464): I = a·d^1.5, d in inches
-PREECE_A = {"copper": 10244.0, "aluminium": 7585.0}
+CARRY_LIMIT = 150.0 + 273.15  # K, hottest point of a link carrying its rated current (module docstring)
+END_RISE = OPERATING_RISE  # K above ambient: the cell terminal and the busbar the link is welded to
+# The internal short a cell fuse must isolate. A measured range of internal-short resistances
+# was looked for and not found (/work/research/models.md §5.4, safety.md §5). The bound below
+# which the UN Manual of Tests calls a cell's terminals short-circuited (UN 38.3 T5: external
+# resistance < 0.1 Ω) is taken as the softest short the link must clear; softer shorts draw less
+# than the cell's own current from the neighbours and are the BMS's to find (self-discharge).
+# The bolted short (GB 38031: < 5 mΩ) draws more and opens the link sooner.
+INTERNAL_SHORT_RESISTANCE = 0.1  # ohm
+ADIABATIC_FRACTION = 0.1  # opening faster than this × the time constant: IEC 60949's adiabatic I²t
+MODES = 400  # odd Fourier modes of the transient (truncation ~1e-6 of the rise at t ≥ τ/10)
+LORENZ = 2.44e-8  # W·Ω/K², the Sommerfeld value of the Lorenz number (Wiedemann–Franz)
 
 
 class BondWireMetal(TypedDict):
@@ -36,29 +93,23 @@ class BondWireMetal(TypedDict):
     resistivity: float  # ohm·m at 20 °C
     beta: float  # K
     sigma_c: float  # volumetric heat capacity, J/(m³·K)
+    conductivity: float  # W/(m·K)
     melting_point: float  # K
     density: float  # kg/m³
 
 
-# Aluminium bond wire, IEC 60949 Table 1 constants (σc, β, ρ20) and CRC Handbook melting point.
+# Aluminium bond wire: IEC 60949 Table 1 constants (σc, β, ρ20); 99.99 % aluminium's thermal
+# conductivity at 300 K (Incropera & DeWitt, Table A.1: 237 W/(m·K)); CRC Handbook melting point.
 BOND_WIRE: BondWireMetal = {
     "name": "aluminium bond wire",
     "resistivity": 2.8264e-8,
     "beta": 228.0,
     "sigma_c": 2.5e6,
+    "conductivity": 237.0,
     "melting_point": 933.47,
     "density": 2700.0,
 }
 BOND_DIAMETERS = np.round(np.arange(0.10e-3, 0.801e-3, 0.025e-3), 7)  # heavy Al bond wire 100–800 µm
-
-
-def preece_current(diameter: float, a: float) -> float:
-    """Preece fusing current (A) of a round wire of ``diameter`` metres."""
-    return a * (diameter / 0.0254) ** 1.5
-
-
-def preece_diameter(current: float, a: float) -> float:
-    return 0.0254 * (current / a) ** (2.0 / 3.0)
 
 
 def onderdonk_current(area_cmil: float, seconds: float, melt_c: float = 1083.0, ambient_c: float = 25.0) -> float:
@@ -75,14 +126,214 @@ def adiabatic_melt_i2t(
     return (iec60949_K(sigma_c, beta, rho20) * area) ** 2 * math.log((beta + melt_c) / (beta + ambient_c))
 
 
-def _preece_a(name: str, resistivity: float, melting_point: float) -> float:
-    low = name.lower()
-    if "alu" in low or low in ("al", "al1050", "al6101"):
-        return PREECE_A["aluminium"]
-    if "cop" in low or low.startswith("cu"):
-        return PREECE_A["copper"]
-    # heat balance of a wire in air: I ∝ sqrt(ΔT/ρ)·d^1.5 — scale Preece's copper constant
-    return PREECE_A["copper"] * math.sqrt((melting_point - 298.15) / (1356.0 - 298.15) * 1.72e-8 / resistivity)
+def melting_voltage(melting_point: float, end: float, lorenz: float = LORENZ) -> float:
+    """Kohlrausch: the voltage (V) across a conductor whose ends are held at ``end`` (K) when
+    its hottest point reaches ``melting_point`` (K), if k·ρ = L0·T (Wiedemann–Franz)."""
+    return 2.0 * math.sqrt(lorenz * (melting_point**2 - end**2))
+
+
+@dataclass(frozen=True)
+class FinLink:
+    """Links of one metal, conduction-cooled at both ends (module docstring). Geometry fields
+    may be arrays (one entry per size tried); every method broadcasts over them and over the
+    current. Temperatures in K, SI throughout."""
+
+    length: np.ndarray | float  # free span between the welds, m
+    area: np.ndarray | float  # m²
+    perimeter: np.ndarray | float  # m (cooled by the air)
+    resistivity: float  # ρ20, ohm·m
+    beta: float  # IEC 60949 β, K
+    sigma_c: float  # volumetric heat capacity, J/(m³·K)
+    conductivity: float  # W/(m·K)
+    melting_point: float  # K
+    end: float  # K, both ends (cell terminal, busbar)
+    air: float  # K
+    h: float = CONVECTION_H  # W/(m²·K)
+
+    # u = β + θ: the temperature shifted so that the resistivity is proportional to it
+    def _u(self, temperature: float | np.ndarray) -> np.ndarray:
+        return np.asarray(temperature, float) - 273.15 + self.beta
+
+    def _temperature(self, u: np.ndarray) -> np.ndarray:
+        return u + 273.15 - self.beta
+
+    @property
+    def diffusivity(self) -> float:
+        return self.conductivity / self.sigma_c
+
+    @property
+    def time_constant(self) -> np.ndarray:
+        """τ = L²/(π²·D) (s): the decay time of the slowest mode of a bar held at both ends."""
+        return np.asarray(self.length, float) ** 2 / (math.pi**2 * self.diffusivity)
+
+    def resistance(self, temperature: float = 293.15) -> np.ndarray:
+        """Of the whole link with all of it at ``temperature``, ohm."""
+        rho = self.resistivity * self._u(temperature) / (self.beta + 20.0)
+        return rho * np.asarray(self.length, float) / np.asarray(self.area, float)
+
+    def _b(self) -> np.ndarray:
+        return self.h * np.asarray(self.perimeter, float) / (self.conductivity * np.asarray(self.area, float))
+
+    def _kappa(self, current) -> np.ndarray:
+        j = np.asarray(current, float) / np.asarray(self.area, float)
+        return j**2 * self.resistivity / ((self.beta + 20.0) * self.conductivity) - self._b()
+
+    def runaway_current(self) -> np.ndarray:
+        """The current above which no steady state exists (sL = π), A."""
+        L, A = np.asarray(self.length, float), np.asarray(self.area, float)
+        return A * np.sqrt((math.pi**2 / L**2 + self._b()) * (self.beta + 20.0) * self.conductivity / self.resistivity)
+
+    def peak(self, current) -> np.ndarray:
+        """Steady temperature of the hottest point (mid-span) at ``current``, K (inf: none)."""
+        kappa = self._kappa(current)
+        L = np.broadcast_to(np.asarray(self.length, float), kappa.shape)
+        b = np.broadcast_to(self._b(), kappa.shape)
+        ue, ui = float(self._u(self.end)), float(self._u(self.air))
+        small = np.abs(kappa) * L**2 < 1e-9
+        out = ue + b * ui * L**2 / 8.0  # κ ≈ 0
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            pos = (kappa > 0) & ~small
+            s_half = np.sqrt(np.where(pos, kappa, 0.0)) * L / 2
+            c = np.where(pos, b * ui / np.where(pos, kappa, 1.0), 0.0)
+            heated = np.where(s_half < math.pi / 2, (ue + c) / np.cos(s_half) - c, np.inf)
+            out = np.where(pos, heated, out)
+            neg = (kappa < 0) & ~small
+            m2 = np.where(neg, -kappa, 1.0)
+            up = b * ui / m2
+            cooled = up + (ue - up) / np.cosh(np.sqrt(m2) * L / 2)
+            out = np.where(neg, cooled, out)
+        return self._temperature(out)
+
+    def voltage(self, current) -> np.ndarray:
+        """Steady voltage across the link at ``current``, V: J·∫ρ(θ(x))dx over the profile of
+        ``peak`` (inf where no steady state exists)."""
+        kappa = self._kappa(current)
+        L = np.broadcast_to(np.asarray(self.length, float), kappa.shape)
+        b = np.broadcast_to(self._b(), kappa.shape)
+        ue, ui = float(self._u(self.end)), float(self._u(self.air))
+        small = np.abs(kappa) * L**2 < 1e-9
+        total = ue * L + b * ui * L**3 / 12.0  # ∫u dx, κ ≈ 0
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            pos = (kappa > 0) & ~small
+            s = np.sqrt(np.where(pos, kappa, 1.0))
+            c = np.where(pos, b * ui / np.where(pos, kappa, 1.0), 0.0)
+            heated = (ue + c) / np.cos(s * L / 2) * (2 / s) * np.sin(s * L / 2) - c * L
+            total = np.where(pos, np.where(s * L / 2 < math.pi / 2, heated, np.inf), total)
+            neg = (kappa < 0) & ~small
+            m = np.sqrt(np.where(neg, -kappa, 1.0))
+            up = b * ui / m**2
+            total = np.where(neg, up * L + (ue - up) * (2 / m) * np.tanh(m * L / 2), total)
+        j = np.asarray(current, float) / np.asarray(self.area, float)
+        return j * self.resistivity / (self.beta + 20.0) * total
+
+    def steady_current(self, temperature: float) -> np.ndarray:
+        """The current whose steady hottest point is ``temperature`` (K), A (bisection: the peak
+        rises monotonically from no current to the runaway current)."""
+        hi = self.runaway_current() * (1 - 1e-12)
+        lo = np.zeros_like(hi)
+        if np.all(self.peak(lo) >= temperature):
+            return lo
+        for _ in range(48):
+            mid = (lo + hi) / 2
+            above = self.peak(mid) >= temperature
+            lo, hi = np.where(above, lo, mid), np.where(above, mid, hi)
+        return (lo + hi) / 2
+
+    def peak_after(self, current, seconds, initial=None, modes: int = MODES) -> np.ndarray:
+        """Hottest point (K) after ``seconds`` at ``current``, from the steady state at the
+        ``initial`` current (None: the whole link at the end temperature). The Fourier series of
+        the module docstring; inf where the initial current has no steady state."""
+        n = 2.0 * np.arange(modes) + 1.0  # odd modes
+        sign = np.where(np.arange(modes) % 2 == 0, 1.0, -1.0)  # sin(nπ/2)
+        D = self.diffusivity
+        L = np.asarray(self.length, float)[..., None]
+        ue, ui = float(self._u(self.end)), float(self._u(self.air))
+        b = self._b()[..., None] if np.ndim(self._b()) else self._b()
+        kappa = self._kappa(current)[..., None]
+        t = np.asarray(seconds, float)[..., None]
+        lam = D * ((n * math.pi / L) ** 2 - kappa)
+        f = D * 4.0 * (kappa * ue + b * ui) / (n * math.pi)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            x = lam * t
+            phi = np.where(np.abs(x) < 1e-12, t, -np.expm1(-x) / np.where(lam == 0, 1.0, lam))
+            w = f * phi
+            if initial is not None:
+                kappa0 = self._kappa(initial)[..., None]
+                lam0 = D * ((n * math.pi / L) ** 2 - kappa0)
+                w0 = D * 4.0 * (kappa0 * ue + b * ui) / (n * math.pi) / lam0
+                w = w + w0 * np.exp(-x)
+                w = np.where(lam0[..., :1] > 0, w, np.inf)
+            rise = np.sum(sign * w, axis=-1)
+        rise = np.where(np.isnan(rise), np.inf, rise)  # growing modes overflowed: far past any limit
+        return self._temperature(ue + rise)
+
+    def adiabatic_time(self, temperature: float, current) -> np.ndarray:
+        """Time (s) to heat from the end temperature to ``temperature`` with no cooling at all:
+        IEC 60949's I²t = (K·A)²·ln((β + θ)/(β + θ_end))."""
+        j = np.asarray(current, float) / np.asarray(self.area, float)
+        rate = j**2 * self.resistivity / (self.sigma_c * (self.beta + 20.0))
+        with np.errstate(divide="ignore"):
+            return np.log(self._u(temperature) / self._u(self.end)) / rate
+
+    def time_to(self, temperature: float, current) -> tuple[np.ndarray, np.ndarray]:
+        """Time (s) for the hottest point to reach ``temperature`` at ``current`` from the end
+        temperature everywhere (inf if the steady state stays below it), and whether that time
+        is the adiabatic one (under ``ADIABATIC_FRACTION`` of the time constant)."""
+        current = np.broadcast_to(np.asarray(current, float), np.broadcast(self.area, current).shape)
+        t_ad = np.broadcast_to(self.adiabatic_time(temperature, current), current.shape).astype(float)
+        tau = np.broadcast_to(self.time_constant, current.shape)
+        adiabatic = t_ad < ADIABATIC_FRACTION * tau
+        never = self.peak(current) < temperature
+        lo, hi = t_ad.copy(), t_ad.copy()
+        todo = ~adiabatic & ~never & np.isfinite(t_ad)
+        for _ in range(80):  # the fin is slower than adiabatic: double until it gets there
+            short = todo & (self.peak_after(current, hi) < temperature)
+            if not short.any():
+                break
+            lo, hi = np.where(short, hi, lo), np.where(short, hi * 2, hi)
+        for _ in range(30):  # in log time: the bracket's ratio ends below 1 + 1e-9
+            mid = np.sqrt(lo * hi)
+            reached = self.peak_after(current, mid) >= temperature
+            lo, hi = np.where(reached | ~todo, lo, mid), np.where(reached & todo, mid, hi)
+        t = np.where(adiabatic, t_ad, hi)
+        return np.where(never, np.inf, t), adiabatic & ~never
+
+    def current_for_time(self, temperature: float, seconds: float) -> np.ndarray:
+        """The current that brings the hottest point to ``temperature`` in ``seconds`` from the
+        end temperature, A: IEC 60949's adiabatic current where ``seconds`` is under
+        ``ADIABATIC_FRACTION`` of the time constant (as ``time_to`` decides), else the current
+        whose transient is at ``temperature`` after ``seconds`` (bisection upwards from the
+        steady current, which would take forever)."""
+        j2 = np.log(self._u(temperature) / self._u(self.end)) * self.sigma_c * (self.beta + 20.0)
+        adiabatic = np.asarray(self.area, float) * np.sqrt(j2 / (self.resistivity * seconds))
+        lo = self.steady_current(temperature)
+        hi = np.maximum(adiabatic, lo) * 2
+        for _ in range(60):  # grow until it gets there in time
+            slow = self.peak_after(hi, seconds) < temperature
+            if not slow.any():
+                break
+            lo, hi = np.where(slow, hi, lo), np.where(slow, hi * 2, hi)
+        for _ in range(40):
+            mid = (lo + hi) / 2
+            hot = self.peak_after(mid, seconds) >= temperature
+            lo, hi = np.where(hot, lo, mid), np.where(hot, mid, hi)
+        return np.where(seconds < ADIABATIC_FRACTION * self.time_constant, adiabatic, hi)
+
+    def pulse_current(self, temperature: float, seconds: float, initial) -> np.ndarray:
+        """The current that, applied for ``seconds`` after the steady state at ``initial``,
+        brings the hottest point to ``temperature``, A (bisection)."""
+        lo = np.broadcast_to(np.asarray(self.steady_current(temperature), float), np.shape(self.area)).copy()
+        hi = lo * 2 + 1e-9
+        for _ in range(60):  # grow until the pulse gets there
+            short = self.peak_after(hi, seconds, initial) < temperature
+            if not short.any():
+                break
+            hi = np.where(short, hi * 2, hi)
+        for _ in range(40):
+            mid = (lo + hi) / 2
+            hot = self.peak_after(mid, seconds, initial) >= temperature
+            lo, hi = np.where(hot, lo, mid), np.where(hot, mid, hi)
+        return lo
 
 
 class _Family(NamedTuple):
@@ -94,11 +345,36 @@ class _Family(NamedTuple):
     width: np.ndarray  # m (0 for wires)
     thickness: np.ndarray  # m (0 for wires)
     area: np.ndarray  # m²
+    perimeter: np.ndarray  # m
     resistivity: float
     beta: float
     sigma_c: float
+    conductivity: float
     melting_point: float  # K
-    preece_a: float
+
+    def take(self, index: np.ndarray | slice) -> _Family:
+        """The sizes at ``index``."""
+        return self._replace(
+            diameter=self.diameter[index],
+            width=self.width[index],
+            thickness=self.thickness[index],
+            area=self.area[index],
+            perimeter=self.perimeter[index],
+        )
+
+    def link(self, length: float, end: float, air: float) -> FinLink:
+        return FinLink(
+            np.full_like(self.area, length),
+            self.area,
+            self.perimeter,
+            self.resistivity,
+            self.beta,
+            self.sigma_c,
+            self.conductivity,
+            self.melting_point,
+            end,
+            air,
+        )
 
 
 def _families(strip: ir.Material | None, strip_thickness: float) -> list[_Family]:
@@ -113,17 +389,18 @@ def _families(strip: ir.Material | None, strip_thickness: float) -> list[_Family
             np.zeros_like(d),
             np.zeros_like(d),
             np.pi / 4 * d**2,
+            np.pi * d,
             BOND_WIRE["resistivity"],
             BOND_WIRE["beta"],
             BOND_WIRE["sigma_c"],
+            BOND_WIRE["conductivity"],
             BOND_WIRE["melting_point"],
-            PREECE_A["aluminium"],
         )
     ]
     if strip is not None and strip.resistivity and strip_thickness > 0:
         w = np.round(np.arange(0.2e-3, 20.001e-3, 0.1e-3), 7)
-        area = w * strip_thickness
-        mp = strip.melting_point or 1356.0
+        # thermal conductivity: the material's, else Wiedemann–Franz at 20 °C (k = L0·T/ρ)
+        k = strip.conductivity or LORENZ * 293.15 / strip.resistivity
         out.append(
             _Family(
                 "fuse_link",
@@ -131,107 +408,135 @@ def _families(strip: ir.Material | None, strip_thickness: float) -> list[_Family
                 np.zeros_like(w),
                 w,
                 np.full_like(w, strip_thickness),
-                area,
+                w * strip_thickness,
+                2 * (w + strip_thickness),
                 strip.resistivity,
                 iec60949_beta(strip),
                 strip.density * (strip.specific_heat or 385.0),
-                mp,
-                _preece_a(strip.name, strip.resistivity, mp),
+                k,
+                strip.melting_point or 1356.0,
             )
         )
     return out
 
 
+@dataclass(frozen=True)
+class FuseDuty:
+    """What a link must carry and clear."""
+
+    continuous: float  # A, indefinitely
+    pulse: float  # A, for ``pulse_s``
+    pulse_s: float  # s
+    ocv: float  # V, of the cell (per cell) or the pack (per group)
+    r_cell: float  # ohm, of the cell (per cell) or the pack (per group)
+    parallel: int
+    fault: float | None = None  # A, a stated fault current (per group: the bolted pack short)
+    short_resistance: float = INTERNAL_SHORT_RESISTANCE  # ohm, the internal short (per cell)
+
+    def fault_through(self, r_link: np.ndarray) -> np.ndarray:
+        """Current through a shorted cell's link, its P−1 neighbours discharging (0 if none)."""
+        if self.fault is not None:
+            return np.full_like(r_link, self.fault)
+        if self.parallel < 2:
+            return np.zeros_like(r_link)
+        return self.ocv / (self.short_resistance + r_link + (self.r_cell + r_link) / (self.parallel - 1))
+
+    def short_for(self, current: float, r_link: float) -> float | None:
+        """The internal short resistance (ohm) that draws ``current`` through the link."""
+        if self.fault is not None or self.parallel < 2 or current <= 0:
+            return None
+        return max(self.ocv / current - r_link - (self.r_cell + r_link) / (self.parallel - 1), 0.0)
+
+
 def size_fuse(
-    i_cont: float,
-    i_pulse: float,
-    pulse_s: float,
-    ocv: float,
-    r_cell: float,
-    parallel: int,
-    length: float,
-    ambient: float,
-    strip: ir.Material | None = None,
-    strip_thickness: float = 0.0,
-    *,
-    mode: str = "per_cell",
-    i_fault: float | None = None,
+    duty: FuseDuty, length: float, ambient: float, strip: ir.Material | None = None, strip_thickness: float = 0.0
 ) -> dict | str:
-    """Smallest wire bond (else strip link) that carries ``i_cont`` (Preece / FUSING_RATIO) and
-    ``i_pulse`` for ``pulse_s`` (adiabatic Onderdonk) and opens within FUSE_CLEARING_TIME when the
-    other P−1 cells of its group discharge into it shorted (or at ``i_fault`` if given).
-    Returns the fields of a FuseLink, or a sentence saying why none works."""
-    ambient_c = ambient - 273.15
+    """The wire bond (else strip link) that carries ``duty`` and opens within FUSE_CLEARING_TIME
+    at its fault current with the least resistance (the largest that still opens: a link that
+    must open at a given current costs the least loss that way). Returns the fields of a
+    FuseLink, or a sentence saying why none works."""
     reasons = []
     for family in _families(strip, strip_thickness):
-        got = _smallest(family, i_cont, i_pulse, pulse_s, ocv, r_cell, parallel, length, ambient_c, i_fault)
+        got = _smallest(family, duty, length, ambient)
         if isinstance(got, dict):
             return got
         reasons.append(got)
     return "; ".join(reasons)
 
 
-def _smallest(
-    family: _Family,
-    i_cont: float,
-    i_pulse: float,
-    pulse_s: float,
-    ocv: float,
-    r_cell: float,
-    parallel: int,
-    length: float,
-    ambient_c: float,
-    i_fault: float | None,
-) -> dict | str:
-    """The smallest of ``family`` that carries and opens (``size_fuse``'s terms): the fields of a
-    FuseLink, or why none of them does."""
-    kind, name, dia, wid, thk, area, rho, beta, sigma, melt, a = family
-    r_fuse = rho * length / area
-    if i_fault is not None:
-        fault = np.full_like(area, i_fault)
-    elif parallel >= 2:
-        fault = ocv / (r_fuse + (r_cell + r_fuse) / (parallel - 1))
-    else:
-        fault = np.zeros_like(area)
-    melt_i2t = (iec60949_K(sigma, beta, rho) * area) ** 2 * math.log((beta + melt - 273.15) / (beta + ambient_c))
-    d_eq = np.sqrt(4 * area / np.pi)
-    preece = a * (d_eq / 0.0254) ** 1.5
-    rating = preece / FUSING_RATIO
-    pulse_open = np.sqrt(melt_i2t / pulse_s)
-    fusing = np.sqrt(melt_i2t / FUSE_CLEARING_TIME)
-    with np.errstate(divide="ignore"):
-        clearing = np.where(fault > 0, melt_i2t / np.maximum(fault, 1e-30) ** 2, np.inf)
-    carry = (rating >= i_cont) & (pulse_open >= i_pulse)
-    opens = clearing <= FUSE_CLEARING_TIME if (parallel >= 2 or i_fault is not None) else np.ones_like(carry)
-    ok = np.flatnonzero(carry & opens)
-    if ok.size:
-        n = int(ok[0])
-        return {
-            "kind": kind,
-            "material": name,
-            "diameter": float(dia[n]),
-            "width": float(wid[n]),
-            "thickness": float(thk[n]),
-            "length": length,
-            "rating": float(rating[n]),
-            "fusing_current": float(fusing[n]),
-            "carry_margin": float(pulse_open[n] / i_pulse),
-            "fault_current": float(fault[n]),
-            "clearing_time": float(clearing[n]),
-            "resistance": float(r_fuse[n]),
-        }
-    n_carry = np.flatnonzero(carry)
-    if not n_carry.size:
+def _smallest(family: _Family, duty: FuseDuty, length: float, ambient: float) -> dict | str:
+    """The largest of ``family`` that carries and opens: the fields of a FuseLink, or why none
+    of them does (the smallest that carries is the one that opens best)."""
+    end = ambient + END_RISE
+    link = family.link(length, end, ambient)
+    melt = family.melting_point
+    rating = link.steady_current(CARRY_LIMIT)
+    carry = rating >= duty.continuous
+    pulse_rating = rating
+    if duty.pulse > duty.continuous:
+        carry &= link.peak_after(duty.pulse, duty.pulse_s, duty.continuous) <= CARRY_LIMIT
+    name = family.kind.replace("_", " ")
+    d_eq = np.sqrt(4 * family.area / np.pi)
+    if not carry.any():
         return (
-            f"no {kind.replace('_', ' ')} up to {d_eq[-1] * 1e3:.2f} mm carries {i_cont:.1f} A "
-            f"continuous and {i_pulse:.1f} A for {pulse_s:g} s"
+            f"no {name} up to {d_eq[-1] * 1e3:.2f} mm carries {duty.continuous:.1f} A continuous and "
+            f"{duty.pulse:.1f} A for {duty.pulse_s:g} s with its hottest point at {CARRY_LIMIT - 273.15:.0f} °C "
+            f"or below (ends at {end - 273.15:.0f} °C)"
         )
-    n = int(n_carry[0])
-    return (
-        f"the smallest {kind.replace('_', ' ')} that carries {i_cont:.1f} A ({d_eq[n] * 1e3:.2f} mm "
-        f"equivalent) needs {clearing[n]:.2g} s to open at the {fault[n]:.0f} A fault "
-        f"(limit {FUSE_CLEARING_TIME:g} s)"
-    )
+    idx = np.flatnonzero(carry)
+    sub = family.take(idx)
+    link = sub.link(length, end, ambient)
+    r_hot = link.resistance(melt)
+    fault = duty.fault_through(r_hot)
+    opens = np.ones(len(idx), bool)
+    clearing = np.full(len(idx), np.inf)
+    adiabatic = np.zeros(len(idx), bool)
+    if duty.fault is not None or duty.parallel >= 2:
+        clearing, adiabatic = link.time_to(melt, fault)
+        opens = clearing <= FUSE_CLEARING_TIME
+    fusing = link.steady_current(melt)
+    if not opens.any():
+        r_short = f"{duty.short_resistance * 1e3:.0f} mΩ internal short" if duty.fault is None else "bolted pack short"
+        when = "never opens" if not np.isfinite(clearing[0]) else f"needs {clearing[0]:.2g} s to open"
+        carried = f"{duty.continuous:.1f} A" + (
+            f" and {duty.pulse:.1f} A for {duty.pulse_s:g} s" if duty.pulse > duty.continuous else ""
+        )
+        return (
+            f"the smallest {name} that carries {carried} ({d_eq[idx[0]] * 1e3:.3f} mm equivalent, "
+            f"{length * 1e3:.1f} mm long: minimum fusing current {fusing[0]:.1f} A) {when} at the {fault[0]:.1f} A "
+            f"that a {r_short} draws through it (limit {FUSE_CLEARING_TIME:g} s)"
+        )
+    n = int(np.flatnonzero(opens)[-1])  # the largest that still opens: the least loss
+    pick = sub.take(slice(n, n + 1))
+    one = pick.link(length, end, ambient)
+    if duty.pulse > duty.continuous:
+        pulse_rating = one.pulse_current(CARRY_LIMIT, duty.pulse_s, duty.continuous)
+        margin = min(float(rating[idx[n]]) / duty.continuous, float(pulse_rating[0]) / duty.pulse)
+    else:
+        margin = float(rating[idx[n]]) / max(duty.continuous, 1e-12)
+    max_short = None
+    if duty.fault is None and duty.parallel >= 2:
+        clears = float(one.current_for_time(melt, FUSE_CLEARING_TIME)[0])
+        max_short = duty.short_for(clears, float(r_hot[n]))
+    return {
+        "kind": family.kind,
+        "material": family.material,
+        "diameter": float(pick.diameter[0]),
+        "width": float(pick.width[0]),
+        "thickness": float(pick.thickness[0]),
+        "length": length,
+        "rating": float(rating[idx[n]]),
+        "fusing_current": float(fusing[n]),
+        "carry_margin": margin,
+        "fault_current": float(fault[n]),
+        "clearing_time": float(clearing[n]),
+        "resistance": float(one.resistance()[0]),
+        "hot_spot": float(one.peak(duty.continuous)[0]),
+        "time_constant": float(one.time_constant[0]),
+        "opening": ("adiabatic" if adiabatic[n] else "fin") if np.isfinite(clearing[n]) else "",
+        "short_resistance": duty.short_resistance if duty.fault is None and duty.parallel >= 2 else 0.0,
+        "max_short": max_short,
+    }
 
 
 @dataclass(frozen=True)
@@ -241,49 +546,34 @@ class Fusing:
 
 
 def fuse_links(ctx: RoutingContext, ocv_pack: float, r_pack: float) -> Fusing | Diagnostic:
-    """The pack's fuse links for its ``fuse`` mode: one per cell, sized for the cell's currents
-    and its P−1 neighbours' fault; or one per parallel group, sized for the group's currents and
-    the bolted pack short (pack OCV ``ocv_pack`` over its resistance ``r_pack``). E702 if none fits."""
+    """The pack's fuse links for its ``fuse`` mode: one per cell, sized for a cell's share of
+    the load cases (the mean cell of its group) and its P−1 neighbours' fault through an
+    internal short; or one per parallel group, sized for the group's currents and the bolted
+    pack short (pack OCV ``ocv_pack`` over its resistance ``r_pack``). E702 if none fits."""
     pack, layout = ctx.pack, ctx.layout
     if pack.fuse not in ("per_cell", "per_group"):
         return Fusing([], 0.0)
     cell = pack.cell
     material, thickness = ctx.conductor.material, ctx.conductor.thickness
     fspan = pack.property_spans.get("fuse", pack.span)
+    # the load cases (``passes.loads``: the cells' ratings when nothing is stated), per cell or
+    # per group; the peak for its stated pulse, else the cell's, else the HPPC's 10 s
+    pulse_s = ctx.duty.peak_duration or cell.pulse_duration or PULSE_DURATION
     if pack.fuse == "per_cell":
-        got = size_fuse(
-            cell.max_discharge_current,
-            cell.pulse_current or cell.max_discharge_current,
-            cell.pulse_duration or PULSE_DURATION,
-            cell.nominal_voltage,
-            cell.resistance,
-            layout.parallel,
-            max(5e-3, 0.3 * min(layout.pitch)),
-            pack.ambient,
-            material,
-            thickness,
-        )
+        P = layout.parallel
+        duty = FuseDuty(ctx.duty.continuous / P, ctx.duty.peak / P, pulse_s, cell.nominal_voltage, cell.resistance, P)
     else:
-        got = size_fuse(
-            ctx.duty.continuous,
-            ctx.duty.peak,
-            cell.pulse_duration or PULSE_DURATION,
-            ocv_pack,
-            r_pack,
-            layout.parallel,
-            max(5e-3, 0.3 * min(layout.pitch)),
-            pack.ambient,
-            material,
-            thickness,
-            mode="per_group",
-            i_fault=ctx.duty.short_circuit,
+        duty = FuseDuty(
+            ctx.duty.continuous, ctx.duty.peak, pulse_s, ocv_pack, r_pack, layout.parallel, ctx.duty.short_circuit
         )
+    got = size_fuse(duty, max(5e-3, 0.3 * min(layout.pitch)), pack.ambient, material, thickness)
     if isinstance(got, str):
         return Diagnostic(
             "E702",
             f"no fuse geometry meets both the carry and the fault requirement ({pack.fuse}): {got}",
             fspan,
-            "change the parallel count, the cell, or use fuse = none with pack-level protection",
+            "change the parallel count (more neighbours drive more fault current), the cell, "
+            "or use fuse = none with pack-level protection",
         )
     fused: np.ndarray | list[int]
     if pack.fuse == "per_cell":

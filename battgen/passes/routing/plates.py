@@ -7,8 +7,9 @@ union is the buffered terminal discs plus the bridge between them). Prismatic an
 split their tops into tab strips instead (``_tab_bands``). Along the edge it shares with another
 owner's region a plate is cut back by half the creepage distance for the working voltage between
 the two (a plate near another it does not touch keeps the whole distance from that one's region),
-and its outer edge by half the distance for the pack voltage. Plates of different owners are
-therefore at least the creepage distance for the voltage between them apart, and the terminal
+and its outer edge by half the distance for the pack voltage; no plate comes nearer the
+enclosure's walls (or a keepout's) than the pack-voltage distance (``isolation.plate_floor``).
+Plates of different owners are therefore at least the creepage distance for the voltage between them apart, and the terminal
 contact areas (discs of ``terminal_radius``) of other owners are at least that far from every
 plate. Where the layout puts unlike terminals closer than that, their discs join their plates and
 the other plates keep clear of them (``forced``: the W401 the busbar step reports).
@@ -44,7 +45,8 @@ class PlateCut:
 def cut_plates(ctx: RoutingContext) -> PlateCut:
     """Voronoi split of each face, clipped around each terminal; each plate cut back from its
     neighbours by half the distance for the voltage between them, from the outer edge by half the
-    pack-voltage distance, kept clear of unlike terminals, and clear of the keepouts."""
+    pack-voltage distance, kept clear of unlike terminals, clear of the keepouts, and the
+    pack-voltage distance inside the enclosure's walls (``isolation.plate_floor``)."""
     t = ctx.terminals
     cut = PlateCut()
     bands = _tab_bands(ctx.layout, ctx.pack.cell.format, t)  # prismatic/pouch: the tab's strip of the cell top
@@ -59,7 +61,25 @@ def cut_plates(ctx: RoutingContext) -> PlateCut:
     if not ctx.blocked.is_empty:
         for o, plate in cut.plates.items():
             cut.plates[o] = safe(lambda p=plate: p.difference(ctx.blocked), plate)
+    if ctx.plate_floor is not None:
+        _clear_of_walls(ctx, cut)
     return cut
+
+
+def _clear_of_walls(ctx: RoutingContext, cut: PlateCut) -> None:
+    """Each plate cut back to ``ctx.plate_floor`` (the insulation distance from the enclosure's
+    walls), except its own terminals' contact areas: a terminal nearer the wall than that keeps
+    its contact (the isolation check reports the gap)."""
+    import shapely
+
+    for o, plate in cut.plates.items():
+        contacts = shapely.union_all(ctx.discs[ctx.own == o], grid_size=GRID)
+        cut.plates[o] = safe(
+            lambda p=plate, c=contacts: shapely.union_all(
+                [p.intersection(ctx.plate_floor), p.intersection(c)], grid_size=GRID
+            ),
+            plate,
+        )
 
 
 def _face_regions(

@@ -4,9 +4,10 @@ The steps, each in the module named for its job: the terminals and their owners,
 the creepage distances (``context``); each owner's plate cut from the Voronoi split of its face
 (``plates``); plates that fell apart bridged or joined by jumpers, measured, sized and recorded
 as busbars (``busbars``, ``bridges``, ``sizing``); the pack terminal leads to the envelope wall
-(``leads``); the fuse links (``fuses``); the pack's resistance network, solved at the peak
-current (``netlist``, ``network``). Any step may refuse with a diagnostic (E701 no route, E702
-no fuse); ``route_with_network`` turns an unexpected failure into E701 too.
+(``leads``); the fuse links (``fuses``); the live parts against the enclosure (``isolation``);
+the pack's resistance network, solved at the peak current (``netlist``, ``network``). Any step
+may refuse with a diagnostic (E701 no route, E702 no fuse); ``route_with_network`` turns an
+unexpected failure into E701 too.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from battgen.passes.layout.types import Layout
 from battgen.passes.routing.busbars import creepage_warning, plate_busbars, thickened_warning
 from battgen.passes.routing.context import routing_context
 from battgen.passes.routing.fuses import fuse_links
+from battgen.passes.routing.isolation import isolation
 from battgen.passes.routing.leads import pack_leads
 from battgen.passes.routing.netlist import pack_network
 from battgen.passes.routing.network import Network
@@ -79,10 +81,12 @@ def _route_with_network(
     fusing = fuse_links(ctx, candidate.nominal_voltage, candidate.resistance)
     if isinstance(fusing, Diagnostic):
         return fusing, None
+    insulated, found = isolation(pack, layout, busbars, fusing.links, ctx.max_voltage, ctx.insulation)
+    warnings.extend(found)
     net = pack_network(ctx, busbars, plated, fusing, leads)
     solution = net.solution(ctx.duty.pack_peak)
     terminals = tuple(lead.terminal for lead in leads)
     routing = Routing(
-        tuple(busbars), tuple(fusing.links), solution, terminals, ctx.clearance, pack.fuse, tuple(warnings)
+        tuple(busbars), tuple(fusing.links), solution, terminals, ctx.clearance, pack.fuse, tuple(warnings), insulated
     )
     return routing, net

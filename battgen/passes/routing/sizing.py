@@ -19,14 +19,14 @@ Sizing (per conductor, at the stated thickness):
 If the width available between the creepage gaps is too narrow for the stated thickness, the
 plate is thickened to meet all three rules and a W401 warning says by how much.
 
-Creepage: IEC 60664-1:2020 Table F.5, pollution degree 2, material group III (plastic carriers
-with CTI < 400, the conservative case), next row up. The standard dimensions a creepage distance
-for the working voltage across it (clause 5.2): between two plates that is the voltage of the
-cells between them, |Δ series position| × the cell's maximum voltage (``Junctions.potential``;
-neighbouring junction plates on one face are two cells apart, 8.4 V for NMC, the table's first
-row); plates to keepouts and the enclosure, pack terminal leads and the bridges and jumpers
-that join a plate's pieces keep the distance for the pack's maximum voltage. Values are from
-that table as commonly reproduced; check against the standard before certification.
+Creepage (``iec60664``): IEC 60664-1:2020 Table F.5 at the pack's insulation settings
+(pollution degree 2, material group III, the module's stated defaults), next row up. The
+standard dimensions a creepage distance for the working voltage across it (clause 5.2):
+between two plates that is the voltage of the cells between them, |Δ series position| × the
+cell's maximum voltage (``Junctions.potential``; neighbouring junction plates on one face are
+two cells apart, 8.4 V for NMC: the table's first row, 0.40 mm); plates to keepouts, pack
+terminal leads and the bridges and jumpers that join a plate's pieces keep the distance for the
+pack's maximum voltage, the larger of its creepage and its clearance (Tables F.1 and F.2).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from battgen.core import ir
+from battgen.models.iec60664 import creepage  # noqa: F401 - re-exported: routing's creepage table
 
 if TYPE_CHECKING:  # annotations only: routing reads the candidate synthesis chose
     from battgen.passes.synthesis import Candidate
@@ -47,34 +48,6 @@ SHORT_CIRCUIT_TIME = 0.1  # s, pack fuse clearing time assumed for the bolted pa
 WITHSTAND_FINAL = 150.0 + 273.15  # K, IEC 60364-5-54 Table A.54.6 (bare conductors, fire risk)
 OPERATING_RISE = 30.0  # K above ambient before the fault (IEC 60949 initial temperature)
 LEAD_ASPECT = 10.0  # terminal lead width/thickness at most; DIN 43671 profiles span 12×2 … 200×10 mm
-
-# IEC 60664-1:2020 Table F.5, creepage (mm) for pollution degree 2, material group III
-CREEPAGE_TABLE = (
-    (50, 1.2),
-    (63, 1.25),
-    (80, 1.3),
-    (100, 1.4),
-    (125, 1.5),
-    (160, 1.6),
-    (200, 2.0),
-    (250, 2.5),
-    (320, 3.2),
-    (400, 4.0),
-    (500, 5.0),
-    (630, 6.3),
-    (800, 8.0),
-    (1000, 10.0),
-    (1250, 12.5),
-    (1600, 16.0),
-)
-
-
-def creepage(voltage: float) -> float:
-    """IEC 60664-1 Table F.5 (PD2, material group III) creepage in metres for a working voltage."""
-    for v, mm in CREEPAGE_TABLE:
-        if voltage <= v:
-            return mm * 1e-3
-    return CREEPAGE_TABLE[-1][1] * 1e-3 * voltage / CREEPAGE_TABLE[-1][0]
 
 
 def heating_rate_density(rate: float, density: float, specific_heat: float, resistivity: float) -> float:
@@ -136,13 +109,16 @@ class Duty:
     pack_peak: float  # in the pack terminal leads (every string's current)
     pack_continuous: float
     short_circuit: float  # the bolted pack short: pack OCV / pack resistance
+    peak_duration: float | None = None  # s, the peak load case's pulse (None: not stated)
 
     @classmethod
     def of(cls, candidate: Candidate) -> Duty:
         strings = max(getattr(candidate, "strings", 1), 1)
         i_pack_peak, i_pack_cont = candidate.peak_current, candidate.continuous_current
         i_sc = candidate.nominal_voltage / max(candidate.resistance, 1e-6)
-        return cls(i_pack_peak / strings, i_pack_cont / strings, i_pack_peak, i_pack_cont, i_sc)
+        loads = getattr(candidate, "loads", None)
+        duration = loads.peak.duration if loads is not None else None
+        return cls(i_pack_peak / strings, i_pack_cont / strings, i_pack_peak, i_pack_cont, i_sc, duration)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ cell bottoms). ``battgen.passes.routing.route`` is the only producer. All fields
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -36,20 +36,27 @@ class Busbar:
 
 @dataclass(frozen=True)
 class FuseLink:
+    """A cell's (or a group's) fuse link, sized by ``fuses`` (a conduction-cooled fin)."""
+
     cell: int  # PlacedCell index
     kind: str  # "wire_bond" (round wire) | "fuse_link" (necked strip)
     material: str
     diameter: float  # wire diameter, m (0 for a strip)
     width: float  # strip width, m (0 for a wire)
     thickness: float  # strip thickness, m (0 for a wire)
-    length: float  # m
-    rating: float  # current it carries indefinitely without opening (continuous rating), A
-    fusing_current: float  # current that opens it within ``clearing_time`` (Onderdonk), A
-    carry_margin: float  # fusing current at the pulse duration / cell pulse current (> 1)
-    fault_current: float  # (P−1) neighbours discharging into this cell shorted, A
-    clearing_time: float  # time to open at the fault current (Onderdonk, adiabatic), s
-    resistance: float  # ohm
+    length: float  # free span between the welds, m
+    rating: float  # steady current that brings its hottest point to ``fuses.CARRY_LIMIT``, A
+    fusing_current: float  # minimum fusing current: the steady current that melts its hottest point, A
+    carry_margin: float  # its rating over the continuous and peak loads it carries (the smaller), ≥ 1
+    fault_current: float  # through it when its cell shorts (``short_resistance``; P−1 neighbours discharging), A
+    clearing_time: float  # time to melt at the fault current from the end temperature, s (inf: never)
+    resistance: float  # at 20 °C, ohm
     group: int = 0
+    hot_spot: float = 0.0  # steady hottest point at the continuous load, K
+    time_constant: float = 0.0  # L²σc/(π²k): the slowest thermal mode of the link, s
+    opening: str = ""  # "adiabatic" (IEC 60949 I²t: opens in under a tenth of the time constant) | "fin"
+    short_resistance: float = 0.0  # internal short it is sized to isolate, ohm (0: the bolted pack short)
+    max_short: float | None = None  # the largest internal short it isolates within the clearing limit, ohm
 
 
 @dataclass(frozen=True)
@@ -76,14 +83,51 @@ class NetworkSolution:
 
 
 @dataclass(frozen=True)
+class Gap:
+    """The closest a live part comes to one face of the enclosure."""
+
+    face: str  # "walls", "keepout `name`", "floor", "lid"
+    distance: float  # m: through air, or along the surface of the solid insulation between
+    part: str  # what comes closest: "cell 12", "busbar 40"
+    path: str  # "air" | "along the gap filler to the cold plate's rim"
+    required: float  # m
+
+    @property
+    def ok(self) -> bool:
+        return self.distance >= self.required - 1e-9
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """The pack's live parts against its enclosure (``routing.isolation``)."""
+
+    voltage: float  # V, the working voltage to the enclosure: the pack's maximum
+    impulse_voltage: float  # V, IEC 60664-1 Table F.1
+    creepage: float  # m, Table F.5
+    clearance: float  # m, Table F.2
+    required: float  # m, the larger of the two
+    pollution_degree: int
+    material_group: str
+    overvoltage_category: int
+    sheet: float  # m, the enclosure's sheet
+    gaps: tuple[Gap, ...]  # every face checked
+    levels: dict[str, float] = field(default_factory=dict)  # the stack, m up from the floor's underside
+
+    @property
+    def short(self) -> tuple[Gap, ...]:
+        return tuple(g for g in self.gaps if not g.ok)
+
+
+@dataclass(frozen=True)
 class Routing:
     busbars: tuple[Busbar, ...]
     fuses: tuple[FuseLink, ...]
     network: NetworkSolution
     terminals: tuple[tuple[float, float], ...]  # (positive, negative) on the envelope edge, m
-    clearance: float  # creepage/clearance kept between unlike potentials, m
+    clearance: float  # IEC 60664-1 distance kept at the pack's voltage (keepouts, leads, jumpers), m
     fuse_mode: str = "none"  # per_cell | per_group | none
     diagnostics: tuple = ()  # warnings found while routing (e.g. busbar thicker than stated)
+    isolation: Isolation | None = None  # the live parts against the enclosure
 
     @property
     def busbar_mass(self) -> float:
