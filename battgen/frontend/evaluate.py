@@ -33,7 +33,7 @@ class Evaluating(Reporter):
             if isinstance(node.operand, ast.Quantity):  # `-20 degC`: negate before the offset
                 value = self.quantity(node.operand, -1.0)
                 if isinstance(value, Q):
-                    value.span = node.span
+                    value.span, value.text = node.span, f"-{value.text}"
                 return value
             inner = self.evaluate(node.operand)
             if isinstance(inner, Invalid):
