@@ -39,7 +39,7 @@ class Evaluating(Reporter):
             if isinstance(inner, Invalid):
                 return inner
             if not isinstance(inner, Q):
-                self.error("E303", "only a number or quantity can be negated", node.span)
+                self.error("E303", "only a number or quantity can be negated", node.span, "write `-` before a number")
                 return Invalid(node.span)
             return Q(-inner.value, inner.dim, node.span, inner.unitless)
         if isinstance(node, ast.BinOp):

@@ -46,7 +46,27 @@ def _recover(text: str, file: str, diagnostics: list[Diagnostic]) -> list[ast.Us
                 items.append(decl)
                 continue
         diagnostics.append(_diagnostic_for(error_in_piece, file, lines, first, last))
+    _state.comments = _comments(lines)  # the pieces' parses saw some twice (a failed try) and skipped others
     return items
+
+
+def _comments(lines: list[str]) -> list[ast.Comment]:
+    """Every comment of the text, read off its lines as the lexer reads them (a `#` outside a
+    string to the end of its line): recovery parses only the pieces it can, and the comment
+    lines between them must reach the formatter and the editor all the same."""
+    out = []
+    for number, line in enumerate(lines, start=1):
+        if "#" not in line:
+            continue
+        in_string = False
+        for index, char in enumerate(line):
+            if char == '"':
+                in_string = not in_string
+            elif char == "#" and not in_string:
+                trailing = bool(line[:index].strip())
+                out.append(ast.Comment(line[index:].rstrip(), number + _state.offset, index + 1, trailing))
+                break
+    return out
 
 
 @overload
@@ -158,6 +178,11 @@ def _recover_declaration(
                 broken.add(words[0])
     if closed:
         end_span = Span(file, last + 1, brace + 1, last + 1, brace + 2)
+        if _code(lines[last]).strip() != "}":  # the closing line holds more than its brace
+            try:
+                _parse_piece(lines, last, last, "line")
+            except UnexpectedInput as error:
+                diagnostics.append(_diagnostic_for(error, file, lines, last, last))
     else:
         end_span = Span(file, body_last + 1, 1, body_last + 1, len(lines[body_last]) + 1)
         diagnostics.append(

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from battgen.core.diagnostics import Diagnostic
 from battgen.core.reading import read_source, reason, shorten, unreadable
+from battgen.core.text import printable
 from battgen.frontend import ast
 from battgen.frontend.parser import ParseResult, parse
 
@@ -95,6 +96,13 @@ class ImportTarget:
 
 def resolve_use(use: ast.Use, importer: Path, root: Path) -> ImportTarget | Diagnostic:
     if use.file is not None:
+        if "\x00" in use.file:  # no file system takes it (os functions raise ValueError)
+            return Diagnostic(
+                "E210",
+                f"cannot import `{shorten(printable(use.file))}`: a file name cannot hold a NUL character",
+                use.path_span,
+                hint="check the path",
+            )
         target = (importer.parent / use.file).resolve()
         inside = _is_within(target, root) or _is_within(target, STDLIB)
         if not inside:
