@@ -38,8 +38,8 @@ from battgen.lsp.analysis import (
     path_to_uri,
     same_file,
     span_location,
-    too_large,
     span_range,
+    too_large,
     uri_to_path,
 )
 from battgen.lsp.protocol import BattProtocol, OneLineFormatter
@@ -551,9 +551,7 @@ async def formatting(ls: BattServer, params: lsp.DocumentFormattingParams):
     text = ls.text(uri)
     if text is None:
         return []
-    edits = await asyncio.get_running_loop().run_in_executor(
-        ls.executor, F.format_document, text, uri_to_path(uri)
-    )
+    edits = await asyncio.get_running_loop().run_in_executor(ls.executor, F.format_document, text, uri_to_path(uri))
     return edits or []
 
 
