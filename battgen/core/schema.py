@@ -268,7 +268,14 @@ PACK = (
     # gap: 1 mm — the rib of a moulded cylindrical cell holder; an engineering default, to be
     # replaced by the holder drawing's pitch.
     Prop("gap", QUANTITY, "cell-to-cell gap", u.LENGTH, default="1 mm", value=0.001, sane=(0.0, 0.1)),
-    Prop("layers", COUNT, "maximum layers of cells stacked in the height", default="1", value=1, sane=(1, 10)),
+    Prop(
+        "layers",
+        COUNT,
+        "maximum layers of cells stacked in the height (a build joins one: MAX_LAYERS, docs/limits.md)",
+        default="1",
+        value=1,
+        sane=(1, 10),
+    ),
     Prop(
         "cooling",
         COOLING,
