@@ -81,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
             return _COMMANDS[args.command](args)
         with _termination_raises():
             return _COMMANDS[args.command](args)
+    except BrokenPipeError:  # `battc ... | head`: the reader has what it wanted
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
+        return 128 + signal.SIGPIPE
     except KeyboardInterrupt:
         print("battc: interrupted", file=sys.stderr)
         return 128 + signal.SIGINT

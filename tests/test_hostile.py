@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -631,3 +633,33 @@ def test_what_the_estimate_accepts_the_build_builds(tmp_path, text):
     sound(built.diagnostics)
     errors = [d for d in built.diagnostics if d.is_error]
     assert not errors, [f"{d.code} {d.message}" for d in errors]
+
+
+def test_a_reader_that_goes_away_ends_battc_quietly():
+    """`battc estimate x | head -2`: rich ended the program with exit 1 ("errors in the input");
+    now 141 (128 + SIGPIPE), no traceback and no internal error."""
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120"}
+    env.pop("BATTGEN_DEBUG", None)
+    run = subprocess.run(
+        f"{sys.executable} -m battgen estimate examples/sedan.batt | head -2",
+        shell=True,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        executable="/bin/bash",
+    )
+    assert "Traceback" not in run.stderr and "E901" not in run.stderr
+    status = subprocess.run(
+        f"{sys.executable} -m battgen estimate examples/sedan.batt 2>/dev/null | head -2 >/dev/null; "
+        'echo "${PIPESTATUS[0]}"',
+        shell=True,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        executable="/bin/bash",
+    )
+    assert status.stdout.strip() == "141"

@@ -78,7 +78,7 @@ def print_diagnostics(diagnostics: list[Diagnostic], sources: dict[str, str], st
     from rich.console import Console
     from rich.text import Text
 
-    console = Console(file=stream, highlight=False, soft_wrap=True)
+    console = _quiet_on_broken_pipe(Console)(file=stream, highlight=False, soft_wrap=True)
     ordered = sorted(diagnostics, key=sort_key)
     for diagnostic in ordered[:MAX_PRINTED_DIAGNOSTICS]:
         for text, style in render_text(diagnostic, sources):
@@ -111,7 +111,19 @@ if TYPE_CHECKING:  # synthesis loads numpy; printing diagnostics must not
 def _console():
     from rich.console import Console
 
-    return Console(file=sys.stdout, highlight=False, soft_wrap=False, width=max(_width(), 100))
+    return _quiet_on_broken_pipe(Console)(file=sys.stdout, highlight=False, soft_wrap=False, width=max(_width(), 100))
+
+
+def _quiet_on_broken_pipe(console_class):
+    """rich's Console, raising BrokenPipeError when the reader of its output went away (`battc
+    ... | head`): rich's own answer is SystemExit(1), which would read as "errors in the input";
+    the CLI ends quietly with 141 (128 + SIGPIPE) instead."""
+
+    class Console(console_class):
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError
+
+    return Console
 
 
 def _width() -> int:
