@@ -115,7 +115,7 @@ def test_two_builds_of_one_pack_into_one_folder_both_succeed(tmp_path):
     source = tmp_path / "brick.batt"
     source.write_text(SMALL)
     out = tmp_path / "out"
-    for _ in range(3):
+    for _ in range(2):
         first = _battc("build", str(source), "--no-cad", "--out", str(out))
         second = _battc("build", str(source), "--no-cad", "--out", str(out))
         for process in (first, second):

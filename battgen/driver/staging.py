@@ -113,7 +113,7 @@ class StagedBuild:
             write_atomic(self.stage / pack / MANIFEST, json.dumps(manifest, indent=1) + "\n")
         for pack in self.files:
             check_ours(self.out / pack)
-        written = []
+        written: list[str] = []
         with _signals_held():
             for pack, names in sorted(self.files.items()):
                 _swap_in(self.stage / pack, self.out / pack, self.stage)

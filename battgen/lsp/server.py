@@ -281,6 +281,17 @@ def _log_error(ls, name: str) -> None:
 # --- lifecycle and sync -------------------------------------------------------------------
 
 
+@server.feature(lsp.EXIT)
+def exit_now(ls: BattServer, *args):
+    """End the process at once (0 after ``shutdown``, else 1, as LSP says): an analysis still
+    running on a worker thread is abandoned, not waited for (Python joins pool threads at exit,
+    so a document of megabytes would keep the process alive for its whole parse)."""
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(0 if ls.protocol._shutdown else 1)
+
+
 @server.feature(lsp.INITIALIZED)
 @safe()
 def initialized(ls: BattServer, params):

@@ -360,8 +360,9 @@ def synthesize(pack: ir.Pack, placed_capacity: int | None = None) -> Synthesis:
             if len(runners) >= 6:
                 break
         diagnostics.extend(_thin_margins(pack, chosen))
-    else:
-        diagnostics.extend(explain(pack, grid, masks))
+    else:  # why: battgen's own cell limit first (no requirement asked for it), else the requirements
+        too_big = _beyond_cell_limit(pack, grid, masks)
+        diagnostics.extend([too_big] if too_big is not None else explain(pack, grid, masks))
     return Synthesis(
         pack=pack.name,
         chosen=chosen,
@@ -812,9 +813,6 @@ def explain(pack: ir.Pack, grid: _Grid, masks: dict[str, np.ndarray]) -> list[Di
     value in that set says by how much. The requirement that caps that best value is named
     too (a conflict, with both spans)."""
     names = [n for n in CONSTRAINT_ORDER if n in masks] + [n for n in masks if n not in CONSTRAINT_ORDER]
-    too_big = _beyond_cell_limit(pack, grid, masks)
-    if too_big is not None:
-        return [too_big]
     # fixed counts (`series = 4`, `parallel = 6`) that no envelope-sized pack can have: the
     # envelope is the reason, whatever else is asked
     fixed = [n for n in ("series", "parallel") if n in masks and getattr(pack, n) is not None]

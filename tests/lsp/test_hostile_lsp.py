@@ -112,6 +112,15 @@ def test_a_document_importing_a_fifo_answers_and_a_big_one_does_not_hold_a_small
     server.wait_diagnostics(big.as_uri(), timeout=120)
     assert server.published[small.as_uri()] < server.published[big.as_uri()]
     assert server.request("textDocument/hover", _hover(small.as_uri(), 2, 6), timeout=20)["result"] is not None
+    # exit while the big document is analysed again: the process ends without waiting for it
+    server.notify(
+        "textDocument/didChange",
+        {"textDocument": {"uri": big.as_uri(), "version": 2}, "contentChanges": [{"text": big.read_text() + "\n"}]},
+    )
+    assert server.request("shutdown", None)["result"] is None
+    server.notify("exit", None)
+    assert server.proc.wait(timeout=60) == 0
+    assert server.versions[big.as_uri()] != 2  # its analysis was abandoned, not waited for
 
 
 def test_a_document_over_the_size_limit_is_e801_at_once(server, tmp_path):
