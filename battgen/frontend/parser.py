@@ -10,7 +10,11 @@ still yields everything that did parse. Lines and columns in the pieces are the 
 points at the real text.
 
 This module holds the LALR parser (built once), the transformer that builds the tree, the
-comment collection, ``parse`` and ``parse_property``.
+comment collection, ``parse``, ``parse_piece`` (one piece at its line offset, for the language
+server's incremental parse) and ``parse_property``. Every tree it returns nests at most
+``MAX_EXPRESSION_DEPTH`` levels (deeper properties are E106 and left out: the evaluator, the
+formatter and the editor features walk expressions recursively), and a leading byte-order mark
+is white space.
 """
 
 from __future__ import annotations
