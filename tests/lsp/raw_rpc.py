@@ -34,6 +34,7 @@ class RawServer:
         self.diagnostics: dict[str, list] = {}
         self.published: dict[str, float] = {}  # uri -> when its latest diagnostics arrived
         self.versions: dict[str, int | None] = {}  # uri -> the version they are of
+        self.history: dict[str, list] = {}  # uri -> the version of every publication, in order
         self._lock = threading.Lock()
         threading.Thread(target=self._read, daemon=True).start()
         threading.Thread(target=self._read_errors, daemon=True).start()
@@ -58,6 +59,7 @@ class RawServer:
                     self.diagnostics[uri] = message["params"]["diagnostics"]
                     self.published[uri] = time.monotonic()
                     self.versions[uri] = message["params"].get("version")
+                    self.history.setdefault(uri, []).append(message["params"].get("version"))
             elif "id" in message and "method" in message:  # a request from the server: answer it
                 self.send_raw(json.dumps({"jsonrpc": "2.0", "id": message["id"], "result": None}).encode())
             self.inbox.put(message)

@@ -143,3 +143,30 @@ def test_lone_surrogates_and_control_characters_in_a_buffer(server, tmp_path):
     reply = server.request("textDocument/semanticTokens/full", {"textDocument": {"uri": path.as_uri()}})
     assert "result" in reply
     assert not server.tracebacks()
+
+
+def test_a_burst_of_edits_is_never_answered_with_an_older_version(server, tmp_path):
+    """Keystrokes 2 ms apart, several bursts: the versions published for the document only ever
+    increase (a stale analysis is dropped, never published after a newer one), and the last one
+    published is the last one typed, with its error."""
+    path = tmp_path / "burst.batt"
+    path.write_text(SEDAN)
+    uri = path.as_uri()
+    server.open(uri, SEDAN)
+    server.wait_diagnostics(uri, version=1)
+    version = 1
+    for burst in range(4):
+        for i in range(12):
+            version += 1
+            last = burst == 3 and i == 11
+            text = SEDAN.replace("75 kWh", "75 kwhx" if last else f"7{i % 10} kWh")
+            change = {"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}
+            server.notify("textDocument/didChange", change)
+            time.sleep(0.002)
+        time.sleep(0.05)
+    final = server.wait_diagnostics(uri, version=version, timeout=60)
+    assert [d["code"] for d in final if d["severity"] == 1] == ["E301"]
+    time.sleep(0.3)
+    published = server.history[uri]
+    assert published == sorted(published) and len(set(published)) == len(published), published
+    assert published[-1] == version
