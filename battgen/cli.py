@@ -13,8 +13,12 @@ diagnostic E901, never as a traceback unless BATTGEN_DEBUG=1).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from battgen.core.diagnostics import Diagnostic
@@ -76,9 +80,20 @@ def main(argv: list[str] | None = None) -> int:
         _parser().print_help()
         return EXIT_USAGE
     try:
-        return _COMMANDS[args.command](args)
+        if args.command == "lsp":  # the language server ends on its client's `exit`
+            return _COMMANDS[args.command](args)
+        with _termination_raises():
+            return _COMMANDS[args.command](args)
+    except BrokenPipeError:  # `battc ... | head`: the reader has what it wanted
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
+        return 128 + signal.SIGPIPE
     except KeyboardInterrupt:
-        return 130
+        print("battc: interrupted", file=sys.stderr)
+        return 128 + signal.SIGINT
+    except Terminated as stop:
+        print(f"battc: stopped by {signal.Signals(stop.signum).name}", file=sys.stderr)
+        return 128 + stop.signum
     except Exception as error:
         if os.environ.get("BATTGEN_DEBUG"):
             raise
@@ -89,17 +104,46 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP, raised where the program is so that it unwinds like Ctrl-C does: a
+    build's staging folder and temporary files are removed on the way out (exit 128 + signal)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _termination_raises() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise ``Terminated`` while the command runs (main thread only; the
+    previous handlers are restored after, so a caller embedding ``main`` keeps its own)."""
+
+    def stop(signum: int, _frame) -> None:
+        raise Terminated(signum)
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for name in ("SIGTERM", "SIGHUP"):
+            if hasattr(signal, name):
+                number = getattr(signal, name)
+                previous[number] = signal.signal(number, stop)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
 def _exit_code(diagnostics: list[Diagnostic]) -> int:
     return EXIT_ERRORS if any(d.is_error for d in diagnostics) else EXIT_OK
 
 
 def _missing_file(path: str) -> Diagnostic | None:
-    from battgen.core.diagnostics import Span
+    """Why the file argument cannot be read (missing, a directory, a FIFO, a device, a name too
+    long), from ``stat`` alone: nothing is opened that could block."""
+    from battgen.core.reading import file_problem
 
-    if not Path(path).is_file():
-        reason = "is a directory" if Path(path).is_dir() else "does not exist"
-        return Diagnostic("E801", f"`{path}` {reason}", Span(path, 1, 1, 1, 1), hint="give the path of a .batt file")
-    return None
+    return file_problem(path, path)
 
 
 def cmd_check(args) -> int:
@@ -110,6 +154,7 @@ def cmd_check(args) -> int:
 
     workspace = Workspace()
     diagnostics: list[Diagnostic] = []
+    seen: set[Diagnostic] = set()  # files sharing an import report its diagnostics once
     sources: dict[str, str] = {}
     for file in args.files:
         missing = _missing_file(file)
@@ -117,7 +162,10 @@ def cmd_check(args) -> int:
             diagnostics.append(missing)
             continue
         result = estimate_result(Path(file), workspace)  # lowering and synthesis: every error they find
-        diagnostics.extend(d for d in result.diagnostics if d not in diagnostics)
+        for diagnostic in result.diagnostics:
+            if diagnostic not in seen:
+                seen.add(diagnostic)
+                diagnostics.append(diagnostic)
         sources.update(result.sources)
     if args.format == "json":
         sys.stdout.write(dumps({"diagnostics": diagnostics_json(diagnostics)}))
@@ -129,31 +177,24 @@ def cmd_check(args) -> int:
 def cmd_fmt(args) -> int:
     import difflib
 
-    from battgen.core.atomic import write_atomic
+    from battgen.driver.pipeline import format_file
     from battgen.emit.terminal import print_diagnostics
-    from battgen.frontend.format import format_text
 
     status = EXIT_OK
     for file in args.files:
-        missing = _missing_file(file)
-        if missing:
-            print_diagnostics([missing], {}, stream=sys.stderr)
+        outcome = format_file(Path(file), file, write=not args.check)
+        if outcome.diagnostics:
+            print_diagnostics(outcome.diagnostics, {file: outcome.text} if outcome.text is not None else {}, sys.stderr)
             status = EXIT_ERRORS
             continue
-        text = Path(file).read_text(encoding="utf-8")
-        formatted, result = format_text(text, file)
-        if formatted is None:
-            print_diagnostics(result.diagnostics, {file: text}, stream=sys.stderr)
-            status = EXIT_ERRORS
-            continue
-        if formatted == text:
+        if outcome.formatted is None or outcome.formatted == outcome.text:
             continue
         if args.check:
-            diff = difflib.unified_diff(text.splitlines(True), formatted.splitlines(True), file, f"{file} (formatted)")
-            sys.stdout.writelines(diff)
+            assert outcome.text is not None
+            before, after = outcome.text.splitlines(True), outcome.formatted.splitlines(True)
+            sys.stdout.writelines(difflib.unified_diff(before, after, file, f"{file} (formatted)"))
             status = EXIT_ERRORS
         else:
-            write_atomic(Path(file), formatted)
             print(f"formatted {file}", file=sys.stderr)
     return status
 

@@ -104,6 +104,7 @@ def test_build_writes_every_file_deterministically_under_out(tmp_path):
     assert first.returncode == 0 and second.returncode == 0, first.stderr
     names = sorted(p.name for p in (tmp_path / "a" / "ebike48").iterdir())
     assert names == [
+        ".battgen-build",  # the manifest: what this build wrote (driver/staging.py)
         "bom.csv",
         "busbars.svg",
         "currents.svg",

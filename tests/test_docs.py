@@ -17,6 +17,10 @@ def test_diagnostics_doc_is_current():
     assert (REPO / "docs" / "diagnostics.md").read_text() == _generator().diagnostics_md()
 
 
+def test_limits_doc_is_current():
+    assert (REPO / "docs" / "limits.md").read_text() == _generator().limits_md()
+
+
 def test_language_doc_property_tables_are_current():
     text = (REPO / "docs" / "language.md").read_text()
     assert text == _generator().language_md(text)

@@ -292,7 +292,14 @@ def test_an_exact_fit_holds_every_cell():
     assert isinstance(result, Layout) and L.verify(result, pack) == []
 
 
-def test_layers_stack_when_the_height_allows():
+def test_layers_stack_when_the_height_allows(monkeypatch):
+    """The site search stacks layers when the height allows and a build may join them
+    (``MAX_LAYERS``: one today, as routing joins one layer; raised here to test the stacking)."""
+    import importlib
+
+    floor_module = importlib.import_module("battgen.passes.layout.floor")
+
+    monkeypatch.setattr(floor_module, "MAX_LAYERS", 2)
     pack = _pack(ir.Shape("rect", width=0.1, depth=0.1), height=0.16, layers=2)
     one = L.sites(replace(pack, layers=1)).count
     found = L.sites(pack)
@@ -301,6 +308,16 @@ def test_layers_stack_when_the_height_allows():
     assert isinstance(result, Layout), result.message
     assert L.verify(result, pack) == []
     assert max(c.z for c in result.cells) > 0
+
+
+def test_layers_beyond_what_a_build_joins_are_not_stacked():
+    """``layers = 2`` with room for two: the floor offers one layer (MAX_LAYERS), so the estimate,
+    the layout and the routing agree (a second layer would be refused by routing, E701)."""
+    from battgen.core.limits import MAX_LAYERS
+
+    pack = _pack(ir.Shape("rect", width=0.1, depth=0.1), height=0.16, layers=2)
+    assert L.sites(pack).layers == MAX_LAYERS == 1
+    assert L.sites(pack).count == L.sites(replace(pack, layers=1)).count
 
 
 # --- relaxation: off the lattice ------------------------------------------------------------

@@ -137,6 +137,7 @@ CODES: dict[str, str] = {
     "E102": "unexpected token",
     "E103": "unexpected end of file (an unclosed block or bracket)",
     "E105": "unterminated string",
+    "E106": "expression nested deeper than battgen evaluates (MAX_EXPRESSION_DEPTH)",
     # names and structure
     "E201": "unknown name",
     "E202": "duplicate declaration",
@@ -152,6 +153,7 @@ CODES: dict[str, str] = {
     "E212": "unknown constructor or constructor argument",
     "E213": "wrong form of property (e.g. a bound where a value is required)",
     "E214": "unknown option for this property",
+    "E215": "chain of imports longer than battgen follows (MAX_IMPORT_DEPTH)",
     # units
     "E301": "unknown unit",
     "E302": "wrong dimension for this property",
@@ -166,10 +168,12 @@ CODES: dict[str, str] = {
     "E405": "count must be a positive whole number",
     "E406": "value outside its physical range",
     "E407": "division by zero",
+    "E408": "no floor left for cells (the wall or a keepout covers the outline)",
     # feasibility
     "E501": "no pack architecture meets the requirements",
     "E502": "requirement cannot be met",
     "E503": "requirements conflict",
+    "E504": "pack larger than battgen builds (MAX_SERIES, MAX_PARALLEL, MAX_CELLS)",
     # layout
     "E601": "the envelope cannot hold the cells",
     "E602": "parallel groups cannot be made contiguous",
@@ -189,6 +193,8 @@ CODES: dict[str, str] = {
     # warnings
     "W201": "unused import",
     "W401": "unusual value (check it)",
+    "W402": "more layers of cells than a build joins (MAX_LAYERS)",
+    "W403": "keepout outside the envelope's outline (it keeps nothing out)",
     "W501": "requirement met with a thin margin",
     "W703": "a live part is closer to the enclosure than IEC 60664-1 allows",
 }

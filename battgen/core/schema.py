@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from battgen.core import units as u
+from battgen.core.limits import MAX_PARALLEL, MAX_SERIES
 
 # value kinds
 QUANTITY = "quantity"  # a number with a unit of the given dimension
@@ -49,6 +50,8 @@ class Prop:
     sane: tuple[float, float] | None = None
     requirement: bool = False  # a pack requirement: what the pack must deliver or stay within
     value: object = None  # the default in SI, what lowering uses (``default`` is its source text)
+    limit: int | None = None  # the most battgen builds (a count): above it is E504
+    limit_name: str = ""  # the constant of core/limits.py that states it
 
 
 CHEMISTRIES = ("nca", "nmc111", "nmc532", "nmc622", "nmc811", "nmc", "lfp", "lmo", "lto", "lmo_nmc", "lmfp")
@@ -128,7 +131,14 @@ MATERIAL: tuple[Prop, ...] = (
     ),
     Prop("density", QUANTITY, "density", u.DENSITY, required=True, sane=(0.01, 25000.0)),
     Prop("resistivity", QUANTITY, "electrical resistivity at 20 °C", u.RESISTIVITY, sane=(1e-9, 1e20)),
-    Prop("temperature_coefficient", QUANTITY, "temperature coefficient of resistance", u.PER_KELVIN, sane=(0.0, 0.1)),
+    # a few alloys (manganin, constantan) have a slightly negative coefficient
+    Prop(
+        "temperature_coefficient",
+        QUANTITY,
+        "temperature coefficient of resistance",
+        u.PER_KELVIN,
+        sane=(-0.001, 0.1),
+    ),
     Prop("specific_heat", QUANTITY, "specific heat capacity", u.SPECIFIC_HEAT, sane=(10.0, 10000.0)),
     Prop("conductivity", QUANTITY, "thermal conductivity", u.CONDUCTIVITY, sane=(0.001, 5000.0)),
     Prop("melting_point", QUANTITY, "melting point", u.TEMPERATURE, sane=(200.0, 4000.0)),
@@ -262,13 +272,20 @@ PACK: tuple[Prop, ...] = (
         sane=(1.0, 2000.0),
     ),
     Prop("strings", COUNT, "parallel strings of series-connected modules", default="1", value=1, sane=(1, 100)),
-    Prop("series", COUNT, "fix the series count S", sane=(1, 2000)),
-    Prop("parallel", COUNT, "fix the parallel count P", sane=(1, 2000)),
+    Prop("series", COUNT, "fix the series count S", sane=(1, 2000), limit=MAX_SERIES, limit_name="MAX_SERIES"),
+    Prop("parallel", COUNT, "fix the parallel count P", sane=(1, 2000), limit=MAX_PARALLEL, limit_name="MAX_PARALLEL"),
     Prop("layout", OPTION, "cell arrangement", options=("hex", "square", "auto"), default="auto", value="auto"),
     # gap: 1 mm — the rib of a moulded cylindrical cell holder; an engineering default, to be
     # replaced by the holder drawing's pitch.
     Prop("gap", QUANTITY, "cell-to-cell gap", u.LENGTH, default="1 mm", value=0.001, sane=(0.0, 0.1)),
-    Prop("layers", COUNT, "maximum layers of cells stacked in the height", default="1", value=1, sane=(1, 10)),
+    Prop(
+        "layers",
+        COUNT,
+        "maximum layers of cells stacked in the height (a build joins one: MAX_LAYERS, docs/limits.md)",
+        default="1",
+        value=1,
+        sane=(1, 10),
+    ),
     Prop(
         "cooling",
         COOLING,
@@ -400,6 +417,7 @@ class Param:
     required: bool = True
     options: tuple[str, ...] = ()
     default: str | None = None
+    sane: tuple[float, float] | None = None  # physical range, SI, as ``Prop.sane``
 
 
 # Constructors: positional arguments bind in this order.
@@ -418,8 +436,9 @@ COOLINGS: dict[str, tuple[Param, ...]] = {
     "cold_plate": (
         Param("side", None, False, ("bottom", "top", "sides"), default="bottom"),
         Param("coolant", None, False, default="glycol50"),
-        Param("flow", u.FLOW, False),
-        Param("inlet", u.TEMPERATURE, False),
+        # flow: 0.1 .. 200 L/min (a module's plate to a bus pack's manifold); inlet: -40 .. 80 °C
+        Param("flow", u.FLOW, False, sane=(0.1 / 60_000, 200 / 60_000)),
+        Param("inlet", u.TEMPERATURE, False, sane=(233.15, 353.15)),
         Param("fins", u.LENGTH, False),  # conduction fins between pouch/prismatic cells down to the plate
     ),
     # forced air across the cells (passes/heat.py); without a flow, sized for a 5 K air rise

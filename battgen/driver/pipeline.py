@@ -12,6 +12,7 @@ half a second); ``estimate`` adds numpy for synthesis; ``build`` runs everything
 
 from __future__ import annotations
 
+import os
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -174,32 +175,105 @@ def _build(
 
 
 def _write(result: BuildResult) -> None:
-    """Every pack's folder, staged and committed together; an OS error is E802 and nothing."""
-    from battgen.driver.staging import StagedFolder
+    """Every pack's folder, staged together in this build's own folder and swapped into place
+    (``driver.staging``: whole or not at all, beside a concurrent build of the same pack, never
+    over a file the user made). An OS error is E802 and nothing is written; an interrupt
+    (KeyboardInterrupt, SystemExit) leaves nothing behind but the folders already swapped."""
+    from battgen.core.reading import reason, shorten
+    from battgen.driver.staging import NotOurs, StagedBuild
     from battgen.emit import files as emit_files
 
     lowered = result.estimate.lowered
     assert result.out is not None
-    staged = []
     try:
-        for name, build in sorted(result.packs.items()):
-            folder = StagedFolder(result.out / name)
-            staged.append(folder)
-            warnings = sorted([*lowered.diagnostics, *build.diagnostics], key=sort_key)
-            for file_name, data in sorted(emit_files.render_all(build, warnings).items()):
-                folder.write(file_name, data)
-            for file_name, data in sorted(build.files.items()):
-                folder.write(file_name, data)
-        for folder in staged:
-            result.written.extend(str(folder.target / f) for f in folder.commit())
-    except OSError as error:
-        for folder in staged:
-            folder.discard()
+        with StagedBuild(result.out) as staged:
+            for name, build in sorted(result.packs.items()):
+                warnings = sorted([*lowered.diagnostics, *build.diagnostics], key=sort_key)
+                for file_name, data in sorted(emit_files.render_all(build, warnings).items()):
+                    staged.write(name, file_name, data)
+                for file_name, data in sorted(build.files.items()):
+                    staged.write(name, file_name, data)
+            result.written.extend(staged.commit())
+    except NotOurs as error:
         result.diagnostics.append(
             Diagnostic(
                 "E802",
-                f"cannot write the build: {error.strerror or error}",
+                f"cannot write the build: {error.strerror}",
+                Span(str(error.path), 1, 1, 1, 1),
+                "move it aside, or choose another `--out`",
+            )
+        )
+    except OSError as error:
+        where = f" (`{shorten(str(error.filename))}`)" if error.filename else ""
+        result.diagnostics.append(
+            Diagnostic(
+                "E802",
+                f"cannot write the build: {reason(error)}{where}",
                 Span(str(result.out), 1, 1, 1, 1),
                 "check the output folder and free space",
             )
         )
+
+
+@dataclass
+class FormatOutcome:
+    """``battc fmt`` on one file: its text (None if it could not be read), the formatted text
+    (None if it has errors), what went wrong, and whether the file was rewritten."""
+
+    text: str | None
+    formatted: str | None
+    diagnostics: list[Diagnostic]
+    written: bool = False
+
+
+def format_file(path: Path, shown: str, *, write: bool) -> FormatOutcome:
+    """Format one file in place (``write``) or only say whether it is formatted.
+
+    Nothing the user wrote is ever lost: a file with syntax errors is left alone (a line the
+    parser cannot place would be dropped by the printer); the formatted text must parse to the
+    same tree with the same comments, or nothing is written (E901: a formatter bug); a symbolic
+    link is followed, so the file it names is formatted and the link stays a link; the file's
+    permissions are kept; the new text replaces the old atomically. A file that cannot be read
+    is E801, one that cannot be written E802, each with the path and the system's reason."""
+    from battgen.core.atomic import write_atomic
+    from battgen.core.reading import read_source, reason, shorten
+    from battgen.frontend.format import format_text, keeps_meaning
+
+    target = Path(os.path.realpath(path))
+    text = read_source(target, shown)
+    if isinstance(text, Diagnostic):
+        return FormatOutcome(None, None, [text])
+    formatted, result = format_text(text, shown)
+    if formatted is None:
+        return FormatOutcome(text, None, [d for d in result.diagnostics if d.is_error])
+    if not keeps_meaning(result, formatted, shown):
+        bug = Diagnostic(
+            "E901",
+            f"internal error: formatting `{shorten(shown)}` would change its meaning or drop a comment; "
+            "the file was left as it was",
+            Span(shown, 1, 1, 1, 1),
+            hint="this is a bug in battgen, not in your file; please report it with the file",
+        )
+        return FormatOutcome(text, None, [bug])
+    if not write or formatted == text:
+        return FormatOutcome(text, formatted, [])
+    try:
+        write_atomic(target, formatted)
+    except OSError as error:
+        where = f"`{shorten(shown)}`" + (
+            f" (through the link to `{shorten(str(target))}`)" if str(target) != os.path.abspath(path) else ""
+        )
+        return FormatOutcome(
+            text,
+            formatted,
+            [
+                Diagnostic(
+                    "E802",
+                    f"cannot write {where}: {reason(error)}; it was left as it was",
+                    Span(shown, 1, 1, 1, 1),
+                    hint="fmt writes a temporary file beside the file and renames it over it: "
+                    "the folder must be writable",
+                )
+            ],
+        )
+    return FormatOutcome(text, formatted, [], written=True)

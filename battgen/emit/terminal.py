@@ -11,39 +11,66 @@ from typing import TYPE_CHECKING
 from battgen.core import ir
 from battgen.core import units as u
 from battgen.core.diagnostics import Diagnostic, Severity, sort_key
-from battgen.core.text import counted
+from battgen.core.limits import MAX_PRINTED_DIAGNOSTICS
+from battgen.core.reading import shorten
+from battgen.core.text import counted, display_columns, printable
 from battgen.models import packaging
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold blue"}
 
 
 def render_text(diagnostic: Diagnostic, sources: dict[str, str]) -> list[tuple[str, str]]:
-    """The diagnostic as (text, rich style) lines; plain text if styles are dropped."""
+    """The diagnostic as (text, rich style) lines; plain text if styles are dropped. Everything
+    that came from the user (the message quotes it, the path, the source line) is shown with
+    its control and invisible characters as escapes (``core.text.printable``), and the caret
+    is placed under the column as the terminal shows it."""
     span = diagnostic.span
     lines: list[tuple[str, str]] = []
-    lines.append((f"{diagnostic.severity.value}[{diagnostic.code}]: {diagnostic.message}", _STYLE[diagnostic.severity]))
-    lines.append((f"  --> {span.file}:{span.line}:{span.column}", "blue"))
+    message = printable(diagnostic.message)
+    lines.append((f"{diagnostic.severity.value}[{diagnostic.code}]: {message}", _STYLE[diagnostic.severity]))
+    lines.append((f"  --> {printable(shorten(span.file, 240))}:{span.line}:{span.column}", "blue"))
     source = sources.get(span.file)
     if source is not None:
         source_lines = source.split("\n")
         if 1 <= span.line <= len(source_lines):
-            text = source_lines[span.line - 1].expandtabs(4)
+            raw = source_lines[span.line - 1]
+            end = span.end_column if span.end_line == span.line else len(raw) + 1
+            text, start, width = _snippet(raw, span.column, end)
             gutter = len(str(span.line))
-            if span.end_line == span.line:
-                width = max(span.end_column - span.column, 1)
-            else:
-                width = max(len(text) - span.column + 1, 1)
             lines.append((" " * (gutter + 1) + "|", "blue"))
             lines.append((f"{span.line} | {text}", ""))
-            lines.append(
-                (" " * (gutter + 1) + "| " + " " * (span.column - 1) + "^" * width, _STYLE[diagnostic.severity])
-            )
+            lines.append((" " * (gutter + 1) + "| " + " " * start + "^" * width, _STYLE[diagnostic.severity]))
     if diagnostic.hint:
-        lines.append((f"  = hint: {diagnostic.hint}", "cyan"))
+        lines.append((f"  = hint: {printable(diagnostic.hint)}", "cyan"))
     for related in diagnostic.related:
         r = related.span
-        lines.append((f"  = note: {related.message} ({r.file}:{r.line}:{r.column})", "cyan"))
+        lines.append((f"  = note: {printable(related.message)} ({printable(r.file)}:{r.line}:{r.column})", "cyan"))
     return lines
+
+
+SNIPPET_WIDTH = 160  # terminal columns of source shown around a span on a very long line
+
+
+def _snippet(line: str, column: int, end_column: int) -> tuple[str, int, int]:
+    """A source line as shown (a tab as 4 spaces, controls and invisible characters as escapes,
+    cut around the span when longer than ``SNIPPET_WIDTH``) and the caret's start and width in
+    terminal columns."""
+    first = max(column - 1, 0)
+    last = max(min(end_column - 1, len(line)), first)
+    left, right = 0, len(line)
+    if len(line) > SNIPPET_WIDTH:  # keep the span in view
+        left = max(min(first - SNIPPET_WIDTH // 4, len(line) - SNIPPET_WIDTH), 0)
+        right = left + SNIPPET_WIDTH
+    piece = line[left:right]
+    widths = [4 if char == "\t" else width for char, width in zip(piece, display_columns(piece))]
+    start = sum(widths[: first - left])
+    width = sum(widths[first - left : last - left])
+    shown = printable(piece).replace("\t", "    ")
+    if left:
+        shown, start = "…" + shown, start + 1
+    if right < len(line):
+        shown += "…"
+    return shown, start, max(width, 1)
 
 
 def print_diagnostics(diagnostics: list[Diagnostic], sources: dict[str, str], stream=None) -> None:
@@ -52,10 +79,20 @@ def print_diagnostics(diagnostics: list[Diagnostic], sources: dict[str, str], st
     from rich.console import Console
     from rich.text import Text
 
-    console = Console(file=stream, highlight=False, soft_wrap=True)
-    for diagnostic in sorted(diagnostics, key=sort_key):
+    console = _quiet_on_broken_pipe(Console)(file=stream, highlight=False, soft_wrap=True)
+    ordered = sorted(diagnostics, key=sort_key)
+    for diagnostic in ordered[:MAX_PRINTED_DIAGNOSTICS]:
         for text, style in render_text(diagnostic, sources):
             console.print(Text(text, style=style))
+        console.print()
+    if len(ordered) > MAX_PRINTED_DIAGNOSTICS:
+        console.print(
+            Text(
+                f"… and {len(ordered) - MAX_PRINTED_DIAGNOSTICS:,} more not shown (MAX_PRINTED_DIAGNOSTICS = "
+                f"{MAX_PRINTED_DIAGNOSTICS}; `battc check --format json` lists them all)",
+                style="bold",
+            )
+        )
         console.print()
     errors = sum(1 for d in diagnostics if d.is_error)
     warnings = sum(1 for d in diagnostics if d.severity is Severity.WARNING)
@@ -76,7 +113,19 @@ def _console():
     from rich.console import Console
 
     # the terminal's own width: a wider console would be hard-wrapped by the terminal mid-word
-    return Console(file=sys.stdout, highlight=False, soft_wrap=False, width=max(_width(), 40))
+    return _quiet_on_broken_pipe(Console)(file=sys.stdout, highlight=False, soft_wrap=False, width=max(_width(), 40))
+
+
+def _quiet_on_broken_pipe(console_class):
+    """rich's Console, raising BrokenPipeError when the reader of its output went away (`battc
+    ... | head`): rich's own answer is SystemExit(1), which would read as "errors in the input";
+    the CLI ends quietly with 141 (128 + SIGPIPE) instead."""
+
+    class Console(console_class):
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError
+
+    return Console
 
 
 def _width() -> int:
@@ -250,8 +299,10 @@ def print_build(
     if written:
         console.print()
         console.print(f"[bold green]wrote[/] {counted(len(written), 'file')}:")
+        from rich.markup import escape
+
         for path in written:
-            console.print(f"  {path}")
+            console.print(f"  {escape(printable(path))}")
 
 
 class BuildProgress:

@@ -64,10 +64,15 @@ class Checking(Evaluating):
             return None
         return value.value
 
-    def plausible(self, value: Q, spec: sc.Prop) -> bool:
+    def plausible(self, value: Q, spec: sc.Prop | sc.Param, label: str = "") -> bool:
+        """A value of the right dimension checked against its physical range (``spec.sane``):
+        below zero where the range starts at zero (a gap, a wall) or at or below zero where it
+        starts above (a size, a flow) is E402, below absolute zero E406, beyond ten times
+        either end E404 (a wrong prefix), outside the range W401."""
         v = value.value
+        name = label or f"`{spec.name}`"
         if spec.dim == u.TEMPERATURE and v < 0:
-            self.error("E406", f"`{spec.name}` is below absolute zero", value.span, "check the sign and unit")
+            self.error("E406", f"{name} is below absolute zero", value.span, "check the sign and unit")
             return False
         if spec.sane is None:
             return True
@@ -75,15 +80,25 @@ class Checking(Evaluating):
         if v <= 0 and low > 0:
             self.error(
                 "E402",
-                f"`{spec.name}` must be positive, got `{value.text or v}`",
+                f"{name} must be positive, got `{value.text or v}`",
                 value.span,
-                "sizes, masses, capacities and resistances are above zero",
+                "sizes, masses, capacities, flows and resistances are above zero",
             )
             return False
+        if v < 0 and low == 0:
+            self.error(
+                "E402",
+                f"{name} cannot be negative, got `{value.text or v}`",
+                value.span,
+                "a clearance, gap or fraction is zero or more",
+            )
+            return False
+        if isinstance(spec, sc.Param):  # an argument: no percentage form, no W401 wording below
+            spec = sc.Prop(spec.name, sc.QUANTITY, "", dim=spec.dim or u.DIMENSIONLESS, sane=spec.sane)
         if spec.dim == u.DIMENSIONLESS and spec.kind == sc.QUANTITY and not (low <= v <= high):
             self.error(
                 "E406",
-                f"`{spec.name}` must lie between {low:.0%} and {high:.0%}",
+                f"{name} must lie between {low:.0%} and {high:.0%}",
                 value.span,
                 "write a percentage, e.g. `80 %`",
             )
@@ -92,7 +107,7 @@ class Checking(Evaluating):
             shown = u.format_quantity(v, spec.dim) if spec.dim != u.DIMENSIONLESS else f"{v:g}"
             self.error(
                 "E404",
-                f"`{spec.name}` = {shown} is not a plausible {u.DIM_NAMES.get(spec.dim, 'value')}",
+                f"{name} = {shown} is not a plausible {u.DIM_NAMES.get(spec.dim, 'value')}",
                 value.span,
                 "check the prefix and the unit (e.g. `mOhm` vs `Ohm`, `g` vs `kg`)",
             )
@@ -101,7 +116,7 @@ class Checking(Evaluating):
             shown = u.format_quantity(v, spec.dim) if spec.dim != u.DIMENSIONLESS else f"{v:g}"
             self.warning(
                 "W401",
-                f"`{spec.name}` = {shown} is unusual for {u.describe_dim(spec.dim)} here",
+                f"{name} = {shown} is unusual for {u.describe_dim(spec.dim)} here",
                 value.span,
                 "check the value",
             )
@@ -132,6 +147,15 @@ class Checking(Evaluating):
                 f"`{spec.name}` must be a positive whole number, got `{value.value:g}`",
                 value.span,
                 "counts are whole numbers: 1, 2, 3, ...",
+            )
+            return None
+        if spec.limit is not None and value.value > spec.limit:
+            self.error(
+                "E504",
+                f"`{spec.name} = {value.value:.0f}` is more than battgen builds: at most {spec.limit:,} "
+                f"({spec.limit_name})",
+                value.span,
+                "docs/limits.md lists battgen's limits and why",
             )
             return None
         if spec.sane and not self.plausible(value, spec):
@@ -263,6 +287,9 @@ class Checking(Evaluating):
                     self.error(
                         "E402", f"`{param.name}` of `{call.name}` must be positive", value.span, "sizes are above zero"
                     )
+                    ok = False
+                    continue
+                if isinstance(value, Q) and not self.plausible(value, param, f"`{param.name}` of `{call.name}`"):
                     ok = False
                     continue
                 bound[param.name] = q

@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, cast
 
-from battgen.core import ir
+from battgen.core import ir, plane
 from battgen.core import schema as sc
 from battgen.core import units as u
 from battgen.core.diagnostics import Fix, Related
+from battgen.core.limits import MAX_CELLS, MAX_LAYERS
 from battgen.frontend import ast
 from battgen.frontend.constructors import Constructing
 from battgen.frontend.messages import _example, _shown, _suggest
@@ -352,13 +353,76 @@ class _DeclLowering(Constructing):
             cost=get("cost"),
         )
 
-    def build_envelope(self, values: Values, qualified: Qualified) -> ir.Envelope:
+    def build_envelope(self, values: Values, qualified: Qualified) -> ir.Envelope | None:
         get = _getter(values, "envelope")
         keepouts = tuple(ir.Keepout(name, shape, prop.span) for name, shape, prop in qualified.get("keepout", []))
         spans = {name: prop.span for name, (_, prop) in values.items()}
-        return ir.Envelope(
+        envelope = ir.Envelope(
             self.decl.name, get("outline"), get("height"), keepouts, get("wall"), self.decl.span, property_spans=spans
         )
+        return envelope if self.floor_left(envelope, values, qualified) else None
+
+    def floor_left(self, envelope: ir.Envelope, values: Values, qualified: Qualified) -> bool:
+        """The envelope's floor plan judged before any pack uses it: a wall that leaves no floor
+        or a keepout over the whole outline is E408 (nothing could be built); a keepout wholly
+        outside the outline is W403 (it keeps nothing out: usually a wrong `at`)."""
+        outline = envelope.outline
+        shape = outline.vertices()
+        wall, smallest = envelope.wall, None
+        if outline.kind in ("rect", "rounded_rect"):
+            smallest = min(outline.width, outline.depth)
+        elif outline.kind == "circle":
+            smallest = 2 * outline.radius
+        if smallest is not None and wall > 0 and 2 * wall >= smallest:
+            self.error(
+                "E408",
+                f"`wall = {u.format_quantity(wall, u.LENGTH)}` leaves no floor: the outline is "
+                f"{u.format_quantity(smallest, u.LENGTH)} across and the wall is kept on every side",
+                values["wall"][1].span,
+                f"a wall under half of {u.format_quantity(smallest, u.LENGTH)}",
+            )
+            return False
+        for name, keepout_shape, prop in qualified.get("keepout", []):
+            keepout = keepout_shape.vertices()
+            if plane.within(shape, keepout):
+                self.error(
+                    "E408",
+                    f"keepout `{name}` covers the whole outline of `{envelope.name}`: no floor is left for cells",
+                    prop.span,
+                    "check its size and its `at` position",
+                )
+                return False
+            if not plane.meet(keepout, shape):
+                self.warning(
+                    "W403",
+                    f"keepout `{name}` lies wholly outside the outline of `{envelope.name}`: it keeps nothing out",
+                    prop.span,
+                    "check its `at` position: a rect outline runs from (0 mm, 0 mm) to (width, depth)",
+                )
+        return True
+
+    def within_limits(self, values: Values, series: int | None, parallel: int | None, layers: int) -> bool:
+        """Fixed counts whose product is more cells than battgen builds (E504), and more layers
+        than a build joins (W402: the estimate and the layout use ``MAX_LAYERS``)."""
+        if series is not None and parallel is not None and series * parallel > MAX_CELLS:
+            self.error(
+                "E504",
+                f"`series = {series}` and `parallel = {parallel}` make {series * parallel:,} cells; battgen builds "
+                f"at most {MAX_CELLS:,} cells a pack (MAX_CELLS)",
+                values["parallel"][1].span,
+                "docs/limits.md lists battgen's limits and why",
+                related=(Related(values["series"][1].span, f"`series = {series}`"),),
+            )
+            return False
+        if layers > MAX_LAYERS:
+            self.warning(
+                "W402",
+                f"`layers = {layers}`: a build joins cells in at most {MAX_LAYERS} layer (MAX_LAYERS: busbars lie "
+                "in one face of one layer), so the pack is sized and laid out in one",
+                values["layers"][1].span,
+                "write `layers = 1`, or give the pack a larger floor",
+            )
+        return True
 
     def _library_material(self, name: str) -> ir.Material | None:
         """The material ``name`` a default is made of, from the prelude: a declaration of the
@@ -372,7 +436,7 @@ class _DeclLowering(Constructing):
         value = _lower_definition(self.project, definition)
         return value if isinstance(value, ir.Material) else None
 
-    def build_pack(self, values: Values, qualified: Qualified) -> ir.Pack:
+    def build_pack(self, values: Values, qualified: Qualified) -> ir.Pack | None:
         get = _getter(values, "pack")
         requirements: dict[str, ir.Bound] = {name: values[name][0] for name in sc.REQUIREMENTS if name in values}
         soc = get("soc")
@@ -383,6 +447,8 @@ class _DeclLowering(Constructing):
         enclosure = get("enclosure")  # None: BatPaC's jacket (models.packaging)
         cooling = get("cooling") or ir.Cooling("cold_plate")
         cell = get("cell")
+        if not self.within_limits(values, get("series"), get("parallel"), get("layers")):
+            return None
         if cooling.fins is not None and cell is not None and cell.format.kind == "cylindrical":
             self.error(
                 "E213",

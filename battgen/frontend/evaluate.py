@@ -33,13 +33,13 @@ class Evaluating(Reporter):
             if isinstance(node.operand, ast.Quantity):  # `-20 degC`: negate before the offset
                 value = self.quantity(node.operand, -1.0)
                 if isinstance(value, Q):
-                    value.span = node.span
+                    value.span, value.text = node.span, f"-{value.text}"
                 return value
             inner = self.evaluate(node.operand)
             if isinstance(inner, Invalid):
                 return inner
             if not isinstance(inner, Q):
-                self.error("E303", "only a number or quantity can be negated", node.span)
+                self.error("E303", "only a number or quantity can be negated", node.span, "write `-` before a number")
                 return Invalid(node.span)
             return Q(-inner.value, inner.dim, node.span, inner.unitless)
         if isinstance(node, ast.BinOp):

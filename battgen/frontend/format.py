@@ -22,7 +22,7 @@ Formatting never changes meaning: ``parse(format(x))`` has the same tree as ``pa
 from __future__ import annotations
 
 from battgen.frontend import ast
-from battgen.frontend.parser import ParseResult, parse
+from battgen.frontend.parser import BOM, ParseResult, parse
 
 INDENT = "    "
 LINE_LIMIT = 100
@@ -34,7 +34,21 @@ def format_text(text: str, file: str = "<input>") -> tuple[str | None, ParseResu
     result = parse(text, file)
     if not result.ok:
         return None, result
-    return format_module(result.module), result
+    formatted = format_module(result.module)
+    if text.startswith(BOM):
+        formatted = BOM + formatted  # the file's byte-order mark stays (the parser read it as a space)
+    return formatted, result
+
+
+def keeps_meaning(before: ParseResult, formatted: str, file: str = "<input>") -> bool:
+    """Whether ``formatted`` parses cleanly to the same tree as ``before`` and keeps every
+    comment (the guard ``battc fmt`` checks before it writes)."""
+    after = parse(formatted, file)
+    if not after.ok or len(after.module.items) != len(before.module.items):
+        return False
+    if not all(ast.same_as(a, b) for a, b in zip(after.module.items, before.module.items)):
+        return False
+    return sorted(c.text for c in after.module.comments) == sorted(c.text for c in before.module.comments)
 
 
 def format_module(module: ast.Module) -> str:

@@ -10,7 +10,11 @@ still yields everything that did parse. Lines and columns in the pieces are the 
 points at the real text.
 
 This module holds the LALR parser (built once), the transformer that builds the tree, the
-comment collection, ``parse`` and ``parse_property``.
+comment collection, ``parse``, ``parse_piece`` (one piece at its line offset, for the language
+server's incremental parse) and ``parse_property``. Every tree it returns nests at most
+``MAX_EXPRESSION_DEPTH`` levels (deeper properties are E106 and left out: the evaluator, the
+formatter and the editor features walk expressions recursively), and a leading byte-order mark
+is white space.
 """
 
 from __future__ import annotations
@@ -23,9 +27,11 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedInput
 
 from battgen.core.diagnostics import Diagnostic, Span
+from battgen.core.limits import MAX_EXPRESSION_DEPTH
 from battgen.frontend import ast
 
 GRAMMAR_PATH = Path(__file__).resolve().parents[2] / "grammar" / "batt.lark"
+BOM = "\ufeff"
 
 # The file being parsed and the line offset of the piece being parsed (0 for a whole file; a
 # piece of a broken file is parsed alone and its lines shifted to the file's), read by the span
@@ -299,6 +305,8 @@ def parse(text: str, file: str = "<input>") -> ParseResult:
     """Parse a whole file. Never raises on user input."""
     if not text.endswith("\n"):
         text += "\n"  # every statement ends with a newline, the last one too
+    if text.startswith(BOM):
+        text = " " + text[1:]  # a byte-order mark (Windows editors write one) is white space
     _state.file = file
     _state.offset = 0
     _state.comments = []
@@ -312,13 +320,99 @@ def parse(text: str, file: str = "<input>") -> ParseResult:
         _state.comments = []
         items = _recover(text, file, diagnostics)
     lines = text.split("\n")
+    items = _within_depth(items, diagnostics)
+    return ParseResult(_module(items, lines, file, 0), diagnostics)
+
+
+def parse_piece(text: str, file: str, first_line: int) -> ParseResult | None:
+    """A piece of a file that starts at its 0-based line ``first_line`` (spans and comments in
+    the file's lines), parsed in one pass; None if it does not parse (the caller then parses
+    the whole file, with error recovery). The language server's incremental parse."""
+    if not text.endswith("\n"):
+        text += "\n"
+    _state.file = file
+    _state.offset = first_line
+    _state.comments = []
+    try:
+        items = get_parser().parse(text, start="start")
+    except UnexpectedInput:
+        return None
+    finally:
+        _state.offset = 0
+    diagnostics: list[Diagnostic] = []
+    items = _within_depth(items, diagnostics)
+    return ParseResult(_module(items, text.split("\n"), file, first_line), diagnostics)
+
+
+def _module(items: list, lines: list[str], file: str, first_line: int) -> ast.Module:
+    """The module of ``items`` parsed from ``lines`` (the file's lines from ``first_line``)."""
     comments = sorted(_state.comments, key=lambda c: (c.line, c.column))
     for comment in comments:  # a `#` with nothing before it on its line stands alone
-        if comment.trailing and not lines[comment.line - 1][: comment.column - 1].strip():
+        if comment.trailing and not lines[comment.line - 1 - first_line][: comment.column - 1].strip():
             comment.trailing = False
-    blank_lines = frozenset(i + 1 for i, line in enumerate(lines) if not line.strip())
-    end = Span(file, 1, 1, max(len(lines), 1), 1)
-    return ParseResult(ast.Module(items, comments, file, end, blank_lines), diagnostics)
+    blank_lines = frozenset(first_line + i + 1 for i, line in enumerate(lines) if not line.strip())
+    end = Span(file, 1, 1, max(first_line + len(lines), 1), 1)
+    return ast.Module(items, comments, file, end, blank_lines)
+
+
+def _within_depth(items: list, diagnostics: list[Diagnostic]) -> list:
+    """Properties whose expressions nest deeper than ``MAX_EXPRESSION_DEPTH`` reported (E106)
+    and left out, so that nothing after the parser recurses deeper than the limit. A level
+    takes at least a character, so only a property longer than the limit is measured."""
+    for item in items:
+        if not isinstance(item, ast.Decl):
+            continue
+        kept = []
+        for prop in item.props:
+            span = prop.span
+            if span.line == span.end_line and span.end_column - span.column <= MAX_EXPRESSION_DEPTH:
+                kept.append(prop)
+                continue
+            depth, deepest = _depth(prop)
+            if depth <= MAX_EXPRESSION_DEPTH:
+                kept.append(prop)
+                continue
+            diagnostics.append(
+                Diagnostic(
+                    "E106",
+                    f"`{prop.name}` nests {depth:,} levels deep; an expression nests at most "
+                    f"{MAX_EXPRESSION_DEPTH} (MAX_EXPRESSION_DEPTH: each operator in a chain, call, list, point "
+                    "and sign adds a level)",
+                    deepest,
+                    hint="compute the value outside and write the result, or split the sum",
+                )
+            )
+            item.broken = item.broken | {prop.name}  # its line is reported: no E205 "missing" too
+        if len(kept) != len(item.props):
+            item.props = kept
+    return items
+
+
+def _depth(prop: ast.Property) -> tuple[int, Span]:
+    """The deepest nesting of a property's expressions, without recursion, and the span of
+    the expression that reaches it."""
+    deepest, where = 0, prop.span
+    for root in (prop.value, prop.high, prop.at, prop.duration):
+        if root is None:
+            continue
+        stack = [(root, 1)]
+        while stack:
+            node, depth = stack.pop()
+            if depth > deepest:
+                deepest, where = depth, root.span
+            if isinstance(node, ast.BinOp):
+                stack.append((node.left, depth + 1))
+                stack.append((node.right, depth + 1))
+            elif isinstance(node, ast.Neg):
+                stack.append((node.operand, depth + 1))
+            elif isinstance(node, ast.Call):
+                stack.extend((arg.value, depth + 1) for arg in node.args)
+            elif isinstance(node, ast.ListExpr):
+                stack.extend((child, depth + 1) for child in node.items)
+            elif isinstance(node, ast.Point):
+                stack.append((node.x, depth + 1))
+                stack.append((node.y, depth + 1))
+    return deepest, where
 
 
 def parse_property(text: str, file: str = "<input>") -> ast.Property | None:

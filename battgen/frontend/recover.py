@@ -14,6 +14,7 @@ it then.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection, Iterator
 from typing import Literal, cast, overload
@@ -22,6 +23,7 @@ from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from battgen.core.diagnostics import Diagnostic, Severity, Span
+from battgen.core.text import describe
 from battgen.frontend import ast
 from battgen.frontend.parser import _state, get_parser
 
@@ -37,14 +39,34 @@ def _recover(text: str, file: str, diagnostics: list[Diagnostic]) -> list[ast.Us
             continue
         except UnexpectedInput as error:
             error_in_piece = error
-        header = lines[first].strip()
+        header = _code(lines[first]).strip()  # a `{` inside a string or comment opens nothing
         if header.endswith("{") and len(header.split()) >= 2:
             decl = _recover_declaration(lines, first, last, closed, file, diagnostics)
             if decl is not None:
                 items.append(decl)
                 continue
         diagnostics.append(_diagnostic_for(error_in_piece, file, lines, first, last))
+    _state.comments = _comments(lines)  # the pieces' parses saw some twice (a failed try) and skipped others
     return items
+
+
+def _comments(lines: list[str]) -> list[ast.Comment]:
+    """Every comment of the text, read off its lines as the lexer reads them (a `#` outside a
+    string to the end of its line): recovery parses only the pieces it can, and the comment
+    lines between them must reach the formatter and the editor all the same."""
+    out = []
+    for number, line in enumerate(lines, start=1):
+        if "#" not in line:
+            continue
+        in_string = False
+        for index, char in enumerate(line):
+            if char == '"':
+                in_string = not in_string
+            elif char == "#" and not in_string:
+                trailing = bool(line[:index].strip())
+                out.append(ast.Comment(line[index:].rstrip(), number + _state.offset, index + 1, trailing))
+                break
+    return out
 
 
 @overload
@@ -110,25 +132,30 @@ def _blank(line: str) -> bool:
 
 
 def _code(line: str) -> str:
-    """The line without its comment and strings (braces inside them do not count)."""
+    """The line with its strings (quotes included) and its comment blanked out: braces and
+    brackets inside them do not count, and every column is still the line's own."""
+    if '"' not in line and "#" not in line:
+        return line
     out, in_string = [], False
-    for char in line:
+    for index, char in enumerate(line):
         if char == '"':
             in_string = not in_string
-            continue
-        if in_string:
-            continue
-        if char == "#":
+            out.append(" ")
+        elif in_string:
+            out.append(" ")
+        elif char == "#":
+            out.append(" " * (len(line) - index))
             break
-        out.append(char)
+        else:
+            out.append(char)
     return "".join(out)
 
 
 def _recover_declaration(
     lines: list[str], first: int, last: int, closed: bool, file: str, diagnostics: list[Diagnostic]
 ) -> ast.Decl | None:
-    header = lines[first]
-    words = _code(header).replace("{", " ").split()
+    header = _code(lines[first])
+    words = header.replace("{", " ").split()
     if len(words) != 2 or not all(w.isidentifier() for w in words):
         return None
     kind, name = words
@@ -136,6 +163,8 @@ def _recover_declaration(
     name_col = header.index(name, kind_col - 1 + len(kind)) + 1
     kind_span = Span(file, first + 1, kind_col, first + 1, kind_col + len(kind))
     name_span = Span(file, first + 1, name_col, first + 1, name_col + len(name))
+    brace = _code(lines[last]).rfind("}") if closed and last > first else -1
+    closed = brace >= 0  # the scanner counted a `}` outside strings and comments on that line
     body_last = last - 1 if closed else last
     props: list[ast.Property] = []
     broken: set[str] = set()
@@ -148,12 +177,12 @@ def _recover_declaration(
             if words:
                 broken.add(words[0])
     if closed:
-        close_line = lines[last]
-        brace = close_line.find("}")
-        if brace >= 0:
-            end_span = Span(file, last + 1, brace + 1, last + 1, brace + 2)
-        else:  # a header whose brace is inside an unclosed string: the braces "balanced" on its line
-            end_span = Span(file, last + 1, 1, last + 1, len(close_line) + 1)
+        end_span = Span(file, last + 1, brace + 1, last + 1, brace + 2)
+        if _code(lines[last]).strip() != "}":  # the closing line holds more than its brace
+            try:
+                _parse_piece(lines, last, last, "line")
+            except UnexpectedInput as error:
+                diagnostics.append(_diagnostic_for(error, file, lines, last, last))
     else:
         end_span = Span(file, body_last + 1, 1, body_last + 1, len(lines[body_last]) + 1)
         diagnostics.append(
@@ -225,6 +254,13 @@ _WORDS = {
 
 
 def _describe_expected(expected: Collection[str]) -> str:
+    return _expected_words(frozenset(expected))
+
+
+@functools.lru_cache(maxsize=512)
+def _expected_words(expected: frozenset[str]) -> str:
+    """The tokens a parser state expects, in words (a few hundred states: cached, so that a file
+    of 20,000 broken lines does not sort the same set 20,000 times)."""
     words = sorted({_WORDS.get(name, name.lower().strip("_")) for name in expected})
     if not words:
         return ""
@@ -263,7 +299,10 @@ def _diagnostic_for(error: UnexpectedInput, file: str, lines: list[str], first: 
         span = Span(file, line, column, line, column + 1)
         if char == '"':
             return Diagnostic("E105", "this string is never closed", span, hint='close it with `"` on the same line')
-        return Diagnostic("E101", f"unexpected character `{char}`", span, hint=_hint_for_character(char))
+        if char.isascii() and char.isprintable():
+            return Diagnostic("E101", f"unexpected character `{char}`", span, hint=_hint_for_character(char))
+        what, hint = describe(char)  # invisible, look-alike or control: named, with what to write
+        return Diagnostic("E101", f"unexpected character {what}", span, hint=hint)
     if isinstance(error, UnexpectedEOF) or (isinstance(error, UnexpectedToken) and error.token.type == "$END"):
         bracket = _unclosed_bracket(lines, first, last)
         if bracket is not None:
@@ -314,6 +353,8 @@ def _diagnostic_for(error: UnexpectedInput, file: str, lines: list[str], first: 
         hint = "a unit is written right after its number, with no operator between"
     elif token.type == "EQUAL" and "IN" in error.expected:
         hint = "write the property as `name = value`, `name >= value`, `name <= value` or `name in low .. high`"
+    elif not hint:
+        hint = "a property is `name = value` (or `>=`, `<=`, `in low .. high`); a declaration starts `kind name {`"
     return Diagnostic("E102", message, span, hint=hint, severity=Severity.ERROR)
 
 

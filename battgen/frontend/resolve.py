@@ -17,6 +17,7 @@ from pathlib import Path
 from battgen.core import ir
 from battgen.core import schema as sc
 from battgen.core.diagnostics import Diagnostic, DiagnosticSink, Fix, Related, Span
+from battgen.core.limits import MAX_IMPORT_DEPTH
 from battgen.frontend import ast
 from battgen.frontend.workspace import ImportTarget, SourceFile, Workspace, project_root, resolve_use
 
@@ -123,6 +124,16 @@ class _Project:
                 f"import cycle: {chain}",
                 use.path_span,
                 "move the shared declarations into a file both can import",
+            )
+            return
+        if len(self.loading) >= MAX_IMPORT_DEPTH:  # loading recurses a frame pair per file
+            chain = " → ".join(p.name for p in (*self.loading[:2], Path("…"), *self.loading[-2:], path))
+            self.sink.error(
+                "E215",
+                f"this import makes a chain of {len(self.loading) + 1} files ({chain}); "
+                f"a chain of imports is at most {MAX_IMPORT_DEPTH} files (MAX_IMPORT_DEPTH)",
+                use.path_span,
+                "import what you need directly instead of through a long chain",
             )
             return
         imported = self.load(path, use=use)

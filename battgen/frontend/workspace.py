@@ -14,13 +14,14 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from battgen.core.diagnostics import Diagnostic, Span
+from battgen.core.diagnostics import Diagnostic
+from battgen.core.reading import read_source, reason, shorten, unreadable
+from battgen.core.text import printable
 from battgen.frontend import ast
 from battgen.frontend.parser import ParseResult, parse
 
 STDLIB = Path(__file__).resolve().parents[2] / "stdlib"
 PRELUDE = STDLIB / "materials.batt"
-MAX_FILE_BYTES = 5_000_000  # a .batt file larger than this is not a design, it is a mistake
 
 
 def project_root(path: Path) -> Path:
@@ -60,33 +61,14 @@ class Workspace:
         try:
             stat = path.stat()
         except OSError as error:
-            return _io_error(shown, error)
+            return unreadable(shown, error)
         cache = _STDLIB_CACHE if key.startswith(_STDLIB_PREFIX) else self.cache
         cached = cache.get(key)
         if cached and cached[0] == stat.st_mtime and cached[1].path == shown:
             return cached[1]
-        if stat.st_size > MAX_FILE_BYTES:
-            return Diagnostic(
-                "E801",
-                f"`{shown}` is {stat.st_size:,} bytes; a design file is at most {MAX_FILE_BYTES:,}",
-                Span(shown, 1, 1, 1, 1),
-                hint="split it into files joined with `use`",
-            )
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            return Diagnostic(
-                "E801", f"`{shown}` is not UTF-8 text", Span(shown, 1, 1, 1, 1), hint="save the file as UTF-8"
-            )
-        except OSError as error:
-            return _io_error(shown, error)
-        if "\x00" in text:
-            return Diagnostic(
-                "E801",
-                f"`{shown}` is a binary file, not .batt source",
-                Span(shown, 1, 1, 1, 1),
-                hint="check the file name",
-            )
+        text = read_source(path, shown)  # a regular file, never blocking, or E801 saying why
+        if isinstance(text, Diagnostic):
+            return text
         source = SourceFile(shown, text, parse(text, shown))
         cache[key] = (stat.st_mtime, source)
         return source
@@ -96,13 +78,6 @@ class Workspace:
 # change under a running compiler; the modification time is still checked).
 _STDLIB_CACHE: dict[str, tuple[float, SourceFile]] = {}
 _STDLIB_PREFIX = str(STDLIB.resolve()) + os.sep
-
-
-def _io_error(shown: str, error: OSError) -> Diagnostic:
-    reason = error.strerror or str(error)
-    return Diagnostic(
-        "E801", f"cannot read `{shown}`: {reason}", Span(shown, 1, 1, 1, 1), hint="check the path and its permissions"
-    )
 
 
 def _display(path: Path) -> str:
@@ -121,6 +96,13 @@ class ImportTarget:
 
 def resolve_use(use: ast.Use, importer: Path, root: Path) -> ImportTarget | Diagnostic:
     if use.file is not None:
+        if "\x00" in use.file:  # no file system takes it (os functions raise ValueError)
+            return Diagnostic(
+                "E210",
+                f"cannot import `{shorten(printable(use.file))}`: a file name cannot hold a NUL character",
+                use.path_span,
+                hint="check the path",
+            )
         target = (importer.parent / use.file).resolve()
         inside = _is_within(target, root) or _is_within(target, STDLIB)
         if not inside:
@@ -130,24 +112,43 @@ def resolve_use(use: ast.Use, importer: Path, root: Path) -> ImportTarget | Diag
                 use.path_span,
                 hint="copy the file into the project",
             )
-        if not target.exists():
+        try:
+            os.stat(target)
+        except FileNotFoundError:
             return Diagnostic(
                 "E207",
-                f"no file `{use.file}` next to `{importer.name}`",
+                f"no file `{shorten(use.file)}` next to `{importer.name}`",
                 use.path_span,
                 hint=_nearby_files(importer.parent, use.file),
+            )
+        except OSError as error:  # a name too long, a loop of links, no permission to look
+            return Diagnostic(
+                "E210",
+                f"cannot import `{shorten(use.file)}`: {reason(error)}",
+                use.path_span,
+                hint="check the path and its permissions",
             )
         return ImportTarget(target, None)
     parts = use.path or ()
     whole = STDLIB.joinpath(*parts).with_suffix(".batt")
-    if whole.is_file():
+    if _is_file(whole):
         return ImportTarget(whole, None)
     if len(parts) >= 2:
         container = STDLIB.joinpath(*parts[:-1]).with_suffix(".batt")
-        if container.is_file():
+        if _is_file(container):
             return ImportTarget(container, parts[-1])
     dotted = ".".join(parts)
-    return Diagnostic("E207", f"no `{dotted}` in the standard library", use.path_span, hint=_library_hint(parts))
+    return Diagnostic(
+        "E207", f"no `{shorten(dotted)}` in the standard library", use.path_span, hint=_library_hint(parts)
+    )
+
+
+def _is_file(path: Path) -> bool:
+    """Whether ``path`` is a regular file; False for a name the file system refuses (too long)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def _is_within(path: Path, folder: Path) -> bool:

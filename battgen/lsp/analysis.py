@@ -14,7 +14,6 @@ files by URI. ``span_range`` / ``uri_for`` convert; ``node_at`` finds what is un
 from __future__ import annotations
 
 import os
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -22,6 +21,7 @@ from urllib.parse import unquote, urlparse
 from lsprotocol import types as lsp
 
 from battgen.core.diagnostics import Diagnostic, Span
+from battgen.core.limits import MAX_FILE_BYTES
 from battgen.frontend import ast
 
 # --- paths and positions ------------------------------------------------------------------
@@ -85,48 +85,65 @@ class Analysis:
         return [d for d in self.diagnostics if same_file(d.span.file, self.path)]
 
 
-_LOCK = threading.Lock()  # the Workspace cache is shared; analyses run one at a time
+def too_large(text: str) -> bool:
+    """Whether a buffer is over ``MAX_FILE_BYTES`` of UTF-8 (counted only near the limit)."""
+    if len(text) <= MAX_FILE_BYTES // 4:
+        return False
+    return len(text) > MAX_FILE_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES
 
 
 def analyse(path: str, text: str, workspace, overlays: dict[str, str], version: int | None = None) -> Analysis:
+    """The pipeline on one buffer. Analyses of different documents run at once on the server's
+    threads: each gets its own ``Workspace`` (its overlays: the open buffers) over the shared
+    parse cache, whose entries are whole values set in one step."""
     import time
 
     from battgen.driver.pipeline import internal_error
+    from battgen.frontend.workspace import Workspace
 
     start = time.perf_counter()
-    with _LOCK:
-        key = str(Path(path).resolve())
-        workspace.overlays = dict(overlays)
-        workspace.overlays[key] = text
+    key = str(Path(path).resolve())
+    workspace = Workspace(overlays={**overlays, key: text}, cache=workspace.cache)
+    if too_large(text):  # what the CLI says of the file, at once: no parse of megabytes
+        from battgen.core import ir
+        from battgen.core.reading import too_large as size_diagnostic
+        from battgen.frontend.lower import Lowered
+        from battgen.frontend.workspace import _display
+
+        display = _display(Path(key)) if os.path.isabs(path) else path
+        size = len(text.encode("utf-8", "surrogatepass"))
+        lowered = Lowered(display, ir.Design(display, {}, {}, {}, {}), [], {display: ""}, {}, {}, [])
+        diagnostics = [size_diagnostic(display, size)]
+        return Analysis(version, text, path, lowered, None, diagnostics, time.perf_counter() - start)
+    try:
+        from battgen.driver.pipeline import estimate_result
+        from battgen.frontend.workspace import SourceFile, _display
+        from battgen.lsp.incremental import parse_incremental
+
+        if os.path.exists(key):
+            # the buffer reaches the pipeline as an overlay whose parse is already cached
+            # (incrementally, piece by piece): the same lowering as `battc estimate`
+            display = _display(Path(key))
+            workspace.cache[key] = (-1.0, SourceFile(display, text, parse_incremental(text, display)))
+            result = estimate_result(Path(key), workspace)
+        else:  # an unsaved new file: no path to load it from
+            result = estimate_result(Path(path), workspace, text=text)
+        lowered, estimate, diagnostics = result.lowered, result, list(result.diagnostics)
+    except Exception as error:  # noqa: BLE001 - a bug must not take the editor down
+        from battgen.driver.pipeline import check
+
         try:
-            from battgen.driver.pipeline import estimate_result
-            from battgen.frontend.workspace import SourceFile, _display
-            from battgen.lsp.incremental import parse_incremental
+            lowered = check(Path(path), workspace, text=text)
+            diagnostics = list(lowered.diagnostics)
+        except Exception:  # noqa: BLE001
+            from battgen.core import ir
+            from battgen.frontend.lower import Lowered
 
-            if os.path.exists(key):
-                # the buffer reaches the pipeline as an overlay whose parse is already cached
-                # (incrementally, piece by piece): the same lowering as `battc estimate`
-                display = _display(Path(key))
-                workspace.cache[key] = (-1.0, SourceFile(display, text, parse_incremental(text, display)))
-                result = estimate_result(Path(key), workspace)
-            else:  # an unsaved new file: no path to load it from
-                result = estimate_result(Path(path), workspace, text=text)
-            lowered, estimate, diagnostics = result.lowered, result, list(result.diagnostics)
-        except Exception as error:  # noqa: BLE001 - a bug must not take the editor down
-            from battgen.driver.pipeline import check
-
-            try:
-                lowered = check(Path(path), workspace, text=text)
-                diagnostics = list(lowered.diagnostics)
-            except Exception:  # noqa: BLE001
-                from battgen.core import ir
-                from battgen.frontend.lower import Lowered
-
-                display = os.path.relpath(path)
-                lowered = Lowered(display, ir.Design(display, {}, {}, {}, {}), [], {display: text}, {}, {}, [])
-                diagnostics = []
-            estimate = None
-            diagnostics.append(internal_error(error, lowered.root))
+            display = os.path.relpath(path)
+            lowered = Lowered(display, ir.Design(display, {}, {}, {}, {}), [], {display: text}, {}, {}, [])
+            diagnostics = []
+        estimate = None
+        diagnostics.append(internal_error(error, lowered.root))
     return Analysis(version, text, path, lowered, estimate, diagnostics, time.perf_counter() - start)
 
 

@@ -10,15 +10,17 @@ exactly the CLI's.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 
 from battgen.core.diagnostics import Span
 from battgen.frontend import ast
-from battgen.frontend.parser import ParseResult, parse
+from battgen.frontend.parser import ParseResult, parse, parse_piece
 from battgen.frontend.tokens import starts_with_word
 
 MIN_LINES = 120  # below this a whole parse is as fast as the bookkeeping
 _CACHE: OrderedDict = OrderedDict()
+_LOCK = threading.Lock()  # analyses of several documents run at once (the server's threads)
 _CACHE_SIZE = 20000
 
 
@@ -45,16 +47,18 @@ def parse_incremental(text: str, file: str) -> ParseResult:
     for first, end in bounds:
         body = "\n".join(lines[first:end])
         key = (file, first, body)
-        result = _CACHE.get(key)
+        with _LOCK:
+            result = _CACHE.get(key)
+            if result is not None:
+                _CACHE.move_to_end(key)
         if result is None:
-            result = parse("\n" * first + body + "\n", file)
-            _CACHE[key] = result
-            if len(_CACHE) > _CACHE_SIZE:
-                _CACHE.popitem(last=False)
-        else:
-            _CACHE.move_to_end(key)
-        if result.diagnostics:
-            return parse(text, file)  # a broken piece: recover over the whole file, as the CLI does
+            result = parse_piece(body, file, first)  # at its own line offset: linear in the file
+            if result is None or result.diagnostics:
+                return parse(text, file)  # a broken piece: recover over the whole file, as the CLI does
+            with _LOCK:
+                _CACHE[key] = result
+                if len(_CACHE) > _CACHE_SIZE:
+                    _CACHE.popitem(last=False)
         items.extend(result.module.items)
         comments.extend(result.module.comments)
     blank_lines = frozenset(i + 1 for i, line in enumerate(lines) if not line.strip())

@@ -13,6 +13,7 @@ with an empty result, so bad input never takes the server down.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
 import logging
@@ -22,10 +23,13 @@ import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import unquote
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
+from battgen.core.diagnostics import raised_at
+from battgen.core.limits import MAX_WORKSPACE_FILES
 from battgen.lsp import features as F
 from battgen.lsp.analysis import (
     DocumentState,
@@ -35,27 +39,56 @@ from battgen.lsp.analysis import (
     same_file,
     span_location,
     span_range,
+    too_large,
     uri_to_path,
 )
+from battgen.lsp.protocol import BattProtocol, OneLineFormatter
 
 log = logging.getLogger("battgen.lsp")
 
 DEBOUNCE = float(os.environ.get("BATTGEN_LSP_DEBOUNCE_MS", "60")) / 1000
 LEADING_IDLE = float(os.environ.get("BATTGEN_LSP_IDLE_MS", "150")) / 1000
-MAX_WORKSPACE_FILES = 500
+# Analyses run on this many threads, a document at a time each: one slow or stuck document
+# (a 5 MB file, an import on a hung network drive) holds one thread, never the others' turns.
+ANALYSIS_WORKERS = 4
 
 
 class BattServer(LanguageServer):
     def __init__(self):
         from battgen import __version__
 
-        super().__init__("battgen", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
+        super().__init__(
+            "battgen",
+            __version__,
+            text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental,
+            protocol_cls=BattProtocol,
+        )
         self.docs: dict[str, DocumentState] = {}
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="battgen-analysis")
+        self.executor = ThreadPoolExecutor(max_workers=ANALYSIS_WORKERS, thread_name_prefix="battgen-analysis")
         self.tasks: dict[str, asyncio.Task] = {}
         self.last_change: dict[str, float] = {}
         self.battgen_workspace = None
-        self.timings: list[float] = []
+        self.timings: collections.deque[float] = collections.deque(maxlen=1000)  # the latest analyses
+        self.analyses = 0
+
+    def report_server_error(self, error: Exception, source) -> None:
+        """A message that could not be read or handled: one log line, and for a body that was
+        not JSON a ParseError reply; never a pop-up in the editor."""
+        import json
+
+        if isinstance(error, (json.JSONDecodeError, UnicodeDecodeError)):
+            self.protocol.parse_error(error)
+            return
+        log.warning("%s: %s%s", type(error).__name__, error, raised_at(error))
+
+    def text(self, uri: str) -> str | None:
+        """An open document's text (what the editor shows); None for one never opened (the
+        server reads no document from disk to answer a request: it could be a FIFO) or one
+        over ``MAX_FILE_BYTES`` (its only diagnostic is E801, as in the CLI)."""
+        state = self.docs.get(uri)
+        if state is None or too_large(state.text):
+            return None
+        return state.text
 
     # --- documents and analysis -----------------------------------------------------------
 
@@ -107,12 +140,13 @@ class BattServer(LanguageServer):
                 first = state.analysis is None
                 state.update(analysis)
                 self.timings.append(analysis.seconds)
+                self.analyses += 1
                 self.publish(state)
                 self._refresh_views(first)
                 self._refresh_dependents(state)
                 return
-        except Exception:  # noqa: BLE001
-            log.error("analysis of %s failed:\n%s", uri, traceback.format_exc())
+        except Exception as error:  # noqa: BLE001
+            log.error("analysis of %s failed: %s: %s%s", uri, type(error).__name__, error, raised_at(error))
 
     async def _quiet(self, uri: str) -> None:
         while True:
@@ -137,8 +171,8 @@ class BattServer(LanguageServer):
                 self.workspace_inlay_hint_refresh(None)
             if first and caps is not None and caps.semantic_tokens is not None and caps.semantic_tokens.refresh_support:
                 self.workspace_semantic_tokens_refresh(None)
-        except Exception:  # noqa: BLE001
-            log.warning("refresh failed: %s", traceback.format_exc())
+        except Exception as error:  # noqa: BLE001
+            log.warning("refresh failed: %s: %s", type(error).__name__, error)
 
     def _refresh_dependents(self, changed: DocumentState) -> None:
         """Re-check other open documents that import the one just analysed."""
@@ -180,6 +214,9 @@ class BattServer(LanguageServer):
                                 seen.add(p)
                                 out.append(p)
                     if len(out) >= MAX_WORKSPACE_FILES:
+                        log.warning(
+                            "the workspace holds more than %d .batt files; using the first", MAX_WORKSPACE_FILES
+                        )
                         return out
             except OSError:
                 continue
@@ -231,13 +268,28 @@ def safe(default=None):
 
 
 def _log_error(ls, name: str) -> None:
-    text = f"battgen: {name} failed:\n{traceback.format_exc()}"
+    """One line for a handler that failed (type, message, where; no traceback: BATTGEN_DEBUG)."""
+    error = sys.exc_info()[1]
+    text = f"battgen: {name} failed: {type(error).__name__}: {error}{raised_at(error) if error else ''}"
+    if os.environ.get("BATTGEN_DEBUG"):
+        text += "\n" + traceback.format_exc()
     log.error(text)
     with contextlib.suppress(Exception):  # the client may be gone; the log above has it
         ls.window_log_message(lsp.LogMessageParams(type=lsp.MessageType.Error, message=text))
 
 
 # --- lifecycle and sync -------------------------------------------------------------------
+
+
+@server.feature(lsp.EXIT)
+def exit_now(ls: BattServer, *args):
+    """End the process at once (0 after ``shutdown``, else 1, as LSP says): an analysis still
+    running on a worker thread is abandoned, not waited for (Python joins pool threads at exit,
+    so a document of megabytes would keep the process alive for its whole parse)."""
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(0 if ls.protocol._shutdown else 1)
 
 
 @server.feature(lsp.INITIALIZED)
@@ -267,8 +319,11 @@ def did_open(ls: BattServer, params: lsp.DidOpenTextDocumentParams):
 @safe()
 def did_change(ls: BattServer, params: lsp.DidChangeTextDocumentParams):
     uri = params.text_document.uri
+    document = ls.workspace.text_documents.get(unquote(uri))
+    if document is None:  # never opened: the protocol dropped the edit
+        return
     state = ls.doc(uri)
-    state.text = ls.workspace.get_text_document(uri).source
+    state.text = document.source
     state.version = params.text_document.version
     ls.schedule(uri)
 
@@ -332,11 +387,16 @@ async def inlay_hint(ls: BattServer, params: lsp.InlayHintParams):
     lsp.CompletionOptions(trigger_characters=[" ", ".", "(", ",", "=", '"']),
 )
 @safe()
-def completion(ls: BattServer, params: lsp.CompletionParams):
+async def completion(ls: BattServer, params: lsp.CompletionParams):
     uri = params.text_document.uri
-    state = ls.docs.get(uri) or DocumentState(uri, uri_to_path(uri))
-    text = ls.workspace.get_text_document(uri).source if uri in ls.docs else state.text
-    items = F.completions(state, text, params.position, ls.workspace_decls())
+    text = ls.text(uri)
+    if text is None:
+        return lsp.CompletionList(is_incomplete=False, items=[])
+
+    def complete():  # reads the workspace's files: off the event loop
+        return F.completions(ls.docs[uri], text, params.position, ls.workspace_decls())
+
+    items = await asyncio.get_running_loop().run_in_executor(ls.executor, complete)
     return lsp.CompletionList(is_incomplete=False, items=items)
 
 
@@ -497,10 +557,12 @@ def workspace_symbol(ls: BattServer, params: lsp.WorkspaceSymbolParams):
 
 @server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
 @safe(list)
-def formatting(ls: BattServer, params: lsp.DocumentFormattingParams):
+async def formatting(ls: BattServer, params: lsp.DocumentFormattingParams):
     uri = params.text_document.uri
-    text = ls.workspace.get_text_document(uri).source
-    edits = F.format_document(text, uri_to_path(uri))
+    text = ls.text(uri)
+    if text is None:
+        return []
+    edits = await asyncio.get_running_loop().run_in_executor(ls.executor, F.format_document, text, uri_to_path(uri))
     return edits or []
 
 
@@ -509,12 +571,14 @@ def formatting(ls: BattServer, params: lsp.DocumentFormattingParams):
     lsp.SemanticTokensLegend(token_types=F.TOKEN_TYPES, token_modifiers=F.TOKEN_MODIFIERS),
 )
 @safe()
-def semantic_tokens(ls: BattServer, params: lsp.SemanticTokensParams):
+async def semantic_tokens(ls: BattServer, params: lsp.SemanticTokensParams):
     uri = params.text_document.uri
-    text = ls.workspace.get_text_document(uri).source
-    state = ls.docs.get(uri)
-    declared = F.declared_names(state) if state else set()
-    return lsp.SemanticTokens(data=F.semantic_tokens(text, declared))
+    text = ls.text(uri)
+    if text is None:  # never opened: nothing to colour (the server reads no document from disk)
+        return lsp.SemanticTokens(data=[])
+    declared = F.declared_names(ls.docs[uri])
+    data = await asyncio.get_running_loop().run_in_executor(ls.executor, F.semantic_tokens, text, declared)
+    return lsp.SemanticTokens(data=data)
 
 
 @server.feature(
@@ -536,14 +600,30 @@ def server_info(ls: BattServer, *args):
         "pid": os.getpid(),
         "cadquery_loaded": "cadquery" in sys.modules,
         "numpy_loaded": "numpy" in sys.modules,
-        "analyses": len(ls.timings),
-        "analysis_ms": [round(t * 1000, 2) for t in ls.timings[-200:]],
+        "analyses": ls.analyses,
+        "analysis_ms": [round(t * 1000, 2) for t in list(ls.timings)[-200:]],
         "debounce_ms": DEBOUNCE * 1000,
         "leading_idle_ms": LEADING_IDLE * 1000,
+        "documents": len(ls.docs),
+        "tasks": len(ls.tasks),
+        "rss_MiB": _resident_memory(),
     }
 
 
+def _resident_memory() -> float:
+    """This process's resident memory now, MiB (Linux /proc; elsewhere the peak)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def run() -> int:
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="battgen-lsp %(levelname)s: %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(OneLineFormatter())
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
     server.start_io()
     return 0

@@ -38,16 +38,16 @@ from battgen.core import ir
 from battgen.core import schema as sc
 from battgen.core import units as u
 from battgen.core.diagnostics import Diagnostic, Related, Severity, Span
+from battgen.core.limits import MAX_CELLS, MAX_LAYERS, MAX_PARALLEL, MAX_SERIES
 from battgen.models import cost as cost_model
 from battgen.models import lifetime as lifetime_model
 from battgen.models import ocv as ocv_model
 from battgen.models import packaging as packaging_model
 from battgen.models import rate_capacity as rate_model
 from battgen.passes import loads as loads_model
+from battgen.passes.floorplan import Pieces, floor_pieces
 from battgen.passes.loads import Loads
 
-MAX_SERIES = 400  # 400 × 4.2 V = 1,680 V: beyond any road-vehicle pack
-MAX_PARALLEL = 2000
 CONNECTION_RESISTANCE = 0.1e-3  # ohm per cell joint; estimate: Brand et al., J. Energy Storage 1 (2015) 7-14 measured welded cell-tab joints in the 0.01-1 mOhm range (laser and ultrasonic welds at the low end)
 
 # JSON key, human label, dimension — the order of the report and of ``battc estimate --json``.
@@ -274,8 +274,24 @@ def envelope_capacity(pack: ir.Pack) -> int | None:
         per_cell = pitch * pitch * (math.sqrt(3) / 2 if pack.layout in ("hex", "auto") else 1.0)
     else:
         per_cell = (cell.width + gap) * (cell.thickness + gap)
-    layers = max(min(int(envelope.height // cell.height), pack.layers), 0)
-    return int(area / per_cell) * layers
+    layers = max(min(int(envelope.height // cell.height), pack.layers, MAX_LAYERS), 0)
+    capacity = int(area / per_cell) * layers
+    pieces = split_floor(pack)
+    if pieces is not None:  # a string of cells stays in one piece: count the largest
+        capacity = int(capacity * pieces.largest_share)
+    return capacity
+
+
+def split_floor(pack: ir.Pack) -> Pieces | None:
+    """The pieces of the pack's floor when keepouts (or a polygon outline) cut it in several
+    and one string must fit one of them; None when it is one piece (or strings may spread)."""
+    envelope = pack.envelope
+    if envelope is None or pack.strings != 1 or not (envelope.keepouts or envelope.outline.kind == "polygon"):
+        return None
+    cell = pack.cell.format
+    half = cell.diameter / 2 if cell.kind == "cylindrical" else min(cell.width, cell.thickness) / 2
+    pieces = floor_pieces(envelope, half)
+    return pieces if pieces.count > 1 else None
 
 
 def interconnect_allowance(pack: ir.Pack, parallel: np.ndarray) -> np.ndarray:
@@ -348,8 +364,9 @@ def synthesize(pack: ir.Pack, placed_capacity: int | None = None) -> Synthesis:
             if len(runners) >= 6:
                 break
         diagnostics.extend(_thin_margins(pack, chosen))
-    else:
-        diagnostics.extend(explain(pack, grid, masks))
+    else:  # why: battgen's own cell limit first (no requirement asked for it), else the requirements
+        too_big = _beyond_cell_limit(pack, grid, masks)
+        diagnostics.extend([too_big] if too_big is not None else explain(pack, grid, masks))
     return Synthesis(
         pack=pack.name,
         chosen=chosen,
@@ -577,6 +594,8 @@ class _Grid:
             masks["modules"] = np.broadcast_to(any_module, shape)
         if self.capacity is not None:
             masks["envelope"] = self.cells <= self.capacity
+        if (self.cells > MAX_CELLS).any():  # no requirement asks for it: battgen's own limit
+            masks["cells"] = np.broadcast_to(self.cells <= MAX_CELLS, shape)
         return masks
 
     def limited_current(self, name: str) -> np.ndarray:
@@ -782,7 +801,16 @@ def _describe_limit(pack: ir.Pack, grid: _Grid, name: str) -> str:
             layout = "rows"
         if grid.placed:
             return f"`envelope = {pack.envelope.name}` (the layout pass found room for {grid.capacity:,} cells)"
+        pieces = split_floor(pack)
+        if pieces is not None:
+            return (
+                f"`envelope = {pack.envelope.name}` (its floor is cut into {pieces.count} pieces and the cells of "
+                f"a string must touch, so they stay in one piece: the largest holds at most {grid.capacity:,} "
+                f"cells, {layout} packing)"
+            )
         return f"`envelope = {pack.envelope.name}` (holds at most {grid.capacity:,} cells, {layout} packing)"
+    if name == "cells":
+        return f"battgen's limit of {MAX_CELLS:,} cells a pack (MAX_CELLS)"
     if name in ("series", "parallel"):
         return f"`{name} = {getattr(pack, name)}`"
     if name == "modules":
@@ -909,6 +937,30 @@ def explain(pack: ir.Pack, grid: _Grid, masks: dict[str, np.ndarray]) -> list[Di
             hint="several requirements conflict; relax the tightest (try removing one at a time)",
         )
     ]
+
+
+def _beyond_cell_limit(pack: ir.Pack, grid: _Grid, masks: dict[str, np.ndarray]) -> Diagnostic | None:
+    """E504 when the requirements together are met only by packs of more than ``MAX_CELLS``
+    cells, said on the requirement that needs them; None otherwise."""
+    if "cells" not in masks:
+        return None
+    rest = [n for n in masks if n != "cells"]
+    others = np.ones(grid.shape, dtype=bool)
+    for name in rest:
+        others &= masks[name]
+    if not others.any() or (others & masks["cells"]).any():
+        return None
+    cells = np.broadcast_to(grid.cells, grid.shape)
+    need = int(cells[others].min())
+    label = _best_label(grid, others, -cells.astype(float), largest=True)
+    driver = _limiter(pack, grid, masks, others, "cells", rest + ["cells"])
+    said = f"{_describe_limit(pack, grid, driver)} needs" if driver else "the requirements need"
+    return Diagnostic(
+        "E504",
+        f"{said} at least {need:,} cells ({label}); battgen builds at most {MAX_CELLS:,} cells a pack (MAX_CELLS)",
+        _span_of(pack, driver) if driver else pack.name_span,
+        "lower the target, or use a larger cell; docs/limits.md lists battgen's limits and why",
+    )
 
 
 def _needs_more_cells(pack, grid, masks, name, diagnostic) -> Diagnostic:

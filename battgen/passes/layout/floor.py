@@ -17,6 +17,7 @@ from shapely.geometry import Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from battgen.core import ir
+from battgen.core.limits import MAX_LAYERS
 
 QUAD = 16  # segments per quarter circle for round outlines and buffers
 
@@ -53,16 +54,17 @@ def floor(pack: ir.Pack, needed: int | None = None) -> Floor:
         # no envelope: a square about 1.3× the cells' lattice area (grown by ``place`` if short)
         pu, pv = _pitches(pack)
         cells = max(needed or 1, 1)
-        side = math.sqrt(1.3 * cells * pu * pv / max(pack.layers, 1)) + 2 * max(pu, pv)
+        stacked = min(max(pack.layers, 1), MAX_LAYERS)
+        side = math.sqrt(1.3 * cells * pu * pv / stacked) + 2 * max(pu, pv)
         outline = box(0.0, 0.0, side, side)
-        height = pack.layers * cell.height + (pack.layers - 1) * gap
-        return Floor(outline, outline, (), outline, height, max(pack.layers, 1), gap, virtual=True)
+        height = stacked * cell.height + (stacked - 1) * gap
+        return Floor(outline, outline, (), outline, height, stacked, gap, virtual=True)
     outline = _polygon(envelope.outline)
     inner = outline.buffer(-envelope.wall, quad_segs=QUAD) if envelope.wall > 0 else outline
     keepouts = tuple(_polygon(k.shape) for k in envelope.keepouts)
     usable = inner.difference(shapely.union_all(keepouts)) if keepouts else inner
     layers = 0
-    for n in range(max(pack.layers, 1), 0, -1):
+    for n in range(min(max(pack.layers, 1), MAX_LAYERS), 0, -1):  # no more than a build can join
         if n * cell.height + (n - 1) * gap <= envelope.height * (1 + 1e-12):
             layers = n
             break
