@@ -6,15 +6,23 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 BATTC  := $(VENV)/bin/battc
 LINTED := battgen tests benchmarks docs
-STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | cksum | cut -d' ' -f1)
+# NREL BLAST-Lite (the lifetime stage's ageing models), without its declared dependencies: its
+# wheel pins numpy<2, which cadquery's stack cannot live with, and pulls NREL-rex (dask, s3fs,
+# ...), which battgen never calls; what its modules import is in pyproject's dependencies.
+BLAST  := blast-lite==1.1.1
+# The bpx sdist: its examples/ hold the BPX files tests/test_bpx.py imports (the wheel has none).
+BPX_SDIST := bpx==1.1.1
 
 .PHONY: demo test lint e2e bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || (echo "battgen needs Python 3.11 or newer" && false)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet --no-deps '$(BLAST)'
+	$(PY) -m pip download --quiet --no-deps --no-binary :all: '$(BPX_SDIST)' -d $(VENV)/sdists
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 demo: $(STAMP)
@@ -22,6 +30,7 @@ demo: $(STAMP)
 	@echo; echo "Build folders are in build/<pack>/: report.html (open it in a browser), bom.csv, design.json, layout.svg, busbars.svg, currents.svg, pack.step, pack.glb, preview.png"
 
 test: lint
+	@tests/setup_browser.sh
 	$(PY) -m pytest -q -p no:cacheprovider -n 2
 
 # ruff (lint and format) and mypy, configured in pyproject.toml
