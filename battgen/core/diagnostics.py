@@ -184,12 +184,16 @@ CODES: dict[str, str] = {
     "E801": "cannot read the input file",
     "E802": "cannot write the output",
     "E803": "CAD stage unavailable",
+    "E820": "not a valid BPX (Battery Parameter eXchange) file",
     # internal
     "E901": "internal error",
     # warnings
     "W201": "unused import",
     "W401": "unusual value (check it)",
     "W501": "requirement met with a thin margin",
+    "W720": "lifetime on the duty not computed (BLAST-Lite cannot be imported)",
+    "W821": "a cell property the BPX file does not give (add it to the imported cell)",
+    "W822": "the bpx package warns about the BPX file (a legacy v0.x file converted, OCP limits)",
 }
 
 

@@ -66,8 +66,9 @@ def _cell(frame: _Frame, layout: Layout, c, fill: str, stroke: str = "#555555") 
     return f'<polygon points="{frame.points(ring)}" fill="{fill}" stroke="{stroke}" stroke-width="0.2"/>'
 
 
-def busbars_svg(layout: Layout, routing: Routing, pack=None) -> str:
-    """Cells, busbar plates (red: top face, blue: bottom face), terminal leads, fuses, terminals."""
+def busbars_svg(layout: Layout, routing: Routing, pack=None, bms=None) -> str:
+    """Cells, busbar plates (red: top face, blue: bottom face), terminal leads, fuses, terminals;
+    with ``bms`` (the BMS stage's design), its sense lines and front-end boards (``_sense_lines``)."""
     frame = _Frame(layout, routing)
     name = getattr(pack, "name", layout.pack)
     out = _header(frame, title=f"{name}: busbars ({layout.series}s{layout.parallel}p)")
@@ -96,6 +97,8 @@ def busbars_svg(layout: Layout, routing: Routing, pack=None) -> str:
             x, y = frame.pt(c.x, c.y)
             out.append(f'<circle cx="{x}" cy="{y}" r="{_n(max(layout.footprint) * 150)}" fill="none"/>')
         out.append("</g>")
+    if bms is not None:
+        out += _sense_lines(frame, bms)
     out.append('<g id="terminals" font-family="sans-serif" font-size="6" text-anchor="middle">')
     for label, (x, y) in zip(("+", "−"), routing.terminals):
         px, py = frame.pt(x, y)
@@ -104,6 +107,27 @@ def busbars_svg(layout: Layout, routing: Routing, pack=None) -> str:
     out.append("</g>")
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+def _sense_lines(frame: _Frame, bms) -> list[str]:
+    """The BMS's voltage sense lines (from each front-end board to the point of its busbar they
+    tap, as routed) and the boards, as one group of their own."""
+    out = ['<g id="bms">', '<g id="sense-lines" fill="none" stroke="#1e8449" stroke-width="0.5">']
+    for k, line in enumerate(bms.sense_lines):
+        points = " ".join(",".join(frame.pt(x, y)) for x, y in line.path)
+        out.append(f'<polyline id="sense-{k}" class="busbar-{line.busbar}" points="{points}"/>')
+        tx, ty = frame.pt(*line.path[-1])
+        out.append(f'<circle cx="{tx}" cy="{ty}" r="1.2" fill="#1e8449" stroke="none"/>')
+    out.append("</g>")
+    out.append('<g id="bms-boards" fill="#1e8449" fill-opacity="0.55" stroke="#145a32" stroke-width="0.4">')
+    for board in bms.boards:
+        (x, y), (w, d) = board.centre, board.size
+        x0, y0 = frame.pt(x - w / 2, y + d / 2)
+        out.append(
+            f'<rect id="front-end-{board.index}" x="{x0}" y="{y0}" width="{_n(w * 1e3)}" height="{_n(d * 1e3)}"/>'
+        )
+    out += ["</g>", "</g>"]
+    return out
 
 
 def _colour(v: float) -> str:

@@ -26,10 +26,16 @@ def design_json(build: PackBuild) -> str:
         data["routing"] = to_jsonable(build.routing)
     if build.heat is not None:
         data["heat"] = to_jsonable(build.heat)
+    if build.lifetime is not None:
+        data["lifetime"] = to_jsonable(build.lifetime)
+    if build.bms is not None:
+        data["bms"] = to_jsonable(build.bms)
     if build.as_built is not None:
         data["as_built"] = to_jsonable(build.as_built)
     if build.cad is not None:
         data["cad"] = to_jsonable(build.cad)
+    if build.assembly is not None:
+        data["assembly"] = to_jsonable(build.assembly)
     return dumps(data)
 
 
@@ -51,8 +57,17 @@ def render_all(build: PackBuild, diagnostics: Sequence[Diagnostic] = ()) -> dict
     if build.layout is not None and build.routing is not None:
         from battgen.emit.busbars_svg import busbars_svg, currents_svg
 
-        files["busbars.svg"] = busbars_svg(build.layout, build.routing, pack)
+        files["busbars.svg"] = busbars_svg(build.layout, build.routing, pack, build.bms)
         files["currents.svg"] = currents_svg(build.layout, build.routing, pack)
+    if build.circuit is not None and build.routing is not None:
+        from battgen.emit.netlist import liionpack_netlist
+
+        files["pack_netlist.txt"] = liionpack_netlist(build.circuit, build.routing.network.pack_current, build.name)
+    if build.assembly is not None:
+        from battgen.emit.assembly_html import assembly_html, assembly_json
+
+        files["assembly.html"] = assembly_html(build)
+        files["assembly.json"] = assembly_json(build)
     if build.candidate is not None:
         names = sorted(set(files) | set(build.files) | {"report.html"})
         files["report.html"] = report_html(build, names, diagnostics, bom)

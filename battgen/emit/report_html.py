@@ -149,6 +149,12 @@ def report_html(
         out.append("<h2>Layout, routing, heat, CAD</h2>")
         out.append(_table(None, [(("k", name), ("", text)) for name, text in stages]))
 
+    from battgen.emit.report_product import assembly_section, bms_section, lifetime_section
+
+    out.extend(lifetime_section(build, _table))
+    out.extend(bms_section(build, _table))
+    out.extend(assembly_section(build, files, _table))
+
     pictures = [
         ("preview.png", "the pack (isometric, from the CAD model)"),
         ("layout.svg", "cells by module, parallel groups and the series path"),

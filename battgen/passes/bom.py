@@ -38,7 +38,7 @@ BOND_WIRE_DENSITY = BOND_WIRE["density"]  # kg/m³, the aluminium bond wire rout
 
 @dataclass(frozen=True)
 class BomLine:
-    item: str  # cells | busbars | fuse links | module hardware | thermal | enclosure | electrical | rest
+    item: str  # cells | busbars | fuse links | module hardware | thermal | enclosure | electrical | bms | rest
     part: str  # what to buy, in words an engineer orders by
     quantity: int | None  # pieces; None for an allowance or a sheet
     mass_kg: float
@@ -46,10 +46,13 @@ class BomLine:
     basis: str  # where the figures come from
 
 
-def bill_of_materials(pack, candidate, layout, routing, materials: Mapping[str, ir.Material]) -> tuple[BomLine, ...]:
+def bill_of_materials(
+    pack, candidate, layout, routing, materials: Mapping[str, ir.Material], bms=None
+) -> tuple[BomLine, ...]:
     """The BOM of ``pack`` built as ``candidate`` (synthesis), placed by ``layout`` and routed by
     ``routing`` (either may be None: their lines then come from the estimate). ``materials``:
-    the design's materials by name, for densities and prices."""
+    the design's materials by name, for densities and prices. ``bms``: the BMS stage's design
+    (``passes.bms``), whose parts are listed and taken out of the electrical allowance."""
     cell = pack.cell
     n_cells = len(layout.cells) if layout is not None else candidate.cells
     unit_cost = cost_model.cell_cost(cell)
@@ -98,16 +101,23 @@ def bill_of_materials(pack, candidate, layout, routing, materials: Mapping[str, 
             "estimate (models/packaging.py): envelope box" if pack.envelope else "estimate (models/packaging.py)",
         )
     )
+    designed: list[BomLine] = []
+    if bms is not None:
+        from battgen.passes.bms import bom_lines
+
+        designed = bom_lines(bms)
     lines.append(
         BomLine(
             "electrical",
-            "BMS, junction box (contactors, fuse, current sensor), harness",
+            "BMS, junction box (contactors, fuse, current sensor), harness"
+            + (", other than the lines below" if designed else ""),
             None,
-            float(parts["electrical"]),
+            max(float(parts["electrical"]) - sum(line.mass_kg for line in designed), 0.0),
             None,
-            "estimate (models/packaging.py): allowance",
+            "estimate (models/packaging.py): allowance" + (", less the BMS stage's parts" if designed else ""),
         )
     )
+    lines.extend(designed)
     pack_cost = float(candidate.cost)
     priced = sum(line.cost_usd for line in lines if line.cost_usd is not None)
     lines.append(
@@ -210,7 +220,7 @@ def _thermal_part(pack) -> str:
 
 
 def bom_stage(
-    pack: ir.Pack, placement: Placement, routing: Routing | None, materials: Mapping[str, ir.Material]
+    pack: ir.Pack, placement: Placement, routing: Routing | None, materials: Mapping[str, ir.Material], bms=None
 ) -> Outcome[tuple[BomLine, ...]]:
-    """The bill of materials of the placed and routed pack."""
-    return Outcome(bill_of_materials(pack, placement.candidate, placement.layout, routing, materials))
+    """The bill of materials of the placed and routed pack (and its BMS, when designed)."""
+    return Outcome(bill_of_materials(pack, placement.candidate, placement.layout, routing, materials, bms))
