@@ -29,6 +29,9 @@ from battgen.passes.layout.types import Layout, PlacedCell
 from battgen.passes.routing.types import Busbar, FuseLink, Routing
 
 if TYPE_CHECKING:
+    from battgen.passes.bms import Bms
+
+if TYPE_CHECKING:
     import numpy as np
     import shapely
     from shapely.geometry.base import BaseGeometry
@@ -74,6 +77,9 @@ COLOURS = {
     "enclosure": (0.70, 0.72, 0.75),
     "lid": (0.70, 0.72, 0.75),
     "flange": (0.60, 0.62, 0.65),
+    "gap_filler": (0.93, 0.62, 0.78),
+    "bms_board": (0.10, 0.45, 0.22),
+    "sense_harness": (0.95, 0.80, 0.10),
 }
 
 # Prisms whose outlines match within this after a translation share one solid. 1 µm: ten times
@@ -177,9 +183,11 @@ def plan_pack(
     routing: Routing | None,
     materials: Mapping[str, ir.Material],
     coolant_flow: tuple[float, str] | None = None,
+    bms: Bms | None = None,
 ) -> Plan:
     """Every part as geometry (mm), without cadquery. The enclosure is ``pack.enclosure``'s
-    material and sheet (``models.packaging.enclosure_wall``: the estimate uses the same)."""
+    material and sheet (``models.packaging.enclosure_wall``: the estimate uses the same).
+    ``bms``: the BMS stage's design, whose boards and sense lines are drawn (``_bms_parts``)."""
     from battgen.models.packaging import enclosure_wall
 
     rho_box, sheet = enclosure_wall(pack.enclosure)
@@ -203,6 +211,9 @@ def plan_pack(
     else:
         _frames(placed, stack, site.free, rho_al, prisms, notes)
     cooling = _cold_plate(pack, layout, routing, materials, coolant_flow, placed, stack, site, rho_al, prisms, notes)
+    _gap_filler(layout, stack, prisms)
+    if bms is not None:
+        stack = _bms_parts(pack, bms, fuses, stack, sheet, prisms, warnings, notes)
     _enclosure(site, stack, sheet, rho_box, prisms)
 
     _share_shapes(prisms)
@@ -726,6 +737,126 @@ def _cold_plate(
             "solids; their mass is in the estimate"
         )
     return cooling
+
+
+def _gap_filler(layout: Layout, stack: _Stack, prisms: list[Prism]) -> None:
+    """The gap filler between the cold plate and the cells: ``TIM_GAP`` thick under each module's
+    outline, on the plate (the bottom one) or under it (a plate on top). Its density is the
+    packaging model's (``models.packaging.TIM_DENSITY``), so the mass drawn is the mass counted."""
+    from shapely.ops import unary_union
+
+    from battgen.models.packaging import TIM_DENSITY
+
+    plate = next((p for p in prisms if p.kind == "cold_plate"), None)
+    if plate is None or stack.side not in ("bottom", "top"):
+        return
+    outlines = [_mm_poly(m.outline) for m in layout.modules if len(m.outline) >= 3]
+    if not outlines:
+        return
+    area = unary_union(_clean(unary_union(outlines).intersection(plate.polygon)))
+    if area.is_empty:
+        return
+    z0 = plate.z1 if stack.side == "bottom" else plate.z0 - TIM_GAP
+    prisms.append(Prism("gap_filler", "gap_filler", area, z0, z0 + TIM_GAP, (), COLOURS["gap_filler"], TIM_DENSITY))
+
+
+SENSE_STRIP = (2.0, 0.2)  # mm: a sense line drawn as a flat strip (width, thickness) of a flexible harness
+SENSE_GAP = 0.05  # mm between the fuse links, the two harness layers and the leads' carrier above
+
+
+def _bms_parts(
+    pack: ir.Pack,
+    bms: Bms,
+    fuses: list[FuseLink],
+    stack: _Stack,
+    sheet: float,
+    prisms: list[Prism],
+    warnings: list[tuple[str, str]],
+    notes: list[str],
+) -> _Stack:
+    """The BMS stage's front-end boards, above everything on the cells' top (on standoffs, with
+    ``passes.bms.BOARD_HEIGHT`` of room), and its sense lines: a flat harness per front end, its
+    lines' strips along their routed paths (its mass the copper wire's). Returns the stack,
+    raised (with a W401 warning, as ``_stack`` does) when the boards do not fit under the lid."""
+    from dataclasses import replace
+
+    from shapely.geometry import LineString, box
+    from shapely.ops import unary_union
+
+    from battgen.passes import bms as bms_pass
+
+    fuse_h = max([f.diameter * 1e3 if f.kind == "wire_bond" else f.thickness * 1e3 for f in fuses], default=0.0)
+    plates_top = stack.z_top + stack.plates_t["top"]
+    stuff = plates_top + (stack.top_gap + stack.leads_t["top"] if stack.leads_t["top"] else fuse_h)
+    if stack.side == "top":
+        stuff = stack.levels["cold_plate"] + stack.t_cp
+    z0 = max(stuff, plates_top + bms_pass.BOARD_STANDOFF * 1e3) + 0.5
+    rho_board = bms_pass.FR4_DENSITY
+    for board in bms.boards:
+        (x, y), (w, d) = board.centre, board.size
+        outline = box((x - w / 2) * 1e3, (y - d / 2) * 1e3, (x + w / 2) * 1e3, (y + d / 2) * 1e3)
+        prisms.append(
+            Prism(
+                f"bms_board_{board.index:02d}",
+                "bms_board",
+                outline,
+                z0,
+                z0 + bms_pass.BOARD_THICKNESS * 1e3,
+                (),
+                COLOURS["bms_board"],
+                rho_board,
+            )
+        )
+    width, thick = SENSE_STRIP
+    by_board: dict[int, list] = {}
+    for line in bms.sense_lines:
+        by_board.setdefault(line.front_end, []).append(line)
+    for board, lines in sorted(by_board.items()):
+        strips = []
+        for line in lines:
+            path = LineString([(px * 1e3, py * 1e3) for px, py in line.path])
+            if path.length > width:
+                strips.append(path.buffer(width / 2, cap_style="flat", join_style="mitre"))
+            else:  # the board sits over its tap: the line is a pad there
+                tx, ty = line.path[-1]
+                strips.append(box(tx * 1e3 - width, ty * 1e3 - width, tx * 1e3 + width, ty * 1e3 + width))
+        harness = unary_union(_clean(unary_union(strips), 0.01))
+        if harness.is_empty:
+            continue
+        # over the fuse links, under the leads' carrier; neighbouring front ends' harnesses (which
+        # may tap one busbar) on alternate layers
+        layer = plates_top + fuse_h + SENSE_GAP + (board % 2) * (thick + SENSE_GAP)
+        length = sum(s.length for s in lines)  # m of wire, the rises included
+        prisms.append(
+            Prism(
+                f"sense_harness_{board:02d}",
+                "sense_harness",
+                harness,
+                layer,
+                layer + thick,
+                (),
+                COLOURS["sense_harness"],
+                bms_pass.COPPER_DENSITY * bms_pass.SENSE_WIRE * length * 1e9 / (harness.area * thick)
+                if harness.area
+                else 0.0,
+            )
+        )
+    if any(line.face == "bottom" for line in bms.sense_lines):
+        notes.append("sense lines to bottom busbars are drawn on the top face; their drop down the module side is not")
+    need = z0 + bms_pass.BOARD_HEIGHT * 1e3 + LID_CLEARANCE + sheet
+    if need <= stack.height + 1e-6:
+        return stack
+    env = pack.envelope
+    if env is not None:
+        warnings.append(
+            (
+                f"the BMS boards need the pack {need:.1f} mm high (their {bms_pass.BOARD_HEIGHT * 1e3:g} mm above the "
+                f"busbars and leads); envelope `{env.name}` is {env.height * 1e3:.1f} mm: the enclosure was made {need:.1f} mm high",
+                "raise the envelope height, or put the front ends beside the modules",
+            )
+        )
+    levels = {**stack.levels, "lid": need - sheet, "top": need}
+    return replace(stack, levels=levels, height=need)
 
 
 def _enclosure(site: _Site, stack: _Stack, sheet: float, rho_box: float, prisms: list[Prism]) -> None:

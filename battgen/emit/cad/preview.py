@@ -14,7 +14,7 @@ import struct
 import zlib
 from typing import TYPE_CHECKING
 
-from battgen.emit.cad.parts import Plan, _bounds
+from battgen.emit.cad.parts import Corner, Plan, _bounds
 
 if TYPE_CHECKING:
     import numpy as np
@@ -125,18 +125,27 @@ def _matrices(places: list[tuple[float, float, float, float, str]], extent: tupl
     return out
 
 
-def _plan_scene(plan: Plan, thin: bool = False, width: int = 1000, height: int = 700) -> Scene:
+def _plan_scene(
+    plan: Plan,
+    thin: bool = False,
+    width: int = 1000,
+    height: int = 700,
+    *,
+    lid: bool = False,
+    frame: tuple[Corner, Corner] | None = None,
+) -> Scene:
     """The preview's triangles straight from the plan (no second tessellation): (triangles
     (N, 3, 3) mm, RGB colours (N, 3), skip flags (N,)), lid left out. Round edges are drawn as
     polygons whose sagitta is under half a pixel of the ``width`` × ``height`` picture.
 
     ``thin`` (a large pack): the bottom holder tiles (under the cells and the top tiles) and
     the fuse links (under a pixel) are left out, and of the cells and top tiles only the faces
-    turned up are kept (their sides are hidden by their neighbours)."""
+    turned up are kept (their sides are hidden by their neighbours). ``lid``: draw the lid too;
+    ``frame``: the (min, max) corners the picture is scaled for (default: the plan's own)."""
     import numpy as np
     from shapely.geometry import Point
 
-    lo, hi = _bounds(plan)
+    lo, hi = frame or _bounds(plan)
     corners = np.array([(x, y, z) for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
     right, up, _view = _view_axes()
     span = max(
@@ -149,7 +158,7 @@ def _plan_scene(plan: Plan, thin: bool = False, width: int = 1000, height: int =
 
     tris, cols = [], []
     for p in plan.prisms:
-        if p.kind == "lid" or (thin and p.name.startswith("tile_bottom_")):
+        if (p.kind == "lid" and not lid) or (thin and p.name.startswith("tile_bottom_")):
             continue
         poly = p.polygon
         for x, y, r in p.circles:
@@ -194,8 +203,12 @@ def _plan_scene(plan: Plan, thin: bool = False, width: int = 1000, height: int =
     return every, np.concatenate(cols), np.zeros(len(every), bool)
 
 
-def render_preview(scene: Scene, width: int = 1000, height: int = 700) -> bytes:
-    """An isometric, flat-shaded PNG of the pack with the lid left off (numpy z-buffer)."""
+def render_preview(
+    scene: Scene, width: int = 1000, height: int = 700, *, frame: tuple[Corner, Corner] | None = None
+) -> bytes:
+    """An isometric, flat-shaded PNG of the pack with the lid left off (numpy z-buffer).
+    ``frame``: the (min, max) corners, mm, to fit the picture to (default: the scene's own), so
+    that pictures of parts of one pack line up."""
     import numpy as np
 
     tris, cols, skip = scene
@@ -206,10 +219,16 @@ def render_preview(scene: Scene, width: int = 1000, height: int = 700) -> bytes:
         right, up, view = _view_axes()
         pts = tris.reshape(-1, 3)
         u, w, d = pts @ right, pts @ up, pts @ view
+        if frame is not None:
+            lo, hi = frame
+            box = np.array([(x, y, z) for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
+            fu, fw = box @ right, box @ up
+        else:
+            fu, fw = u, w
         margin = PREVIEW_MARGIN
-        span = max((u.max() - u.min()) / (width - 2 * margin), (w.max() - w.min()) / (height - 2 * margin), 1e-9)
-        sx = (u - u.min()) / span + margin + (width - 2 * margin - (u.max() - u.min()) / span) / 2
-        sy = (w.max() - w) / span + margin + (height - 2 * margin - (w.max() - w.min()) / span) / 2
+        span = max((fu.max() - fu.min()) / (width - 2 * margin), (fw.max() - fw.min()) / (height - 2 * margin), 1e-9)
+        sx = (u - fu.min()) / span + margin + (width - 2 * margin - (fu.max() - fu.min()) / span) / 2
+        sy = (fw.max() - w) / span + margin + (height - 2 * margin - (fw.max() - fw.min()) / span) / 2
         sx, sy, d = sx.reshape(-1, 3), sy.reshape(-1, 3), d.reshape(-1, 3)
         normal = np.cross(tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0])
         norm = np.linalg.norm(normal, axis=1)
