@@ -129,6 +129,8 @@ class Cell:
     max_temperature: float | None = None
     specific_heat: float | None = None
     cost: float | None = None
+    ocv: tuple[tuple[float, float], ...] = ()  # (SOC 0..1, V) ascending in SOC; empty: the chemistry's curve
+    entropic: float | None = None  # V/K, dU/dT mean over a discharge; None: the chemistry's
 
     @property
     def energy(self) -> float:

@@ -25,6 +25,7 @@ COOLING = "cooling"  # cold_plate(...) or an option word
 CONDUCTOR = "conductor"  # a material used with parameters: aluminium(thickness = 2 mm)
 ENCLOSURE = "enclosure"  # a structural material, optionally with a sheet thickness: steel(thickness = 1.5 mm)
 RATE_TABLE = "rate_table"  # [(0.2 C, 4.9 Ah), ...]
+OCV_TABLE = "ocv_table"  # [(0 %, 2.9 V), (50 %, 3.6 V), (100 %, 4.2 V)]
 
 SET_ONLY = ("=",)
 BOUNDS = (">=", "<=", "in")
@@ -105,6 +106,18 @@ CELL: tuple[Prop, ...] = (
     Prop("cycle_life", COUNT, "cycles to 80 % capacity under the datasheet's test", sane=(10, 100000)),
     Prop("temperature", QUANTITY, "discharge temperature range", u.TEMPERATURE, ops=("in",), sane=(173.15, 473.15)),
     Prop("specific_heat", QUANTITY, "specific heat capacity", u.SPECIFIC_HEAT, sane=(300.0, 3000.0)),
+    Prop(
+        "ocv",
+        OCV_TABLE,
+        "open-circuit voltage against state of charge: [(0 %, 2.9 V), ..., (100 %, 4.2 V)] (else the chemistry's curve)",
+    ),
+    Prop(
+        "entropic",
+        QUANTITY,
+        "dU/dT of the open-circuit voltage, mean over a discharge: the reversible heat (else the chemistry's)",
+        u.ENTROPIC,
+        sane=(-0.005, 0.005),
+    ),
     Prop("cost", QUANTITY, "price per cell", u.MONEY, sane=(0.01, 10000.0)),
     Prop("source", STRING, "where the figures come from (datasheet, revision, date)", required=True),
 )

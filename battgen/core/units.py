@@ -49,6 +49,7 @@ PER_KELVIN: Dim = (0, 0, 0, 0, -1, 0)
 COST_PER_MASS: Dim = (0, -1, 0, 0, 0, 1)
 COST_PER_ENERGY: Dim = (-2, -1, 2, 0, 0, 1)
 HEAT_TRANSFER: Dim = (0, 1, -3, 0, -1, 0)  # W/m2/K
+ENTROPIC: Dim = (2, 1, -3, -1, -1, 0)  # V/K: dU/dT of a cell's open-circuit voltage
 
 
 def dim_mul(a: Dim, b: Dim) -> Dim:
@@ -92,6 +93,7 @@ DIM_NAMES: dict[Dim, str] = {
     COST_PER_MASS: "cost per mass",
     COST_PER_ENERGY: "cost per energy",
     HEAT_TRANSFER: "heat transfer coefficient",
+    ENTROPIC: "voltage per kelvin",
 }
 
 _ARTICLE_AN = ("a", "e", "i", "o", "u")
@@ -418,4 +420,5 @@ EXAMPLE_UNIT: dict[Dim, str] = {
     FORCE: "N",
     AREA: "mm2",
     HEAT_TRANSFER: "W/m2/K",
+    ENTROPIC: "mV/K",
 }

@@ -42,6 +42,7 @@ PropertyValue = (
     | ir.Busbar
     | ir.Enclosure
     | tuple[ir.RatePoint, ...]
+    | tuple[tuple[float, float], ...]
 )
 
 
@@ -262,6 +263,8 @@ class _DeclLowering(Constructing):
             return self.enclosure(value)
         if kind == sc.RATE_TABLE:
             return self.rate_table(value)
+        if kind == sc.OCV_TABLE:
+            return self.ocv_table(value)
         raise AssertionError(kind)
 
     # builders
@@ -308,6 +311,8 @@ class _DeclLowering(Constructing):
             max_temperature=temperature.high if temperature else None,
             specific_heat=get("specific_heat"),
             cost=get("cost"),
+            ocv=get("ocv", ()),
+            entropic=get("entropic"),
         )
 
     def build_material(self, values: Values, qualified: Qualified) -> ir.Material:

@@ -40,8 +40,14 @@ DUDT = {
 _LAYERED = {"nca", "nmc", "nmc111", "nmc532", "nmc622", "nmc811", "lmo_nmc"}
 
 
-def dudt(chemistry: str) -> float:
-    return DUDT["layered"] if chemistry.lower() in _LAYERED else DUDT["other"]
+def dudt(chemistry) -> float:
+    """dU/dT, V/K: ``chemistry`` a name, or a cell (its declared ``entropic`` first, else its
+    chemistry's)."""
+    declared = getattr(chemistry, "entropic", None)
+    if declared is not None:
+        return float(declared)
+    name = getattr(chemistry, "chemistry", chemistry)
+    return DUDT["layered"] if name.lower() in _LAYERED else DUDT["other"]
 
 
 def joule_heat(current, resistance):
@@ -60,8 +66,9 @@ def bernardi_heat(current, ocv, voltage, temperature, dudt_value):
     return i * (ocv - voltage) - i * temperature * dudt_value
 
 
-def cell_heat(current, resistance, temperature, chemistry: str):
-    """Bernardi heat of a resistive cell (V = U − I·R): I²R − I·T·dU/dT, W."""
+def cell_heat(current, resistance, temperature, chemistry):
+    """Bernardi heat of a resistive cell (V = U − I·R): I²R − I·T·dU/dT, W. ``chemistry``: a
+    name, or the cell (its declared ``entropic`` then counts, ``dudt``)."""
     return joule_heat(current, resistance) + reversible_heat(current, temperature, dudt(chemistry))
 
 

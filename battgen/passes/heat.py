@@ -174,7 +174,7 @@ def cell_resistance(pack: ir.Pack) -> float:
 
 def cell_heats(pack: ir.Pack, routing, current: float) -> np.ndarray:
     """Bernardi heat of every cell, W, at pack ``current``."""
-    return thermal.cell_heat(cell_currents(routing, current), cell_resistance(pack), pack.ambient, pack.cell.chemistry)
+    return thermal.cell_heat(cell_currents(routing, current), cell_resistance(pack), pack.ambient, pack.cell)
 
 
 def design_flow(pack: ir.Pack, cell_heat_total: float, materials: Mapping[str, ir.Material]) -> tuple[float, str]:
@@ -328,7 +328,7 @@ def analyse(pack: ir.Pack, layout, routing, candidate, materials: Mapping[str, i
     current = loads.continuous.current
     r_cell = cell_resistance(pack)
     i = cell_currents(routing, current)
-    q = thermal.cell_heat(i, r_cell, pack.ambient, cell.chemistry)
+    q = thermal.cell_heat(i, r_cell, pack.ambient, cell)
     joule = float(thermal.joule_heat(i, r_cell).sum())
     network = routing.network
     scale = current / network.pack_current if network.pack_current else 0.0
@@ -343,7 +343,7 @@ def analyse(pack: ir.Pack, layout, routing, candidate, materials: Mapping[str, i
     to_limit = (limit - inlet) / warming if limit is not None and warming > 0 and limit > inlet else None
     pulse_s = loads.peak.duration or PULSE_SECONDS
     pulse_i = abs(float(cell_currents(routing, loads.peak.current)[hottest])) if i.size else 0.0
-    pulse_q = float(thermal.cell_heat(pulse_i, r_cell, pack.ambient, cell.chemistry))
+    pulse_q = float(thermal.cell_heat(pulse_i, r_cell, pack.ambient, cell))
     pulse_rise = float(thermal.adiabatic_rise(pulse_q, cell.mass, cp_cell, pulse_s))
     plate = lump = None
     if pack.cooling.kind == "cold_plate":
