@@ -103,7 +103,15 @@ def test_build_writes_every_file_deterministically_under_out(tmp_path):
     second = run_battc(str(EXAMPLES / "ebike.batt"), "--out", str(tmp_path / "b"), "--no-cad")
     assert first.returncode == 0 and second.returncode == 0, first.stderr
     names = sorted(p.name for p in (tmp_path / "a" / "ebike48").iterdir())
-    assert names == ["bom.csv", "busbars.svg", "currents.svg", "design.json", "layout.svg", "report.html"]
+    assert names == [
+        "bom.csv",
+        "busbars.svg",
+        "currents.svg",
+        "design.json",
+        "layout.svg",
+        "pack_netlist.txt",
+        "report.html",
+    ]
     for name in names:  # every output, byte for byte, wherever it was written
         assert (tmp_path / "a" / "ebike48" / name).read_bytes() == (tmp_path / "b" / "ebike48" / name).read_bytes()
     design = json.loads((tmp_path / "a" / "ebike48" / "design.json").read_bytes())
