@@ -312,7 +312,8 @@ def _place_boards(
     for c in layout.cells:
         by_group.setdefault(c.group, []).append(c.index)
         module_of[c.group] = c.module
-    boards, seen = [], set()
+    boards: list[Board] = []
+    seen: set[int] = set()
     for module, groups in sorted(runs, key=lambda r: min(r[1])):
         cells = [i for g in groups for i in by_group.get(g, [])]
         centre = xy[cells].mean(axis=0) if cells else np.zeros(2)

@@ -116,18 +116,17 @@ def _footprints(plan: Plan) -> dict[str, list[tuple[BaseGeometry, float, float]]
             continue
         step = STEP_OF.get(inst.kind, "modules")
         dx, dy, dz = inst.extent()
-        by_group: dict[str | None, list] = {}
+        boxes: dict[str | None, list] = {}
+        heights: dict[str | None, list[tuple[float, float]]] = {}
         for (x, y, z, _rot, axis), group in zip(inst.places, inst.groups or [None] * len(inst.places)):
             h = dz if axis == "z" else max(dx, dy)
             r = max(dx, dy) / 2
-            by_group.setdefault(group, []).append(box(x - r, y - r, x + r, y + r))
-            by_group.setdefault(("z", group), []).append((z, z + h))  # type: ignore[index]
-        for key, boxes in by_group.items():
-            if isinstance(key, tuple):
-                continue
-            zs = by_group[("z", key)]  # type: ignore[index]
+            boxes.setdefault(group, []).append(box(x - r, y - r, x + r, y + r))
+            heights.setdefault(group, []).append((z, z + h))
+        for group, feet in boxes.items():
+            zs = heights[group]
             out.setdefault(step, []).append(
-                (shapely.union_all(boxes).envelope, min(z for z, _ in zs), max(z for _, z in zs))
+                (shapely.union_all(feet).envelope, min(z for z, _ in zs), max(z for _, z in zs))
             )
     return out
 
@@ -157,9 +156,9 @@ def _order(before: dict[str, set[str]], notes: list[str]) -> list[str]:
     left = dict(before)
     done: list[str] = []
     while left:
-        ready = sorted((s for s, deps in left.items() if not (deps - set(done))), key=rank.get)
+        ready = sorted((s for s, deps in left.items() if not (deps - set(done))), key=lambda s: rank[s])
         if not ready:
-            stuck = sorted(left, key=rank.get)
+            stuck = sorted(left, key=lambda s: rank[s])
             notes.append(f"steps {', '.join(stuck)} each lie partly above another: built in the VDMA order")
             done.extend(stuck)
             break

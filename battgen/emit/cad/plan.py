@@ -811,7 +811,7 @@ def _bms_parts(
     by_board: dict[int, list] = {}
     for line in bms.sense_lines:
         by_board.setdefault(line.front_end, []).append(line)
-    for board, lines in sorted(by_board.items()):
+    for front_end, lines in sorted(by_board.items()):
         strips = []
         for line in lines:
             path = LineString([(px * 1e3, py * 1e3) for px, py in line.path])
@@ -825,11 +825,11 @@ def _bms_parts(
             continue
         # over the fuse links, under the leads' carrier; neighbouring front ends' harnesses (which
         # may tap one busbar) on alternate layers
-        layer = plates_top + fuse_h + SENSE_GAP + (board % 2) * (thick + SENSE_GAP)
+        layer = plates_top + fuse_h + SENSE_GAP + (front_end % 2) * (thick + SENSE_GAP)
         length = sum(s.length for s in lines)  # m of wire, the rises included
         prisms.append(
             Prism(
-                f"sense_harness_{board:02d}",
+                f"sense_harness_{front_end:02d}",
                 "sense_harness",
                 harness,
                 layer,
