@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml Makefile
 
 demo: $(STAMP)
 	@for f in examples/*.batt; do echo "== battc $$f"; $(BATTC) $$f || exit 1; done
-	@echo; echo "Build folders are in build/<pack>/: report.html (open it in a browser), bom.csv, design.json, layout.svg, busbars.svg, currents.svg, pack.step, pack.glb, preview.png"
+	@echo; echo "Build folders are in build/<pack>/: report.html (open it in a browser), assembly.html, bom.csv, design.json, layout.svg, busbars.svg, currents.svg, pack_netlist.txt, pack.step, pack.glb, preview.png"
 
 test: lint
 	@tests/setup_browser.sh
