@@ -5,6 +5,7 @@
     battc fmt FILE... [--check]
     battc estimate FILE [--json]
     battc lsp                  the language server over stdio
+    battc import-bpx FILE      a cell from a BPX (Battery Parameter eXchange) file, as .batt
 
 Exit codes: 0 no errors, 1 errors in the input, 2 usage error, 3 internal error (reported as
 diagnostic E901, never as a traceback unless BATTGEN_DEBUG=1).
@@ -24,7 +25,7 @@ from pathlib import Path
 from battgen.core.diagnostics import Diagnostic
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
-COMMANDS = ("check", "fmt", "estimate", "build", "lsp")
+COMMANDS = ("check", "fmt", "estimate", "build", "lsp", "import-bpx")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -59,6 +60,19 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--format", choices=("text", "json"), default="text")
 
     sub.add_parser("lsp", help="run the language server over stdio")
+
+    bpx = sub.add_parser("import-bpx", help="write a .batt cell from a BPX (Battery Parameter eXchange) JSON file")
+    bpx.add_argument("file", metavar="FILE")
+    bpx.add_argument("--out", metavar="PATH", help="the .batt file to write (default: the cell's name + .batt)")
+    bpx.add_argument("--name", help="the cell's name (default: from the file's name)")
+    bpx.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="LINE",
+        help='a property BPX lacks, as a .batt line: --set "resistance = 20 mOhm" (repeatable)',
+    )
+    bpx.add_argument("--format", choices=("text", "json"), default="text")
     return parser
 
 
@@ -250,6 +264,30 @@ def cmd_build(args) -> int:
     return _exit_code(result.diagnostics)
 
 
+def cmd_import_bpx(args) -> int:
+    """Write the BPX file's cell as .batt (nothing when the file is not valid BPX)."""
+    from battgen.core.atomic import write_atomic
+    from battgen.core.serialize import diagnostics_json, dumps
+    from battgen.emit.terminal import print_diagnostics
+    from battgen.frontend.bpx import import_bpx
+
+    result = import_bpx(Path(args.file), args.name, tuple(args.set))
+    written = []
+    if result.text is not None:
+        out = Path(args.out or f"{result.name}.batt")
+        write_atomic(out, result.text)
+        written.append(str(out))
+    if args.format == "json":
+        sys.stdout.write(
+            dumps({"outputs": written, "cell": result.name, "diagnostics": diagnostics_json(result.diagnostics)})
+        )
+    else:
+        print_diagnostics(result.diagnostics, {}, stream=sys.stderr)
+        for path in written:
+            print(f"wrote cell `{result.name}` to {path}")
+    return _exit_code(result.diagnostics)
+
+
 def cmd_lsp(args) -> int:
     from battgen.lsp.server import run
 
@@ -257,4 +295,11 @@ def cmd_lsp(args) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"check": cmd_check, "fmt": cmd_fmt, "estimate": cmd_estimate, "build": cmd_build, "lsp": cmd_lsp}
+_COMMANDS = {
+    "check": cmd_check,
+    "fmt": cmd_fmt,
+    "estimate": cmd_estimate,
+    "build": cmd_build,
+    "lsp": cmd_lsp,
+    "import-bpx": cmd_import_bpx,
+}

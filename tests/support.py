@@ -20,4 +20,4 @@ def cad_outcome(build: PackBuild, *, stl: bool = False):
     from battgen.emit.cad import cad_stage
 
     assert build.placement is not None
-    return cad_stage(build.pack, build.placement, build.routing, build.heat, build.materials, stl=stl)
+    return cad_stage(build.pack, build.placement, build.routing, build.heat, build.materials, stl=stl, bms=build.bms)

@@ -279,7 +279,9 @@ def test_second_build_same_bytes(ebike, tmp_path):
 
     pack, build, out = ebike
     stats = {}
-    again = build_cad(pack, build.layout, build.routing, build.materials, tmp_path, step_process=True, stats=stats)
+    again = build_cad(
+        pack, build.layout, build.routing, build.materials, tmp_path, step_process=True, stats=stats, bms=build.bms
+    )
     assert stats["step"]["ok"] and stats["step"]["maxrss_MiB"] > 0  # the STEP process ran and reported
     assert again == build.cad.__class__(**{**build.cad.__dict__, "files": again.files})
     for name in ("pack.step", "pack.glb", "preview.png", "preview_top.png"):
@@ -330,7 +332,7 @@ def test_translated_copies_share_one_solid(ebike):
     from battgen.emit.cad.plan import SHARE_TOLERANCE, plan_pack
 
     pack, build, out = ebike
-    plan = plan_pack(pack, build.layout, build.routing, build.materials)
+    plan = plan_pack(pack, build.layout, build.routing, build.materials, None, build.bms)
     by_name = {p.name: p for p in plan.prisms}
     shared = [p for p in plan.prisms if p.instance_of is not None]
     assert any(p.kind == "busbar" for p in shared) and any(p.name.startswith("tile_top_") for p in shared)
@@ -435,7 +437,10 @@ def test_cad_masses_are_the_boms_by_part(ebike):
 
     pack, build, _out = ebike
     bom: dict[str, float] = {}
-    for line in bill_of_materials(pack, build.candidate, build.layout, build.routing, build.materials, build.heat):
+    bom_lines = bill_of_materials(
+        pack, build.candidate, build.layout, build.routing, build.materials, build.heat, build.bms
+    )
+    for line in bom_lines:
         bom[line.item] = bom.get(line.item, 0.0) + line.mass_kg
     for part, kg in build.cad.mass.items():
         assert kg == pytest.approx(bom[part], rel=0.01, abs=1e-6), part
@@ -464,3 +469,17 @@ def test_volumes_of_the_plan_match_the_solids(ebike):
         solid = cq.Shape.cast(_prism_shape(p))
         assert solid.Volume() == pytest.approx(p.volume_mm3, rel=1e-3), p.name
     assert math.isfinite(build.cad.mass_total)
+
+
+def test_the_bms_and_the_assembly_come_with_the_cad(ebike, step_parts):
+    """The BMS stage's boards and sense lines are solids of the model, and the CAD stage derives
+    the assembly procedure from its plan, with a picture per step among its files."""
+    _pack, build, _out = ebike
+    assert build.cad.parts["bms_boards"] == len(build.bms.boards) == 1
+    assert build.cad.parts["sense_harnesses"] == len(build.bms.boards)  # one flat harness per front end
+    names = [n for n, _s in step_parts]
+    assert sum(n.startswith("bms_board_") for n in names) == 1
+    assert sum(n.startswith("sense_harness_") for n in names) == len(build.bms.boards)
+    pictures = sorted(name for name in build.files if name.startswith("assembly_"))
+    assert pictures == [f"assembly_{k:02d}.png" for k in range(1, len(pictures) + 1)] and len(pictures) >= 5
+    assert all(build.files[name][:8] == b"\x89PNG\r\n\x1a\n" for name in pictures)

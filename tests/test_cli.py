@@ -110,6 +110,7 @@ def test_build_writes_every_file_deterministically_under_out(tmp_path):
         "currents.svg",
         "design.json",
         "layout.svg",
+        "pack_netlist.txt",
         "report.html",
         "temperatures.svg",
     ]

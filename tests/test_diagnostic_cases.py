@@ -67,6 +67,10 @@ ELSEWHERE = {
     "E801": "test_cli.py",
     "E802": "test_cli.py",
     "E803": "test_cad.py",
+    "E820": "test_bpx.py",
+    "W740": "test_lifetime.py",
+    "W821": "test_bpx.py",
+    "W822": "test_bpx.py",
     "E901": "test_cli.py",
     "W703": "test_clearance.py",
 }

@@ -63,6 +63,16 @@ def test_outputs_doc_names_every_file_section_and_field(tmp_path):
     for kind in (FuseLink, Isolation, Gap):  # the ebike has no fuses: their fields from the type
         for field in dataclasses.fields(kind):
             assert f"`{field.name}`" in doc, f"routing: {kind.__name__}.{field.name}"
+    life, bms = design["lifetime"], design["bms"]
+    for field in [*life, *life["duty"], *life["hottest"], *bms, *bms["boards"][0], *bms["sense_lines"][0]]:
+        assert f"`{field}`" in doc, field
+    for field in [*bms["balancing"], *bms["high_voltage"]]:
+        assert f"`{field}`" in doc, field
+    from battgen.passes.assembly import Assembly, Complexity, Step
+
+    for record in (Assembly, Complexity, Step):
+        for field in dataclasses.fields(record):
+            assert f"`{field.name}`" in doc, f"assembly.{field.name}"
     assert result.packs["ebike48"].heat is not None
 
 

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-HEAVY = ("cadquery", "OCP", "scipy", "shapely", "networkx", "trimesh", "matplotlib", "PIL")
+HEAVY = ("cadquery", "OCP", "scipy", "shapely", "networkx", "trimesh", "matplotlib", "PIL", "blast", "pandas", "bpx")
 
 PROBE = """
 import json, sys

@@ -31,10 +31,10 @@ SEDAN = Path(__file__).resolve().parents[1] / "examples" / "sedan.batt"
 def sedan():
     build = build_pack(SEDAN)
     flow = (build.heat.coolant_flow, build.heat.flow_basis)
-    plan = plan_pack(build.pack, build.layout, build.routing, build.materials, flow)
+    plan = plan_pack(build.pack, build.layout, build.routing, build.materials, flow, build.bms)
     bom: dict[str, float] = {}
     for line in bill_of_materials(
-        build.pack, build.candidate, build.layout, build.routing, build.materials, build.heat
+        build.pack, build.candidate, build.layout, build.routing, build.materials, build.heat, build.bms
     ):
         bom[line.item] = bom.get(line.item, 0.0) + line.mass_kg
     return build, _result(build.pack, plan, []).mass, bom

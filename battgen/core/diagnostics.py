@@ -188,6 +188,7 @@ CODES: dict[str, str] = {
     "E801": "cannot read the input file",
     "E802": "cannot write the output",
     "E803": "CAD stage unavailable",
+    "E820": "not a valid BPX (Battery Parameter eXchange) file",
     # internal
     "E901": "internal error",
     # warnings
@@ -197,6 +198,9 @@ CODES: dict[str, str] = {
     "W403": "keepout outside the envelope's outline (it keeps nothing out)",
     "W501": "requirement met with a thin margin",
     "W703": "a live part is closer to the enclosure than IEC 60664-1 allows",
+    "W740": "lifetime on the duty not computed (BLAST-Lite cannot be imported)",
+    "W821": "a cell property the BPX file does not give (add it to the imported cell)",
+    "W822": "the bpx package warns about the BPX file (a legacy v0.x file converted, OCP limits)",
 }
 
 

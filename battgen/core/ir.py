@@ -132,6 +132,7 @@ class Cell:
     # dU/dT, V/K, by state of charge: ((soc 0..1, dU/dT), ...) sorted by SOC; one point is a
     # constant. Empty: the chemistry's published curve (models.thermal).
     entropic: tuple[tuple[float, float], ...] = ()
+    ocv: tuple[tuple[float, float], ...] = ()  # (SOC 0..1, V) ascending in SOC; empty: the chemistry's curve
 
     @property
     def energy(self) -> float:

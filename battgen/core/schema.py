@@ -27,6 +27,7 @@ CONDUCTOR = "conductor"  # a material used with parameters: aluminium(thickness 
 ENCLOSURE = "enclosure"  # a structural material, optionally with a sheet thickness: steel(thickness = 1.5 mm)
 RATE_TABLE = "rate_table"  # [(0.2 C, 4.9 Ah), ...]
 ENTROPIC = "entropic"  # -0.1 mV/K, or by SOC: [(10 %, -0.36 mV/K), (50 %, 0.01 mV/K), ...]
+OCV_TABLE = "ocv_table"  # [(0 %, 2.9 V), (50 %, 3.6 V), (100 %, 4.2 V)]
 
 SET_ONLY = ("=",)
 BOUNDS = (">=", "<=", "in")
@@ -116,6 +117,11 @@ CELL: tuple[Prop, ...] = (
         "entropic coefficient dU/dT: a constant, or [(SOC, dU/dT), ...] (default: the chemistry's published curve)",
         u.ENTROPIC,
         sane=(-2e-3, 2e-3),
+    ),
+    Prop(
+        "ocv",
+        OCV_TABLE,
+        "open-circuit voltage against state of charge: [(0 %, 2.9 V), ..., (100 %, 4.2 V)] (else the chemistry's curve)",
     ),
     Prop("cost", QUANTITY, "price per cell", u.MONEY, sane=(0.01, 10000.0)),
     Prop("source", STRING, "where the figures come from (datasheet, revision, date)", required=True),

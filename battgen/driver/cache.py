@@ -170,7 +170,11 @@ class DiskCache:
         from battgen.core.atomic import write_atomic
 
         try:
-            write_atomic(self._path(key), pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
+            data = pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
+        except (TypeError, AttributeError, pickle.PicklingError):  # a result that cannot be kept: built next time
+            return
+        try:
+            write_atomic(self._path(key), data)
             self._trim()
         except OSError:
             return

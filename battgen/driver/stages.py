@@ -9,7 +9,7 @@ error. The stages marked ``loop`` build and check one architecture: the design l
 passed. Stages are imported lazily, so that ``battc check`` and the language server never load
 shapely, scipy or cadquery.
 
-    synthesis ─► [ layout ─► routing ─► heat ─► bom ─► check ] ─► cad
+    synthesis ─► [ layout ─► routing ─► heat ─► lifetime ─► bms ─► bom ─► check ] ─► cad
                       design loop: another architecture while the check fails
 """
 
@@ -81,11 +81,11 @@ def _layout(build: PackBuild, options: BuildOptions) -> tuple[PackBuild, Diagnos
 
 
 def _routing(build: PackBuild, options: BuildOptions) -> tuple[PackBuild, Diagnostics]:
-    from battgen.passes.routing.stage import routing_stage
+    from battgen.passes.routing.stage import routing_stage_with_network
 
     assert build.placement is not None
-    outcome = routing_stage(build.pack, build.placement)
-    return replace(build, routing=outcome.value), outcome.diagnostics
+    outcome, network = routing_stage_with_network(build.pack, build.placement)
+    return replace(build, routing=outcome.value, circuit=network), outcome.diagnostics
 
 
 def _heat(build: PackBuild, options: BuildOptions) -> tuple[PackBuild, Diagnostics]:
@@ -96,11 +96,27 @@ def _heat(build: PackBuild, options: BuildOptions) -> tuple[PackBuild, Diagnosti
     return replace(build, heat=outcome.value), outcome.diagnostics
 
 
+def _lifetime(build: PackBuild, options: BuildOptions) -> tuple[PackBuild, Diagnostics]:
+    from battgen.passes.lifetime import lifetime_stage
+
+    assert build.placement is not None and build.routing is not None and build.heat is not None
+    outcome = lifetime_stage(build.pack, build.placement, build.routing, build.heat, build.materials)
+    return replace(build, lifetime=outcome.value), outcome.diagnostics
+
+
+def _bms(build: PackBuild, options: BuildOptions) -> tuple[PackBuild, Diagnostics]:
+    from battgen.passes.bms import bms_stage
+
+    assert build.placement is not None and build.routing is not None and build.heat is not None
+    outcome = bms_stage(build.pack, build.placement, build.routing, build.heat)
+    return replace(build, bms=outcome.value), outcome.diagnostics
+
+
 def _bom(build: PackBuild, options: BuildOptions) -> tuple[PackBuild, Diagnostics]:
     from battgen.passes.bom import bom_stage
 
     assert build.placement is not None
-    outcome = bom_stage(build.pack, build.placement, build.routing, build.materials, build.heat)
+    outcome = bom_stage(build.pack, build.placement, build.routing, build.materials, build.heat, build.bms)
     return replace(build, bom=outcome.value), outcome.diagnostics
 
 
@@ -109,7 +125,7 @@ def _check(build: PackBuild, options: BuildOptions) -> tuple[PackBuild, Diagnost
 
     assert build.placement is not None and build.routing is not None and build.heat is not None
     assert build.bom is not None
-    outcome = check_stage(build.pack, build.placement, build.routing, build.heat, build.bom)
+    outcome = check_stage(build.pack, build.placement, build.routing, build.heat, build.bom, build.lifetime)
     return replace(build, as_built=outcome.value), outcome.diagnostics
 
 
@@ -125,10 +141,12 @@ def _cad(build: PackBuild, options: BuildOptions) -> tuple[PackBuild, Diagnostic
         build.materials,
         stl=options.stl,
         progress=options.reporter.step if options.reporter is not None else options.progress,
+        bms=build.bms,
     )
     if outcome.value is None:
         return build, outcome.diagnostics
-    return replace(build, cad=outcome.value.result, files=outcome.value.files), outcome.diagnostics
+    value = outcome.value
+    return replace(build, cad=value.result, files=value.files, assembly=value.assembly), outcome.diagnostics
 
 
 STAGES: tuple[Stage, ...] = (
@@ -176,7 +194,7 @@ STAGES: tuple[Stage, ...] = (
             "architecture.resistance",
             "placement",
         ),
-        ("routing",),
+        ("routing", "circuit"),
         _routing,
         "busbars, terminal leads, fuse links and the pack's resistance network solved per cell",
     ),
@@ -200,25 +218,39 @@ STAGES: tuple[Stage, ...] = (
         "every cell's heat from its routed current; cold plate, adiabatic warming, the peak pulse",
     ),
     Stage(
+        "lifetime",
+        ("pack", "materials", "placement", "routing", "heat"),
+        ("lifetime",),
+        _lifetime,
+        "years and cycles to 80 % on the pack's duty: BLAST-Lite's model, the heat stage's hottest and mean cell",
+    ),
+    Stage(
+        "bms",
+        ("pack", "placement", "routing", "heat"),
+        ("bms",),
+        _bms,
+        "front ends on the modules, sense lines, thermistors, balancing, isolation, contactors, pre-charge, fuse",
+    ),
+    Stage(
         "bom",
-        ("pack", "materials", "architecture", "placement", "routing", "heat"),
+        ("pack", "materials", "architecture", "placement", "routing", "heat", "bms"),
         ("bom",),
         _bom,
         "the bill of materials: cells, routed busbars and fuse links, the drawn parts, the mass model's others",
     ),
     Stage(
         "check",
-        ("pack", "architecture", "placement", "routing", "heat", "bom"),
+        ("pack", "architecture", "placement", "routing", "heat", "bom", "lifetime"),
         ("as_built",),
         _check,
         "every requirement and cell limit on the pack as built",
     ),
     Stage(
         "cad",
-        ("pack", "materials", "architecture", "placement", "routing", "heat", "options.stl"),
-        ("cad", "files"),
+        ("pack", "materials", "architecture", "placement", "routing", "heat", "bms", "options.stl"),
+        ("cad", "files", "assembly"),
         _cad,
-        "the pack's solids: STEP, GLB and a preview picture",
+        "the pack's solids: STEP, GLB and a preview picture; the assembly procedure with a picture per step",
         loop=False,
         enabled=lambda options: options.cad,
     ),

@@ -37,10 +37,11 @@ def potential(busbar: Busbar, series: int, nominal: float) -> float:
     return (series - 1 - min(busbar.groups)) * nominal
 
 
-def busbars_svg(layout: Layout, routing: Routing, pack: ir.Pack, sizing: LoadCase | None = None) -> str:
+def busbars_svg(layout: Layout, routing: Routing, pack: ir.Pack, sizing: LoadCase | None = None, bms=None) -> str:
     """Cells (pale), busbar plates by potential (top face solid, bottom face dashed), leads,
-    fuse links where they can be seen, the pack's terminals. ``sizing``: the load case the
-    busbars were sized for, named in the caption."""
+    fuse links where they can be seen, the pack's terminals; with ``bms`` (the BMS stage's
+    design), its sense lines and front-end boards (``_sense_lines``). ``sizing``: the load case
+    the busbars were sized for, named in the caption."""
     nominal, series = pack.cell.nominal_voltage, layout.series
     top = series * nominal
     scale = ColourScale(style.POTENTIAL, 0.0, top, 0.0, top, "V", "potential above −", False, 0)
@@ -86,6 +87,8 @@ def busbars_svg(layout: Layout, routing: Routing, pack: ir.Pack, sizing: LoadCas
             )
         sheet.plan.append("</g>")
     fuses_drawn = _fuses(sheet, layout, routing)
+    if bms is not None and bms.sense_lines:
+        _sense_lines(sheet, bms)
     sheet.terminals()
     sheet.modules()
     sheet.colour_bar(scale)
@@ -102,8 +105,37 @@ def busbars_svg(layout: Layout, routing: Routing, pack: ir.Pack, sizing: LoadCas
                 f"{counted(len(routing.fuses), 'fuse link')} ({routing.fuse_mode.replace('_', ' ')}): not drawn at "
                 f"this scale (a cell is {sheet.cell_px:.0f} px wide); see pack.glb"
             )
+    if bms is not None and bms.sense_lines:
+        sheet.line(f"BMS sense line ({counted(len(bms.sense_lines), 'line')})", SENSE, 1.5)
+        sheet.swatch(f"BMS front-end board ({counted(len(bms.boards), 'board')})", SENSE, opacity=0.55)
     sheet.swatch("cell", "#E4E4E4", stroke="#999")
     return sheet.render()
+
+
+SENSE = style.PART["bms_board"]  # the BMS boards and sense lines, as in the CAD
+
+
+def _sense_lines(sheet: Sheet, bms) -> None:
+    """The BMS's voltage sense lines (from each front-end board to the point of the busbar they
+    tap, as routed) and the boards, in a group of their own."""
+    sheet.plan.append(
+        f'<g id="bms"><g id="sense-lines" stroke="{SENSE}" fill="none" stroke-width="{sheet.stroke(1.5)}">'
+    )
+    for k, line in enumerate(bms.sense_lines):
+        points = " ".join(f"{n(x * 1e3)},{n(y * 1e3)}" for x, y in line.path)
+        tx, ty = line.path[-1]
+        sheet.plan.append(
+            f'<polyline id="sense-{k}" class="busbar-{line.busbar}" points="{points}"/>'
+            f'<circle cx="{n(tx * 1e3)}" cy="{n(ty * 1e3)}" r="{sheet.stroke(2)}" fill="{SENSE}" stroke="none"/>'
+        )
+    sheet.plan.append(f'</g><g id="bms-boards" fill="{SENSE}" fill-opacity="0.55">')
+    for board in bms.boards:
+        (x, y), (w, d) = board.centre, board.size
+        sheet.plan.append(
+            f'<rect id="front-end-{board.index}" x="{n((x - w / 2) * 1e3)}" y="{n((y - d / 2) * 1e3)}" '
+            f'width="{n(w * 1e3)}" height="{n(d * 1e3)}"/>'
+        )
+    sheet.plan.append("</g></g>")
 
 
 def _fuses(sheet: Sheet, layout: Layout, routing: Routing) -> bool:

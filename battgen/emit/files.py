@@ -26,10 +26,16 @@ def design_json(build: PackBuild) -> str:
         data["routing"] = to_jsonable(build.routing)
     if build.heat is not None:
         data["heat"] = to_jsonable(build.heat)
+    if build.lifetime is not None:
+        data["lifetime"] = to_jsonable(build.lifetime)
+    if build.bms is not None:
+        data["bms"] = to_jsonable(build.bms)
     if build.as_built is not None:
         data["as_built"] = to_jsonable(build.as_built)
     if build.cad is not None:
         data["cad"] = to_jsonable(build.cad)
+    if build.assembly is not None:
+        data["assembly"] = to_jsonable(build.assembly)
     return dumps(data)
 
 
@@ -53,7 +59,7 @@ def render_all(build: PackBuild, diagnostics: Sequence[Diagnostic] = ()) -> dict
         from battgen.emit.cell_maps import currents_svg, temperatures_svg
 
         loads = build.candidate.loads if build.candidate is not None else None
-        files["busbars.svg"] = busbars_svg(build.layout, build.routing, pack, loads.peak if loads else None)
+        files["busbars.svg"] = busbars_svg(build.layout, build.routing, pack, loads.peak if loads else None, build.bms)
         files["currents.svg"] = currents_svg(build.layout, build.routing, pack, loads.peak if loads else None)
         if build.heat is not None:
             picture = temperatures_svg(
@@ -61,6 +67,15 @@ def render_all(build: PackBuild, diagnostics: Sequence[Diagnostic] = ()) -> dict
             )
             if picture is not None:
                 files["temperatures.svg"] = picture
+    if build.circuit is not None and build.routing is not None:
+        from battgen.emit.netlist import liionpack_netlist
+
+        files["pack_netlist.txt"] = liionpack_netlist(build.circuit, build.routing.network.pack_current, build.name)
+    if build.assembly is not None:
+        from battgen.emit.assembly_html import assembly_html, assembly_json
+
+        files["assembly.html"] = assembly_html(build)
+        files["assembly.json"] = assembly_json(build)
     if build.candidate is not None:
         names = sorted(set(files) | set(build.files) | {"report.html"})
         files["report.html"] = report_html(build, names, diagnostics, bom)

@@ -160,6 +160,12 @@ def report_html(
     loads = chosen.loads
     peak = f"at the peak load ({loads.peak.current:,.0f} A)" if loads else "at the network's current"
     continuous = f"at the continuous load ({loads.continuous.current:,.0f} A)" if loads else ""
+    from battgen.emit.report_product import assembly_section, bms_section, lifetime_section
+
+    out.extend(lifetime_section(build, _table))
+    out.extend(bms_section(build, _table))
+    out.extend(assembly_section(build, files, _table))
+
     pictures = [
         (
             "preview.png",

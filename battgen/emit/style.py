@@ -51,6 +51,9 @@ PART = {
     "lid": "#B3B8BF",
     "flange": "#9DA2A8",
     "keepout": "#B22222",
+    "gap_filler": "#ED9EC7",
+    "bms_board": "#1E8449",  # busbars.svg's sense lines and boards alike
+    "sense_harness": "#F2CC1A",
 }
 
 PLUS = "#C0392B"  # the + terminal's marker

@@ -234,6 +234,39 @@ class Constructing(Checking):
             return None
         return ir.Enclosure(material, thickness)
 
+    def ocv_table(self, value: Value) -> tuple[tuple[float, float], ...] | None:
+        """``[(SOC, voltage), ...]``: at least two points, SOC in 0..100 %, each SOC once."""
+        if isinstance(value, Invalid):
+            return None
+        if not isinstance(value, ListV) or len(value.items) < 2:
+            self.error(
+                "E302",
+                "`ocv` needs a list of at least two (state of charge, voltage) points",
+                value.span,
+                "e.g. `[(0 %, 3.0 V), (50 %, 3.65 V), (100 %, 4.2 V)]`",
+            )
+            return None
+        points = []
+        for item in value.items:
+            if not isinstance(item, PointV):
+                self.error(
+                    "E302", "each entry is a point `(state of charge, voltage)`", item.span, "e.g. `(50 %, 3.65 V)`"
+                )
+                return None
+            soc = self.expect_quantity(item.x, u.DIMENSIONLESS, "the state of charge")
+            volts = self.expect_quantity(item.y, u.VOLTAGE, "the voltage", positive=True)
+            if soc is None or volts is None:
+                return None
+            if not 0.0 <= soc <= 1.0:
+                self.error("E406", "a state of charge lies in 0 % .. 100 %", item.x.span, "e.g. `(50 %, 3.65 V)`")
+                return None
+            points.append((soc, volts))
+        points.sort()
+        if len({soc for soc, _ in points}) < len(points):
+            self.error("E202", "`ocv` gives one state of charge twice", value.span, "one voltage per state of charge")
+            return None
+        return tuple(points)
+
     def rate_table(self, value: Value) -> tuple[ir.RatePoint, ...] | None:
         if isinstance(value, Invalid):
             return None

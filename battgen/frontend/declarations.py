@@ -266,6 +266,8 @@ class _DeclLowering(Constructing):
             return self.rate_table(value)
         if kind == sc.ENTROPIC:
             return self.entropic(spec, value)
+        if kind == sc.OCV_TABLE:
+            return self.ocv_table(value)
         raise AssertionError(kind)
 
     def entropic(self, spec: sc.Prop, value: Value) -> tuple[tuple[float, float], ...] | None:
@@ -332,6 +334,7 @@ class _DeclLowering(Constructing):
             max_temperature=temperature.high if temperature else None,
             specific_heat=get("specific_heat"),
             cost=get("cost"),
+            ocv=get("ocv", ()),
             entropic=get("entropic", ()),
         )
 

@@ -211,6 +211,15 @@ def ocv(chemistry: str, soc):
     return np.interp(np.clip(soc, 0.0, 1.0), _SOC, table(chemistry))
 
 
+def cell_ocv(cell, soc):
+    """OCV (V) of ``cell`` at ``soc``: its declared ``ocv`` curve (linear between points), else
+    its chemistry's table scaled to its voltage window (``ocv_scaled``)."""
+    if cell.ocv:
+        socs, volts = zip(*cell.ocv)
+        return np.interp(np.clip(soc, 0.0, 1.0), socs, volts)
+    return ocv_scaled(cell.chemistry, soc, cell.min_voltage, cell.max_voltage)
+
+
 def ocv_scaled(chemistry: str, soc, v_min, v_max):
     """OCV of a specific cell whose datasheet window is ``v_min``..``v_max`` (V).
 

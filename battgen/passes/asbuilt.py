@@ -17,6 +17,8 @@ As built:
 * the pack current limits: every load case's current (``passes.loads``);
 * mass and cost: the bill of materials (routed busbars and fuse links, the estimate's other
   parts); volume: the enclosure box around the envelope (the estimate's without one);
+* cycles: the hottest cell's equivalent full cycles to 80 % on the pack's duty, with the heat
+  stage's temperatures (``passes.lifetime``; synthesis's screen when it did not run);
 * each cell's current at each load case against its ratings (continuous; pulse for the peak
   when the pulse is no longer than the rated one; charge when the cell states a rating);
 * the hottest cell's temperature against its limit (declared, else ``DEFAULT_LIMIT``): with a
@@ -42,6 +44,7 @@ from battgen.models import ocv as ocv_model
 from battgen.passes.bom import BomLine
 from battgen.passes.heat import Heat
 from battgen.passes.layout.types import Placement
+from battgen.passes.lifetime import Lifetime
 from battgen.passes.loads import LoadCase, resistance_at
 from battgen.passes.routing.types import Routing
 from battgen.passes.synthesis import MARGIN_CHECKED
@@ -152,7 +155,7 @@ def _figures(pack: ir.Pack, placement: Placement, routing: Routing) -> _Pack:
     currents = np.abs(np.asarray(network.cell_currents, float))
     worst = int(np.argmax(currents)) if currents.size else 0
     share = float(currents[worst] / network.pack_current) if network.pack_current else 1.0 / layout.parallel
-    ocv = float(ocv_model.ocv_scaled(cell.chemistry, pack.soc_floor, cell.min_voltage, cell.max_voltage))
+    ocv = float(ocv_model.cell_ocv(cell, pack.soc_floor))
     # the network was solved with the rated (50 % SOC) resistance; at the floor each group adds
     # (R_floor − R_rated)/P in series
     extra = layout.series * (resistance_at(cell, pack.soc_floor) - cell.resistance) / layout.parallel
@@ -202,7 +205,12 @@ def _pulse_rating(pack: ir.Pack, case: LoadCase) -> float:
 
 
 def _requirement_verdicts(
-    pack: ir.Pack, placement: Placement, built: _Pack, bom: Sequence[BomLine], volume: float | None
+    pack: ir.Pack,
+    placement: Placement,
+    built: _Pack,
+    bom: Sequence[BomLine],
+    volume: float | None,
+    lifetime: Lifetime | None = None,
 ) -> list[Verdict]:
     cell, candidate = pack.cell, placement.candidate
     loads = candidate.loads
@@ -223,7 +231,7 @@ def _requirement_verdicts(
         "mass": mass,
         "cost": cost,
         "volume": volume if volume is not None else candidate.volume,
-        "cycles": candidate.cycles,
+        "cycles": _cycles(candidate, lifetime),
     }
     out = []
     props = sc.PROPS["pack"]
@@ -248,6 +256,15 @@ def _requirement_verdicts(
             )
         )
     return out
+
+
+def _cycles(candidate, lifetime: Lifetime | None) -> float:
+    """Cycles to 80 % as built: the hottest cell's on the duty (``passes.lifetime``; the
+    horizon's cycles when it lasts beyond it), else synthesis's screen."""
+    if lifetime is None:
+        return candidate.cycles
+    hottest = lifetime.hottest
+    return hottest.efc_to_80 if hottest.efc_to_80 is not None else hottest.curve[-1][1]
 
 
 def _current_verdicts(pack: ir.Pack, name: str, bound: ir.Bound, built: _Pack, loads) -> list[Verdict]:
@@ -426,13 +443,19 @@ def _thin(pack: ir.Pack, verdict: Verdict) -> Diagnostic:
 
 
 def check(
-    pack: ir.Pack, placement: Placement, routing: Routing, heat: Heat, bom: Sequence[BomLine], volume: float | None
+    pack: ir.Pack,
+    placement: Placement,
+    routing: Routing,
+    heat: Heat,
+    bom: Sequence[BomLine],
+    volume: float | None,
+    lifetime: Lifetime | None = None,
 ) -> AsBuilt:
     loads = placement.candidate.loads
     assert loads is not None
     built = _figures(pack, placement, routing)
     verdicts = [
-        *_requirement_verdicts(pack, placement, built, bom, volume),
+        *_requirement_verdicts(pack, placement, built, bom, volume, lifetime),
         *_cell_current_verdicts(pack, loads, built),
         *_temperature_verdicts(pack, heat, built, loads),
     ]
@@ -443,12 +466,17 @@ def check(
 
 
 def check_stage(
-    pack: ir.Pack, placement: Placement, routing: Routing, heat: Heat, bom: Sequence[BomLine]
+    pack: ir.Pack,
+    placement: Placement,
+    routing: Routing,
+    heat: Heat,
+    bom: Sequence[BomLine],
+    lifetime: Lifetime | None = None,
 ) -> Outcome[AsBuilt]:
     """The as-built check of the placed, routed, heated pack."""
     from battgen.models.packaging import enclosure_box
 
     box = enclosure_box(pack.envelope) if pack.envelope is not None else None
     volume = box[0] * box[2] if box is not None else None
-    result = check(pack, placement, routing, heat, bom, volume)
+    result = check(pack, placement, routing, heat, bom, volume, lifetime)
     return Outcome(result, result.diagnostics)

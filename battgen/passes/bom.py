@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from battgen.core import ir
 from battgen.core.outcome import Outcome
@@ -39,6 +39,7 @@ DRAWN = (
     "module walls",
     "cold plate",
     "coolant",
+    "gap filler",
     "enclosure floor",
     "enclosure walls",
     "enclosure lid",
@@ -63,11 +64,13 @@ def bill_of_materials(
     routing: Routing | None,
     materials: Mapping[str, ir.Material],
     heat=None,
+    bms=None,
 ) -> tuple[BomLine, ...]:
     """The BOM of ``pack`` built as ``candidate`` (synthesis), placed by ``layout`` and routed by
     ``routing`` (None: the estimate's busbars), cooled as ``heat`` found (its coolant flow sizes
     the plate's channels; None: sized here as the CAD stage does). ``materials``: the design's
-    materials by name."""
+    materials by name. ``bms``: the BMS stage's design (``passes.bms``): its parts are listed
+    under the mass model's allowance they detail, which keeps the rest (``_with_designed``)."""
     from battgen.passes.channels import coolant_flow
     from battgen.passes.drawn import busbar_masses, draw, holder_tiles, spec_of
 
@@ -81,7 +84,10 @@ def bill_of_materials(
         else coolant_flow(pack, layout, routing, materials)
     )
     coolant = materials.get(pack.cooling.coolant)
-    drawn = draw(pack, layout, routing, flow, coolant.density if coolant else P.COOLANT_DENSITY, modules)
+    from battgen.passes.bms import board_room
+
+    density = coolant.density if coolant else P.COOLANT_DENSITY
+    drawn = draw(pack, layout, routing, flow, density, modules, board_room(bms))
     spec = spec_of(pack, drawn.site)
     current = candidate.peak_current
     masses = {k: float(v) for k, v in P.components(spec, n, series=series, modules=modules, current=current).items()}
@@ -122,6 +128,7 @@ def bill_of_materials(
             + ("the cell's declared price" if cell.cost is not None else f"BNEF 2025 {cell.chemistry} cell $/kWh"),
         )
     ]
+    designed = _designed(bms)
     for part in P.PARTS[1:]:
         kg = masses[part]
         if part == "busbars" and routed_lines:
@@ -129,16 +136,15 @@ def bill_of_materials(
             continue
         if kg <= 0 and costs.get(part, 0.0) <= 0:
             continue
-        lines.append(
-            BomLine(
-                part,
-                _describe(part, pack, spec, drawn),
-                _count(part, n, modules),
-                kg,
-                costs.get(part, 0.0),
-                _basis(part, spec),
-            )
+        allowance = BomLine(
+            part,
+            _describe(part, pack, spec, drawn),
+            _count(part, n, modules),
+            kg,
+            costs.get(part, 0.0),
+            _basis(part, spec),
         )
+        lines.extend(_with_designed(allowance, designed.get(part, [])))
     for name in (
         "thermal system",
         "assembly labour",
@@ -301,12 +307,56 @@ def _fuse_lines(fuses, materials: Mapping[str, ir.Material]) -> list[BomLine]:
     return out
 
 
+# The mass model's allowance each of the BMS stage's lines details (``passes.bms.bom_lines``):
+# front-end boards, sense lines and thermistors are the module monitoring board BatPaC counts per
+# module; contactors, pre-charge, pack fuse and isolation monitor sit in the junction box.
+_DETAILS = {
+    "front-end boards": "module electronics",
+    "sense lines": "module electronics",
+    "thermistors": "module electronics",
+    "contactors": "junction box",
+    "pre-charge": "junction box",
+    "pack fuse": "junction box",
+    "isolation monitor": "junction box",
+}
+
+
+def _designed(bms) -> dict[str, list[BomLine]]:
+    """The BMS stage's parts by the mass-model part they detail (empty without a BMS design)."""
+    if bms is None:
+        return {}
+    from battgen.passes.bms import bom_lines
+
+    out: dict[str, list[BomLine]] = {}
+    for line in bom_lines(bms):
+        part = _DETAILS[line.item]
+        out.setdefault(part, []).append(line)
+    return out
+
+
+def _with_designed(allowance: BomLine, designed: list[BomLine]) -> list[BomLine]:
+    """``allowance`` (the mass model's figure, BatPaC-calibrated) followed by the designed parts
+    it holds, their mass taken out of it so the total stays the model's; the price stays on the
+    allowance (no stored source prices the designed parts one by one)."""
+    if not designed:
+        return [allowance]
+    rest = max(allowance.mass_kg - sum(line.mass_kg for line in designed), 0.0)
+    kept = replace(
+        allowance,
+        part=allowance.part + ", other than the parts below",
+        mass_kg=rest,
+        basis=allowance.basis + "; less the BMS stage's parts listed below",
+    )
+    return [kept, *designed]
+
+
 def bom_stage(
     pack: ir.Pack,
     placement: Placement,
     routing: Routing | None,
     materials: Mapping[str, ir.Material],
     heat=None,
+    bms=None,
 ) -> Outcome[tuple[BomLine, ...]]:
-    """The bill of materials of the placed, routed and heated pack."""
-    return Outcome(bill_of_materials(pack, placement.candidate, placement.layout, routing, materials, heat))
+    """The bill of materials of the placed, routed and heated pack, with its BMS when designed."""
+    return Outcome(bill_of_materials(pack, placement.candidate, placement.layout, routing, materials, heat, bms))

@@ -21,9 +21,13 @@ from battgen.core import ir
 from battgen.core.diagnostics import Diagnostic
 from battgen.core.text import counted, plural
 from battgen.passes.asbuilt import AsBuilt
+from battgen.passes.assembly import Assembly
+from battgen.passes.bms import Bms
 from battgen.passes.bom import BomLine
 from battgen.passes.heat import Heat
 from battgen.passes.layout.types import Layout, Placement
+from battgen.passes.lifetime import Lifetime
+from battgen.passes.routing.network import Network
 from battgen.passes.routing.types import Routing
 from battgen.passes.synthesis import Candidate, Synthesis
 
@@ -110,10 +114,16 @@ class PackBuild:
     architecture: Candidate | None = None
     placement: Placement | None = None
     routing: Routing | None = None
+    circuit: Network | None = field(
+        default=None, compare=False, repr=False
+    )  # routing's resistance network (the netlist export; not in design.json)
     heat: Heat | None = None
+    lifetime: Lifetime | None = None
+    bms: Bms | None = None
     bom: tuple[BomLine, ...] | None = None
     as_built: AsBuilt | None = None
     cad: CadResult | None = None
+    assembly: Assembly | None = None  # the CAD stage's assembly procedure
     files: Mapping[str, bytes] = field(default_factory=dict)
     design_loop: tuple[Attempt, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()  # this pack's: synthesis's and every stage's
@@ -138,7 +148,10 @@ class PackBuild:
             ("layout", self.layout),
             ("routing", self.routing),
             ("heat", self.heat),
+            ("lifetime", self.lifetime),
+            ("bms", self.bms),
             ("check", self.as_built),
             ("cad", self.cad),
+            ("assembly", self.assembly),
         ]
         return [(name, value.summary()) for name, value in results if value is not None]

@@ -235,11 +235,14 @@ def stack(
     jacket: P.Jacket,
     env_height: float,
     warnings: list[tuple[str, str]],
+    board_room: tuple[float, float] | None = None,
 ) -> Stack:
     """The vertical stack, bottom to top: the jacket's base · cold plate (bottom cooling) ·
     ``TIM_GAP`` · bottom leads / carrier · bottom busbars · cells · top busbars · fuse links ·
-    carrier / top leads · cold plate (top cooling) · ``LID_CLEARANCE`` · the jacket's top; a W401
-    warning if it is taller than the envelope (the enclosure grows to fit)."""
+    carrier / top leads · cold plate (top cooling) · the BMS's front-end boards (``board_room``:
+    their standoff over the top busbars and the height they take, mm; level ``bms``) ·
+    ``LID_CLEARANCE`` · the jacket's top; a W401 warning if it is taller than the envelope (the
+    enclosure grows to fit)."""
     zc, h_cell = placed.zc, placed.h_cell
     env = pack.envelope
     plates_t = {
@@ -271,6 +274,10 @@ def stack(
         z += TIM_GAP
         levels["cold_plate"] = z
         z += t_cp
+    if board_room is not None:
+        standoff, board_height = board_room
+        levels["bms"] = max(z, z_top + plates_t["top"] + standoff) + 0.5
+        z = levels["bms"] + board_height
     z += LID_CLEARANCE
     need = z + top
     height = max(env_height, need)
@@ -279,7 +286,7 @@ def stack(
             (
                 (
                     f"the pack stack needs {need:.1f} mm (jacket base, cooling, busbars, {h_cell:.1f} mm cells, "
-                    f"jacket top) but envelope `{env.name}` is {env_height:.1f} mm high; the enclosure was made "
+                    f"{'BMS boards, ' if board_room else ''}jacket top) but envelope `{env.name}` is {env_height:.1f} mm high; the enclosure was made "
                     f"{need:.1f} mm high"
                 ),
                 "raise the envelope height or use thinner busbars/cooling",
@@ -402,6 +409,22 @@ def jacket_solids(site_: Site, stack_: Stack, jacket: P.Jacket) -> list[Solid]:
             )
         )
     return out
+
+
+def gap_filler_solid(layout, stack_: Stack, plate: Solid) -> Solid | None:
+    """The gap filler between the cold plate and the cells: a ``TIM_GAP`` layer under each
+    module's outline on the plate (over it for a plate on top), of the mass model's gap filler
+    density (``models.packaging.TIM_DENSITY``): the layer the bill of materials weighs."""
+    from shapely.ops import unary_union
+
+    outlines = [mm_poly(m.outline) for m in layout.modules if len(m.outline) >= 3]
+    if not outlines or stack_.side not in ("bottom", "top"):
+        return None
+    area = unary_union(clean(unary_union(outlines).intersection(plate.polygon)))
+    if area.is_empty:
+        return None
+    z0 = plate.z1 if stack_.side == "bottom" else plate.z0 - TIM_GAP
+    return Solid("gap_filler", "gap filler", "gap_filler", area, z0, z0 + TIM_GAP, P.TIM_DENSITY, material="silicone")
 
 
 def plate_solid(
@@ -641,9 +664,11 @@ def draw(
     flow: tuple[float, str],
     coolant_density: float,
     modules: int,
+    board_room: tuple[float, float] | None = None,
 ) -> Drawn:
     """The drawn parts of ``pack`` placed by ``layout`` and routed by ``routing``, the cold plate
-    sized for ``flow`` (m³/s, where it came from), as the mass model sizes them for ``modules``."""
+    sized for ``flow`` (m³/s, where it came from), as the mass model sizes them for ``modules``;
+    room over the busbars for the BMS's boards when it has them (``board_room``, ``stack``)."""
     notes: list[str] = []
     warnings: list[tuple[str, str]] = []
     placed = cells_mm(pack, layout)
@@ -651,7 +676,7 @@ def draw(
     jacket = jacket_of(pack, site_, len(layout.cells), modules)
     busbars = list(routing.busbars) if routing is not None else []
     fuses = list(routing.fuses) if routing is not None else []
-    stack_ = stack(pack, placed, busbars, fuses, jacket, site_.env_height, warnings)
+    stack_ = stack(pack, placed, busbars, fuses, jacket, site_.env_height, warnings, board_room)
     solids = jacket_solids(site_, stack_, jacket)
     solids += module_walls(placed, stack_, site_.free, notes)
     cooling: dict = {"side": stack_.side}
@@ -660,6 +685,9 @@ def draw(
     if plate is not None:
         cooling.update(info, flow=flow[0], flow_basis=flow[1], thickness=stack_.t_cp / 1e3)
         solids.append(plate)
+        filler = gap_filler_solid(layout, stack_, plate)
+        if filler is not None:
+            solids.append(filler)
     if stack_.side == "sides":
         notes.append(
             "cooling side = sides: side cold plates are not drawn (the layout leaves no room between "

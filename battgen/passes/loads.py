@@ -219,7 +219,7 @@ def _current(rule: _Rule, series, parallel, ocv, r_cell, charge: bool = False):
 def _floor(pack: ir.Pack, r_interconnect) -> tuple[float, np.ndarray]:
     """(cell OCV at the SOC floor, cell resistance there plus its interconnect share)."""
     cell = pack.cell
-    ocv = float(ocv_model.ocv_scaled(cell.chemistry, pack.soc_floor, cell.min_voltage, cell.max_voltage))
+    ocv = float(ocv_model.cell_ocv(cell, pack.soc_floor))
     return ocv, resistance_at(cell, pack.soc_floor) + np.asarray(r_interconnect, float)
 
 

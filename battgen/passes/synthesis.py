@@ -484,7 +484,7 @@ class _Grid:
         if power_bound is not None and power_bound.duration and cell.pulse_duration:
             if power_bound.duration > cell.pulse_duration:
                 pulse_limit = cell.max_discharge_current  # longer than the rated pulse: continuous rating
-        ocv_floor = float(ocv_model.ocv_scaled(cell.chemistry, pack.soc_floor, cell.min_voltage, cell.max_voltage))
+        ocv_floor = float(ocv_model.cell_ocv(cell, pack.soc_floor))
         peak_cell_current = _limited_current(ocv_floor, cell.min_voltage, r_floor, pulse_limit)
         self.peak_power = s * p * peak_cell_current * (ocv_floor - peak_cell_current * r_floor)
         continuous_cell = _limited_current(ocv_floor, cell.min_voltage, r_floor, cell.max_discharge_current)

@@ -49,15 +49,19 @@ def build_cad(
     *,
     step_process: bool | None = None,
     stats: dict | None = None,
+    bms=None,
 ) -> CadResult:
     """Plan, model and export the pack into ``out_folder`` (``pack.step``, ``pack.glb``,
     ``preview.png``, and ``pack.stl`` if asked). ``progress(step)`` is called after each of
     ``STEPS``. ``materials``: densities by name (the design's ``all_materials``). ``step_process``:
     export the STEP in a process of its own beside the GLB and preview (default: for packs of
     ``STEP_PROCESS_CELLS`` cells or more). ``stats``, if given, receives that process's
-    timings and peak memory. Warnings (a stack taller than the envelope) are reported by
-    ``cad_stage``; a failed STEP export raises ``StepExportError``."""
-    result, _plan = _build(pack, layout, routing, Path(out_folder), stl, progress, materials, step_process, stats)
+    timings and peak memory. ``bms``: the BMS stage's design, drawn on the modules. Warnings (a
+    stack taller than the envelope) are reported by ``cad_stage``; a failed STEP export raises
+    ``StepExportError``."""
+    result, _plan = _build(
+        pack, layout, routing, Path(out_folder), stl, progress, materials, step_process, stats, bms=bms
+    )
     return result
 
 
@@ -72,9 +76,11 @@ def _build(
     step_process: bool | None = None,
     stats: dict | None = None,
     flow: tuple[float, str] | None = None,
+    bms=None,
 ) -> tuple[CadResult, Plan]:
     """``build_cad``'s work, returning the plan too (``cad_stage`` reports its warnings). ``flow``:
-    the heat stage's coolant flow and where it came from (None: sized here, ``channels``)."""
+    the heat stage's coolant flow and where it came from (None: sized here, ``channels``);
+    ``bms``: the BMS stage's design (its boards and sense lines are drawn)."""
     tick = progress or (lambda step: None)
     if step_process is None:
         step_process = len(layout.cells) >= STEP_PROCESS_CELLS and _cpus() >= 2
@@ -85,7 +91,7 @@ def _build(
         except (OSError, ValueError):  # no interpreter to start (embedded Python): the STEP in process
             child = None
     try:
-        plan = plan_pack(pack, layout, routing, materials, flow)
+        plan = plan_pack(pack, layout, routing, materials, flow, bms)
         tick("plan")
         out.mkdir(parents=True, exist_ok=True)
         if child is not None:
@@ -188,6 +194,9 @@ def _counts(plan: Plan) -> dict[str, int]:
         "holder_tiles",
         "frames",
         "cold_plates",
+        "gap_filler",
+        "bms_boards",
+        "sense_harnesses",
         "floor",
         "walls",
         "lid",

@@ -30,6 +30,9 @@ KIND_OF = {
     "walls": "enclosure",
     "lid": "enclosure",
     "flange": "enclosure",
+    "gap_filler": "cooling",
+    "bms_board": "bms",
+    "sense_harness": "bms",
 }
 # Part kind → its line in the bill of materials (``CadResult.mass``) when the prism names none
 BOM_PART = {"busbar": "busbars", "lead": "busbars", "holder": "holders", "frame": "module walls"}
@@ -44,8 +47,11 @@ PLURAL = {
     "walls": "walls",
     "lid": "lid",
     "flange": "flange",
+    "gap_filler": "gap_filler",
+    "bms_board": "bms_boards",
+    "sense_harness": "sense_harnesses",
 }
-ASSEMBLIES = ("cells", "busbars", "fuses", "holders", "cooling", "enclosure")
+ASSEMBLIES = ("cells", "busbars", "fuses", "holders", "cooling", "bms", "enclosure")
 
 
 @dataclass

@@ -38,6 +38,9 @@ from battgen.passes.layout.types import Layout, PlacedCell
 from battgen.passes.routing.types import Busbar, FuseLink, Routing
 
 if TYPE_CHECKING:
+    from battgen.passes.bms import Bms
+
+if TYPE_CHECKING:
     import numpy as np
     from shapely.geometry.base import BaseGeometry
 
@@ -90,13 +93,18 @@ def plan_pack(
     routing: Routing | None,
     materials: Mapping[str, ir.Material],
     coolant_flow: tuple[float, str] | None = None,
+    bms: Bms | None = None,
 ) -> Plan:
     """Every part as geometry (mm), without cadquery. The enclosure, the cold plate and the module
     walls are ``passes.drawn``'s (the geometry the bill of materials weighs, sized by the mass
-    model); the cells, busbars, fuse links and holders are drawn here."""
+    model); the cells, busbars, fuse links, holders and the BMS stage's boards and
+    sense lines (``bms``, ``_bms_parts``) are drawn here."""
     flow = coolant_flow or sized_flow(pack, layout, routing, materials)
     coolant = materials.get(pack.cooling.coolant)
-    drawn = draw(pack, layout, routing, flow, coolant.density if coolant else P.COOLANT_DENSITY, len(layout.modules))
+    from battgen.passes.bms import board_room
+
+    density = coolant.density if coolant else P.COOLANT_DENSITY
+    drawn = draw(pack, layout, routing, flow, density, len(layout.modules), board_room(bms))
     placed, site, stack = drawn.placed, drawn.site, drawn.stack
     notes: list[str] = list(drawn.notes)
     busbars = list(routing.busbars) if routing is not None else []
@@ -115,6 +123,8 @@ def plan_pack(
     cooling = dict(drawn.cooling)
     if drawn.coolant:
         cooling["coolant_mass"] = drawn.coolant
+    if bms is not None and "bms" in stack.levels:
+        _bms_parts(bms, fuses, stack, prisms, notes)
 
     _share_shapes(prisms)
     return Plan(
@@ -134,7 +144,9 @@ def plan_pack(
 
 def _prism(solid: Solid) -> Prism:
     """A drawn solid as a prism, coloured by its kind or material."""
-    colour = COLOURS.get(solid.kind) if solid.kind in ("frame", "cold_plate") else COLOURS.get(solid.material)
+    colour = (
+        COLOURS.get(solid.kind) if solid.kind in ("frame", "cold_plate", "gap_filler") else COLOURS.get(solid.material)
+    )
     return Prism(
         solid.name,
         solid.kind,
@@ -353,6 +365,79 @@ def _cut_tiles(placed: Cells, stack: Stack, tiles: Tiles, prisms: list[Prism]) -
                 group=f"{base}_top",
             )
         )
+
+
+SENSE_STRIP = (2.0, 0.2)  # mm: a sense line drawn as a flat strip (width, thickness) of a flexible harness
+SENSE_GAP = 0.05  # mm between the fuse links, the two harness layers and the leads' carrier above
+
+
+def _bms_parts(bms: Bms, fuses: list[FuseLink], stack: Stack, prisms: list[Prism], notes: list[str]) -> None:
+    """The BMS stage's front-end boards, above everything on the cells' top (on standoffs, with
+    ``passes.bms.BOARD_HEIGHT`` of room), and its sense lines: a flat harness per front end, its
+    lines' strips along their routed paths (its mass the copper wire's). The boards stand at
+    the stack's ``bms`` level, the room ``passes.drawn.stack`` keeps for them under the lid."""
+    from shapely.geometry import LineString, box
+    from shapely.ops import unary_union
+
+    from battgen.passes import bms as bms_pass
+
+    fuse_h = max([f.diameter * 1e3 if f.kind == "wire_bond" else f.thickness * 1e3 for f in fuses], default=0.0)
+    plates_top = stack.z_top + stack.plates_t["top"]
+    z0 = stack.levels["bms"]  # the room the drawn stack keeps for them (``passes.bms.board_room``)
+    rho_board = bms_pass.FR4_DENSITY
+    for board in bms.boards:
+        (x, y), (w, d) = board.centre, board.size
+        outline = box((x - w / 2) * 1e3, (y - d / 2) * 1e3, (x + w / 2) * 1e3, (y + d / 2) * 1e3)
+        prisms.append(
+            Prism(
+                f"bms_board_{board.index:02d}",
+                "bms_board",
+                outline,
+                z0,
+                z0 + bms_pass.BOARD_THICKNESS * 1e3,
+                (),
+                COLOURS["bms_board"],
+                rho_board,
+                part="front-end boards",
+            )
+        )
+    width, thick = SENSE_STRIP
+    by_board: dict[int, list] = {}
+    for line in bms.sense_lines:
+        by_board.setdefault(line.front_end, []).append(line)
+    for front_end, lines in sorted(by_board.items()):
+        strips = []
+        for line in lines:
+            path = LineString([(px * 1e3, py * 1e3) for px, py in line.path])
+            if path.length > width:
+                strips.append(path.buffer(width / 2, cap_style="flat", join_style="mitre"))
+            else:  # the board sits over its tap: the line is a pad there
+                tx, ty = line.path[-1]
+                strips.append(box(tx * 1e3 - width, ty * 1e3 - width, tx * 1e3 + width, ty * 1e3 + width))
+        harness = unary_union(clean(unary_union(strips), 0.01))
+        if harness.is_empty:
+            continue
+        # over the fuse links, under the leads' carrier; neighbouring front ends' harnesses (which
+        # may tap one busbar) on alternate layers
+        layer = plates_top + fuse_h + SENSE_GAP + (front_end % 2) * (thick + SENSE_GAP)
+        length = sum(s.length for s in lines)  # m of wire, the rises included
+        prisms.append(
+            Prism(
+                f"sense_harness_{front_end:02d}",
+                "sense_harness",
+                harness,
+                layer,
+                layer + thick,
+                (),
+                COLOURS["sense_harness"],
+                bms_pass.COPPER_DENSITY * bms_pass.SENSE_WIRE * length * 1e9 / (harness.area * thick)
+                if harness.area
+                else 0.0,
+                part="sense lines",
+            )
+        )
+    if any(line.face == "bottom" for line in bms.sense_lines):
+        notes.append("sense lines to bottom busbars are drawn on the top face; their drop down the module side is not")
 
 
 # --- shared shapes ----------------------------------------------------------------------------

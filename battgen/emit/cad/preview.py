@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from battgen.emit.cad.parts import Plan, _bounds
+from battgen.emit.cad.parts import Corner, Plan, _bounds
 
 if TYPE_CHECKING:
     import numpy as np
@@ -226,21 +226,33 @@ def _layer(kind: str, name: str, z0: float, levels: dict[str, float]) -> str:
 FROM = {"top": TOP_FROM, "walls": TOP_FROM, "cells": CELLS_FROM, "under": CELLS_FROM}
 
 
-def _plan_scene(plan: Plan, view: str = "iso", thin: bool = False, width: int = 1000, height: int = 700) -> Scene:
+def _plan_scene(
+    plan: Plan,
+    view: str = "iso",
+    thin: bool = False,
+    width: int = 1000,
+    height: int = 700,
+    *,
+    cutaway: bool = True,
+    lid: bool = False,
+    frame: tuple[Corner, Corner] | None = None,
+) -> Scene:
     """The picture's triangles straight from the plan (no second tessellation), lid left out,
     cut away (``iso``) as the module says. Round edges are polygons whose sagitta is under half a
     pixel of the ``width`` × ``height`` picture.
 
     ``thin`` (a large pack): the bottom holder tiles and the fuse links (under a pixel) are left
     out, and of the cells and top tiles only the faces turned up are kept, but for the cells
-    whose sides the cutaway shows (near the cut and the cut-away walls)."""
+    whose sides the cutaway shows (near the cut and the cut-away walls). The assembly's pictures
+    (``cad.assembly``) draw whole parts (``cutaway=False``), the ``lid`` too, each step framed on
+    the finished pack (``frame``: its (min, max) corners, mm)."""
     import numpy as np
 
-    cut = _cut_of(plan) if view == "iso" else None
-    segments = _segments(plan, view, width, height)
+    cut = _cut_of(plan) if view == "iso" and cutaway else None
+    segments = _segments(plan, view, width, height, frame)
     acc = _Accumulator()
     for p in plan.prisms:
-        if p.kind == "lid" or (thin and p.name.startswith("tile_bottom_")):
+        if (p.kind == "lid" and not lid) or (thin and p.name.startswith("tile_bottom_")):
             continue
         acc.prism(p, _layer(p.kind, p.name, p.z0, plan.stack), cut, segments, thin)
     reach = max(plan.cells.extent()[:2]) if plan.cells.names else 0.0
@@ -253,11 +265,11 @@ def _plan_scene(plan: Plan, view: str = "iso", thin: bool = False, width: int = 
     return acc.scene(np.concatenate(ghosts) if ghosts else np.zeros((0, 3, 3)))
 
 
-def _segments(plan: Plan, view: str, width: int, height: int) -> int:
+def _segments(plan: Plan, view: str, width: int, height: int, frame: tuple[Corner, Corner] | None = None) -> int:
     """Sides of the polygons that draw round edges: r(1 − cos(π/n)) <= 0.5 px, at least 12."""
     import numpy as np
 
-    lo, hi = _bounds(plan)
+    lo, hi = frame or _bounds(plan)
     corners = np.array([(x, y, z) for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
     right, up, _view = _view_axes(view)
     span = max(
@@ -358,9 +370,12 @@ class _Accumulator:
         return Scene(np.concatenate(self.tris), np.concatenate(self.cols), np.concatenate(self.parts), ghosts)
 
 
-def render_preview(scene: Scene, width: int = 1000, height: int = 700, view: str = "iso") -> bytes:
+def render_preview(
+    scene: Scene, width: int = 1000, height: int = 700, view: str = "iso", *, frame: tuple[Corner, Corner] | None = None
+) -> bytes:
     """A flat-shaded PNG of the scene (numpy z-buffer), every part outlined, the keepouts'
-    ghosts blended over what is behind them."""
+    ghosts blended over what is behind them. ``frame``: the (min, max) corners, mm, the picture
+    is fitted to (default: the scene's own), so that pictures of parts of one pack line up."""
     import numpy as np
 
     img = np.full((height, width, 3), 255.0)
@@ -368,6 +383,9 @@ def render_preview(scene: Scene, width: int = 1000, height: int = 700, view: str
     every = np.concatenate([scene.triangles, scene.ghosts]).reshape(-1, 3)
     if not len(every):
         return _png(img.astype(np.uint8))
+    if frame is not None:
+        lo, hi = frame
+        every = np.array([(x, y, z) for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
     u, w = every @ right, every @ up
     margin = PREVIEW_MARGIN
     span = max((np.ptp(u)) / (width - 2 * margin), np.ptp(w) / (height - 2 * margin), 1e-9)

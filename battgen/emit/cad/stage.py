@@ -20,6 +20,8 @@ from battgen.core.outcome import Outcome
 from battgen.emit.cad.build import LARGE, _build
 from battgen.emit.cad.parts import STEPS
 from battgen.emit.cad.step import StepExportError
+from battgen.passes.assembly import Assembly
+from battgen.passes.bms import Bms
 from battgen.passes.build import CadResult
 from battgen.passes.heat import Heat
 from battgen.passes.layout.types import Placement
@@ -55,10 +57,12 @@ def _step_failed(pack: ir.Pack, error: StepExportError) -> Diagnostic:
 
 @dataclass(frozen=True)
 class CadOutput:
-    """The CAD stage's result and the bytes of the files it exported, by name."""
+    """The CAD stage's result, the bytes of the files it exported, by name, and the assembly
+    procedure derived from its plan (``assembly``: its pictures are among the files)."""
 
     result: CadResult
     files: Mapping[str, bytes]
+    assembly: Assembly | None = None
 
 
 def cad_stage(
@@ -70,11 +74,15 @@ def cad_stage(
     *,
     stl: bool = False,
     progress: bool | Callable[[str, int, int], None] = False,
+    bms: Bms | None = None,
+    assembly: bool = True,
 ) -> Outcome[CadOutput]:
     """The CAD of the placed and routed pack, its cold plate sized with the heat stage's
-    coolant flow (the plate drawn is the plate analysed). E803 if cadquery cannot be imported.
-    ``progress``: a function told of each step (the step under way, steps done, steps), or
-    True for a progress bar of its own on large packs."""
+    coolant flow (the plate drawn is the plate analysed), the BMS stage's boards and sense lines
+    on it (``bms``), and, with ``assembly``, the assembly procedure from its plan with a picture
+    after each step. E803 if cadquery cannot be imported. ``progress``: a function told of each
+    step (the step under way, steps done, steps), or True for a progress bar of its own on large
+    packs."""
     layout = placement.layout
     try:
         import cadquery  # noqa: F401
@@ -96,6 +104,7 @@ def cad_stage(
                     lambda step: tell(_next(step), STEPS.index(step) + 1, len(STEPS)),
                     materials,
                     flow=flow,
+                    bms=bms,
                 )
             elif show:
                 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -113,15 +122,22 @@ def cad_stage(
                         lambda step: bar.update(task, advance=1, description=_next(step)),
                         materials,
                         flow=flow,
+                        bms=bms,
                     )
             else:
-                result, plan = _build(pack, layout, routing, Path(tmp), stl, None, materials, flow=flow)
+                result, plan = _build(pack, layout, routing, Path(tmp), stl, None, materials, flow=flow, bms=bms)
         except StepExportError as error:
             return Outcome(None, (_step_failed(pack, error),))
         files = {name: (Path(tmp) / name).read_bytes() for name in result.files}
+    steps = None
+    if assembly:
+        from battgen.emit.cad.assembly import modules_of, pictures, plan_assembly
+
+        steps = plan_assembly(plan, pack, bms, modules_of(plan))
+        files = {**files, **pictures(plan, steps)}
     span = pack.envelope.span if pack.envelope is not None else pack.span
     warnings = tuple(Diagnostic("W401", message, span, hint, Severity.WARNING) for message, hint in plan.warnings)
-    return Outcome(CadOutput(result, files), warnings)
+    return Outcome(CadOutput(result, files, steps), warnings)
 
 
 def _next(step: str) -> str:

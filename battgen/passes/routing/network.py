@@ -44,6 +44,11 @@ class Network:
     neg: int
     _solver: Factor | None = field(default=None, repr=False)
 
+    def __getstate__(self) -> dict:
+        """Pickled (the stage cache) without the factorisation: SuperLU cannot be pickled, and
+        ``factor`` makes it again on first use."""
+        return {**self.__dict__, "_solver": None}
+
     def factor(self) -> Factor:
         """Factorise the conductance matrix once (the negative terminal is ground); cache the
         OCV-only and unit-current solutions so every later ``voltages(I)`` is a vector sum."""
