@@ -79,6 +79,7 @@ def properties_md() -> str:
                     sc.COOLING: "cooling",
                     sc.CONDUCTOR: "conductor material call",
                     sc.ENCLOSURE: "structural material, optionally called with a thickness",
+                    sc.BARRIER: "insulating material called with a thickness (and `between = cells` or `modules`)",
                     sc.RATE_TABLE: "list of (rate, capacity)",
                 }.get(p.kind, p.kind)
             default = "**required**" if p.required else (f"`{p.default}`" if p.default else "—")
@@ -89,6 +90,8 @@ def properties_md() -> str:
         args = ", ".join(p.name + ("" if p.required else f" = {p.default or '…'}") for p in params)
         out.append(f"| `{name}` | {args} |")
     out.append("| *material* (e.g. `aluminium`) | thickness |")
+    args = ", ".join(p.name + ("" if p.required else f" = {p.default or '…'}") for p in sc.BARRIER_PARAMS)
+    out.append(f"| *insulating material* in `barrier` (e.g. `aerogel`) | {args} |")
     return "\n".join(out) + "\n"
 
 

@@ -129,6 +129,7 @@ class Cell:
     max_temperature: float | None = None
     specific_heat: float | None = None
     cost: float | None = None
+    pressure: tuple[float, float] | None = None  # Pa, the stack pressure the maker allows (preload, limit)
 
     @property
     def energy(self) -> float:
@@ -151,6 +152,8 @@ class Material:
     viscosity: float | None = None
     cost: float | None = None  # USD per kg
     modulus: float | None = None  # Pa, Young's modulus
+    yield_strength: float | None = None  # Pa, 0.2 % proof stress
+    fatigue_limit: float | None = None  # Pa, fully reversed endurance strength
 
 
 @dataclass(frozen=True)
@@ -211,6 +214,16 @@ class Enclosure:
 
 
 @dataclass(frozen=True)
+class Barrier:
+    """A thermal barrier sheet (an insulator) against runaway propagation, ``thickness`` m,
+    ``between`` cells or modules."""
+
+    material: Material
+    thickness: float
+    between: str = "modules"
+
+
+@dataclass(frozen=True)
 class Pack:
     name: str
     cell: Cell
@@ -230,6 +243,7 @@ class Pack:
     cooling: Cooling = Cooling("cold_plate")
     busbar: Busbar | None = None
     enclosure: Enclosure | None = None
+    barrier: Barrier | None = None
     fuse: str = "none"
     optimise: str = "mass"
     ambient: float = 298.15

@@ -25,6 +25,7 @@ COOLING = "cooling"  # cold_plate(...) or an option word
 CONDUCTOR = "conductor"  # a material used with parameters: aluminium(thickness = 2 mm)
 ENCLOSURE = "enclosure"  # a structural material, optionally with a sheet thickness: steel(thickness = 1.5 mm)
 RATE_TABLE = "rate_table"  # [(0.2 C, 4.9 Ah), ...]
+BARRIER = "barrier"  # an insulating material between cells or modules: aerogel(thickness = 2 mm, between = modules)
 
 SET_ONLY = ("=",)
 BOUNDS = (">=", "<=", "in")
@@ -106,6 +107,14 @@ CELL: tuple[Prop, ...] = (
     Prop("temperature", QUANTITY, "discharge temperature range", u.TEMPERATURE, ops=("in",), sane=(173.15, 473.15)),
     Prop("specific_heat", QUANTITY, "specific heat capacity", u.SPECIFIC_HEAT, sane=(300.0, 3000.0)),
     Prop("cost", QUANTITY, "price per cell", u.MONEY, sane=(0.01, 10000.0)),
+    Prop(
+        "pressure",
+        QUANTITY,
+        "the stack pressure on the cell's face the maker allows (pouch and prismatic): preload .. limit",
+        u.PRESSURE,
+        ops=("in",),
+        sane=(0.0, 2e7),
+    ),
     Prop("source", STRING, "where the figures come from (datasheet, revision, date)", required=True),
 )
 
@@ -131,6 +140,20 @@ MATERIAL: tuple[Prop, ...] = (
         "Young's modulus (sizes an enclosure sheet of equal stiffness)",
         u.PRESSURE,
         sane=(1e8, 1.2e12),
+    ),
+    Prop(
+        "yield_strength",
+        QUANTITY,
+        "0.2 % proof (yield) stress: what shock and crush are held to",
+        u.PRESSURE,
+        sane=(1e6, 5e9),
+    ),
+    Prop(
+        "fatigue_limit",
+        QUANTITY,
+        "fully reversed fatigue (endurance) strength: what vibration is held to",
+        u.PRESSURE,
+        sane=(1e6, 2e9),
     ),
     Prop("source", STRING, "where the figures come from", required=True),
 )
@@ -283,6 +306,12 @@ PACK: tuple[Prop, ...] = (
         "tray, walls and lid: `steel` (as stiff as the default) or `steel(thickness = 1.5 mm)`",
         default="aluminium_6061(thickness = 2 mm)",
     ),
+    Prop(
+        "barrier",
+        BARRIER,
+        "a thermal barrier against runaway propagation: `aerogel(thickness = 2 mm, between = modules)` "
+        "(`between = cells` or `modules`)",
+    ),
     Prop("fuse", OPTION, "cell-level fusing", options=("per_cell", "per_group", "none"), default="none", value="none"),
     Prop(
         "optimise",
@@ -415,5 +444,9 @@ COOLINGS: dict[str, tuple[Param, ...]] = {
 COOLING_WORDS = ("air", "immersion", "none")
 CONDUCTOR_PARAMS: tuple[Param, ...] = (Param("thickness", u.LENGTH),)
 ENCLOSURE_PARAMS: tuple[Param, ...] = (Param("thickness", u.LENGTH, False),)
+BARRIER_PARAMS: tuple[Param, ...] = (
+    Param("thickness", u.LENGTH),
+    Param("between", None, False, ("cells", "modules"), default="modules"),
+)
 
 CONSTRUCTORS: dict[str, tuple[Param, ...]] = {**SHAPES, **FORMATS, **COOLINGS}

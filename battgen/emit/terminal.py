@@ -213,6 +213,13 @@ def _print_pack(console, pack: ir.Pack, synthesis: Synthesis, c: Candidate | Non
         console.print(runners)
 
 
+def escape(text: str) -> str:
+    """``text`` with rich's markup brackets escaped (a summary may hold "[...]")."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
 def print_build(
     design: ir.Design, syntheses: Mapping[str, Synthesis], packs: Mapping[str, PackBuild], written: Sequence[str]
 ) -> None:
@@ -229,7 +236,7 @@ def print_build(
         if build.as_built is not None:
             _print_verdicts(console, build)
         for stage, text in build.summaries():
-            console.print(f"[dim]{stage}[/]{' ' * (9 - len(stage))}{text}")
+            console.print(f"[dim]{stage}[/]{' ' * max(9 - len(stage), 1)}{escape(text)}")
     if written:
         console.print()
         console.print(f"[bold green]wrote[/] {len(written)} files:")

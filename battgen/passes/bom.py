@@ -38,7 +38,7 @@ BOND_WIRE_DENSITY = BOND_WIRE["density"]  # kg/m³, the aluminium bond wire rout
 
 @dataclass(frozen=True)
 class BomLine:
-    item: str  # cells | busbars | fuse links | module hardware | thermal | enclosure | electrical | rest
+    item: str  # cells | busbars | fuse links | module hardware | compression | barrier | thermal | enclosure | electrical | rest
     part: str  # what to buy, in words an engineer orders by
     quantity: int | None  # pieces; None for an allowance or a sheet
     mass_kg: float
@@ -70,7 +70,9 @@ def bill_of_materials(pack, candidate, layout, routing, materials: Mapping[str, 
             lines.append(line)
             routed += line.mass_kg
     parts = packaging.components_for(pack, n_cells)
-    hardware = float(parts["hardware"]) - routed
+    extra = _structure_and_safety_lines(pack, layout, materials)
+    fixtures = sum(line.mass_kg for line in extra if line.item == "compression")
+    hardware = float(parts["hardware"]) - routed - fixtures
     lines.append(
         BomLine(
             "module hardware",
@@ -78,9 +80,12 @@ def bill_of_materials(pack, candidate, layout, routing, materials: Mapping[str, 
             None,
             max(hardware, 0.0),
             None,
-            "estimate (models/packaging.py)" + (", less the routed busbars and fuse links" if routing else ""),
+            "estimate (models/packaging.py)"
+            + (", less the routed busbars and fuse links" if routing else "")
+            + (", less the end plates and bands" if fixtures else ""),
         )
     )
+    lines.extend(extra)
     thermal = float(parts["thermal"])
     if thermal > 0:
         lines.append(BomLine("thermal", _thermal_part(pack), None, thermal, None, "estimate (models/packaging.py)"))
@@ -121,6 +126,16 @@ def bill_of_materials(pack, candidate, layout, routing, materials: Mapping[str, 
         )
     )
     return tuple(lines)
+
+
+def _structure_and_safety_lines(pack, layout, materials: Mapping[str, ir.Material]) -> list[BomLine]:
+    """The compression fixtures' end plates and bands and the declared barrier
+    (``passes.structure.parts``): the parts the structure and safety stages analyse."""
+    if layout is None:
+        return []
+    from battgen.passes.structure.parts import bom_lines
+
+    return bom_lines(pack, layout, materials)
 
 
 def _busbar_lines(busbars) -> list[BomLine]:

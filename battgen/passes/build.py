@@ -24,6 +24,8 @@ from battgen.passes.bom import BomLine
 from battgen.passes.heat import Heat
 from battgen.passes.layout.types import Layout, Placement
 from battgen.passes.routing.types import Routing
+from battgen.passes.safety.stage import Safety
+from battgen.passes.structure.stage import Structure
 from battgen.passes.synthesis import Candidate, Synthesis
 
 
@@ -95,6 +97,8 @@ class PackBuild:
     heat: Heat | None = None
     bom: tuple[BomLine, ...] | None = None
     as_built: AsBuilt | None = None
+    structure: Structure | None = None
+    safety: Safety | None = None
     cad: CadResult | None = None
     files: Mapping[str, bytes] = field(default_factory=dict)
     design_loop: tuple[Attempt, ...] = ()
@@ -119,6 +123,8 @@ class PackBuild:
             ("routing", self.routing),
             ("heat", self.heat),
             ("check", self.as_built),
+            ("structure", self.structure),
+            ("safety", self.safety),
             ("cad", self.cad),
         ]
         return [(name, value.summary()) for name, value in results if value is not None]
