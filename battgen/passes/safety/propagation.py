@@ -14,7 +14,9 @@ does, and follow when each neighbour reaches its onset.
    runaway lasts seconds, the propagation minutes).
 4. The network is stepped explicitly (forward Euler at a stable step, at most ``MAX_STEP``),
    radiation at the current temperatures, until every cell is at or below 60 °C (the end of the
-   standard's observation) or ``OBSERVATION`` has passed.
+   standard's observation), or no cell is at its onset any more (with no source left and the
+   coolant colder, no temperature can rise above the hottest one's: no cell can run away
+   later), or ``OBSERVATION`` has passed.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import numpy as np
 from battgen.models import runaway
 from battgen.passes.safety.network import Network
 
-MAX_STEP = 2.0  # s
+MAX_STEP = 5.0  # s: minutes-long propagation resolved to seconds; the step is also held stable
 HEATER_LIMIT = 3600.0  # s: a heater that has not triggered the cell by then never will (steady)
 
 
@@ -112,17 +114,21 @@ def run(
     t, method, heating = _heat_trigger(network, trigger, onset, ambient, energy_wh)
     times = np.full(n, math.inf)
     peak = t.copy()
-    i, j = network.pairs[:, 0], network.pairs[:, 1]
+    # both directions of every edge, grouped by the cell that runs away (its ejecta's receivers)
+    source = np.concatenate([network.pairs[:, 0], network.pairs[:, 1]])
+    receiver = np.concatenate([network.pairs[:, 1], network.pairs[:, 0]])
+    share = np.concatenate([network.view, network.view]) * ejecta
+    order = np.argsort(source, kind="stable")
+    source, receiver, share = source[order], receiver[order], share[order]
+    start = np.searchsorted(source, np.arange(n + 1))
     clock = 0.0
 
     def release(cells: np.ndarray, when: float) -> None:
         times[cells] = when
         t[cells] += body / network.capacity[cells]
-        for c in cells:  # ejecta to the neighbours each sees (a handful per cell)
-            near_i = i == c
-            near_j = j == c
-            t[j[near_i]] += ejecta * network.view[near_i] / network.capacity[j[near_i]]
-            t[i[near_j]] += ejecta * network.view[near_j] / network.capacity[i[near_j]]
+        edges = np.concatenate([np.arange(start[c], start[c + 1]) for c in cells])
+        # ejecta to the neighbours each sees
+        t[:] += np.bincount(receiver[edges], weights=share[edges], minlength=n) / network.capacity
 
     release(np.array([trigger]), 0.0)
     zero = np.zeros(n)
@@ -132,7 +138,7 @@ def run(
         if len(going):
             release(going, clock)
             continue
-        if t.max() <= runaway.END_TEMPERATURE:
+        if t.max() <= runaway.END_TEMPERATURE or t.max() < onset:
             break
         rate, total = _rates(network, t, zero)
         dt = _step(network, total)

@@ -142,7 +142,9 @@ def propagation(
     onset = runaway.onset(cell.chemistry)
     run = prop.run(network, trigger, onset, body, ejecta, pack.ambient, energy_wh)
     times = run.onset_times
-    order = [int(i) for i in np.argsort(times, kind="stable") if math.isfinite(times[i])]
+    distance = np.linalg.norm(xy - xy[trigger], axis=1)
+    # in order of runaway; cells that go at the same instant nearest the trigger first
+    order = [int(i) for i in np.lexsort((distance, times)) if math.isfinite(times[i])]
     others = [i for i in order if i != trigger]
     module = network.module
     other_module = [i for i in order if module[i] != module[trigger]]

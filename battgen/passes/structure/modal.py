@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 # solve; the first frequency of a simply supported rectangle is then within 0.6 % of Navier's
 # (1000 x 800 x 3 mm 6061: 18.54 Hz against 18.65 Hz; 32 cells: 18.59 Hz).
 CELLS_LONG_SIDE = 24
+G = 9.80665  # m/s², the static load case of ``solve`` (1 g)
 
 
 @dataclass(frozen=True)
@@ -66,20 +67,50 @@ class StaticResult:
     at: tuple[float, float]
 
 
-def mesh(outline: BaseGeometry, cells_long_side: int = CELLS_LONG_SIDE):
-    """A triangle mesh (scikit-fem ``MeshTri``) of ``outline`` and its grid step, m."""
+def _lines(lo: float, hi: float, step: float, through: list[float]) -> np.ndarray:
+    """Grid lines from ``lo`` to ``hi`` about ``step`` apart that pass through ``through``."""
+    n = max(int(math.ceil((hi - lo) / step)), 2)
+    base = np.linspace(lo, hi, n + 1)
+    keep = [x for x in through if lo < x < hi]
+    if not keep:
+        return base
+    near = np.min(np.abs(base[:, None] - np.array(keep)[None, :]), axis=1) < step / 3.0
+    return np.unique(np.concatenate([base[~near | (base == lo) | (base == hi)], keep]))
+
+
+def mesh(outline: BaseGeometry, cells_long_side: int = CELLS_LONG_SIDE, points=()):
+    """A triangle mesh (scikit-fem ``MeshTri``) of ``outline`` and its grid step, m; its grid
+    lines pass through ``points`` (the bolts then sit on nodes, not between them)."""
     import shapely
     from skfem import MeshTri
 
     x0, y0, x1, y1 = outline.bounds
     step = max(x1 - x0, y1 - y0) / cells_long_side
-    nx, ny = max(int(math.ceil((x1 - x0) / step)), 2), max(int(math.ceil((y1 - y0) / step)), 2)
-    m = MeshTri.init_tensor(np.linspace(x0, x1, nx + 1), np.linspace(y0, y1, ny + 1))
+    xs = _lines(x0, x1, step, [p[0] for p in points])
+    ys = _lines(y0, y1, step, [p[1] for p in points])
+    m = MeshTri.init_tensor(xs, ys)
     centroids = m.p[:, m.t].mean(axis=1)
     inside = shapely.contains_xy(outline, centroids[0], centroids[1])
     if not inside.all():
         m = m.remove_elements(np.flatnonzero(~inside))
-    return m, step
+    return _largest_piece(m), step
+
+
+def _largest_piece(m):
+    """The mesh's largest edge-connected piece (a jagged outline can leave triangles joined to
+    the rest by a vertex only: a free mechanism in a plate model)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    f2t = m.f2t
+    inner = f2t[1] >= 0
+    a, b = f2t[0, inner], f2t[1, inner]
+    n = m.t.shape[1]
+    count, label = connected_components(coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n)), directed=False)
+    if count == 1:
+        return m
+    largest = np.argmax(np.bincount(label))
+    return m.remove_elements(np.flatnonzero(label != largest))
 
 
 def _forms(plate: Plate):
@@ -127,22 +158,16 @@ def modes(
     """The lowest ``count`` natural frequencies, Hz, of the plate over ``outline`` with its
     edge ``simple``-supported or ``clamped`` (all of it, or where ``edge`` holds), or held at
     ``points``."""
-    from scipy.sparse.linalg import eigsh
     from skfem import Basis, ElementTriMorley, condense
 
-    m, step = mesh(outline, cells_long_side)
+    m, step = mesh(outline, cells_long_side, points)
     basis = Basis(m, ElementTriMorley())
     stiffness, inertia = _forms(plate)
     k, mm = stiffness.assemble(basis), inertia.assemble(basis)
     fixed = _fixed(basis, m, supports, points, edge)
     kc, mc, _, _ = condense(k, mm, D=fixed)
-    n = kc.shape[0]
-    # shift-invert about a small negative shift (a free or nearly free panel has no zero pivot
-    # there); a fixed start vector makes ARPACK's answer the same every run
-    shift = -1e-3 * float(abs(kc.diagonal()).mean()) / max(float(mc.diagonal().mean()), 1e-30)
-    values = eigsh(kc, k=min(count, n - 2), M=mc, sigma=shift, which="LM", v0=np.ones(n), return_eigenvectors=False)
-    freqs = np.sqrt(np.clip(np.sort(values), 0.0, None)) / (2.0 * math.pi)
-    return ModalResult(tuple(float(f) for f in freqs), int(n), int(m.t.shape[1]), float(step))
+    freqs = _lowest(kc.tocsc(), mc.tocsc(), count)
+    return ModalResult(tuple(float(f) for f in freqs), int(kc.shape[0]), int(m.t.shape[1]), float(step))
 
 
 def static(
@@ -157,7 +182,7 @@ def static(
     areal mass times an acceleration)."""
     from skfem import Basis, ElementTriMorley, LinearForm, condense, solve
 
-    m, _ = mesh(outline, cells_long_side)
+    m, _ = mesh(outline, cells_long_side, points)
     basis = Basis(m, ElementTriMorley())
     stiffness, _ = _forms(plate)
 
@@ -168,14 +193,71 @@ def static(
     k, f = stiffness.assemble(basis), pressure.assemble(basis)
     fixed = _fixed(basis, m, supports, points)
     u = solve(*condense(k, f, D=fixed))
-    field = basis.interpolate(u)
-    hess = field.hess  # (2, 2, elements, quadrature points); constant per Morley element
+    # principal curvatures, then σ = E·z/(1 − ν²)·(κ₁ + ν·κ₂) at the fibre
+    stress, at, deflection = _stress(basis, m, plate, u)
+    return StaticResult(deflection, stress, at)
+
+
+def solve(
+    outline: BaseGeometry,
+    plate: Plate,
+    supports: str = "simple",
+    points: tuple[tuple[float, float], ...] = (),
+    count: int = 3,
+    cells_long_side: int = CELLS_LONG_SIDE,
+) -> tuple[ModalResult, StaticResult]:
+    """``modes`` and ``static`` at 1 g (the plate's own areal mass times g) on one mesh and one
+    stiffness matrix."""
+    from scipy.sparse.linalg import splu
+    from skfem import Basis, ElementTriMorley, LinearForm
+
+    m, step = mesh(outline, cells_long_side, points)
+    basis = Basis(m, ElementTriMorley())
+    stiffness, inertia = _forms(plate)
+    k, mm = stiffness.assemble(basis), inertia.assemble(basis)
+    load = plate.areal_mass * G
+
+    @LinearForm
+    def pressure(v, w):
+        return load * v
+
+    f = pressure.assemble(basis)
+    fixed = _fixed(basis, m, supports, points)
+    free = np.setdiff1d(np.arange(basis.N), fixed)
+    kc, mc, fc = k[free][:, free].tocsc(), mm[free][:, free].tocsc(), f[free]
+    n = kc.shape[0]
+    freqs = _lowest(kc, mc, count)
+    u = np.zeros(basis.N)
+    u[free] = splu(kc).solve(fc)
+    stress, at, deflection = _stress(basis, m, plate, u)
+    return ModalResult(tuple(float(x) for x in freqs), int(n), int(m.t.shape[1]), float(step)), StaticResult(
+        deflection, stress, at
+    )
+
+
+def _lowest(k, m, count: int) -> np.ndarray:
+    """The ``count`` lowest natural frequencies, Hz, of stiffness ``k`` and mass ``m``:
+    ARPACK in shift-invert mode about zero (the supports make ``k`` positive definite; a
+    shift below zero stalls ARPACK on Morley's nearly massless slope freedoms), with a fixed
+    start vector (the same answer every run). A plate its supports do not hold (a mechanism)
+    has a zero frequency."""
+    from scipy.sparse.linalg import eigsh
+
+    n = k.shape[0]
+    try:
+        values = eigsh(k, k=min(count, n - 2), M=m, sigma=0.0, which="LM", v0=np.ones(n), return_eigenvectors=False)
+    except RuntimeError:  # a singular stiffness: the supports leave a rigid-body motion free
+        return np.zeros(min(count, n - 2))
+    return np.sqrt(np.clip(np.sort(values), 0.0, None)) / (2.0 * math.pi)
+
+
+def _stress(basis, m, plate: Plate, u: np.ndarray) -> tuple[float, tuple[float, float], float]:
+    """(largest outer-fibre bending stress Pa, where, largest deflection m) of the field ``u``."""
+    hess = basis.interpolate(u).hess  # (2, 2, elements, quadrature points); constant per Morley element
     kxx, kyy, kxy = hess[0, 0].mean(axis=1), hess[1, 1].mean(axis=1), hess[0, 1].mean(axis=1)
-    # principal curvature, then σ = E·z/(1 − ν²)·(κ₁ + ν·κ₂) at the fibre
     mean, radius = (kxx + kyy) / 2.0, np.sqrt(((kxx - kyy) / 2.0) ** 2 + kxy**2)
     k1, k2 = mean + np.sign(mean) * radius, mean - np.sign(mean) * radius
     sigma = plate.fibre_modulus * plate.fibre / (1.0 - plate.poisson**2) * np.abs(k1 + plate.poisson * k2)
     worst = int(np.argmax(sigma))
     centre = m.p[:, m.t[:, worst]].mean(axis=1)
-    deflection = float(np.abs(u[basis.nodal_dofs[0]]).max())
-    return StaticResult(deflection, float(sigma[worst]), (float(centre[0]), float(centre[1])))
+    return float(sigma[worst]), (float(centre[0]), float(centre[1])), float(np.abs(u[basis.nodal_dofs[0]]).max())
