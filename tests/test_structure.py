@@ -90,3 +90,50 @@ def test_the_sine_profile_is_the_amendments_table():
     response, at = mechanics.sine_response(20.0, 0.05)
     assert at == pytest.approx(20.0, rel=0.02)
     assert response == pytest.approx(10.0 * mechanics.sine_acceleration(20.0)[0], rel=0.05)
+
+
+def test_a_module_resonating_in_the_band_overstresses_its_busbar_link():
+    """W722 on a module link: a module at 20 Hz answers the sweep at about Q × 7.6 m/s², moving
+    δ = a/ω² ≈ 4.8 mm; a 2 mm aluminium link 50 mm long bends to 3·E·t·δ/L² ≈ 800 MPa, far
+    over 1350-H18's 50 MPa fatigue limit."""
+    from battgen.driver.pipeline import check
+    from battgen.passes.structure import compression, stage, vibration
+
+    pack = check("use cells.lg.m50t\npack p {\n    cell = m50t\n    energy >= 1 kWh\n}\n").design.packs["p"]
+    vib, at = mechanics.sine_response(20.0, vibration.DAMPING)
+    assert at == pytest.approx(20.0, rel=0.02)
+    module = vibration.Response(
+        "module 0",
+        (20.0, 40.0, 60.0),
+        25.0,
+        "",
+        "4 bolts",
+        10.0,
+        True,
+        vib,
+        40.0,
+        1e6,
+        2e6,
+        96.5e6,
+        276e6,
+        100.0,
+        100,
+        "aluminium_6061",
+    )
+    delta = vib / (2 * math.pi * 20.0) ** 2
+    stress = 3 * 68.9e9 * 0.002 * delta / 0.05**2
+    assert stress > 50e6
+    joint = vibration.Joint(7, (0, 1), "aluminium", delta, delta, stress, stress, 50e6, 170e6)
+    result = stage.Structure(
+        compression.Compression(False, ""),
+        (module,),
+        (),
+        (joint,),
+        (),
+        {"vibration": "x", "shock": "y", "crush": "z"},
+        mechanics.SINE_BAND,
+        vibration.DAMPING,
+    )
+    found = {d.code: d for d in stage.diagnostics(pack, result)}
+    assert set(found) == {"W721", "W722"}
+    assert "busbar 7 between modules 0 and 1" in found["W722"].message

@@ -318,8 +318,8 @@ def _structure_html(structure) -> list[str]:
     out.append(f"<p>Compression: {escape(comp.basis)}.</p>")
     if comp.fixtures:
         head = [
-            ("", "module"),
-            ("n", "cells in stack"),
+            ("", "stack"),
+            ("n", "cells"),
             ("n", "end plate"),
             ("n", "bands"),
             ("n", "preload"),
@@ -331,7 +331,7 @@ def _structure_html(structure) -> list[str]:
         ]
         body = [
             (
-                ("", str(f.module)),
+                ("", f"{f.stack} (module {', '.join(str(m) for m in f.modules)})"),
                 ("n", str(f.cells_in_stack)),
                 ("n", f"{f.face[0] * 1e3:.0f} × {f.face[1] * 1e3:.0f} × {f.plate_thickness * 1e3:.1f} mm"),
                 ("n", f"{f.bands} × {f.band_width * 1e3:.0f} × {f.band_thickness * 1e3:.1f} mm"),

@@ -767,8 +767,8 @@ def _fixtures_and_barriers(
     notes: list[str],
 ) -> None:
     """The structure and safety stages' parts (the same designs they analyse and the BOM
-    weighs): each flat-cell module's two end plates, across the module at both ends of its
-    stack, and its two bands around them; the barrier's sheets between modules. The layout
+    weighs): each stack of flat cells' two end plates, across it at both ends, outside the
+    module frames, and its two bands around them; the barrier's sheets between modules. The layout
     reserves no room for them: a part that reaches into a neighbour's cells is noted."""
     import numpy as np
     import shapely
@@ -780,10 +780,9 @@ def _fixtures_and_barriers(
     clash = 0
     feet = shapely.union_all(placed.feet) if comp.fixtures else None
     for f in comp.fixtures:
-        mine = np.array([c.module == f.module for c in placed.cells])
-        if not mine.any():
-            continue
-        rot = placed.cells[int(np.flatnonzero(mine)[0])].rotation
+        mine = np.zeros(len(placed.cells), dtype=bool)
+        mine[list(f.cells)] = True
+        rot = placed.cells[f.cells[0]].rotation
         u, n = np.array([math.cos(rot), math.sin(rot)]), np.array([-math.sin(rot), math.cos(rot)])
         xy = placed.xy[mine]
         a, b = xy @ u, xy @ n
@@ -802,7 +801,7 @@ def _fixtures_and_barriers(
             clash += int(plate.intersects(feet))
             prisms.append(
                 Prism(
-                    f"end_plate_{f.module:02d}_{k}",
+                    f"end_plate_{f.stack:03d}_{k}",
                     "end_plate",
                     plate,
                     z0,
@@ -820,7 +819,7 @@ def _fixtures_and_barriers(
             zb = z0 + zc * placed.h_cell - wb / 2
             prisms.append(
                 Prism(
-                    f"band_{f.module:02d}_{k}",
+                    f"band_{f.stack:03d}_{k}",
                     "band",
                     ring,
                     zb,

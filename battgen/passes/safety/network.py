@@ -172,8 +172,9 @@ def _flats(xy, z, layout: Layout, fmt: ir.CellFormat, gap: float, t_b: float):
     du = np.abs(d[:, 0] * np.cos(ri) + d[:, 1] * np.sin(ri))  # along the width
     dv = np.abs(-d[:, 0] * np.sin(ri) + d[:, 1] * np.cos(ri))  # along the thickness
     tol = 1e-6
-    face = (du < w - tol) & (dv >= t - tol)
-    edge = (dv < t - tol) & (du >= w - tol)
+    near = max(gap, t_b) * 1.5 + 1e-3  # the gap across which cells are neighbours (as for round cells)
+    face = (du < w - tol) & (dv >= t - tol) & (dv <= t + near)
+    edge = (dv < t - tol) & (du >= w - tol) & (du <= w + near)
     keep = face | edge
     pairs, du, dv, face = pairs[keep], du[keep], dv[keep], face[keep]
     area = np.where(face, (w - du) * h, (t - dv) * h)

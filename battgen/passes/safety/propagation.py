@@ -130,6 +130,7 @@ def run(
         # ejecta to the neighbours each sees
         t[:] += np.bincount(receiver[edges], weights=share[edges], minlength=n) / network.capacity
 
+    t[trigger] = max(t[trigger], onset)  # a needle-triggered cell runs away as if at its onset
     release(np.array([trigger]), 0.0)
     zero = np.zeros(n)
     while clock < runaway.OBSERVATION:

@@ -5,8 +5,9 @@ Cylindrical cells need no fixture: the wound jelly roll in its can keeps its own
 (identical electrodes faded 16 % in a cylindrical can against 24 % in a prismatic one after 300
 cycles, "attributed to lower cell stack pressure" in the prismatic cell: J. Electrochem. Soc.
 148(9) (2001) A1029; that no external fixture is needed is an inference from it, stated as
-such). Pouch and prismatic cells stand in stacks along their thickness; each module's stack is
-closed by an end plate at each end and strapped by bands.
+such). Pouch and prismatic cells stand in stacks along their thickness: a stack is a line of
+cells face to face (one gap apart), whichever modules they belong to — as the Leaf's 2s2p modules
+are stacked and bolted together — closed by an end plate at each end and strapped by bands.
 
 Pressure on the cell face (``p`` below), Pa:
 
@@ -44,8 +45,6 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import numpy as np
-
 from battgen.core import ir
 from battgen.models import mechanics
 from battgen.passes.layout.types import Layout
@@ -66,10 +65,12 @@ MIN_BAND = 0.0005  # m
 
 @dataclass(frozen=True)
 class EndPlates:
-    """One module's compression fixture and the pressure its cells see. SI: m, Pa, N, kg."""
+    """One stack's compression fixture and the pressure its cells see. SI: m, Pa, N, kg."""
 
-    module: int
-    cells_in_stack: int  # the longest stack along the cells' thickness
+    stack: int
+    cells: tuple[int, ...]  # the stack's cells, in order along their thickness
+    modules: tuple[int, ...]  # the modules they belong to
+    cells_in_stack: int
     stack_length: float
     face: tuple[float, float]  # cell width, height: the end plate's size
     plate_thickness: float
@@ -116,17 +117,29 @@ def swelling(cell: ir.Cell) -> tuple[float, float]:
     return SWELL_REVERSIBLE, SWELL_END_OF_LIFE
 
 
-def _stacks(layout: Layout, cells: list[int], thickness: float) -> int:
-    """The most cells in one line along the cells' thickness (same face position and layer)."""
-    c0 = layout.cells[cells[0]]
-    # footprint: width along the rotated x, thickness along the rotated y
-    u = np.array([math.cos(c0.rotation), math.sin(c0.rotation)])
-    xy = np.array([(layout.cells[i].x, layout.cells[i].y) for i in cells])
-    z = np.array([layout.cells[i].z for i in cells])
-    across = np.round(xy @ u / max(thickness, 1e-4) * 4.0)  # cells of one stack share this to ~¼ thickness
-    keys = np.column_stack([across, np.round(z * 1e4)])
-    _, counts = np.unique(keys, axis=0, return_counts=True)
-    return int(counts.max())
+def stacks(layout: Layout, thickness: float, gap: float) -> list[list[int]]:
+    """The layout's stacks: lines of flat cells face to face, each a list of cell indices in
+    order along the cells' thickness (cells of one rotation, one position across the face and
+    one layer, no more than a gap and a millimetre apart)."""
+    groups: dict[tuple, list[tuple[float, int]]] = {}
+    for c in layout.cells:
+        u = (math.cos(c.rotation), math.sin(c.rotation))
+        n = (-math.sin(c.rotation), math.cos(c.rotation))
+        across = round((c.x * u[0] + c.y * u[1]) / max(thickness, 1e-4) * 4.0)  # to ~¼ thickness
+        key = (round(c.rotation, 3), across, round(c.z, 4))
+        groups.setdefault(key, []).append((c.x * n[0] + c.y * n[1], c.index))
+    out = []
+    step = thickness + gap + 1e-3
+    for _key, line in sorted(groups.items()):
+        line.sort()
+        run = [line[0][1]]
+        for (a, _), (b, index) in zip(line, line[1:]):
+            if b - a > step:
+                out.append(run)
+                run = []
+            run.append(index)
+        out.append(run)
+    return sorted(out, key=lambda r: r[0])
 
 
 def _material(materials: Mapping[str, ir.Material], name: str) -> ir.Material:
@@ -137,7 +150,7 @@ def _material(materials: Mapping[str, ir.Material], name: str) -> ir.Material:
 
 
 def design(pack: ir.Pack, layout: Layout, materials: Mapping[str, ir.Material]) -> Compression:
-    """The compression fixture of every module of flat cells (none for cylindrical cells)."""
+    """The compression fixture of every stack of flat cells (none for cylindrical cells)."""
     cell, fmt = pack.cell, pack.cell.format
     if fmt.kind == "cylindrical":
         return Compression(
@@ -146,19 +159,24 @@ def design(pack: ir.Pack, layout: Layout, materials: Mapping[str, ir.Material]) 
     preload, limit, basis = window(cell)
     plate, band = _material(materials, PLATE_MATERIAL), _material(materials, BAND_MATERIAL)
     fixtures = []
-    by_module: dict[int, list[int]] = {}
-    for c in layout.cells:
-        by_module.setdefault(c.module, []).append(c.index)
-    for module, cells in sorted(by_module.items()):
-        n = _stacks(layout, cells, fmt.thickness)
-        fixtures.append(_fixture(module, n, pack, preload, limit, plate, band))
+    for number, cells in enumerate(stacks(layout, fmt.thickness, pack.gap)):
+        modules = tuple(sorted({layout.cells[i].module for i in cells}))
+        fixtures.append(_fixture(number, tuple(cells), modules, pack, preload, limit, plate, band))
     return Compression(True, basis, tuple(fixtures))
 
 
 def _fixture(
-    module: int, n: int, pack: ir.Pack, preload: float, limit: float, plate: ir.Material, band: ir.Material
+    number: int,
+    cells: tuple[int, ...],
+    modules: tuple[int, ...],
+    pack: ir.Pack,
+    preload: float,
+    limit: float,
+    plate: ir.Material,
+    band: ir.Material,
 ) -> EndPlates:
     fmt = pack.cell.format
+    n = len(cells)
     width, height, t_cell = fmt.width, fmt.height, fmt.thickness
     area = width * height
     length = n * t_cell + (n - 1) * pack.gap
@@ -183,7 +201,9 @@ def _fixture(
     allowed = max(limit - preload, 0.0) * area
     pad_stroke = max(growth - allowed * (1.0 / k_stack + 1.0 / k_frame), 0.0) if end_of_life > limit else 0.0
     return EndPlates(
-        module,
+        number,
+        cells,
+        modules,
         n,
         length,
         (width, height),

@@ -57,10 +57,12 @@ class Crush:
 
 def _sheet_capacity(thickness: float, width: float, material: ir.Material | None) -> float:
     """Load a sheet of ``thickness`` × ``width`` carries in compression along its length, N."""
-    if material is None or not material.modulus or not material.yield_strength or width <= 0:
+    if material is None or not material.modulus or width <= 0:
         return 0.0
     sigma_cr = BUCKLING_K * math.pi**2 * material.modulus / (12.0 * (1.0 - POISSON**2)) * (thickness / width) ** 2
-    return min(material.yield_strength, sigma_cr) * thickness * width
+    # a material that states no yield strength carries its buckling load (an upper bound)
+    limit = min(material.yield_strength, sigma_cr) if material.yield_strength else sigma_cr
+    return limit * thickness * width
 
 
 def crush(pack: ir.Pack, layout: Layout) -> tuple[Crush, ...]:

@@ -250,7 +250,8 @@ def _compression_diagnostics(pack: ir.Pack, structure: Structure) -> list[Diagno
     return [
         Diagnostic(
             "W720",
-            f"module {f.module}'s stack of {f.cells_in_stack} cells grows {_mm(f.growth)} over life; held by the end "
+            f"stack {f.stack} ({f.cells_in_stack} cells, module{'s' if len(f.modules) > 1 else ''} "
+            f"{', '.join(str(m) for m in f.modules)}) grows {_mm(f.growth)} over life; held by the end "
             f"plates alone its pressure would reach {_mpa(f.pressure_end_of_life)}, above the "
             f"{'declared' if declared else 'assumed'} limit {_mpa(f.limit)}",
             _span(pack, "cell"),
