@@ -257,7 +257,7 @@ def _structure_html(structure) -> list[str]:
     out.append(
         f'<p class="sub">Vibration: {escape(structure.standards["vibration"])}; road band {low:g}-{high:g} Hz; '
         f"shock: {escape(structure.standards['shock'])}; damping {structure.damping:.0%}. First modes by finite "
-        "elements (scikit-fem, Morley plates), beside Navier's closed form for the bounding rectangle.</p>"
+        "elements (scikit-fem, Morley plates), beside a closed form: Navier's plate for the panels, a beam simply supported over the longest bolt span for the modules.</p>"
     )
     head = [
         ("", "part"),

@@ -16,7 +16,7 @@ does, and follow when each neighbour reaches its onset.
    radiation at the current temperatures, until every cell is at or below 60 °C (the end of the
    standard's observation), or no cell is at its onset any more (with no source left and the
    coolant colder, no temperature can rise above the hottest one's: no cell can run away
-   later), or ``OBSERVATION`` has passed.
+   later), or every cell has run away, or ``OBSERVATION`` has passed.
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ def run(
         if len(going):
             release(going, clock)
             continue
-        if t.max() <= runaway.END_TEMPERATURE or t.max() < onset:
+        if t.max() <= runaway.END_TEMPERATURE or t.max() < onset or np.isfinite(times).all():
             break
         rate, total = _rates(network, t, zero)
         dt = _step(network, total)

@@ -68,7 +68,7 @@ class Response:
 
     name: str  # "module 3", "lid", "floor"
     frequencies: tuple[float, ...]  # finite elements, lowest first
-    hand: float  # closed-form cross-check of the first (Navier, the bounding rectangle's simply supported plate)
+    hand: float  # closed-form cross-check of the first frequency (see hand_basis)
     hand_basis: str
     supports: str  # "edges simply supported" / "6 bolts"
     mass: float  # kg, the plate and what it carries
@@ -154,23 +154,55 @@ def module_outlines(layout: Layout):
 
 
 def mounts(outline) -> tuple[tuple[float, float], ...]:
-    """Bolt points: the corners of the outline's minimum rotated rectangle, moved ``MOUNT_INSET``
-    inwards, and more along each side longer than ``MOUNT_PITCH``."""
+    """Bolt points: every convex corner of the outline (simplified to a tenth of its narrower
+    side, so that a lattice's jagged edge has no corners of its own), moved ``MOUNT_INSET``
+    inwards along the corner's bisector, and more along each side longer than
+    ``MOUNT_PITCH`` — in order round the outline."""
+    from shapely.geometry import Point
+
     rect = outline.minimum_rotated_rectangle
     corners = list(rect.exterior.coords)[:4]
-    cx, cy = rect.centroid.x, rect.centroid.y
     short = min(math.dist(corners[0], corners[1]), math.dist(corners[1], corners[2]))
     inset = min(MOUNT_INSET, short / 4.0)  # a small module keeps its bolts apart
-    points = []
-    for (x0, y0), (x1, y1) in zip(corners, corners[1:] + corners[:1]):
-        side = math.dist((x0, y0), (x1, y1))
-        n = max(int(math.ceil(side / MOUNT_PITCH)), 1)
-        for k in range(n):
-            x, y = x0 + (x1 - x0) * k / n, y0 + (y1 - y0) * k / n
-            d = math.dist((x, y), (cx, cy))
-            f = max(d - inset * math.sqrt(2.0), 0.0) / d if d > 0 else 0.0
-            points.append((round(cx + (x - cx) * f, 5), round(cy + (y - cy) * f, 5)))
+    simple = outline.simplify(short / 10.0)
+    if simple.geom_type != "Polygon" or simple.is_empty:
+        simple = rect
+    ring = _counter_clockwise(list(simple.exterior.coords)[:-1])
+    points: list[tuple[float, float]] = []
+    count = len(ring)
+    for k in range(count):
+        prev, here, nxt = ring[k - 1], ring[k], ring[(k + 1) % count]
+        a = (prev[0] - here[0], prev[1] - here[1])
+        b = (nxt[0] - here[0], nxt[1] - here[1])
+        if b[0] * a[1] - b[1] * a[0] <= 1e-12:  # a reflex (or straight) corner: no bolt
+            continue
+        la, lb = math.hypot(*a), math.hypot(*b)
+        bis = (a[0] / la + b[0] / lb, a[1] / la + b[1] / lb)
+        lbis = math.hypot(*bis) or 1.0
+        half = math.acos(max(-1.0, min(1.0, (a[0] * b[0] + a[1] * b[1]) / (la * lb)))) / 2.0
+        reach = inset / max(math.sin(half), 0.2)  # inset from both sides of the corner
+        bolt = (here[0] + bis[0] / lbis * reach, here[1] + bis[1] / lbis * reach)
+        if not outline.contains(Point(bolt)):
+            continue
+        points.append((round(bolt[0], 5), round(bolt[1], 5)))
+        side = math.dist(here, nxt)
+        extra = max(int(math.ceil(side / MOUNT_PITCH)) - 1, 0)
+        for j in range(1, extra + 1):
+            x = here[0] + b[0] * j / (extra + 1)
+            y = here[1] + b[1] * j / (extra + 1)
+            inward = (-b[1] / lb, b[0] / lb)  # left of the edge: inside a counter-clockwise ring
+            mid = (x + inward[0] * inset, y + inward[1] * inset)
+            if outline.contains(Point(mid)):
+                points.append((round(mid[0], 5), round(mid[1], 5)))
+    if len(points) < 3:  # a sliver or an odd shape: the rectangle's corners, pulled to the centre
+        cx, cy = rect.centroid.x, rect.centroid.y
+        points = [(round(cx + (x - cx) * 0.7, 5), round(cy + (y - cy) * 0.7, 5)) for x, y in corners]
     return tuple(points)
+
+
+def _counter_clockwise(ring: list) -> list:
+    area = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, ring[1:] + ring[:1]))
+    return ring if area > 0 else ring[::-1]
 
 
 # --- sections ----------------------------------------------------------------------------------
@@ -264,16 +296,23 @@ def respond(
     sigma_1g = static.stress
     fatigue = material.fatigue_limit if material is not None and material.fatigue_limit else math.nan
     yield_ = material.yield_strength if material is not None and material.yield_strength else math.nan
-    hand = mechanics.navier_frequency(
-        x1 - x0, y1 - y0, 1.0, 12.0 * (1 - plate.poisson**2) * plate.rigidity, plate.poisson, plate.areal_mass
-    )
+    if supports == "points":
+        # a beam along the long side, simply supported at the bolts: f = (π/2)·√(D/(m″·L⁴)),
+        # L the longest span between neighbouring bolts along a side
+        span = _longest_span(points)
+        hand = math.pi / 2.0 * math.sqrt(plate.rigidity / (plate.areal_mass * span**4))
+        hand_basis = f"a beam simply supported over the longest bolt span ({span * 1e3:.0f} mm)"
+    else:
+        hand = mechanics.navier_frequency(
+            x1 - x0, y1 - y0, 1.0, 12.0 * (1 - plate.poisson**2) * plate.rigidity, plate.poisson, plate.areal_mass
+        )
+        hand_basis = "Navier, the bounding rectangle simply supported at its edges"
     bolts = len(points) if supports == "points" else 0
     return Response(
         name,
         tuple(round(f, 4) for f in result.frequencies),
         round(hand, 4),
-        "Navier, the bounding rectangle simply supported at its edges"
-        + (" (above a plate held at bolts)" if bolts else ""),
+        hand_basis,
         f"{bolts} bolts" if bolts else "edges simply supported",
         mass,
         mechanics.SINE_BAND[0] <= f1 <= mechanics.SINE_BAND[1],
@@ -287,6 +326,13 @@ def respond(
         result.dofs,
         material.name if material is not None else "",
     )
+
+
+def _longest_span(points: tuple[tuple[float, float], ...]) -> float:
+    """The longest distance between bolts next to each other round the outline (``mounts``
+    lists them in order round the rectangle)."""
+    ring = list(points) + [points[0]]
+    return max(math.dist(a, b) for a, b in zip(ring, ring[1:]))
 
 
 def _aligned(outline, points: tuple[tuple[float, float], ...]):
