@@ -96,7 +96,16 @@ def test_the_registry_declares_real_fields_in_pipeline_order():
         assert set(stage.reads) <= made, (stage.name, set(stage.reads) - made)
         assert set(stage.writes) <= set(fields) and not set(stage.writes) & made, stage.name
         made |= set(stage.writes)
-    assert [s.name for s in stages.STAGES] == ["layout", "routing", "heat", "bom", "check", "structure", "safety", "cad"]
+    assert [s.name for s in stages.STAGES] == [
+        "layout",
+        "routing",
+        "heat",
+        "bom",
+        "check",
+        "structure",
+        "safety",
+        "cad",
+    ]
     assert [s.name for s in stages.STAGES if s.loop] == ["layout", "routing", "heat", "bom", "check"]
 
 

@@ -137,3 +137,22 @@ def test_a_module_resonating_in_the_band_overstresses_its_busbar_link():
     found = {d.code: d for d in stage.diagnostics(pack, result)}
     assert set(found) == {"W721", "W722"}
     assert "busbar 7 between modules 0 and 1" in found["W722"].message
+
+
+def test_a_cell_declares_its_pressure_window():
+    """`pressure in preload .. limit` on a cell: the compression fixture holds the limit."""
+    from battgen.driver.pipeline import check
+    from battgen.passes.structure import compression
+
+    text = (
+        "cell c {\n    format = prismatic(width = 173 mm, thickness = 45 mm, height = 125 mm)\n"
+        "    chemistry = nmc\n    nominal = 3.7 V\n    voltage in 2.7 V .. 4.2 V\n    capacity = 94 Ah\n"
+        "    mass = 2 kg\n    resistance = 1 mOhm\n    discharge <= 200 A\n    pressure in 50 kPa .. 300 kPa\n"
+        '    source = "test"\n}\n'
+    )
+    lowered = check(text)
+    assert not lowered.diagnostics
+    cell = lowered.design.cells["c"]
+    assert cell.pressure == pytest.approx((50e3, 300e3))
+    preload, limit, basis = compression.window(cell)
+    assert (preload, limit) == pytest.approx((50e3, 300e3)) and "declared" in basis

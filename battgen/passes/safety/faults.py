@@ -205,11 +205,11 @@ def analyse(pack: ir.Pack, candidate: Candidate, routing: Routing | None) -> Fau
                     t_neighbour,
                 )
             )
-    else:
+    elif parallel > 1:
         from battgen.passes.loads import resistance_at
 
         r_cell = resistance_at(cell, pack.soc_high)
-        group_fault = (parallel - 1) * ocv / r_cell if parallel > 1 else 0.0
+        group_fault = (parallel - 1) * ocv / r_cell
         notes.append(
             f"no cell fuse links: a shorted cell takes {group_fault:,.0f} A from its {parallel - 1} neighbours "
             "and nothing interrupts it"
