@@ -95,7 +95,8 @@ def module_boundaries(pack: ir.Pack, layout: Layout) -> list:
         v = vertices[k]
         if -1 in v:  # an unbounded ridge: the pack's outer edge
             continue
-        key = tuple(sorted((int(module[ridges[k, 0]]), int(module[ridges[k, 1]]))))
+        a, b = sorted((int(module[ridges[k, 0]]), int(module[ridges[k, 1]])))
+        key = (a, b)
         pairs.setdefault(key, []).append(tuple(map(tuple, diagram.vertices[list(v)])))
     tolerance = 0.6 * max(layout.pitch) if max(layout.pitch) > 0 else 1e-3
     lines = []

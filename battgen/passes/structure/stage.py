@@ -209,16 +209,17 @@ def diagnostics(pack: ir.Pack, structure: Structure) -> list[Diagnostic]:
                     )
                 )
     for j in structure.joints:
-        for label, stress, limit, kind in (
+        checks: tuple[tuple[str, float, float | None, str], ...] = (
             ("vibration", j.stress_vibration, j.fatigue_limit, "fatigue limit"),
             ("shock", j.stress_shock, j.yield_strength, "yield strength"),
-        ):
-            if limit is not None and math.isfinite(stress) and stress > limit:
+        )
+        for label, stress, joint_limit, kind in checks:
+            if joint_limit is not None and math.isfinite(stress) and stress > joint_limit:
                 out.append(
                     Diagnostic(
                         "W722",
                         f"busbar {j.busbar} between modules {j.modules[0]} and {j.modules[1]}: {label} bending stress "
-                        f"{_mpa(stress)} exceeds the {j.material} {kind} {_mpa(limit)}",
+                        f"{_mpa(stress)} exceeds the {j.material} {kind} {_mpa(joint_limit)}",
                         _span(pack, "busbar"),
                         "give the module link a flexible section (braid or a loop) or mount the modules stiffer",
                         Severity.WARNING,
