@@ -68,14 +68,17 @@ class StaticResult:
 
 
 def _lines(lo: float, hi: float, step: float, through: list[float]) -> np.ndarray:
-    """Grid lines from ``lo`` to ``hi`` about ``step`` apart that pass through ``through``."""
+    """Grid lines from ``lo`` to ``hi`` about ``step`` apart that pass through ``through``
+    (points within a third of a step of another line are moved onto it: no sliver elements)."""
+    fixed = [lo, hi]
+    for x in sorted(through):
+        if lo < x < hi and min(abs(x - f) for f in fixed) >= step / 3.0:
+            fixed.append(x)
     n = max(int(math.ceil((hi - lo) / step)), 2)
     base = np.linspace(lo, hi, n + 1)
-    keep = [x for x in through if lo < x < hi]
-    if not keep:
-        return base
-    near = np.min(np.abs(base[:, None] - np.array(keep)[None, :]), axis=1) < step / 3.0
-    return np.unique(np.concatenate([base[~near | (base == lo) | (base == hi)], keep]))
+    anchors = np.array(fixed)
+    free = base[np.min(np.abs(base[:, None] - anchors[None, :]), axis=1) >= step / 3.0]
+    return np.unique(np.concatenate([free, anchors]))
 
 
 def mesh(outline: BaseGeometry, cells_long_side: int = CELLS_LONG_SIDE, points=()):

@@ -51,6 +51,7 @@ DAMPING = 0.05  # ζ, Q = 10 (an assumption; FEMCI's Miles example uses Q = 10)
 POISSON = 0.3  # Roark's tables' ν, taken for every sheet (6061 is 0.33: 1 % on a frequency)
 MOUNT_PITCH = 0.6  # m: a module side longer than this gets bolts between its corners (design rule)
 MOUNT_INSET = 0.015  # m: bolt centres this far inside the module's corners
+MOUNT_TURN = math.radians(30.0)  # a hull corner that turns less than this is no corner for a bolt
 DECK_MATERIAL = "aluminium_6061"
 # Polycarbonate holders: tensile modulus 2,400 MPa (Covestro Makrolon 2405 data sheet, ISO 527),
 # the grade the CAD's holder density is taken from (emit/cad/plan.py HOLDER_DENSITY).
@@ -154,17 +155,18 @@ def module_outlines(layout: Layout):
 
 
 def mounts(outline) -> tuple[tuple[float, float], ...]:
-    """Bolt points: every convex corner of the outline (simplified to a tenth of its narrower
-    side, so that a lattice's jagged edge has no corners of its own), moved ``MOUNT_INSET``
-    inwards along the corner's bisector, and more along each side longer than
-    ``MOUNT_PITCH`` — in order round the outline."""
+    """Bolt points: every corner of the outline's convex hull (simplified to a quarter of its
+    narrower side, so that a lattice's jagged or rounded edge has no corners of its own) that
+    turns by at least ``MOUNT_TURN``, moved ``MOUNT_INSET`` inwards along the corner's bisector,
+    and more along each side longer than ``MOUNT_PITCH`` — in order round the outline. An
+    L-shaped module keeps its outer corners; its notch gets none."""
     from shapely.geometry import Point
 
     rect = outline.minimum_rotated_rectangle
     corners = list(rect.exterior.coords)[:4]
     short = min(math.dist(corners[0], corners[1]), math.dist(corners[1], corners[2]))
     inset = min(MOUNT_INSET, short / 4.0)  # a small module keeps its bolts apart
-    simple = outline.simplify(short / 10.0)
+    simple = outline.convex_hull.simplify(short / 4.0)
     if simple.geom_type != "Polygon" or simple.is_empty:
         simple = rect
     ring = _counter_clockwise(list(simple.exterior.coords)[:-1])
@@ -174,9 +176,10 @@ def mounts(outline) -> tuple[tuple[float, float], ...]:
         prev, here, nxt = ring[k - 1], ring[k], ring[(k + 1) % count]
         a = (prev[0] - here[0], prev[1] - here[1])
         b = (nxt[0] - here[0], nxt[1] - here[1])
-        if b[0] * a[1] - b[1] * a[0] <= 1e-12:  # a reflex (or straight) corner: no bolt
-            continue
         la, lb = math.hypot(*a), math.hypot(*b)
+        turn = math.pi - math.acos(max(-1.0, min(1.0, (a[0] * b[0] + a[1] * b[1]) / (la * lb))))
+        if b[0] * a[1] - b[1] * a[0] <= 1e-12 or turn < MOUNT_TURN:  # reflex or nearly straight
+            continue
         bis = (a[0] / la + b[0] / lb, a[1] / la + b[1] / lb)
         lbis = math.hypot(*bis) or 1.0
         half = math.acos(max(-1.0, min(1.0, (a[0] * b[0] + a[1] * b[1]) / (la * lb)))) / 2.0
