@@ -170,7 +170,7 @@ def mounts(outline) -> tuple[tuple[float, float], ...]:
     if simple.geom_type != "Polygon" or simple.is_empty:
         simple = rect
     ring = _counter_clockwise(list(simple.exterior.coords)[:-1])
-    points: list[tuple[float, float]] = []
+    corners: list[tuple[tuple[float, float], tuple[float, float]]] = []  # (hull corner, its bolt)
     count = len(ring)
     for k in range(count):
         prev, here, nxt = ring[k - 1], ring[k], ring[(k + 1) % count]
@@ -182,19 +182,20 @@ def mounts(outline) -> tuple[tuple[float, float], ...]:
             continue
         bis = (a[0] / la + b[0] / lb, a[1] / la + b[1] / lb)
         lbis = math.hypot(*bis) or 1.0
-        half = math.acos(max(-1.0, min(1.0, (a[0] * b[0] + a[1] * b[1]) / (la * lb)))) / 2.0
-        reach = inset / max(math.sin(half), 0.2)  # inset from both sides of the corner
+        reach = inset / max(math.sin((math.pi - turn) / 2.0), 0.2)  # inset from both sides of the corner
         bolt = (here[0] + bis[0] / lbis * reach, here[1] + bis[1] / lbis * reach)
-        if not outline.contains(Point(bolt)):
-            continue
+        if outline.contains(Point(bolt)):
+            corners.append((here, bolt))
+    points: list[tuple[float, float]] = []
+    for k, (here, bolt) in enumerate(corners):
         points.append((round(bolt[0], 5), round(bolt[1], 5)))
-        side = math.dist(here, nxt)
-        extra = max(int(math.ceil(side / MOUNT_PITCH)) - 1, 0)
-        for j in range(1, extra + 1):
-            x = here[0] + b[0] * j / (extra + 1)
-            y = here[1] + b[1] * j / (extra + 1)
-            inward = (-b[1] / lb, b[0] / lb)  # left of the edge: inside a counter-clockwise ring
-            mid = (x + inward[0] * inset, y + inward[1] * inset)
+        there = corners[(k + 1) % len(corners)][0]
+        side = math.dist(here, there)
+        extra = max(int(math.ceil(side / MOUNT_PITCH)) - 1, 0) if len(corners) > 1 else 0
+        for j in range(1, extra + 1):  # along the side to the next corner, inset inwards
+            d = ((there[0] - here[0]) / side, (there[1] - here[1]) / side)
+            x, y = here[0] + (there[0] - here[0]) * j / (extra + 1), here[1] + (there[1] - here[1]) * j / (extra + 1)
+            mid = (x - d[1] * inset, y + d[0] * inset)  # left of the side: inside a counter-clockwise ring
             if outline.contains(Point(mid)):
                 points.append((round(mid[0], 5), round(mid[1], 5)))
     if len(points) < 3:  # a sliver or an odd shape: the rectangle's corners, pulled to the centre
