@@ -86,6 +86,7 @@ def properties_md() -> str:
                     sc.COOLING: "cooling",
                     sc.CONDUCTOR: "conductor material call",
                     sc.ENCLOSURE: "structural material, optionally called with a thickness",
+                    sc.BARRIER: "insulating material called with a thickness (and `between = cells` or `modules`)",
                     sc.RATE_TABLE: "list of (rate, capacity)",
                     sc.ENTROPIC: "entropic coefficient (e.g. `-0.1 mV/K`) or list of (SOC, coefficient)",
                 }.get(p.kind, p.kind)
@@ -97,6 +98,8 @@ def properties_md() -> str:
         args = ", ".join(p.name + ("" if p.required else f" = {p.default or '…'}") for p in params)
         out.append(f"| `{name}` | {args} |")
     out.append("| *material* (e.g. `aluminium`) | thickness |")
+    args = ", ".join(p.name + ("" if p.required else f" = {p.default or '…'}") for p in sc.BARRIER_PARAMS)
+    out.append(f"| *insulating material* in `barrier` (e.g. `aerogel`) | {args} |")
     return "\n".join(out) + "\n"
 
 

@@ -58,6 +58,11 @@ def test_outputs_doc_names_every_file_section_and_field(tmp_path):
         assert f"`{field}`" in doc, f"as_built.{field}"
     for field in [*design["synthesis"]["loads"], *design["synthesis"]["loads"]["peak"], *design["design_loop"][0]]:
         assert f"`{field}`" in doc, field
+    structure, safety = design["structure"], design["safety"]
+    fields = [*structure, *structure["compression"], *structure["modules"][0], *structure["crush"][0]]
+    fields += [*safety, *safety["propagation"], *safety["venting"], *safety["faults"]]
+    for field in fields:
+        assert f"`{field}`" in doc, field
     for field in dataclasses.fields(CadResult):
         assert f"`{field.name}`" in doc, f"cad.{field.name}"
     for kind in (FuseLink, Isolation, Gap):  # the ebike has no fuses: their fields from the type

@@ -1,5 +1,5 @@
 """`battc check` and the language server never load the heavy modules (cadquery/OCP ≈ 4 s,
-scipy, shapely, networkx, trimesh): only `battc build` stages import them. Each probe runs in
+scipy, shapely, networkx, trimesh, scikit-fem): only `battc build` stages import them. Each probe runs in
 a fresh interpreter so nothing this test process imported can hide a regression."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 HEAVY = ("cadquery", "OCP", "scipy", "shapely", "networkx", "trimesh", "matplotlib", "PIL", "blast", "pandas", "bpx")
+HEAVY += ("skfem",)
 
 PROBE = """
 import json, sys

@@ -11,7 +11,8 @@ Codes are grouped by the stage that finds them:
 * ``E3xx`` units and dimensions
 * ``E4xx`` values (ranges, signs, magnitudes)
 * ``E5xx`` feasibility of the requirements (synthesis)
-* ``E6xx`` layout, ``E7xx`` routing, ``E8xx`` CAD and outputs
+* ``E6xx`` layout, ``E7xx`` routing and the as-built check (``W72x`` structure, ``W73x`` safety),
+  ``E8xx`` CAD and outputs
 * ``E9xx`` internal errors (a bug in battgen, reported without a traceback)
 * ``Wxxx`` warnings, same grouping
 """
@@ -201,6 +202,14 @@ CODES: dict[str, str] = {
     "W740": "lifetime on the duty not computed (BLAST-Lite cannot be imported)",
     "W821": "a cell property the BPX file does not give (add it to the imported cell)",
     "W822": "the bpx package warns about the BPX file (a legacy v0.x file converted, OCP limits)",
+    "W720": "cell pressure over life above the maker's window (compression pads needed)",
+    "W721": "a natural frequency in the road-excitation band",
+    "W722": "a vibration or shock stress above the material's fatigue or yield limit",
+    "W723": "the enclosure does not carry the standard's crush force",
+    "W730": "thermal runaway propagates within the standard's 5 minutes",
+    "W731": "one cell's vent gas over-pressures the sealed pack",
+    "W732": "fuses open in the wrong order",
+    "W733": "the barrier is thicker than the gap the layout leaves",
 }
 
 

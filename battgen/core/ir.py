@@ -133,6 +133,7 @@ class Cell:
     # constant. Empty: the chemistry's published curve (models.thermal).
     entropic: tuple[tuple[float, float], ...] = ()
     ocv: tuple[tuple[float, float], ...] = ()  # (SOC 0..1, V) ascending in SOC; empty: the chemistry's curve
+    pressure: tuple[float, float] | None = None  # Pa, the stack pressure the maker allows (preload, limit)
 
     @property
     def energy(self) -> float:
@@ -155,6 +156,8 @@ class Material:
     viscosity: float | None = None
     cost: float | None = None  # USD per kg
     modulus: float | None = None  # Pa, Young's modulus
+    yield_strength: float | None = None  # Pa, 0.2 % proof stress
+    fatigue_limit: float | None = None  # Pa, fully reversed endurance strength
 
 
 @dataclass(frozen=True)
@@ -219,6 +222,16 @@ class Enclosure:
 
 
 @dataclass(frozen=True)
+class Barrier:
+    """A thermal barrier sheet (an insulator) against runaway propagation, ``thickness`` m,
+    ``between`` cells or modules."""
+
+    material: Material
+    thickness: float
+    between: str = "modules"
+
+
+@dataclass(frozen=True)
 class Pack:
     name: str
     cell: Cell
@@ -238,6 +251,7 @@ class Pack:
     cooling: Cooling = Cooling("cold_plate")
     busbar: Busbar | None = None
     enclosure: Enclosure | None = None
+    barrier: Barrier | None = None
     fuse: str = "none"
     optimise: str = "mass"
     ambient: float = 298.15

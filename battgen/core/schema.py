@@ -28,6 +28,7 @@ ENCLOSURE = "enclosure"  # a structural material, optionally with a sheet thickn
 RATE_TABLE = "rate_table"  # [(0.2 C, 4.9 Ah), ...]
 ENTROPIC = "entropic"  # -0.1 mV/K, or by SOC: [(10 %, -0.36 mV/K), (50 %, 0.01 mV/K), ...]
 OCV_TABLE = "ocv_table"  # [(0 %, 2.9 V), (50 %, 3.6 V), (100 %, 4.2 V)]
+BARRIER = "barrier"  # an insulating material between cells or modules: aerogel(thickness = 2 mm, between = modules)
 
 SET_ONLY = ("=",)
 BOUNDS = (">=", "<=", "in")
@@ -124,6 +125,14 @@ CELL: tuple[Prop, ...] = (
         "open-circuit voltage against state of charge: [(0 %, 2.9 V), ..., (100 %, 4.2 V)] (else the chemistry's curve)",
     ),
     Prop("cost", QUANTITY, "price per cell", u.MONEY, sane=(0.01, 10000.0)),
+    Prop(
+        "pressure",
+        QUANTITY,
+        "the stack pressure on the cell's face the maker allows (pouch and prismatic): preload .. limit",
+        u.PRESSURE,
+        ops=("in",),
+        sane=(0.0, 2e7),
+    ),
     Prop("source", STRING, "where the figures come from (datasheet, revision, date)", required=True),
 )
 
@@ -156,6 +165,20 @@ MATERIAL: tuple[Prop, ...] = (
         "Young's modulus (sizes an enclosure sheet of equal stiffness)",
         u.PRESSURE,
         sane=(1e8, 1.2e12),
+    ),
+    Prop(
+        "yield_strength",
+        QUANTITY,
+        "0.2 % proof (yield) stress: what shock and crush are held to",
+        u.PRESSURE,
+        sane=(1e6, 5e9),
+    ),
+    Prop(
+        "fatigue_limit",
+        QUANTITY,
+        "fully reversed fatigue (endurance) strength: what vibration is held to",
+        u.PRESSURE,
+        sane=(1e6, 2e9),
     ),
     Prop("source", STRING, "where the figures come from", required=True),
 )
@@ -317,6 +340,12 @@ PACK: tuple[Prop, ...] = (
         "the jacket's outer skins (tray, walls and lid): `steel` (as stiff as BatPaC's) or `steel(thickness = 1.5 mm)`",
         default="BatPaC's jacket",
     ),
+    Prop(
+        "barrier",
+        BARRIER,
+        "a thermal barrier against runaway propagation: `aerogel(thickness = 2 mm, between = modules)` "
+        "(`between = cells` or `modules`)",
+    ),
     Prop("fuse", OPTION, "cell-level fusing", options=("per_cell", "per_group", "none"), default="none", value="none"),
     Prop(
         "optimise",
@@ -453,5 +482,9 @@ COOLINGS: dict[str, tuple[Param, ...]] = {
 COOLING_WORDS = ("immersion", "none")
 CONDUCTOR_PARAMS: tuple[Param, ...] = (Param("thickness", u.LENGTH),)
 ENCLOSURE_PARAMS: tuple[Param, ...] = (Param("thickness", u.LENGTH, False),)
+BARRIER_PARAMS: tuple[Param, ...] = (
+    Param("thickness", u.LENGTH),
+    Param("between", None, False, ("cells", "modules"), default="modules"),
+)
 
 CONSTRUCTORS: dict[str, tuple[Param, ...]] = {**SHAPES, **FORMATS, **COOLINGS}

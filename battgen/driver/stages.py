@@ -9,8 +9,14 @@ error. The stages marked ``loop`` build and check one architecture: the design l
 passed. Stages are imported lazily, so that ``battc check`` and the language server never load
 shapely, scipy or cadquery.
 
-    synthesis ─► [ layout ─► routing ─► heat ─► lifetime ─► bms ─► bom ─► check ] ─► cad
+    synthesis ─► [ layout ─► routing ─► heat ─► lifetime ─► bms ─► bom ─► check ] ─► structure ─► safety ─► cad
                       design loop: another architecture while the check fails
+
+The structure and safety stages run after the loop, for the architecture that passed: what they
+find (a lid resonating in the road band, runaway that propagates within five minutes, fuses
+that open in the wrong order) is fixed by a rib, a barrier or a fuse, not by another S×P, so
+they report warnings and do not send the loop to another architecture — and the finite-element
+and propagation solves run once, not once per attempt.
 """
 
 from __future__ import annotations
@@ -129,6 +135,22 @@ def _check(build: PackBuild, options: BuildOptions) -> tuple[PackBuild, Diagnost
     return replace(build, as_built=outcome.value), outcome.diagnostics
 
 
+def _structure(build: PackBuild, options: BuildOptions) -> tuple[PackBuild, Diagnostics]:
+    from battgen.passes.structure.stage import structure_stage
+
+    assert build.placement is not None
+    outcome = structure_stage(build.pack, build.placement, build.routing, build.materials)
+    return replace(build, structure=outcome.value), outcome.diagnostics
+
+
+def _safety(build: PackBuild, options: BuildOptions) -> tuple[PackBuild, Diagnostics]:
+    from battgen.passes.safety.stage import safety_stage
+
+    assert build.placement is not None
+    outcome = safety_stage(build.pack, build.placement, build.routing, build.heat, build.materials)
+    return replace(build, safety=outcome.value), outcome.diagnostics
+
+
 def _cad(build: PackBuild, options: BuildOptions) -> tuple[PackBuild, Diagnostics]:
     from battgen.emit.cad import cad_stage
 
@@ -244,6 +266,23 @@ STAGES: tuple[Stage, ...] = (
         ("as_built",),
         _check,
         "every requirement and cell limit on the pack as built",
+    ),
+    Stage(
+        "structure",
+        ("pack", "materials", "placement", "routing"),
+        ("structure",),
+        _structure,
+        "end plates and bands against swelling; modules' and panels' modes (finite elements), vibration, "
+        "shock and crush against the standards",
+        loop=False,
+    ),
+    Stage(
+        "safety",
+        ("pack", "materials", "placement", "routing", "heat"),
+        ("safety",),
+        _safety,
+        "thermal-runaway propagation through the cell network, vent gas, short-circuit currents and fuse coordination",
+        loop=False,
     ),
     Stage(
         "cad",

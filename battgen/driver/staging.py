@@ -85,10 +85,17 @@ class StagedBuild:
         out.mkdir(parents=True, exist_ok=True)
         remove_stale_stages(out)
         self.stage = out / f"{STAGE_PREFIX}{_host()}-{os.getpid()}-{secrets.token_hex(4)}"
-        self.stage.mkdir(mode=0o755)
         self.files: dict[str, list[str]] = {}
 
     def __enter__(self) -> StagedBuild:
+        # made here, not in __init__: a signal between the folder's making and the ``with`` body
+        # would otherwise leave it behind (``__exit__`` runs only once ``__enter__`` returned)
+        try:
+            with _signals_held():
+                self.stage.mkdir(mode=0o755)
+        except BaseException:
+            shutil.rmtree(self.stage, ignore_errors=True)
+            raise
         return self
 
     def __exit__(self, *exc) -> None:

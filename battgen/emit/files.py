@@ -32,6 +32,10 @@ def design_json(build: PackBuild) -> str:
         data["bms"] = to_jsonable(build.bms)
     if build.as_built is not None:
         data["as_built"] = to_jsonable(build.as_built)
+    if build.structure is not None:
+        data["structure"] = to_jsonable(build.structure)
+    if build.safety is not None:
+        data["safety"] = to_jsonable(build.safety)
     if build.cad is not None:
         data["cad"] = to_jsonable(build.cad)
     if build.assembly is not None:

@@ -272,6 +272,13 @@ def _print_pack(console, pack: ir.Pack, synthesis: Synthesis, c: Candidate | Non
         console.print(runners)
 
 
+def escape(text: str) -> str:
+    """``text`` with rich's markup brackets escaped (a summary may hold "[...]")."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
 def print_build(
     design: ir.Design, syntheses: Mapping[str, Synthesis], packs: Mapping[str, PackBuild], written: Sequence[str]
 ) -> None:
@@ -294,13 +301,11 @@ def print_build(
         stages.add_column(style="dim", no_wrap=True)
         stages.add_column(overflow="fold")
         for stage, text in build.summaries():
-            stages.add_row(stage, text)
+            stages.add_row(stage, escape(text))  # a summary's "[no barrier]" is text, not markup
         console.print(stages)
     if written:
         console.print()
         console.print(f"[bold green]wrote[/] {counted(len(written), 'file')}:")
-        from rich.markup import escape
-
         for path in written:
             console.print(f"  {escape(printable(path))}")
 

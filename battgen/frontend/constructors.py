@@ -267,6 +267,33 @@ class Constructing(Checking):
             return None
         return tuple(points)
 
+    def barrier(self, value: Value) -> ir.Barrier | None:
+        found = self.material_call(value, "barrier", "an insulating material", "aerogel(thickness = 2 mm)")
+        if found is None:
+            return None
+        value, material = found
+        if material.role != "insulator" or material.conductivity is None:
+            self.error(
+                "E211",
+                f"`{material.name}` is not a thermal insulator (a barrier needs `role = insulator` and a `conductivity`)",
+                value.name_span,
+                "use `aerogel`, `mica` or `ceramic_paper`",
+            )
+            return None
+        args = self.bind(value, sc.BARRIER_PARAMS)
+        if args is None:
+            return None
+        thickness = args["thickness"]
+        if not 0.0001 <= thickness <= 0.05:
+            self.error(
+                "E404",
+                f"a barrier {u.format_quantity(thickness, u.LENGTH)} thick is not plausible",
+                value.span,
+                "propagation barriers are typically 1-5 mm",
+            )
+            return None
+        return ir.Barrier(material, thickness, args.get("between") or "modules")
+
     def rate_table(self, value: Value) -> tuple[ir.RatePoint, ...] | None:
         if isinstance(value, Invalid):
             return None

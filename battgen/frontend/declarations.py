@@ -262,6 +262,8 @@ class _DeclLowering(Constructing):
             return self.conductor(value)
         if kind == sc.ENCLOSURE:
             return self.enclosure(value)
+        if kind == sc.BARRIER:
+            return self.barrier(value)
         if kind == sc.RATE_TABLE:
             return self.rate_table(value)
         if kind == sc.ENTROPIC:
@@ -312,6 +314,7 @@ class _DeclLowering(Constructing):
         discharge = get("discharge")  # an ir.Bound with its high end (`<= ...`)
         temperature: ir.Bound | None = get("temperature")
         charge: ir.Bound | None = get("charge")
+        pressure: ir.Bound | None = get("pressure")
         return ir.Cell(
             name=self.decl.name,
             format=get("format"),
@@ -336,6 +339,7 @@ class _DeclLowering(Constructing):
             cost=get("cost"),
             ocv=get("ocv", ()),
             entropic=get("entropic", ()),
+            pressure=(pressure.low, pressure.high) if pressure else None,
         )
 
     def build_material(self, values: Values, qualified: Qualified) -> ir.Material:
@@ -353,6 +357,8 @@ class _DeclLowering(Constructing):
             melting_point=get("melting_point"),
             viscosity=get("viscosity"),
             modulus=get("modulus"),
+            yield_strength=get("yield_strength"),
+            fatigue_limit=get("fatigue_limit"),
             cost=get("cost"),
         )
 
@@ -478,6 +484,7 @@ class _DeclLowering(Constructing):
             cooling=cooling,
             busbar=busbar,
             enclosure=enclosure,
+            barrier=get("barrier"),
             fuse=get("fuse"),
             optimise=get("optimise"),
             ambient=get("ambient"),

@@ -228,6 +228,20 @@ def outer_skins(energy) -> tuple[float, float]:
     return RHO_AL, np.where(kwh < 10, 0.001, np.where(kwh < 20, 0.0015, 0.002))
 
 
+def enclosure_wall(enclosure, energy=None) -> tuple[float, float]:
+    """(density kg/m³, thickness m) of the jacket's outer top skin, the sheet the structure stage
+    loads (lid, floor, crush): a declared enclosure's material and thickness, or one as stiff as
+    BatPaC's aluminium skin (``equal_stiffness_thickness``); BatPaC's skin itself without one.
+    ``energy`` J picks BatPaC's skin (row 430); None takes its thickest, 2 mm (from 20 kWh)."""
+    skin = float(outer_skins(energy)[1]) if energy is not None else 0.002
+    if enclosure is None or enclosure.material is None:
+        return RHO_AL, skin
+    if enclosure.thickness is not None:
+        return enclosure.material.density, enclosure.thickness
+    modulus = enclosure.material.modulus or AL_MODULUS
+    return enclosure.material.density, equal_stiffness_thickness(modulus, (AL_MODULUS, skin))
+
+
 def equal_stiffness_thickness(modulus: float, reference: tuple[float, float] = (AL_MODULUS, 0.002)) -> float:
     """Sheet thickness, m, of a material of Young's modulus ``modulus`` as stiff in bending as
     ``reference`` (modulus Pa, thickness m; default 2 mm of 6061): panel stiffness goes as E·t³,

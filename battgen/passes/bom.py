@@ -129,7 +129,11 @@ def bill_of_materials(
         )
     ]
     designed = _designed(bms)
+    fixtures = _structure_and_safety_lines(pack, layout, materials)
     for part in P.PARTS[1:]:
+        if fixtures.get(part):  # the structure stage's end plates and bands, sized for this pack
+            lines.extend(_priced(fixtures.pop(part), costs))
+            continue
         kg = masses[part]
         if part == "busbars" and routed_lines:
             lines.extend(_priced(routed_lines, costs))
@@ -145,6 +149,7 @@ def bill_of_materials(
             _basis(part, spec),
         )
         lines.extend(_with_designed(allowance, designed.get(part, [])))
+    lines.extend(line for extra in fixtures.values() for line in extra)  # the barrier: no model part
     for name in (
         "thermal system",
         "assembly labour",
@@ -249,6 +254,19 @@ _COST_BASIS = {
 }
 
 
+def _structure_and_safety_lines(pack, layout, materials: Mapping[str, ir.Material]) -> dict[str, list[BomLine]]:
+    """The compression fixtures' end plates and bands and the declared barrier
+    (``passes.structure.parts``: the parts the structure and safety stages analyse), by item:
+    ``end plates`` and ``bands`` take the mass model's lines' place (and their price, shared by
+    mass), ``barrier`` is a line of its own."""
+    from battgen.passes.structure.parts import bom_lines
+
+    out: dict[str, list[BomLine]] = {}
+    for line in bom_lines(pack, layout, materials):
+        out.setdefault(line.item, []).append(line)
+    return out
+
+
 def _busbar_lines(busbars, masses: list[float]) -> list[BomLine]:
     """The routed busbars by kind, material and thickness, each of the mass drawn (``masses``)."""
     grouped: dict[tuple, list] = defaultdict(list)
@@ -347,7 +365,13 @@ def _with_designed(allowance: BomLine, designed: list[BomLine]) -> list[BomLine]
         mass_kg=rest,
         basis=allowance.basis + "; less the BMS stage's parts listed below",
     )
-    return [kept, *designed]
+    priced = [
+        line
+        if line.cost_usd is not None
+        else replace(line, cost_usd=0.0, basis=f"{line.basis}; priced in the {allowance.item} line")
+        for line in designed
+    ]
+    return [kept, *priced]
 
 
 def bom_stage(

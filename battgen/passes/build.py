@@ -29,6 +29,8 @@ from battgen.passes.layout.types import Layout, Placement
 from battgen.passes.lifetime import Lifetime
 from battgen.passes.routing.network import Network
 from battgen.passes.routing.types import Routing
+from battgen.passes.safety.stage import Safety
+from battgen.passes.structure.stage import Structure
 from battgen.passes.synthesis import Candidate, Synthesis
 
 # ``CadResult.parts`` keys in words: (one, many)
@@ -122,6 +124,8 @@ class PackBuild:
     bms: Bms | None = None
     bom: tuple[BomLine, ...] | None = None
     as_built: AsBuilt | None = None
+    structure: Structure | None = None
+    safety: Safety | None = None
     cad: CadResult | None = None
     assembly: Assembly | None = None  # the CAD stage's assembly procedure
     files: Mapping[str, bytes] = field(default_factory=dict)
@@ -151,6 +155,8 @@ class PackBuild:
             ("lifetime", self.lifetime),
             ("bms", self.bms),
             ("check", self.as_built),
+            ("structure", self.structure),
+            ("safety", self.safety),
             ("cad", self.cad),
             ("assembly", self.assembly),
         ]

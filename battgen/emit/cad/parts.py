@@ -25,6 +25,9 @@ KIND_OF = {
     "lead": "busbars",
     "holder": "holders",
     "frame": "holders",
+    "end_plate": "holders",
+    "band": "holders",
+    "barrier": "holders",
     "cold_plate": "cooling",
     "floor": "enclosure",
     "walls": "enclosure",
@@ -35,13 +38,24 @@ KIND_OF = {
     "sense_harness": "bms",
 }
 # Part kind → its line in the bill of materials (``CadResult.mass``) when the prism names none
-BOM_PART = {"busbar": "busbars", "lead": "busbars", "holder": "holders", "frame": "module walls"}
+BOM_PART = {
+    "busbar": "busbars",
+    "lead": "busbars",
+    "holder": "holders",
+    "frame": "module walls",
+    "end_plate": "end plates",
+    "band": "bands",
+    "barrier": "barrier",
+}
 # Part kind → its name in ``CadResult.parts``
 PLURAL = {
     "busbar": "busbars",
     "lead": "leads",
     "holder": "holder_tiles",
     "frame": "frames",
+    "end_plate": "end_plates",
+    "band": "bands",
+    "barrier": "barriers",
     "cold_plate": "cold_plates",
     "floor": "floor",
     "walls": "walls",

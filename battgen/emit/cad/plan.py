@@ -23,7 +23,9 @@ from battgen.emit.cad.parts import Instances, Plan, Prism
 from battgen.models import packaging as P
 from battgen.passes.channels import coolant_flow as sized_flow
 from battgen.passes.drawn import (
+    FRAME_CLEARANCE,
     Cells,
+    Site,
     Solid,
     Stack,
     Tiles,
@@ -125,6 +127,7 @@ def plan_pack(
         cooling["coolant_mass"] = drawn.coolant
     if bms is not None and "bms" in stack.levels:
         _bms_parts(bms, fuses, stack, prisms, notes)
+    _fixtures_and_barriers(pack, layout, materials, placed, stack, site, prisms, notes)
 
     _share_shapes(prisms)
     return Plan(
@@ -438,6 +441,111 @@ def _bms_parts(bms: Bms, fuses: list[FuseLink], stack: Stack, prisms: list[Prism
         )
     if any(line.face == "bottom" for line in bms.sense_lines):
         notes.append("sense lines to bottom busbars are drawn on the top face; their drop down the module side is not")
+
+
+def _fixtures_and_barriers(
+    pack: ir.Pack,
+    layout: Layout,
+    materials: Mapping[str, ir.Material],
+    placed: Cells,
+    stack: Stack,
+    site: Site,
+    prisms: list[Prism],
+    notes: list[str],
+) -> None:
+    """The structure and safety stages' parts (the same designs they analyse and the BOM
+    weighs): each stack of flat cells' two end plates, across it at both ends, outside the
+    module frames, and its two bands around them; the barrier's sheets between modules. The layout
+    reserves no room for them: a part that reaches into a neighbour's cells is noted."""
+    import numpy as np
+    import shapely
+
+    from battgen.passes.safety import barriers
+    from battgen.passes.structure import compression
+
+    comp = compression.design(pack, layout, materials)
+    clash = 0
+    feet = shapely.union_all(placed.feet) if comp.fixtures else None
+    for f in comp.fixtures:
+        mine = np.zeros(len(placed.cells), dtype=bool)
+        mine[list(f.cells)] = True
+        rot = placed.cells[f.cells[0]].rotation
+        u, n = np.array([math.cos(rot), math.sin(rot)]), np.array([-math.sin(rot), math.cos(rot)])
+        xy = placed.xy[mine]
+        a, b = xy @ u, xy @ n
+        half_w, half_t = placed.fmt.width * 1e3 / 2, placed.fmt.thickness * 1e3 / 2
+        u0, u1, n0, n1 = a.min() - half_w, a.max() + half_w, b.min() - half_t, b.max() + half_t
+        tp, tb, wb = f.plate_thickness * 1e3, f.band_thickness * 1e3, f.band_width * 1e3
+        z0 = stack.z_cells + float(placed.zc[mine].min())
+
+        def frame(p0: float, p1: float, q0: float, q1: float, u=u, n=n):  # a rectangle in the (u, n) axes
+            corners = [(p0, q0), (p1, q0), (p1, q1), (p0, q1)]
+            return shapely.Polygon([tuple(float(v) for v in p * u + q * n) for p, q in corners])
+
+        frame_wall = P.MODULE_WALL * 1e3  # the drawn module walls' (``passes.drawn.module_walls``)
+        gap = FRAME_CLEARANCE + frame_wall + 0.5  # outside the module frame's ring
+        plates = [frame(u0, u1, n0 - tp - gap, n0 - gap), frame(u0, u1, n1 + gap, n1 + tp + gap)]
+        for k, plate in enumerate(plates):
+            clash += int(plate.intersects(feet))
+            prisms.append(
+                Prism(
+                    f"end_plate_{f.stack:03d}_{k}",
+                    "end_plate",
+                    plate,
+                    z0,
+                    z0 + placed.h_cell,
+                    (),
+                    COLOURS["frame"],
+                    _density(f.plate_material, materials, 2700.0),
+                )
+            )
+        rim = FRAME_CLEARANCE + frame_wall  # the bands go round the frame's side walls
+        outer = frame(u0 - rim - tb, u1 + rim + tb, n0 - tp - gap - tb, n1 + tp + gap + tb)
+        inner = frame(u0 - rim, u1 + rim, n0 - tp - gap, n1 + tp + gap)
+        ring = outer.difference(inner)
+        for k, zc in enumerate((0.25, 0.75)):
+            zb = z0 + zc * placed.h_cell - wb / 2
+            prisms.append(
+                Prism(
+                    f"band_{f.stack:03d}_{k}",
+                    "band",
+                    ring,
+                    zb,
+                    zb + wb,
+                    (),
+                    COLOURS["busbar_al"],
+                    _density(f.band_material, materials, 7850.0),
+                )
+            )
+    if clash:
+        notes.append(
+            f"{clash} end plate(s) reach into a neighbouring module's cells: the layout reserves no room for them"
+        )
+    sheets = barriers.design(pack, layout)
+    if sheets is None:
+        return
+    if sheets.between != "modules":
+        notes.append(f"barrier between cells ({sheets.material}): weighed in the BOM, not drawn")
+        return
+    rho = pack.barrier.material.density if pack.barrier is not None else 200.0
+    for k, outline in enumerate(sheets.outlines):
+        poly = shapely.affinity.scale(outline, 1e3, 1e3, origin=(0, 0))
+        parts = clean(poly.intersection(site.free), 0.5)
+        if parts:
+            from shapely.ops import unary_union
+
+            prisms.append(
+                Prism(
+                    f"barrier_{k:02d}",
+                    "barrier",
+                    unary_union(parts),
+                    stack.z_cells,
+                    stack.z_cells + placed.h_cell,
+                    (),
+                    (0.95, 0.95, 0.90),
+                    rho,
+                )
+            )
 
 
 # --- shared shapes ----------------------------------------------------------------------------

@@ -433,6 +433,11 @@ def _value_completions(
         return items
     if prop.kind == sc.ENCLOSURE:
         return _ref_items(state, "material", workspace_decls, role="structure")
+    if prop.kind == sc.BARRIER:
+        items = _ref_items(state, "material", workspace_decls, role="insulator")
+        for item in items:
+            item.insert_text = f"{item.label}(thickness = "
+        return items
     return []
 
 
