@@ -4,6 +4,7 @@
     battc check FILE...        diagnostics only
     battc fmt FILE... [--check]
     battc estimate FILE [--json]
+    battc study FILE           build every variant of the file's studies, write study/<study>/
     battc lsp                  the language server over stdio
 
 Exit codes: 0 no errors, 1 errors in the input, 2 usage error, 3 internal error (reported as
@@ -20,7 +21,7 @@ from pathlib import Path
 from battgen.core.diagnostics import Diagnostic
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
-COMMANDS = ("check", "fmt", "estimate", "build", "lsp")
+COMMANDS = ("check", "fmt", "estimate", "build", "study", "lsp")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,6 +51,17 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--no-cad", action="store_true", help="skip the CAD stage")
     build.add_argument("--stl", action="store_true", help="also export STL")
     build.add_argument("--format", choices=("text", "json"), default="text")
+
+    study = sub.add_parser("study", help="build every variant of a study and compare them")
+    study.add_argument("file", metavar="FILE")
+    study.add_argument("--study", action="append", dest="names", default=[], metavar="NAME", help="only this study")
+    study.add_argument("--out", default="study", metavar="DIR", help="where results go (default: study)")
+    study.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="a running Dask cluster (default: a local one)")
+    study.add_argument(
+        "--workers", type=int, metavar="N", help="local worker processes (default: every core; 0: in this process)"
+    )
+    study.add_argument("--fresh", action="store_true", help="build every variant again (ignore stored results)")
+    study.add_argument("--format", choices=("text", "json"), default="text")
 
     sub.add_parser("lsp", help="run the language server over stdio")
     return parser
@@ -202,6 +214,51 @@ def cmd_build(args) -> int:
     return _exit_code(result.diagnostics)
 
 
+def cmd_study(args) -> int:
+    from battgen.core.serialize import diagnostics_json, dumps
+    from battgen.emit.terminal import print_diagnostics
+
+    missing = _missing_file(args.file)
+    if missing:
+        print_diagnostics([missing], {}, stream=sys.stderr)
+        return EXIT_ERRORS
+    if args.workers is not None and args.workers < 0:
+        print("battc study: --workers must be 0 or more", file=sys.stderr)
+        return EXIT_USAGE
+    from battgen.driver.study import run_study
+
+    result = run_study(
+        Path(args.file),
+        Path(args.out),
+        names=args.names,
+        scheduler=args.scheduler,
+        workers=args.workers,
+        fresh=args.fresh,
+        progress=args.format == "text" and sys.stderr.isatty(),
+    )
+    if args.format == "json":
+        outputs = [path for run in result.runs for path in run.written]
+        sys.stdout.write(dumps({"outputs": outputs, "diagnostics": diagnostics_json(result.diagnostics)}))
+    else:
+        from battgen.emit.study import print_run
+
+        print_diagnostics(result.diagnostics, result.lowered.sources if result.lowered else {}, stream=sys.stderr)
+        for run in result.runs:
+            print_run(
+                run.study,
+                run.rows,
+                run.on_front,
+                run.best,
+                built=run.built,
+                reused=run.reused,
+                seconds=run.seconds,
+                folder=str(run.folder),
+                workers=result.workers,
+                address=result.address,
+            )
+    return _exit_code(result.diagnostics)
+
+
 def cmd_lsp(args) -> int:
     from battgen.lsp.server import run
 
@@ -209,4 +266,11 @@ def cmd_lsp(args) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"check": cmd_check, "fmt": cmd_fmt, "estimate": cmd_estimate, "build": cmd_build, "lsp": cmd_lsp}
+_COMMANDS = {
+    "check": cmd_check,
+    "fmt": cmd_fmt,
+    "estimate": cmd_estimate,
+    "build": cmd_build,
+    "study": cmd_study,
+    "lsp": cmd_lsp,
+}

@@ -81,6 +81,8 @@ def properties_md() -> str:
                     sc.ENCLOSURE: "structural material, optionally called with a thickness",
                     sc.RATE_TABLE: "list of (rate, capacity)",
                 }.get(p.kind, p.kind)
+            if p.listed:  # a study's values to try
+                value = f"list of {value}"
             default = "**required**" if p.required else (f"`{p.default}`" if p.default else "—")
             out.append(f"| `{p.name}` | {form} | {value} | {default} | {p.doc} |")
         out.append("")

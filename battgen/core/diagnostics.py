@@ -152,6 +152,11 @@ CODES: dict[str, str] = {
     "E212": "unknown constructor or constructor argument",
     "E213": "wrong form of property (e.g. a bound where a value is required)",
     "E214": "unknown option for this property",
+    # studies (E25x: the study itself; W250 is found when its variants are built)
+    "E250": "a grid study has a range (a grid needs a list)",
+    "E251": "the optimiser's budget is less than one generation",
+    "E252": "a study's value names another declaration than the pack's file sees",
+    "E253": "no study to run",
     # units
     "E301": "unknown unit",
     "E302": "wrong dimension for this property",
@@ -188,6 +193,7 @@ CODES: dict[str, str] = {
     "E901": "internal error",
     # warnings
     "W201": "unused import",
+    "W250": "variants of a study do not compile",
     "W401": "unusual value (check it)",
     "W501": "requirement met with a thin margin",
 }

@@ -12,6 +12,7 @@ half a second); ``estimate`` adds numpy for synthesis; ``build`` runs everything
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -118,13 +119,16 @@ def build_result(
     stl: bool = False,
     progress: bool = False,
     workspace: Workspace | None = None,
+    text: str | None = None,
+    only: Collection[str] | None = None,
 ) -> BuildResult:
     """Run every stage for every pack; write ``out/<pack>/`` only if nothing failed (with
-    ``out=None``, nothing: the builds are in the result)."""
+    ``out=None``, nothing: the builds are in the result). ``text``: the root file's content
+    (``source`` then names it); ``only``: build only these packs (a study's variant builds its own)."""
     from battgen.driver import loop, stages
     from battgen.passes.build import PackBuild
 
-    estimate = estimate_result(source, workspace)
+    estimate = estimate_result(source, workspace, text=text)
     diagnostics = list(estimate.diagnostics)
     packs: dict[str, PackBuild] = {}
     if any(d.is_error for d in diagnostics):
@@ -132,6 +136,8 @@ def build_result(
     options = stages.BuildOptions(cad=cad, stl=stl, progress=progress)
     design = estimate.lowered.design
     for name, synthesis in sorted(estimate.syntheses.items()):
+        if only is not None and name not in only:
+            continue
         pack = design.packs[name]
         build = PackBuild(name, pack, design.all_materials, synthesis, diagnostics=synthesis.diagnostics)
         try:
