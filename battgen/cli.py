@@ -5,6 +5,7 @@
     battc fmt FILE... [--check]
     battc estimate FILE [--json]
     battc study FILE           build every variant of the file's studies, write study/<study>/
+    battc diff OLD NEW | FILE --rev REV   what a change to a design does to the pack
     battc lsp                  the language server over stdio
 
 Exit codes: 0 no errors, 1 errors in the input, 2 usage error, 3 internal error (reported as
@@ -21,7 +22,7 @@ from pathlib import Path
 from battgen.core.diagnostics import Diagnostic
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
-COMMANDS = ("check", "fmt", "estimate", "build", "study", "lsp")
+COMMANDS = ("check", "fmt", "estimate", "build", "study", "diff", "lsp")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -62,6 +63,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     study.add_argument("--fresh", action="store_true", help="build every variant again (ignore stored results)")
     study.add_argument("--format", choices=("text", "json"), default="text")
+
+    diff = sub.add_parser("diff", help="what a change to a design does: two files, or a file and a git revision")
+    diff.add_argument("files", nargs="+", metavar="FILE", help="OLD NEW, or FILE with --rev (git's 7 arguments too)")
+    diff.add_argument("--rev", metavar="REV", help="compare FILE at this git revision with FILE as it is")
+    diff.add_argument("--format", choices=("text", "json", "markdown"), default="text")
 
     sub.add_parser("lsp", help="run the language server over stdio")
     return parser
@@ -259,6 +265,45 @@ def cmd_study(args) -> int:
     return _exit_code(result.diagnostics)
 
 
+def cmd_diff(args) -> int:
+    """Two files, one file and ``--rev``, or git's seven external-diff arguments."""
+    from battgen.core.serialize import diagnostics_json
+    from battgen.emit.terminal import print_diagnostics
+
+    files = args.files
+    if args.rev is not None and len(files) == 1:
+        mode = "rev"
+    elif args.rev is None and len(files) in (2, 7):
+        mode = "git" if len(files) == 7 else "files"
+    else:
+        print("battc diff: give OLD NEW, or FILE --rev REV", file=sys.stderr)
+        return EXIT_USAGE
+    # git's form: PATH OLD-FILE OLD-HEX OLD-MODE NEW-FILE NEW-HEX NEW-MODE (/dev/null: absent)
+    checked = [f for f in (files[1], files[4]) if f != "/dev/null"] if mode == "git" else files
+    missing = [m for m in (_missing_file(f) for f in checked) if m is not None]
+    if missing:
+        print_diagnostics(missing, {}, stream=sys.stderr)
+        return EXIT_ERRORS
+    from battgen.driver import diff as driver
+
+    if mode == "rev":
+        result = driver.diff_revision(Path(files[0]), args.rev)
+    elif mode == "git":
+        result = driver.diff_git(Path(files[0]), files[1], files[4])
+    else:
+        result = driver.diff_files(Path(files[0]), Path(files[1]))
+    from battgen.emit import diff as emit
+
+    old, new = result.old.label, result.new.label
+    if args.format == "json":
+        sys.stdout.write(emit.as_json(result.packs, old, new, diagnostics_json(result.diagnostics)))
+    else:
+        print_diagnostics(result.diagnostics, {}, stream=sys.stderr)
+        render = emit.markdown if args.format == "markdown" else emit.terminal
+        sys.stdout.write(render(result.packs, old, new))
+    return _exit_code(result.diagnostics)
+
+
 def cmd_lsp(args) -> int:
     from battgen.lsp.server import run
 
@@ -272,5 +317,6 @@ _COMMANDS = {
     "estimate": cmd_estimate,
     "build": cmd_build,
     "study": cmd_study,
+    "diff": cmd_diff,
     "lsp": cmd_lsp,
 }

@@ -70,6 +70,7 @@ ELSEWHERE = {
     "E252": "test_study.py",
     "E253": "test_study.py",
     "W250": "test_study.py",
+    "E850": "test_diff.py",
 }
 
 

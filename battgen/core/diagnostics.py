@@ -189,6 +189,7 @@ CODES: dict[str, str] = {
     "E801": "cannot read the input file",
     "E802": "cannot write the output",
     "E803": "CAD stage unavailable",
+    "E850": "cannot read a design at a git revision (battc diff)",
     # internal
     "E901": "internal error",
     # warnings

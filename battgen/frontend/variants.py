@@ -112,6 +112,8 @@ class VariantMaker:
         self.module = lowered.modules[self.file]
         self.scope = lowered.scopes.get(self.file, {})
         self.diagnostics: list[Diagnostic] = []
+        self._closures: dict[str, frozenset[str]] = {}
+        self._use_closures: dict[str, frozenset[str]] = {}
         self._needs = {v.name: self._imports_needed(v) for v in study.variables}
         self._digests = {path: hashlib.sha256(text.encode()).hexdigest() for path, text in lowered.sources.items()}
 
@@ -241,7 +243,13 @@ class VariantMaker:
             return f'use "{relative.as_posix()}"'
 
     def _closure(self, file: str) -> set[str]:
-        """``file`` and every file it imports, transitively (display paths), with the prelude."""
+        """``file`` and every file it imports, transitively (display paths), with the prelude;
+        once per file (the project does not change while its variants are written)."""
+        if file not in self._closures:
+            self._closures[file] = frozenset(self._walk(file))
+        return set(self._closures[file])
+
+    def _walk(self, file: str) -> set[str]:
         seen: set[str] = set()
         todo = [file]
         prelude = self._display(PRELUDE.resolve())
@@ -262,6 +270,11 @@ class VariantMaker:
         return seen
 
     def _closure_of_use(self, line: str) -> set[str]:
+        if line not in self._use_closures:
+            self._use_closures[line] = frozenset(self._walk_use(line))
+        return set(self._use_closures[line])
+
+    def _walk_use(self, line: str) -> set[str]:
         prop_use = _parse_use(line)
         if prop_use is None:
             return set()
