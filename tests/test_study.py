@@ -329,3 +329,22 @@ def test_every_column_of_the_table_is_documented():
     for study in lowered.design.studies.values():
         for column in columns(study):
             assert column in variables or f"`{column}`" in doc, column
+
+
+def test_battc_study_through_the_cli(tmp_path):
+    from conftest import run_battc
+
+    project = _project(tmp_path, EXAMPLES / "lfp_storage.batt")
+    (project / "study.batt").write_text(
+        'use "lfp_storage.batt"\n\nstudy sheets {\n    pack = rack51v\n    gap  = [2 mm, 3 mm]\n}\n'
+    )
+    done = run_battc("study", "study.batt", "--workers", "0", "--out", "out", cwd=project)
+    assert done.returncode == 0, done.stderr
+    assert "study sheets: 2 variants of pack rack51v (2 distinct) — 2 passed; 2 feasible" in done.stdout
+    assert "built 2 in" in done.stdout and "written: out/sheets/" in done.stdout
+    again = run_battc("study", "study.batt", "--workers", "0", "--out", "out", "--format", "json", cwd=project)
+    assert again.returncode == 0, again.stderr
+    outputs = json.loads(again.stdout)["outputs"]
+    assert "out/sheets/table.csv" in outputs and any(o.endswith("/variant.batt") for o in outputs)
+    usage = run_battc("study", "study.batt", "--workers", "-1", cwd=project)
+    assert usage.returncode == 2

@@ -61,14 +61,14 @@ def files_at(path: Path, revision: str) -> tuple[str, dict[str, str]]:
     top = Path(_git(folder, "rev-parse", "--show-toplevel").decode().strip())
     relative = path.resolve().relative_to(top).as_posix()
     listing = _git(top, "ls-tree", "-r", "-z", revision).split(b"\0")
-    blobs = []
+    blobs: list[tuple[str, str]] = []  # (path in the repository, blob id)
     for entry in listing:
         if not entry:
             continue
-        meta, name = entry.split(b"\t", 1)
+        meta, path_bytes = entry.split(b"\t", 1)
         _, kind, sha = meta.split()
-        if kind == b"blob" and name.endswith(b".batt"):
-            blobs.append((name.decode(), sha.decode()))
+        if kind == b"blob" and path_bytes.endswith(b".batt"):
+            blobs.append((path_bytes.decode(), sha.decode()))
     if relative not in {name for name, _ in blobs}:
         raise GitError(f"`{relative}` is not in {revision}")
     out = _git(top, "cat-file", "--batch", data="".join(f"{sha}\n" for _, sha in blobs).encode())

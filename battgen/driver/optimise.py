@@ -125,7 +125,8 @@ def optimise(
         if len(seen) >= study.budget or idle >= IDLE_GENERATIONS:
             break
         population = algorithm.ask()
-        variants, keep = [], []
+        variants: list[Variant] = []
+        keep: list[int] = []
         for i, genome in enumerate(population.get("X")):
             variant = maker.variant(decode(study, genome))
             if variant.key not in seen and len(seen | {v.key for v in variants}) >= study.budget:

@@ -136,9 +136,10 @@ class DaskPool:
     def __init__(self, sources: dict[str, str], scheduler: str | None = None, workers: int | None = None) -> None:
         from dask.distributed import Client, LocalCluster
 
-        self.cluster = None
+        self.cluster: LocalCluster | None = None
         if scheduler:
             self.client = Client(scheduler, timeout="30s")
+            self.address = scheduler
         else:
             self.cluster = LocalCluster(
                 n_workers=workers or os.cpu_count() or 1,
@@ -150,9 +151,9 @@ class DaskPool:
                 silence_logs=logging.ERROR,
             )
             self.client = Client(self.cluster)
+            self.address = self.cluster.scheduler_address
         self.client.run(warm)
         self.workers = max(sum(self.client.nthreads().values()), 1)
-        self.address = scheduler or self.cluster.scheduler_address
         # the project's parsed files: sent once to every worker, referenced by each task
         self.shared = self.client.scatter(shared_workspace(sources), broadcast=True, hash=False)
 
@@ -163,7 +164,7 @@ class DaskPool:
         pending = iter(jobs)
         prefix = "variant" if task is evaluate_variant else task.__name__
         running = as_completed()
-        jobs_of: dict[str, Job] = {}
+        jobs_of: dict[object, Job] = {}  # by the future's key
 
         def submit(job: Job) -> None:
             future = self.client.submit(task, job, self.shared, key=f"{prefix}-{job.key}", retries=1)

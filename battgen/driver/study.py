@@ -17,7 +17,7 @@ builds through the same pool. Then ``<out>/<study>/`` gets:
 Every result is stored as it arrives in ``<out>/results/<key>.json``, keyed by the hash of the
 variant's source: a study interrupted and run again builds only what is missing, and studies
 that share variants share their results. Everything written is deterministic (the same study
-gives the same bytes) except ``summary.json``'s timing, which says how long this run took.
+gives the same bytes, whichever cluster built it); how long a run took is printed, not written.
 """
 
 from __future__ import annotations

@@ -152,11 +152,13 @@ table { border-collapse: collapse; margin: 0.5em 0; } td, th { padding: 0.2em 0.
 th { border-bottom: 1px solid #999; } tr:nth-child(even) td { background: #f6f6f6; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; } .code { font-family: ui-monospace, monospace; }
 .plots { display: flex; flex-wrap: wrap; gap: 1em; } .plots svg { border: 1px solid #ddd; background: #fff; }
-.design { border: 1px solid #ddd; padding: 0.5em 1em; margin: 1em 0; } .design img { width: 100%; border: 1px solid #eee; }
+.designs { display: flex; flex-wrap: wrap; gap: 1em; align-items: flex-start; }
+.design { border: 1px solid #ddd; padding: 0.5em 1em; flex: 1 1 480px; max-width: 580px; }
+.design h3 { font-size: 1.05em; } .design img { width: 100%; border: 1px solid #eee; }
 .legend span { margin-right: 1.5em; }
 """
 
-_W, _H, _M = 360, 260, 48  # plot size and margin, px
+_W, _H, _M = 370, 260, 58  # plot size and margin, px
 
 
 def _ticks(low: float, high: float) -> list[float]:
@@ -240,7 +242,8 @@ def pareto_plots(
     numbers = {i: str(n + 1) for n, (_, i) in enumerate(best)}
     plots = []
     for a, b in pairs:
-        points, numbered = [], {}
+        points: list[tuple[float, float, str, str]] = []
+        numbered: dict[int, str] = {}
         for i, row in enumerate(rows):
             e = row.evaluation
             x, y = e.metric(a), e.metric(b)
@@ -303,8 +306,10 @@ def report_html(
     ]
     if not best:
         out.append("<p>No variant is feasible: see the table's <code>failures</code> column.</p>")
+    out.append('<div class="designs">')
     for n, (why, i) in enumerate(best):
         out.append(_design_card(n + 1, why, rows[i], study, designs.get(rows[i].key, {})))
+    out.append("</div>")
     out += ["<h2>Every design on the front</h2>", _front_table(study, rows, on_front)]
     out.append('<p>All variants: <a href="table.csv">table.csv</a> · <a href="table.parquet">table.parquet</a></p>')
     out += ["</body>", "</html>", ""]

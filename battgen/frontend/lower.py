@@ -59,7 +59,11 @@ def lower_project(root: Path | str, workspace: Workspace | None = None, *, text:
     else:
         project.load(root_path)
     root_source = project.files.get(root_path)
-    cells, materials, envelopes, packs, studies = {}, {}, {}, {}, {}
+    cells: dict[str, ir.Cell] = {}
+    materials: dict[str, ir.Material] = {}
+    envelopes: dict[str, ir.Envelope] = {}
+    packs: dict[str, ir.Pack] = {}
+    studies: dict[str, ir.Study] = {}
     if root_source is not None:
         for decl in root_source.parsed.module.decls:
             definition = project.scopes[root_path].get(decl.name)
@@ -68,7 +72,13 @@ def lower_project(root: Path | str, workspace: Workspace | None = None, *, text:
             value = _lower_definition(project, definition)
             if value is None:
                 continue
-            kinds = {"cell": cells, "material": materials, "envelope": envelopes, "pack": packs, "study": studies}
+            kinds: dict[str, dict] = {
+                "cell": cells,
+                "material": materials,
+                "envelope": envelopes,
+                "pack": packs,
+                "study": studies,
+            }
             kinds[decl.kind][decl.name] = value
     # imported declarations the root's packs use are part of the design too
     for key, value in sorted(project.lowered.items(), key=lambda kv: kv[0]):

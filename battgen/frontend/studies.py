@@ -61,7 +61,10 @@ class StudyLowering(Constructing):
         return tuple(out)
 
     def build_study(self, values: dict[str, tuple[Any, ast.Property]], qualified: dict) -> ir.Study | None:
-        get = lambda name: values[name][0] if name in values else sc.PROPS["study"][name].value  # noqa: E731
+        def get(name: str) -> Any:
+            """The value as written, else the schema's default (SI)."""
+            return values[name][0] if name in values else sc.PROPS["study"][name].value
+
         variables = []
         for name, (value, prop) in values.items():  # in the order written: the table's columns
             spec = sc.PROPS["study"][name]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,7 +91,8 @@ def set_argument(value_text: str, constructor: str, argument: str, new: str) -> 
     for index, arg in enumerate(node.args):
         name = arg.name if arg.name is not None else (names[index] if index < len(names) else None)
         if name == argument:
-            edited = _apply(line, [(at(arg.value.span), at(arg.value.span, end=True), new)])
+            value: ast.Node = arg.value
+            edited = _apply(line, [(at(value.span), at(value.span, end=True), new)])
             return edited[len("v = ") :]
     close = at(node.span, end=True) - 1  # the `)`
     joiner = ", " if node.args else ""
@@ -332,8 +334,6 @@ def _inside(inner: Span, outer: Span) -> bool:
 
 
 def _relpath(path: Path, start: Path) -> str:
-    import os
-
     return os.path.relpath(path, start)
 
 

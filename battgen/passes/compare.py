@@ -245,6 +245,8 @@ def compare(name: str, old, new, old_errors: tuple[str, ...] = (), new_errors: t
     checks = []
     for key in list(va) + [k for k in vb if k not in va]:
         x, y = va.get(key), vb.get(key)
+        either = x if x is not None else y
+        assert either is not None
         checks.append(
             Check(
                 key,
@@ -252,7 +254,7 @@ def compare(name: str, old, new, old_errors: tuple[str, ...] = (), new_errors: t
                 y.bound if y else None,
                 x.built if x else None,
                 y.built if y else None,
-                (x or y).unit,
+                either.unit,
                 x.ok if x else None,
                 y.ok if y else None,
             )

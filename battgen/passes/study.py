@@ -205,18 +205,25 @@ def dominates(a: Sequence[float], b: Sequence[float]) -> bool:
 
 
 def pareto(points: Sequence[Sequence[float] | None]) -> list[bool]:
-    """Which points are non-dominated (None: not a candidate). Sorted sweep: a point can only be
-    dominated by one before it in lexicographic order, and only by a member of the front so far
-    (O(n · front))."""
-    order = sorted((i for i, p in enumerate(points) if p is not None), key=lambda i: tuple(points[i]))  # type: ignore[arg-type]
-    front: list[int] = []
+    """Which points are non-dominated (None: not a candidate; of equal points the first).
+    Sorted sweep: in lexicographic order a point can only be dominated by one before it, and
+    then by a member of the front so far — which is at least as good on every objective exactly
+    when it dominates or equals it. O(n · front), vectorised over the front."""
+    import numpy as np
+
+    candidates = [i for i, p in enumerate(points) if p is not None]
+    order = sorted(candidates, key=lambda i: (tuple(points[i]), i))  # type: ignore[arg-type]
     on = [False] * len(points)
+    if not order:
+        return on
+    members = np.empty((len(order), len(points[order[0]])))  # type: ignore[arg-type]
+    size = 0
     for i in order:
-        p = points[i]
-        assert p is not None
-        if any(dominates(points[j], p) or tuple(points[j]) == tuple(p) for j in front):  # type: ignore[arg-type]
-            continue  # dominated, or a duplicate of a front member (the first one stays)
-        front.append(i)
+        p = np.asarray(points[i], dtype=float)
+        if size and bool((members[:size] <= p).all(axis=1).any()):
+            continue  # dominated, or equal to a member
+        members[size] = p
+        size += 1
         on[i] = True
     return on
 
