@@ -176,6 +176,13 @@ def test_a_file_without_a_study_is_E253():
     assert result.diagnostics[0].span == Span(result.lowered.root, 1, 1, 1, 1)
 
 
+def test_a_scheduler_that_cannot_be_reached_is_E254(tmp_path):
+    result = run_study(STUDIES / "ebike_study.batt", tmp_path, scheduler="nonsense://host:8786")
+    (e254,) = result.diagnostics
+    assert e254.code == "E254" and "unknown address scheme 'nonsense'" in e254.message
+    assert result.runs == [] and not (tmp_path / "ebike_grid").exists()
+
+
 # --- the front ----------------------------------------------------------------------------
 
 

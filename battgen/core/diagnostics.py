@@ -157,6 +157,7 @@ CODES: dict[str, str] = {
     "E251": "the optimiser's budget is less than one generation",
     "E252": "a study's value names another declaration than the pack's file sees",
     "E253": "no study to run",
+    "E254": "cannot reach the Dask scheduler",
     # units
     "E301": "unknown unit",
     "E302": "wrong dimension for this property",

@@ -201,8 +201,20 @@ def run_study(
     if any(d.is_error for d in diagnostics):
         return StudyResult(lowered, [], diagnostics)
     store = _Store(out / "results", fresh)
+    try:
+        pool = open_pool(lowered.sources, scheduler, workers)
+    except (OSError, ValueError) as error:  # an address that is wrong, or a scheduler that is down
+        diagnostics.append(
+            Diagnostic(
+                "E254",
+                f"cannot reach the Dask scheduler at `{scheduler}`: {error}",
+                Span(lowered.root, 1, 1, 1, 1),
+                "start one (`dask scheduler`, then `dask worker tcp://HOST:PORT`), or leave out --scheduler "
+                "for a local cluster",
+            )
+        )
+        return StudyResult(lowered, [], diagnostics)
     bar = _Progress(progress)
-    pool = open_pool(lowered.sources, scheduler, workers)
     runs = []
     try:
         for study in studies:
