@@ -327,14 +327,16 @@ def test_the_optimiser_is_repeatable_and_keeps_to_its_budget(tmp_path):
     assert {a.generation for a in first} == {0, 1}
 
 
-def test_every_column_of_the_table_is_documented():
+def test_every_column_of_the_table_is_documented_once():
     from battgen.emit.study import columns
 
     doc = (REPO / "docs" / "studies.md").read_text()
-    lowered = check(STUDIES / "rack_study.batt")
+    lowered = check(SEDAN_STUDY)
     variables = {v.name for s in lowered.design.studies.values() for v in s.variables}
-    for study in lowered.design.studies.values():
-        for column in columns(study):
+    for study in [*lowered.design.studies.values(), *check(STUDIES / "rack_study.batt").design.studies.values()]:
+        names = columns(study)
+        assert len(names) == len(set(names)), names  # `modules` the variable, `modules_built` the result
+        for column in names:
             assert column in variables or f"`{column}`" in doc, column
 
 

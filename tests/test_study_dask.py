@@ -68,14 +68,19 @@ def cluster(tmp_path):
         with Client(address, timeout="30s") as client:
             client.wait_for_workers(2, timeout=90)
         yield address
-    finally:
-        for process in reversed(processes):
+        with Client(address, timeout="10s") as client:
+            client.shutdown()  # the scheduler closes its workers, then itself
+    except BaseException:
+        for process in processes:  # setting up failed: stop what started
             process.terminate()
+        raise
+    finally:
         for process in processes:
             try:
-                process.wait(timeout=30)
+                process.wait(timeout=10)  # after the shutdown they are on their way out
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait()
         for log in logs:
             log.close()
 

@@ -43,7 +43,8 @@ def columns(study: ir.Study) -> list[str]:
     if study.search != "grid":
         head.append("generation")
     head += [v.name for v in study.variables]
-    head += ["status", "feasible", "pareto", "architecture", "series", "parallel", "modules", "cells"]
+    # what was built; `modules_built` and `cells_built` apart from a `modules` or `cell` variable
+    head += ["status", "feasible", "pareto", "architecture", "series", "parallel", "modules_built", "cells_built"]
     head += [_metric_column(m) for m in sc.METRICS]
     return head + ["attempts", "failures"]
 
@@ -263,7 +264,9 @@ def _metric_text(name: str, e: Evaluation) -> str:
     if math.isnan(value):
         return "—"
     unit = sc.METRICS[name].unit
-    return f"{shown(name, value):,.4g} {unit}".strip()
+    figure = shown(name, value)
+    text = f"{figure:,.0f}" if not unit or abs(figure) >= 1000 else f"{figure:,.4g}"  # counts, and no exponents
+    return f"{text} {unit}".strip()
 
 
 def report_html(

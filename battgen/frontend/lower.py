@@ -64,6 +64,13 @@ def lower_project(root: Path | str, workspace: Workspace | None = None, *, text:
     envelopes: dict[str, ir.Envelope] = {}
     packs: dict[str, ir.Pack] = {}
     studies: dict[str, ir.Study] = {}
+    by_kind: dict[str, dict] = {
+        "cell": cells,
+        "material": materials,
+        "envelope": envelopes,
+        "pack": packs,
+        "study": studies,
+    }
     if root_source is not None:
         for decl in root_source.parsed.module.decls:
             definition = project.scopes[root_path].get(decl.name)
@@ -72,14 +79,7 @@ def lower_project(root: Path | str, workspace: Workspace | None = None, *, text:
             value = _lower_definition(project, definition)
             if value is None:
                 continue
-            kinds: dict[str, dict] = {
-                "cell": cells,
-                "material": materials,
-                "envelope": envelopes,
-                "pack": packs,
-                "study": studies,
-            }
-            kinds[decl.kind][decl.name] = value
+            by_kind[decl.kind][decl.name] = value
     # imported declarations the root's packs use are part of the design too
     for key, value in sorted(project.lowered.items(), key=lambda kv: kv[0]):
         if isinstance(value, ir.Cell):
