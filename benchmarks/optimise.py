@@ -89,8 +89,12 @@ def main() -> None:
                 if better:
                     a, v = min(better, key=lambda av: av[1])
                     found = f"yes: {_show(v)}  ({', '.join(f'{k} = {s}' for k, s in a.variant.settings)})"
-                else:
-                    found = "no"
+                else:  # the nearest miss: the least worst relative shortfall on any objective
+                    a, v = min(
+                        ((a, v) for a, v in vectors.values() if not _nan(v)),
+                        key=lambda av: max((x - y) / abs(y) if y else x - y for x, y in zip(av[1], target)),
+                    )
+                    found = f"no; nearest {_show(v)}  ({', '.join(f'{k} = {s}' for k, s in a.variant.settings)})"
                 print(f"  as good as the grid's {why:<30} {found}")
             print(f"  {met} of {len(targets)} of the grid's best designs matched or beaten")
     finally:
