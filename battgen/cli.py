@@ -4,6 +4,8 @@
     battc check FILE...        diagnostics only
     battc fmt FILE... [--check]
     battc estimate FILE [--json]
+    battc study FILE           build every variant of the file's studies, write study/<study>/
+    battc diff OLD NEW | FILE --rev REV   what a change to a design does to the pack
     battc lsp                  the language server over stdio
     battc import-bpx FILE      a cell from a BPX (Battery Parameter eXchange) file, as .batt
 
@@ -25,7 +27,7 @@ from pathlib import Path
 from battgen.core.diagnostics import Diagnostic
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
-COMMANDS = ("check", "fmt", "estimate", "build", "lsp", "import-bpx")
+COMMANDS = ("check", "fmt", "estimate", "build", "study", "diff", "lsp", "import-bpx")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,6 +60,22 @@ def _parser() -> argparse.ArgumentParser:
         "--no-cache", action="store_true", help="build every stage afresh (the stage cache is DIR/.cache)"
     )
     build.add_argument("--format", choices=("text", "json"), default="text")
+
+    study = sub.add_parser("study", help="build every variant of a study and compare them")
+    study.add_argument("file", metavar="FILE")
+    study.add_argument("--study", action="append", dest="names", default=[], metavar="NAME", help="only this study")
+    study.add_argument("--out", default="study", metavar="DIR", help="where results go (default: study)")
+    study.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="a running Dask cluster (default: a local one)")
+    study.add_argument(
+        "--workers", type=int, metavar="N", help="local worker processes (default: every core; 0: in this process)"
+    )
+    study.add_argument("--fresh", action="store_true", help="build every variant again (ignore stored results)")
+    study.add_argument("--format", choices=("text", "json"), default="text")
+
+    diff = sub.add_parser("diff", help="what a change to a design does: two files, or a file and a git revision")
+    diff.add_argument("files", nargs="+", metavar="FILE", help="OLD NEW, or FILE with --rev (git's 7 arguments too)")
+    diff.add_argument("--rev", metavar="REV", help="compare FILE at this git revision with FILE as it is")
+    diff.add_argument("--format", choices=("text", "json", "markdown"), default="text")
 
     sub.add_parser("lsp", help="run the language server over stdio")
 
@@ -288,6 +306,90 @@ def cmd_import_bpx(args) -> int:
     return _exit_code(result.diagnostics)
 
 
+def cmd_study(args) -> int:
+    from battgen.core.serialize import diagnostics_json, dumps
+    from battgen.emit.terminal import print_diagnostics
+
+    missing = _missing_file(args.file)
+    if missing:
+        print_diagnostics([missing], {}, stream=sys.stderr)
+        return EXIT_ERRORS
+    if args.workers is not None and args.workers < 0:
+        print("battc study: --workers must be 0 or more", file=sys.stderr)
+        return EXIT_USAGE
+    from battgen.driver.study import run_study
+
+    result = run_study(
+        Path(args.file),
+        Path(args.out),
+        names=args.names,
+        scheduler=args.scheduler,
+        workers=args.workers,
+        fresh=args.fresh,
+        progress=args.format == "text" and sys.stderr.isatty(),
+    )
+    if args.format == "json":
+        outputs = [path for run in result.runs for path in run.written]
+        sys.stdout.write(dumps({"outputs": outputs, "diagnostics": diagnostics_json(result.diagnostics)}))
+    else:
+        from battgen.emit.study import print_run
+
+        print_diagnostics(result.diagnostics, result.lowered.sources if result.lowered else {}, stream=sys.stderr)
+        for run in result.runs:
+            print_run(
+                run.study,
+                run.rows,
+                run.on_front,
+                run.best,
+                built=run.built,
+                reused=run.reused,
+                seconds=run.seconds,
+                folder=str(run.folder),
+                workers=result.workers,
+                address=result.address,
+            )
+    return _exit_code(result.diagnostics)
+
+
+def cmd_diff(args) -> int:
+    """Two files, one file and ``--rev``, or git's seven external-diff arguments."""
+    from battgen.core.serialize import diagnostics_json
+    from battgen.emit.terminal import print_diagnostics
+
+    files = args.files
+    if args.rev is not None and len(files) == 1:
+        mode = "rev"
+    elif args.rev is None and len(files) in (2, 7):
+        mode = "git" if len(files) == 7 else "files"
+    else:
+        print("battc diff: give OLD NEW, or FILE --rev REV", file=sys.stderr)
+        return EXIT_USAGE
+    # git's form: PATH OLD-FILE OLD-HEX OLD-MODE NEW-FILE NEW-HEX NEW-MODE (/dev/null: absent)
+    checked = [f for f in (files[1], files[4]) if f != "/dev/null"] if mode == "git" else files
+    missing = [m for m in (_missing_file(f) for f in checked) if m is not None]
+    if missing:
+        print_diagnostics(missing, {}, stream=sys.stderr)
+        return EXIT_ERRORS
+    from battgen.driver import diff as driver
+
+    if mode == "rev":
+        result = driver.diff_revision(Path(files[0]), args.rev)
+    elif mode == "git":
+        result = driver.diff_git(Path(files[0]), files[1], files[4])
+    else:
+        result = driver.diff_files(Path(files[0]), Path(files[1]))
+    from battgen.emit import diff as emit
+
+    old, new = result.old.label, result.new.label
+    if args.format == "json":
+        sys.stdout.write(emit.as_json(result.packs, old, new, diagnostics_json(result.diagnostics)))
+    else:
+        print_diagnostics(result.diagnostics, {}, stream=sys.stderr)
+        render = emit.markdown if args.format == "markdown" else emit.terminal
+        sys.stdout.write(render(result.packs, old, new))
+    return _exit_code(result.diagnostics)
+
+
 def cmd_lsp(args) -> int:
     from battgen.lsp.server import run
 
@@ -300,6 +402,8 @@ _COMMANDS = {
     "fmt": cmd_fmt,
     "estimate": cmd_estimate,
     "build": cmd_build,
+    "study": cmd_study,
+    "diff": cmd_diff,
     "lsp": cmd_lsp,
     "import-bpx": cmd_import_bpx,
 }

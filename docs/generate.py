@@ -90,6 +90,8 @@ def properties_md() -> str:
                     sc.RATE_TABLE: "list of (rate, capacity)",
                     sc.ENTROPIC: "entropic coefficient (e.g. `-0.1 mV/K`) or list of (SOC, coefficient)",
                 }.get(p.kind, p.kind)
+            if p.listed:  # a study's values to try
+                value = f"list of {value}"
             default = "**required**" if p.required else (f"`{p.default}`" if p.default else "—")
             out.append(f"| `{p.name}` | {form} | {value} | {default} | {p.doc} |")
         out.append("")

@@ -155,6 +155,12 @@ CODES: dict[str, str] = {
     "E213": "wrong form of property (e.g. a bound where a value is required)",
     "E214": "unknown option for this property",
     "E215": "chain of imports longer than battgen follows (MAX_IMPORT_DEPTH)",
+    # studies (E25x: the study itself; W250 is found when its variants are built)
+    "E250": "a grid study has a range (a grid needs a list)",
+    "E251": "the optimiser's budget is less than one generation",
+    "E252": "a study's value names another declaration than the pack's file sees",
+    "E253": "no study to run",
+    "E254": "cannot reach the Dask scheduler",
     # units
     "E301": "unknown unit",
     "E302": "wrong dimension for this property",
@@ -190,10 +196,12 @@ CODES: dict[str, str] = {
     "E802": "cannot write the output",
     "E803": "CAD stage unavailable",
     "E820": "not a valid BPX (Battery Parameter eXchange) file",
+    "E850": "cannot read a design at a git revision (battc diff)",
     # internal
     "E901": "internal error",
     # warnings
     "W201": "unused import",
+    "W250": "variants of a study do not compile",
     "W401": "unusual value (check it)",
     "W402": "more layers of cells than a build joins (MAX_LAYERS)",
     "W403": "keepout outside the envelope's outline (it keeps nothing out)",

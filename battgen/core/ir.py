@@ -267,6 +267,71 @@ class Pack:
         return hash((self.name, self.span))
 
 
+# --- studies ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One value a study tries for a variable: its source text (what is substituted into the
+    pack's file) and what it lowered to (SI float, count, word, or IR part)."""
+
+    text: str
+    value: object
+    span: Span
+
+
+@dataclass(frozen=True)
+class Variable:
+    """What a study varies: a pack property (``cell``) or one argument of one (``busbar_thickness``
+    sets ``busbar.thickness``). Either ``choices`` (a list: the grid) or a range ``low .. high``
+    (SI, for the optimiser; ``unit`` and ``scale`` are how a value is written back as source)."""
+
+    name: str
+    span: Span
+    choices: tuple[Choice, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    unit: str = ""
+    scale: float = 1.0
+    offset: float = 0.0
+    whole: bool = False  # a count: the optimiser's values are rounded
+
+    @property
+    def is_range(self) -> bool:
+        return self.low is not None
+
+
+@dataclass(frozen=True)
+class Study:
+    """``study NAME { pack = ...; cell = [...]; objectives = [...] }``: the variants of one pack
+    to build and compare. ``constraints``: bounds on the variants' metrics (core.schema.METRICS),
+    on top of the pack's own requirements."""
+
+    name: str
+    pack: Pack
+    variables: tuple[Variable, ...]
+    objectives: tuple[str, ...]
+    constraints: dict[str, Bound]
+    search: str  # grid | nsga2
+    budget: int
+    population: int
+    seed: int
+    span: Span
+    name_span: Span
+
+    @property
+    def grid_size(self) -> int:
+        """Combinations of the listed choices (ranges excluded)."""
+        size = 1
+        for variable in self.variables:
+            if not variable.is_range:
+                size *= len(variable.choices)
+        return size
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.span))
+
+
 @dataclass(frozen=True)
 class Design:
     """Everything the root file and its imports declare, by name. ``library``: every material of
@@ -280,6 +345,7 @@ class Design:
     envelopes: dict[str, Envelope]
     packs: dict[str, Pack]
     library: dict[str, Material] = field(default_factory=dict)
+    studies: dict[str, Study] = field(default_factory=dict)
 
     @property
     def all_materials(self) -> dict[str, Material]:

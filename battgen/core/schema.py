@@ -54,6 +54,8 @@ class Prop:
     value: object = None  # the default in SI, what lowering uses (``default`` is its source text)
     limit: int | None = None  # the most battgen builds (a count): above it is E504
     limit_name: str = ""  # the constant of core/limits.py that states it
+    listed: bool = False  # takes a list of such values, `[a, b, c]` (or one): a study's choices
+    argument: str = ""  # a study variable that sets one argument of a pack property: "busbar.thickness"
 
 
 CHEMISTRIES = ("nca", "nmc111", "nmc532", "nmc622", "nmc811", "nmc", "lfp", "lmo", "lto", "lmo_nmc", "lmfp")
@@ -441,7 +443,144 @@ REQUIREMENTS = (
 )
 PACK = tuple(replace(p, requirement=True) if p.name in REQUIREMENTS else p for p in PACK)
 
-KINDS: dict[str, tuple[Prop, ...]] = {"cell": CELL, "envelope": ENVELOPE, "pack": PACK, "material": MATERIAL}
+
+# --- studies ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A figure of a built variant a study can minimise (or maximise) and bound."""
+
+    name: str
+    dim: u.Dim  # u.DIMENSIONLESS for counts
+    sense: int  # +1 minimised, -1 maximised
+    doc: str
+    unit: str  # the unit tables and reports show it in
+    scale: float  # SI per ``unit`` (temperatures: kelvin, shown in degC with the offset)
+
+
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric("mass", u.MASS, 1, "pack mass as built (the bill of materials)", "kg", 1.0),
+        Metric("cost", u.MONEY, 1, "pack cost as built (the bill of materials)", "USD", 1.0),
+        Metric("volume", u.VOLUME, 1, "the enclosure's volume", "L", 1e-3),
+        Metric(
+            "temperature",
+            u.TEMPERATURE,
+            1,
+            "the hottest cell as checked (cold plate: its cooled face at the continuous load plus the peak "
+            "pulse; no plate: at the end of a full discharge)",
+            "degC",
+            1.0,
+        ),
+        Metric("parts", u.DIMENSIONLESS, 1, "pieces to assemble: cells, busbars and leads, fuse links, modules", "", 1),
+        Metric("welds", u.DIMENSIONLESS, 1, "joints to make: two per cell, one more per fuse link", "", 1),
+        Metric("energy", u.ENERGY, -1, "nominal energy of the cells placed", "kWh", 3.6e6),
+        Metric("power", u.POWER, -1, "peak power as built at the SOC floor", "kW", 1e3),
+    )
+}
+
+# The pack properties a study may vary, each given as a list of values to try (`cell = [m50t,
+# p45b]`); the numeric ones also as a range for the optimiser (`gap in 0.5 mm .. 2 mm`).
+# plausible bounds on a metric that is not a pack requirement (the others reuse the pack's)
+_METRIC_SANE = {"temperature": (173.15, 473.15), "parts": (1, 1e8), "welds": (1, 1e8)}
+STUDY_VARIES = ("cell", "envelope", "layout", "cooling", "busbar", "enclosure", "fuse", "modules", "gap", "layers")
+_PACK_PROPS = {p.name: p for p in PACK}
+
+
+def _varied(name: str) -> Prop:
+    p = _PACK_PROPS[name]
+    numeric = p.kind in (QUANTITY, COUNT)
+    return replace(
+        p,
+        doc=f"values of the pack's `{name}` to try ({p.doc}): a list"
+        + (", or `in low .. high` for the optimiser" if numeric else ""),
+        ops=("=", "in") if numeric else ("=",),
+        required=False,
+        default=None,
+        value=None,
+        duration=False,
+        requirement=False,
+        listed=True,
+    )
+
+
+STUDY = (
+    Prop("pack", REF, "the pack whose variants the study builds", ref_kind="pack", required=True),
+    *(_varied(name) for name in STUDY_VARIES),
+    Prop(
+        "busbar_thickness",
+        QUANTITY,
+        "busbar thicknesses to try (the pack's busbar material): a list, or `in low .. high` for the optimiser",
+        u.LENGTH,
+        ops=("=", "in"),
+        sane=(0.0001, 0.01),
+        listed=True,
+        argument="busbar.thickness",
+    ),
+    Prop(
+        "coolant_flow",
+        QUANTITY,
+        "cold-plate coolant flows to try: a list, or `in low .. high` for the optimiser",
+        u.FLOW,
+        ops=("=", "in"),
+        sane=(1e-6, 0.01),
+        listed=True,
+        argument="cooling.flow",
+    ),
+    Prop(
+        "fins",
+        QUANTITY,
+        "cold-plate conduction fin thicknesses to try (flat cells): a list, or `in low .. high`",
+        u.LENGTH,
+        ops=("=", "in"),
+        sane=(0.0001, 0.005),
+        listed=True,
+        argument="cooling.fins",
+    ),
+    Prop(
+        "objectives",
+        OPTION,
+        "what the study compares designs on (energy and power are maximised, the rest minimised)",
+        options=tuple(METRICS),
+        default="[mass, cost, temperature]",
+        value=("mass", "cost", "temperature"),
+        listed=True,
+    ),
+    *(
+        Prop(
+            m.name,
+            QUANTITY if m.dim != u.DIMENSIONLESS else COUNT,
+            f"a bound on each variant's `{m.name}` ({m.doc}), on top of the pack's own requirements",
+            m.dim,
+            ops=BOUNDS,
+            sane=_METRIC_SANE.get(m.name) or _PACK_PROPS[m.name].sane,
+        )
+        for m in METRICS.values()
+    ),
+    Prop(
+        "search",
+        OPTION,
+        "`grid`: every combination of the lists; `nsga2`: the optimiser over lists and ranges",
+        options=("grid", "nsga2"),
+        default="grid",
+        value="grid",
+    ),
+    # budget, population: 8 generations of 8 — on the rack and the sedan studies this budget
+    # matched the grid's best designs for most seeds where 24-32 did not (docs/studies.md).
+    Prop("budget", COUNT, "distinct designs the optimiser may build", default="64", value=64, sane=(2, 10_000_000)),
+    Prop("population", COUNT, "designs per generation of the optimiser", default="8", value=8, sane=(2, 10000)),
+    Prop("seed", COUNT, "the optimiser's random seed (same seed, same designs)", default="1", value=1, sane=(1, 2**31)),
+)
+
+KINDS: dict[str, tuple[Prop, ...]] = {
+    "cell": CELL,
+    "envelope": ENVELOPE,
+    "pack": PACK,
+    "material": MATERIAL,
+    "study": STUDY,
+}
 PROPS: dict[str, dict[str, Prop]] = {kind: {p.name: p for p in props} for kind, props in KINDS.items()}
 
 

@@ -13,6 +13,7 @@ half a second); ``estimate`` adds numpy for synthesis; ``build`` runs everything
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -122,11 +123,15 @@ def build_result(
     progress: bool = False,
     workspace: Workspace | None = None,
     cache: StageCache | None = None,
+    text: str | None = None,
+    only: Collection[str] | None = None,
 ) -> BuildResult:
     """Run every stage for every pack; write ``out/<pack>/`` only if nothing failed (with
     ``out=None``, nothing: the builds are in the result). ``progress``: a terminal is watching;
     every stage is shown as it runs (``emit.terminal.BuildProgress``). ``cache``: stage results
-    seen before (``driver.cache``; ``battc`` passes ``<out>/.cache``)."""
+    seen before (``driver.cache``; ``battc`` passes ``<out>/.cache``). ``text``: the root file's
+    content (``source`` then names it); ``only``: build only these packs (a study's variant
+    builds its own)."""
     from battgen.driver import stages
 
     reporter = None
@@ -136,11 +141,17 @@ def build_result(
         reporter = BuildProgress()
     options = stages.BuildOptions(cad=cad, stl=stl, progress=progress, reporter=reporter)
     with reporter if reporter is not None else nullcontext():
-        return _build(source, out, options, workspace, cache)
+        return _build(source, out, options, workspace, cache, text, only)
 
 
 def _build(
-    source, out: Path | None, options, workspace: Workspace | None, cache: StageCache | None = None
+    source,
+    out: Path | None,
+    options,
+    workspace: Workspace | None,
+    cache: StageCache | None = None,
+    text: str | None = None,
+    only: Collection[str] | None = None,
 ) -> BuildResult:
     """``build_result``'s work, with ``options.reporter`` (if any) told of every stage."""
     from battgen.driver import loop
@@ -149,13 +160,15 @@ def _build(
     reporter = options.reporter
     if reporter is not None:
         reporter.stage("synthesis")
-    estimate = estimate_result(source, workspace)
+    estimate = estimate_result(source, workspace, text=text)
     diagnostics = list(estimate.diagnostics)
     packs: dict[str, PackBuild] = {}
     if any(d.is_error for d in diagnostics):
         return BuildResult(estimate, packs, diagnostics, out)
     design = estimate.lowered.design
     for name, synthesis in sorted(estimate.syntheses.items()):
+        if only is not None and name not in only:
+            continue
         pack = design.packs[name]
         build = PackBuild(name, pack, design.all_materials, synthesis, diagnostics=synthesis.diagnostics)
         try:

@@ -5,7 +5,8 @@ nothing rather than recursing). ``_DeclLowering.run`` checks each property line 
 the kind, set once, written in a form its schema allows (``=``, ``>=``, ``<=``, ``in``,
 ``for``, a name, ``at``) — types its value (``typed``, through the constructors and checks it
 builds on), reports missing required properties, and hands the values to the builder of the
-declaration's kind (``build_cell``, ``build_material``, ``build_envelope``, ``build_pack``).
+declaration's kind (``build_cell``, ``build_material``, ``build_envelope``, ``build_pack``,
+``build_study`` in ``studies``).
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from battgen.core import units as u
 from battgen.core.diagnostics import Fix, Related
 from battgen.core.limits import MAX_CELLS, MAX_LAYERS
 from battgen.frontend import ast
-from battgen.frontend.constructors import Constructing
 from battgen.frontend.messages import _example, _shown, _suggest
 from battgen.frontend.resolve import Definition, Lowering, _Project
+from battgen.frontend.studies import StudyLowering
 from battgen.frontend.values import Invalid, ListV, PointV, Text, Value
 
 # A declaration's lowered properties by name: (value, its line); a repeated, named property
@@ -44,6 +45,7 @@ PropertyValue = (
     | ir.Enclosure
     | tuple[ir.RatePoint, ...]
     | tuple[tuple[float, float], ...]
+    | tuple[ir.Choice, ...]
 )
 
 
@@ -71,9 +73,9 @@ def _getter(values: Values, kind: str) -> Callable[[str], Any]:
     return get
 
 
-class _DeclLowering(Constructing):
-    """One declaration: the driver and the builders (over the constructors, checks and
-    expression evaluation it inherits)."""
+class _DeclLowering(StudyLowering):
+    """One declaration: the driver and the builders (over the study lowering, constructors,
+    checks and expression evaluation it inherits)."""
 
     def lower(self, definition: Definition) -> Lowering | None:
         return _lower_definition(self.project, definition)
@@ -146,6 +148,8 @@ class _DeclLowering(Constructing):
             if q is None:
                 return None
             duration = q
+        if prop.op == "=" and spec.listed:  # a study's values to try, `[a, b, c]`
+            return self.choices(spec, prop)
         if prop.op == "=":
             value = self.typed(spec, prop.value, prop)
             if value is None:

@@ -59,7 +59,18 @@ def lower_project(root: Path | str, workspace: Workspace | None = None, *, text:
     else:
         project.load(root_path)
     root_source = project.files.get(root_path)
-    cells, materials, envelopes, packs = {}, {}, {}, {}
+    cells: dict[str, ir.Cell] = {}
+    materials: dict[str, ir.Material] = {}
+    envelopes: dict[str, ir.Envelope] = {}
+    packs: dict[str, ir.Pack] = {}
+    studies: dict[str, ir.Study] = {}
+    by_kind: dict[str, dict] = {
+        "cell": cells,
+        "material": materials,
+        "envelope": envelopes,
+        "pack": packs,
+        "study": studies,
+    }
     if root_source is not None:
         for decl in root_source.parsed.module.decls:
             definition = project.scopes[root_path].get(decl.name)
@@ -68,7 +79,7 @@ def lower_project(root: Path | str, workspace: Workspace | None = None, *, text:
             value = _lower_definition(project, definition)
             if value is None:
                 continue
-            {"cell": cells, "material": materials, "envelope": envelopes, "pack": packs}[decl.kind][decl.name] = value
+            by_kind[decl.kind][decl.name] = value
     # imported declarations the root's packs use are part of the design too
     for key, value in sorted(project.lowered.items(), key=lambda kv: kv[0]):
         if isinstance(value, ir.Cell):
@@ -79,7 +90,7 @@ def lower_project(root: Path | str, workspace: Workspace | None = None, *, text:
             materials.setdefault(value.name, value)
     _warn_unused_imports(project, root_path)
     root_display = root_source.path if root_source else str(root)
-    design = ir.Design(root_display, cells, materials, envelopes, packs, _library_materials(project))
+    design = ir.Design(root_display, cells, materials, envelopes, packs, _library_materials(project), studies)
     definitions = {(d.file, d.name): d for scope in project.scopes.values() for d in scope.values()}
     diagnostics = _unique(project.sink.items)
     return Lowered(

@@ -416,9 +416,10 @@ def _depth(prop: ast.Property) -> tuple[int, Span]:
 
 
 def parse_property(text: str, file: str = "<input>") -> ast.Property | None:
-    """Parse one property line (used by the language server)."""
+    """Parse one property line (used by the language server and a study's variants)."""
     _state.file = file
     _state.offset = 0
+    _state.comments = []  # the comment collector's list (a thread that never ran `parse` has none)
     try:
         return get_parser().parse(text if text.endswith("\n") else text + "\n", start="line")
     except UnexpectedInput:

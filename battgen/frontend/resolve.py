@@ -22,7 +22,7 @@ from battgen.frontend import ast
 from battgen.frontend.workspace import ImportTarget, SourceFile, Workspace, project_root, resolve_use
 
 # What a declaration lowers to (None in ``_Project.lowered``: it had errors).
-Lowering = ir.Cell | ir.Material | ir.Envelope | ir.Pack
+Lowering = ir.Cell | ir.Material | ir.Envelope | ir.Pack | ir.Study
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ class _Project:
         for decl in module.decls:
             if decl.kind not in sc.KINDS:
                 close = difflib.get_close_matches(decl.kind, list(sc.KINDS), n=1)
-                hint = f"did you mean `{close[0]}`?" if close else "declarations are cell, envelope, pack, material"
+                hint = f"did you mean `{close[0]}`?" if close else "declarations are " + ", ".join(sc.KINDS)
                 fixes = (Fix(f"change to `{close[0]}`", decl.kind_span, close[0]),) if close else ()
                 self.sink.error("E203", f"unknown declaration kind `{decl.kind}`", decl.kind_span, hint, fixes=fixes)
                 continue

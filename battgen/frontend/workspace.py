@@ -46,10 +46,13 @@ class Workspace:
 
     overlays: dict[str, str] = field(default_factory=dict)
     cache: dict[str, tuple[float, SourceFile]] = field(default_factory=dict)
+    # how a file is shown, by absolute path, where it is not the path relative to the working
+    # directory (a study's workers show the paths the study was started with)
+    displays: dict[str, str] = field(default_factory=dict)
 
     def load(self, path: Path, display: str | None = None) -> SourceFile | Diagnostic:
         key = str(path)
-        shown = display or _display(path)
+        shown = display or self.displays.get(key) or _display(path)
         if key in self.overlays:
             text = self.overlays[key]
             cached = self.cache.get(key)

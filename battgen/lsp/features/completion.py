@@ -25,8 +25,8 @@ from battgen.lsp.analysis import DocumentState, library, same_file
 from battgen.lsp.features.common import md, root_module
 from battgen.lsp.features.hover import constructor_doc, declaration_hover, param_doc, property_doc, short_path
 
-KEYWORDS = ("cell", "envelope", "pack", "material", "use")
-DECL_KINDS = ("cell", "envelope", "pack", "material")
+DECL_KINDS = tuple(sc.KINDS)  # cell, envelope, pack, material, study
+KEYWORDS = (*DECL_KINDS, "use")
 
 # (kind, name, absolute path) of a declaration in one of the workspace's files
 WorkspaceDecl = tuple[str, str, str]
@@ -208,6 +208,26 @@ def _after_number(tokens: list[Token], prefix: str) -> bool:
     )
 
 
+def _listed_property(tokens: list[Token], cursor: int) -> str | None:
+    """The property whose list the cursor is in, at an item's start: ``name = [a, b, `` then at
+    most the word being typed (a study's values)."""
+    if len(tokens) < 3 or tokens[0].kind not in WORDS or tokens[1].kind is not Kind.EQUAL:
+        return None
+    if tokens[2].kind is not Kind.LSQB:
+        return None
+    depth, start = 0, 3
+    for i, token in enumerate(tokens[3:], 3):
+        if token.kind in OPENERS:
+            depth += 1
+        elif token.kind in CLOSERS:
+            if depth == 0:
+                return None  # the list is closed
+            depth -= 1
+        elif token.kind is Kind.COMMA and depth == 0:
+            start = i + 1
+    return tokens[0].text if depth == 0 and _typing_word(tokens[start:], cursor) else None
+
+
 def _property_before_value(tokens: list[Token], cursor: int) -> str | None:
     """The property whose value the cursor is at: ``name op`` or ``name qualifier op`` (op one
     of ``= >= <= in``), then at most the word being typed."""
@@ -256,6 +276,8 @@ _DECL_SNIPPETS = {
     "    energy  >= ${5:75} kWh\n}",
     "material": "material ${1:name} {\n    role    = ${2:conductor}\n    density = ${3:2700} kg/m3\n"
     '    source  = "${4:handbook}"\n}',
+    "study": "study ${1:name} {\n    pack       = ${2:pack}\n    cell       = [${3:m50t}, ${4:p45b}]\n"
+    "    layout     = [hex, square]\n    objectives = [mass, cost, temperature]\n}",
 }
 
 
@@ -283,6 +305,10 @@ def completions(
     if call is not None:
         return _argument_completions(state, call, cursor, workspace_decls)
     name = _property_before_value(tokens, cursor)
+    if name is None:  # inside a study's list: `cell = [m50t, |`
+        listed = _listed_property(tokens, cursor)
+        if listed in props and props[listed].listed:
+            name = listed
     if name is not None:
         prop = props.get(name)
         if prop is None:

@@ -200,11 +200,33 @@ def declaration_hover(state: DocumentState, decl: ast.Decl, file: str) -> str:
                 f"{cell.energy / 3600 / cell.mass:.0f} Wh/kg" if cell.mass else "",
             ]
             lines.append(" · ".join(d for d in derived if d))
+    if decl.kind == "study" and state.analysis is not None:
+        study = state.analysis.lowered.design.studies.get(decl.name)
+        if study is not None and study.span.line == decl.span.line:
+            lines.append(study_summary(study))
     if rows:
         lines.append("| property | value |\n|---|---|\n" + "\n".join(rows))
     if source:
         lines.append(f"Source: {source}")
     return "\n\n".join(lines)
+
+
+def study_summary(study) -> str:
+    """What ``battc study`` will build: the grid's size and what it is made of, or the
+    optimiser's budget, and what the designs are compared on."""
+    lists = [f"{len(v.choices)} {v.name}" for v in study.variables if not v.is_range]
+    ranges = [v.name for v in study.variables if v.is_range]
+    if study.search == "grid":
+        head = f"{study.grid_size:,} variants of pack `{study.pack.name}`" + (
+            f" ({' × '.join(lists)})" if lists else ""
+        )
+    else:
+        head = (
+            f"NSGA-II over pack `{study.pack.name}`: {study.budget:,} designs in generations of {study.population}"
+            + (f", ranges {', '.join(ranges)}" if ranges else "")
+            + (f", lists {' × '.join(lists)}" if lists else "")
+        )
+    return head + " · objectives " + ", ".join(study.objectives) + " · run with `battc study FILE`"
 
 
 def short_path(file: str) -> str:

@@ -21,6 +21,7 @@ SYMBOL_KIND = {
     "material": lsp.SymbolKind.Constant,
     "envelope": lsp.SymbolKind.Struct,
     "pack": lsp.SymbolKind.Module,
+    "study": lsp.SymbolKind.Event,
 }
 
 
