@@ -156,3 +156,14 @@ def test_a_cell_declares_its_pressure_window():
     assert cell.pressure == pytest.approx((50e3, 300e3))
     preload, limit, basis = compression.window(cell)
     assert (preload, limit) == pytest.approx((50e3, 300e3)) and "declared" in basis
+
+
+def test_the_perimeter_angle_iron_carries_its_squash_or_euler_load():
+    """BatPaC's 40 × 40 × 4 mm steel angle: section (2·40 − 4)·4 = 304 mm², squashed at ASTM A36's
+    250 MPa: 76.0 kN; as a pinned 1.5 m column (r = 0.197 × 40 = 7.88 mm, L/r = 190.4) Euler's
+    π²·200 GPa·304 mm²/190.4² = 16.5 kN; a 0.3 m run squashes first."""
+    from battgen.passes.structure.crush import _angle_capacity
+
+    assert _angle_capacity(0.040, 0.004, 1.5) == pytest.approx(16.55e3, rel=2e-3)
+    assert _angle_capacity(0.040, 0.004, 0.3) == pytest.approx(76.0e3, rel=1e-6)
+    assert _angle_capacity(0.0, 0.0, 1.0) == 0.0  # BatPaC's packs under 20 L of modules: no frame

@@ -9,8 +9,13 @@ compression: the two walls parallel to it and the floor and lid across the pack'
 carries the lesser of its squash load (yield × section) and its elastic buckling load, the
 sheet as a long plate simply supported along its loaded edges' neighbours (σ_cr = k·π²·E/(12·
 (1 − ν²))·(t/b)², k = 4: S. P. Timoshenko & J. M. Gere, *Theory of Elastic Stability*, 2nd ed.
-1961, §9.2), b the wall's height or the floor's width. Frames, sills and cross members the file
-does not describe are not counted (a lower bound).
+1961, §9.2), b the wall's height or the floor's width. The jacket's steel angle-iron perimeter
+frame (BatPaC's, ``models.packaging.jacket``: the one the BOM weighs and the CAD draws) adds its
+two runs along the force, each the lesser of its squash load (ASTM A36's 250 MPa minimum yield ×
+the angle's section (2·leg − t)·t) and its Euler load as a pinned column the length of the pack
+(π²·E·A/(L/r)², r = 0.197·leg, the equal angle's least radius of gyration: AISC *Steel
+Construction Manual*, 15th ed., Table 1-7). Sills and cross members the file does not describe
+are not counted (a lower bound).
 
 If the frame carries less than the test force, the platen advances until the force is reached
 or 30 % of the pack's width is crushed: then the clearance from the wall to the nearest cell is
@@ -30,6 +35,8 @@ from battgen.passes.layout.types import Layout
 
 BUCKLING_K = 4.0  # Timoshenko & Gere, long plate in uniform compression, simply supported edges
 POISSON = 0.3
+ANGLE_YIELD = 250e6  # Pa, ASTM A36 structural steel, minimum yield strength
+ANGLE_GYRATION = 0.197  # least radius of gyration of an equal-leg angle / its leg (AISC Table 1-7)
 
 
 @dataclass(frozen=True)
@@ -65,9 +72,22 @@ def _sheet_capacity(thickness: float, width: float, material: ir.Material | None
     return limit * thickness * width
 
 
-def crush(pack: ir.Pack, layout: Layout, default: ir.Material | None = None) -> tuple[Crush, ...]:
+def _angle_capacity(leg: float, thickness: float, length: float) -> float:
+    """Load an equal-leg steel angle of ``leg`` × ``thickness`` carries along ``length``, N."""
+    if leg <= 0 or thickness <= 0 or length <= 0:
+        return 0.0
+    area = (2.0 * leg - thickness) * thickness
+    slenderness = length / (ANGLE_GYRATION * leg)
+    euler = math.pi**2 * packaging.STEEL_MODULUS * area / slenderness**2
+    return min(ANGLE_YIELD * area, euler)
+
+
+def crush(
+    pack: ir.Pack, layout: Layout, default: ir.Material | None = None, frame: tuple[float, float] = (0.0, 0.0)
+) -> tuple[Crush, ...]:
     """The crush in x and in y (needs the envelope: without one, nothing). ``default``: the
-    enclosure's material when the pack declares none (the jacket is then BatPaC's aluminium)."""
+    enclosure's material when the pack declares none (the jacket is then BatPaC's aluminium);
+    ``frame``: the jacket's perimeter angle iron (leg, thickness), m."""
     env = pack.envelope
     if env is None or not layout.cells:
         return ()
@@ -82,7 +102,7 @@ def crush(pack: ir.Pack, layout: Layout, default: ir.Material | None = None) -> 
         ("x", (x0, x1), y1 - y0, xy[:, 0], hx),
         ("y", (y0, y1), x1 - x0, xy[:, 1], hy),
     ):
-        walls = 2.0 * _sheet_capacity(side, env.height, material)
+        walls = 2.0 * _sheet_capacity(side, env.height, material) + 2.0 * _angle_capacity(*frame, hi - lo)
         skins = 2.0 * _sheet_capacity(sheet, across, material)
         clearance = min(float((pos - half).min() - lo), float(hi - (pos + half).max()))
         out.append(

@@ -115,7 +115,7 @@ def analyse(pack: ir.Pack, layout: Layout, routing: Routing | None, materials: M
         tuple(modules),
         panels,
         joints,
-        crush_model.crush(pack, layout, materials.get(vib.DECK_MATERIAL)),
+        crush_model.crush(pack, layout, materials.get(vib.DECK_MATERIAL), _frame(pack, layout)),
         standards,
         mechanics.SINE_BAND,
         vib.DAMPING,
@@ -134,6 +134,17 @@ def _deck_areal_mass(pack: ir.Pack, materials: Mapping[str, ir.Material]) -> flo
         return (2 * COLD_PLATE_SKIN + CHANNEL_HEIGHT) * 1e-3 * rho
     density, sheet = packaging.enclosure_wall(pack.enclosure)
     return sheet * density
+
+
+def _frame(pack: ir.Pack, layout: Layout) -> tuple[float, float]:
+    """The jacket's perimeter angle iron (leg, thickness), m, as the BOM and the CAD draw it."""
+    from battgen.passes.drawn import cells_mm, jacket_of, site
+
+    if pack.envelope is None or not layout.cells:
+        return 0.0, 0.0
+    drawn_site = site(pack, layout, cells_mm(pack, layout), [])
+    leg, thickness = jacket_of(pack, drawn_site, len(layout.cells), max(len(layout.modules), 1)).frame
+    return float(leg), float(thickness)
 
 
 def _panels(pack: ir.Pack, layout: Layout, materials: Mapping[str, ir.Material], cache: dict) -> tuple:
@@ -230,7 +241,7 @@ def diagnostics(pack: ir.Pack, structure: Structure) -> list[Diagnostic]:
             out.append(
                 Diagnostic(
                     "W723",
-                    f"crushed in {c.direction}, the enclosure carries {c.capacity / 1e3:.0f} kN before it yields or "
+                    f"crushed in {c.direction}, the enclosure (walls, floor, lid and perimeter angle iron) carries {c.capacity / 1e3:.0f} kN before it yields or "
                     f"buckles, below the {c.force / 1e3:.0f} kN of {structure.standards['crush'].split(' (')[0]}: the "
                     f"platen may travel {_mm(c.travel)} and the nearest cell is {_mm(c.clearance)} from the wall",
                     _span(pack, "envelope"),
