@@ -38,6 +38,7 @@ from battgen.frontend.workspace import Workspace
 SEDAN = (EXAMPLES / "sedan.batt").read_text()
 # the sedan's mass requirement, whatever its bound: the tests below replace it whole
 MASS_BOUND = re.search(r"mass +<= [0-9.]+ kg", SEDAN).group(0)  # type: ignore[union-attr]
+WALL = re.search(r"wall += [0-9.]+ mm", SEDAN).group(0)  # type: ignore[union-attr]
 WORKSPACE = Workspace()
 
 
@@ -375,7 +376,7 @@ def test_fmt_never_drops_a_line_it_cannot_place(tmp_path):
 
 VALUES = {
     "negative gap": ("gap      = 1 mm", "gap = -5 mm", "E402"),
-    "negative wall": ("wall    = 3 mm", "wall = -3 mm", "E402"),
+    "negative wall": (WALL, "wall = -3 mm", "E402"),
     "negative flow": ("cold_plate(side = bottom)", "cold_plate(side = bottom, flow = -8 L/min)", "E402"),
     "zero flow": ("cold_plate(side = bottom)", "cold_plate(side = bottom, flow = 0 L/min)", "E402"),
     "inlet below absolute zero": ("cold_plate(side = bottom)", "cold_plate(side = bottom, inlet = -300 degC)", "E406"),
