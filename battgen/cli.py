@@ -357,9 +357,10 @@ def cmd_diff(args) -> int:
     from battgen.emit.terminal import print_diagnostics
 
     files = args.files
-    if args.rev is not None and len(files) == 1:
+    rev: str | None = args.rev
+    if rev is not None and len(files) == 1:
         mode = "rev"
-    elif args.rev is None and len(files) in (2, 7):
+    elif rev is None and len(files) in (2, 7):
         mode = "git" if len(files) == 7 else "files"
     else:
         print("battc diff: give OLD NEW, or FILE --rev REV", file=sys.stderr)
@@ -372,8 +373,8 @@ def cmd_diff(args) -> int:
         return EXIT_ERRORS
     from battgen.driver import diff as driver
 
-    if mode == "rev":
-        result = driver.diff_revision(Path(files[0]), args.rev)
+    if rev is not None:  # mode "rev": the other two forms take no --rev
+        result = driver.diff_revision(Path(files[0]), rev)
     elif mode == "git":
         result = driver.diff_git(Path(files[0]), files[1], files[4])
     else:

@@ -105,6 +105,8 @@ def row(entry: dict) -> Row:
     requirements = {k: v for k, v in pack.requirements.items() if k in ("voltage", "energy")}
     target_pack = dataclasses.replace(pack, requirements=requirements, modules=None, series=None, parallel=None)
     chosen = synthesize(target_pack).chosen
+    target = requirements["energy"].low
+    assert target is not None, f"{entry['name']}.batt declares `energy >= ...`"
     return Row(
         name=entry["name"],
         published_series=entry["series"],
@@ -117,7 +119,7 @@ def row(entry: dict) -> Row:
         fixed_mass_kg=mass,
         target_label=chosen.label if chosen else "none",
         target_energy_kWh=chosen.energy / 3.6e6 if chosen else 0.0,
-        target_kWh=requirements["energy"].low / 3.6e6,
+        target_kWh=target / 3.6e6,
         mass_parts=fixed.mass_parts,
         replaced=tuple(replaced),
         note=entry.get("mass_note", ""),

@@ -167,3 +167,41 @@ def test_the_perimeter_angle_iron_carries_its_squash_or_euler_load():
     assert _angle_capacity(0.040, 0.004, 1.5) == pytest.approx(16.55e3, rel=2e-3)
     assert _angle_capacity(0.040, 0.004, 0.3) == pytest.approx(76.0e3, rel=1e-6)
     assert _angle_capacity(0.0, 0.0, 1.0) == 0.0  # BatPaC's packs under 20 L of modules: no frame
+
+
+def test_a_deck_material_without_a_modulus_is_taken_as_6061():
+    """`modulus` is optional on a material: a deck (or enclosure) material declared without one
+    is sized as 6061-T6's 68.9 GPa (packaging.AL_MODULUS, Aluminum Association typical), as the
+    enclosure's sheet is; it used to raise AttributeError (a constant renamed under it)."""
+    import dataclasses
+
+    from battgen.driver.pipeline import check
+    from battgen.passes.structure import vibration
+
+    lowered = check("use cells.lg.m50t\npack p {\n    cell = m50t\n    energy >= 1 kWh\n}\n")
+    pack = lowered.design.packs["p"]
+    aluminium = lowered.design.all_materials[vibration.DECK_MATERIAL]
+    assert aluminium.modulus == pytest.approx(E_6061)
+    declared, _ = vibration.module_section(pack, {vibration.DECK_MATERIAL: aluminium}, 20.0)
+    unknown = dataclasses.replace(aluminium, modulus=None)
+    for materials in ({vibration.DECK_MATERIAL: unknown}, {}):
+        section, _ = vibration.module_section(pack, materials, 20.0)
+        assert section == declared
+
+
+def test_a_module_with_too_few_bolt_corners_is_held_at_its_rectangle():
+    """An odd outline whose hull leaves fewer than three bolt points falls back to its minimum
+    rectangle's corners pulled 30 % towards the centre: a 1 m × 50 mm strip with a 100 mm ×
+    300 mm tab at one end (rectangle 1 m × 300 mm, centre (0.5, 0.15) m) is held at
+    (0.5 ± 0.35, 0.15 ± 0.105) m. It used to raise TypeError (the hull's corners were read as
+    the rectangle's)."""
+    from shapely.geometry import Polygon
+
+    from battgen.passes.structure.vibration import mounts
+
+    strip = Polygon([(0.0, 0.0), (1.0, 0.0), (1.0, 0.3), (0.9, 0.3), (0.9, 0.05), (0.0, 0.05)])
+    points = sorted(mounts(strip))
+    expected = [(0.15, 0.045), (0.15, 0.255), (0.85, 0.045), (0.85, 0.255)]
+    assert len(points) == len(expected)
+    for point, want in zip(points, expected):
+        assert point == pytest.approx(want, abs=1e-5)  # mounts rounds to 10 µm

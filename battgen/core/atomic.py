@@ -20,11 +20,14 @@ def write_atomic(path: Path, data: str | bytes) -> None:
         permissions = stat.S_IMODE(os.stat(path).st_mode)
     except OSError:  # a new file (or one we cannot stat: the rename will say why)
         permissions = 0o644
-    mode = "wb" if isinstance(data, bytes) else "w"
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8", "newline": "\n"})) as handle:
-            handle.write(data)
+        if isinstance(data, bytes):
+            with os.fdopen(fd, "wb") as binary:
+                binary.write(data)
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as text:
+                text.write(data)
         os.chmod(temporary, permissions)  # mkstemp makes 0600
         os.replace(temporary, path)
     except BaseException:

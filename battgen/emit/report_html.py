@@ -19,6 +19,10 @@ from battgen.core.diagnostics import Diagnostic
 from battgen.passes.bom import BomLine
 from battgen.passes.build import PackBuild
 
+# a table's cell, (css class, text), and a row of them (rows of one table all have its width)
+_Cell = tuple[str, str]
+_Row = tuple[_Cell, ...]
+
 _CSS = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; padding: 0 1em; }
 h1 { font-size: 1.6em; margin-bottom: 0.1em; } h2 { font-size: 1.2em; margin-top: 1.8em; border-bottom: 1px solid #ccc; }
@@ -67,7 +71,7 @@ def report_html(
     if build.as_built is not None:
         out.append("<h2>Requirements and cell limits, as built</h2>")
         head = [("", "requirement"), ("", "bound"), ("n", "estimate"), ("n", "as built"), ("n", "margin")]
-        body = [
+        body: list[_Row] = [
             (
                 ("", name),
                 ("", bound),
@@ -226,7 +230,7 @@ def _usd(value: float | None) -> str:
     return f"{value:,.2f}" if abs(value) < 100 else f"{value:,.0f}"
 
 
-def _table(head, rows, total_last: bool = False) -> str:
+def _table(head: Sequence[_Cell] | None, rows: Sequence[_Row], total_last: bool = False) -> str:
     """An HTML table; cells are (css class, text) pairs, text escaped here."""
     out = ["<table>"]
     if head:
@@ -294,7 +298,7 @@ def _structure_html(structure) -> list[str]:
         ("n", "stress"),
         ("n", "shock margin"),
     ]
-    body = []
+    body: list[_Row] = []
     for r in (*structure.modules, *structure.panels):
         freq = ", ".join(f"{f:.1f}" for f in r.frequencies)
         body.append(
@@ -416,7 +420,7 @@ def _safety_html(safety, parallel: int) -> list[str]:
         _table(None, [(("k", a), ("bad" if a == "first propagation" and not p.passed else "", b)) for a, b in rows])
     )
     if len(p.timeline) > 1:
-        body = [
+        body: list[_Row] = [
             (("n", str(k)), ("n", f"{c:,}"), ("n", str(m)), ("n", f"{t:,.0f}"))
             for k, (c, m, t) in enumerate(p.timeline[:12])
         ]

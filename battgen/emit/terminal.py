@@ -76,10 +76,9 @@ def _snippet(line: str, column: int, end_column: int) -> tuple[str, int, int]:
 def print_diagnostics(diagnostics: list[Diagnostic], sources: dict[str, str], stream=None) -> None:
     if not diagnostics:
         return
-    from rich.console import Console
     from rich.text import Text
 
-    console = _quiet_on_broken_pipe(Console)(file=stream, highlight=False, soft_wrap=True)
+    console = _quiet_console()(file=stream, highlight=False, soft_wrap=True)
     ordered = sorted(diagnostics, key=sort_key)
     for diagnostic in ordered[:MAX_PRINTED_DIAGNOSTICS]:
         for text, style in render_text(diagnostic, sources):
@@ -104,28 +103,31 @@ def print_diagnostics(diagnostics: list[Diagnostic], sources: dict[str, str], st
     console.print(Text(", ".join(summary), style="bold red" if errors else "bold yellow"))
 
 
-if TYPE_CHECKING:  # synthesis loads numpy; printing diagnostics must not
+if TYPE_CHECKING:  # synthesis loads numpy; printing diagnostics must not (nor load rich)
+    from rich.console import Console, JustifyMethod
+    from rich.progress import TaskID
+
     from battgen.passes.build import PackBuild
     from battgen.passes.synthesis import Candidate, Synthesis
 
 
-def _console():
-    from rich.console import Console
-
+def _console() -> Console:
     # the terminal's own width: a wider console would be hard-wrapped by the terminal mid-word
-    return _quiet_on_broken_pipe(Console)(file=sys.stdout, highlight=False, soft_wrap=False, width=max(_width(), 40))
+    return _quiet_console()(file=sys.stdout, highlight=False, soft_wrap=False, width=max(_width(), 40))
 
 
-def _quiet_on_broken_pipe(console_class):
+def _quiet_console() -> type[Console]:
     """rich's Console, raising BrokenPipeError when the reader of its output went away (`battc
     ... | head`): rich's own answer is SystemExit(1), which would read as "errors in the input";
-    the CLI ends quietly with 141 (128 + SIGPIPE) instead."""
+    the CLI ends quietly with 141 (128 + SIGPIPE) instead. Made here, not at import: rich is
+    imported only when something is printed."""
+    from rich.console import Console as RichConsole
 
-    class Console(console_class):
+    class QuietConsole(RichConsole):
         def on_broken_pipe(self) -> None:
             raise BrokenPipeError
 
-    return Console
+    return QuietConsole
 
 
 def _width() -> int:
@@ -207,13 +209,14 @@ def _print_verdicts(console, build: PackBuild) -> None:
     from rich.table import Table
 
     table = Table(title=f"{build.name} as built", title_justify="left", box=None, padding=(0, 2))
-    for column, justify in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("requirement", "left"),
         ("bound", "left"),
         ("estimate", "right"),
         ("as built", "right"),
         ("margin", "right"),
-    ):
+    )
+    for column, justify in columns:
         table.add_column(column, justify=justify)
     for name, bound, estimate, built, margin in verdict_rows(build):
         style = "red" if margin.startswith("-") else ""
@@ -328,7 +331,7 @@ class BuildProgress:
             console=console or Console(stderr=True),
             transient=True,
         )
-        self.task = None
+        self.task: TaskID | None = None
         self.name = ""
 
     def __enter__(self) -> BuildProgress:

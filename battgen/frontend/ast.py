@@ -12,6 +12,7 @@ from battgen.core.diagnostics import Span
 
 class Node:
     __slots__ = ("span",)
+    span: Span
     _fields: tuple[str, ...] = ()
 
     def key(self):

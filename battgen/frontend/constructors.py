@@ -44,8 +44,9 @@ class Constructing(Checking):
                     "e.g. `polygon([(0 mm, 0 mm), (100 mm, 0 mm), (0 mm, 100 mm)])`",
                 )
                 return None
-            points = [self.point(item) for item in points_value.items]
-            if any(p is None for p in points):
+            read = [self.point(item) for item in points_value.items]  # each one's mistake reported
+            points = [p for p in read if p is not None]
+            if len(points) != len(read):
                 return None
             area = 0.5 * sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(points, points[1:] + points[:1]))
             if abs(area) <= 0:

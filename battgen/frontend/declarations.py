@@ -43,6 +43,7 @@ PropertyValue = (
     | ir.Cooling
     | ir.Busbar
     | ir.Enclosure
+    | ir.Barrier
     | tuple[ir.RatePoint, ...]
     | tuple[tuple[float, float], ...]
     | tuple[ir.Choice, ...]
@@ -318,7 +319,7 @@ class _DeclLowering(StudyLowering):
         discharge = get("discharge")  # an ir.Bound with its high end (`<= ...`)
         temperature: ir.Bound | None = get("temperature")
         charge: ir.Bound | None = get("charge")
-        pressure: ir.Bound | None = get("pressure")
+        pressure: ir.Bound | None = get("pressure")  # written only as `in low .. high`: both ends set
         return ir.Cell(
             name=self.decl.name,
             format=get("format"),
@@ -343,7 +344,7 @@ class _DeclLowering(StudyLowering):
             cost=get("cost"),
             ocv=get("ocv", ()),
             entropic=get("entropic", ()),
-            pressure=(pressure.low, pressure.high) if pressure else None,
+            pressure=cast("tuple[float, float]", (pressure.low, pressure.high)) if pressure else None,
         )
 
     def build_material(self, values: Values, qualified: Qualified) -> ir.Material:

@@ -229,8 +229,8 @@ class _Printer:
                 if prop.qualifier is None:
                     head = head.ljust(width)
                 code = f"{INDENT}{head} {rest}"
-                if len(code) > LINE_LIMIT and _breakable(prop.value) is not None and prop.op == "=":
-                    code = f"{INDENT}{head} = {_broken(_breakable(prop.value), INDENT)}"
+                if len(code) > LINE_LIMIT and (breakable := _breakable(prop.value)) is not None and prop.op == "=":
+                    code = f"{INDENT}{head} = {_broken(breakable, INDENT)}"
                     if prop.at is not None:
                         code += f" at {expr(prop.at)}"
                 lines.append((prop, code))

@@ -22,6 +22,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedInput
@@ -44,8 +45,10 @@ def _file() -> str:
 
 
 def _tok(token: Token) -> Span:
+    # lark types a token's position Optional (a Token made by hand has none); its lexer sets all
+    # four on every token it makes, and this runs once a token, so they are not checked.
     offset = _state.offset
-    return Span(_state.file, token.line + offset, token.column, token.end_line + offset, token.end_column)
+    return Span(_state.file, token.line + offset, token.column, token.end_line + offset, token.end_column)  # type: ignore[arg-type]
 
 
 def _join(a: Span, b: Span) -> Span:
@@ -257,7 +260,9 @@ def _collect_line_comments(token: Token, comments: list) -> None:
 
 
 def _on_comment(token: Token) -> Token:
-    _state.comments.append(ast.Comment(str(token).rstrip(), token.line + _state.offset, token.column, trailing=True))
+    column = token.column  # the lexer's tokens always have a position (lark types it Optional)
+    assert column is not None
+    _state.comments.append(ast.Comment(str(token).rstrip(), token.line + _state.offset, column, trailing=True))
     return token
 
 
@@ -312,8 +317,10 @@ def parse(text: str, file: str = "<input>") -> ParseResult:
     _state.comments = []
     parser = get_parser()
     diagnostics: list[Diagnostic] = []
+    items: list[ast.Use | ast.Decl]
     try:
-        items = parser.parse(text, start="start")
+        # the transformer builds the items during the parse (lark types the result a tree)
+        items = cast("list[ast.Use | ast.Decl]", parser.parse(text, start="start"))
     except UnexpectedInput:
         from battgen.frontend.recover import _recover  # only a broken file needs the scanner
 
@@ -334,7 +341,8 @@ def parse_piece(text: str, file: str, first_line: int) -> ParseResult | None:
     _state.offset = first_line
     _state.comments = []
     try:
-        items = get_parser().parse(text, start="start")
+        # the transformer builds the items during the parse (lark types the result a tree)
+        items = cast("list[ast.Use | ast.Decl]", get_parser().parse(text, start="start"))
     except UnexpectedInput:
         return None
     finally:
@@ -344,7 +352,7 @@ def parse_piece(text: str, file: str, first_line: int) -> ParseResult | None:
     return ParseResult(_module(items, text.split("\n"), file, first_line), diagnostics)
 
 
-def _module(items: list, lines: list[str], file: str, first_line: int) -> ast.Module:
+def _module(items: list[ast.Use | ast.Decl], lines: list[str], file: str, first_line: int) -> ast.Module:
     """The module of ``items`` parsed from ``lines`` (the file's lines from ``first_line``)."""
     comments = sorted(_state.comments, key=lambda c: (c.line, c.column))
     for comment in comments:  # a `#` with nothing before it on its line stands alone
@@ -355,7 +363,7 @@ def _module(items: list, lines: list[str], file: str, first_line: int) -> ast.Mo
     return ast.Module(items, comments, file, end, blank_lines)
 
 
-def _within_depth(items: list, diagnostics: list[Diagnostic]) -> list:
+def _within_depth(items: list[ast.Use | ast.Decl], diagnostics: list[Diagnostic]) -> list[ast.Use | ast.Decl]:
     """Properties whose expressions nest deeper than ``MAX_EXPRESSION_DEPTH`` reported (E106)
     and left out, so that nothing after the parser recurses deeper than the limit. A level
     takes at least a character, so only a property longer than the limit is measured."""
@@ -421,6 +429,7 @@ def parse_property(text: str, file: str = "<input>") -> ast.Property | None:
     _state.offset = 0
     _state.comments = []  # the comment collector's list (a thread that never ran `parse` has none)
     try:
-        return get_parser().parse(text if text.endswith("\n") else text + "\n", start="line")
+        # the transformer builds the property during the parse (lark types the result a tree)
+        return cast(ast.Property, get_parser().parse(text if text.endswith("\n") else text + "\n", start="line"))
     except UnexpectedInput:
         return None

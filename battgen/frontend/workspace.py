@@ -69,10 +69,10 @@ class Workspace:
         cached = cache.get(key)
         if cached and cached[0] == stat.st_mtime and cached[1].path == shown:
             return cached[1]
-        text = read_source(path, shown)  # a regular file, never blocking, or E801 saying why
-        if isinstance(text, Diagnostic):
-            return text
-        source = SourceFile(shown, text, parse(text, shown))
+        read = read_source(path, shown)  # a regular file, never blocking, or E801 saying why
+        if isinstance(read, Diagnostic):
+            return read
+        source = SourceFile(shown, read, parse(read, shown))
         cache[key] = (stat.st_mtime, source)
         return source
 

@@ -46,6 +46,8 @@ All functions broadcast over numpy arrays (the synthesis grid).
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 from battgen.models import packaging as P
@@ -194,7 +196,7 @@ def bms_costs(series, modules, current, voltage, module_ah, strings: int = 1):
     m = np.maximum(modules, 1.0)
     asics = np.ceil(series / P.CELLS_PER_ASIC)
     switched = (m > 1) & (voltage >= 50)
-    bmu = 0.0
+    bmu: float | np.ndarray = 0.0  # an array once its first part is added
     for price, basis, p, fixed, per_asic, offset in BMU_PARTS:
         count = fixed + np.ceil(asics * per_asic - offset)
         bmu = bmu + np.where(count > 0, count * _unit(price, basis, p, count), 0.0)
@@ -342,7 +344,8 @@ def pack_costs(
 
 def with_process(lines: dict[str, np.ndarray], modules, energy_kwh) -> dict[str, np.ndarray]:
     """``lines`` (direct costs) with BatPaC's assembly and overhead lines added."""
-    direct = sum(lines.values())
+    # the cells' line at least, so an array (not sum's start, 0)
+    direct = cast(np.ndarray, sum(lines.values()))
     hours, capital, area = assembly(modules, energy_kwh)
     out = dict(lines)
     out["assembly labour"] = hours * LABOUR_RATE * LABOUR_OVERHEAD

@@ -143,7 +143,7 @@ def _blast():
     """``blast.models``, imported with numpy 2's missing ``np.trapz`` put back (the one change
     BLAST-Lite 1.1.1 needs on numpy 2: ``np.trapezoid`` is the same function, renamed)."""
     if not hasattr(np, "trapz"):
-        np.trapz = np.trapezoid  # type: ignore[attr-defined]
+        np.trapz = np.trapezoid  # type: ignore[attr-defined]  # numpy 2 removed it (and its stub)
     from blast import models
 
     return models

@@ -106,7 +106,7 @@ def bill_of_materials(
         masses["fuse links"] = sum(line.mass_kg for line in routed_lines if line.item == "fuse links")
         busbar_items = len(routing.busbars)
     heat_w = (heat.cell_heat_total + heat.busbar_heat) if heat is not None else candidate.heat
-    costs = cost_model.pack_costs(
+    by_line = cost_model.pack_costs(
         pack,
         masses,
         series=series,
@@ -116,7 +116,7 @@ def bill_of_materials(
         current=current,
         busbar_items=busbar_items,
     )
-    costs = {k: float(v) for k, v in costs.items()}
+    costs = {k: float(v) for k, v in by_line.items()}
     lines = [
         BomLine(
             "cells",
@@ -163,7 +163,7 @@ def bill_of_materials(
 
 def _priced(routed: list[BomLine], costs: Mapping[str, float]) -> list[BomLine]:
     """The routed busbar and fuse-link lines, each kind's cost shared by mass."""
-    total = defaultdict(float)
+    total: defaultdict[str, float] = defaultdict(float)
     for line in routed:
         total[line.item] += line.mass_kg
     out = []

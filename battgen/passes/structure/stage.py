@@ -162,7 +162,7 @@ def _panels(pack: ir.Pack, layout: Layout, materials: Mapping[str, ir.Material],
         region = max(region.geoms, key=lambda g: g.area)
     material = pack.enclosure.material if pack.enclosure is not None else materials.get(vib.DECK_MATERIAL)
     density, sheet = packaging.enclosure_wall(pack.enclosure, len(layout.cells) * pack.cell.energy)
-    modulus = material.modulus if material is not None and material.modulus else packaging.ENCLOSURE_MODULUS
+    modulus = material.modulus if material is not None and material.modulus else packaging.AL_MODULUS
     from battgen.models.mechanics import flexural_rigidity
     from battgen.passes.structure.modal import Plate
 

@@ -170,7 +170,7 @@ def mounts(outline) -> tuple[tuple[float, float], ...]:
     if simple.geom_type != "Polygon" or simple.is_empty:
         simple = rect
     ring = _counter_clockwise(list(simple.exterior.coords)[:-1])
-    corners: list[tuple[tuple[float, float], tuple[float, float]]] = []  # (hull corner, its bolt)
+    hull: list[tuple[tuple[float, float], tuple[float, float]]] = []  # (hull corner, its bolt)
     count = len(ring)
     for k in range(count):
         prev, here, nxt = ring[k - 1], ring[k], ring[(k + 1) % count]
@@ -185,13 +185,13 @@ def mounts(outline) -> tuple[tuple[float, float], ...]:
         reach = inset / max(math.sin((math.pi - turn) / 2.0), 0.2)  # inset from both sides of the corner
         bolt = (here[0] + bis[0] / lbis * reach, here[1] + bis[1] / lbis * reach)
         if outline.contains(Point(bolt)):
-            corners.append((here, bolt))
+            hull.append((here, bolt))
     points: list[tuple[float, float]] = []
-    for k, (here, bolt) in enumerate(corners):
+    for k, (here, bolt) in enumerate(hull):
         points.append((round(bolt[0], 5), round(bolt[1], 5)))
-        there = corners[(k + 1) % len(corners)][0]
+        there = hull[(k + 1) % len(hull)][0]
         side = math.dist(here, there)
-        extra = max(int(math.ceil(side / MOUNT_PITCH)) - 1, 0) if len(corners) > 1 else 0
+        extra = max(int(math.ceil(side / MOUNT_PITCH)) - 1, 0) if len(hull) > 1 else 0
         for j in range(1, extra + 1):  # along the side to the next corner, inset inwards
             d = ((there[0] - here[0]) / side, (there[1] - here[1]) / side)
             x, y = here[0] + (there[0] - here[0]) * j / (extra + 1), here[1] + (there[1] - here[1]) * j / (extra + 1)
@@ -230,7 +230,7 @@ def module_section(
     """The module's plate section (see the module docstring) and its deck material's name;
     ``width``: the module's narrower side, m, over which a flat-cell frame's walls are spread."""
     deck = materials.get(DECK_MATERIAL)
-    e_deck = deck.modulus if deck is not None and deck.modulus else packaging.ENCLOSURE_MODULUS
+    e_deck = deck.modulus if deck is not None and deck.modulus else packaging.AL_MODULUS
     layers: list[tuple[float, float, float]] = []
     plated = pack.cooling.kind == "cold_plate" and pack.cooling.side in ("bottom", "top")
     if plated:
