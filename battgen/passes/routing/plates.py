@@ -72,11 +72,21 @@ def _clear_of_walls(ctx: RoutingContext, cut: PlateCut) -> None:
     its contact (the isolation check reports the gap)."""
     import shapely
 
+    floor = ctx.plate_floor
+    shapely.prepare(floor)
+    # only the contact discs that leave the floor add anything to the plate's part inside it
+    # (and a snapped union of a few of them costs milliseconds; of all an owner's, most of a
+    # second on a 7,000-cell pack)
+    leaving = ~shapely.contains(floor, ctx.discs)
     for o, plate in cut.plates.items():
-        contacts = shapely.union_all(ctx.discs[ctx.own == o], grid_size=GRID)
+        if floor.contains(plate):  # most plates: nothing to cut, the plate snapped as the others
+            cut.plates[o] = safe(lambda p=plate: shapely.union_all([p], grid_size=GRID), plate)
+            continue
+        mine = ctx.discs[(ctx.own == o) & leaving]
+        contacts = shapely.union_all(mine, grid_size=GRID) if mine.size else None
         cut.plates[o] = safe(
             lambda p=plate, c=contacts: shapely.union_all(
-                [p.intersection(ctx.plate_floor), p.intersection(c)], grid_size=GRID
+                [p.intersection(floor)] + ([p.intersection(c)] if c is not None else []), grid_size=GRID
             ),
             plate,
         )
