@@ -24,6 +24,7 @@ from battgen.frontend.workspace import Workspace
 
 if TYPE_CHECKING:  # numpy and the models load with synthesis, not with `check`
     from battgen.driver.cache import StageCache
+    from battgen.driver.stages import StageReporter
     from battgen.passes.build import PackBuild
     from battgen.passes.synthesis import Synthesis
 
@@ -122,25 +123,34 @@ def build_result(
     progress: bool = False,
     workspace: Workspace | None = None,
     cache: StageCache | None = None,
+    text: str | None = None,
+    reporter: StageReporter | None = None,
 ) -> BuildResult:
     """Run every stage for every pack; write ``out/<pack>/`` only if nothing failed (with
     ``out=None``, nothing: the builds are in the result). ``progress``: a terminal is watching;
     every stage is shown as it runs (``emit.terminal.BuildProgress``). ``cache``: stage results
-    seen before (``driver.cache``; ``battc`` passes ``<out>/.cache``)."""
+    seen before (``driver.cache``; ``battc`` passes ``<out>/.cache``, the language server a
+    ``MemoryCache``). ``text``: the source's text when it is not (yet) the file's (an editor's
+    unsaved buffer). ``reporter``: told of every stage as it starts, instead of a terminal."""
     from battgen.driver import stages
 
-    reporter = None
-    if progress:
+    terminal = None
+    if progress and reporter is None:
         from battgen.emit.terminal import BuildProgress
 
-        reporter = BuildProgress()
+        reporter = terminal = BuildProgress()
     options = stages.BuildOptions(cad=cad, stl=stl, progress=progress, reporter=reporter)
-    with reporter if reporter is not None else nullcontext():
-        return _build(source, out, options, workspace, cache)
+    with terminal if terminal is not None else nullcontext():
+        return _build(source, out, options, workspace, cache, text)
 
 
 def _build(
-    source, out: Path | None, options, workspace: Workspace | None, cache: StageCache | None = None
+    source,
+    out: Path | None,
+    options,
+    workspace: Workspace | None,
+    cache: StageCache | None = None,
+    text: str | None = None,
 ) -> BuildResult:
     """``build_result``'s work, with ``options.reporter`` (if any) told of every stage."""
     from battgen.driver import loop
@@ -149,7 +159,7 @@ def _build(
     reporter = options.reporter
     if reporter is not None:
         reporter.stage("synthesis")
-    estimate = estimate_result(source, workspace)
+    estimate = estimate_result(source, workspace, text=text)
     diagnostics = list(estimate.diagnostics)
     packs: dict[str, PackBuild] = {}
     if any(d.is_error for d in diagnostics):

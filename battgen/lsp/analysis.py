@@ -156,6 +156,25 @@ class DocumentState:
     analysis: Analysis | None = None
     good: dict = field(default_factory=dict)  # pack name -> last Synthesis with a chosen design
     published: list = field(default_factory=list)  # (lsp.Diagnostic, battgen Diagnostic)
+    built: object | None = None  # the newest finished build (``lsp.builds.Built``), maybe of older text
+    building: object | None = None  # the stage under way (``lsp.builds.Progress``), None when idle
+
+    def current_build(self):
+        """The newest build if it is of the analysed text (its diagnostics replace the
+        estimate's, as ``battc FILE``'s replace ``battc check``'s), else None."""
+        built, analysis = self.built, self.analysis
+        if built is None or analysis is None or built.text != analysis.text or built.version != analysis.version:
+            return None
+        return built
+
+    def built_pack(self, name: str):
+        """(the pack as built in the newest build, whether that build is of older text)."""
+        if self.built is None:
+            return None, False
+        for pack in self.built.packs:
+            if pack.name == name:
+                return pack, self.built.version != self.version or self.built.text != self.text
+        return None, False
 
     def update(self, analysis: Analysis) -> None:
         self.analysis = analysis
