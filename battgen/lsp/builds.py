@@ -308,28 +308,30 @@ class BuildRunner:
     """The server's handle on the worker: ``submit`` a document's newest text; ``on_message``
     is called with every ``Message`` but ``Ready`` (on the runner's reader thread).
 
-    The server never waits on the worker: only the newest job is kept, and it is sent when the
-    worker says it is ready (a pipe of queued jobs would fill, and block the sender, while a
-    build of seconds runs)."""
+    The server never waits on the worker: only the newest job of each document is kept, and the
+    most recent of them is sent when the worker says it is ready (a pipe of queued jobs would
+    fill, and block the sender, while a build of seconds runs). A newer job of the document
+    being built makes its build give way; another document's waits its turn (re-checking the
+    documents that import a saved file must not starve the one being typed in)."""
 
     def __init__(self, on_message: Callable[[Message], None]):
         self.on_message = on_message
         self.lock = threading.Lock()
         self.generation = 0
-        self.running: int | None = None  # the generation the worker is building
+        self.running: int | None = None  # the generation whose stages the worker reports
+        self.sent: Job | None = None  # the job the worker has (None: it is idle or starting)
         self.process = None
         self.requests = None
-        self.newest = None
+        self.newest = None  # shared: the generation the worker should be building
         self.idle = False  # the worker waits for a job
-        self.pending: Job | None = None  # the newest job, not yet sent
+        self.pending: dict[str, Job] = {}  # uri → its newest job, not yet sent
         self.stats = Stats()
-        self.last_job: Job | None = None
         self._timer: threading.Timer | None = None
 
     # the worker's life
 
     def _start(self) -> None:
-        """A new worker (the lock held); it asks for the pending job once it is ready."""
+        """A new worker (the lock held); it asks for a pending job once it is ready."""
         import multiprocessing
 
         context = multiprocessing.get_context("spawn")  # never fork a threaded server
@@ -343,20 +345,24 @@ class BuildRunner:
         process.start()
         requests_read.close()
         replies_write.close()
-        self.process, self.requests, self.idle, self.running = process, requests_write, False, None
+        self.process, self.requests, self.idle, self.running, self.sent = process, requests_write, False, None, None
         reader = threading.Thread(target=self._read, args=(replies_read, process), name="battgen-build-reader")
         reader.daemon = True
         reader.start()
 
     def _send_pending(self) -> None:
-        """The pending job to the idle worker (the lock held)."""
-        if self.pending is None or not self.idle or self.requests is None:
+        """The most recent pending job to the idle worker (the lock held)."""
+        if not self.pending or not self.idle or self.requests is None:
             return
-        job, self.pending, self.idle = self.pending, None, False
+        job = max(self.pending.values(), key=lambda j: j.generation)
+        del self.pending[job.uri]
+        self.newest.value = job.generation
+        self.idle, self.sent = False, job
         try:
             self.requests.send(job)  # the worker is in recv: it takes the job at once
         except (OSError, ValueError):  # it went away as we sent: its reader starts another
-            self.pending = job
+            self.pending.setdefault(job.uri, job)
+            self.sent = None
 
     def _read(self, replies, process) -> None:
         while True:
@@ -368,7 +374,7 @@ class BuildRunner:
                 if self.process is not process:
                     continue  # a worker killed for not giving way: what it still says is moot
                 if isinstance(message, Ready):
-                    self.idle, self.running = True, None
+                    self.idle, self.running, self.sent = True, None, None
                     self._send_pending()
                     continue
                 self._count(message)
@@ -381,7 +387,8 @@ class BuildRunner:
                 log.warning("the build worker ended (exit %s); another is started", process.exitcode)
                 self.stats.restarts += 1
                 self.process = self.requests = None
-                if self.pending is not None:
+                self.sent = None  # not built again: what ended the worker would end the next
+                if self.pending:
                     self._start()
 
     def _count(self, message: Message) -> None:
@@ -404,36 +411,38 @@ class BuildRunner:
     # builds
 
     def submit(self, uri: str, path: str, text: str, version: int | None, overlays: dict[str, str], pictures: bool):
-        """Build this text; any build of an older request gives way to it."""
+        """Build this text; a build of an older text of the same document gives way to it."""
         with self.lock:
             self.generation += 1
             job = Job(self.generation, uri, path, text, version, overlays, pictures)
-            self.last_job = self.pending = job
+            self.pending[uri] = job
             self.stats.requested += 1
             if self.process is None:
                 self._start()
-            self.newest.value = job.generation
+            superseded = self.sent is not None and self.sent.uri == uri
+            if superseded:
+                self.newest.value = job.generation  # the build under way gives way at its next stage
             self._send_pending()
-            busy = self.pending is not None and self.running is not None
-        if busy:
-            self._watch(job.generation)
+        if superseded:
+            self._watch(job)
 
-    def cancel(self) -> None:
-        """Abandon whatever is building or waiting (its document closed, or has errors now)."""
+    def cancel(self, uri: str) -> None:
+        """Abandon the document's builds, waiting or under way (it closed, or has errors now)."""
         with self.lock:
-            self.generation += 1
-            self.pending = None
-            if self.newest is not None:
+            self.pending.pop(uri, None)
+            if self.sent is not None and self.sent.uri == uri and self.newest is not None:
+                self.generation += 1
                 self.newest.value = self.generation
 
-    def _watch(self, generation: int) -> None:
-        """Kill a worker still on an older build ``ABANDON_GRACE`` seconds after ``generation``
-        was asked for; a fresh one takes the newest job."""
+    def _watch(self, job: Job) -> None:
+        """Kill a worker still on an older build of ``job``'s document ``ABANDON_GRACE`` seconds
+        after ``job`` was asked for; a fresh one takes the pending jobs."""
 
         def check() -> None:
             with self.lock:
-                stuck = self.pending is not None and self.pending.generation == generation and self.running is not None
-                if not stuck or self.process is None:
+                sent = self.sent
+                stuck = sent is not None and sent.uri == job.uri and sent.generation < job.generation
+                if not stuck or self.process is None or self.pending.get(job.uri) is not job:
                     return
                 log.warning("the build worker did not give way in %.1f s; starting another", ABANDON_GRACE)
                 old = self.process

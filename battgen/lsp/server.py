@@ -172,9 +172,7 @@ class BattServer(LanguageServer):
         module = analysis.module
         packs = module is not None and any(d.kind == "pack" for d in module.decls)
         if not packs or any(d.is_error for d in analysis.diagnostics):
-            last = self.builds.last_job
-            if last is not None and last.uri == state.uri:
-                self.builds.cancel()  # the text has errors now: its older build is moot
+            self.builds.cancel(state.uri)  # the text has errors now: its older build is moot
             return
         if self.event_loop is None:
             self.event_loop = asyncio.get_running_loop()
@@ -415,9 +413,7 @@ def did_save(ls: BattServer, params: lsp.DidSaveTextDocumentParams):
 def did_close(ls: BattServer, params: lsp.DidCloseTextDocumentParams):
     uri = params.text_document.uri
     ls.docs.pop(uri, None)
-    last = ls.builds.last_job
-    if last is not None and last.uri == uri:
-        ls.builds.cancel()
+    ls.builds.cancel(uri)
     task = ls.tasks.pop(uri, None)
     if task is not None:
         task.cancel()

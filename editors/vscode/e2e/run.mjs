@@ -316,12 +316,13 @@ async function asBuiltAndPreview(page, ws, why) {
   await page.keyboard.press("Control+Shift+M"); // the Problems panel names the code
   const problem = await waitFor("as built", "E711 in the Problems panel", async () => {
     const t = await page.locator(".markers-panel").innerText().catch(() => "");
-    const row = t.split("\n").find((l) => l.includes("E711"));
-    return row ? t.replace(/\s+/g, " ") : false;
+    const rows = t.split("\n");
+    const at = rows.findIndex((l) => l.includes("E711"));
+    return at < 0 ? false : rows.slice(Math.max(at - 1, 0), at + 1).join(" ").replace(/\s+/g, " ");
   }).catch(async (e) => {
     throw new StepError(e.step, e.message + (await why()));
   });
-  log(`as-built diagnostic: ${problem.slice(problem.indexOf("as built"), problem.indexOf("as built") + 140)}`);
+  log(`as-built diagnostic: ${problem.slice(0, 220)}`);
   log(`status bar: ${await buildStatus(page)}`);
 
   await page.keyboard.press("F1");

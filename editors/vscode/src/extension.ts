@@ -65,6 +65,36 @@ interface Pictures {
 
 const PICTURES = ["layout.svg", "busbars.svg", "temperatures.svg"];
 
+/** The newest build and the stage under way, per document: the status bar shows the active editor's. */
+const built = new Map<string, Built>();
+const building = new Map<string, Building>();
+
+function showStatus(): void {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor || editor.document.languageId !== "batt") {
+    status.hide();
+    return;
+  }
+  const uri = editor.document.uri.toString();
+  const name = path.basename(editor.document.uri.fsPath);
+  const stage = building.get(uri);
+  const last = built.get(uri);
+  if (stage) {
+    status.text = `$(sync~spin) battgen: ${stage.stage}…`;
+    status.tooltip = `battgen: building ${name} (version ${stage.version}): ${stage.stage} ${stage.detail}`;
+  } else if (last) {
+    const icon = last.errors ? "$(error)" : last.warnings ? "$(warning)" : "$(check)";
+    status.text = `${icon} battgen: ${last.packs.map((k) => k.summary).join("; ") || "built"}`;
+    status.tooltip =
+      `battgen: ${name} as built in ${last.seconds.toFixed(2)} s (${last.cached} stage(s) from the cache, ` +
+      `${last.ran} run): ${last.errors} error(s), ${last.warnings} warning(s). Click for the preview.`;
+  } else {
+    status.hide();
+    return;
+  }
+  status.show();
+}
+
 /** The side panel showing the pictures of the current as-built build. */
 class PreviewPanel {
   private pictures: Pictures | undefined;
@@ -142,6 +172,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   context.subscriptions.push(
     vscode.commands.registerCommand("battgen.showPreview", () => showPreview()),
+    vscode.window.onDidChangeActiveTextEditor(() => showStatus()),
     vscode.commands.registerCommand("battgen.restartServer", async () => {
       output.appendLine("battgen: restart requested");
       await stopClient();
@@ -335,22 +366,18 @@ async function doStart(_context: vscode.ExtensionContext): Promise<void> {
     }
   });
   c.onNotification("battgen/building", (p: Building) => {
-    status.text = `$(sync~spin) battgen: ${p.stage}…`;
-    status.tooltip = `battgen: building ${path.basename(vscode.Uri.parse(p.uri).fsPath)} (version ${p.version}): ${p.stage} ${p.detail}`;
-    status.show();
+    building.set(p.uri, p);
+    showStatus();
   });
   c.onNotification("battgen/built", (p: Built) => {
     if (!p.current) return;
-    const packs = p.packs.map((k) => k.summary).join("; ");
-    const icon = p.errors ? "$(error)" : p.warnings ? "$(warning)" : "$(check)";
-    status.text = `${icon} battgen: ${packs || "built"}`;
-    status.tooltip =
-      `battgen: ${path.basename(vscode.Uri.parse(p.uri).fsPath)} as built in ${p.seconds.toFixed(2)} s ` +
-      `(${p.cached} stage(s) from the cache, ${p.ran} run): ${p.errors} error(s), ${p.warnings} warning(s). ` +
-      "Click for the preview.";
-    status.show();
+    building.delete(p.uri);
+    built.set(p.uri, p);
+    showStatus();
     preview?.summary(p);
-    output.appendLine(`battgen: built ${p.uri} v${p.version} in ${p.seconds.toFixed(2)} s: ${packs}`);
+    output.appendLine(
+      `battgen: built ${p.uri} v${p.version} in ${p.seconds.toFixed(2)} s: ${p.packs.map((k) => k.summary).join("; ")}`,
+    );
   });
   c.onNotification("battgen/pictures", (p: Pictures) => {
     if (preview && (p.uri === preview.uri || !preview.uri)) preview.update(p);
