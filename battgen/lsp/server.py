@@ -211,7 +211,11 @@ class BattServer(LanguageServer):
                 self._refresh_views(False)
             self._notify("battgen/built", F.built_notification(state, message, current))
         elif isinstance(message, builds.Pictures) and self.preview:
-            self._notify("battgen/pictures", {"uri": message.uri, "version": message.version, "packs": message.files})
+            packs = [
+                {"name": name, "pictures": [{"file": file, "svg": svg} for file, svg in files.items()]}
+                for name, files in message.files.items()
+            ]
+            self._notify("battgen/pictures", {"uri": message.uri, "version": message.version, "packs": packs})
 
     def _notify(self, method: str, params: dict) -> None:
         try:

@@ -250,3 +250,53 @@ async def test_the_server_process_loads_no_build_module(client):
     assert info["builds"]["finished"] >= 5
     assert info["cadquery_loaded"] is False and info["build_modules_loaded"] == []
     assert info["build_worker_pid"] not in (None, info["pid"])
+
+
+async def test_the_preview_sends_the_build_s_pictures(client):
+    """`battgen/preview` on: the document is built again (from the cache) and its pictures
+    come as `battgen/pictures`, the SVG files the build folder holds."""
+    _track_versions(client)
+    if "battgen/pictures" not in client.protocol.fm.features:
+
+        @client.feature("battgen/pictures")
+        def on_pictures(params):
+            client.events.append(("pictures", _get(params, "uri"), _get(params, "version"), params))
+
+    doc = _open(client, "preview.batt", pinned(150))
+    await doc.open()
+    await _as_built(client, doc)
+    client.protocol.notify("battgen/preview", {"enabled": True, "uri": doc.uri})
+    found = await _until(
+        lambda: [e for e in client.events if e[0] == "pictures" and e[1] == doc.uri and e[2] == doc.version],
+        "pictures",
+    )
+    (pack,) = _get(found[-1][3], "packs")
+    assert _get(pack, "name") == "sedan"
+    files = {_get(p, "file"): _get(p, "svg") for p in _get(pack, "pictures")}
+    assert sorted(files) == ["busbars.svg", "layout.svg", "temperatures.svg"]
+    for name, svg in files.items():
+        assert "<svg" in svg[:500] and svg.rstrip().endswith("</svg>"), name
+    assert "96s45p" in files["layout.svg"]
+    client.protocol.notify("battgen/preview", {"enabled": False})
+    doc.close()
+
+
+async def test_a_build_worker_that_dies_is_started_again(client):
+    import os
+    import signal
+
+    _track_versions(client)
+    info = await client.workspace_execute_command_async(
+        lsp.ExecuteCommandParams(command="battgen.serverInfo", arguments=[])
+    )
+    os.kill(info["build_worker_pid"], signal.SIGKILL)
+    doc = _open(client, "after.batt", pinned(150, "1.1 mm"))
+    await doc.open()
+    built = await _as_built(client, doc)
+    assert not [d for d in built if d.severity == lsp.DiagnosticSeverity.Error]
+    after = await client.workspace_execute_command_async(
+        lsp.ExecuteCommandParams(command="battgen.serverInfo", arguments=[])
+    )
+    assert after["builds"]["restarts"] > info["builds"]["restarts"]
+    assert after["build_worker_pid"] not in (None, info["build_worker_pid"], after["pid"])
+    doc.close()

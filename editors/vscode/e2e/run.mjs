@@ -318,7 +318,7 @@ async function asBuiltAndPreview(page, ws, why) {
     const t = await page.locator(".markers-panel").innerText().catch(() => "");
     const rows = t.split("\n");
     const at = rows.findIndex((l) => l.includes("E711"));
-    return at < 0 ? false : rows.slice(Math.max(at - 1, 0), at + 1).join(" ").replace(/\s+/g, " ");
+    return at < 0 ? false : rows.slice(Math.max(at - 3, 0), at + 2).join(" ").replace(/\s+/g, " ");
   }).catch(async (e) => {
     throw new StepError(e.step, e.message + (await why()));
   });

@@ -60,7 +60,7 @@ interface Built {
 interface Pictures {
   uri: string;
   version: number | null;
-  packs: Record<string, Record<string, string>>;
+  packs: { name: string; pictures: { file: string; svg: string }[] }[];
 }
 
 const PICTURES = ["layout.svg", "busbars.svg", "temperatures.svg"];
@@ -129,13 +129,14 @@ class PreviewPanel {
       : "";
     let body = `<p class="meta">Waiting for the build of ${esc(name)}…</p>`;
     if (this.pictures) {
-      body = Object.entries(this.pictures.packs)
-        .map(([pack, files]) =>
-          PICTURES.filter((f) => files[f])
+      body = this.pictures.packs
+        .map((pack) =>
+          pack.pictures
+            .filter((p) => PICTURES.includes(p.file))
             .map(
-              (f) =>
-                `<figure><figcaption>${esc(pack)} — ${f}</figcaption>` +
-                `<img data-file="${f}" alt="${f}" src="data:image/svg+xml;base64,${Buffer.from(files[f], "utf8").toString("base64")}"></figure>`,
+              (p) =>
+                `<figure><figcaption>${esc(pack.name)} — ${p.file}</figcaption>` +
+                `<img data-file="${p.file}" alt="${p.file}" src="data:image/svg+xml;base64,${Buffer.from(p.svg, "utf8").toString("base64")}"></figure>`,
             )
             .join(""),
         )
