@@ -28,6 +28,7 @@ Messages from the worker (read on a thread of the server, handed to its event lo
 
 from __future__ import annotations
 
+import collections
 import logging
 import os
 import threading
@@ -291,7 +292,7 @@ class Stats:
     finished: int = 0
     abandoned: int = 0
     restarts: int = 0  # workers started again (killed for not giving way, or died)
-    seconds: list[float] = field(default_factory=list)
+    seconds: collections.deque[float] = field(default_factory=lambda: collections.deque(maxlen=200))
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -300,7 +301,7 @@ class Stats:
             "finished": self.finished,
             "abandoned": self.abandoned,
             "restarts": self.restarts,
-            "build_ms": [round(s * 1000, 1) for s in self.seconds[-50:]],
+            "build_ms": [round(s * 1000, 1) for s in list(self.seconds)[-50:]],
         }
 
 
@@ -387,7 +388,11 @@ class BuildRunner:
                 log.warning("the build worker ended (exit %s); another is started", process.exitcode)
                 self.stats.restarts += 1
                 self.process = self.requests = None
-                self.sent = None  # not built again: what ended the worker would end the next
+                sent, self.sent = self.sent, None
+                if sent is not None and self.running != sent.generation:
+                    # sent as it died, never started: built by the next worker (a job whose
+                    # build was under way is not: what ended this worker would end the next)
+                    self.pending.setdefault(sent.uri, sent)
                 if self.pending:
                     self._start()
 
