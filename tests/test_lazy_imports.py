@@ -49,3 +49,28 @@ analysis = analyse(str(path), path.read_text(), Workspace(path.parent), {})
 assert analysis is not None
 """
     assert _loaded(body) == []
+
+
+def test_the_language_server_builds_in_a_worker_that_alone_loads_them():
+    """The as-built build runs in the server's worker process (lsp/builds.py): the server's own
+    process has the build's diagnostics and figures, and none of the modules that made them."""
+    body = """
+import threading
+from pathlib import Path
+from battgen.lsp.builds import Built, BuildRunner
+path = Path("examples/ebike.batt").resolve()
+done = threading.Event()
+found = []
+def on_message(message):
+    if isinstance(message, Built):
+        found.append(message)
+        done.set()
+runner = BuildRunner(on_message)
+runner.submit(path.as_uri(), str(path), path.read_text(), 1, {}, False)
+assert done.wait(300), "no build"
+(built,) = found
+assert built.packs and built.packs[0].label and built.packs[0].mass > 0, built
+assert runner.process.pid != __import__("os").getpid()
+runner.close()
+"""
+    assert _loaded(body) == []

@@ -114,8 +114,8 @@ def respan(value: Any, moved: dict[Span, Span]) -> Any:
         items = tuple(respan(item, moved) for item in value)
         return items if any(a is not b for a, b in zip(items, value)) else value
     if isinstance(value, dict) and value:
-        items = {key: respan(item, moved) for key, item in value.items()}
-        return items if any(items[k] is not value[k] for k in value) else value
+        entries = {key: respan(item, moved) for key, item in value.items()}
+        return entries if any(entries[k] is not value[k] for k in value) else value
     return value
 
 

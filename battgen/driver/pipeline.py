@@ -25,6 +25,7 @@ from battgen.frontend.workspace import Workspace
 
 if TYPE_CHECKING:  # numpy and the models load with synthesis, not with `check`
     from battgen.driver.cache import StageCache
+    from battgen.driver.stages import StageReporter
     from battgen.passes.build import PackBuild
     from battgen.passes.synthesis import Synthesis
 
@@ -125,22 +126,24 @@ def build_result(
     cache: StageCache | None = None,
     text: str | None = None,
     only: Collection[str] | None = None,
+    reporter: StageReporter | None = None,
 ) -> BuildResult:
     """Run every stage for every pack; write ``out/<pack>/`` only if nothing failed (with
     ``out=None``, nothing: the builds are in the result). ``progress``: a terminal is watching;
     every stage is shown as it runs (``emit.terminal.BuildProgress``). ``cache``: stage results
-    seen before (``driver.cache``; ``battc`` passes ``<out>/.cache``). ``text``: the root file's
-    content (``source`` then names it); ``only``: build only these packs (a study's variant
-    builds its own)."""
+    seen before (``driver.cache``; ``battc`` passes ``<out>/.cache``, the language server a
+    ``MemoryCache``). ``text``: the source's text when it is not (yet) the file's (an editor's
+    unsaved buffer, a study's variant). ``only``: build only these packs (a study's variant
+    builds its own). ``reporter``: told of every stage as it starts, instead of a terminal."""
     from battgen.driver import stages
 
-    reporter = None
-    if progress:
+    terminal = None
+    if progress and reporter is None:
         from battgen.emit.terminal import BuildProgress
 
-        reporter = BuildProgress()
+        reporter = terminal = BuildProgress()
     options = stages.BuildOptions(cad=cad, stl=stl, progress=progress, reporter=reporter)
-    with reporter if reporter is not None else nullcontext():
+    with terminal if terminal is not None else nullcontext():
         return _build(source, out, options, workspace, cache, text, only)
 
 

@@ -43,17 +43,12 @@ def design_json(build: PackBuild) -> str:
     return dumps(data)
 
 
-def render_all(build: PackBuild, diagnostics: Sequence[Diagnostic] = ()) -> dict[str, str | bytes]:
-    """Every file that follows from the stage results present in ``build``; ``diagnostics``:
-    the warnings to show in ``report.html``."""
-    from battgen.emit.bom import bom_csv
-    from battgen.emit.report_html import report_html
-
+def pictures(build: PackBuild) -> dict[str, str]:
+    """The build's pictures that follow from the stage results present: ``layout.svg``,
+    ``busbars.svg``, ``currents.svg`` and ``temperatures.svg`` (the language server's preview
+    shows the same files the build folder holds)."""
     pack = build.pack
-    bom = build.bom or ()
-    files: dict[str, str | bytes] = {"design.json": design_json(build)}
-    if bom:
-        files["bom.csv"] = bom_csv(bom)
+    files: dict[str, str] = {}
     if build.layout is not None:
         from battgen.emit.svg import layout_svg
 
@@ -71,6 +66,20 @@ def render_all(build: PackBuild, diagnostics: Sequence[Diagnostic] = ()) -> dict
             )
             if picture is not None:
                 files["temperatures.svg"] = picture
+    return files
+
+
+def render_all(build: PackBuild, diagnostics: Sequence[Diagnostic] = ()) -> dict[str, str | bytes]:
+    """Every file that follows from the stage results present in ``build``; ``diagnostics``:
+    the warnings to show in ``report.html``."""
+    from battgen.emit.bom import bom_csv
+    from battgen.emit.report_html import report_html
+
+    bom = build.bom or ()
+    files: dict[str, str | bytes] = {"design.json": design_json(build)}
+    if bom:
+        files["bom.csv"] = bom_csv(bom)
+    files.update(pictures(build))
     if build.circuit is not None and build.routing is not None:
         from battgen.emit.netlist import liionpack_netlist
 

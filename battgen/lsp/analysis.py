@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types as lsp
@@ -23,6 +24,11 @@ from lsprotocol import types as lsp
 from battgen.core.diagnostics import Diagnostic, Span
 from battgen.core.limits import MAX_FILE_BYTES
 from battgen.frontend import ast
+
+if TYPE_CHECKING:  # for the types only: the pipeline loads lazily (``pipeline``)
+    from battgen.driver.pipeline import EstimateResult
+    from battgen.frontend.lower import Lowered
+    from battgen.lsp.builds import Built, Progress
 
 # --- paths and positions ------------------------------------------------------------------
 
@@ -68,8 +74,8 @@ class Analysis:
     version: int | None
     text: str
     path: str  # absolute
-    lowered: object  # battgen.frontend.lower.Lowered
-    estimate: object | None  # battgen.driver.pipeline.EstimateResult
+    lowered: Lowered
+    estimate: EstimateResult | None
     diagnostics: list[Diagnostic]
     seconds: float = 0.0
 
@@ -156,6 +162,25 @@ class DocumentState:
     analysis: Analysis | None = None
     good: dict = field(default_factory=dict)  # pack name -> last Synthesis with a chosen design
     published: list = field(default_factory=list)  # (lsp.Diagnostic, battgen Diagnostic)
+    built: Built | None = None  # the newest finished build, maybe of older text
+    building: Progress | None = None  # the stage under way, None when idle
+
+    def current_build(self):
+        """The newest build if it is of the analysed text (its diagnostics replace the
+        estimate's, as ``battc FILE``'s replace ``battc check``'s), else None."""
+        built, analysis = self.built, self.analysis
+        if built is None or analysis is None or built.text != analysis.text or built.version != analysis.version:
+            return None
+        return built
+
+    def built_pack(self, name: str):
+        """(the pack as built in the newest build, whether that build is of older text)."""
+        if self.built is None:
+            return None, False
+        for pack in self.built.packs:
+            if pack.name == name:
+                return pack, self.built.version != self.version or self.built.text != self.text
+        return None, False
 
     def update(self, analysis: Analysis) -> None:
         self.analysis = analysis

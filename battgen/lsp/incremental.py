@@ -62,5 +62,5 @@ def parse_incremental(text: str, file: str) -> ParseResult:
         items.extend(result.module.items)
         comments.extend(result.module.comments)
     blank_lines = frozenset(i + 1 for i, line in enumerate(lines) if not line.strip())
-    end = Span(file, 1, 1, max(len(lines), 1), 1)
-    return ParseResult(ast.Module(items, comments, file, end, blank_lines), [])
+    whole = Span(file, 1, 1, max(len(lines), 1), 1)
+    return ParseResult(ast.Module(items, comments, file, whole, blank_lines), [])

@@ -89,16 +89,16 @@ class BattProtocol(LanguageServerProtocol):
         if isinstance(message, Unreadable):
             if message.is_request:
                 log.warning("invalid params for %s: %s", message.method, message.problem)
-                error = JsonRpcInvalidParams(message=f"invalid params for {message.method}: {message.problem}")
-                self._send_response(message.id, error=error.to_response_error())
+                invalid = JsonRpcInvalidParams(message=f"invalid params for {message.method}: {message.problem}")
+                self._send_response(message.id, error=invalid.to_response_error())  # type: ignore[arg-type]  # a request has an id
             else:
                 log.warning("dropped %s: invalid params: %s", message.method or "a notification", message.problem)
             return
         method = getattr(message, "method", None)
         if self._shutdown and method is not None and method != lsp.EXIT:
             if getattr(message, "id", None) is not None:  # a request: answer it
-                error = JsonRpcInvalidRequest(message=f"the server is shutting down: {method} refused")
-                self._send_response(message.id, error=error.to_response_error())
+                refused = JsonRpcInvalidRequest(message=f"the server is shutting down: {method} refused")
+                self._send_response(message.id, error=refused.to_response_error())
             return
         super().handle_message(message)
 

@@ -8,6 +8,14 @@ cache), results for a version the editor has already replaced are dropped, and t
 analysis is kept per document (plus the last synthesis that found a design) for hover,
 inlay hints and completion. Every handler is wrapped: an exception is logged and answered
 with an empty result, so bad input never takes the server down.
+
+As built: once a version's analysis has no errors and declares a pack, the build stages (no
+CAD) run for it in a worker process (``lsp.builds``); a newer version makes the build under way
+give way. When a build of the newest text finishes, its diagnostics (``battc FILE``'s) replace
+the estimate's for that version; hover and inlay hints show its figures, marked stale once the
+text has changed. The client is told of every stage (``battgen/building``), every finished
+build (``battgen/built``) and, with the preview on (``battgen/preview``), the pictures
+(``battgen/pictures``).
 """
 
 from __future__ import annotations
@@ -42,6 +50,7 @@ from battgen.lsp.analysis import (
     too_large,
     uri_to_path,
 )
+from battgen.lsp.builds import BuildRunner
 from battgen.lsp.protocol import BattProtocol, OneLineFormatter
 
 log = logging.getLogger("battgen.lsp")
@@ -70,6 +79,9 @@ class BattServer(LanguageServer):
         self.battgen_workspace = None
         self.timings: collections.deque[float] = collections.deque(maxlen=1000)  # the latest analyses
         self.analyses = 0
+        self.builds = BuildRunner(self._build_message)
+        self.event_loop: asyncio.AbstractEventLoop | None = None
+        self.preview = False  # the client shows the pictures (battgen/preview)
 
     def report_server_error(self, error: Exception, source) -> None:
         """A message that could not be read or handled: one log line, and for a body that was
@@ -77,7 +89,9 @@ class BattServer(LanguageServer):
         import json
 
         if isinstance(error, (json.JSONDecodeError, UnicodeDecodeError)):
-            self.protocol.parse_error(error)
+            protocol = self.protocol
+            assert isinstance(protocol, BattProtocol)  # the server is made with it (``server`` below)
+            protocol.parse_error(error)
             return
         log.warning("%s: %s%s", type(error).__name__, error, raised_at(error))
 
@@ -131,9 +145,10 @@ class BattServer(LanguageServer):
                 analysis = await loop.run_in_executor(
                     self.executor, analyse, state.path, text, self.battgen_workspace, self.overlays(), version
                 )
-                state = self.docs.get(uri)
-                if state is None:
+                now_state = self.docs.get(uri)
+                if now_state is None:
                     return
+                state = now_state
                 if state.version != version or state.text != text:
                     await self._quiet(uri)  # stale: drop it, wait for the burst to end, rerun
                     continue
@@ -144,9 +159,72 @@ class BattServer(LanguageServer):
                 self.publish(state)
                 self._refresh_views(first)
                 self._refresh_dependents(state)
+                self.request_build(state)
                 return
         except Exception as error:  # noqa: BLE001
             log.error("analysis of %s failed: %s: %s%s", uri, type(error).__name__, error, raised_at(error))
+
+    # --- the build, as built -------------------------------------------------------------------
+
+    def request_build(self, state: DocumentState) -> None:
+        """Build the analysed text in the worker (when it has no errors and declares a pack),
+        superseding any build under way."""
+        analysis = state.analysis
+        if analysis is None or analysis.estimate is None or too_large(analysis.text):
+            return
+        module = analysis.module
+        packs = module is not None and any(d.kind == "pack" for d in module.decls)
+        if not packs or any(d.is_error for d in analysis.diagnostics):
+            self.builds.cancel(state.uri)  # the text has errors now: its older build is moot
+            return
+        if self.event_loop is None:
+            self.event_loop = asyncio.get_running_loop()
+        self.builds.submit(state.uri, state.path, analysis.text, analysis.version, self.overlays(), self.preview)
+
+    def _build_message(self, message) -> None:
+        """From the build runner's thread: handled on the event loop."""
+        if self.event_loop is not None:
+            self.event_loop.call_soon_threadsafe(self._on_build, message)
+
+    def _on_build(self, message) -> None:
+        from battgen.lsp import builds
+
+        state = self.docs.get(message.uri)
+        if state is None:
+            return
+        if isinstance(message, builds.Progress):
+            state.building = message
+            self._notify(
+                "battgen/building",
+                {"uri": message.uri, "version": message.version, "stage": message.stage, "detail": message.detail},
+            )
+        elif isinstance(message, builds.Abandoned):
+            if state.building is not None and state.building.generation == message.generation:
+                state.building = None
+        elif isinstance(message, builds.Built):
+            if state.building is not None and state.building.generation <= message.generation:
+                state.building = None
+            if state.built is None or state.built.generation < message.generation:
+                state.built = message
+            current = (
+                state.current_build() is message and message.version == state.version and message.text == state.text
+            )
+            if current:
+                self.publish(state)
+                self._refresh_views(False)
+            self._notify("battgen/built", F.built_notification(state, message, current))
+        elif isinstance(message, builds.Pictures) and self.preview:
+            packs = [
+                {"name": name, "pictures": [{"file": file, "svg": svg} for file, svg in files.items()]}
+                for name, files in message.files.items()
+            ]
+            self._notify("battgen/pictures", {"uri": message.uri, "version": message.version, "packs": packs})
+
+    def _notify(self, method: str, params: dict) -> None:
+        try:
+            self.protocol.notify(method, params)
+        except Exception as error:  # noqa: BLE001 - the client may be gone
+            log.warning("%s: %s: %s", method, type(error).__name__, error)
 
     async def _quiet(self, uri: str) -> None:
         while True:
@@ -287,6 +365,7 @@ def exit_now(ls: BattServer, *args):
     running on a worker thread is abandoned, not waited for (Python joins pool threads at exit,
     so a document of megabytes would keep the process alive for its whole parse)."""
     with contextlib.suppress(Exception):
+        ls.builds.close()
         sys.stdout.flush()
         sys.stderr.flush()
     os._exit(0 if ls.protocol._shutdown else 1)
@@ -341,6 +420,7 @@ def did_save(ls: BattServer, params: lsp.DidSaveTextDocumentParams):
 def did_close(ls: BattServer, params: lsp.DidCloseTextDocumentParams):
     uri = params.text_document.uri
     ls.docs.pop(uri, None)
+    ls.builds.cancel(uri)
     task = ls.tasks.pop(uri, None)
     if task is not None:
         task.cancel()
@@ -533,7 +613,7 @@ async def document_symbol(ls: BattServer, params: lsp.DocumentSymbolParams):
     state = await _ready(ls, params.text_document.uri)
     if state is None:
         return []
-    return F.document_symbols(state.analysis.module, state)
+    return F.document_symbols(state.analysis.module if state.analysis is not None else None, state)
 
 
 @server.feature(lsp.WORKSPACE_SYMBOL)
@@ -593,6 +673,19 @@ def code_action(ls: BattServer, params: lsp.CodeActionParams):
     return F.quick_fixes(state, params.range, list(params.context.diagnostics or []))
 
 
+@server.feature("battgen/preview")
+@safe()
+def preview(ls: BattServer, params):
+    """The client opened (``enabled``) or closed its preview: with it open, every build also
+    sends its pictures; opening it builds ``uri`` again (from the cache) to send them now."""
+    enabled = bool(getattr(params, "enabled", False))
+    ls.preview = enabled
+    uri = getattr(params, "uri", None)
+    state = ls.docs.get(uri) if uri else None
+    if enabled and state is not None:
+        ls.request_build(state)
+
+
 @server.command("battgen.serverInfo")
 def server_info(ls: BattServer, *args):
     """For tests and benchmarks: which heavy modules the process has loaded, and timings."""
@@ -600,12 +693,18 @@ def server_info(ls: BattServer, *args):
         "pid": os.getpid(),
         "cadquery_loaded": "cadquery" in sys.modules,
         "numpy_loaded": "numpy" in sys.modules,
+        # what only the build worker may load (tests/test_lazy_imports.py)
+        "build_modules_loaded": sorted(
+            m for m in ("scipy", "shapely", "networkx", "cadquery", "OCP") if m in sys.modules
+        ),
         "analyses": ls.analyses,
         "analysis_ms": [round(t * 1000, 2) for t in list(ls.timings)[-200:]],
         "debounce_ms": DEBOUNCE * 1000,
         "leading_idle_ms": LEADING_IDLE * 1000,
         "documents": len(ls.docs),
         "tasks": len(ls.tasks),
+        "builds": ls.builds.stats.as_json(),
+        "build_worker_pid": ls.builds.process.pid if ls.builds.process is not None else None,
         "rss_MiB": _resident_memory(),
     }
 

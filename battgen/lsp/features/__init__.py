@@ -11,6 +11,9 @@ that read text as it is typed lex it with ``battgen.frontend.tokens``.
 
 from battgen.lsp.features.common import (
     REQUIREMENTS,
+    STALE,
+    as_built_line,
+    built_notification,
     margin,
     pack_summary,
     qty,
@@ -35,9 +38,12 @@ __all__ = [
     "DECL_KINDS",
     "KEYWORDS",
     "REQUIREMENTS",
+    "STALE",
     "SYMBOL_KIND",
     "TOKEN_MODIFIERS",
     "TOKEN_TYPES",
+    "as_built_line",
+    "built_notification",
     "completions",
     "context_at",
     "declared_names",

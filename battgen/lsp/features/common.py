@@ -5,6 +5,7 @@ all show them the same way)."""
 from __future__ import annotations
 
 import math
+import os
 from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
@@ -97,8 +98,10 @@ def requirement_text(name: str, low: float | None, high: float | None, value: fl
         rel = f"in {qty(low, dim)} .. {qty(high, dim)}"
     elif low is not None:
         rel = f"{'≥' if value >= low else '<'} {qty(low, dim)}"
-    else:
+    elif high is not None:
         rel = f"{'≤' if value <= high else '>'} {qty(high, dim)}"
+    else:  # a requirement states a bound: no line without one
+        rel = ""
     text = f"{name} {shown} {rel}, {pct(m)}"
     if m < 0:
         text += " (not met)"
@@ -151,3 +154,41 @@ def requirement_lines(state: DocumentState, decl: ast.Decl) -> list[RequirementL
 
 def root_module(state: DocumentState) -> ast.Module | None:
     return state.analysis.module if state.analysis else None
+
+
+# --- the pack as built -----------------------------------------------------------------------
+
+STALE = "(stale: from the version before your last edit)"
+
+
+def as_built_line(pack) -> str:
+    """``as built: 96s50p, 512 kg, hottest cell 41 °C, worst cell 14.1 A of 14.55 A`` from a
+    ``lsp.builds.BuiltPack``."""
+    parts = [pack.label] if pack.label else []
+    if pack.mass is not None:
+        parts.append(qty(pack.mass, u.MASS))
+    if pack.hottest is not None:
+        parts.append(f"hottest cell {pack.hottest - 273.15:.0f} °C")
+    if pack.worst_current is not None:
+        worst = f"worst cell {qty(pack.worst_current, u.CURRENT)}"
+        if pack.rating is not None:
+            worst += f" of {u.format_quantity(pack.rating, u.CURRENT)}"
+        parts.append(worst)
+    return "as built: " + ", ".join(parts)
+
+
+def built_notification(state: DocumentState, built, current: bool) -> dict:
+    """The ``battgen/built`` notification of a finished build (``lsp.builds.Built``): what the
+    editor's status bar and preview show. ``current``: the build is of the newest text."""
+    own = [d for d in built.diagnostics if os.path.abspath(d.span.file) == os.path.abspath(state.path)]
+    return {
+        "uri": state.uri,
+        "version": built.version,
+        "current": current,
+        "seconds": round(built.seconds, 3),
+        "cached": built.hits,
+        "ran": built.misses,
+        "errors": sum(d.is_error for d in own),
+        "warnings": sum(not d.is_error for d in own),
+        "packs": [{"name": p.name, "summary": as_built_line(p), "passed": p.passed} for p in built.packs],
+    }

@@ -503,18 +503,18 @@ def _ref_items(
             _item(name, K, f"{kind} · {short_path(d.file)}", declaration_hover(state, d.decl, d.file), sort=f"0{name}")
         )
     insert_at = lsp.Range(lsp.Position(_use_insert_line(state), 0), lsp.Position(_use_insert_line(state), 0))
-    for d in library():
-        if d.kind != kind or d.name in seen or (role and _role(d.decl) not in (role, None)):
+    for lib in library():
+        if lib.kind != kind or lib.name in seen or (role and _role(lib.decl) not in (role, None)):
             continue
-        seen.add(d.name)
-        edit = lsp.TextEdit(insert_at, f"use {d.module}.{d.name}\n")
+        seen.add(lib.name)
+        edit = lsp.TextEdit(insert_at, f"use {lib.module}.{lib.name}\n")
         out.append(
             _item(
-                d.name,
+                lib.name,
                 K,
-                f"{kind} · use {d.module}.{d.name}",
-                declaration_hover(state, d.decl, d.path),
-                sort=f"1{d.name}",
+                f"{kind} · use {lib.module}.{lib.name}",
+                declaration_hover(state, lib.decl, lib.path),
+                sort=f"1{lib.name}",
                 edits=[edit],
             )
         )

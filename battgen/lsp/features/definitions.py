@@ -48,6 +48,9 @@ def use_target(state: DocumentState, use: ast.Use) -> tuple[Path, str | None] | 
 def definition_at(state: DocumentState, position: lsp.Position) -> tuple[Definition | None, str | None]:
     """(Definition | None, use-target path | None) at the position."""
     module = root_module(state)
+    if module is None or state.analysis is None:
+        return None, None
+    lowered = state.analysis.lowered
     line, column = pos(position)
     ctx = node_at(module, line, column)
     if ctx.use is not None and ctx.on == "use":
@@ -56,14 +59,14 @@ def definition_at(state: DocumentState, position: lsp.Position) -> tuple[Definit
             return None, None
         path, name = target
         if name is not None:
-            for definition in state.analysis.lowered.definitions.values():
+            for definition in lowered.definitions.values():
                 if definition.name == name and os.path.abspath(definition.file) == str(path):
                     return definition, None
         return None, str(path)
     if ctx.decl is None:
         return None, None
     if ctx.on == "name":
-        return state.analysis.lowered.scopes.get(state.analysis.lowered.root, {}).get(ctx.decl.name), None
+        return lowered.scopes.get(lowered.root, {}).get(ctx.decl.name), None
     node = ctx.node
     if isinstance(node, ast.Ref):
         return resolve(state, node.name, node.span), None

@@ -32,9 +32,14 @@ def to_lsp_diagnostic(d: Diagnostic) -> lsp.Diagnostic:
 
 
 def document_diagnostics(state: DocumentState) -> list[tuple[lsp.Diagnostic, Diagnostic]]:
+    """The document's diagnostics: the build's (every one ``battc FILE`` prints) when the newest
+    build is of the analysed text, else the front end's and synthesis's (``battc check``'s)."""
     analysis = state.analysis
     if analysis is None:
         return []
+    built = state.current_build()
+    if built is not None:
+        return [(to_lsp_diagnostic(d), d) for d in built.diagnostics if same_file(d.span.file, state.path)]
     return [(to_lsp_diagnostic(d), d) for d in analysis.own_diagnostics()]
 
 

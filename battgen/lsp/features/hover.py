@@ -18,6 +18,8 @@ from battgen.frontend import ast
 from battgen.lsp.analysis import DocumentState, library, node_at, span_range
 from battgen.lsp.features.common import (
     REQUIREMENTS,
+    STALE,
+    as_built_line,
     margin,
     md,
     pack_summary,
@@ -52,6 +54,7 @@ def hover(state: DocumentState, position: lsp.Position) -> lsp.Hover | None:
         if decl.kind == "pack":
             parts.append(_pack_hover(state, decl))
         else:
+            assert state.analysis is not None  # a declaration was found in its module
             parts.append(declaration_hover(state, decl, state.analysis.lowered.root))
     elif ctx.on == "kind":
         span = decl.kind_span
@@ -111,18 +114,18 @@ def _pack_hover(state: DocumentState, decl: ast.Decl) -> str:
     lines = [head + " — " + pack_summary(c)]
     if stale:
         lines.append("_(last estimate that compiled; the pack has errors now)_")
+    built = as_built_text(state, decl.name)
+    if built:
+        lines.append(built)
     analysis = state.analysis
     rows = []
     for prop, low, high in requirement_lines(state, decl):
         value = c.value(prop.name)
         dim = REQUIREMENTS[prop.name]
-        bound = (
-            f"{qty(low, dim)} .. {qty(high, dim)}"
-            if low is not None and high is not None
-            else f"≥ {qty(low, dim)}"
-            if low is not None
-            else f"≤ {qty(high, dim)}"
-        )
+        if low is not None:
+            bound = f"{qty(low, dim)} .. {qty(high, dim)}" if high is not None else f"≥ {qty(low, dim)}"
+        else:
+            bound = f"≤ {qty(high, dim)}" if high is not None else ""
         shown = pct(margin(low, high, value))
         rows.append(f"| {prop.name} | {qty(value, dim)} | {bound} | {shown} |")
     if rows:
@@ -145,6 +148,26 @@ def _pack_hover(state: DocumentState, decl: ast.Decl) -> str:
         )
     del analysis
     return "\n\n".join(lines)
+
+
+def as_built_text(state: DocumentState, pack: str) -> str:
+    """The pack as built (``as built: 96s50p, 512 kg, hottest cell 41 °C, worst cell 14.1 A of
+    14.55 A``), saying when that build is of an older text and which stage is running now."""
+    built, stale = state.built_pack(pack)
+    building = state.building
+    running = f"building: {building.stage}…" if building is not None and building.stage else ""
+    if built is None:
+        return f"_{running}_" if running else ""
+    text = "**" + as_built_line(built) + "**"
+    if not built.passed and built.stage:
+        text += " — fails the as-built check" if built.stage == "check" else f" — stopped at {built.stage}"
+    if built.attempts > 1:
+        text += f" ({built.attempts} architectures built)"
+    if stale:
+        text += f" _{STALE}_"
+    if running:
+        text += f" _{running}_"
+    return text
 
 
 def _requirement_hover(state: DocumentState, decl: ast.Decl, prop: ast.Property) -> str:

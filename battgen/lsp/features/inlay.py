@@ -1,5 +1,5 @@
-"""Inlay hints: a pack's chosen design after its header, and the estimate with its margin
-after each requirement line."""
+"""Inlay hints: a pack's chosen design after its header (and, once built, the pack as built),
+and the estimate with its margin after each requirement line."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from battgen.core import units as u
 from battgen.lsp.analysis import DocumentState
 from battgen.lsp.features.common import (
     REQUIREMENTS,
+    STALE,
+    as_built_line,
     margin,
     md,
     pack_summary,
@@ -45,6 +47,10 @@ def inlay_hints(state: DocumentState, rng: lsp.Range | None = None) -> list[lsp.
         c = synthesis.chosen
         label = f"{c.label} · {c.cells:,} cells · {qty(c.energy, u.ENERGY)} · {qty(c.mass, u.MASS)}{mark}"
         hints.append(lsp.InlayHint(header, label, padding_left=True, tooltip=md(pack_summary(c))))
+        built, old = state.built_pack(decl.name)
+        if built is not None:
+            text = "· " + as_built_line(built) + (" (stale)" if old else "")
+            hints.append(lsp.InlayHint(header, text, padding_left=True, tooltip=STALE if old else None))
         for prop, low, high in requirement_lines(state, decl):
             if not first <= prop.span.end_line <= last:
                 continue

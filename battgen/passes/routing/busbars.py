@@ -190,6 +190,7 @@ def _piece_busbars(
 
     material = ctx.conductor.material
     mine = np.flatnonzero(ctx.own == o)
+    assert material.resistivity is not None  # a conductor states it (the front end refuses one without)
     r = material.resistivity * length / (width * tk)
     mass = plate.area * tk * material.density
     pieces = [q for q in shapely.get_parts(plate) if q.area > 0]

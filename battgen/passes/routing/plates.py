@@ -73,21 +73,21 @@ def _clear_of_walls(ctx: RoutingContext, cut: PlateCut) -> None:
     import shapely
 
     floor = ctx.plate_floor
+    assert floor is not None  # called only with one (``cut_plates``)
     shapely.prepare(floor)
+    # only the contact discs that leave the floor add anything to the plate's part inside it
+    # (and a snapped union of a few of them costs milliseconds; of all an owner's, most of a
+    # second on a 7,000-cell pack)
+    leaving = ~shapely.contains(floor, ctx.discs)
     for o, plate in cut.plates.items():
-        if floor.covers(plate):  # most plates: nowhere near a wall
+        if floor.contains(plate):  # most plates: nothing to cut, the plate snapped as the others
+            cut.plates[o] = safe(lambda p=plate: shapely.union_all([p], grid_size=GRID), plate)
             continue
-        discs = ctx.discs[ctx.own == o]
-        # a contact inside the floor adds nothing to the plate's part inside it: only those
-        # reaching past it are joined (the union is most of the routing's time otherwise)
-        discs = discs[~shapely.covered_by(discs, floor)]
-        if not len(discs):
-            cut.plates[o] = safe(lambda p=plate: p.intersection(floor), plate)
-            continue
-        contacts = shapely.union_all(discs, grid_size=GRID)
+        mine = ctx.discs[(ctx.own == o) & leaving]
+        contacts = shapely.union_all(mine, grid_size=GRID) if mine.size else None
         cut.plates[o] = safe(
             lambda p=plate, c=contacts: shapely.union_all(
-                [p.intersection(ctx.plate_floor), p.intersection(c)], grid_size=GRID
+                [p.intersection(floor)] + ([p.intersection(c)] if c is not None else []), grid_size=GRID
             ),
             plate,
         )

@@ -141,6 +141,7 @@ def size_conductor(
 ) -> Sizing:
     """Width needed at ``thickness`` by the three rules, and the thickness needed if ``width`` is short."""
     rho, dens, cp = material.resistivity, material.density, material.specific_heat or 385.0
+    assert rho is not None  # a conductor states its resistivity (the front end refuses one without)
     j = heating_rate_density(HEATING_RATE[kind], dens, cp, rho)
     beta = iec60949_beta(material)
     k = withstand_k(dens * cp, beta, rho, ambient - 273.15 + OPERATING_RISE, WITHSTAND_FINAL - 273.15)

@@ -10,7 +10,10 @@
 // with a fresh user-data dir, open a temp copy of examples/ with battgen.serverPath = $BATTC, open
 // sedan.batt (or the first example), check the extension activated, then wait for an inlay hint
 // containing "kWh", a hover on the pack name containing "kWh", a squiggle after changing a unit to
-// `kwh`, no squiggle after undo, and the server back after "battgen: Restart Language Server". Screenshot: e2e/screenshot.png. Exit 0 on success, 1 on a
+// `kwh`, no squiggle after undo, the server back after "battgen: Restart Language Server", then
+// in live.batt (the sedan pinned to 96s45p) the status bar's as-built figures, an as-built E711
+// after raising the power to 180 kW, and "battgen: Show pack preview" showing layout.svg.
+// Screenshots: e2e/screenshot.png, e2e/screenshot-preview.png. Exit 0 on success, 1 on a
 // failed step, 2 when something needed is missing. code-server is always stopped.
 //
 // --smoke (or E2E_SMOKE=1): stop after the file is open and the extension has activated; the
@@ -37,7 +40,9 @@ const BATTC = path.resolve(process.env.BATTC || path.join(REPO, ".venv", "bin", 
 const EXAMPLES = path.resolve(process.env.BATT_EXAMPLES || path.join(REPO, "examples"));
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const SCREENSHOT = path.join(HERE, "screenshot.png");
+const PREVIEW_SHOT = path.join(HERE, "screenshot-preview.png");
 const CODE_SERVER = path.join(HERE, "node_modules", "code-server", "out", "node", "entry.js");
+const LIVE = "live.batt"; // written by makeWorkspace for the as-built step
 
 // Used only when examples/ has no .batt file yet (the pack from docs/language-brief.md).
 const FALLBACK_SEDAN = `# Fallback sample written by editors/vscode/e2e/run.mjs (examples/ had no .batt file)
@@ -151,6 +156,17 @@ function makeWorkspace(tmp) {
     all.find((p) => path.basename(p) === path.basename(wanted)) ||
     all.find((p) => /^\s*pack\s+\w+/m.test(fs.readFileSync(p, "utf8"))) ||
     all[0];
+  // the as-built step's file: the sedan pinned to 96s45p (the design loop cannot add cells in
+  // parallel), at a power its worst cell carries; raising it to 180 kW puts that cell over its rating
+  const sedan = path.join(ws, "sedan.batt");
+  if (fs.existsSync(sedan)) {
+    const pinned = fs
+      .readFileSync(sedan, "utf8")
+      .replace("    cell     = m50t\n", "    cell     = m50t\n    series   = 96\n    parallel = 45\n")
+      .replace(/power( +)>= 200 kW for 10 s/, "power$1>= 150 kW for 10 s")
+      .replace(/wall +=[^\n]*/, "wall    = 3 mm"); // the layout whose worst cell is 14.64 A at 180 kW
+    if (pinned.includes("parallel = 45") && pinned.includes(">= 150 kW")) fs.writeFileSync(path.join(ws, LIVE), pinned);
+  }
   fs.mkdirSync(path.join(ws, ".vscode"), { recursive: true });
   fs.writeFileSync(
     path.join(ws, ".vscode", "settings.json"),
@@ -244,6 +260,98 @@ async function visibleToasts(page) {
     .allInnerTexts()
     .then((ts) => ts.map((t) => t.replace(/\s+/g, " ").trim()).filter(Boolean))
     .catch(() => []);
+}
+
+/** The battgen status-bar item's text ("" when it is not shown). */
+async function buildStatus(page) {
+  return page
+    .locator(".statusbar-item", { hasText: "battgen:" })
+    .allInnerTexts()
+    .then((ts) => ts.map((t) => t.replace(/\s+/g, " ").trim()).join(" | "))
+    .catch(() => "");
+}
+
+/** Opens live.batt, waits for its build, raises the power until the worst cell is over its
+ * rating and waits for the as-built E711 (the front end sees nothing wrong); then runs
+ * "battgen: Show pack preview" and waits for the panel to show layout.svg. */
+async function asBuiltAndPreview(page, ws, why) {
+  const live = path.join(ws, LIVE);
+  if (!fs.existsSync(live)) throw new StepError("as built", `${LIVE} was not written (sedan.batt changed?)`);
+  const text = fs.readFileSync(live, "utf8");
+  await page.keyboard.press("Control+P");
+  await quickInput(page);
+  await page.keyboard.type(LIVE);
+  await sleep(500);
+  await page.keyboard.press("Enter");
+  await waitFor("as built", `the editor to show ${LIVE}`, async () =>
+    (await page.locator(".tabs-container .tab.active").innerText().catch(() => "")).includes(LIVE),
+  );
+  const first = await waitFor("as built", "the status bar to show the pack as built", async () => {
+    const t = await buildStatus(page);
+    return /as built: 96s45p/.test(t) ? t : false;
+  }).catch(async (e) => {
+    throw new StepError(e.step, `${e.message}; status bar: '${await buildStatus(page)}'${await why()}`);
+  });
+  log(`status bar: ${first}`);
+  const squiggles = () => page.locator(".monaco-editor .squiggly-error").count();
+  const before = await squiggles();
+  if (before) throw new StepError("as built", `${before} error squiggle(s) at 150 kW`);
+
+  const lines = text.split("\n");
+  const li = lines.findIndex((l) => /^\s*power\s+>= 150 kW/.test(l));
+  const col = lines[li].indexOf("150");
+  await page.locator(".monaco-editor .view-lines").first().click();
+  await page.keyboard.press("Control+G");
+  await quickInput(page);
+  await page.keyboard.type(`${li + 1}:${col + 1}`);
+  await page.keyboard.press("Enter");
+  await sleep(300);
+  for (let i = 0; i < 3; i++) await page.keyboard.press("Shift+ArrowRight");
+  await page.keyboard.type("180");
+  await page.keyboard.press("Escape");
+  await waitFor("as built", "an error squiggle from the build after raising the power to 180 kW", async () => (await squiggles()) > 0).catch(
+    async (e) => {
+      throw new StepError(e.step, `${e.message}; status bar: '${await buildStatus(page)}'${await why()}`);
+    },
+  );
+  await page.keyboard.press("Control+Shift+M"); // the Problems panel names the code
+  const problem = await waitFor("as built", "E711 in the Problems panel", async () => {
+    const t = await page.locator(".markers-panel").innerText().catch(() => "");
+    const rows = t.split("\n");
+    const at = rows.findIndex((l) => l.includes("E711"));
+    return at < 0 ? false : rows.slice(Math.max(at - 3, 0), at + 2).join(" ").replace(/\s+/g, " ");
+  }).catch(async (e) => {
+    throw new StepError(e.step, e.message + (await why()));
+  });
+  log(`as-built diagnostic: ${problem.slice(0, 220)}`);
+  log(`status bar: ${await buildStatus(page)}`);
+
+  await page.keyboard.press("F1");
+  await quickInput(page);
+  await page.keyboard.type("battgen: Show pack preview");
+  await sleep(500);
+  await page.keyboard.press("Enter");
+  const shown = await waitFor("preview", "the preview panel to show layout.svg", async () => {
+    for (const frame of page.frames()) {
+      const size = await frame
+        .evaluate(() => {
+          const img = document.querySelector('img[data-file="layout.svg"]');
+          return img && img.complete && img.naturalWidth > 0 ? `${img.naturalWidth}x${img.naturalHeight}` : null;
+        })
+        .catch(() => null);
+      if (size) {
+        const files = await frame.evaluate(() => [...document.querySelectorAll("img[data-file]")].map((i) => i.dataset.file));
+        return { size, files };
+      }
+    }
+    return false;
+  }).catch(async (e) => {
+    throw new StepError(e.step, e.message + (await why()));
+  });
+  log(`preview panel: layout.svg ${shown.size}; pictures ${shown.files.join(", ")}`);
+  await sleep(500);
+  await page.screenshot({ path: PREVIEW_SHOT });
+  log(`screenshot ${PREVIEW_SHOT}`);
 }
 
 async function main() {
@@ -512,7 +620,9 @@ async function main() {
       throw new StepError(e.step, e.message + (await why()));
     });
     log("restart command: server restarted");
-    log("PASS: inlay hint, hover, diagnostics on edit and undo, restart command");
+
+    await asBuiltAndPreview(page, ws, why);
+    log("PASS: inlay hint, hover, diagnostics on edit and undo, restart command, as-built diagnostic, preview");
   } catch (err) {
     failed = err;
     if (page) {

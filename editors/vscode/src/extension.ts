@@ -32,6 +32,125 @@ let client: LanguageClient | undefined;
 let watcher: vscode.FileSystemWatcher | undefined;
 let output: vscode.OutputChannel;
 let starting: Promise<void> | undefined;
+let status: vscode.StatusBarItem;
+let preview: PreviewPanel | undefined;
+
+/** `battgen/building`: a stage of the as-built build of `uri` at `version` starts. */
+interface Building {
+  uri: string;
+  version: number | null;
+  stage: string;
+  detail: string;
+}
+
+/** `battgen/built`: a build finished (`current`: of the newest text). */
+interface Built {
+  uri: string;
+  version: number | null;
+  current: boolean;
+  seconds: number;
+  cached: number;
+  ran: number;
+  errors: number;
+  warnings: number;
+  packs: { name: string; summary: string; passed: boolean }[];
+}
+
+/** `battgen/pictures`: each pack's layout.svg, busbars.svg and temperatures.svg. */
+interface Pictures {
+  uri: string;
+  version: number | null;
+  packs: { name: string; pictures: { file: string; svg: string }[] }[];
+}
+
+const PICTURES = ["layout.svg", "busbars.svg", "temperatures.svg"];
+
+/** The newest build and the stage under way, per document: the status bar shows the active editor's. */
+const built = new Map<string, Built>();
+const building = new Map<string, Building>();
+
+function showStatus(): void {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor || editor.document.languageId !== "batt") {
+    status.hide();
+    return;
+  }
+  const uri = editor.document.uri.toString();
+  const name = path.basename(editor.document.uri.fsPath);
+  const stage = building.get(uri);
+  const last = built.get(uri);
+  if (stage) {
+    status.text = `$(sync~spin) battgen: ${stage.stage}…`;
+    status.tooltip = `battgen: building ${name} (version ${stage.version}): ${stage.stage} ${stage.detail}`;
+  } else if (last) {
+    const icon = last.errors ? "$(error)" : last.warnings ? "$(warning)" : "$(check)";
+    status.text = `${icon} battgen: ${last.packs.map((k) => k.summary).join("; ") || "built"}`;
+    status.tooltip =
+      `battgen: ${name} as built in ${last.seconds.toFixed(2)} s (${last.cached} stage(s) from the cache, ` +
+      `${last.ran} run): ${last.errors} error(s), ${last.warnings} warning(s). Click for the preview.`;
+  } else {
+    status.hide();
+    return;
+  }
+  status.show();
+}
+
+/** The side panel showing the pictures of the current as-built build. */
+class PreviewPanel {
+  private pictures: Pictures | undefined;
+  private built: Built | undefined;
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    public uri: string,
+  ) {
+    this.render();
+  }
+
+  update(pictures: Pictures): void {
+    this.pictures = pictures;
+    this.uri = pictures.uri;
+    this.render();
+  }
+
+  summary(built: Built): void {
+    if (built.uri !== this.uri || !built.current) return;
+    this.built = built;
+    this.render();
+  }
+
+  private render(): void {
+    const esc = (t: string) => t.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+    const name = path.basename(vscode.Uri.parse(this.uri).fsPath);
+    const head = this.built
+      ? this.built.packs.map((p) => `<p class="summary">${esc(p.name)}: ${esc(p.summary)}</p>`).join("") +
+        `<p class="meta">${this.built.errors} error(s), ${this.built.warnings} warning(s) as built; ` +
+        `${this.built.seconds.toFixed(2)} s (${this.built.cached} stage(s) from the cache)</p>`
+      : "";
+    let body = `<p class="meta">Waiting for the build of ${esc(name)}…</p>`;
+    if (this.pictures) {
+      body = this.pictures.packs
+        .map((pack) =>
+          pack.pictures
+            .filter((p) => PICTURES.includes(p.file))
+            .map(
+              (p) =>
+                `<figure><figcaption>${esc(pack.name)} — ${p.file}</figcaption>` +
+                `<img data-file="${p.file}" alt="${p.file}" src="data:image/svg+xml;base64,${Buffer.from(p.svg, "utf8").toString("base64")}"></figure>`,
+            )
+            .join(""),
+        )
+        .join("");
+    }
+    this.panel.title = `battgen preview: ${name}`;
+    this.panel.webview.html = `<!DOCTYPE html><html><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline';">
+<style>body{font-family:var(--vscode-font-family);color:var(--vscode-foreground)}
+img{max-width:100%;background:#fff;border:1px solid var(--vscode-panel-border)}
+figure{margin:0 0 1.2em 0}figcaption{font-weight:600;margin-bottom:.3em}.meta{opacity:.75}</style>
+</head><body><h3>${esc(name)} as built</h3>${head}${body}</body></html>`;
+  }
+}
 
 export interface ServerCommand {
   /** The executable as configured (for messages). */
@@ -47,7 +166,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(output);
   output.appendLine(`battgen: extension activated (${context.extension.packageJSON.version as string})`);
 
+  status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
+  status.name = "battgen build";
+  status.command = "battgen.showPreview";
+  context.subscriptions.push(status);
+
   context.subscriptions.push(
+    vscode.commands.registerCommand("battgen.showPreview", () => showPreview()),
+    vscode.window.onDidChangeActiveTextEditor(() => showStatus()),
     vscode.commands.registerCommand("battgen.restartServer", async () => {
       output.appendLine("battgen: restart requested");
       await stopClient();
@@ -235,7 +361,27 @@ async function doStart(_context: vscode.ExtensionContext): Promise<void> {
 
   const c = new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
   c.onDidChangeState((e) => {
-    if (e.newState === State.Running) output.appendLine("battgen: language server running");
+    if (e.newState === State.Running) {
+      output.appendLine("battgen: language server running");
+      if (preview) void c.sendNotification("battgen/preview", { enabled: true, uri: preview.uri });
+    }
+  });
+  c.onNotification("battgen/building", (p: Building) => {
+    building.set(p.uri, p);
+    showStatus();
+  });
+  c.onNotification("battgen/built", (p: Built) => {
+    if (!p.current) return;
+    building.delete(p.uri);
+    built.set(p.uri, p);
+    showStatus();
+    preview?.summary(p);
+    output.appendLine(
+      `battgen: built ${p.uri} v${p.version} in ${p.seconds.toFixed(2)} s: ${p.packs.map((k) => k.summary).join("; ")}`,
+    );
+  });
+  c.onNotification("battgen/pictures", (p: Pictures) => {
+    if (preview && (p.uri === preview.uri || !preview.uri)) preview.update(p);
   });
   client = c;
   try {
@@ -270,4 +416,29 @@ async function stopClient(): Promise<void> {
   } catch (err) {
     output.appendLine(`battgen: error while stopping the language server: ${String(err)}`);
   }
+}
+
+/** `battgen: Show pack preview`: a side panel with the current build's pictures. */
+function showPreview(): void {
+  const editor = vscode.window.activeTextEditor;
+  const uri =
+    editor && editor.document.languageId === "batt" ? editor.document.uri.toString() : (preview?.uri ?? "");
+  if (preview) {
+    preview.uri = uri || preview.uri;
+    preview.panel.reveal(vscode.ViewColumn.Beside, true);
+  } else {
+    const panel = vscode.window.createWebviewPanel(
+      "battgen.preview",
+      "battgen preview",
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      { enableScripts: false, retainContextWhenHidden: true },
+    );
+    preview = new PreviewPanel(panel, uri);
+    panel.onDidDispose(() => {
+      preview = undefined;
+      void client?.sendNotification("battgen/preview", { enabled: false });
+    });
+  }
+  output.appendLine(`battgen: preview of ${uri || "(no .batt editor)"}`);
+  void client?.sendNotification("battgen/preview", { enabled: true, uri: preview.uri });
 }
