@@ -43,6 +43,7 @@ browser:
 lint: $(STAMP)
 	$(VENV)/bin/ruff check $(LINTED)
 	$(VENV)/bin/ruff format --check $(LINTED)
+	$(VENV)/bin/mypy
 
 e2e: $(STAMP)
 	$(MAKE) -C editors/vscode e2e BATTC=$(abspath $(BATTC))

@@ -9,9 +9,9 @@ requirements. Two checks:
   estimates to give its layout a floor (``envelope_estimated``) is set aside and the box
   estimated as for any pack without one. Where a pack publishes the mass of parts the model
   estimates (``published_parts``: the BMW i3's housing) that figure replaces the model's, and
-  the table shows both. Modules of two sizes (the Bolt's 8 of 10s3p and 2 of 8s3p) cannot be
-  declared yet: the count goes to the mass model, which takes the modules as of equal size. A
-  pack whose mass was not published (``mass_kg`` null, ``mass_note`` says why) is checked for
+  the table shows both. Modules of two sizes (the Bolt's 8 of 10s3p and 2 of 8s3p) are declared
+  in the example (``module_series``) and the mass model sizes each module's hardware from its
+  own cells. A pack whose mass was not published (``mass_kg`` null, ``mass_note`` says why) is checked for
   energy only;
 * *target*: with only the voltage window and the energy target, the architecture synthesis
   chooses, and its energy against the target.
@@ -103,7 +103,9 @@ def row(entry: dict) -> Row:
 
         modules_kg = sum(parts[p] for p in MODULE_PARTS)
     requirements = {k: v for k, v in pack.requirements.items() if k in ("voltage", "energy")}
-    target_pack = dataclasses.replace(pack, requirements=requirements, modules=None, series=None, parallel=None)
+    target_pack = dataclasses.replace(
+        pack, requirements=requirements, modules=None, module_series=None, series=None, parallel=None
+    )
     chosen = synthesize(target_pack).chosen
     target = requirements["energy"].low
     assert target is not None, f"{entry['name']}.batt declares `energy >= ...`"

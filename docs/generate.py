@@ -80,6 +80,7 @@ def properties_md() -> str:
             else:
                 value = {
                     sc.COUNT: "whole number",
+                    sc.COUNT_LIST: "list of whole numbers",
                     sc.STRING: "string",
                     sc.SHAPE: "shape",
                     sc.FORMAT: "cell format",

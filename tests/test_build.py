@@ -89,6 +89,36 @@ def test_every_example_reads_one_architecture(path, tmp_path):
     _agree(folder, f"{s['series']}s{s['parallel']}p", s["cells"])
 
 
+def test_the_bolt_builds_its_published_modules_of_two_sizes(tmp_path):
+    """The Chevrolet Bolt as published (allev.info teardown): 96s3p in 8 modules of 10s3p and 2 of
+    8s3p, declared with `module_series`, built through the real CLI: design.json's layout holds
+    10 modules of those sizes, each a run of consecutive groups; routing links them, the BMS puts
+    a front end on each, the BOM's module parts say the two sizes, the terminal reads them."""
+    path = EXAMPLES / "validation" / "chevrolet_bolt_60.batt"
+    run = run_battc(str(path), "--out", str(tmp_path), "--no-cad")
+    assert run.returncode == 0, run.stdout + run.stderr
+    folder = tmp_path / "chevrolet_bolt_60"
+    _agree(folder, "96s3p", 288)
+    design = json.loads((folder / "design.json").read_text())
+    assert design["synthesis"]["modules"] == 10
+    assert design["synthesis"]["module_series"] == [10] * 8 + [8, 8]
+    modules = design["layout"]["modules"]
+    assert [len(m["groups"]) for m in modules] == [10] * 8 + [8, 8]
+    assert [g for m in modules for g in m["groups"]] == list(range(96))
+    cells_in = {}
+    for cell in design["layout"]["cells"]:
+        cells_in[cell["module"]] = cells_in.get(cell["module"], 0) + 1
+    assert [cells_in[m] for m in range(10)] == [30] * 8 + [24, 24]
+    links = [b for b in design["routing"]["busbars"] if b["kind"] == "module_link"]
+    joined = {tuple(sorted({design["layout"]["groups"][g]["module"] for g in b["groups"]})) for b in links}
+    assert joined == {(m, m + 1) for m in range(9)}  # each module to the next in series, no other
+    boards = {b["module"] for b in design["bms"]["boards"]}
+    assert boards == set(range(10))
+    walls = [line for line in design["bom"] if line["item"] == "module walls"]
+    assert walls and "8 of 10s3p, 2 of 8s3p" in walls[0]["part"] and walls[0]["quantity"] == 10
+    assert "10 modules: 8 of 10s3p, 2 of 8s3p" in " ".join(run.stdout.split())
+
+
 def test_the_registry_declares_real_fields_in_pipeline_order():
     """Each stage reads fields (or parts of fields) made before it and writes PackBuild fields;
     a dotted read names a real attribute."""

@@ -118,3 +118,23 @@ def test_the_cli_cache_gives_the_same_bytes(tmp_path):
         tmp_path / "a" / "ebike48", tmp_path / "b" / "ebike48", compared.common_files, shallow=False
     )
     assert not mismatch and not errors
+
+
+def test_reordering_the_module_sizes_places_the_modules_again():
+    """`module_series = [7, 6]` and `[6, 7]` are the same S, P and module count but not the same
+    modules: the layout's key reads the list (a hit would serve the other's modules)."""
+    two = EBIKE.replace(
+        "    mass             <= 6 kg           # cells alone about 3.6 kg\n", ""
+    )  # two modules weigh more
+    sizes = {
+        order: two.replace("    modules          in 1 .. 1\n", f"    module_series = [{order}]\n")
+        for order in ("7, 6", "6, 7")
+    }
+    cache = CountingCache()
+    _hits(cache, sizes["7, 6"])
+    hits = _hits(cache, sizes["6, 7"])
+    assert not hits["layout"], hits
+    for order, text in sizes.items():
+        placement = build_result(text, None, cad=False, cache=cache).packs["ebike48"].placement
+        expected = [int(k) for k in order.split(", ")]
+        assert [len(m.groups) for m in placement.layout.modules] == expected

@@ -500,3 +500,81 @@ def test_svg_draws_keepouts_and_rectangular_cells(placed):
     import xml.dom.minidom
 
     xml.dom.minidom.parseString(svg.encode())
+
+
+# --- modules of different sizes (module_series) ---------------------------------------------
+
+
+def _module_runs(layout: Layout) -> list[tuple[int, ...]]:
+    """Each module's groups, checked to be a run of consecutive groups owned by that module alone."""
+    runs = [tuple(m.groups) for m in layout.modules]
+    flat = [g for run in runs for g in run]
+    assert flat == list(range(len(layout.groups)))  # every group in exactly one module, in series order
+    for m, run in zip(layout.modules, runs):
+        assert all(layout.groups[g].module == m.index for g in run)
+        assert all(layout.cells[c].module == m.index for g in run for c in layout.groups[g].cells)
+    return runs
+
+
+def test_declared_module_sizes_group_consecutive_series_groups():
+    """`module_series = [4, 4, 3]`: 11s2p in three modules of 4, 4 and 3 groups, in series order —
+    the sizes as declared, each module a run of consecutive groups, every group in one module."""
+    pack = replace(_pack(ir.Shape("rect", width=200 * MM, depth=100 * MM)), module_series=(4, 4, 3))
+    candidate = evaluate_fixed(pack, 11, 2)
+    assert candidate.modules == 3 and candidate.module_sizes == (4, 4, 3) and candidate.series_per_module == 4
+    layout = L.place(pack, candidate)
+    assert isinstance(layout, Layout), getattr(layout, "message", layout)
+    assert L.verify(layout, pack) == []
+    assert [len(run) for run in _module_runs(layout)] == [4, 4, 3]
+
+
+def test_declared_sizes_repeat_for_every_string():
+    """Two strings of `[3, 2]`: four modules of 3, 2, 3, 2 groups (a string's modules, then the next's)."""
+    pack = replace(_pack(ir.Shape("rect", width=200 * MM, depth=100 * MM)), module_series=(3, 2), strings=2)
+    candidate = evaluate_fixed(pack, 5, 4)
+    assert candidate.modules == 4
+    plan = G._plan(candidate)
+    assert plan.module_groups == (3, 2, 3, 2) and plan.groups == 10 and plan.per_group == 2
+    assert plan.module_of_group().tolist() == [0, 0, 0, 1, 1, 2, 2, 2, 3, 3]
+
+
+def test_synthesis_fixes_s_and_the_count_from_the_list():
+    """The list fixes S (its sum) and the module count (its length): synthesis builds 96s, not
+    the 100s its 10 equal modules needed, and module_voltage reads the largest module."""
+    text = (
+        "use cells.lg.bolt57\n\npack p {\n    cell = bolt57\n    voltage in 332 V .. 368 V\n    energy >= 57 kWh\n"
+        "    module_series = [10, 10, 10, 10, 10, 10, 10, 10, 8, 8]\n}\n"
+    )
+    lowered = check(text)
+    assert not lowered.has_errors, [d.message for d in lowered.diagnostics]
+    chosen = synthesize(lowered.design.packs["p"]).chosen
+    assert chosen is not None and (chosen.series, chosen.modules) == (96, 10)
+    assert chosen.module_sizes == (10,) * 8 + (8, 8)
+    assert chosen.value("module_voltage") == pytest.approx(10 * chosen.max_voltage / 96)
+    assert chosen.as_json()["module_series"] == [10] * 8 + [8, 8]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(1, 12), min_size=1, max_size=12), st.integers(1, 3), st.integers(1, 3))
+def test_any_declared_sizes_make_runs_of_consecutive_groups(sizes, strings, per_group):
+    """For any list of sizes and strings: every group in exactly one module, the modules' sizes
+    the list's (repeated per string), each a run of consecutive groups; and the module-block
+    ordering keeps every site exactly once."""
+    series = sum(sizes)
+    candidate = replace(
+        evaluate_fixed(BASE, series, per_group * strings),
+        modules=len(sizes) * strings,
+        strings=strings,
+        module_series=tuple(sizes),
+    )
+    plan = G._plan(candidate)
+    assert plan.module_groups == tuple(sizes) * strings
+    owner = plan.module_of_group()
+    assert len(owner) == plan.groups == series * strings
+    assert (np.diff(owner) >= 0).all() and (np.diff(owner) <= 1).all()  # consecutive runs, in order
+    assert np.bincount(owner).tolist() == list(plan.module_groups)
+    assert plan.module_starts[-1] == plan.groups
+    band = np.repeat(np.arange(7), 9)
+    order = np.arange(band.size)
+    kept = G._whole_modules(order, band, plan.module_cells)
+    assert sorted(kept.tolist()) == order.tolist()

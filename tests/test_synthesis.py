@@ -172,6 +172,23 @@ def test_E503_two_requirements_that_conflict_name_both_spans():
     assert d.span.line == 6 and d.related[0].span.line == 7
 
 
+def test_E503_when_s_does_not_split_into_the_modules_declared_says_the_list():
+    """`series = 96` in `modules = 10` equal modules cannot be built: E503 on `modules`, S related,
+    the hint the list of sizes that declares it (as equal as they go) and the counts that divide
+    96; with the list declared instead (`module_series`), the same S and count build."""
+    (d,) = diagnostics("    series = 96\n    modules = 10\n    energy >= 15 kWh\n")
+    assert d.code == "E503" and (d.span.line, d.span.column) == (6, 5)
+    assert "do not split into 10 equal modules" in d.message and d.related[0].span.line == 5
+    assert "`module_series = [10, 10, 10, 10, 10, 10, 9, 9, 9, 9]`" in d.hint and "divides 96 (6, 8, 12)" in d.hint
+    chosen = synthesize(
+        pack_of("    module_series = [10, 10, 10, 10, 10, 10, 9, 9, 9, 9]\n    energy >= 15 kWh\n")
+    ).chosen
+    assert chosen is not None and (chosen.series, chosen.modules, chosen.series_per_module) == (96, 10, 10)
+    # a count that divides S is still the equal split, preferred when S is free
+    chosen = synthesize(pack_of("    voltage in 330 V .. 370 V\n    modules = 10\n    energy >= 15 kWh\n")).chosen
+    assert chosen.series % 10 == 0 and chosen.module_sizes == (chosen.series // 10,) * 10
+
+
 def test_E501_when_no_single_or_pair_relaxation_helps():
     (d,) = diagnostics("    voltage in 330 V .. 370 V\n    max_voltage <= 300 V\n    min_voltage >= 400 V\n")
     assert d.code == "E501" and "voltage" in d.message

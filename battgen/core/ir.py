@@ -244,6 +244,9 @@ class Pack:
     series_span: Span | None = None
     parallel_span: Span | None = None
     modules: Bound | None = None
+    # series groups in each module of a string, in series order (`module_series = [10, 10, 8]`):
+    # modules of different sizes; None lets synthesis split S into equal modules
+    module_series: tuple[int, ...] | None = None
     strings: int = 1
     layout: str = "auto"
     gap: float = 0.001

@@ -28,6 +28,7 @@ ENCLOSURE = "enclosure"  # a structural material, optionally with a sheet thickn
 RATE_TABLE = "rate_table"  # [(0.2 C, 4.9 Ah), ...]
 ENTROPIC = "entropic"  # -0.1 mV/K, or by SOC: [(10 %, -0.36 mV/K), (50 %, 0.01 mV/K), ...]
 OCV_TABLE = "ocv_table"  # [(0 %, 2.9 V), (50 %, 3.6 V), (100 %, 4.2 V)]
+COUNT_LIST = "count_list"  # [10, 10, 8]: whole numbers, in order
 BARRIER = "barrier"  # an insulating material between cells or modules: aerogel(thickness = 2 mm, between = modules)
 
 SET_ONLY = ("=",)
@@ -293,6 +294,16 @@ PACK: tuple[Prop, ...] = (
         default=f"in 1 .. {MAX_MODULES}",
         value=(1, MAX_MODULES),
         sane=(1, 10000),
+    ),
+    # module_series: none — synthesis splits S into equal modules. A list declares modules of
+    # different sizes, as a teardown shows them (the Chevrolet Bolt: 8 modules of 10s3p and 2 of
+    # 8s3p); it fixes S (its sum) and the module count (its length).
+    Prop(
+        "module_series",
+        COUNT_LIST,
+        "series groups in each module of a string, in series order: `[10, 10, 10, 10, 10, 10, 10, 10, 8, 8]` "
+        "(modules of different sizes; fixes S to the sum and `modules` to the count)",
+        sane=(1, 2000),
     ),
     Prop(
         "module_voltage",

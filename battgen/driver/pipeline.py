@@ -17,7 +17,7 @@ from collections.abc import Collection
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from battgen.core.diagnostics import Diagnostic, Span, raised_at, sort_key
 from battgen.frontend.lower import Lowered, lower_project
@@ -25,6 +25,7 @@ from battgen.frontend.workspace import Workspace
 
 if TYPE_CHECKING:  # numpy and the models load with synthesis, not with `check`
     from battgen.driver.cache import StageCache
+    from battgen.driver.stages import BuildOptions
     from battgen.driver.stages import StageReporter
     from battgen.passes.build import PackBuild
     from battgen.passes.synthesis import Synthesis
@@ -39,7 +40,11 @@ def _source(source: str | Path) -> tuple[Path, str | None]:
     return Path(source), None
 
 
-def check(source: str | Path, workspace: Workspace | None = None, *, text: str | None = None) -> Lowered:
+# what a pipeline reads: a path, or a source text (``_source``)
+Source = str | Path
+
+
+def check(source: Source, workspace: Workspace | None = None, *, text: str | None = None) -> Lowered:
     """Parse and lower a project: every diagnostic, and the IR of whatever lowered."""
     path, inline = _source(source)
     if text is not None:
@@ -72,10 +77,10 @@ class EstimateResult:
     def sources(self) -> dict[str, str]:
         return self.lowered.sources
 
-    def pack_json(self, name: str) -> dict:
+    def pack_json(self, name: str) -> dict[str, Any]:
         return self.syntheses[name].as_json()
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         from battgen.core.serialize import diagnostics_json
 
         return {
@@ -84,7 +89,7 @@ class EstimateResult:
         }
 
 
-def estimate_result(source, workspace: Workspace | None = None, *, text: str | None = None) -> EstimateResult:
+def estimate_result(source: Source, workspace: Workspace | None = None, *, text: str | None = None) -> EstimateResult:
     from battgen.passes.synthesis import synthesize
 
     lowered = check(source, workspace, text=text)
@@ -116,7 +121,7 @@ class BuildResult:
 
 
 def build_result(
-    source,
+    source: Source,
     out: Path | None,
     *,
     cad: bool = True,
@@ -148,9 +153,9 @@ def build_result(
 
 
 def _build(
-    source,
+    source: Source,
     out: Path | None,
-    options,
+    options: BuildOptions,
     workspace: Workspace | None,
     cache: StageCache | None = None,
     text: str | None = None,

@@ -185,6 +185,7 @@ STAGES: tuple[Stage, ...] = (
             "architecture.series",
             "architecture.parallel",
             "architecture.modules",
+            "architecture.module_series",
             "architecture.strings",
         ),
         ("placement",),

@@ -98,7 +98,7 @@ class StagedBuild:
             raise
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         with _signals_held():
             with contextlib.suppress(OSError):
                 self._clear_replaced()

@@ -47,6 +47,7 @@ PropertyValue = (
     | tuple[ir.RatePoint, ...]
     | tuple[tuple[float, float], ...]
     | tuple[ir.Choice, ...]
+    | tuple[int, ...]
 )
 
 
@@ -275,7 +276,27 @@ class _DeclLowering(StudyLowering):
             return self.entropic(spec, value)
         if kind == sc.OCV_TABLE:
             return self.ocv_table(value)
+        if kind == sc.COUNT_LIST:
+            return self.count_list(spec, value)
         raise AssertionError(kind)
+
+    def count_list(self, spec: sc.Prop, value: Value) -> tuple[int, ...] | None:
+        """``[10, 10, 8]``: whole numbers in the order written, each checked as a count."""
+        if not isinstance(value, ListV) or not value.items:
+            self.error(
+                "E302",
+                f"`{spec.name}` needs a list of whole numbers",
+                value.span,
+                f"e.g. `{spec.name} = [10, 10, 8]`",
+            )
+            return None
+        out = []
+        for item in value.items:
+            count = self.expect_count(item, spec)
+            if count is None:
+                return None
+            out.append(int(count))
+        return tuple(out)
 
     def entropic(self, spec: sc.Prop, value: Value) -> tuple[tuple[float, float], ...] | None:
         """A cell's dU/dT: a constant (one point) or (SOC, dU/dT) points sorted by SOC."""
@@ -450,6 +471,41 @@ class _DeclLowering(StudyLowering):
         value = _lower_definition(self.project, definition)
         return value if isinstance(value, ir.Material) else None
 
+    def modules_agree(self, values: Values, sizes: tuple[int, ...]) -> bool:
+        """``module_series`` fixes S (its sum, per string) and the module count (its length, per
+        string): E503 on the list when ``series`` or ``modules`` says otherwise."""
+        listed = values["module_series"][1]
+        strings = values["strings"][0] if "strings" in values else 1
+        total, count = sum(sizes), len(sizes) * strings
+        series = values.get("series")
+        if series is not None and series[0] != total:
+            self.error(
+                "E503",
+                f"`module_series` and `series = {series[0]}` conflict: the modules hold {total} series groups "
+                f"({' + '.join(str(k) for k in sizes)}), not {series[0]}",
+                listed.value.span,
+                f"make the modules add up to {series[0]}, or drop `series` (the list fixes it)",
+                related=(Related(series[1].span, f"S = {series[0]} here"),),
+            )
+            return False
+        modules = values.get("modules")
+        bound = modules[0] if modules is not None else None
+        if (
+            modules is not None
+            and bound is not None
+            and not ((bound.low is None or count >= bound.low) and (bound.high is None or count <= bound.high))
+        ):
+            per = f" ({len(sizes)} a string × {strings} strings)" if strings > 1 else ""
+            self.error(
+                "E503",
+                f"`module_series` lists {count} modules{per}; `modules` allows {_bound_words(bound)}",
+                listed.value.span,
+                f"list {_bound_words(bound)} modules, or drop `modules` (the list fixes it)",
+                related=(Related(modules[1].span, "the module count here"),),
+            )
+            return False
+        return True
+
     def build_pack(self, values: Values, qualified: Qualified) -> ir.Pack | None:
         get = _getter(values, "pack")
         requirements: dict[str, ir.Bound] = {name: values[name][0] for name in sc.REQUIREMENTS if name in values}
@@ -462,6 +518,9 @@ class _DeclLowering(StudyLowering):
         cooling = get("cooling") or ir.Cooling("cold_plate")
         cell = get("cell")
         if not self.within_limits(values, get("series"), get("parallel"), get("layers")):
+            return None
+        module_series = get("module_series")
+        if module_series is not None and not self.modules_agree(values, module_series):
             return None
         if cooling.fins is not None and cell is not None and cell.format.kind == "cylindrical":
             self.error(
@@ -482,6 +541,7 @@ class _DeclLowering(StudyLowering):
             series_span=values["series"][1].span if "series" in values else None,
             parallel_span=values["parallel"][1].span if "parallel" in values else None,
             modules=values["modules"][0] if "modules" in values else None,
+            module_series=module_series,
             strings=get("strings"),
             layout=get("layout"),
             gap=get("gap"),
@@ -501,3 +561,11 @@ class _DeclLowering(StudyLowering):
             depth_of_discharge=get("dod"),
             property_spans={name: prop.span for name, (_, prop) in values.items()},
         )
+
+
+def _bound_words(bound: ir.Bound) -> str:
+    """A count's bound in words: "4", "4 to 8", "at least 4", "at most 8"."""
+    low, high = bound.low, bound.high
+    if low is not None and high is not None:
+        return f"{low:g}" if low == high else f"{low:g} to {high:g}"
+    return f"at least {low:g}" if low is not None else f"at most {high:g}"

@@ -117,6 +117,8 @@ def _example(spec: sc.Prop) -> str:
         return f"{spec.name} {op} {value}"
     if spec.kind == sc.COUNT:
         return f"{spec.name} {op} 4" if op != "in" else f"{spec.name} in 4 .. 6"
+    if spec.kind == sc.COUNT_LIST:
+        return f"{spec.name} = [10, 10, 8]"
     if spec.kind == sc.OPTION:
         return f"{spec.name} = {spec.options[0]}"
     if spec.kind == sc.STRING:

@@ -30,7 +30,9 @@ Per cell:
   ends of a cylindrical cell; the tab end of a flat one). The bill of materials replaces it with
   the routed busbars and fuse links.
 
-Per module (``modules`` of ``n/modules`` cells each):
+Per module (``modules`` of ``n/modules`` cells each, or of ``n × share`` cells each for the
+``shares`` of modules of different sizes — the Bolt's 8 of 30 cells and 2 of 24: each module's box
+from its own cells, summed; a row of modules as long as the modules in it):
 
 * *module walls* and *module covers*: BatPaC's module enclosure, 0.3 mm steel over the module
   box's faces (rows 339–341, box rows 347–349): the covers top and bottom; the walls, for flat
@@ -221,7 +223,7 @@ PACK_TERMINAL_LENGTH = 0.12 + 0.02  # m, rows 207 and 441
 PACK_TERMINAL_COPPER = 0.9  # row 441: 90 % copper, 10 % seal
 
 
-def outer_skins(energy) -> tuple[float, float]:
+def outer_skins(energy) -> tuple[float, np.ndarray]:
     """(density, thickness) of the jacket's aluminium top and wall skin: 1, 1.5 or 2 mm below 10,
     below 20 and from 20 kWh (BatPaC row 430). ``energy`` in J (array ok)."""
     kwh = np.asarray(energy, float) / 3.6e6
@@ -496,34 +498,47 @@ def module_box(spec: Spec, per_module):
     return length, a + TERMINAL_SPACE + 0 * length, h + fin + 2 * MODULE_WALL + 0 * length
 
 
-def module_parts(spec: Spec, n, modules, current=None) -> dict[str, np.ndarray]:
-    """Module walls and covers, end plates, bands, interconnect boards and module electronics, kg."""
+def module_boxes(spec: Spec, n, modules, shares=None):
+    """(how many, (length, width, height)) of each size of module: ``modules`` alike of ``n/modules``
+    cells, or one of ``n × share`` cells for each of ``shares`` (the modules' fractions of the
+    cells, in series order: modules of different sizes; arrays ok for ``n``)."""
     n = np.asarray(n, float)
-    m = np.maximum(np.asarray(modules, float), 1.0)
+    if shares is None:
+        m = np.maximum(np.asarray(modules, float), 1.0)
+        return [(m, module_box(spec, n / m))]
+    return [(1.0, module_box(spec, n * share)) for share in shares]
+
+
+def module_parts(spec: Spec, n, modules, current=None, shares=None) -> dict[str, np.ndarray]:
+    """Module walls and covers, end plates, bands, interconnect boards and module electronics, kg;
+    ``shares``: each module's fraction of the cells when they differ in size (``module_boxes``)."""
+    n = np.asarray(n, float)
+    m = np.maximum(np.asarray(modules if shares is None else len(shares), float), 1.0)
     a, _, h = spec.dims
-    length, width, height = module_box(spec, n / m)
+    boxes = module_boxes(spec, n, m, shares)
     sheet = MODULE_WALL * RHO_STEEL
-    if spec.flat:  # the walls ring the stack of cells (as drawn); the covers span the whole module
-        stack = length - 2 * MODULE_WALL
-        ring = 2 * (stack + a) + 8 * (WALL_CLEARANCE + MODULE_WALL / 2)
-    else:
-        ring = 2 * (length + width)
-    out = {
-        "module walls": m * ring * np.where(spec.flat, h, height) * sheet,
-        "module covers": m * 2 * length * width * sheet,
-    }
+    walls = covers = lengths = 0 * n * m
+    for count, (length, width, height) in boxes:
+        if spec.flat:  # the walls ring the stack of cells (as drawn); the covers span the whole module
+            ring = 2 * (length - 2 * MODULE_WALL + a) + 8 * (WALL_CLEARANCE + MODULE_WALL / 2)
+        else:
+            ring = 2 * (length + width)
+        walls = walls + count * ring * np.where(spec.flat, h, height) * sheet
+        covers = covers + count * 2 * length * width * sheet
+        lengths = lengths + count * length  # of all the modules, end to end
+    out = {"module walls": walls, "module covers": covers}
     zero = 0 * n * m
     if spec.flat:  # a pair of end plates and a set of bands for each row of modules (BatPaC row 380)
         t_end = end_plate_thickness(a, h)
         force = SWELLING_PRESSURE * a * h
         rows = np.ceil(m / MODULES_PER_ROW)
         out["end plates"] = rows * 2 * a * h * t_end * RHO_AL + zero
-        out["bands"] = force / ALLOWABLE * m * length * RHO_AL
-        stack = length - 2 * MODULE_WALL
+        out["bands"] = force / ALLOWABLE * lengths * RHO_AL
+        stacks = lengths - m * 2 * MODULE_WALL
         # pouch: a panel at each tab end of the stack, 0.9 × the cell height wide (BatPaC's two);
         # prismatic: one over the terminals on top, 0.9 × the cell width
         panels = 2 * PANEL_WIDTH * h if spec.fmt == "pouch" else PANEL_WIDTH * a
-        out["interconnect boards"] = m * (stack - 0.5 * spec.dims[1]) * panels * PANEL_THICKNESS * PANEL_DENSITY
+        out["interconnect boards"] = (stacks - m * 0.5 * spec.dims[1]) * panels * PANEL_THICKNESS * PANEL_DENSITY
     else:
         out["end plates"] = out["bands"] = out["interconnect boards"] = zero
     if current is None:
@@ -535,16 +550,21 @@ def module_parts(spec: Spec, n, modules, current=None) -> dict[str, np.ndarray]:
     return out
 
 
-def rack_mass(spec: Spec, n, modules, height_extra: float = 2 * RACK_SHEET):
+def rack_mass(spec: Spec, n, modules, height_extra: float = 2 * RACK_SHEET, shares=None):
     """BatPaC's row racks, kg (arrays ok): lower and upper steel channels, vertical members and
     pads per row of ``MODULES_PER_ROW``; none for one module. ``height_extra``: what the row adds
-    to the module's height (BatPaC: its cooling panels above and below, 2 × 5.6 mm, and 2 mm)."""
+    to the module's height (BatPaC: its cooling panels above and below, 2 × 5.6 mm, and 2 mm).
+    ``shares``: modules of different sizes (``module_boxes``): the rows share their total length,
+    and are as wide and tall as the largest module."""
     n = np.asarray(n, float)
-    m = np.maximum(np.asarray(modules, float), 1.0)
-    length, width, height = module_box(spec, n / m)
+    m = np.maximum(np.asarray(modules if shares is None else len(shares), float), 1.0)
+    boxes = module_boxes(spec, n, m, shares)
+    lengths = sum(count * box[0] for count, box in boxes)
+    width = np.maximum.reduce([np.broadcast_to(box[1], np.shape(lengths)) for _, box in boxes])
+    height = np.maximum.reduce([np.broadcast_to(box[2], np.shape(lengths)) for _, box in boxes])
     rows = np.ceil(m / MODULES_PER_ROW)
     per_row = m / rows
-    row_length = per_row * length + PAD_THICKNESS * (per_row - 1) + RACK_SPACE
+    row_length = lengths / rows + PAD_THICKNESS * (per_row - 1) + RACK_SPACE
     row_width = width + RACK_CLEARANCE
     row_height = height + height_extra
     lower = row_length * (row_width + 2 * (RACK_RAIL - RACK_SHEET)) * RACK_SHEET
@@ -710,7 +730,16 @@ GROUPS = {
 
 
 # What a module holds (the rest is at pack level): cells and the per-cell and per-module parts
-MODULE_PARTS = ("cells", "holders", "fins", "busbars", "module walls", "module covers", "end plates", "bands")
+MODULE_PARTS: tuple[str, ...] = (
+    "cells",
+    "holders",
+    "fins",
+    "busbars",
+    "module walls",
+    "module covers",
+    "end plates",
+    "bands",
+)
 MODULE_PARTS += ("interconnect boards", "module electronics")
 
 
@@ -720,25 +749,35 @@ def grouped(parts) -> dict[str, float]:
     return {g: float(sum(float(parts.get(p, 0.0)) for p in members)) for g, members in GROUPS.items()}
 
 
-def modules_volume(spec: Spec, n, modules):
-    """Total volume of the module boxes, m³ (arrays ok)."""
-    m = np.maximum(np.asarray(modules, float), 1.0)
-    length, width, height = module_box(spec, np.asarray(n, float) / m)
-    return m * length * width * height
+def modules_volume(spec: Spec, n, modules, shares=None):
+    """Total volume of the module boxes, m³ (arrays ok; ``shares``: as ``module_boxes``)."""
+    return sum(count * box[0] * box[1] * box[2] for count, box in module_boxes(spec, n, modules, shares))
 
 
-def components(spec: Spec, n_cells, *, series=None, modules=1, current=None) -> dict[str, np.ndarray]:
+def module_shares(sizes, strings: int = 1) -> tuple[float, ...] | None:
+    """Each module's fraction of the pack's cells, from a string's series groups per module
+    (``Candidate.module_sizes``, ``ir.Pack.module_series``) repeated for every string; None when
+    they are all alike (the module count says it all)."""
+    sizes = tuple(sizes or ())
+    if len(set(sizes)) <= 1:
+        return None
+    total = sum(sizes) * strings
+    return tuple(k / total for k in sizes) * strings
+
+
+def components(spec: Spec, n_cells, *, series=None, modules=1, current=None, shares=None) -> dict[str, np.ndarray]:
     """Pack mass by part, kg, in ``PARTS`` order (arrays ok: ``n_cells``, ``series``, ``modules``
     and ``current`` broadcast together). ``series``: cells in series (default all); ``current``:
     the pack current the conductors are sized for, A (default the cells' continuous rating in
-    parallel)."""
+    parallel); ``shares``: each module's fraction of the cells when they differ in size
+    (``module_shares``; their count replaces ``modules``)."""
     if spec.fmt not in _REFERENCE:
         raise KeyError(spec.fmt)
     if spec.cooling not in _ADDERS:
         raise KeyError(spec.cooling)
     n = np.asarray(n_cells, float)
     series = n if series is None else np.asarray(series, float)
-    m = np.maximum(np.asarray(modules, float), 1.0)
+    m = np.maximum(np.asarray(modules if shares is None else len(shares), float), 1.0)
     parallel = n / np.maximum(series, 1.0)
     pack_current = spec.cell_current * parallel if current is None else np.asarray(current, float)
     zero = 0 * n * m
@@ -747,9 +786,9 @@ def components(spec: Spec, n_cells, *, series=None, modules=1, current=None) -> 
     out["holders"] = n * holder_mass(spec) + zero
     out["fins"] = fin_mass(spec, n, m) + zero
     out["busbars"] = busbar_allowance(spec, n) + zero
-    out.update(module_parts(spec, n, m, current=pack_current))  # modules in series carry the pack current
-    out["racks"] = rack_mass(spec, n, m) + zero
-    jacket_ = jacket(n * spec.cell_energy, spec.liquid, spec.enclosure, modules_volume(spec, n, m))
+    out.update(module_parts(spec, n, m, current=pack_current, shares=shares))  # in series: the pack current
+    out["racks"] = rack_mass(spec, n, m, shares=shares) + zero
+    jacket_ = jacket(n * spec.cell_energy, spec.liquid, spec.enclosure, modules_volume(spec, n, m, shares))
     isolation = isolation_distance(series * spec.cell_max_voltage)
     if spec.box is not None:
         out.update(jacket_parts(spec, spec.box, jacket_, spec.outline_perimeter, isolation))
@@ -776,6 +815,7 @@ def components(spec: Spec, n_cells, *, series=None, modules=1, current=None) -> 
 def _free_floor(spec: Spec) -> float:
     """The envelope's floor inside its wall clearance and 0.5 mm more (where the CAD stage's plate
     may go), m²."""
+    assert spec.box is not None  # called for a pack with an envelope only
     floor, perimeter, _ = spec.box
     inset = (spec.clearance if spec.clearance else 0.002) + 0.0005
     return max(floor - perimeter * inset, 0.0)
@@ -868,8 +908,12 @@ def with_box(
 
 def components_for(pack, n_cells, *, series=None, modules=None, current=None) -> dict[str, np.ndarray]:
     """:func:`components` for an ``ir.Pack`` of ``n_cells`` (arrays ok). ``modules``: the module
-    count (arrays ok; default the pack's fixed or lowest count, else 1); ``series``: default the
-    pack's, else all cells; ``current``: A the conductors carry (default the cells' rating)."""
+    count (arrays ok; default the pack's fixed or lowest count, else 1); the modules' declared
+    sizes (``module_series``) when the pack has them; ``series``: default the pack's, else all
+    cells; ``current``: A the conductors carry (default the cells' rating)."""
+    shares = module_shares(getattr(pack, "module_series", None), getattr(pack, "strings", 1))
+    if shares is not None:
+        return components(spec_for(pack), n_cells, series=series, current=current, shares=shares)
     if modules is None:
         bound = pack.modules
         modules = bound.low if bound is not None and bound.low is not None else 1

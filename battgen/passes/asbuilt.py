@@ -147,6 +147,7 @@ class _Pack:
     worst: int  # its index
     ocv: float  # cell OCV at the SOC floor, V
     resistance: float  # pack resistance at the SOC floor, routed, ohm
+    largest_module: int = 0  # series groups in the largest module (modules may differ in size)
 
 
 def _figures(pack: ir.Pack, placement: Placement, routing: Routing) -> _Pack:
@@ -168,6 +169,7 @@ def _figures(pack: ir.Pack, placement: Placement, routing: Routing) -> _Pack:
         worst,
         ocv,
         network.pack_resistance + extra,
+        max((len(m.groups) for m in layout.modules), default=layout.series),
     )
 
 
@@ -217,7 +219,7 @@ def _requirement_verdicts(
     assert loads is not None
     mass = sum(line.mass_kg for line in bom)
     cost = sum(line.cost_usd for line in bom if line.cost_usd is not None)
-    max_module = math.ceil(built.series / max(built.modules // pack.strings, 1))
+    max_module = built.largest_module or math.ceil(built.series / max(built.modules // pack.strings, 1))
     figures = {
         "voltage": built.series * cell.nominal_voltage,
         "max_voltage": built.series * cell.max_voltage,

@@ -30,7 +30,7 @@ from battgen.core import ir
 from battgen.core.outcome import Outcome
 from battgen.models import cost as cost_model
 from battgen.models import packaging as P
-from battgen.passes.layout.types import Placement
+from battgen.passes.layout.types import Layout, Placement
 from battgen.passes.routing.fuses import BOND_WIRE
 from battgen.passes.routing.types import Routing
 
@@ -125,7 +125,10 @@ def bill_of_materials(
     drawn = draw(pack, layout, routing, flow, density, modules, board_room(bms))
     spec = spec_of(pack, drawn.site)
     current = candidate.peak_current
-    masses = {k: float(v) for k, v in P.components(spec, n, series=series, modules=modules, current=current).items()}
+    shares = P.module_shares([len(m.groups) for m in layout.modules])  # modules of different sizes
+    kinds = module_kinds(layout)
+    parts = P.components(spec, n, series=series, modules=modules, current=current, shares=shares)
+    masses = {k: float(v) for k, v in parts.items()}
     by_drawing = drawn.mass_by_part()
     if spec.fmt == "cylindrical":  # the holder tiles as drawn: those at the pack's edge reach its walls
         placed = drawn.placed  # what holder_tiles reads of it: the format, the centres, the heights
@@ -181,7 +184,7 @@ def bill_of_materials(
             continue
         allowance = BomLine(
             part,
-            _describe(part, pack, spec, drawn),
+            _describe(part, pack, spec, drawn) + (f" ({kinds})" if kinds and part in MODULE_SIZED else ""),
             _count(part, n, modules),
             kg,
             costs.get(part, 0.0),
@@ -212,6 +215,22 @@ def _priced(routed: list[BomLine], costs: Mapping[str, float]) -> list[BomLine]:
             BomLine(line.item, line.part, line.quantity, line.mass_kg, costs.get(line.item, 0.0) * share, line.basis)
         )
     return out
+
+
+# the parts made to each module's size: the BOM says which sizes when the modules differ
+MODULE_SIZED = ("module walls", "module covers", "bands", "interconnect boards")
+
+
+def module_kinds(layout: Layout) -> str:
+    """The modules by size, "8 of 10s3p, 2 of 8s3p" (in order of first appearance); "" when they
+    are all alike."""
+    p = layout.parallel // max(layout.strings, 1)
+    counts: dict[int, int] = {}
+    for m in layout.modules:
+        counts[len(m.groups)] = counts.get(len(m.groups), 0) + 1
+    if len(counts) <= 1:
+        return ""
+    return ", ".join(f"{c} of {k}s{p}p" for k, c in counts.items())
 
 
 def _count(part: str, n: int, modules: int) -> int | None:

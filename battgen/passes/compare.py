@@ -168,6 +168,7 @@ def _declared(pack: ir.Pack) -> dict[str, str]:
             "series": _q(pack.series, u.DIMENSIONLESS),
             "parallel": _q(pack.parallel, u.DIMENSIONLESS),
             "modules": bound_text(pack.modules, u.DIMENSIONLESS),
+            "module_series": "—" if not pack.module_series else f"[{', '.join(map(str, pack.module_series))}]",
             "strings": str(pack.strings),
             "layout": pack.layout,
             "gap": _q(pack.gap, u.LENGTH),

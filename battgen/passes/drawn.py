@@ -652,7 +652,7 @@ class Drawn:
 def jacket_of(pack: ir.Pack, site_: Site, n_cells: int, modules: int) -> P.Jacket:
     """The mass model's jacket of ``pack`` around the drawn ``site_`` (``models.packaging.jacket``)."""
     spec = spec_of(pack, site_)
-    volume = float(P.modules_volume(spec, n_cells, modules))
+    volume = float(P.modules_volume(spec, n_cells, modules, P.module_shares(pack.module_series, pack.strings)))
     return P.jacket(n_cells * pack.cell.energy, spec.liquid, spec.enclosure, volume)
 
 

@@ -101,6 +101,17 @@ class Candidate:
     binding: tuple[str, ...] = ()
     mass_parts: tuple[tuple[str, float], ...] = ()  # kg by part (models.packaging.components)
     loads: Loads | None = None  # the load cases the currents above come from
+    module_series: tuple[int, ...] = ()  # declared series groups per module of a string; () = equal
+
+    @property
+    def module_sizes(self) -> tuple[int, ...]:
+        """Series groups in each module of one string, in series order: the declared list, else
+        S split into equal modules (as equal as they go when a given count does not divide S)."""
+        if self.module_series:
+            return self.module_series
+        count = min(max(self.modules // max(self.strings, 1), 1), max(self.series, 1))
+        base, extra = divmod(self.series, count)
+        return (base + 1,) * extra + (base,) * (count - extra)
 
     @property
     def cells(self) -> int:
@@ -112,7 +123,8 @@ class Candidate:
 
     @property
     def series_per_module(self) -> int:
-        return self.series // max(self.modules // self.strings, 1)
+        """The largest module's series groups (every module's when they are equal)."""
+        return max(self.module_sizes)
 
     def value(self, name: str) -> float:
         """A requirement's quantity for this candidate (the names of ``ir.Pack.requirements``)."""
@@ -132,7 +144,7 @@ class Candidate:
             "volume": self.volume,
             "cost": self.cost,
             "cycles": self.cycles,
-            "module_voltage": self.max_voltage / max(self.modules // self.strings, 1),
+            "module_voltage": self.series_per_module * self.max_voltage / max(self.series, 1),
         }[name]
 
     def as_json(self) -> dict:
@@ -143,6 +155,7 @@ class Candidate:
             "modules": self.modules,
             "strings": self.strings,
             "series_per_module": self.series_per_module,
+            "module_series": list(self.module_sizes),
             "nominal_voltage_V": self.nominal_voltage,
             "min_voltage_V": self.min_voltage,
             "max_voltage_V": self.max_voltage,
@@ -411,7 +424,7 @@ def evaluate_fixed(pack: ir.Pack, series: int, parallel: int, modules: int | Non
 def _search_box(pack: ir.Pack) -> tuple[int, int]:
     cell = pack.cell
     req = pack.requirements
-    highs = [pack.series or 0]
+    highs = [pack.series or 0, sum(pack.module_series or ())]
     for name, per_cell in (
         ("voltage", cell.nominal_voltage),
         ("max_voltage", cell.max_voltage),
@@ -432,7 +445,8 @@ def _search_box(pack: ir.Pack) -> tuple[int, int]:
     energy = req.get("energy") or req.get("usable_energy")
     if energy is not None:
         target = energy.low if energy.low is not None else energy.high
-        p_highs.append(math.ceil(2.0 * target / (s_low * cell.energy)))
+        if target is not None:  # a bound states one end at least
+            p_highs.append(math.ceil(2.0 * target / (s_low * cell.energy)))
     for name in ("power", "continuous_power"):
         bound = req.get(name)
         if bound is not None and bound.low is not None:
@@ -526,10 +540,17 @@ class _Grid:
         m_low = 1 if bound is None or bound.low is None else max(int(math.ceil(bound.low / strings)), 1)
         m_high = sc.MAX_MODULES if bound is None or bound.high is None else int(bound.high // strings)
         m_high = max(m_high, m_low)
-        self.module_counts = np.arange(m_low, m_high + 1)[None, :]
         s = self.series
-        divides = (s % self.module_counts) == 0
         limit = pack.requirements.get("module_voltage")
+        if pack.module_series:  # declared sizes: their count, and S their sum
+            sizes = pack.module_series
+            self.module_counts = np.array([[len(sizes)]])
+            fits = s == sum(sizes)
+            if limit is not None and limit.high is not None:
+                fits &= max(sizes) * pack.cell.max_voltage <= limit.high + 1e-9
+            return fits
+        self.module_counts = np.arange(m_low, m_high + 1)[None, :]
+        divides = (s % self.module_counts) == 0
         if limit is not None and limit.high is not None:
             divides &= (s // self.module_counts) * pack.cell.max_voltage <= limit.high + 1e-9
         return divides
@@ -589,8 +610,8 @@ class _Grid:
         cycles = req.get("cycles")
         if cycles is not None:
             masks["cycles"] = np.full(shape, _within(np.array(self.cycles), cycles))
-        any_module = self.module_options.any(axis=1)[:, None]
-        if pack.modules is not None or "module_voltage" in req:
+        any_module = np.asarray(self.module_options.any(axis=1))[:, None]
+        if pack.modules is not None or pack.module_series or "module_voltage" in req:
             masks["modules"] = np.broadcast_to(any_module, shape)
         if self.capacity is not None:
             masks["envelope"] = self.cells <= self.capacity
@@ -635,6 +656,7 @@ class _Grid:
             parallel=int(self.parallel[0, j]),
             modules=self.modules_for(index),
             strings=self.pack.strings,
+            module_series=tuple(self.pack.module_series or ()),
             nominal_voltage=at(self.nominal_voltage),
             min_voltage=at(self.min_voltage),
             max_voltage=at(self.max_voltage),
@@ -799,16 +821,17 @@ def _describe_limit(pack: ir.Pack, grid: _Grid, name: str) -> str:
         layout = "hex" if pack.layout in ("hex", "auto") else "square"
         if pack.cell.format.kind != "cylindrical":
             layout = "rows"
+        envelope = pack.envelope.name if pack.envelope is not None else "?"  # limits only with one
         if grid.placed:
-            return f"`envelope = {pack.envelope.name}` (the layout pass found room for {grid.capacity:,} cells)"
+            return f"`envelope = {envelope}` (the layout pass found room for {grid.capacity:,} cells)"
         pieces = split_floor(pack)
         if pieces is not None:
             return (
-                f"`envelope = {pack.envelope.name}` (its floor is cut into {pieces.count} pieces and the cells of "
+                f"`envelope = {envelope}` (its floor is cut into {pieces.count} pieces and the cells of "
                 f"a string must touch, so they stay in one piece: the largest holds at most {grid.capacity:,} "
                 f"cells, {layout} packing)"
             )
-        return f"`envelope = {pack.envelope.name}` (holds at most {grid.capacity:,} cells, {layout} packing)"
+        return f"`envelope = {envelope}` (holds at most {grid.capacity:,} cells, {layout} packing)"
     if name == "cells":
         return f"battgen's limit of {MAX_CELLS:,} cells a pack (MAX_CELLS)"
     if name in ("series", "parallel"):
@@ -816,8 +839,11 @@ def _describe_limit(pack: ir.Pack, grid: _Grid, name: str) -> str:
     if name == "modules":
         bound = pack.modules
         text = "`modules`" if bound is None else f"`modules` ({_bound_text(bound, u.DIMENSIONLESS)})"
+        if pack.module_series:
+            text = f"`module_series` (S = {sum(pack.module_series)} in {len(pack.module_series)} modules)"
         if "module_voltage" in req:
-            text += f" with `module_voltage <= {u.format_quantity(req['module_voltage'].high, u.VOLTAGE)}`"
+            high = req["module_voltage"].high
+            text += f" with `module_voltage <= {u.format_quantity(high, u.VOLTAGE)}`" if high is not None else ""
         return text
     bound = req.get(name)
     return f"`{name} {_bound_text(bound, _DIMS.get(name, u.DIMENSIONLESS))}`" if bound else f"`{name}`"
@@ -842,6 +868,9 @@ def explain(pack: ir.Pack, grid: _Grid, masks: dict[str, np.ndarray]) -> list[Di
     value in that set says by how much. The requirement that caps that best value is named
     too (a conflict, with both spans)."""
     names = [n for n in CONSTRAINT_ORDER if n in masks] + [n for n in masks if n not in CONSTRAINT_ORDER]
+    uneven = _uneven_modules(pack, grid)
+    if uneven is not None:
+        return [uneven]
     # fixed counts (`series = 4`, `parallel = 6`) that no envelope-sized pack can have: the
     # envelope is the reason, whatever else is asked
     fixed = [n for n in ("series", "parallel") if n in masks and getattr(pack, n) is not None]
@@ -885,7 +914,7 @@ def explain(pack: ir.Pack, grid: _Grid, masks: dict[str, np.ndarray]) -> list[Di
         if limiter == "envelope":
             out.append(_needs_more_cells(pack, grid, masks, name, diagnostic))
             continue
-        if partner is not None and partner[1] == name:
+        if partner is not None and limiter is not None and partner[1] == name:
             # two requirements that each fail only because of the other: one conflict, said on
             # the requirement (a target) rather than on a fixed setting such as `parallel = 10`
             if name not in pack.requirements and limiter in pack.requirements:
@@ -939,6 +968,37 @@ def explain(pack: ir.Pack, grid: _Grid, masks: dict[str, np.ndarray]) -> list[Di
     ]
 
 
+def _uneven_modules(pack: ir.Pack, grid: _Grid) -> Diagnostic | None:
+    """E503 when a fixed ``series`` does not split into the ``modules`` declared (equal modules,
+    no ``module_voltage`` in the way): said on ``modules``, the hint the list of sizes that would
+    declare it (as equal as they go: floor and ceiling) and the counts that divide S."""
+    bound, series = pack.modules, pack.series
+    if bound is None or series is None or pack.module_series or "module_voltage" in pack.requirements:
+        return None
+    row = np.flatnonzero(grid.series[:, 0] == series)
+    if row.size == 0 or grid.module_options[row[0]].any():
+        return None
+    count = int(grid.module_counts[0][0])  # the fewest the bound allows (a string's)
+    if count > series:
+        return None
+    base, extra = divmod(series, count)
+    sizes = [base + 1] * extra + [base] * (count - extra)
+    strings = pack.strings
+    low = 1 if bound.low is None else bound.low
+    high = sc.MAX_MODULES if bound.high is None else bound.high
+    dividing = [m * strings for m in range(1, series + 1) if series % m == 0 and 1 < m * strings <= 4 * high]
+    near = sorted(dividing, key=lambda m: (abs(m - low), m))[:3]
+    return Diagnostic(
+        "E503",
+        f"`series = {series}` and `modules` ({_bound_text(bound, u.DIMENSIONLESS)}) conflict: {series} series groups "
+        f"do not split into {count * strings} equal modules ({series} / {count} = {series / count:.3g})",
+        _span_of(pack, "modules"),
+        f"declare the modules' sizes, `module_series = [{', '.join(str(k) for k in sizes)}]`"
+        + (f", or a module count that divides {series} ({', '.join(str(m) for m in sorted(near))})" if near else ""),
+        related=(Related(_span_of(pack, "series"), f"S = {series} here"),),
+    )
+
+
 def _beyond_cell_limit(pack: ir.Pack, grid: _Grid, masks: dict[str, np.ndarray]) -> Diagnostic | None:
     """E504 when the requirements together are met only by packs of more than ``MAX_CELLS``
     cells, said on the requirement that needs them; None otherwise."""
@@ -990,6 +1050,7 @@ def _needs_more_cells(pack, grid, masks, name, diagnostic) -> Diagnostic:
         )
     dim = _DIMS.get(name, u.DIMENSIONLESS)
     value = _grid_value(grid, name)
+    assert value is not None  # a requirement synthesis screens has its grid (``_grid_value``)
     within = np.ones(grid.shape, dtype=bool)
     for other, mask in masks.items():
         if other != name:

@@ -170,6 +170,35 @@ def test_module_count_matters():
     assert float(grid["module covers"][1, 0]) == pytest.approx(float(many["module covers"]))
 
 
+def test_modules_of_different_sizes_each_from_its_own_cells():
+    """The Bolt's 8 modules of 30 cells and 2 of 24 (allev.info teardown): each module's box from
+    its own cells — its covers by hand from ``module_box`` of 30 and of 24 cells; shares alike
+    give exactly the count's figures; a flat stack's walls, covers, bands and boards go with its
+    length (affine), so two sizes of the same cells weigh what ten average modules do, while round
+    cells' square modules (side ∝ √cells) do not."""
+    spec = P.Spec(fmt="pouch", cell_mass=0.847, dims=(0.338, 0.0129, 0.100), cell_energy=200 * 3600, cell_current=110)
+    shares = P.module_shares([10] * 8 + [8, 8])
+    assert shares is not None and len(shares) == 10 and sum(shares) == pytest.approx(1.0)
+    assert shares[0] == pytest.approx(30 / 288) and shares[-1] == pytest.approx(24 / 288)
+    assert P.module_shares([12] * 8) is None  # alike: the count says it all
+    two = P.components(spec, 288, series=96, shares=shares)
+    sheet = P.MODULE_WALL * P.RHO_STEEL
+    by_hand = sum(
+        c * 2 * float(P.module_box(spec, k)[0]) * float(P.module_box(spec, k)[1]) for c, k in ((8, 30), (2, 24))
+    )
+    assert float(two["module covers"]) == pytest.approx(by_hand * sheet)
+    alike = P.components(spec, 288, series=96, shares=(0.1,) * 10)
+    ten = P.components(spec, 288, series=96, modules=10)
+    assert all(float(alike[k]) == pytest.approx(float(ten[k])) for k in P.PARTS)
+    for part in ("module walls", "module covers", "bands", "interconnect boards", "racks"):
+        assert float(two[part]) == pytest.approx(float(ten[part])), part
+    round_cells = P.Spec(fmt="cylindrical", cell_mass=0.07, dims=(0.0211, 0.0211, 0.0702), cell_energy=18 * 3600)
+    uneven = P.module_shares([30, 10])
+    assert float(P.components(round_cells, 400, series=40, shares=uneven)["module walls"]) < float(
+        P.components(round_cells, 400, series=40, modules=2)["module walls"]
+    )  # √ is concave: a 30 and a 10 have less wall than two 20s
+
+
 def test_cooling_kinds():
     """Liquid: a plate, its coolant, gap filler, a heater and an insulated jacket; air: fans and
     ducts, 10 kg per 250 kg of cells (greenengguide); none: nothing for cooling."""

@@ -95,11 +95,12 @@ def _groups_and_modules(
         ParallelGroup(g, int(module[g * per]), tuple(range(g * per, (g + 1) * per)), _coords(group_geoms[g]))
         for g in range(plan.groups)
     )
+    starts = plan.module_starts.tolist()
     modules = tuple(
         Module(
             m,
-            tuple(range(m * plan.per_module, (m + 1) * plan.per_module)),
-            _coords(shapely.union_all(group_geoms[m * plan.per_module : (m + 1) * plan.per_module])),
+            tuple(range(starts[m], starts[m + 1])),
+            _coords(shapely.union_all(group_geoms[starts[m] : starts[m + 1]])),
         )
         for m in range(plan.modules)
     )
@@ -134,7 +135,7 @@ def _build(
     xy = ss.xy[site]
     z = layer * (cell.height + fl.layer_gap)
     group = np.arange(need) // plan.per_group
-    module = np.minimum(group // plan.per_module, plan.modules - 1)
+    module = plan.module_of_group()[group]
     series_index = group % plan.series
     polarity = series_index % 2 == 0
     rotation, footprint = _orientation(cell, arr)

@@ -3,7 +3,8 @@
 On a lattice the sites are ordered along a serpentine (boustrophedon) path over bands of rows
 or columns, cut into runs of P; each run must be connected through touching neighbours
 (scipy's connected components over the contact graph), consecutive runs must touch, and
-modules are runs of ``series_per_module`` consecutive groups. Several band widths, band
+modules are runs of consecutive groups, of the sizes the pack declares (``module_series``) or
+equal. Several band widths, band
 directions and start corners are tried, and orders that keep modules blocks
 (``_module_strip_orderings``: whole modules in each band, or one strip of columns or rows per
 module). On relaxed (off-lattice) sites there are no rows to follow: the groups are grown
@@ -48,23 +49,50 @@ class _Plan:
     series: int
     strings: int
     modules: int
-    per_module: int
+    per_module: int  # groups in the largest module; 0 when the groups do not split into modules
+    module_groups: tuple[int, ...] = ()  # groups in each module, in series order (all strings)
+
+    def __post_init__(self) -> None:
+        if not self.module_groups and self.per_module > 0 and self.per_module * self.modules == self.groups:
+            object.__setattr__(self, "module_groups", (self.per_module,) * self.modules)  # equal modules
 
     @property
     def cells(self) -> int:
         return self.groups * self.per_group
 
+    @property
+    def module_starts(self) -> np.ndarray:
+        """The first group of each module, and the group count after the last: (modules + 1,)."""
+        return np.concatenate([[0], np.cumsum(self.module_groups, dtype=np.int64)])
+
+    def module_of_group(self) -> np.ndarray:
+        """The module of every group (in series order): runs of consecutive groups."""
+        return np.repeat(np.arange(len(self.module_groups)), self.module_groups)
+
+    @property
+    def module_cells(self) -> tuple[int, ...]:
+        """Cells in each module, in series order."""
+        return tuple(k * self.per_group for k in self.module_groups)
+
 
 def _plan(candidate: Candidate) -> _Plan:
-    """How ``candidate``'s cells split: S × strings groups of P / strings cells, in modules
-    (``per_module`` 0 when the groups do not split into equal modules)."""
+    """How ``candidate``'s cells split: S × strings groups of P / strings cells, in modules of
+    consecutive groups — the declared sizes (``module_series``, repeated for every string), else
+    equal ones (``per_module`` 0 when the groups do not split into equal modules)."""
     strings = max(int(getattr(candidate, "strings", 1) or 1), 1)
     if candidate.parallel % strings:
         strings = 1
     groups = candidate.series * strings
     modules = max(int(candidate.modules), 1)
-    per_module = groups // modules if groups % modules == 0 else 0
-    return _Plan(groups, candidate.parallel // strings, candidate.series, strings, modules, per_module)
+    declared = tuple(getattr(candidate, "module_series", ()) or ())
+    if declared and sum(declared) == candidate.series and len(declared) * strings == modules:
+        sizes = declared * strings
+    elif groups % modules == 0:
+        sizes = (groups // modules,) * modules
+    else:
+        sizes = ()
+    per_module = max(sizes) if sizes else 0
+    return _Plan(groups, candidate.parallel // strings, candidate.series, strings, modules, per_module, sizes)
 
 
 # --- contacts -------------------------------------------------------------------------------
@@ -189,17 +217,22 @@ def _frames(ss: SiteSearch) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray
             yield uu - uu.min(), (rows - 1 - j) if flip_v else j, -col if flip_u else col
 
 
-def _whole_modules(order: np.ndarray, band: np.ndarray, module_cells: int) -> np.ndarray:
-    """``order`` (a band-by-band serpentine) with each band holding whole modules only: the
-    sites left over in a band go unused — at the band's end, or at its start in every second
-    band, so that where one band's last module ends the next band's first begins beside it
-    (exactly so when the bands are alike). Unused sites go last."""
+def _whole_modules(order: np.ndarray, band: np.ndarray, module_cells: tuple[int, ...]) -> np.ndarray:
+    """``order`` (a band-by-band serpentine) with each band holding whole modules only (the
+    next modules in series order, of ``module_cells`` cells each, while they fit): the sites
+    left over in a band go unused — at the band's end, or at its start in every second band, so
+    that where one band's last module ends the next band's first begins beside it (exactly so
+    when the bands are alike). Unused sites go last."""
     b = band[order]
     starts = np.flatnonzero(np.r_[True, b[1:] != b[:-1]])
     ends = np.r_[starts[1:], len(order)]
     used, spare = [], []
+    following = 0  # the next module to place (the list repeats: a second layer, more strings)
     for i, (s, e) in enumerate(zip(starts.tolist(), ends.tolist())):
-        take = (e - s) // module_cells * module_cells
+        take = 0
+        while take + module_cells[following % len(module_cells)] <= e - s:
+            take += module_cells[following % len(module_cells)]
+            following += 1
         run = order[s:e]
         if i % 2 == 0:
             used.append(run[:take])
@@ -210,16 +243,21 @@ def _whole_modules(order: np.ndarray, band: np.ndarray, module_cells: int) -> np
     return np.concatenate(used + spare)
 
 
-def _module_strip_orderings(ss: SiteSearch, per_group: int, module_cells: int) -> Iterator[tuple[str, np.ndarray]]:
+def _module_strip_orderings(
+    ss: SiteSearch, per_group: int, module_cells: tuple[int, ...]
+) -> Iterator[tuple[str, np.ndarray]]:
     """Orders that keep each module a block. (1) The serpentines of ``_orderings`` (bands of a
     few columns or rows) with whole modules in each band (``_whole_modules``): modules are
     rectangles the band's width, groups run across them. (2) The sites taken column by column
     (or row by row) cut into strips of one module's cells, each strip a serpentine of its own,
     the bands numbered on across the strips so the path runs on from one module into the
-    next. (description, order of one layer)."""
+    next. ``module_cells``: each module's cells, in series order (modules of different sizes
+    make strips of different lengths). (description, order of one layer)."""
     u = ss.uv[:, 0]
-    if not u.size or module_cells <= 0 or module_cells >= u.size:
+    if not u.size or not module_cells or max(module_cells) >= u.size:
         return
+    # the modules' ends, the list repeated over sites beyond it (as the modules of a next layer)
+    ends = np.cumsum(np.tile(module_cells, u.size // sum(module_cells) + 1))
     root = math.sqrt(per_group)
     widths = sorted({max(1, w) for w in (1, 2, 3, 4, round(root / 2), round(root), round(1.5 * root))})
     for uu, jj, cc in _frames(ss):
@@ -233,7 +271,7 @@ def _module_strip_orderings(ss: SiteSearch, per_group: int, module_cells: int) -
                     yield f"{what} of {w}, whole modules in each", order
         for across, along, pos, what in ((uu, jj, cc, "columns"), (jj.astype(float), cc, jj, "rows")):
             strip = np.empty(u.size, dtype=np.int64)
-            strip[np.lexsort((along, across))] = np.arange(u.size) // module_cells
+            strip[np.lexsort((along, across))] = np.searchsorted(ends, np.arange(u.size), side="right")
             first = np.full(int(strip.max()) + 1, np.inf)
             np.minimum.at(first, strip, across)
             for w in widths:
@@ -307,7 +345,7 @@ def _group(ss: SiteSearch, plan: _Plan, gap: float, budget: int = 10) -> tuple[G
     tried = 0
     valid: list[Ranked] = []
     seen_orders = set()
-    module_cells = plan.per_module * plan.per_group if plan.modules > 1 else 0
+    module_cells = plan.module_cells if plan.modules > 1 else ()
     for orderings in (_orderings(ss, plan.per_group), _module_strip_orderings(ss, plan.per_group, module_cells)):
         found = 0
         for desc, order in orderings:
@@ -553,8 +591,8 @@ def _module_intrusion(pts: np.ndarray, plan: _Plan) -> int:
 
     if plan.modules <= 1 or plan.per_module <= 0:
         return 0
-    m = np.minimum(np.arange(len(pts)) // (plan.per_group * plan.per_module), plan.modules - 1)
-    hulls = shapely.convex_hull(shapely.multipoints([pts[m == k] for k in range(plan.modules)]))
+    m = plan.module_of_group()[np.arange(len(pts)) // plan.per_group]
+    hulls = [shapely.convex_hull(shapely.multipoints(pts[m == k])) for k in range(plan.modules)]
     inside = 0
     for k, hull in enumerate(hulls):
         others = pts[m != k]

@@ -63,7 +63,7 @@ def _place_with(pack: ir.Pack, candidate: Candidate, plan: _Plan, fl: Floor, ss:
             f"parallel groups cannot be made contiguous: {plan.groups} groups do not split "
             f"into {plan.modules} equal modules",
             pack.name_span,
-            hint="choose a module count that divides S",
+            hint="choose a module count that divides S, or declare the modules' sizes: `module_series = [...]`",
         )
     if ss.count < plan.cells:
         ss = sites_for(pack, plan.cells, fl, ss)  # relaxed off the lattice when that finds room
