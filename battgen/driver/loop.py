@@ -34,7 +34,9 @@ def _key(candidate: Candidate) -> tuple[int, int, int]:
     return (candidate.series, candidate.parallel, candidate.modules)
 
 
-def _next(build: PackBuild, last: str, tried: set[tuple[int, int, int]], queued: list[Candidate]) -> tuple[list[Candidate], PackBuild]:
+def _next(
+    build: PackBuild, last: str, tried: set[tuple[int, int, int]], queued: list[Candidate]
+) -> tuple[list[Candidate], PackBuild]:
     """The architectures to try after the first failure (once): the next best feasible ones.
     When layout could not place the choice, synthesis looks again with the cells the envelope
     really holds; if nothing fits then, its explanation replaces the layout's error."""

@@ -25,8 +25,7 @@ from battgen.frontend.workspace import Workspace
 
 if TYPE_CHECKING:  # numpy and the models load with synthesis, not with `check`
     from battgen.driver.cache import StageCache
-    from battgen.driver.stages import BuildOptions
-    from battgen.driver.stages import StageReporter
+    from battgen.driver.stages import BuildOptions, StageReporter
     from battgen.passes.build import PackBuild
     from battgen.passes.synthesis import Synthesis
 
