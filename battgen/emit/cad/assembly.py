@@ -293,9 +293,10 @@ def pictures(plan: Plan, assembly: Assembly) -> dict[str, bytes]:
         # the parts' numbers (which outline each part) continue from the steps before
         scenes.append(replace(one, parts=one.parts + first_part))
         first_part += int(one.parts.max()) + 1 if len(one.parts) else 0
-        scene = Scene(
-            *(np.concatenate([getattr(sc, f) for sc in scenes]) for f in ("triangles", "colours", "parts", "ghosts"))
+        triangles, colours, parts = (
+            np.concatenate([getattr(sc, f) for sc in scenes]) for f in ("triangles", "colours", "parts")
         )
+        scene = Scene(triangles, colours, parts, scenes[0].ghosts)  # every step's keepouts are the same: once
         out[step.picture] = render_preview(scene, *PICTURE, frame=frame)
     return out
 
