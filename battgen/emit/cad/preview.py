@@ -206,7 +206,8 @@ def _cut_of(plan: Plan) -> _Cut:
 
 def _layer(kind: str, name: str, z0: float, levels: dict[str, float]) -> str:
     """Where a part sits in the cutaway: ``top`` (over the cells: top busbars and leads, fuse
-    links, top holder plate, a top cold plate), ``cells`` (beside them: frames), ``under`` (bottom
+    links, top holder plate, a top cold plate, the BMS's boards and sense lines), ``cells`` (beside
+    and under them: frames, end plates, bands, barriers, the gap filler), ``under`` (bottom
     busbars and leads, the bottom holder plate), ``walls``, or ``base`` (floor, flange, a bottom
     cold plate: never cut)."""
     top = levels.get("cell_top", math.inf) - 1e-6
@@ -218,7 +219,9 @@ def _layer(kind: str, name: str, z0: float, levels: dict[str, float]) -> str:
         return "walls"
     if kind in ("busbar", "lead", "cold_plate", "fuse"):
         return "top" if z0 >= top else ("base" if kind == "cold_plate" else "under")
-    if kind in ("frame", "cell"):
+    if kind in ("bms_board", "sense_harness"):  # over the busbars: cut with them
+        return "top"
+    if kind in ("frame", "cell", "gap_filler", "end_plate", "band", "barrier"):  # beside or under the cells
         return "cells"
     return "base"
 
