@@ -90,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="LINE",
         help='a property BPX lacks, as a .batt line: --set "resistance = 20 mOhm" (repeatable)',
     )
+    bpx.add_argument("--replace", action="store_true", help="write over the .batt file if it is there")
     bpx.add_argument("--format", choices=("text", "json"), default="text")
     return parser
 
@@ -284,17 +285,12 @@ def cmd_build(args) -> int:
 
 def cmd_import_bpx(args) -> int:
     """Write the BPX file's cell as .batt (nothing when the file is not valid BPX)."""
-    from battgen.core.atomic import write_atomic
     from battgen.core.serialize import diagnostics_json, dumps
+    from battgen.driver.importing import import_cell
     from battgen.emit.terminal import print_diagnostics
-    from battgen.frontend.bpx import import_bpx
 
-    result = import_bpx(Path(args.file), args.name, tuple(args.set))
-    written = []
-    if result.text is not None:
-        out = Path(args.out or f"{result.name}.batt")
-        write_atomic(out, result.text)
-        written.append(str(out))
+    out = Path(args.out) if args.out else None
+    result, written = import_cell(Path(args.file), out, args.name, tuple(args.set), args.replace)
     if args.format == "json":
         sys.stdout.write(
             dumps({"outputs": written, "cell": result.name, "diagnostics": diagnostics_json(result.diagnostics)})

@@ -160,3 +160,21 @@ def test_unreadable_file_is_E801(tmp_path):
     path.write_bytes(b"\xff\xfe\x00not utf-8")
     result = import_bpx(path)
     assert result.text is None and result.diagnostics[0].code == "E801"
+
+
+def test_an_import_never_writes_over_a_users_file(examples, tmp_path):
+    """A cell file that is there (hand edits, perhaps) is left as it is: E802, exit 1, unless
+    --replace; a folder that cannot be written is E802 too, never a traceback."""
+    source = examples / "lfp_18650_cell_BPX.json"
+    mine = tmp_path / "lfp.batt"
+    mine.write_text("# my cell, edited by hand\n")
+    run = run_battc("import-bpx", str(source), "--out", str(mine))
+    assert run.returncode == 1 and "error[E802]" in run.stderr and "Traceback" not in run.stderr
+    assert mine.read_text() == "# my cell, edited by hand\n"
+    run = run_battc("import-bpx", str(source), "--out", str(mine), "--replace")
+    assert run.returncode == 0, run.stderr
+    assert "cell lfp_18650_cell_bpx" in mine.read_text()
+    (tmp_path / "a_file").write_text("")  # a file where the folder should be: the OS refuses
+    run = run_battc("import-bpx", str(source), "--out", str(tmp_path / "a_file" / "x.batt"))
+    assert run.returncode == 1 and "error[E802]: cannot write the cell" in run.stderr, run.stderr
+    assert "Traceback" not in run.stderr
