@@ -25,83 +25,24 @@ completion under 20 ms while a build runs.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import queue
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+import lsp as lsp_benchmark  # noqa: E402 - benchmarks/lsp.py, the stdio client
+
 BUSBAR = "    busbar   = aluminium(thickness = 2 mm)\n"
 
 
-class Server:
-    """``python -m battgen lsp`` over stdio; every message stamped as it arrives."""
+class Server(lsp_benchmark.Server):
+    """benchmarks/lsp.py's client, waiting as long as a cold build of the Model S may take."""
 
-    def __init__(self):
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "battgen", "lsp"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            cwd=REPO,
-        )
-        self.inbox: queue.Queue = queue.Queue()
-        self.next_id = 0
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        stream = self.proc.stdout
-        while True:
-            length = None
-            while True:
-                line = stream.readline()
-                if not line:
-                    return
-                line = line.strip()
-                if not line:
-                    break
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-            self.inbox.put((time.perf_counter(), json.loads(stream.read(length))))
-
-    def send(self, message: dict) -> float:
-        body = json.dumps({"jsonrpc": "2.0", **message}).encode()
-        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-        self.proc.stdin.flush()
-        return time.perf_counter()
-
-    def notify(self, method: str, params) -> float:
-        return self.send({"method": method, "params": params})
-
-    def request_id(self, method: str, params) -> tuple[int, float]:
-        self.next_id += 1
-        return self.next_id, self.send({"id": self.next_id, "method": method, "params": params})
-
-    def wait(self, predicate, timeout: float = 600.0, seen: list | None = None):
-        """The first message ``predicate`` accepts; every message read is appended to ``seen``."""
-        deadline = time.perf_counter() + timeout
-        while True:
-            when, msg = self.inbox.get(timeout=max(deadline - time.perf_counter(), 0.001))
-            if "method" in msg and "id" in msg:  # a request from the server: answer it
-                self.send({"id": msg["id"], "result": None})
-            if seen is not None:
-                seen.append((when, msg))
-            if predicate(msg):
-                return when, msg
-
-    def close(self):
-        try:
-            rid, _ = self.request_id("shutdown", None)
-            self.wait(lambda m: m.get("id") == rid, timeout=10)
-            self.notify("exit", None)
-            self.proc.wait(timeout=5)
-        except Exception:  # noqa: BLE001
-            self.proc.kill()
+    WAIT = 600.0
 
 
 def _is(method: str, uri: str, version: int):

@@ -31,6 +31,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 class Server:
+    """``python -m battgen lsp`` over stdio; every message stamped as it arrives (benchmarks/live.py
+    drives it too)."""
+
+    WAIT = 30.0  # s, how long ``wait`` waits by default
+
     def __init__(self):
         self.t_spawn = time.perf_counter()
         self.proc = subprocess.Popen(
@@ -66,22 +71,28 @@ class Server:
         self.proc.stdin.flush()
         return time.perf_counter()
 
-    def request(self, method: str, params) -> tuple[float, dict]:
+    def request_id(self, method: str, params) -> tuple[int, float]:
+        """Send a request; (its id, when it was sent)."""
         self.next_id += 1
-        rid = self.next_id
-        start = self.send({"id": rid, "method": method, "params": params})
+        return self.next_id, self.send({"id": self.next_id, "method": method, "params": params})
+
+    def request(self, method: str, params) -> tuple[float, dict]:
+        rid, start = self.request_id(method, params)
         when, msg = self.wait(lambda m: m.get("id") == rid and "method" not in m)
         return when - start, msg
 
     def notify(self, method: str, params) -> float:
         return self.send({"method": method, "params": params})
 
-    def wait(self, predicate, timeout: float = 30.0):
-        deadline = time.perf_counter() + timeout
+    def wait(self, predicate, timeout: float | None = None, seen: list | None = None):
+        """The first message ``predicate`` accepts; every message read is appended to ``seen``."""
+        deadline = time.perf_counter() + (self.WAIT if timeout is None else timeout)
         while True:
             when, msg = self.inbox.get(timeout=max(deadline - time.perf_counter(), 0.001))
             if "method" in msg and "id" in msg:  # a request from the server: answer it
                 self.send({"id": msg["id"], "result": None})
+            if seen is not None:
+                seen.append((when, msg))
             if predicate(msg):
                 return when, msg
 
