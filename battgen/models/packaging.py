@@ -729,18 +729,9 @@ GROUPS = {
 }
 
 
-# What a module holds (the rest is at pack level): cells and the per-cell and per-module parts
-MODULE_PARTS: tuple[str, ...] = (
-    "cells",
-    "holders",
-    "fins",
-    "busbars",
-    "module walls",
-    "module covers",
-    "end plates",
-    "bands",
-)
-MODULE_PARTS += ("interconnect boards", "module electronics")
+# What a module holds (the rest is at pack level): cells and the per-cell and per-module parts,
+# every part of the modules' group but the racks, which hold the modules
+MODULE_PARTS: tuple[str, ...] = ("cells", *(part for part in GROUPS["modules"] if part != "racks"))
 
 
 def grouped(parts) -> dict[str, float]:

@@ -297,6 +297,19 @@ def stack(
     return Stack(levels, z_cells, z_top, plates_t, leads_t, top_gap, bottom_gap, side, t_cp, base, top, height)
 
 
+def prism_volume_mm3(
+    polygon: BaseGeometry, z0: float, z1: float, circles: tuple = (), cut: tuple | None = None
+) -> float:
+    """mm³ of ``polygon`` (mm) extruded from z0 to z1, less its exact round holes ``circles``
+    (x, y, r) and the void ``cut`` (polygon, z0, z1): a drawn solid's, and the CAD's prism's."""
+    area = polygon.area - sum(math.pi * r * r for _x, _y, r in circles)
+    volume = area * (z1 - z0)
+    if cut is not None:
+        void, c0, c1 = cut
+        volume -= void.intersection(polygon).area * (c1 - c0)
+    return volume
+
+
 @dataclass
 class Solid:
     """A drawn part: ``polygon`` (shapely, mm) with exact round holes ``circles`` (x, y, r), from
@@ -316,12 +329,7 @@ class Solid:
 
     @property
     def volume_mm3(self) -> float:
-        area = self.polygon.area - sum(math.pi * r * r for _x, _y, r in self.circles)
-        vol = area * (self.z1 - self.z0)
-        if self.cut is not None:
-            poly, c0, c1 = self.cut
-            vol -= poly.intersection(self.polygon).area * (c1 - c0)
-        return vol
+        return prism_volume_mm3(self.polygon, self.z0, self.z1, self.circles, self.cut)
 
     @property
     def mass(self) -> float:

@@ -89,12 +89,9 @@ class Prism:
 
     @property
     def volume_mm3(self) -> float:
-        area = self.polygon.area - sum(math.pi * r * r for _x, _y, r in self.circles)
-        vol = area * (self.z1 - self.z0)
-        if self.cut is not None:
-            poly, c0, c1 = self.cut
-            vol -= poly.intersection(self.polygon).area * (c1 - c0)
-        return vol
+        from battgen.passes.drawn import prism_volume_mm3
+
+        return prism_volume_mm3(self.polygon, self.z0, self.z1, self.circles, self.cut)
 
 
 @dataclass
