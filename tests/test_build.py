@@ -121,7 +121,7 @@ def test_the_bolt_builds_its_published_modules_of_two_sizes(tmp_path):
 
 def test_the_registry_declares_real_fields_in_pipeline_order():
     """Each stage reads fields (or parts of fields) made before it and writes PackBuild fields;
-    a dotted read names a real attribute."""
+    a dotted read names a real attribute (``pack.cooling.kind``: of a field of a field)."""
     from battgen.core import ir
     from battgen.passes.synthesis import Candidate
 
@@ -139,10 +139,15 @@ def test_the_registry_declares_real_fields_in_pipeline_order():
                 assert attr in parts["options"], read
                 continue
             assert head in made, (stage.name, read)
-            assert not attr or attr in parts[head], (stage.name, read)
+            first, _, rest = attr.partition(".")
+            assert not attr or first in parts[head], (stage.name, read)
+            if rest:
+                kind = {f.name: f.type for f in dataclasses.fields(ir.Pack)}[first] if head == "pack" else None
+                owner = getattr(ir, str(kind).split(" |")[0].strip(), None)
+                assert owner is not None and rest in {f.name for f in dataclasses.fields(owner)}, (stage.name, read)
         assert set(stage.writes) <= set(fields) and not set(stage.writes) & made, stage.name
         made |= set(stage.writes)
-    loop = ["layout", "routing", "heat", "lifetime", "bms", "bom", "check"]
+    loop = ["layout", "plates", "routing", "heat", "lifetime", "bms", "bom", "check"]
     assert [s.name for s in stages.STAGES if s.loop] == loop
     assert [s.name for s in stages.STAGES] == [*loop, "structure", "safety", "cad"]
 

@@ -2,7 +2,7 @@
 
 Synthesis chooses from estimates; only the built pack shows a cell over its rating, a cell
 over its temperature limit, or busbars that make the pack too heavy. The loop builds
-synthesis's choice through the loop stages (layout → routing → heat → bom → check, see
+synthesis's choice through the loop stages (layout → plates → routing → heat → … → check, see
 ``driver.stages``); when the as-built check or a stage fails, it builds the next architectures
 in the order of the pack's objective (``passes.synthesis.alternatives``: the next feasible
 ones, which put more cells in parallel where that is what the requirements allow), skipping

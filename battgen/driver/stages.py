@@ -9,7 +9,7 @@ error. The stages marked ``loop`` build and check one architecture: the design l
 passed. Stages are imported lazily, so that ``battc check`` and the language server never load
 shapely, scipy or cadquery.
 
-    synthesis ─► [ layout ─► routing ─► heat ─► lifetime ─► bms ─► bom ─► check ] ─► structure ─► safety ─► cad
+    synthesis ─► [ layout ─► plates ─► routing ─► heat ─► lifetime ─► bms ─► bom ─► check ] ─► structure ─► safety ─► cad
                       design loop: another architecture while the check fails
 
 The structure and safety stages run after the loop, for the architecture that passed: what they
@@ -86,11 +86,19 @@ def _layout(build: PackBuild, options: BuildOptions) -> tuple[PackBuild, Diagnos
     return replace(build, placement=outcome.value), outcome.diagnostics
 
 
+def _plates(build: PackBuild, options: BuildOptions) -> tuple[PackBuild, Diagnostics]:
+    from battgen.passes.routing.stage import plates_stage
+
+    assert build.placement is not None
+    outcome = plates_stage(build.pack, build.placement)
+    return replace(build, plates=outcome.value), outcome.diagnostics
+
+
 def _routing(build: PackBuild, options: BuildOptions) -> tuple[PackBuild, Diagnostics]:
     from battgen.passes.routing.stage import routing_stage_with_network
 
-    assert build.placement is not None
-    outcome, network = routing_stage_with_network(build.pack, build.placement)
+    assert build.placement is not None and build.plates is not None
+    outcome, network = routing_stage_with_network(build.pack, build.placement, build.plates)
     return replace(build, routing=outcome.value, circuit=network), outcome.diagnostics
 
 
@@ -194,6 +202,19 @@ STAGES: tuple[Stage, ...] = (
         refresh=_placed_as,
     ),
     Stage(
+        "plates",
+        (
+            "pack.cell",
+            "pack.envelope",
+            "pack.property_spans",
+            "architecture.max_voltage",
+            "placement",
+        ),
+        ("plates",),
+        _plates,
+        "each owner's busbar plate cut from the Voronoi split of its face, kept clear by creepage",
+    ),
+    Stage(
         "routing",
         (
             "pack.name",
@@ -203,6 +224,16 @@ STAGES: tuple[Stage, ...] = (
             "pack.fuse",
             "pack.ambient",
             "pack.property_spans",
+            # the drawn enclosure the plates keep clear of and the isolation check measures
+            # (``drawn.site``, ``jacket_of``, ``stack``): not the coolant's flow or temperature
+            "pack.cooling.kind",
+            "pack.cooling.side",
+            "pack.cooling.fins",
+            "pack.gap",
+            "pack.layout",
+            "pack.enclosure",
+            "pack.module_series",
+            "pack.strings",
             # the architecture's parts routing reads (its mass or cost estimate, which change with
             # cooling, do not make routing run again)
             "architecture.series",
@@ -216,6 +247,7 @@ STAGES: tuple[Stage, ...] = (
             "architecture.max_voltage",
             "architecture.resistance",
             "placement",
+            "plates",
         ),
         ("routing", "circuit"),
         _routing,
@@ -270,7 +302,30 @@ STAGES: tuple[Stage, ...] = (
     ),
     Stage(
         "structure",
-        ("pack", "materials", "placement", "routing"),
+        (
+            "pack.name",
+            "pack.span",
+            "pack.name_span",
+            "pack.property_spans",
+            "pack.cell",
+            "pack.envelope",
+            "pack.module_series",
+            "pack.strings",
+            "pack.layout",
+            "pack.gap",
+            "pack.layers",
+            # the drawn stack and the mass model's jacket (``drawn.site``, ``jacket_of``): not the
+            # coolant's flow or temperature, so a coolant edit reuses the finite-element solves
+            "pack.cooling.kind",
+            "pack.cooling.side",
+            "pack.cooling.fins",
+            "pack.busbar",
+            "pack.enclosure",
+            "pack.barrier",
+            "materials",
+            "placement",
+            "routing",
+        ),
         ("structure",),
         _structure,
         "end plates and bands against swelling; modules' and panels' modes (finite elements), vibration, "
@@ -314,7 +369,9 @@ def stage_key(stage: Stage, build: PackBuild, options: BuildOptions) -> str:
         else:
             value = getattr(build, head)
             value = dict(value) if head == "materials" else value
-            parts.append(fingerprint(getattr(value, attr) if attr else value))
+            for name in attr.split(".") if attr else ():  # "pack.cooling.kind": the kind alone
+                value = getattr(value, name)
+            parts.append(fingerprint(value))
     return fingerprint(parts)
 
 

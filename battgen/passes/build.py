@@ -28,6 +28,7 @@ from battgen.passes.heat import Heat
 from battgen.passes.layout.types import Layout, Placement
 from battgen.passes.lifetime import Lifetime
 from battgen.passes.routing.network import Network
+from battgen.passes.routing.plates import Plates
 from battgen.passes.routing.types import Routing
 from battgen.passes.safety.stage import Safety
 from battgen.passes.structure.stage import Structure
@@ -115,6 +116,9 @@ class PackBuild:
     synthesis: Synthesis
     architecture: Candidate | None = None
     placement: Placement | None = None
+    plates: Plates | None = field(
+        default=None, compare=False, repr=False
+    )  # routing's plates as cut (not in design.json)
     routing: Routing | None = None
     circuit: Network | None = field(
         default=None, compare=False, repr=False

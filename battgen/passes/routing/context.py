@@ -1,13 +1,15 @@
 """What every routing step reads: the pack, its layout, the busbar stock and the currents it
 carries, the cell terminals and their owners, the usable floor, and the creepage distances.
 
-``routing_context`` builds it once per ``route`` call, so each step (plates, bridges, busbar
-records, leads, fuses, network) takes it instead of a dozen loose arguments.
+``plate_context`` builds what the plates are cut from (the plates stage: it reads no busbar,
+load or enclosure), ``routing_context`` adds the rest once per ``route`` call, so each step
+(plates, bridges, busbar records, leads, fuses, network) takes it instead of a dozen loose
+arguments.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -44,12 +46,13 @@ class OwnerCreepage:
 
 
 @dataclass(frozen=True, eq=False)
-class RoutingContext:
-    pack: ir.Pack
+class PlateContext:
+    """What cutting the plates reads: the layout's terminals and their owners, the floor and the
+    creepage distances. Nothing of the busbar stock, the loads or the enclosure's walls: a busbar
+    or cooling edit reuses the plates cut in it (the plates stage, ``stage.plates_stage``)."""
+
     layout: Layout
-    span: Span  # where routing diagnostics point: the pack's ``busbar`` property, else the pack
-    conductor: Conductor
-    duty: Duty
+    cell_format: ir.CellFormat
     max_voltage: float  # the pack's maximum voltage (the candidate's), V
     clearance: float  # IEC 60664-1 distance for the pack's maximum voltage (creepage or clearance), m
     insulation: Insulation  # pollution degree, material group, overvoltage category
@@ -63,35 +66,45 @@ class RoutingContext:
     usable: Polygon  # the floor inside the envelope wall
     keepouts: BaseGeometry
     blocked: BaseGeometry  # keepouts grown by ``clearance``
-    plate_floor: BaseGeometry | None  # where bare plates may lie: ``clearance`` from the enclosure (None: anywhere)
     discs: np.ndarray  # each terminal's contact disc (shapely polygons)
     inner_discs: np.ndarray  # the discs shrunk by the snapping tolerance
 
 
-def routing_context(pack: ir.Pack, layout: Layout, candidate: Candidate) -> RoutingContext | Diagnostic:
-    """Everything the steps share; E701 if an owner's terminals do not share one face."""
+@dataclass(frozen=True, eq=False)
+class RoutingContext(PlateContext):
+    """The plates' context and what the busbars, leads, fuses and network read besides."""
+
+    pack: ir.Pack
+    span: Span  # where routing diagnostics point: the pack's ``busbar`` property, else the pack
+    conductor: Conductor
+    duty: Duty
+    plate_floor: BaseGeometry | None  # where bare plates may lie: ``clearance`` from the enclosure (None: anywhere)
+
+
+def routing_span(pack: ir.Pack) -> Span:
+    """Where routing's diagnostics point: the pack's ``busbar`` property, else the pack."""
+    return pack.property_spans.get("busbar", pack.span)
+
+
+def plate_context(pack: ir.Pack, layout: Layout, candidate: Candidate) -> PlateContext | Diagnostic:
+    """What the plates are cut from; E701 if an owner's terminals do not share one face."""
     import shapely
     from shapely.geometry import Polygon
 
-    span = pack.property_spans.get("busbar", pack.span)
     clearance = INSULATION.distance(candidate.max_voltage)
     t = terminals(layout, pack.cell.format)
     junctions = Junctions(layout.series, max(getattr(layout, "strings", 1) or 1, 1))
     own = junctions.owners(t)
     usable, keepouts = usable_floor(pack, layout)
-    blocked = keepouts.buffer(clearance) if not keepouts.is_empty else Polygon()
-    owner_face = owner_faces(t, own, junctions, layout, span)
+    owner_face = owner_faces(t, own, junctions, layout, routing_span(pack))
     if isinstance(owner_face, Diagnostic):
         return owner_face
     potential = np.array([junctions.potential(o) for o in range(junctions.minus + 1)])
     by_steps = np.array([INSULATION.creepage(k * pack.cell.max_voltage) for k in range(layout.series + 1)])
     pitch = max(layout.pitch)
-    return RoutingContext(
-        pack=pack,
+    return PlateContext(
         layout=layout,
-        span=span,
-        conductor=busbar_conductor(pack),
-        duty=Duty.of(candidate),
+        cell_format=pack.cell.format,
         max_voltage=candidate.max_voltage,
         clearance=clearance,
         insulation=INSULATION,
@@ -104,8 +117,21 @@ def routing_context(pack: ir.Pack, layout: Layout, candidate: Candidate) -> Rout
         cover=COVER * pitch,
         usable=usable,
         keepouts=keepouts,
-        blocked=blocked,
-        plate_floor=plate_floor(pack, layout, clearance),
+        blocked=keepouts.buffer(clearance) if not keepouts.is_empty else Polygon(),
         discs=shapely.buffer(shapely.points(t.xy), t.radius, quad_segs=8),
         inner_discs=shapely.buffer(shapely.points(t.xy), t.radius - 20 * GRID, quad_segs=8),  # snapping moves vertices
+    )
+
+
+def routing_context(pack: ir.Pack, plates: PlateContext, candidate: Candidate) -> RoutingContext:
+    """The plates' context with the busbar stock, the duty it carries and the floor the
+    enclosure's walls leave the plates."""
+    shared = {f.name: getattr(plates, f.name) for f in fields(PlateContext)}
+    return RoutingContext(
+        **shared,
+        pack=pack,
+        span=routing_span(pack),
+        conductor=busbar_conductor(pack),
+        duty=Duty.of(candidate),
+        plate_floor=plate_floor(pack, plates.layout, plates.clearance),
     )

@@ -2,7 +2,7 @@
 carrier above the plates.
 
 Each lead is sized for the whole pack current (``sizing.insulated_strip``), then routed as the
-shortest path (networkx, Dijkstra) over a grid of the free floor (envelope minus keepouts, kept
+shortest path (Dijkstra, scipy's csgraph) over a grid of the free floor (envelope minus keepouts, kept
 ``clearance`` + half the lead width away), then smoothed by dropping every vertex whose
 neighbours see each other. E701 if no path reaches the wall or a lead would cross a keepout.
 """
@@ -22,7 +22,7 @@ from battgen.passes.routing.sizing import Sizing, insulated_strip
 from battgen.passes.routing.types import Busbar
 
 if TYPE_CHECKING:
-    import networkx as nx
+    import scipy.sparse as sparse
     from shapely.geometry import Polygon
     from shapely.geometry.base import BaseGeometry
 
@@ -144,8 +144,8 @@ def route_lead(
 ) -> Path | None:
     """Shortest path from ``start`` to the edge of ``usable`` through ``free`` (grid + Dijkstra),
     smoothed by shortcutting. Returns a list of points or None."""
-    import networkx as nx
     import shapely
+    from scipy.sparse.csgraph import dijkstra
     from shapely.geometry import Point
 
     minx, miny, maxx, maxy = usable.bounds
@@ -155,33 +155,38 @@ def route_lead(
     if not inside.any():
         return None
     edge_d = shapely.distance(usable.exterior, shapely.points(gx[inside], gy[inside]))
-    G = _grid_graph(free, inside, minx, miny, step)
+    grid = _grid_graph(free, inside, minx, miny, step)
     pts = np.stack([gx[inside], gy[inside]], axis=1)
     s = int(np.argmin(np.hypot(pts[:, 0] - start[0], pts[:, 1] - start[1])))
     exits = np.flatnonzero(edge_d <= half_width + 1.5 * step)
-    if not exits.size or s not in G:
+    if not exits.size:
         return None
-    try:
-        _, path = nx.multi_source_dijkstra(G, set(exits.tolist()), target=s)
-    except nx.NetworkXNoPath:
+    # one search from every exit at once: the nearest exit's tree reaches the start first
+    distance, previous = dijkstra(grid, directed=False, indices=exits, min_only=True, return_predecessors=True)[:2]
+    if not np.isfinite(distance[s]):
         return None
-    path = [(float(start[0]), float(start[1]))] + [(float(pts[n][0]), float(pts[n][1])) for n in reversed(path)]
+    nodes = [s]
+    while previous[nodes[-1]] >= 0:  # from the start along the tree to its exit
+        nodes.append(int(previous[nodes[-1]]))
+    path = [(float(start[0]), float(start[1]))] + [(float(pts[n][0]), float(pts[n][1])) for n in nodes]
     end = usable.exterior.interpolate(usable.exterior.project(Point(path[-1])))
     path.append((float(end.x), float(end.y)))
     path = [p for i, p in enumerate(path) if i == 0 or math.dist(p, path[i - 1]) > 1e-9]
     return _shortcut(path, free.buffer(step * 1e-3))
 
 
-def _grid_graph(free: BaseGeometry, inside: np.ndarray, minx: float, miny: float, step: float) -> nx.Graph:
+def _grid_graph(free: BaseGeometry, inside: np.ndarray, minx: float, miny: float, step: float) -> sparse.csr_array:
     """The grid points ``inside`` the free floor (numbered in order), each joined to its 8
-    neighbours where the midpoint between them is free too; edges weighted by length."""
-    import networkx as nx
+    neighbours where the midpoint between them is free too; edges weighted by length (one
+    direction stored: the search treats the graph as undirected)."""
+    import scipy.sparse as sparse
     import shapely
 
     nx_, ny_ = inside.shape
-    G = nx.Graph()
+    n = int(inside.sum())
     ids = -np.ones(inside.shape, dtype=int)
-    ids[inside] = np.arange(inside.sum())
+    ids[inside] = np.arange(n)
+    rows, cols, weights = [], [], []
     for di, dj in ((1, 0), (0, 1), (1, 1), (1, -1)):
         # a at (i, j), b at (i+di, j+dj)
         i0, i1 = max(0, -di), nx_ - max(0, di)
@@ -189,12 +194,13 @@ def _grid_graph(free: BaseGeometry, inside: np.ndarray, minx: float, miny: float
         a = ids[i0:i1, j0:j1]
         b = ids[i0 + di : i1 + di, j0 + dj : j1 + dj]
         ok = (a >= 0) & (b >= 0)
-        w = step * math.hypot(di, dj)
         midx = minx + step * (np.arange(i0, i1)[:, None] + di / 2) + 0 * a
         midy = miny + step * (np.arange(j0, j1)[None, :] + dj / 2) + 0 * a
         ok &= shapely.contains_xy(free, midx, midy)
-        G.add_weighted_edges_from(zip(a[ok].tolist(), b[ok].tolist(), [w] * int(ok.sum())))
-    return G
+        rows.append(a[ok])
+        cols.append(b[ok])
+        weights.append(np.full(int(ok.sum()), step * math.hypot(di, dj)))
+    return sparse.csr_array((np.concatenate(weights), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
 
 
 def _shortcut(path: Path, seen: BaseGeometry) -> Path:

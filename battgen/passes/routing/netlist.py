@@ -100,7 +100,9 @@ def _plate_ladder(ctx: RoutingContext, on: np.ndarray, thick_of: dict[int, float
     d = np.hypot(*(t.xy[a] - t.xy[b_]).T)
     lens = np.where(np.isnan(lens), d / math.sqrt(3), np.minimum(lens, 2 * ctx.cover))
     keep = same & (d <= 2 * ctx.cover) & (lens > 0)
-    tk = np.array([thick_of[int(x)] for x in ctx.own[a[keep]]])
+    thickness = np.full(ctx.junctions.minus + 1, np.nan)  # by owner
+    thickness[list(thick_of)] = list(thick_of.values())
+    tk = thickness[ctx.own[a[keep]]]
     branches.add(
         a[keep],
         b_[keep],
@@ -120,8 +122,9 @@ def _neighbours(xy: np.ndarray, pitch: float) -> tuple[np.ndarray, np.ndarray]:
     if len(xy) >= 4 and not in_a_line:
         vor = Voronoi(xy, qhull_options="Qbb Qc Qz")
         rp = np.asarray(vor.ridge_points)
-        rvx = vor.ridge_vertices
-        lens = np.array([np.hypot(*(vor.vertices[v[0]] - vor.vertices[v[1]])) if -1 not in v else np.nan for v in rvx])
+        rv = np.asarray(vor.ridge_vertices, dtype=int).reshape(-1, 2)  # a ridge in the plane has two ends
+        ends = vor.vertices[rv[:, 0]] - vor.vertices[rv[:, 1]]
+        lens = np.where((rv >= 0).all(axis=1), np.hypot(ends[:, 0], ends[:, 1]), np.nan)  # -1: the ridge is unbounded
     elif in_a_line:  # one row of cells: Qhull has no plane to split; neighbours along the line
         along = np.argsort(spread @ np.linalg.svd(spread)[2][0], kind="stable")
         rp = np.stack([along[:-1], along[1:]], axis=1)

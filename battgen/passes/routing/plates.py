@@ -24,7 +24,7 @@ import numpy as np
 
 from battgen.core import ir
 from battgen.passes.layout.types import Layout
-from battgen.passes.routing.context import RoutingContext
+from battgen.passes.routing.context import PlateContext, RoutingContext
 from battgen.passes.routing.geometry import GRID, merge_cells, safe
 from battgen.passes.routing.junctions import Terminals
 
@@ -41,15 +41,33 @@ class PlateCut:
     forced: dict[int, tuple[float, int, float]] = field(default_factory=dict)
     # owner → (smallest terminal gap, other owner, distance needed) where the layout forces a short gap
 
+    def copy(self) -> PlateCut:
+        """A cut the busbar step may bridge without changing this one (the plates stage's, which
+        the next build may reuse)."""
+        return PlateCut(dict(self.plates), dict(self.group_region), dict(self.forced))
 
-def cut_plates(ctx: RoutingContext) -> PlateCut:
+
+@dataclass(frozen=True, eq=False)
+class Plates:
+    """The plates stage's result: the plates as cut (before the enclosure's walls) and the
+    context they were cut in. Routing starts from a copy (``PlateCut.copy``)."""
+
+    context: PlateContext
+    cut: PlateCut
+
+    def summary(self) -> str:
+        faces = len(self.context.terminals.faces)
+        return f"{len(self.cut.plates)} plates cut on {faces} face{'s' if faces != 1 else ''}"
+
+
+def cut_plates(ctx: PlateContext) -> PlateCut:
     """Voronoi split of each face, clipped around each terminal; each plate cut back from its
     neighbours by half the distance for the voltage between them, from the outer edge by half the
-    pack-voltage distance, kept clear of unlike terminals, clear of the keepouts, and the
-    pack-voltage distance inside the enclosure's walls (``isolation.plate_floor``)."""
+    pack-voltage distance, kept clear of unlike terminals and clear of the keepouts. The
+    enclosure's walls come after (``clear_of_walls``): they depend on what the pack is made of."""
     t = ctx.terminals
     cut = PlateCut()
-    bands = _tab_bands(ctx.layout, ctx.pack.cell.format, t)  # prismatic/pouch: the tab's strip of the cell top
+    bands = _tab_bands(ctx.layout, ctx.cell_format, t)  # prismatic/pouch: the tab's strip of the cell top
     for f in range(len(t.faces)):
         on = np.flatnonzero(t.face == f)
         face_owners, regions = _face_regions(ctx, on, bands, cut.group_region)
@@ -61,19 +79,18 @@ def cut_plates(ctx: RoutingContext) -> PlateCut:
     if not ctx.blocked.is_empty:
         for o, plate in cut.plates.items():
             cut.plates[o] = safe(lambda p=plate: p.difference(ctx.blocked), plate)
-    if ctx.plate_floor is not None:
-        _clear_of_walls(ctx, cut)
     return cut
 
 
-def _clear_of_walls(ctx: RoutingContext, cut: PlateCut) -> None:
-    """Each plate cut back to ``ctx.plate_floor`` (the insulation distance from the enclosure's
-    walls), except its own terminals' contact areas: a terminal nearer the wall than that keeps
-    its contact (the isolation check reports the gap)."""
+def clear_of_walls(ctx: RoutingContext, cut: PlateCut) -> None:
+    """Each plate of ``cut`` cut back to ``ctx.plate_floor`` (the insulation distance from the
+    enclosure's walls; none without an envelope), except its own terminals' contact areas: a
+    terminal nearer the wall than that keeps its contact (the isolation check reports the gap)."""
     import shapely
 
     floor = ctx.plate_floor
-    assert floor is not None  # called only with one (``cut_plates``)
+    if floor is None:
+        return
     shapely.prepare(floor)
     # only the contact discs that leave the floor add anything to the plate's part inside it
     # (and a snapped union of a few of them costs milliseconds; of all an owner's, most of a
@@ -94,7 +111,7 @@ def _clear_of_walls(ctx: RoutingContext, cut: PlateCut) -> None:
 
 
 def _face_regions(
-    ctx: RoutingContext,
+    ctx: PlateContext,
     on: np.ndarray,
     bands: np.ndarray | None,
     group_region: dict[tuple[int, int], BaseGeometry],
@@ -120,7 +137,7 @@ def _face_regions(
     return face_owners, regions
 
 
-def _cut_back(ctx: RoutingContext, face_owners: list[int], regions: list[BaseGeometry]) -> dict[int, BaseGeometry]:
+def _cut_back(ctx: PlateContext, face_owners: list[int], regions: list[BaseGeometry]) -> dict[int, BaseGeometry]:
     """Each region cut back from its neighbours' and from the outer edge: owner → plate."""
     import shapely
 
@@ -155,7 +172,7 @@ def _cut_back(ctx: RoutingContext, face_owners: list[int], regions: list[BaseGeo
 
 
 def _tight_terminals(
-    ctx: RoutingContext,
+    ctx: PlateContext,
     on: np.ndarray,
     face_owners: list[int],
     face_plates: dict[int, BaseGeometry],
@@ -189,7 +206,7 @@ def _tight_terminals(
 
 
 def _clear_of_tight(
-    ctx: RoutingContext,
+    ctx: PlateContext,
     on: np.ndarray,
     tight: np.ndarray,
     face_owners: list[int],

@@ -19,13 +19,13 @@ from battgen.core import ir
 from battgen.core.diagnostics import Diagnostic
 from battgen.passes.layout.types import Layout
 from battgen.passes.routing.busbars import creepage_warning, plate_busbars, thickened_warning
-from battgen.passes.routing.context import routing_context
+from battgen.passes.routing.context import plate_context, routing_context, routing_span
 from battgen.passes.routing.fuses import fuse_links
 from battgen.passes.routing.isolation import isolation
 from battgen.passes.routing.leads import pack_leads
 from battgen.passes.routing.netlist import pack_network
 from battgen.passes.routing.network import Network
-from battgen.passes.routing.plates import cut_plates
+from battgen.passes.routing.plates import Plates, clear_of_walls, cut_plates
 from battgen.passes.routing.types import Routing
 
 if TYPE_CHECKING:
@@ -37,35 +37,53 @@ def route(pack: ir.Pack, layout: Layout, candidate: Candidate) -> Routing | Diag
     return route_with_network(pack, layout, candidate)[0]
 
 
-def route_with_network(
-    pack: ir.Pack, layout: Layout, candidate: Candidate
-) -> tuple[Routing | Diagnostic, Network | None]:
-    """``route`` and the ``Network`` it solved (None when routing failed). Never raises: a
-    geometry or solver failure on an unusual layout comes back as an E701 diagnostic."""
+def plates_on(pack: ir.Pack, layout: Layout, candidate: Candidate) -> Plates | Diagnostic:
+    """The plates cut for ``candidate`` on ``layout`` (the plates stage); E701 as ``route``."""
     try:
-        return _route_with_network(pack, layout, candidate)
+        ctx = plate_context(pack, layout, candidate)
+        return ctx if isinstance(ctx, Diagnostic) else Plates(ctx, cut_plates(ctx))
     except Exception as error:  # noqa: BLE001 - any layout the layout pass makes must give a diagnostic
-        where = traceback.extract_tb(error.__traceback__)[-1]
-        span = pack.property_spans.get("busbar", pack.span)
-        failed = Diagnostic(
-            "E701",
-            f"no route: the busbar geometry failed on this layout ({type(error).__name__}: {error} "
-            f"at {where.name}:{where.lineno})",
-            span,
-            "this is a routing limitation on this arrangement; try another gap or module count",
-        )
-        return failed, None
+        return _failed(pack, error)
+
+
+def route_with_network(
+    pack: ir.Pack, layout: Layout, candidate: Candidate, plates: Plates | None = None
+) -> tuple[Routing | Diagnostic, Network | None]:
+    """``route`` and the ``Network`` it solved (None when routing failed), on ``plates`` (cut
+    here when not given). Never raises: a geometry or solver failure on an unusual layout comes
+    back as an E701 diagnostic."""
+    try:
+        if plates is None:
+            cut = plates_on(pack, layout, candidate)
+            if isinstance(cut, Diagnostic):
+                return cut, None
+            plates = cut
+        return _route_with_network(pack, candidate, plates)
+    except Exception as error:  # noqa: BLE001 - any layout the layout pass makes must give a diagnostic
+        return _failed(pack, error), None
+
+
+def _failed(pack: ir.Pack, error: Exception) -> Diagnostic:
+    """The E701 for a geometry or solver failure, with where it happened."""
+    where = traceback.extract_tb(error.__traceback__)[-1]
+    return Diagnostic(
+        "E701",
+        f"no route: the busbar geometry failed on this layout ({type(error).__name__}: {error} "
+        f"at {where.name}:{where.lineno})",
+        routing_span(pack),
+        "this is a routing limitation on this arrangement; try another gap or module count",
+    )
 
 
 def _route_with_network(
-    pack: ir.Pack, layout: Layout, candidate: Candidate
+    pack: ir.Pack, candidate: Candidate, plates: Plates
 ) -> tuple[Routing | Diagnostic, Network | None]:
-    """``route_with_network`` without the safety net: the steps in order, the first refusal
-    returned."""
-    ctx = routing_context(pack, layout, candidate)
-    if isinstance(ctx, Diagnostic):
-        return ctx, None
-    cut = cut_plates(ctx)
+    """``route_with_network`` without the safety net: the steps in order from the plates as
+    cut, the first refusal returned."""
+    ctx = routing_context(pack, plates.context, candidate)
+    layout = ctx.layout
+    cut = plates.cut.copy()  # the busbar step bridges plates: the stage's cut stays as it was
+    clear_of_walls(ctx, cut)
     plated = plate_busbars(ctx, cut)
     if isinstance(plated, Diagnostic):
         return plated, None
