@@ -67,6 +67,7 @@ def _owner_busbars(ctx: RoutingContext, o: int, cut: PlateCut, done: PlateBusbar
         plate = cut.plates[o] = bridged.plate
         if bridged.jumpers:
             done.jumpers[o] = bridged.jumpers
+    shapely.prepare(plate)  # one plate against each of its terminals' discs
     if not shapely.covers(plate, ctx.inner_discs[mine]).all():
         return Diagnostic(
             "E701",
@@ -107,7 +108,7 @@ def _kind(ctx: RoutingContext, o: int) -> tuple[str, tuple[int, ...]]:
     kind = "terminal" if o >= junctions.plus else "series"
     groups = junctions.groups(o)
     if o < junctions.plus:
-        mods = {c.module for c in ctx.layout.cells if c.group in groups}
+        mods = np.unique(ctx.cell_module[np.isin(ctx.cell_group, groups)])
         if len(mods) > 1:
             kind = "module_link"
     return kind, groups

@@ -19,8 +19,8 @@ from battgen.core.diagnostics import Diagnostic, Span
 from battgen.models.iec60664 import DEFAULT as INSULATION
 from battgen.models.iec60664 import Insulation
 from battgen.passes.layout.types import Layout
-from battgen.passes.routing.geometry import GRID, usable_floor
-from battgen.passes.routing.isolation import plate_floor
+from battgen.passes.routing.geometry import GRID, usable_floor, voronoi_neighbours
+from battgen.passes.routing.isolation import Walls, cell_feet, drawn_walls, plate_floor
 from battgen.passes.routing.junctions import Junctions, Terminals, owner_faces, terminals
 from battgen.passes.routing.sizing import Conductor, Duty, busbar_conductor
 
@@ -68,6 +68,13 @@ class PlateContext:
     blocked: BaseGeometry  # keepouts grown by ``clearance``
     discs: np.ndarray  # each terminal's contact disc (shapely polygons)
     inner_discs: np.ndarray  # the discs shrunk by the snapping tolerance
+    # what else follows from the layout alone, for the steps after the plates
+    neighbours: tuple[
+        tuple[np.ndarray, np.ndarray], ...
+    ]  # by face: neighbouring terminals (into the face's), ridge lengths
+    feet: np.ndarray  # the cells' live footprints (``isolation.cell_feet``)
+    cell_group: np.ndarray  # each cell's series group
+    cell_module: np.ndarray  # each cell's module
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,6 +85,7 @@ class RoutingContext(PlateContext):
     span: Span  # where routing diagnostics point: the pack's ``busbar`` property, else the pack
     conductor: Conductor
     duty: Duty
+    walls: Walls | None  # the drawn enclosure (None without an envelope)
     plate_floor: BaseGeometry | None  # where bare plates may lie: ``clearance`` from the enclosure (None: anywhere)
 
 
@@ -120,6 +128,10 @@ def plate_context(pack: ir.Pack, layout: Layout, candidate: Candidate) -> PlateC
         blocked=keepouts.buffer(clearance) if not keepouts.is_empty else Polygon(),
         discs=shapely.buffer(shapely.points(t.xy), t.radius, quad_segs=8),
         inner_discs=shapely.buffer(shapely.points(t.xy), t.radius - 20 * GRID, quad_segs=8),  # snapping moves vertices
+        neighbours=tuple(voronoi_neighbours(t.xy[t.face == f], pitch) for f in range(len(t.faces))),
+        feet=cell_feet(layout, pack.cell.format),
+        cell_group=np.array([c.group for c in layout.cells], dtype=int),
+        cell_module=np.array([c.module for c in layout.cells], dtype=int),
     )
 
 
@@ -127,11 +139,13 @@ def routing_context(pack: ir.Pack, plates: PlateContext, candidate: Candidate) -
     """The plates' context with the busbar stock, the duty it carries and the floor the
     enclosure's walls leave the plates."""
     shared = {f.name: getattr(plates, f.name) for f in fields(PlateContext)}
+    walls = drawn_walls(pack, plates.layout)
     return RoutingContext(
         **shared,
         pack=pack,
         span=routing_span(pack),
         conductor=busbar_conductor(pack),
         duty=Duty.of(candidate),
-        plate_floor=plate_floor(pack, plates.layout, plates.clearance),
+        walls=walls,
+        plate_floor=plate_floor(pack, walls, plates.clearance),
     )

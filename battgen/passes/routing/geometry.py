@@ -41,6 +41,31 @@ def merge_cells(polygons: np.ndarray) -> BaseGeometry:
     return polygonal(merged)
 
 
+def voronoi_neighbours(xy: np.ndarray, pitch: float) -> tuple[np.ndarray, np.ndarray]:
+    """Neighbouring pairs of the points ``xy`` (indices into it) and the length of the Voronoi
+    ridge between each pair (NaN where unknown): Voronoi neighbours; along the line for one row
+    of cells (Qhull has no plane to split); every pair for two or three points."""
+    from scipy.spatial import Voronoi
+
+    spread = xy - xy.mean(axis=0)
+    in_a_line = np.linalg.svd(spread, compute_uv=False)[-1] <= 1e-9 * max(pitch, 1e-9) * len(xy)
+    if len(xy) >= 4 and not in_a_line:
+        vor = Voronoi(xy, qhull_options="Qbb Qc Qz")
+        rp = np.asarray(vor.ridge_points)
+        rv = np.asarray(vor.ridge_vertices, dtype=int).reshape(-1, 2)  # a ridge in the plane has two ends
+        ends = vor.vertices[rv[:, 0]] - vor.vertices[rv[:, 1]]
+        lens = np.where((rv >= 0).all(axis=1), np.hypot(ends[:, 0], ends[:, 1]), np.nan)  # -1: the ridge is unbounded
+    elif in_a_line:  # one row of cells: Qhull has no plane to split; neighbours along the line
+        along = np.argsort(spread @ np.linalg.svd(spread)[2][0], kind="stable")
+        rp = np.stack([along[:-1], along[1:]], axis=1)
+        lens = np.full(len(rp), np.nan)
+    else:
+        ii, jj = np.triu_indices(len(xy), 1)
+        rp = np.stack([ii, jj], axis=1)
+        lens = np.full(len(rp), np.nan)
+    return rp, lens
+
+
 def safe(op: Callable[..., BaseGeometry], fallback: T, polygonal_only: bool = True) -> BaseGeometry | T:
     """A shapely operation; ``fallback`` if GEOS fails on it (snap-rounded inputs rarely do).
     With ``polygonal_only`` (the default) the result is made valid and keeps its polygonal part."""
@@ -91,10 +116,11 @@ def usable_floor(pack: ir.Pack, layout: Layout) -> tuple[Polygon, BaseGeometry]:
 
 def outer_ring(poly: Polygon) -> Ring:
     """The exterior ring, counter-clockwise, last point not repeated, rounded to 0.1 µm."""
+    import shapely
     from shapely.geometry.polygon import orient
 
     p = orient(poly, 1.0)
-    return tuple((round(x, 7), round(y, 7)) for x, y in list(p.exterior.coords)[:-1])
+    return tuple([(round(x, 7), round(y, 7)) for x, y in shapely.get_coordinates(p.exterior)[:-1].tolist()])
 
 
 def inner_rings(poly: Polygon) -> tuple[Ring, ...]:

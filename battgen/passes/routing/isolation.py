@@ -48,7 +48,8 @@ from battgen.passes.routing.types import Busbar, FuseLink, Gap, Isolation
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
 
-    from battgen.passes.drawn import Stack
+    from battgen.models.packaging import Jacket
+    from battgen.passes.drawn import Cells, Site, Stack
 
 PLATE_MARGIN = 10e-6  # plates are cut this much further back (the plates' snap-rounding moves edges by less)
 
@@ -69,18 +70,22 @@ def isolation(
     fuses: list[FuseLink],
     voltage: float,
     insulation: Insulation,
+    walls: Walls | None = None,
+    feet: np.ndarray | None = None,
 ) -> tuple[Isolation, list[Diagnostic]]:
     """Every face of the enclosure against the distance for ``voltage``; a W703 per face short
-    of it."""
+    of it. ``walls``: the drawn enclosure (``drawn_walls``), ``feet``: the cells' live footprints
+    (``cell_feet``), when the caller has them."""
     creep, clear = insulation.creepage(voltage), insulation.clearance(voltage)
     required = max(creep, clear)
     gaps: list[Gap] = []
     levels: dict[str, float] = {}
     side = 0.0
-    if pack.envelope is not None and layout.cells:
-        geometry = _enclosure(pack, layout, busbars, fuses)
+    walls = walls if walls is not None else drawn_walls(pack, layout)
+    if pack.envelope is not None and walls is not None:
+        geometry = _enclosure(pack, walls, busbars, fuses)
         side = geometry.side
-        parts = _parts(pack, layout, busbars)
+        parts = _parts(layout, busbars, feet if feet is not None else cell_feet(layout, pack.cell.format))
         gaps += _walls(pack.envelope, parts, side, required)
         gaps += _keepouts(pack.envelope, parts, required)
         gaps += _floor_and_lid(pack, layout, fuses, geometry.stack, required, levels)
@@ -101,63 +106,89 @@ def isolation(
 
 
 @dataclass(frozen=True)
+class Walls:
+    """The drawn enclosure around a layout (``battgen/passes/drawn.py``): the cells in mm, the
+    site (outline, wall, keepouts) and the mass model's jacket; the plate floor and the
+    isolation check both measure against it."""
+
+    placed: Cells
+    site: Site
+    jacket: Jacket
+
+    @property
+    def side(self) -> float:
+        """The drawn side walls' thickness inside the outline, m."""
+        from battgen.passes import drawn
+
+        return drawn.wall_thickness(self.jacket, self.site) * 1e-3
+
+
+def drawn_walls(pack: ir.Pack, layout: Layout) -> Walls | None:
+    """The drawn enclosure of ``pack`` around ``layout``; None without an envelope or cells."""
+    from battgen.passes import drawn
+
+    if pack.envelope is None or not layout.cells:
+        return None
+    placed = drawn.cells_mm(pack, layout)
+    site = drawn.site(pack, layout, placed, [])
+    return Walls(placed, site, drawn.jacket_of(pack, site, len(layout.cells), max(len(layout.modules), 1)))
+
+
+@dataclass(frozen=True)
 class _Enclosure:
     side: float  # m: the drawn side walls' thickness inside the outline
     stack: Stack  # the drawn vertical stack (mm)
 
 
-def _enclosure(pack: ir.Pack, layout: Layout, busbars: list[Busbar], fuses: list[FuseLink]) -> _Enclosure:
-    """The drawn enclosure around ``layout`` with these busbars (``passes.drawn``)."""
+def _enclosure(pack: ir.Pack, walls: Walls, busbars: list[Busbar], fuses: list[FuseLink]) -> _Enclosure:
+    """The drawn enclosure with these busbars (``passes.drawn``)."""
     from battgen.passes import drawn
 
-    placed = drawn.cells_mm(pack, layout)
-    site = drawn.site(pack, layout, placed, [])
-    jacket = drawn.jacket_of(pack, site, len(layout.cells), max(len(layout.modules), 1))
-    stack = drawn.stack(pack, placed, busbars, fuses, jacket, site.env_height, [])
-    return _Enclosure(drawn.wall_thickness(jacket, site) * 1e-3, stack)
+    stack = drawn.stack(pack, walls.placed, busbars, fuses, walls.jacket, walls.site.env_height, [])
+    return _Enclosure(walls.side, stack)
 
 
-def plate_floor(pack: ir.Pack, layout: Layout, distance: float) -> BaseGeometry | None:
+def plate_floor(pack: ir.Pack, walls: Walls | None, distance: float) -> BaseGeometry | None:
     """Where bare plates may lie: ``distance`` clear of the drawn side walls (inside the outline
     by their thickness) and of the keepouts' spaces; None without an envelope."""
     import shapely
     from shapely.geometry import Polygon
 
-    from battgen.passes import drawn
-
     envelope = pack.envelope
-    if envelope is None or not layout.cells:
+    if envelope is None or walls is None:
         return None
-    placed = drawn.cells_mm(pack, layout)
-    site = drawn.site(pack, layout, placed, [])
-    jacket = drawn.jacket_of(pack, site, len(layout.cells), max(len(layout.modules), 1))
-    side = drawn.wall_thickness(jacket, site) * 1e-3
-    floor = _outline(envelope).buffer(-(side + distance + PLATE_MARGIN), quad_segs=16)
+    floor = _outline(envelope).buffer(-(walls.side + distance + PLATE_MARGIN), quad_segs=16)
     if envelope.keepouts:
         keep = shapely.union_all([Polygon(k.shape.vertices(16)) for k in envelope.keepouts])
         floor = floor.difference(keep.buffer(distance + PLATE_MARGIN, quad_segs=16))
     return floor
 
 
-def _parts(pack: ir.Pack, layout: Layout, busbars: list[Busbar]) -> _Parts:
+def cell_feet(layout: Layout, fmt: ir.CellFormat) -> np.ndarray:
+    """The cells' live footprints in plan (shapely polygons; none for pouches, whose laminate is
+    insulated): they follow from the layout alone, so the plates stage keeps them."""
     import shapely
-    from shapely.geometry import Polygon, box
+    from shapely.geometry import box
 
-    fmt = pack.cell.format
-    shapes: list[BaseGeometry] = []
-    names: list[str] = []
-    if fmt.kind != "pouch" and layout.cells:  # a pouch's laminate is insulated
-        xy = np.array([(c.x, c.y) for c in layout.cells])
-        if fmt.kind == "cylindrical":
-            feet = list(shapely.buffer(shapely.points(xy), fmt.diameter / 2, quad_segs=8))
-        else:
-            w, t = fmt.width, fmt.thickness
-            feet = [
-                shapely.affinity.rotate(box(x - w / 2, y - t / 2, x + w / 2, y + t / 2), c.rotation, (x, y), True)
-                for (x, y), c in zip(xy, layout.cells)
-            ]
-        shapes += feet
-        names += [f"cell {c.index}" for c in layout.cells]
+    if fmt.kind == "pouch" or not layout.cells:
+        return np.zeros(0, dtype=object)
+    xy = np.array([(c.x, c.y) for c in layout.cells])
+    if fmt.kind == "cylindrical":
+        return shapely.buffer(shapely.points(xy), fmt.diameter / 2, quad_segs=8)
+    w, t = fmt.width, fmt.thickness
+    feet = [
+        shapely.affinity.rotate(box(x - w / 2, y - t / 2, x + w / 2, y + t / 2), c.rotation, (x, y), True)
+        for (x, y), c in zip(xy, layout.cells)
+    ]
+    return np.array(feet, dtype=object)
+
+
+def _parts(layout: Layout, busbars: list[Busbar], feet: np.ndarray) -> _Parts:
+    """The cells' ``feet`` and the bare plates, with names."""
+    from shapely.geometry import Polygon
+
+    shapes: list[BaseGeometry] = list(feet)
+    names = [f"cell {c.index}" for c in layout.cells] if len(feet) else []
     n_cells = len(shapes)
     for b in busbars:
         if not b.path:  # bare plates; leads and jumpers are insulated

@@ -50,7 +50,7 @@ def pack_network(
         if not b.path:
             thick_of[plated.plate_owner[b.index]] = b.thickness
     for f in range(len(t.faces)):
-        _plate_ladder(ctx, np.flatnonzero(t.face == f), thick_of, branches)
+        _plate_ladder(ctx, f, thick_of, branches)
     _join_pieces(ctx, nxt, busbars, plated.plate_owner, plated.jumpers, branches)
     pos_term = np.flatnonzero(t.sign > 0)  # terminal point index of each cell's +
     neg_term = np.flatnonzero(t.sign < 0)
@@ -87,14 +87,16 @@ def pack_network(
     )
 
 
-def _plate_ladder(ctx: RoutingContext, on: np.ndarray, thick_of: dict[int, float], branches: _Branches) -> None:
-    """The plate resistors of one face (terminals ``on``): between neighbouring terminals of one
-    owner, ρ·d/(t·w) with w the length of the Voronoi ridge between them (d/√3, a hex lattice's
-    ridge, where the ridge is unbounded or there is no Voronoi diagram), at most 2 × cover."""
+def _plate_ladder(ctx: RoutingContext, f: int, thick_of: dict[int, float], branches: _Branches) -> None:
+    """The plate resistors of face ``f``: between neighbouring terminals of one owner (Voronoi
+    neighbours, found with the plates: ``PlateContext.neighbours``), ρ·d/(t·w) with w the length
+    of the Voronoi ridge between them (d/√3, a hex lattice's ridge, where the ridge is unbounded
+    or there is no Voronoi diagram), at most 2 × cover."""
     t = ctx.terminals
+    on = np.flatnonzero(t.face == f)
     if len(on) < 2:
         return
-    rp, lens = _neighbours(t.xy[on], ctx.pitch)
+    rp, lens = ctx.neighbours[f]
     a, b_ = on[rp[:, 0]], on[rp[:, 1]]
     same = ctx.own[a] == ctx.own[b_]
     d = np.hypot(*(t.xy[a] - t.xy[b_]).T)
@@ -109,31 +111,6 @@ def _plate_ladder(ctx: RoutingContext, on: np.ndarray, thick_of: dict[int, float
         ctx.conductor.material.resistivity * d[keep] / (tk * lens[keep]),
         np.zeros(int(keep.sum()), int),
     )
-
-
-def _neighbours(xy: np.ndarray, pitch: float) -> tuple[np.ndarray, np.ndarray]:
-    """Neighbouring pairs of the points ``xy`` (indices into it) and the length of the Voronoi
-    ridge between each pair (NaN where unknown): Voronoi neighbours; along the line for one row
-    of cells (Qhull has no plane to split); every pair for two or three points."""
-    from scipy.spatial import Voronoi
-
-    spread = xy - xy.mean(axis=0)
-    in_a_line = np.linalg.svd(spread, compute_uv=False)[-1] <= 1e-9 * max(pitch, 1e-9) * len(xy)
-    if len(xy) >= 4 and not in_a_line:
-        vor = Voronoi(xy, qhull_options="Qbb Qc Qz")
-        rp = np.asarray(vor.ridge_points)
-        rv = np.asarray(vor.ridge_vertices, dtype=int).reshape(-1, 2)  # a ridge in the plane has two ends
-        ends = vor.vertices[rv[:, 0]] - vor.vertices[rv[:, 1]]
-        lens = np.where((rv >= 0).all(axis=1), np.hypot(ends[:, 0], ends[:, 1]), np.nan)  # -1: the ridge is unbounded
-    elif in_a_line:  # one row of cells: Qhull has no plane to split; neighbours along the line
-        along = np.argsort(spread @ np.linalg.svd(spread)[2][0], kind="stable")
-        rp = np.stack([along[:-1], along[1:]], axis=1)
-        lens = np.full(len(rp), np.nan)
-    else:
-        ii, jj = np.triu_indices(len(xy), 1)
-        rp = np.stack([ii, jj], axis=1)
-        lens = np.full(len(rp), np.nan)
-    return rp, lens
 
 
 def _join_pieces(

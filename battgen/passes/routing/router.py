@@ -99,7 +99,9 @@ def _route_with_network(
     fusing = fuse_links(ctx, candidate.nominal_voltage, candidate.resistance)
     if isinstance(fusing, Diagnostic):
         return fusing, None
-    insulated, found = isolation(pack, layout, busbars, fusing.links, ctx.max_voltage, ctx.insulation)
+    insulated, found = isolation(
+        pack, layout, busbars, fusing.links, ctx.max_voltage, ctx.insulation, ctx.walls, ctx.feet
+    )
     warnings.extend(found)
     net = pack_network(ctx, busbars, plated, fusing, leads)
     solution = net.solution(ctx.duty.pack_peak)
