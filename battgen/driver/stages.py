@@ -397,6 +397,32 @@ def _cached(stage: Stage, build: PackBuild, options: BuildOptions, cache: StageC
     return replace(build, stage_keys=keys, **fields), found
 
 
+# every stage's module but the CAD's (``warm_imports``)
+_STAGE_MODULES = (
+    "battgen.passes.layout",
+    "battgen.passes.routing.stage",
+    "battgen.passes.heat",
+    "battgen.passes.lifetime",
+    "battgen.passes.bms",
+    "battgen.passes.bom",
+    "battgen.passes.asbuilt",
+    "battgen.passes.structure.stage",
+    "battgen.passes.safety.stage",
+)
+
+
+def warm_imports() -> None:
+    """Import what the stages but the CAD import as they run, and BLAST-Lite (its import, with
+    scipy.stats, is seconds): a language server's build worker does it before its first build."""
+    import importlib
+
+    from battgen.models import lifetime
+
+    for module in _STAGE_MODULES:
+        importlib.import_module(module)
+    lifetime.available()
+
+
 def run(
     build: PackBuild, options: BuildOptions, *, loop: bool, cache: StageCache | None = None
 ) -> tuple[PackBuild, Diagnostics, str]:

@@ -258,20 +258,16 @@ def serve(requests, replies, newest) -> None:
     """The worker process: builds each job it receives, newest first, until the server's end of
     ``requests`` closes (the server exited, however it ended)."""
     from battgen.driver.cache import MemoryCache
+    from battgen.driver.stages import warm_imports
 
     def send(message: Message) -> None:
         replies.send(message)
-
-    def warm() -> None:  # the passes' imports (numpy, scipy, shapely) before the first edit
-        from battgen.passes import heat, synthesis  # noqa: F401
-        from battgen.passes.layout import stage  # noqa: F401
-        from battgen.passes.routing import stage as routing  # noqa: F401
 
     if hasattr(os, "nice"):
         os.nice(NICE)  # the server's hover and diagnostics come first; a build takes what is left
     cache = MemoryCache(CACHE_ENTRIES)
     parses: dict = {}
-    warm()
+    warm_imports()  # before the first build: its time is the engineer's wait
     while True:
         send(Ready())
         try:
