@@ -116,7 +116,7 @@ def test_the_bolt_builds_its_published_modules_of_two_sizes(tmp_path):
     assert boards == set(range(10))
     walls = [line for line in design["bom"] if line["item"] == "module walls"]
     assert walls and "8 of 10s3p, 2 of 8s3p" in walls[0]["part"] and walls[0]["quantity"] == 10
-    assert "10 modules: 8 of 10s3p, 2 of 8s3p" in " ".join(run.stdout.split())
+    assert "10 modules: 8 × 10s3p + 2 × 8s3p" in " ".join(run.stdout.split())
 
 
 def test_the_registry_declares_real_fields_in_pipeline_order():

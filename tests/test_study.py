@@ -183,6 +183,88 @@ def test_a_scheduler_that_cannot_be_reached_is_E254(tmp_path):
     assert result.runs == [] and not (tmp_path / "ebike_grid").exists()
 
 
+def _ebike_free_modules(project: Path) -> None:
+    """The e-bike without its one-module bound and its mass cap: its 13 series groups may be split
+    into modules (each module's walls and electronics weigh, which the cap does not allow)."""
+    text = (EXAMPLES / "ebike.batt").read_text()
+    for line in ("    modules          in 1 .. 1\n", "    mass             <= 6 kg"):
+        assert line in text
+    text = text.replace("    modules          in 1 .. 1\n", "")
+    text = "\n".join(line for line in text.split("\n") if not line.startswith("    mass             <= 6 kg"))
+    (project / "ebike.batt").write_text(text)
+
+
+def test_a_study_varies_the_sizes_of_the_modules(tmp_path):
+    """`module_series = [[13], [7, 6], [5, 4, 4]]`: each value a list, each variant the pack with
+    that list written in, built through the pipeline in its modules of those sizes."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "batt.toml").write_text("")
+    _ebike_free_modules(project)
+    (project / "study.batt").write_text(
+        'use "ebike.batt"\n\nstudy split {\n    pack          = ebike48\n'
+        "    module_series = [[13], [7, 6], [5, 4, 4]]\n    objectives    = [mass, parts]\n}\n"
+    )
+    lowered = check(project / "study.batt")
+    assert not lowered.has_errors, [d.message for d in lowered.diagnostics]
+    (variable,) = lowered.design.studies["split"].variables
+    assert [c.value for c in variable.choices] == [(13,), (7, 6), (5, 4, 4)]
+    maker = VariantMaker(lowered, lowered.design.studies["split"], __version__)
+    variants = maker.grid()
+    assert [v.settings for v in variants] == [(("module_series", t),) for t in ("[13]", "[7, 6]", "[5, 4, 4]")]
+    assert "    module_series = [5, 4, 4]\n}" in variants[2].text
+
+    result = run_study(project / "study.batt", tmp_path / "out", workers=0)
+    assert not any(d.is_error for d in result.diagnostics), [d.message for d in result.diagnostics]
+    rows = _table(tmp_path / "out" / "split" / "table.csv")
+    assert [r["module_series"] for r in rows] == ["[13]", "[7, 6]", "[5, 4, 4]"]
+    assert [r["status"] for r in rows] == ["passed"] * 3
+    assert [(r["architecture"], r["modules_built"]) for r in rows] == [("13s4p", "1"), ("13s4p", "2"), ("13s4p", "3")]
+    masses = [float(r["mass_kg"]) for r in rows]
+    assert masses[0] < masses[1] < masses[2]  # every module has its own walls, covers and electronics
+    built = build_result(project / "ebike.batt", None, cad=False, text=variants[2].text).packs["ebike48"]
+    assert built.candidate is not None and built.candidate.module_sizes == (5, 4, 4)
+    assert built.layout is not None and [len(m.groups) for m in built.layout.modules] == [5, 4, 4]
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        (
+            "    module_series = [[13], [7, 5]]\n",
+            "`module_series` and `series = 13` conflict: the modules hold 12 series groups (7 + 5), not 13",
+        ),
+        ("    module_series = [[7, 6], [13]]\n", "`module_series` lists 2 modules; `modules` allows 1"),
+        (
+            "    modules       = [1, 2]\n    module_series = [[13]]\n",
+            "a study varies `modules` or `module_series`, not both: each list fixes the module count",
+        ),
+        ("    module_series = [[13], [7, 0]]\n", None),
+    ],
+)
+def test_each_module_series_to_try_is_checked_as_the_pack_s_own(tmp_path, lines, message):
+    """The study's lists are checked by the pack's rule (E503 against its `series` and `modules`),
+    each entry as a count (E405 for a module of no groups, as in the pack)."""
+    project = _project(tmp_path, EXAMPLES / "ebike.batt")
+    pack = (project / "ebike.batt").read_text()
+    if "7, 5" in lines:
+        pack = pack.replace("    modules          in 1 .. 1\n", "    series           = 13\n")
+    (project / "ebike.batt").write_text(pack)
+    (project / "study.batt").write_text('use "ebike.batt"\n\nstudy s {\n    pack          = ebike48\n' + lines + "}\n")
+    lowered = check(project / "study.batt")
+    errors = [d for d in lowered.diagnostics if d.is_error]
+    assert len(errors) == 1, [d.message for d in errors]
+    if message is None:  # the code and words the pack's own `module_series = [7, 0]` gets
+        own = pack.replace("    modules          in 1 .. 1\n", "    module_series    = [7, 0]\n")
+        (pack_errors,) = [d for d in check(project / "ebike.batt", text=own).diagnostics if d.is_error]
+        assert errors[0].code == pack_errors.code == "E405" and errors[0].message == pack_errors.message
+        return
+    assert (errors[0].code, errors[0].message) == ("E503", message)
+    assert errors[0].span.file.endswith("study.batt")
+    if "not both" not in message:  # the pack's line it disagrees with
+        assert errors[0].related[0].span.file.endswith("ebike.batt")
+
+
 # --- the front ----------------------------------------------------------------------------
 
 

@@ -496,7 +496,19 @@ METRICS: dict[str, Metric] = {
 # p45b]`); the numeric ones also as a range for the optimiser (`gap in 0.5 mm .. 2 mm`).
 # plausible bounds on a metric that is not a pack requirement (the others reuse the pack's)
 _METRIC_SANE = {"temperature": (173.15, 473.15), "parts": (1, 1e8), "welds": (1, 1e8)}
-STUDY_VARIES = ("cell", "envelope", "layout", "cooling", "busbar", "enclosure", "fuse", "modules", "gap", "layers")
+STUDY_VARIES = (
+    "cell",
+    "envelope",
+    "layout",
+    "cooling",
+    "busbar",
+    "enclosure",
+    "fuse",
+    "modules",
+    "module_series",  # each value a list: `module_series = [[10, 10, 8], [14, 14]]`
+    "gap",
+    "layers",
+)
 _PACK_PROPS = {p.name: p for p in PACK}
 
 
@@ -506,7 +518,8 @@ def _varied(name: str) -> Prop:
     return replace(
         p,
         doc=f"values of the pack's `{name}` to try ({p.doc}): a list"
-        + (", or `in low .. high` for the optimiser" if numeric else ""),
+        + (", or `in low .. high` for the optimiser" if numeric else "")
+        + (" of lists, `[[10, 10, 8], [14, 14]]`" if p.kind == COUNT_LIST else ""),
         ops=("=", "in") if numeric else ("=",),
         required=False,
         default=None,

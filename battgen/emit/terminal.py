@@ -145,24 +145,12 @@ def _kg(value: float) -> str:
     return f"{value:,.0f}" if value >= 10 else f"{value:.2g}"
 
 
-def _modules_text(c) -> str:
-    """The modules in words: "10 modules of 10s3p", or by size, "10 modules: 8 of 10s3p, 2 of 8s3p"."""
-    p = c.parallel // c.strings
-    sizes = getattr(c, "module_sizes", None) or (c.series_per_module,)
-    counts: dict[int, int] = {}
-    for k in sizes:
-        counts[k] = counts.get(k, 0) + c.strings
-    if len(counts) <= 1:
-        return f"{counted(c.modules, 'module')} of {c.series_per_module}s{p}p"
-    return f"{counted(c.modules, 'module')}: " + ", ".join(f"{n} of {k}s{p}p" for k, n in counts.items())
-
-
 def chosen_rows(candidate) -> list[tuple[str, str]]:
     c = candidate
     return [
         (
             "architecture",
-            f"{c.label}  ·  {counted(c.cells, 'cell')}  ·  {_modules_text(c)}"
+            f"{c.label}  ·  {counted(c.cells, 'cell')}  ·  {c.modules_text}"
             + (f"  ·  {counted(c.strings, 'string')}" if c.strings > 1 else ""),
         ),
         (

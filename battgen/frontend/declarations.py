@@ -22,7 +22,7 @@ from battgen.core.limits import MAX_CELLS, MAX_LAYERS
 from battgen.frontend import ast
 from battgen.frontend.messages import _example, _shown, _suggest
 from battgen.frontend.resolve import Definition, Lowering, _Project
-from battgen.frontend.studies import StudyLowering
+from battgen.frontend.studies import StudyLowering, module_series_conflict
 from battgen.frontend.values import Invalid, ListV, PointV, Text, Value
 
 # A declaration's lowered properties by name: (value, its line); a repeated, named property
@@ -473,38 +473,24 @@ class _DeclLowering(StudyLowering):
 
     def modules_agree(self, values: Values, sizes: tuple[int, ...]) -> bool:
         """``module_series`` fixes S (its sum, per string) and the module count (its length, per
-        string): E503 on the list when ``series`` or ``modules`` says otherwise."""
-        listed = values["module_series"][1]
+        string): E503 on the list when ``series`` or ``modules`` says otherwise
+        (``studies.module_series_conflict``, which a study's lists to try are checked by too)."""
         strings = values["strings"][0] if "strings" in values else 1
-        total, count = sum(sizes), len(sizes) * strings
-        series = values.get("series")
-        if series is not None and series[0] != total:
-            self.error(
-                "E503",
-                f"`module_series` and `series = {series[0]}` conflict: the modules hold {total} series groups "
-                f"({' + '.join(str(k) for k in sizes)}), not {series[0]}",
-                listed.value.span,
-                f"make the modules add up to {series[0]}, or drop `series` (the list fixes it)",
-                related=(Related(series[1].span, f"S = {series[0]} here"),),
-            )
-            return False
-        modules = values.get("modules")
-        bound = modules[0] if modules is not None else None
-        if (
-            modules is not None
-            and bound is not None
-            and not ((bound.low is None or count >= bound.low) and (bound.high is None or count <= bound.high))
-        ):
-            per = f" ({len(sizes)} a string × {strings} strings)" if strings > 1 else ""
-            self.error(
-                "E503",
-                f"`module_series` lists {count} modules{per}; `modules` allows {_bound_words(bound)}",
-                listed.value.span,
-                f"list {_bound_words(bound)} modules, or drop `modules` (the list fixes it)",
-                related=(Related(modules[1].span, "the module count here"),),
-            )
-            return False
-        return True
+        series = values["series"][0] if "series" in values else None
+        modules = values["modules"][0] if "modules" in values else None
+        conflict = module_series_conflict(sizes, strings, series, modules)
+        if conflict is None:
+            return True
+        which, message, hint = conflict
+        note = f"S = {series} here" if which == "series" else "the module count here"
+        self.error(
+            "E503",
+            message,
+            values["module_series"][1].value.span,
+            hint,
+            related=(Related(values[which][1].span, note),),
+        )
+        return False
 
     def build_pack(self, values: Values, qualified: Qualified) -> ir.Pack | None:
         get = _getter(values, "pack")
@@ -561,11 +547,3 @@ class _DeclLowering(StudyLowering):
             depth_of_discharge=get("dod"),
             property_spans={name: prop.span for name, (_, prop) in values.items()},
         )
-
-
-def _bound_words(bound: ir.Bound) -> str:
-    """A count's bound in words: "4", "4 to 8", "at least 4", "at most 8"."""
-    low, high = bound.low, bound.high
-    if low is not None and high is not None:
-        return f"{low:g}" if low == high else f"{low:g} to {high:g}"
-    return f"at least {low:g}" if low is not None else f"at most {high:g}"

@@ -21,7 +21,7 @@ from typing import Any
 from battgen.core import ir
 from battgen.core import schema as sc
 from battgen.core import units as u
-from battgen.core.diagnostics import Span
+from battgen.core.diagnostics import Related, Span
 from battgen.frontend import ast
 from battgen.frontend.constructors import Constructing
 
@@ -37,6 +37,41 @@ def span_text(text: str, span: Span) -> str:
     return "\n".join([head, *middle, tail])
 
 
+def bound_words(bound: ir.Bound) -> str:
+    """A count's bound in words: "4", "4 to 8", "at least 4", "at most 8"."""
+    low, high = bound.low, bound.high
+    if low is not None and high is not None:
+        return f"{low:g}" if low == high else f"{low:g} to {high:g}"
+    return f"at least {low:g}" if low is not None else f"at most {high:g}"
+
+
+def module_series_conflict(
+    sizes: tuple[int, ...], strings: int, series: int | None, modules: ir.Bound | None
+) -> tuple[str, str, str] | None:
+    """Why ``module_series = sizes`` disagrees with a pack's fixed ``series`` or its ``modules``
+    bound, as (``"series"`` or ``"modules"``, message, hint); None when they agree. The list fixes S
+    (its sum, per string) and the module count (its length, per string). The pack's own list
+    (E503 in ``declarations``) and a study's lists to try are checked by this one rule."""
+    total, count = sum(sizes), len(sizes) * strings
+    if series is not None and series != total:
+        return (
+            "series",
+            f"`module_series` and `series = {series}` conflict: the modules hold {total} series groups "
+            f"({' + '.join(str(k) for k in sizes)}), not {series}",
+            f"make the modules add up to {series}, or drop `series` (the list fixes it)",
+        )
+    if modules is not None and not (
+        (modules.low is None or count >= modules.low) and (modules.high is None or count <= modules.high)
+    ):
+        per = f" ({len(sizes)} a string × {strings} strings)" if strings > 1 else ""
+        return (
+            "modules",
+            f"`module_series` lists {count} modules{per}; `modules` allows {bound_words(modules)}",
+            f"list {bound_words(modules)} modules, or drop `modules` (the list fixes it)",
+        )
+    return None
+
+
 class StudyLowering(Constructing):
     """A study's list values (``choices``) and its builder (``build_study``)."""
 
@@ -48,6 +83,8 @@ class StudyLowering(Constructing):
         its source text."""
         node = prop.value
         items = node.items if isinstance(node, ast.ListExpr) else [node]
+        if spec.kind == sc.COUNT_LIST and not all(isinstance(item, ast.ListExpr) for item in items):
+            items = [node]  # a value that is itself a list: `[10, 10, 8]` is one, `[[8, 8], [6, 5, 5]]` two
         if not items:
             self.error("E302", f"`{spec.name}` needs at least one value", node.span, f"e.g. `{spec.name} = [a, b]`")
             return None
@@ -102,6 +139,8 @@ class StudyLowering(Constructing):
             )
             return None
         pack = get("pack")
+        if not self.module_series_agree(values, pack):
+            return None
         return ir.Study(
             name=self.decl.name,
             pack=pack,
@@ -115,6 +154,33 @@ class StudyLowering(Constructing):
             span=self.decl.span,
             name_span=self.decl.name_span,
         )
+
+    def module_series_agree(self, values: dict[str, tuple[Any, ast.Property]], pack: ir.Pack | None) -> bool:
+        """Each ``module_series`` to try is checked as the pack's own list would be (E503): its sum
+        against the pack's ``series``, its length against the pack's ``modules``; a study varies
+        the module count or the modules' sizes, not both (the list fixes the count)."""
+        if "module_series" not in values or pack is None:
+            return True
+        choices, prop = values["module_series"]
+        if "modules" in values:
+            self.error(
+                "E503",
+                "a study varies `modules` or `module_series`, not both: each list fixes the module count",
+                prop.span,
+                "drop `modules` (the lists' lengths are the counts), or vary `modules` alone",
+                related=(Related(values["modules"][1].span, "`modules` varied here"),),
+            )
+            return False
+        for choice in choices:
+            conflict = module_series_conflict(choice.value, pack.strings, pack.series, pack.modules)
+            if conflict is None:
+                continue
+            which, message, hint = conflict
+            span = pack.series_span if which == "series" else (pack.modules.span if pack.modules else None)
+            note = f"`{pack.name}`: S = {pack.series} here" if which == "series" else f"`{pack.name}`: its module count"
+            self.error("E503", message, choice.span, hint, related=(Related(span, note),) if span else ())
+            return False
+        return True
 
     def _variable(self, spec: sc.Prop, value: Any, prop: ast.Property) -> ir.Variable:
         """A list of choices, or a range with the unit it was written in (to write values back)."""

@@ -39,6 +39,7 @@ from battgen.core import schema as sc
 from battgen.core import units as u
 from battgen.core.diagnostics import Diagnostic, Related, Severity, Span
 from battgen.core.limits import MAX_CELLS, MAX_LAYERS, MAX_PARALLEL, MAX_SERIES
+from battgen.core.text import counted
 from battgen.models import cost as cost_model
 from battgen.models import lifetime as lifetime_model
 from battgen.models import ocv as ocv_model
@@ -112,6 +113,20 @@ class Candidate:
         count = min(max(self.modules // max(self.strings, 1), 1), max(self.series, 1))
         base, extra = divmod(self.series, count)
         return (base + 1,) * extra + (base,) * (count - extra)
+
+    @property
+    def modules_text(self) -> str:
+        """The modules as built, in words — the one wording the terminal's summary, the estimate,
+        the report and the editor's hover use: "10 modules of 10s3p" when they are alike; by size,
+        in series order, "10 modules: 8 × 10s3p + 2 × 8s3p" when not (every string's counted)."""
+        p = self.parallel // max(self.strings, 1)
+        counts: dict[int, int] = {}
+        for k in self.module_sizes:
+            counts[k] = counts.get(k, 0) + self.strings
+        modules = counted(self.modules, "module")
+        if len(counts) <= 1:
+            return f"{modules} of {self.series_per_module}s{p}p"
+        return f"{modules}: " + " + ".join(f"{n} × {k}s{p}p" for k, n in counts.items())
 
     @property
     def cells(self) -> int:

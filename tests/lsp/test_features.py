@@ -216,3 +216,29 @@ async def test_related_information(client):
     dup = [d for d in diagnostics if d.code == "E202"]
     assert dup and dup[0].related_information
     assert dup[0].related_information[0].location.range.start.line == 0
+
+
+async def test_hover_says_the_modules_as_built(client):
+    """The Chevrolet Bolt's 10 modules of two sizes (`module_series`): the pack's hover says what
+    is built, by size, in the words `battc estimate` prints (one wording for both,
+    ``Candidate.modules_text``), not the largest module's 10s as if all were alike."""
+    import os
+    import subprocess
+    import sys
+
+    text = (EXAMPLES / "validation" / "chevrolet_bolt_60.batt").read_text(encoding="utf-8")
+    doc = make_doc(client, "bolt.batt", text)
+    await doc.open()
+    result = await client.text_document_hover_async(lsp.HoverParams(doc.ident, doc.pos("pack chevrolet_bolt_60", 6)))
+    hover = result.contents.value
+    assert "10 modules: 8 × 10s3p + 2 × 8s3p" in hover
+    assert "s per module" not in hover and "10s each" not in hover
+    env = {**os.environ, "COLUMNS": "160", "NO_COLOR": "1"}
+    run = subprocess.run(
+        [sys.executable, "-m", "battgen", "estimate", str(doc.path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert "10 modules: 8 × 10s3p + 2 × 8s3p" in " ".join(run.stdout.split()), run.stdout + run.stderr

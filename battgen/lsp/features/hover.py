@@ -131,7 +131,7 @@ def _pack_hover(state: DocumentState, decl: ast.Decl) -> str:
     if rows:
         lines.append("| requirement | estimate | bound | margin |\n|---|---|---|---|\n" + "\n".join(rows))
     extra = [
-        f"{c.series_per_module}s per module",
+        c.modules_text,
         f"capacity {qty(c.capacity, u.CHARGE)}",
         f"usable {qty(c.usable_energy, u.ENERGY)}",
         f"continuous {qty(c.continuous_power, u.POWER)}",
@@ -173,7 +173,7 @@ def as_built_text(state: DocumentState, pack: str) -> str:
 def _requirement_hover(state: DocumentState, decl: ast.Decl, prop: ast.Property) -> str:
     synthesis, stale = state.synthesis(decl.name)
     if prop.name == "modules" and synthesis is not None and synthesis.chosen is not None:
-        return f"modules: {synthesis.chosen.modules} ({synthesis.chosen.series_per_module}s each)"
+        return f"modules: {synthesis.chosen.modules_text}"
     if synthesis is None or synthesis.chosen is None:
         return ""
     for p, low, high in requirement_lines(state, decl):

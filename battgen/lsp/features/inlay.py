@@ -65,5 +65,5 @@ def inlay_hints(state: DocumentState, rng: lsp.Range | None = None) -> list[lsp.
         for prop in decl.props:
             if prop.name == "modules" and first <= prop.span.end_line <= last:
                 end = lsp.Position(prop.span.end_line - 1, prop.span.end_column - 1)
-                hints.append(lsp.InlayHint(end, f"= {c.modules} ({c.series_per_module}s each)", padding_left=True))
+                hints.append(lsp.InlayHint(end, f"= {c.modules_text}", padding_left=True))
     return hints
