@@ -115,20 +115,32 @@ def usable_floor(pack: ir.Pack, layout: Layout) -> tuple[Polygon, BaseGeometry]:
 
 
 def outer_ring(poly: Polygon) -> Ring:
-    """The exterior ring, counter-clockwise, last point not repeated, rounded to 0.1 µm."""
-    import shapely
+    """The exterior ring, counter-clockwise from its lowest-leftmost vertex, last point not
+    repeated, rounded to 0.1 µm (``_canonical``)."""
     from shapely.geometry.polygon import orient
 
-    p = orient(poly, 1.0)
-    return tuple([(round(x, 7), round(y, 7)) for x, y in shapely.get_coordinates(p.exterior)[:-1].tolist()])
+    return _canonical(orient(poly, 1.0).exterior)
 
 
 def inner_rings(poly: Polygon) -> tuple[Ring, ...]:
-    """The interior rings (holes) of the counter-clockwise polygon, rounded like ``outer_ring``."""
+    """The interior rings (holes) of the counter-clockwise polygon, each as ``outer_ring``."""
     from shapely.geometry.polygon import orient
 
-    p = orient(poly, 1.0)
-    return tuple(tuple((round(x, 7), round(y, 7)) for x, y in list(r.coords)[:-1]) for r in p.interiors)
+    return tuple(_canonical(r) for r in orient(poly, 1.0).interiors)
+
+
+def _canonical(ring) -> Ring:
+    """A ring's points rounded to 0.1 µm, last not repeated, from its lowest-leftmost vertex: the
+    same polygon comes out the same whichever vertex GEOS started it at (an overlay's order
+    follows its inputs'), and so does what follows the ring's order (the drawn outline's
+    simplification)."""
+    import shapely
+
+    points = [(round(x, 7), round(y, 7)) for x, y in shapely.get_coordinates(ring)[:-1].tolist()]
+    if not points:
+        return ()
+    first = min(range(len(points)), key=lambda k: (points[k][1], points[k][0]))
+    return tuple(points[first:] + points[:first])
 
 
 def rounded_path(path: list[tuple[float, float]]) -> Ring:
