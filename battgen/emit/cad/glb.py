@@ -60,6 +60,9 @@ def glb_bytes(plan: Plan, name: str) -> bytes:
             group_at = _child(nodes, kind_at, {"name": group, "children": []})
             for part in groups[group]:
                 _child(nodes, group_at, part)
+    for node in nodes:  # glTF: a node's children, when it has the key, are at least one
+        if node.get("children") == []:
+            del node["children"]
     doc = {
         "asset": {"generator": "battgen", "version": "2.0"},
         "scene": 0,
