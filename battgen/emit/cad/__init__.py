@@ -14,8 +14,9 @@ The modules, in the order a build runs them:
 * ``plan``: ``plan_pack``, every part as geometry in mm (no cadquery), in a step per part kind;
   ``channels``: the cold plate's coolant channels;
 * ``solids``: the plan's parts as OCP shapes, and the placements of instances;
-* ``document``: the XCAF assembly document the GLB and the STEP are written from;
-* ``glb``: pack.glb (metres, y up, as glTF requires), and reading its triangles back (for the STL);
+* ``document``: the XCAF assembly document the STEP is written from;
+* ``glb``: pack.glb (metres, y up, as glTF requires) written from the plan, each distinct solid
+  tessellated once and placed by nodes, and reading its triangles back (for the STL);
 * ``preview``: preview.png (an isometric cutaway) and preview_top.png rasterised from the plan, and
   pack.stl;
 * ``step``: pack.step with deterministic bytes, and the process of its own large packs write it in;
@@ -51,11 +52,12 @@ Vertical stack, bottom to top: floor (``pack.enclosure``'s sheet) · cold plate 
 carrier / top leads · cold plate (top cooling) · ``LID_CLEARANCE`` · lid. If that stack is taller
 than the envelope the enclosure grows to fit and a W401 warning says by how much.
 
-Exports: the GLB from the meshed document; preview.png drawn from the plan (its prisms and
-instance prototypes, no second tessellation); pack.step, for packs of ``STEP_PROCESS_CELLS``
-cells or more, in a separate process (``step.main``, spawned before the plan so that its imports
-overlap it) that rebuilds the same document from the pickled plan while this one writes the GLB
-and the preview. A failure there comes back as E802/E901.
+Exports: the GLB from the plan (numpy: no OCCT in this process for a large pack), preview.png
+drawn from the plan, the assembly procedure's pictures (``cad_stage``); pack.step, for packs of
+``STEP_PROCESS_CELLS`` cells or more, in a separate process (``step.main``, spawned before the
+plan so that its imports overlap it) that builds the XCAF document from the pickled plan and
+writes it while this one writes the GLB, the previews and the pictures. A failure there comes
+back as E802/E901 (E803 if OCP cannot be imported).
 
 Deterministic bytes: the STEP header's FILE_NAME (path and timestamp) is replaced by constants,
 NAUO ids and style entities renumbered in a fixed order (the same bytes from either process);

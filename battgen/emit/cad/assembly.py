@@ -103,8 +103,9 @@ def _step_of(kind: str, name: str, prism: Prism | None, stack: dict) -> str:
 
 def _footprints(plan: Plan) -> dict[str, list[tuple[BaseGeometry, float, float]]]:
     """Per step, its parts' plan footprints (mm) with their z ranges: prisms as drawn, the cells
-    and instanced tiles of a module as one outline per module."""
-    import shapely
+    and instanced tiles of a module as one outline per module: the box round them (the envelope
+    of their boxes' union, found from their centres without making 28,000 boxes)."""
+    import numpy as np
     from shapely.geometry import box
 
     out: dict[str, list[tuple[BaseGeometry, float, float]]] = {}
@@ -116,18 +117,17 @@ def _footprints(plan: Plan) -> dict[str, list[tuple[BaseGeometry, float, float]]
             continue
         step = STEP_OF.get(inst.kind, "modules")
         dx, dy, dz = inst.extent()
-        boxes: dict[str | None, list] = {}
-        heights: dict[str | None, list[tuple[float, float]]] = {}
-        for (x, y, z, _rot, axis), group in zip(inst.places, inst.groups or [None] * len(inst.places)):
-            h = dz if axis == "z" else max(dx, dy)
-            r = max(dx, dy) / 2
-            boxes.setdefault(group, []).append(box(x - r, y - r, x + r, y + r))
-            heights.setdefault(group, []).append((z, z + h))
-        for group, feet in boxes.items():
-            zs = heights[group]
-            out.setdefault(step, []).append(
-                (shapely.union_all(feet).envelope, min(z for z, _ in zs), max(z for _, z in zs))
-            )
+        r = max(dx, dy) / 2
+        places = np.array([p[:3] for p in inst.places], float)
+        tall = np.array([dz if p[4] == "z" else max(dx, dy) for p in inst.places])
+        groups = list(inst.groups or [None] * len(inst.places))
+        order: dict[str | None, list[int]] = {}
+        for k, group in enumerate(groups):
+            order.setdefault(group, []).append(k)
+        for members in order.values():  # the box round the group's boxes (each instance's r round its centre)
+            x, y, z = places[members].T
+            outline = box(x.min() - r, y.min() - r, x.max() + r, y.max() + r)
+            out.setdefault(step, []).append((outline, float(z.min()), float((z + tall[members]).max())))
     return out
 
 
@@ -276,16 +276,18 @@ def _subplan(plan: Plan, steps: set[str], lid: bool) -> Plan:
 
 def pictures(plan: Plan, assembly: Assembly) -> dict[str, bytes]:
     """``assembly_NN.png``: the pack after each step, framed on the finished pack. Each step's
-    triangles are made once; a picture draws those of its step and every step before it."""
+    triangles are made once and drawn once: every picture draws its step's parts over the
+    picture of the steps before (``preview.Canvas``, whose z-buffer gives the pixels of
+    drawing them all at once). The Model S's nine pictures rasterised 1.59 million triangles
+    one picture at a time (11 s of CPU), 0.26 million so (1.6 s)."""
     import numpy as np
 
     from battgen.emit.cad.build import LARGE
-    from battgen.emit.cad.preview import Scene, _plan_scene, render_preview
+    from battgen.emit.cad.preview import Canvas, _corners, _plan_scene
 
     frame = _bounds(plan)
     thin = len(plan.cells.names) >= LARGE
-    out = {}
-    scenes: list[Scene] = []
+    scenes = []
     first_part = 0
     for step in assembly.steps:
         sub = _subplan(plan, {step.name}, lid=step.name == "lid")
@@ -293,11 +295,12 @@ def pictures(plan: Plan, assembly: Assembly) -> dict[str, bytes]:
         # the parts' numbers (which outline each part) continue from the steps before
         scenes.append(replace(one, parts=one.parts + first_part))
         first_part += int(one.parts.max()) + 1 if len(one.parts) else 0
-        triangles, colours, parts = (
-            np.concatenate([getattr(sc, f) for sc in scenes]) for f in ("triangles", "colours", "parts")
-        )
-        scene = Scene(triangles, colours, parts, scenes[0].ghosts)  # every step's keepouts are the same: once
-        out[step.picture] = render_preview(scene, *PICTURE, frame=frame)
+    canvas = Canvas(*PICTURE, "iso", _corners(frame), sum(len(sc.triangles) for sc in scenes))
+    ghosts = scenes[0].ghosts if scenes else np.zeros((0, 3, 3))  # every step's keepouts are the same: once
+    out = {}
+    for step, scene in zip(assembly.steps, scenes):
+        canvas.draw(scene)
+        out[step.picture] = canvas.png(ghosts)
     return out
 
 

@@ -1,12 +1,12 @@
-"""The CAD build: plan, document, exports (GLB, preview, STL, STEP) in order, and the figures of
-the built pack (``CadResult``).
+"""The CAD build: plan, exports (GLB, preview, STL, assembly pictures, STEP) in order, and the
+figures of the built pack (``CadResult``).
 
-``build_cad`` / ``_build`` run the steps of ``parts.STEPS``: the plan (``plan``), the XCAF
-document (``document``), pack.glb (``glb``), preview.png and pack.stl (``preview``), pack.step
-(``step``: in this process, or for packs of ``STEP_PROCESS_CELLS`` cells or more in a process
-of its own started before the plan, so that its imports overlap it, and rebuilding the same
-document from the pickled plan while this one writes the GLB and the preview). The figures
-(``_result``) come from the plan, the same in every process.
+``build_cad`` / ``_build`` run the steps of ``parts.STEPS``: the plan (``plan``), pack.glb from
+the plan (``glb``), preview.png and pack.stl (``preview``), the caller's work on the plan
+(``cad_stage``'s assembly pictures), pack.step (``step``: in this process, or for packs of
+``STEP_PROCESS_CELLS`` cells or more in a process of its own started before the plan, so that
+its imports overlap it, building the XCAF document from the pickled plan and writing it while
+this one does the rest). The figures (``_result``) come from the plan, the same in every process.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from battgen.core import ir
-from battgen.emit.cad.document import _document
-from battgen.emit.cad.glb import _export_glb, _glb_triangles
+from battgen.emit.cad.glb import _glb_triangles, glb_bytes
 from battgen.emit.cad.parts import BOM_PART, KIND_OF, PLURAL, Corner, Plan, _bounds
 from battgen.emit.cad.plan import plan_pack
 from battgen.emit.cad.preview import _stl_bytes, write_previews
@@ -77,10 +76,12 @@ def _build(
     stats: dict | None = None,
     flow: tuple[float, str] | None = None,
     bms=None,
+    meanwhile: Callable[[Plan], None] | None = None,
 ) -> tuple[CadResult, Plan]:
     """``build_cad``'s work, returning the plan too (``cad_stage`` reports its warnings). ``flow``:
     the heat stage's coolant flow and where it came from (None: sized here, ``channels``);
-    ``bms``: the BMS stage's design (its boards and sense lines are drawn)."""
+    ``bms``: the BMS stage's design (its boards and sense lines are drawn); ``meanwhile``: more
+    work on the plan (``cad_stage``'s assembly pictures), done while the STEP process runs."""
     tick = progress or (lambda step: None)
     if step_process is None:
         step_process = len(layout.cells) >= STEP_PROCESS_CELLS and _cpus() >= 2
@@ -96,21 +97,23 @@ def _build(
         out.mkdir(parents=True, exist_ok=True)
         if child is not None:
             child.send(plan, pack.name, out / "pack.step")
-        doc = _document(plan, pack.name, mesh=True, tick=tick)
-        glb_path = out / "pack.glb"
-        _export_glb(doc, glb_path)
+        glb = glb_bytes(plan, pack.name)
+        (out / "pack.glb").write_bytes(glb)
         tick("GLB export")
-        # The preview from the plan's prisms and prototypes, not the GLB's mesh: a third of the
-        # triangles (round edges as fine as the picture needs) and no reading back.
+        # The preview from the plan's prisms and prototypes, not the GLB's mesh: round edges as
+        # fine as the picture needs, and the cutaway drawn from whole parts.
         previews = write_previews(plan, out, thin=len(plan.cells.names) >= LARGE)
         if stl:
-            (out / "pack.stl").write_bytes(_stl_bytes(_glb_triangles(glb_path.read_bytes())))
+            (out / "pack.stl").write_bytes(_stl_bytes(_glb_triangles(glb)))
+        del glb
         tick("preview")
+        if meanwhile is not None:
+            meanwhile(plan)
+        tick("assembly")
         if child is not None:
-            del doc  # free the meshed document while the STEP process finishes
             report = child.result()
         else:
-            report = write_step(plan, pack.name, out / "pack.step", doc)
+            report = write_step(plan, pack.name, out / "pack.step")
         if stats is not None:
             stats["step"] = report
         tick("STEP export")

@@ -1,7 +1,8 @@
-"""The pack as one XCAF assembly document (OCP): the document the GLB and the STEP are written from.
+"""The pack as one XCAF assembly document (OCP): the document the STEP is written from (the GLB
+is written from the plan: ``glb``).
 
 ``_document`` collects the plan's parts into a tree (assembly › sub-assembly › part), making
-(and, for glTF, meshing) each shape once, then labels it: a part is a component (its name, its
+each shape once, then labels it: a part is a component (its name, its
 place) of a shape label (named after the first part that uses it, coloured), so instances and
 shared prisms are written once. Built the same way, in the same order, in every process: the
 STEP process rebuilds it from the pickled plan and must write the same bytes.
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
-from battgen.emit.cad.parts import ASSEMBLIES, KIND_OF, STEPS, Instances, Plan
+from battgen.emit.cad.parts import ASSEMBLIES, KIND_OF, Instances, Plan
 from battgen.emit.cad.solids import _compound, _locations, _prism_shape, _proto_solid
 
 if TYPE_CHECKING:
@@ -22,10 +23,6 @@ if TYPE_CHECKING:
     from OCP.TopLoc import TopLoc_Location
     from OCP.TopoDS import TopoDS_Shape
     from OCP.XCAFDoc import XCAFDoc_ColorTool, XCAFDoc_ShapeTool
-
-# glTF/preview tessellation (mm, rad): coarse enough for 5,000 cells in seconds
-MESH_TOLERANCE = 0.05
-MESH_ANGULAR = 0.25
 
 # A part: (name, shape key, colour, location or None)
 Part = tuple[str, tuple, tuple, "TopLoc_Location | None"]
@@ -40,22 +37,18 @@ def _quiet_occt() -> None:
         printer.SetTraceLevel(Message_Gravity.Message_Fail)
 
 
-def _document(plan: Plan, name: str, mesh: bool, tick: Callable[[str], None] | None = None) -> TDocStd_Document:
+def _document(plan: Plan, name: str) -> TDocStd_Document:
     """The pack as one XCAF assembly document (OCP directly: cadquery's Assembly and toCAF cost
     seconds of Python for 18,000 parts): ``name`` › cells, busbars, fuses, holders, cooling,
     enclosure › sub-assemblies (a module's cells, a holder plate's tiles) › parts. A part is a
     component (its name, its place) of a shape label (named after the first part that uses it,
-    coloured), so instances and shared prisms are written once. ``mesh``: triangulate each
-    shape once for glTF (``MESH_TOLERANCE``, relative, and ``MESH_ANGULAR``); the STEP writer
-    ignores the triangulation. Built the same way, in the same order, in every process."""
-    tick = tick or (lambda step: None)
+    coloured), so instances and shared prisms are written once. Built the same way, in the
+    same order, in every process."""
     _quiet_occt()
     doc, tool, ctool = _new_document()
-    parts = _Parts(mesh)
-    progress = _Progress(tick)
-    _collect(plan, parts, progress, tick)
+    parts = _Parts()
+    _collect(plan, parts)
     _assemble(tool, ctool, name, parts)
-    progress.reach("GLB export")
     return doc
 
 
@@ -89,8 +82,7 @@ class _Parts:
     """The tree being collected: kind → (parts directly in it, sub-assemblies by name); a part is
     (name, shape key, colour, location). Shapes are made (and meshed) once per key."""
 
-    def __init__(self, mesh: bool):
-        self.mesh = mesh
+    def __init__(self) -> None:
         self.tree: dict[str, tuple[list[Part], dict[str, list[Part]]]] = {kind: ([], {}) for kind in ASSEMBLIES}
         self.shapes: dict[tuple, TopoDS_Shape] = {}
 
@@ -102,12 +94,7 @@ class _Parts:
 
     def shape_of(self, key: tuple, make: Callable[[], TopoDS_Shape]) -> tuple:
         if key not in self.shapes:
-            from OCP.BRepMesh import BRepMesh_IncrementalMesh
-
-            shape = _compound([make()])  # a part's shape is a compound of its solid(s), as cadquery's was
-            if self.mesh:
-                BRepMesh_IncrementalMesh(shape, MESH_TOLERANCE, True, MESH_ANGULAR)
-            self.shapes[key] = shape
+            self.shapes[key] = _compound([make()])  # a part's shape is a compound of its solid(s), as cadquery's was
         return key
 
     def instances(self, inst: Instances, kind: str) -> None:
@@ -118,35 +105,12 @@ class _Parts:
             self.part(kind, group, part_name, key, inst.colours[colour_key], loc)
 
 
-class _Progress:
-    """Ticks the progress steps from "busbars" on as the parts of each kind come up."""
-
-    def __init__(self, tick: Callable[[str], None]):
-        self.tick = tick
-        self.done: list[str] = []
-
-    def reach(self, step: str) -> None:  # progress: every step before ``step`` is done
-        for earlier in STEPS[2 : STEPS.index(step)]:
-            if earlier not in self.done:
-                self.done.append(earlier)
-                self.tick(earlier)
-
-
-def _collect(plan: Plan, parts: _Parts, progress: _Progress, tick: Callable[[str], None]) -> None:
+def _collect(plan: Plan, parts: _Parts) -> None:
     """Every part of the plan into ``parts``, in the plan's order: cells, prisms (a moved copy
     placed as its base's shape, ``_share_shapes``), holder tiles, fuse links."""
     parts.instances(plan.cells, "cells")
-    tick("cells")
-    stage_of = {
-        "busbar": "busbars",
-        "lead": "busbars",
-        "holder": "holders",
-        "frame": "holders",
-        "cold_plate": "cooling",
-    }
     by_name = {p.name: p for p in plan.prisms}
     for p in plan.prisms:
-        progress.reach(stage_of.get(p.kind, "enclosure"))
         if p.instance_of is not None:
             base = by_name[p.instance_of]
             key = parts.shape_of(("prism", base.name), partial(_prism_shape, base))
@@ -156,11 +120,9 @@ def _collect(plan: Plan, parts: _Parts, progress: _Progress, tick: Callable[[str
             loc = None
         parts.part(KIND_OF[p.kind], p.group, p.name, key, p.colour, loc)
     for inst in plan.holders:
-        progress.reach("holders")
         parts.instances(inst, "holders")
     if plan.fuses is not None:
         parts.instances(plan.fuses, "fuses")
-    progress.reach("enclosure")
 
 
 def _assemble(tool: XCAFDoc_ShapeTool, ctool: XCAFDoc_ColorTool, name: str, parts: _Parts) -> None:
@@ -180,7 +142,7 @@ def _assemble(tool: XCAFDoc_ShapeTool, ctool: XCAFDoc_ColorTool, name: str, part
         if label is None:
             shape = parts.shapes[key]
             if key in copied:  # another colour of a shape already labelled: a copy (XCAF colours shapes)
-                shape = BRepBuilderAPI_Copy(shape, True, parts.mesh).Shape()
+                shape = BRepBuilderAPI_Copy(shape, True, False).Shape()
             copied.add(key)
             label = labels[(key, colour)] = _named(tool.NewShape(), part_name)
             tool.SetShape(label, shape)

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
 
-# The progress steps, in order. The STEP export runs beside "GLB export" and "preview" for large
-# packs (``STEP_PROCESS_CELLS``); its step is the wait for it after them.
-STEPS = ("plan", "cells", "busbars", "holders", "cooling", "enclosure", "GLB export", "preview", "STEP export")
+# The progress steps, in order. The STEP export runs beside "GLB export", "preview" and "assembly"
+# (the assembly procedure's pictures) for large packs (``STEP_PROCESS_CELLS``); its step is the
+# wait for it after them.
+STEPS = ("plan", "GLB export", "preview", "assembly", "STEP export")
 
 # Part kind → the assembly it goes into (cells and fuses are ``Instances`` of their own)
 KIND_OF = {

@@ -381,50 +381,157 @@ def render_preview(
     is fitted to (default: the scene's own), so that pictures of parts of one pack line up."""
     import numpy as np
 
-    img = np.full((height, width, 3), 255.0)
-    right, up, direction = _view_axes(view)
-    every = np.concatenate([scene.triangles, scene.ghosts]).reshape(-1, 3)
-    if not len(every):
-        return _png(img.astype(np.uint8))
     if frame is not None:
-        lo, hi = frame
-        every = np.array([(x, y, z) for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
-    u, w = every @ right, every @ up
-    margin = PREVIEW_MARGIN
-    span = max((np.ptp(u)) / (width - 2 * margin), np.ptp(w) / (height - 2 * margin), 1e-9)
-    ox = u.min() - (width - 2 * margin - np.ptp(u) / span) / 2 * span - margin * span
-    oy = w.max() + (height - 2 * margin - np.ptp(w) / span) / 2 * span + margin * span
+        points = _corners(frame)
+    else:
+        points = np.concatenate([scene.triangles, scene.ghosts]).reshape(-1, 3)
+    canvas = Canvas(width, height, view, points, len(scene.triangles))
+    canvas.draw(scene)
+    return canvas.png(scene.ghosts)
 
-    def project(tris: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+
+def _corners(frame: tuple[Corner, Corner]) -> np.ndarray:
+    import numpy as np
+
+    lo, hi = frame
+    return np.array([(x, y, z) for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
+
+
+class Canvas:
+    """A picture being drawn: the view and the scale fitted to ``points`` (mm), and a z-buffer
+    that scenes are drawn into one after another (``draw``: the assembly's pictures add a
+    step's parts to the picture of the steps before), and the PNG of what is drawn so far
+    (``png``). ``capacity``: at least the number of triangles that will be drawn (the bits of
+    the z-buffer that number them).
+
+    The z-buffer holds one int64 per pixel: the depth quantised to the high bits, the triangle's
+    number in the low ones, so ``np.minimum.at`` keeps the nearest fragment, and of fragments at
+    one depth the first triangle's (deterministic, no sort): drawing scenes one after another
+    gives the pixels of drawing them all at once."""
+
+    def __init__(self, width: int, height: int, view: str, points: np.ndarray, capacity: int):
+        import numpy as np
+
+        self.width, self.height = width, height
+        self.right, self.up, self.direction = _view_axes(view)
+        if not len(points):
+            points = np.zeros((1, 3))
+        u, w = points @ self.right, points @ self.up
+        margin = PREVIEW_MARGIN
+        span = max(np.ptp(u) / (width - 2 * margin), np.ptp(w) / (height - 2 * margin), 1e-9)
+        self.span = float(span)
+        self.ox = float(u.min() - (width - 2 * margin - np.ptp(u) / span) / 2 * span - margin * span)
+        self.oy = float(w.max() + (height - 2 * margin - np.ptp(w) / span) / 2 * span + margin * span)
+        d = points @ self.direction
+        self.owner_bits = max(1, int(max(capacity, 1) - 1).bit_length())
+        self.depth = _Depth(float(d.min()), float(d.max()), self.owner_bits)
+        self.zbuf = np.full(height * width, _EMPTY, dtype=np.int64)
+        self.planes: list[np.ndarray] = []  # (a, b, c) of each triangle drawn: its depth at a pixel
+        self.rgb: list[np.ndarray] = []
+        self.parts: list[np.ndarray] = []
+        self.count = 0
+
+    def project(self, tris: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Screen x, y (px) and depth of each corner, and whether the triangle faces the viewer."""
+        import numpy as np
+
         pts = tris.reshape(-1, 3)
-        sx = ((pts @ right - ox) / span).reshape(-1, 3)
-        sy = ((oy - pts @ up) / span).reshape(-1, 3)
+        sx = ((pts @ self.right - self.ox) / self.span).reshape(-1, 3)
+        sy = ((self.oy - pts @ self.up) / self.span).reshape(-1, 3)
         normal = np.cross(tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0])
-        front = (np.linalg.norm(normal, axis=1) > 1e-12) & (normal @ direction < 0)  # closed solids
-        return sx, sy, (pts @ direction).reshape(-1, 3), front
+        front = (np.linalg.norm(normal, axis=1) > 1e-12) & (normal @ self.direction < 0)  # closed solids
+        return sx, sy, (pts @ self.direction).reshape(-1, 3), front
 
-    sx, sy, d, front = project(scene.triangles)
-    normal = np.cross(scene.triangles[:, 1] - scene.triangles[:, 0], scene.triangles[:, 2] - scene.triangles[:, 0])
-    light = np.array([-0.35, -0.55, 0.76])
-    light /= np.linalg.norm(light)
-    norm = np.where(front, np.linalg.norm(normal, axis=1), 1.0)
-    shade = np.where(front, np.abs(normal @ light) / norm, 0.5)
-    rgb = np.clip(scene.colours * (0.35 + 0.65 * shade)[:, None], 0, 1) * 255
-    index = np.flatnonzero(front)
-    owner, depth = _zbuffer(height, width, sx[front], sy[front], d[front])
-    drawn = owner >= 0
-    flat = img.reshape(-1, 3)
-    flat[drawn] = rgb[index[owner[drawn]]]
-    part = np.where(drawn, scene.parts[index[np.maximum(owner, 0)]] if len(index) else -1, -1).reshape(height, width)
-    _outline(img, part, 1.0 - OUTLINE)
-    if len(scene.ghosts):
-        gx, gy, gd, g_front = project(scene.ghosts)
-        g_owner, g_depth = _zbuffer(height, width, gx[g_front], gy[g_front], gd[g_front])
-        over = (g_owner >= 0) & (~drawn | (g_depth < depth))
-        flat[over] = flat[over] * (1 - GHOST_ALPHA) + np.array(GHOST_COLOUR) * 255 * GHOST_ALPHA
-        ghost = np.where(g_owner >= 0, 0, -1).reshape(height, width)
-        _outline(img, ghost, 0.0, colour=np.array(GHOST_COLOUR) * 255)
-    return _png(np.clip(img, 0, 255).astype(np.uint8))
+    def draw(self, scene: Scene) -> None:
+        """Draw the scene's triangles (not its ghosts) over what is drawn."""
+        import numpy as np
+
+        if not len(scene.triangles):
+            return
+        sx, sy, d, front = self.project(scene.triangles)
+        index = np.flatnonzero(front)
+        tris = scene.triangles[index]
+        normal = np.cross(tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0])
+        light = np.array(LIGHT) / np.linalg.norm(LIGHT)
+        shade = np.abs(normal @ light) / np.linalg.norm(normal, axis=1)
+        self.rgb.append(np.clip(scene.colours[index] * (0.35 + 0.65 * shade)[:, None], 0, 1) * 255)
+        self.parts.append(scene.parts[index])
+        owners = self.count + np.arange(len(index), dtype=np.int64)
+        self.planes.append(
+            _rasterise(self.zbuf, self.height, self.width, sx[index], sy[index], d[index], owners, self.depth)
+        )
+        self.count += len(index)
+
+    def png(self, ghosts: np.ndarray) -> bytes:
+        """The PNG of what is drawn, every part outlined, the ghosts blended over what is behind them."""
+        import numpy as np
+
+        h, w = self.height, self.width
+        img = np.full((h, w, 3), 255.0)
+        owner, depth = self._resolve(self.zbuf, self.planes)
+        drawn = owner >= 0
+        flat = img.reshape(-1, 3)
+        if self.count:
+            rgb, parts = np.concatenate(self.rgb), np.concatenate(self.parts)
+            flat[drawn] = rgb[owner[drawn]]
+            part = np.where(drawn, parts[np.maximum(owner, 0)], -1).reshape(h, w)
+            _outline(img, part, 1.0 - OUTLINE)
+        if len(ghosts):
+            gx, gy, gd, g_front = self.project(ghosts)
+            g_index = np.flatnonzero(g_front)
+            g_buf = np.full(h * w, _EMPTY, dtype=np.int64)
+            depth_q = _Depth(self.depth.lo, self.depth.hi, max(1, int(len(g_index)).bit_length()))
+            owners = np.arange(len(g_index), dtype=np.int64)
+            planes = _rasterise(g_buf, h, w, gx[g_index], gy[g_index], gd[g_index], owners, depth_q)
+            g_owner, g_depth = self._resolve(g_buf, [planes], depth_q)
+            over = (g_owner >= 0) & (~drawn | (g_depth < depth))
+            flat[over] = flat[over] * (1 - GHOST_ALPHA) + np.array(GHOST_COLOUR) * 255 * GHOST_ALPHA
+            ghost = np.where(g_owner >= 0, 0, -1).reshape(h, w)
+            _outline(img, ghost, 0.0, colour=np.array(GHOST_COLOUR) * 255)
+        return _png(np.clip(img, 0, 255).astype(np.uint8))
+
+    def _resolve(
+        self, zbuf: np.ndarray, planes: list[np.ndarray], depth_q: _Depth | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The triangle drawn at every pixel (−1 where none) and its depth there."""
+        import numpy as np
+
+        bits = (depth_q or self.depth).owner_bits
+        owner = np.full(zbuf.shape, -1, dtype=np.int64)
+        depth = np.full(zbuf.shape, np.inf)
+        hit = np.flatnonzero(zbuf != _EMPTY)
+        if not len(hit):
+            return owner, depth
+        won = zbuf[hit] & ((1 << bits) - 1)
+        owner[hit] = won
+        a, b, c = np.concatenate(planes, axis=1)
+        py, px = np.divmod(hit, self.width)
+        depth[hit] = a[won] * (px + 0.5) + b[won] * (py + 0.5) + c[won]
+        return owner, depth
+
+
+_EMPTY = (1 << 63) - 1  # a pixel no triangle covers
+LIGHT = (-0.35, -0.55, 0.76)  # towards the light (normalised where used)
+RASTER_BUDGET = 1 << 21  # rows and pixels of the triangles rasterised at once: bounds the arrays' size
+
+
+@dataclass(frozen=True)
+class _Depth:
+    """Depths from ``lo`` to ``hi`` quantised to the bits of the z-buffer above ``owner_bits``."""
+
+    lo: float
+    hi: float
+    owner_bits: int
+
+    @property
+    def steps(self) -> float:
+        return float(2 ** (62 - self.owner_bits) - 1)
+
+    def level(self, depth: np.ndarray) -> np.ndarray:
+        import numpy as np
+
+        scale = self.steps / max(self.hi - self.lo, 1e-9)
+        return np.clip((depth - self.lo) * scale, 0.0, self.steps).astype(np.int64)
 
 
 def _outline(img: np.ndarray, part: np.ndarray, dim: float, colour: np.ndarray | None = None) -> None:
@@ -460,17 +567,26 @@ def write_previews(plan: Plan, out: Path, thin: bool) -> list[str]:
     return ["preview.png", "preview_top.png"]
 
 
-def _zbuffer(h: int, w: int, sx: np.ndarray, sy: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The nearest triangle at every pixel (its index, −1 where none) and its depth there:
-    scanline spans per triangle (after bisecting long ones), nearest wins, ties broken by
-    triangle order (deterministic)."""
+def _rasterise(
+    zbuf: np.ndarray,
+    h: int,
+    w: int,
+    sx: np.ndarray,
+    sy: np.ndarray,
+    d: np.ndarray,
+    owners: np.ndarray,
+    depth_q: _Depth,
+) -> np.ndarray:
+    """Draw triangles (screen corners ``sx``, ``sy`` px, depths ``d``) into the z-buffer
+    ``zbuf`` (h × w, ``Canvas``), triangle k numbered ``owners[k]``; returns their depth planes
+    (3, N): depth = a·x + b·y + c at a pixel's centre.
+
+    Scanline spans per triangle: the pixel centres of each of its rows between its edges. The
+    triangles go in groups by their height in rows (1, 2, 3-4, 5-8, … rows), each row of a
+    group computed at once: most triangles of a pack are a few pixels high, and a group of small
+    ones does not pay for the rows of the tallest (a plate across the picture)."""
     import numpy as np
 
-    owner_out = np.full(h * w, -1, dtype=np.int64)
-    depth_out = np.full(h * w, np.inf)
-    if not len(sx):
-        return owner_out, depth_out
-    sx, sy, d, origin = _split_long(sx, sy, d, np.arange(len(sx), dtype=np.int64), 16.0)
     x0, x1, x2 = sx.T
     y0, y1, y2 = sy.T
     d0, d1, d2 = d.T
@@ -480,88 +596,68 @@ def _zbuffer(h: int, w: int, sx: np.ndarray, sy: np.ndarray, d: np.ndarray) -> t
     a = ((d1 - d0) * (y2 - y0) - (d2 - d0) * (y1 - y0)) / den
     b = ((x1 - x0) * (d2 - d0) - (x2 - x0) * (d1 - d0)) / den
     c = d0 - a * x0 - b * y0
-    ylo = np.ceil(sy.min(axis=1) - 0.5).astype(np.int64)
-    yhi = np.floor(sy.max(axis=1) - 0.5).astype(np.int64)
-    # The z-buffer holds one int64 per pixel: the depth quantised to the high bits, the triangle's
-    # index in the low ones, so ``np.minimum.at`` keeps the nearest fragment, and of fragments
-    # at one depth the first triangle's (deterministic, no sort).
-    owner_bits = max(1, int(len(sx) - 1).bit_length())
-    depth_steps = float(2 ** (62 - owner_bits) - 1)
-    d_lo, d_hi = float(d.min(initial=0.0)), float(d.max(initial=1.0))
-    d_scale = depth_steps / max(d_hi - d_lo, 1e-9)
-    empty = np.iinfo(np.int64).max
-    zbuf = np.full(h * w, empty, dtype=np.int64)
-    span_rows = int(max(1, (yhi - ylo).max(initial=0) + 1))
-    for start in range(0, len(sx), 200_000):
-        t = np.arange(start, min(start + 200_000, len(sx)))
-        t = t[ok[t]]
-        rows = ylo[t, None] + np.arange(span_rows)[None]
-        yc = rows + 0.5
-        xl = np.full(rows.shape, np.inf)
-        xr = np.full(rows.shape, -np.inf)
-        for p, q in ((0, 1), (1, 2), (2, 0)):
-            xp, yp, xq, yq = sx[t, p, None], sy[t, p, None], sx[t, q, None], sy[t, q, None]
-            lo, hi = np.minimum(yp, yq), np.maximum(yp, yq)
-            cross = (yc >= lo) & (yc <= hi) & (hi > lo)
-            x = xp + (yc - yp) * (xq - xp) / np.where(hi > lo, yq - yp, 1.0)
-            xl = np.where(cross, np.minimum(xl, x), xl)
-            xr = np.where(cross, np.maximum(xr, x), xr)
-        first = np.ceil(xl - 0.5)
-        last = np.floor(xr - 0.5)
-        live = (rows <= yhi[t, None]) & (rows >= 0) & (rows < h) & np.isfinite(first) & (last >= first)
-        first = np.clip(first, 0, w - 1).astype(np.int64)
-        last = np.clip(last, -1, w - 1).astype(np.int64)
-        count = np.where(live, last - first + 1, 0)
-        count = np.maximum(count, 0).ravel()
-        total = int(count.sum())
-        if not total:
-            continue
-        owner = np.repeat(np.repeat(t, span_rows), count)
-        row = np.repeat(rows.ravel(), count)
-        offs = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
-        px = np.repeat(first.ravel(), count) + offs
-        depth = a[owner] * (px + 0.5) + b[owner] * (row + 0.5) + c[owner]
-        level = np.clip((depth - d_lo) * d_scale, 0.0, depth_steps).astype(np.int64)
-        np.minimum.at(zbuf, row * w + px, (level << owner_bits) | owner)
-    drawn = np.flatnonzero(zbuf != empty)
-    won = zbuf[drawn] & ((1 << owner_bits) - 1)
-    owner_out[drawn] = origin[won]
-    py, px = np.divmod(drawn, w)
-    depth_out[drawn] = a[won] * (px + 0.5) + b[won] * (py + 0.5) + c[won]
-    return owner_out, depth_out
+    ylo = np.maximum(np.ceil(sy.min(axis=1) - 0.5), 0).astype(np.int64)
+    yhi = np.minimum(np.floor(sy.max(axis=1) - 0.5), h - 1).astype(np.int64)
+    on_screen = (sx.max(axis=1) >= 0.5) & (sx.min(axis=1) <= w - 0.5)
+    rows_of = yhi - ylo + 1
+    todo = np.flatnonzero(ok & on_screen & (rows_of > 0))
+    group = np.ceil(np.log2(rows_of[todo])).astype(np.int64)  # 1 row: 0, 2: 1, 3-4: 2, …
+    # each triangle's cost: its rows, and at most its box's pixels (its fragments)
+    width = np.clip(np.ptp(sx[todo], axis=1) + 1, 1, w)
+    for g in np.unique(group):
+        mine = group == g
+        members = todo[mine]
+        n_rows = 1 << int(g)
+        cost = np.cumsum(n_rows + n_rows * width[mine])
+        chunk = np.floor(cost / RASTER_BUDGET).astype(np.int64)  # a chunk per budget's worth
+        for k in np.unique(chunk):
+            _spans(zbuf, w, members[chunk == k], n_rows, sx, sy, ylo, yhi, (a, b, c), owners, depth_q)
+    return np.stack([a, b, c])
 
 
-def _split_long(
-    sx: np.ndarray, sy: np.ndarray, d: np.ndarray, origin: np.ndarray, limit: float
-) -> tuple[np.ndarray, ...]:
-    """Bisect every triangle's longest screen edge until all edges are under ``limit`` px
-    (long thin triangles of plates with holes would otherwise need huge bounding boxes);
-    ``origin``: each triangle's index in the input, carried to its pieces."""
+def _spans(
+    zbuf: np.ndarray,
+    w: int,
+    t: np.ndarray,
+    n_rows: int,
+    sx: np.ndarray,
+    sy: np.ndarray,
+    ylo: np.ndarray,
+    yhi: np.ndarray,
+    plane: tuple[np.ndarray, np.ndarray, np.ndarray],
+    owners: np.ndarray,
+    depth_q: _Depth,
+) -> None:
+    """The fragments of triangles ``t`` (each at most ``n_rows`` rows high) into the z-buffer."""
     import numpy as np
 
-    done = []
-    for _ in range(60):
-        ex = np.stack([sx[:, 1] - sx[:, 0], sx[:, 2] - sx[:, 1], sx[:, 0] - sx[:, 2]], axis=1)
-        ey = np.stack([sy[:, 1] - sy[:, 0], sy[:, 2] - sy[:, 1], sy[:, 0] - sy[:, 2]], axis=1)
-        length = ex * ex + ey * ey
-        big = length.max(axis=1) > limit * limit
-        done.append((sx[~big], sy[~big], d[~big], origin[~big]))
-        if not big.any():
-            break
-        sx, sy, d, origin = sx[big], sy[big], d[big], origin[big]
-        k = length[big].argmax(axis=1)  # edge k joins vertex k and k+1: split it at its midpoint
-        idx = np.arange(len(k))
-        a, b, c = k, (k + 1) % 3, (k + 2) % 3
-        halves = []
-        for arr in (sx, sy, d):
-            pa, pb, pc = arr[idx, a], arr[idx, b], arr[idx, c]
-            mid = (pa + pb) / 2
-            halves.append(np.concatenate([np.stack([pa, mid, pc], axis=1), np.stack([mid, pb, pc], axis=1)]))
-        sx, sy, d = halves
-        origin = np.concatenate([origin, origin])
-    else:
-        done.append((sx, sy, d, origin))
-    return tuple(np.concatenate([part[i] for part in done]) for i in range(4))
+    rows = ylo[t, None] + np.arange(n_rows)[None]
+    yc = rows + 0.5
+    xl = np.full(rows.shape, np.inf)
+    xr = np.full(rows.shape, -np.inf)
+    for p, q in ((0, 1), (1, 2), (2, 0)):
+        xp, yp, xq, yq = sx[t, p, None], sy[t, p, None], sx[t, q, None], sy[t, q, None]
+        lo, hi = np.minimum(yp, yq), np.maximum(yp, yq)
+        cross = (yc >= lo) & (yc <= hi) & (hi > lo)
+        x = xp + (yc - yp) * (xq - xp) / np.where(hi > lo, yq - yp, 1.0)
+        xl = np.where(cross, np.minimum(xl, x), xl)
+        xr = np.where(cross, np.maximum(xr, x), xr)
+    first = np.ceil(xl - 0.5)
+    last = np.floor(xr - 0.5)
+    live = (rows <= yhi[t, None]) & np.isfinite(first) & (last >= first)
+    first = np.clip(first, 0, w - 1).astype(np.int64)
+    last = np.clip(last, -1, w - 1).astype(np.int64)
+    count = np.maximum(np.where(live, last - first + 1, 0), 0).ravel()
+    total = int(count.sum())
+    if not total:
+        return
+    owner = np.repeat(np.repeat(t, n_rows), count)
+    row = np.repeat(rows.ravel(), count)
+    offs = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
+    px = np.repeat(first.ravel(), count) + offs
+    a, b, c = plane
+    depth = a[owner] * (px + 0.5) + b[owner] * (row + 0.5) + c[owner]
+    np.minimum.at(zbuf, row * w + px, (depth_q.level(depth) << depth_q.owner_bits) | owners[owner])
 
 
 def _png(img: np.ndarray) -> bytes:

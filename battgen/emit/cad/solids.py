@@ -14,6 +14,10 @@ from typing import TYPE_CHECKING
 
 from battgen.emit.cad.parts import Prism
 
+# The most holes (inner rings and round holes) a face of a solid has: a polygon with more is cut
+# into pieces (``_pieces``), as the STEP writer's time grows with the square of a face's holes.
+FACE_HOLES = 32
+
 if TYPE_CHECKING:
     from OCP.TopLoc import TopLoc_Location
     from OCP.TopoDS import TopoDS_Compound, TopoDS_Face, TopoDS_Shape, TopoDS_Wire
@@ -65,10 +69,56 @@ def _prism_solid(
     solids = []
     for part in parts:
         mine = [c for c in circles if part.contains(Point(c[0], c[1]))] if len(parts) > 1 else list(circles)
-        solids.append(BRepPrimAPI_MakePrism(_face(part, mine, z0), gp_Vec(0, 0, z1 - z0)).Shape())
+        for piece, holes in _pieces(part, mine):
+            solids.append(BRepPrimAPI_MakePrism(_face(piece, holes, z0), gp_Vec(0, 0, z1 - z0)).Shape())
     if len(solids) == 1:
         return solids[0]
     return _compound(solids)
+
+
+def _pieces(
+    part: BaseGeometry, circles: list[tuple[float, float, float]]
+) -> list[tuple[BaseGeometry, list[tuple[float, float, float]]]]:
+    """A polygon with its round holes, cut into pieces of at most ``FACE_HOLES`` holes each.
+
+    The STEP writer's shape processing (``ShapeFix_SplitCommonVertex``, which OCP gives no way
+    to turn off) compares every pair of a face's wires: a face with W holes costs W² wire
+    comparisons. The gap filler of the Model S (996 holes where the modules' outlines meet)
+    took 28 s of a 30 s transfer; cut into pieces of at most 32 holes, 0.5 s. The pieces
+    are the polygon cut by lines across it, halving the holes each time (at the median
+    of their centres, across the longer side): their union is the polygon, so the volume and
+    the mass are unchanged, and the part's shape is the compound of their solids. A round hole
+    is never cut (a line through one moves to the next gap); a polygon with fewer holes is
+    one piece, as before."""
+    import numpy as np
+    import shapely
+    from shapely.geometry import Point, box
+
+    if len(part.interiors) + len(circles) <= FACE_HOLES:
+        return [(part, circles)]
+    centres = [shapely.centroid(shapely.Polygon(ring)).coords[0] for ring in part.interiors]
+    centres += [(x, y) for x, y, _r in circles]
+    xy = np.array(centres)
+    x0, y0, x1, y1 = part.bounds
+    axis = 0 if x1 - x0 >= y1 - y0 else 1
+    order = np.sort(xy[:, axis])
+    at = float(order[len(order) // 2])
+    moved = True
+    while moved:  # a cut across a round hole: just past it (each hole is passed once)
+        moved = False
+        for x, y, r in circles:
+            c = (x, y)[axis]
+            if abs(c - at) < r + 1e-3:
+                at, moved = c + r + 1e-3, True
+    halves = ((x0, y0, at, y1), (at, y0, x1, y1)) if axis == 0 else ((x0, y0, x1, at), (x0, at, x1, y1))
+    cut = []
+    for bounds in halves:
+        for piece in shapely.get_parts(part.intersection(box(*bounds))):
+            if piece.geom_type == "Polygon" and piece.area > 0:
+                cut.append((piece, [c for c in circles if piece.contains(Point(c[0], c[1]))]))
+    if any(len(piece.interiors) + len(holes) >= len(part.interiors) + len(circles) for piece, holes in cut):
+        return [(part, circles)]  # no cut halves the holes (they all lie on one line): as it is
+    return [p for piece, holes in cut for p in _pieces(piece, holes)]
 
 
 def _compound(shapes: Iterable[TopoDS_Shape]) -> TopoDS_Compound:

@@ -18,7 +18,7 @@ from battgen.core import ir
 from battgen.core.diagnostics import Diagnostic, Severity
 from battgen.core.outcome import Outcome
 from battgen.emit.cad.build import LARGE, _build
-from battgen.emit.cad.parts import STEPS
+from battgen.emit.cad.parts import STEPS, Plan
 from battgen.emit.cad.step import StepExportError
 from battgen.passes.assembly import Assembly
 from battgen.passes.bms import Bms
@@ -37,9 +37,27 @@ def _unavailable(pack: ir.Pack, error: BaseException) -> Diagnostic:
     )
 
 
+def _missing_cadquery() -> BaseException | None:
+    """Why cadquery (and OCP, its OCCT binding, which the STEP export uses) cannot be imported,
+    found without importing them: a build of a large pack never imports OCP in this process
+    (the STEP process does), and the import costs seconds. A broken OCP shared library shows
+    when the STEP export imports it (``StepExportError`` "ImportError": E803 too)."""
+    import importlib.util
+
+    for name in ("cadquery", "OCP"):
+        try:
+            if importlib.util.find_spec(name) is None:
+                return ModuleNotFoundError(f"No module named '{name}'")
+        except (ImportError, ValueError) as error:  # a parent package that fails, a module without a spec
+            return error
+    return None
+
+
 def _step_failed(pack: ir.Pack, error: StepExportError) -> Diagnostic:
-    """A failed STEP export as a diagnostic: E802 when the file could not be written (disk
-    full, permissions), E901 (a bug) otherwise."""
+    """A failed STEP export as a diagnostic: E803 when OCP cannot be imported, E802 when the file
+    could not be written (disk full, permissions), E901 (a bug) otherwise."""
+    if error.kind == "ImportError":
+        return _unavailable(pack, ImportError(error.message))
     if error.kind == "OSError":
         return Diagnostic(
             "E802",
@@ -76,36 +94,50 @@ def cad_stage(
     progress: bool | Callable[[str, int, int], None] = False,
     bms: Bms | None = None,
     assembly: bool = True,
+    stats: dict | None = None,
 ) -> Outcome[CadOutput]:
     """The CAD of the placed and routed pack, its cold plate sized with the heat stage's
     coolant flow (the plate drawn is the plate analysed), the BMS stage's boards and sense lines
     on it (``bms``), and, with ``assembly``, the assembly procedure from its plan with a picture
     after each step. E803 if cadquery cannot be imported. ``progress``: a function told of each
     step (the step under way, steps done, steps), or True for a progress bar of its own on large
-    packs."""
+    packs. ``stats``, if given, receives the STEP export's timings and, when it ran in a process
+    of its own, that process's peak memory (``benchmarks/cad.py``)."""
     layout = placement.layout
-    try:
-        import cadquery  # noqa: F401
-    except Exception as error:  # noqa: BLE001 - ImportError, or a broken OCP shared library
-        return Outcome(None, (_unavailable(pack, error),))
+    missing = _missing_cadquery()
+    if missing is not None:
+        return Outcome(None, (_unavailable(pack, missing),))
     flow = (heat.coolant_flow, heat.flow_basis) if heat is not None and heat.coolant_flow else None
     show = progress is True and len(layout.cells) >= LARGE
+    made: dict = {}
+
+    def procedure(plan: Plan) -> None:  # while the STEP process runs (``_build``'s ``meanwhile``)
+        from battgen.emit.cad.assembly import modules_of, pictures, plan_assembly
+
+        made["steps"] = plan_assembly(plan, pack, bms, modules_of(plan))
+        made["pictures"] = pictures(plan, made["steps"])
+
+    def build(tick: Callable[[str], None] | None, folder: Path) -> tuple[CadResult, Plan]:
+        return _build(
+            pack,
+            layout,
+            routing,
+            folder,
+            stl,
+            tick,
+            materials,
+            stats=stats,
+            flow=flow,
+            bms=bms,
+            meanwhile=procedure if assembly else None,
+        )
+
     with tempfile.TemporaryDirectory(prefix="battgen-cad-") as tmp:
         try:
             if callable(progress):
                 tell = progress
                 tell(STEPS[0], 0, len(STEPS))
-                result, plan = _build(
-                    pack,
-                    layout,
-                    routing,
-                    Path(tmp),
-                    stl,
-                    lambda step: tell(_next(step), STEPS.index(step) + 1, len(STEPS)),
-                    materials,
-                    flow=flow,
-                    bms=bms,
-                )
+                result, plan = build(lambda step: tell(_next(step), STEPS.index(step) + 1, len(STEPS)), Path(tmp))
             elif show:
                 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -113,28 +145,14 @@ def cad_stage(
                     TextColumn("CAD {task.description:<12}"), BarColumn(), TimeElapsedColumn(), transient=True
                 ) as bar:
                     task = bar.add_task("plan", total=len(STEPS))
-                    result, plan = _build(
-                        pack,
-                        layout,
-                        routing,
-                        Path(tmp),
-                        stl,
-                        lambda step: bar.update(task, advance=1, description=_next(step)),
-                        materials,
-                        flow=flow,
-                        bms=bms,
-                    )
+                    result, plan = build(lambda step: bar.update(task, advance=1, description=_next(step)), Path(tmp))
             else:
-                result, plan = _build(pack, layout, routing, Path(tmp), stl, None, materials, flow=flow, bms=bms)
+                result, plan = build(None, Path(tmp))
         except StepExportError as error:
             return Outcome(None, (_step_failed(pack, error),))
         files = {name: (Path(tmp) / name).read_bytes() for name in result.files}
-    steps = None
-    if assembly:
-        from battgen.emit.cad.assembly import modules_of, pictures, plan_assembly
-
-        steps = plan_assembly(plan, pack, bms, modules_of(plan))
-        files = {**files, **pictures(plan, steps)}
+    steps = made.get("steps")
+    files = {**files, **made.get("pictures", {})}
     span = pack.envelope.span if pack.envelope is not None else pack.span
     warnings = tuple(Diagnostic("W401", message, span, hint, Severity.WARNING) for message, hint in plan.warnings)
     return Outcome(CadOutput(result, files, steps), warnings)

@@ -54,7 +54,22 @@ STEP_PROCESS_COMMAND = "from battgen.emit.cad.step import main; raise SystemExit
 # --- writing ----------------------------------------------------------------------------------
 
 
-def _export_step(doc: TDocStd_Document, path: Path, times: dict | None = None) -> None:
+class _Clock:
+    """The wall and CPU seconds of each step of the export (``lap``): the CPU seconds tell the
+    work on a machine shared with other processes, where the wall seconds mean little."""
+
+    def __init__(self) -> None:
+        self.times: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+        self.wall, self.used = time.perf_counter(), time.process_time()
+
+    def lap(self, step: str) -> None:
+        wall, used = time.perf_counter(), time.process_time()
+        self.times[step], self.cpu[step] = wall - self.wall, used - self.used
+        self.wall, self.used = wall, used
+
+
+def _export_step(doc: TDocStd_Document, path: Path, clock: _Clock | None = None) -> None:
     """AP214 STEP of the document, without pcurves: every face is planar or a cylinder and
     readers rebuild them; they were half the entities of the file and of the export time."""
     from OCP.IFSelect import IFSelect_ReturnStatus
@@ -63,8 +78,7 @@ def _export_step(doc: TDocStd_Document, path: Path, times: dict | None = None) -
     from OCP.STEPControl import STEPControl_StepModelType
     from OCP.XSControl import XSControl_WorkSession
 
-    times = times if times is not None else {}
-    start = time.perf_counter()
+    clock = clock or _Clock()
     session = XSControl_WorkSession()
     writer = STEPCAFControl_Writer(session, False)
     writer.SetColorMode(True)
@@ -88,10 +102,10 @@ def _export_step(doc: TDocStd_Document, path: Path, times: dict | None = None) -
     Interface_Static.SetCVal_s("write.step.unit", "MM")
     Interface_Static.SetIVal_s("write.step.tessellated", 0)  # B-rep only, never the glTF mesh
     writer.Transfer(doc, STEPControl_StepModelType.STEPControl_AsIs)
-    times["transfer"] = time.perf_counter() - start
+    clock.lap("transfer")
     if writer.Write(str(path)) != IFSelect_ReturnStatus.IFSelect_RetDone:
         raise OSError(f"cannot write {path.name}")
-    times["write"] = time.perf_counter() - start - times["transfer"]
+    clock.lap("write")
 
 
 def _canonical_styles(text: str) -> str:
@@ -179,27 +193,29 @@ class StepExportError(Exception):
         self.message = message
 
 
-def write_step(plan: Plan, name: str, path: Path, doc: TDocStd_Document | None = None) -> dict:
-    """Write the plan's STEP to ``path`` atomically (the document is built unless given);
-    returns the time of each step, s."""
+def write_step(plan: Plan, name: str, path: Path) -> dict:
+    """Write the plan's STEP to ``path`` atomically; returns the wall and CPU seconds of each
+    step (``{"times": …, "cpu": …}``). OCP
+    missing (or a broken shared library) is a ``StepExportError`` of kind "ImportError"."""
     from battgen.core.atomic import write_atomic
 
-    times: dict[str, float] = {}
-    start = time.perf_counter()
-    if doc is None:
-        doc = _document(plan, name, mesh=False)
-        times["document"] = time.perf_counter() - start
+    clock = _Clock()
+    try:
+        import OCP.OCP  # noqa: F401 - the binding: the parent of a large pack never imports it
+    except ImportError as error:
+        raise StepExportError("ImportError", str(error)) from error
+    doc = _document(plan, name)
+    clock.lap("document")
     fd, raw = tempfile.mkstemp(prefix=".pack.step.", suffix=".raw", dir=path.parent)
     os.close(fd)
     try:
-        _export_step(doc, Path(raw), times)
-        mark = time.perf_counter()
+        _export_step(doc, Path(raw), clock)
         data = _fixed_step(Path(raw).read_bytes())
     finally:
         os.unlink(raw)
     write_atomic(path, data)
-    times["fix and write"] = time.perf_counter() - mark
-    return {"times": times}
+    clock.lap("fix and write")
+    return {"times": clock.times, "cpu": clock.cpu}
 
 
 # --- the STEP process: the parent's side ------------------------------------------------------
@@ -295,24 +311,29 @@ def main() -> int:
     """The STEP export process (see the module's docstring); 0 if the file was written."""
     report_fd = os.dup(1)
     os.dup2(2, 1)  # anything else written to stdout (OCCT, print) goes to stderr
-    start = time.perf_counter()
+    clock = _Clock()
     report: dict
     try:
         # Imports first: the parent is still making the plan.
-        import OCP.OCP  # noqa: F401 - the binding (about 1 s)
+        try:
+            import OCP.OCP  # noqa: F401 - the binding (about 1 s)
+        except ImportError as error:  # no OCP, or a broken shared library: E803 in the parent
+            raise StepExportError("ImportError", str(error)) from error
         import shapely  # noqa: F401 - the plan's geometry
 
-        loaded = time.perf_counter()
+        clock.lap("start and import")
         payload = pickle.load(sys.stdin.buffer)
-        received = time.perf_counter()
-        report = {"ok": True, **write_step(payload["plan"], payload["name"], Path(payload["path"]))}
-        report["times"] = {
-            "start and import": loaded - start,
-            "wait for the plan": received - loaded,
-            **report["times"],
+        clock.lap("wait for the plan")
+        done = write_step(payload["plan"], payload["name"], Path(payload["path"]))
+        report = {
+            "ok": True,
+            "times": {**clock.times, **done["times"]},
+            "cpu": {**clock.cpu, **done["cpu"]},
         }
     except OSError as error:  # the parent names the file (pack.step); its temporary names mean nothing
         report = {"ok": False, "error": "OSError", "message": error.strerror or str(error)}
+    except StepExportError as error:
+        report = {"ok": False, "error": error.kind, "message": error.message}
     except BaseException as error:  # noqa: BLE001 - everything goes back to the parent as a report
         from battgen.core.diagnostics import raised_at
 
