@@ -11,7 +11,8 @@ import pytest
 import shapely
 
 from battgen.core import serialize
-from battgen.passes.drawn import discs
+from battgen.passes.drawn import _in_boxes, discs
+from battgen.passes.layout.grouping import _hull_candidates
 
 
 @pytest.mark.parametrize("quad_segs", [2, 8, 16])
@@ -64,3 +65,31 @@ def test_records_and_float_runs_serialise_as_item_by_item():
     data = {"cells": cells, "column": values * 3, "short": values[:3], "mixed": [1, 2.5, "a", None]}
     assert serialize.to_jsonable(data) == _plain(data)
     assert serialize.dumps(serialize.to_jsonable(data)) == serialize.dumps(_plain(data))
+
+
+def test_hull_candidates_make_the_same_hull():
+    rng = np.random.default_rng(5)
+    for _ in range(300):  # lattices: many points on one line, the hull's edges full of them
+        pts = rng.integers(0, 6, (int(rng.integers(3, 60)), 2)) * rng.choice([1.0, 0.1, 18.65]) + rng.choice(
+            [0.0, 1e-3]
+        )
+        module = np.unique(rng.integers(0, 3, len(pts)), return_inverse=True)[1]
+        full = [shapely.convex_hull(shapely.multipoints(pts[module == k])) for k in np.unique(module)]
+        corners = _hull_candidates(pts, module)
+        fast = shapely.convex_hull(shapely.multipoints(pts[corners], indices=module[corners]))
+        for a, b in zip(full, fast, strict=True):
+            if a.geom_type == "Polygon":
+                assert a.equals_exact(b, 0.0)
+            else:  # a line of points: its hull a line, the same whichever way it runs
+                assert shapely.normalize(a).equals_exact(shapely.normalize(b), 0.0)
+
+
+def test_points_in_boxes_are_what_the_tree_finds():
+    rng = np.random.default_rng(9)
+    xy = np.round(rng.uniform(0.0, 100.0, (2000, 2)), 1)  # many on the boxes' edges
+    tree = shapely.STRtree(shapely.points(xy))
+    discs_ = shapely.buffer(shapely.points(xy[:50]), 7.3)
+    counts = _in_boxes(xy, shapely.bounds(discs_))
+    assert counts.tolist() == [len(tree.query(d)) for d in discs_]
+    hits = _in_boxes(xy, shapely.bounds(discs_), each=True)
+    assert [np.flatnonzero(h).tolist() for h in hits] == [sorted(tree.query(d).tolist()) for d in discs_]

@@ -606,12 +606,20 @@ def lattice_tile(xy: np.ndarray, r: float) -> BaseGeometry:
 
     if len(xy) < 2:
         return shapely.set_precision(Point(0, 0).buffer(r + HOLDER_RIM, quad_segs=8), 1e-4)
-    tree = shapely.STRtree(shapely.points(xy))
+    # NB ``pitch`` is the median distance to the nearest of the first 8 cells, not the lattice's
+    # pitch on a large pack; it picks ``best`` (the cell whose tile every cell gets), so it is
+    # kept as it is: another cell's tile moves every holder mass in the last digits
     d_near = np.sort(np.hypot(*(xy[None, :8] - xy[:, None, :8]).transpose(2, 0, 1)), axis=1)
     pitch = float(np.median(d_near[:, 1])) if d_near.shape[1] > 1 else 2 * r
-    counts = np.array([len(tree.query(Point(p).buffer(1.2 * pitch))) for p in xy[: min(len(xy), 400)]])
+    counts = _in_boxes(xy, shapely.bounds(shapely.buffer(shapely.points(xy[:400]), 1.2 * pitch)))
     best = int(np.argmax(counts))
-    near = tree.query(Point(xy[best]).buffer(2.1 * pitch))
+    near = np.flatnonzero(_in_boxes(xy, np.array([Point(xy[best]).buffer(2.1 * pitch).bounds]), each=True)[0])
+    # the Voronoi cell of ``best`` is made by its natural neighbours: those within 2.5 nearest
+    # spacings of it (a lattice's first and second rings), the points beyond need not be
+    # triangulated (on the Model S all 7,104 were: 0.2 s)
+    d = np.hypot(*(xy[near] - xy[best]).T)
+    spacing = float(np.min(d[d > 0])) if (d > 0).any() else 2 * r
+    near = near[d <= 2.5 * spacing]
     pts = xy[near] - xy[best]
     cells = shapely.get_parts(
         shapely.voronoi_polygons(MultiPoint(pts), extend_to=shapely.box(-4 * pitch, -4 * pitch, 4 * pitch, 4 * pitch))
@@ -626,6 +634,16 @@ def lattice_tile(xy: np.ndarray, r: float) -> BaseGeometry:
         tile = tile.intersection(Point(0, 0).buffer(r + HOLDER_RIM, quad_segs=8))
     tile = shapely.set_precision(tile.buffer(-0.01, join_style="mitre"), 1e-4)  # 10 µm apart: neighbours never overlap
     return tile
+
+
+def _in_boxes(xy: np.ndarray, boxes: np.ndarray, each: bool = False) -> np.ndarray:
+    """How many of the points ``xy`` lie in each box (minx, miny, maxx, maxy), edges included:
+    what ``STRtree.query`` of a geometry with those bounds counts among points (their
+    envelopes). ``each``: which points, (boxes, points) booleans, instead of how many."""
+    x, y = xy[:, 0][None, :], xy[:, 1][None, :]
+    b = boxes[:, :, None]
+    hit = (x >= b[:, 0]) & (x <= b[:, 2]) & (y >= b[:, 1]) & (y <= b[:, 3])
+    return hit if each else hit.sum(axis=1)
 
 
 def place_tiles(
