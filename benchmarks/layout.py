@@ -1,6 +1,6 @@
 """Layout benchmark: placement speed and packing quality. It prints; it writes no file.
 
-    .venv/bin/python benchmarks/layout.py [--quick] [--markdown]
+    .venv/bin/python benchmarks/layout.py [--quick] [--markdown] [--stages]
 
 1. Speed: ``place`` for the Tesla Model S 85 pack (96s74p, 7,104 NCR18650B cells) in its
    envelope (examples/validation/tesla_model_s_85.batt); the issue's budget is 2 s.
@@ -13,6 +13,9 @@
 3. Rectangles with the aspect ratios of the example packs: cells that fit, ours (with the
    relaxation) against the lattice search alone, the plain hexagonal lattice (both orientations) and the square lattice. No best-known table for
    rectangles is used here.
+
+``--stages``: instead, every build stage's best wall and CPU time (warm process, no CAD) on the
+Model S pack and the sedan, and the build folder's files made from the result (``write``).
 
 The tables in docs/packing.md come from ``packing_markdown`` here, written by
 ``python docs/generate.py --packing`` (they hold no timings, so they do not depend on the machine);
@@ -156,7 +159,61 @@ def model_s_time(repeats: int = 5) -> tuple[float, object]:
     return statistics.median(times), layout
 
 
+class _StageClock:
+    """A build's reporter that notes when each stage starts (wall and CPU seconds)."""
+
+    def __init__(self) -> None:
+        self.marks: list[tuple[str, float, float]] = []
+
+    def stage(self, name: str, detail: str = "") -> None:
+        self.marks.append((name, time.perf_counter(), time.process_time()))
+
+    def step(self, step: str, done: int, total: int) -> None:
+        pass
+
+
+STAGE_PACKS = ("examples/validation/tesla_model_s_85.batt", "examples/sedan.batt")
+
+
+def stage_times(path: Path, repeats: int = 3) -> dict[str, tuple[float, float]]:
+    """Each stage's best (wall ms, CPU ms) over ``repeats`` warm in-memory builds without CAD
+    (a stage the design loop runs more than once: the sum of its runs), and ``write``: the
+    files of the build folder made (``emit.files.render_all``), not written."""
+    from battgen.driver.pipeline import build_result
+    from battgen.emit.files import render_all
+
+    build_result(path, None, cad=False)  # imports, the lifetime model's data
+    best: dict[str, tuple[float, float]] = {}
+    for _ in range(repeats):
+        clock = _StageClock()
+        result = build_result(path, None, cad=False, reporter=clock)
+        clock.stage("write")
+        for build in result.packs.values():
+            render_all(build, result.diagnostics)
+        clock.stage("end")
+        runs: dict[str, list[float]] = {}
+        for (name, wall, cpu), (_next, wall2, cpu2) in zip(clock.marks, clock.marks[1:]):
+            got = runs.setdefault(name, [0.0, 0.0])
+            got[0] += (wall2 - wall) * 1e3
+            got[1] += (cpu2 - cpu) * 1e3
+        for name, (wall, cpu) in runs.items():
+            old = best.get(name, (math.inf, math.inf))
+            best[name] = (min(old[0], wall), min(old[1], cpu))
+    return best
+
+
+def print_stage_times(repeats: int = 3) -> None:
+    """``--stages``: the per-stage table for the Model S validation pack and the sedan."""
+    for name in STAGE_PACKS:
+        times = stage_times(ROOT / name, repeats)
+        cells = ", ".join(f"{stage} {wall:.0f}/{cpu:.0f}" for stage, (wall, cpu) in times.items())
+        print(f"{Path(name).stem}: best of {repeats}, wall/CPU ms: {cells}")
+
+
 def main(quick: bool = False, markdown: bool = False) -> int:
+    if "--stages" in sys.argv:
+        print_stage_times(2 if quick else 3)
+        return 0
     elapsed, layout = model_s_time(3 if quick else 5)
     print(f"Model S 85 (96s74p, 7,104 cells): place() median {elapsed:.3f} s (goal 2 s); {layout.summary()}")
     text = packing_markdown(quick, show=print)

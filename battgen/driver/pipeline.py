@@ -161,6 +161,24 @@ def _build(
     only: Collection[str] | None = None,
 ) -> BuildResult:
     """``build_result``'s work, with ``options.reporter`` (if any) told of every stage."""
+    from battgen.driver import stages
+
+    with stages.frozen_during():
+        return _build_frozen(source, out, options, workspace, cache, text, only)
+
+
+def _build_frozen(
+    source: Source,
+    out: Path | None,
+    options: BuildOptions,
+    workspace: Workspace | None,
+    cache: StageCache | None = None,
+    text: str | None = None,
+    only: Collection[str] | None = None,
+) -> BuildResult:
+    """``_build`` while what the stages leave alive is frozen (``stages.run``)."""
+    import gc
+
     from battgen.driver import loop
     from battgen.passes.build import PackBuild
 
@@ -190,6 +208,7 @@ def _build(
     if out is not None and not any(d.is_error for d in diagnostics):  # no partial output
         if reporter is not None:
             reporter.stage("write", str(out))
+        gc.freeze()  # the builds, written from: long-lived (``stages.run``)
         _write(result)
     return result
 

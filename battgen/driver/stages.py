@@ -21,7 +21,9 @@ and propagation solves run once, not once per attempt.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -423,12 +425,29 @@ def warm_imports() -> None:
     lifetime.available()
 
 
+@contextmanager
+def frozen_during() -> Iterator[None]:
+    """A build: what is alive as it starts (the libraries, the source) frozen, and that and
+    what ``run`` freezes unfrozen at its end, whatever ended it (cycles of garbage among them
+    are then collected in the collector's next full pass)."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def run(
     build: PackBuild, options: BuildOptions, *, loop: bool, cache: StageCache | None = None
 ) -> tuple[PackBuild, Diagnostics, str]:
     """The enabled stages with ``Stage.loop == loop``, in order, from ``build``; stops at the
     first error. Returns the build, the stages' diagnostics and the name of the last stage run.
-    With a ``cache``, a stage whose inputs it has seen is not run again."""
+    With a ``cache``, a stage whose inputs it has seen is not run again.
+
+    After each stage the objects alive are frozen (``gc.freeze``): the collector's full passes
+    then leave them alone. A 7,104-cell build holds ~200,000 objects (the imported libraries,
+    the placed cells, the fuse links); five full passes over them took 0.9 s of the Model S's
+    build. ``frozen_during`` gives them back to the collector when the build is done."""
     diagnostics: list[Diagnostic] = []
     last = ""
     for stage in STAGES:
@@ -443,6 +462,7 @@ def run(
         else:
             build, found = stage.run(build, options)
         diagnostics.extend(found)
+        gc.freeze()  # what outlived the stage (its results, the modules it imported) is long-lived
         if any(d.is_error for d in found):
             break
     return build, tuple(diagnostics), last

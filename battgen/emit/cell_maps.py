@@ -96,11 +96,7 @@ def _cell_map(
 ) -> str:
     sheet = Sheet(pack, layout, routing, title, caption)
     sheet.envelope()
-    # cells of one colour step are drawn in one group: the step's middle colour
-    fills = [
-        style.sample(scale.ramp, (scale.level(v, LEVELS) + 0.5) / LEVELS) if not scale.flat else scale.colour(v)
-        for v in values
-    ]
+    fills = _step_fills(values, scale)
     sheet.cells(lambda i: fills[i] if i < len(fills) else "#FFFFFF")
     top = max(range(len(values)), key=lambda i: values[i]) if values and not scale.flat else None
     if top is not None:
@@ -117,6 +113,22 @@ def _cell_map(
     if top is not None:
         sheet.swatch(f"{worst}: #{top} at {scale.text(values[top])}", "none", stroke="#000")
     return sheet.render()
+
+
+def _step_fills(values: Sequence[float], scale: ColourScale) -> list[str]:
+    """Each cell's fill: cells of one colour step are drawn in one group, the step's middle
+    colour (each step's colour sampled once: 7,104 cells fall in at most ``LEVELS`` steps)."""
+    if scale.flat:
+        return [scale.colour(v) for v in values]
+    steps: dict[int, str] = {}
+    fills = []
+    for v in values:
+        level = scale.level(v, LEVELS)
+        fill = steps.get(level)
+        if fill is None:
+            fill = steps[level] = style.sample(scale.ramp, (level + 0.5) / LEVELS)
+        fills.append(fill)
+    return fills
 
 
 def _digits(mean: float) -> int:

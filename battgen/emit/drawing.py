@@ -54,6 +54,27 @@ def n(value: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
+# The last layout's ``<use>`` of every cell: a build's four sheets draw the same cells (the
+# layout held, so that its id is not reused while it is the key).
+_USES: list[tuple[Layout, list[str]]] = []
+
+
+def _cell_uses(layout: Layout) -> list[str]:
+    """Each cell's ``<use href="#cell" …/>`` at its place in the plan (mm), in cell order."""
+    last = _USES[0] if _USES else None
+    if last is not None and last[0] is layout:
+        return last[1]
+    uses = []
+    for c in layout.cells:
+        if c.rotation:
+            place = f'transform="translate({n(c.x * 1e3)} {n(c.y * 1e3)}) rotate({n(math.degrees(c.rotation))})"'
+        else:
+            place = f'x="{n(c.x * 1e3)}" y="{n(c.y * 1e3)}"'
+        uses.append(f'<use href="#cell" {place}/>')
+    _USES[:] = [(layout, uses)]
+    return uses
+
+
 def nice_step(span: float, count: int = 5) -> float:
     """A round step (1, 2 or 5 × 10^k) that cuts ``span`` into about ``count`` parts."""
     if span <= 0 or not math.isfinite(span):
@@ -244,13 +265,9 @@ class Sheet:
             self.defs.append(f'<rect id="cell" x="{n(-w / 2)}" y="{n(-t / 2)}" width="{n(w)}" height="{n(t)}"/>')
         outline = f' stroke="#000" stroke-opacity="0.3" stroke-width="{self.stroke(0.6)}"' if self.cell_px >= 5 else ""
         groups: dict[tuple[str, float], list[str]] = {}
-        for c in layout.cells:
+        for c, use in zip(layout.cells, _cell_uses(layout)):
             key = (fill_of(c.index), opacity_of(c.index) if opacity_of else 1.0)
-            if c.rotation:
-                place = f'transform="translate({n(c.x * 1e3)} {n(c.y * 1e3)}) rotate({n(math.degrees(c.rotation))})"'
-            else:
-                place = f'x="{n(c.x * 1e3)}" y="{n(c.y * 1e3)}"'
-            groups.setdefault(key, []).append(f'<use href="#cell" {place}/>')
+            groups.setdefault(key, []).append(use)
         self.plan.append(f'<g id="cells"{outline}>')
         for (fill, opacity), uses in sorted(groups.items()):
             alpha = f' fill-opacity="{n(opacity)}"' if opacity != 1.0 else ""

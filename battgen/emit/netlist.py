@@ -51,14 +51,26 @@ def liionpack_netlist(network: Network, current: float, title: str = "battgen pa
         f"* {title}: liionpack netlist written by battgen (liionpack.read_netlist, then solve_circuit or solve)",
         f"* {len(n.cell_ocv)} cells, {len(n.r_val)} resistors, load {current:.6g} A",
     ]
-    for k, (neg, pos, ocv, r) in enumerate(zip(n.cell_neg, n.cell_pos, n.cell_ocv, n.cell_r)):
-        lines.append(f"V{k} {node(int(internal[k]))} {node(int(number[neg]))} {_value(ocv)}")
-        lines.append(f"Ri{k} {node(int(number[pos]))} {node(int(internal[k]))} {_value(r)}")
+    # Python ints and floats (numpy's scalars, one by one, took most of the time); the cells'
+    # values repeat, each written once
+    values: dict[float, str] = {}
+
+    def value(v: float) -> str:
+        text = values.get(v) if v else None  # 0.0 and -0.0 are one key but two texts
+        if text is None:
+            text = values[v] = _value(v)
+        return text
+
+    cell_nodes = zip(internal.tolist(), number[n.cell_neg].tolist(), number[n.cell_pos].tolist())
+    for k, ((mid, neg, pos), ocv, r) in enumerate(zip(cell_nodes, n.cell_ocv.tolist(), n.cell_r.tolist())):
+        lines.append(f"V{k} {node(mid)} {node(neg)} {value(ocv)}")
+        lines.append(f"Ri{k} {node(pos)} {node(mid)} {value(r)}")
     terminal = (n.r_a == n.pos) | (n.r_b == n.pos) | (n.r_a == n.neg) | (n.r_b == n.neg)
     counts = {"Rb": 0, "Rc": 0, "Rt": 0}
-    for a, b, r, kind, lead in zip(n.r_a, n.r_b, n.r_val, n.r_kind, terminal):
+    ends = zip(number[n.r_a].tolist(), number[n.r_b].tolist())
+    for (a, b), r, kind, lead in zip(ends, n.r_val.tolist(), n.r_kind.tolist(), terminal.tolist()):
         name = "Rt" if lead else "Rb" if kind == 0 else "Rc"
-        lines.append(f"{name}{counts[name]} {node(int(number[a]))} {node(int(number[b]))} {_value(r)}")
+        lines.append(f"{name}{counts[name]} {node(a)} {node(b)} {value(r)}")
         counts[name] += 1
     lines.append(f"I0 {node(int(number[n.pos]))} 0 {_value(current)}")
     return "\n".join(lines) + "\n"

@@ -592,12 +592,27 @@ def _module_intrusion(pts: np.ndarray, plan: _Plan) -> int:
     if plan.modules <= 1 or plan.per_module <= 0:
         return 0
     m = plan.module_of_group()[np.arange(len(pts)) // plan.per_group]
-    hulls = [shapely.convex_hull(shapely.multipoints(pts[m == k])) for k in range(plan.modules)]
-    inside = 0
-    for k, hull in enumerate(hulls):
-        others = pts[m != k]
-        inside += int(shapely.contains_xy(hull, others[:, 0], others[:, 1]).sum())
-    return inside
+    corners = _hull_candidates(pts, m)
+    hulls = shapely.convex_hull(shapely.multipoints(pts[corners], indices=m[corners]))
+    box = shapely.bounds(hulls)[:, :, None]  # (modules, 4, 1)
+    x, y = pts[:, 0][None, :], pts[:, 1][None, :]
+    # a cell outside a hull's bounds is outside the hull: only those within them are tested
+    near = (x >= box[:, 0]) & (x <= box[:, 2]) & (y >= box[:, 1]) & (y <= box[:, 3])
+    near &= m[None, :] != np.arange(len(hulls))[:, None]
+    k, i = np.nonzero(near)
+    return int(shapely.contains_xy(hulls[k], pts[i, 0], pts[i, 1]).sum())
+
+
+def _hull_candidates(pts: np.ndarray, module: np.ndarray) -> np.ndarray:
+    """Which points can be corners of their module's convex hull: in each module the first and
+    last along x of each distinct y (a point with others left and right of it at its y lies
+    between them), in module order. The hull of these is the hull of all of the module's
+    points, from a fraction of them (a lattice block's rows' ends)."""
+    order = np.lexsort((pts[:, 0], pts[:, 1], module))
+    ms, ys = module[order], pts[order, 1]
+    start = np.r_[True, (ms[1:] != ms[:-1]) | (ys[1:] != ys[:-1])]
+    end = np.r_[start[1:], True]
+    return order[start | end]
 
 
 def _series_links(pairs: np.ndarray, label: np.ndarray, pts: np.ndarray, plan: _Plan) -> float:

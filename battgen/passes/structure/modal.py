@@ -229,26 +229,40 @@ def solve(
     free = np.setdiff1d(np.arange(basis.N), fixed)
     kc, mc, fc = k[free][:, free].tocsc(), mm[free][:, free].tocsc(), f[free]
     n = kc.shape[0]
-    freqs = _lowest(kc, mc, count)
+    factor = splu(kc)  # one factorisation for the shift-invert modes and the static solve
+    freqs = _lowest(kc, mc, count, factor)
     u = np.zeros(basis.N)
-    u[free] = splu(kc).solve(fc)
+    u[free] = factor.solve(fc)
     stress, at, deflection = _stress(basis, m, plate, u)
     return ModalResult(tuple(float(x) for x in freqs), int(n), int(m.t.shape[1]), float(step)), StaticResult(
         deflection, stress, at
     )
 
 
-def _lowest(k, m, count: int) -> np.ndarray:
+def _lowest(k, m, count: int, factor=None) -> np.ndarray:
     """The ``count`` lowest natural frequencies, Hz, of stiffness ``k`` and mass ``m``:
     ARPACK in shift-invert mode about zero (the supports make ``k`` positive definite; a
     shift below zero stalls ARPACK on Morley's nearly massless slope freedoms), with a fixed
     start vector (the same answer every run). A plate its supports do not hold (a mechanism)
-    has a zero frequency."""
-    from scipy.sparse.linalg import eigsh
+    has a zero frequency. ``factor``: ``splu(k)`` when the caller has it (about zero the shift
+    inverts ``k`` itself: ARPACK would factorise it again, the same way)."""
+    from scipy.sparse.linalg import LinearOperator, eigsh
 
     n = k.shape[0]
+    inverse = None
+    if factor is not None:
+        inverse = LinearOperator(k.shape, matvec=lambda x: factor.solve(np.asarray(x, dtype=k.dtype)), dtype=k.dtype)
     try:
-        values = eigsh(k, k=min(count, n - 2), M=m, sigma=0.0, which="LM", v0=np.ones(n), return_eigenvectors=False)
+        values = eigsh(
+            k,
+            k=min(count, n - 2),
+            M=m,
+            sigma=0.0,
+            which="LM",
+            v0=np.ones(n),
+            return_eigenvectors=False,
+            OPinv=inverse,
+        )
     except RuntimeError:  # a singular stiffness: the supports leave a rigid-body motion free
         return np.zeros(min(count, n - 2))
     return np.sqrt(np.clip(np.sort(values), 0.0, None)) / (2.0 * math.pi)
