@@ -217,7 +217,19 @@ def test_every_stage_is_reported_as_it_starts():
     options = stages.BuildOptions(cad=False, reporter=Recorder())
     pipeline._build(EXAMPLES / "ebike.batt", None, options, None)
     names = [name for name, _detail in seen]
-    assert names == ["synthesis", "layout", "routing", "heat", "lifetime", "bms", "bom", "check", "structure", "safety"]
+    assert names == [
+        "synthesis",
+        "layout",
+        "plates",
+        "routing",
+        "heat",
+        "lifetime",
+        "bms",
+        "bom",
+        "check",
+        "structure",
+        "safety",
+    ]
     assert seen[1] == ("layout", "ebike48 13s4p")
 
 
