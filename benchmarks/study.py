@@ -122,7 +122,8 @@ def _print_run(run: dict, n: int, bare_s: float) -> None:
         f"     cores used: builds {run['build_cpu'] / wall:.2f}, cluster {run['cluster_cpu'] / wall:.2f}, "
         f"this process {run['parent_cpu'] / wall:.2f}; a build {run['build_s'] / n:.2f} s "
         f"(CPU {run['build_cpu'] / n:.2f} s, bare {bare_s / n:.2f} s); "
-        f"worker time per task beyond its build {(w * wall - run['build_s']) / n:+.3f} s; {run['load']}"
+        f"workers busy {run['build_s'] / (w * wall):.1%} of the run, "
+        f"{(w * wall - run['build_s']) / n:+.3f} s of worker time per task beyond its build; {run['load']}"
     )
 
 
@@ -170,6 +171,11 @@ def main() -> None:
         f"best of {rounds}: {one['rate']:.3f} variants/s on 1 worker, {two['rate']:.3f} on 2: "
         f"scaling {two['rate'] / one['rate']:.2f}x over the run, "
         f"{two['steady'] / one['steady']:.2f}x in steady state (goal >= 1.8x)"
+    )
+    print(
+        f"in CPU: a build costs {two['build_cpu'] / one['build_cpu']:.2f}x on 2 workers what it costs on 1 "
+        f"(the two share caches and memory); the workers were busy {two['build_s'] / (2 * two['wall']):.1%} "
+        f"of the run on 2, {one['build_s'] / one['wall']:.1%} on 1"
     )
     print(
         f"per task on 1 worker, against the bare build: {(one['wall'] - bare_s) / n:+.3f} s of wall "

@@ -201,12 +201,7 @@ class Queue:
 
     def expected(self, job: Job) -> tuple[int, float]:
         """(settings not seen yet, seconds expected): the larger goes first."""
-        unseen = sum(1 for setting in job.settings if setting not in self.seconds)
-        if not self.count:
-            return unseen, 0.0
-        mean = self.total / self.count
-        seen = [self.seconds[s] for s in job.settings if s in self.seconds]
-        return unseen, mean + sum(total / count - mean for total, count in seen)
+        return self._rank(self._effects())(job)
 
     def priority(self, job: Job) -> int:
         """Dask's priority for the job (higher runs first among the queued tasks)."""
@@ -224,7 +219,28 @@ class Queue:
         self.count += 1
         if self.jobs and (first or self.count >= 2 * self.sorted_at):
             self.sorted_at = self.count
-            self.jobs.sort(key=self.expected)  # stable: ties keep the study's order
+            self.jobs.sort(key=self._rank(self._effects()))  # stable: ties keep the study's order
+
+    def _effects(self) -> tuple[float, dict[tuple[str, str], float]]:
+        """The mean of all builds, and each setting's difference from it."""
+        mean = self.total / self.count if self.count else 0.0
+        return mean, {setting: total / count - mean for setting, (total, count) in self.seconds.items()}
+
+    @staticmethod
+    def _rank(effects: tuple[float, dict[tuple[str, str], float]]) -> Callable[[Job], tuple[int, float]]:
+        mean, effect = effects
+
+        def rank(job: Job) -> tuple[int, float]:
+            unseen, expected = 0, mean
+            for setting in job.settings:
+                difference = effect.get(setting)
+                if difference is None:
+                    unseen += 1
+                else:
+                    expected += difference
+            return unseen, expected
+
+        return rank
 
 
 class DaskPool:
