@@ -439,3 +439,118 @@ def test_battc_study_through_the_cli(tmp_path):
     assert "out/sheets/table.csv" in outputs and any(o.endswith("/variant.batt") for o in outputs)
     usage = run_battc("study", "study.batt", "--workers", "-1", cwd=project)
     assert usage.returncode == 2
+
+
+# --- the pool ---------------------------------------------------------------------------------
+
+
+def _makespan(times: dict[str, float], keys: list[str], order, workers: int = 2) -> float:
+    """When the last of ``keys`` ends on ``workers`` that each take the next job ``order`` gives
+    as soon as they are free (the pool's window of one per worker)."""
+    import heapq
+
+    from battgen.driver.pool import Job
+
+    jobs = [
+        Job(key, "", "", "pack", tuple(zip(("cell", "layout", "busbar"), key.split("/"), strict=True))) for key in keys
+    ]
+    queue = order(jobs)
+    free = [(0.0, i) for i in range(workers)]
+    running: list[tuple[float, int, Job]] = []
+    end = 0.0
+    while True:
+        while free and (job := queue.pop()) is not None:
+            start, worker = heapq.heappop(free)
+            heapq.heappush(running, (start + times[job.key], worker, job))
+        if not running:
+            return end
+        end, worker, job = heapq.heappop(running)
+        queue.learn(job, times[job.key])
+        heapq.heappush(free, (end, worker))
+
+
+@pytest.mark.parametrize(
+    ("cells", "layouts", "busbars", "slow"),
+    [
+        # the slow cell's variants last in the study (the design loop searching: 13 s against 3 s,
+        # as the sedan's M50T against its Tesla 2170), three of them on two workers
+        ({"tesla": 3.0, "p45b": 3.5, "m50t": 13.0}, ("hex",), ("1.5", "2", "3"), None),
+        # one slow variant, the study's last (the benchmark's old 12-variant grid)
+        ({"tesla": 3.0, "p45b": 3.5, "m50t": 3.0}, ("hex", "square"), ("2", "3"), "m50t/square/3"),
+    ],
+)
+def test_the_pool_submits_the_variants_expected_to_take_longest_first(cells, layouts, busbars, slow):
+    """In the study's order the slow variants come last and the last of them ends the study on
+    one worker while the other waits; learning each setting's time as results arrive and taking
+    the longest expected first ends sooner, and within Graham's 4/3 of the best possible."""
+    from battgen.driver.pool import Queue
+
+    keys = [f"{c}/{lay}/{b}" for c in cells for lay in layouts for b in busbars]
+    times = {k: cells[k.split("/")[0]] + (0.5 if "/square/" in k else 0.0) + (10.0 if k == slow else 0.0) for k in keys}
+
+    class InOrder:
+        def __init__(self, jobs):
+            self.jobs = list(jobs)
+
+        def pop(self):
+            return self.jobs.pop(0) if self.jobs else None
+
+        def learn(self, job, seconds):
+            pass
+
+    bound = max(sum(times.values()) / 2, max(times.values()))  # no order can end earlier
+    in_order = _makespan(times, keys, InOrder)
+    learnt = _makespan(times, keys, Queue)
+    assert in_order > 1.19 * bound  # the straggler
+    assert learnt < in_order and learnt <= 4 / 3 * bound
+
+
+def test_the_queue_puts_unseen_settings_first_and_keeps_the_study_s_order_on_ties():
+    from battgen.driver.pool import Job, Queue
+
+    jobs = [
+        Job(str(i), "", "", "p", (("cell", c), ("layout", lay)))
+        for i, (c, lay) in enumerate([("a", "hex"), ("a", "square"), ("b", "hex"), ("b", "square"), ("c", "square")])
+    ]
+    queue = Queue(jobs)
+    assert queue.pop().key == "0"  # nothing learnt: the study's order
+    queue.learn(jobs[0], 2.0)  # a and hex seen
+    assert [queue.expected(j)[0] for j in jobs[1:]] == [1, 1, 2, 2]
+    assert queue.pop().key == "3"  # b and square: both unseen (and before 4 in the study)
+    queue.learn(jobs[3], 10.0)  # b and square are slow
+    assert queue.pop().key == "4"  # c unseen
+    queue.learn(jobs[4], 2.0)
+    assert queue.expected(jobs[2])[1] > queue.expected(jobs[1])[1]  # b/hex: b is slower than a
+    assert [queue.pop().key, queue.pop().key, queue.pop()] == ["2", "1", None]
+
+
+def test_a_build_on_a_warmed_worker_imports_nothing_more():
+    """``warm`` imports everything a build imports: otherwise the first variant on every worker
+    pays seconds of imports inside its task."""
+    import subprocess
+    import sys
+
+    code = f"""
+import sys
+from pathlib import Path
+from battgen.driver.pool import Job, evaluate_variant, shared_workspace, warm
+from battgen.driver.pipeline import check
+
+path = Path({str(EXAMPLES / "sedan.batt")!r})
+text = path.read_text()
+shared = shared_workspace(check(path).sources)
+warm()
+before = set(sys.modules)
+result = evaluate_variant(Job("k", text, str(path), "sedan"), shared)
+assert result.status == "passed", result
+print(sorted(set(sys.modules) - before))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**__import__("os").environ, "PYTHONPATH": str(REPO)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", f"a build imported these after warm(): add them to BUILD_IMPORTS: {done.stdout}"

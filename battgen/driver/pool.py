@@ -6,7 +6,10 @@ thread each: a build is pure Python and numpy, it holds the GIL) or on a running
 files, parsed (the pack's file, everything it imports and the standard library), go to every
 worker as one scattered ``Workspace``; a task carries only its variant's text (a couple of
 kB) and comes back as an ``Evaluation`` (a few hundred bytes). Tasks are submitted in a
-window of a few per worker thread, so a study of 100,000 variants never holds 100,000 futures.
+window of a few per worker thread, so a study of 100,000 variants never holds 100,000 futures,
+the variants expected to take longest first (``Queue``: a slow variant submitted last would
+end the study alone on one worker). Each worker imports what a build needs before its first
+task (``warm``), so that no task pays for it.
 
 ``InlinePool`` builds in this process, one after the other (``--workers 0``: no cluster, for
 debugging and small runs).
@@ -29,6 +32,9 @@ from battgen.frontend.workspace import SourceFile, Workspace
 from battgen.passes.study import ERROR, Evaluation, evaluate
 
 WINDOW_PER_THREAD = 3  # tasks in flight per worker thread: the next is queued when one ends
+# A LocalCluster's workers without the statistical profiler, which samples the task's stack
+# every 10 ms from a second thread (the dashboard's profile: not shown here)
+WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,7 @@ class Job:
     text: str
     root: str  # absolute path of the pack's file (imports resolve from it)
     pack: str
+    settings: tuple[tuple[str, str], ...] = ()  # the study's (variable, value) pairs: what its time is learnt by
 
 
 def shared_workspace(sources: dict[str, str]) -> Workspace:
@@ -89,14 +96,48 @@ def render_variant(job: Job, shared: Workspace) -> tuple[str, dict[str, bytes]]:
     return job.key, {name: data.encode() if isinstance(data, str) else data for name, data in files.items()}
 
 
-def warm() -> str:
-    """Import what a build needs (run once per worker, before the timed work)."""
-    import battgen.driver.loop
-    import battgen.passes.asbuilt
-    import battgen.passes.heat
-    import battgen.passes.layout
-    import battgen.passes.routing.stage  # noqa: F401
+# What a build imports on its first run: the stages import their passes when they first run,
+# the passes their libraries, and the lifetime stage BLAST-Lite (scipy.stats and its models).
+# tests/test_study.py checks that a build after ``warm`` imports nothing more.
+BUILD_IMPORTS = (
+    "battgen.driver.loop",
+    "battgen.models.lifetime_data",
+    "battgen.models.lifetime_table",
+    "battgen.models.resistance",
+    "battgen.passes.asbuilt",
+    "battgen.passes.bms",
+    "battgen.passes.bom",
+    "battgen.passes.channels",
+    "battgen.passes.drawn",
+    "battgen.passes.heat",
+    "battgen.passes.layout.stage",
+    "battgen.passes.lifetime",
+    "battgen.passes.routing.stage",
+    "battgen.passes.safety.stage",
+    "battgen.passes.structure.parts",
+    "battgen.passes.structure.stage",
+    "networkx",
+    "scipy.optimize",
+    "scipy.sparse.csgraph",
+    "scipy.spatial",
+    "shapely.ops",
+    "shapely.prepared",
+    "skfem",
+    "skfem.helpers",
+)
 
+
+def warm() -> str:
+    """Import what a build imports (once per worker, before any task): 2-3 CPU-s of imports,
+    which the first variant on each worker paid inside its task (a sedan variant built first in
+    a process took 6.1 CPU-s, built again 3.4; after ``warm``, 3.1 against 2.8)."""
+    import importlib
+
+    from battgen.models.lifetime import available
+
+    for name in BUILD_IMPORTS:
+        importlib.import_module(name)
+    available()  # imports BLAST-Lite
     return str(os.getpid())
 
 
@@ -129,11 +170,85 @@ class InlinePool:
         pass
 
 
+class Queue:
+    """The jobs not yet submitted, the one expected to take longest first.
+
+    A study ends when its last task does: a long variant submitted last runs alone on one
+    worker while the others have nothing left to do (the grid's order put the sedan's slow
+    cell last in the benchmark: 1.45x on 2 workers). Longest first is Graham's rule, whose
+    finish is within 4/3 of the best possible order's (R. L. Graham, "Bounds on multiprocessing
+    timing anomalies", SIAM J. Appl. Math. 17(2), 1969). A variant's time is not known before
+    it is built (the design loop builds 1 to 6 architectures), so it is learnt from the results
+    as they arrive: the mean CPU time of the builds with each setting (a cell, a layout, ...),
+    and a variant expected to take the mean of all builds plus, for each of its settings, that
+    setting's difference from it (main effects). A variant with settings not seen yet goes
+    before the others (the one with most first): building it is what teaches the order. Ties
+    keep the study's order. The jobs are sorted again when a setting is first seen and when the
+    results learnt from have doubled: a few dozen sorts for a study of 100,000."""
+
+    def __init__(self, jobs: Iterable[Job]) -> None:
+        self.jobs = list(jobs)[::-1]  # the next to submit last
+        self.seconds: dict[tuple[str, str], list[float]] = {}  # setting -> [sum, count]
+        self.total = 0.0
+        self.count = 0
+        self.sorted_at = 0  # results learnt from at the last sort
+
+    def __len__(self) -> int:
+        return len(self.jobs)
+
+    def pop(self) -> Job | None:
+        return self.jobs.pop() if self.jobs else None
+
+    def expected(self, job: Job) -> tuple[int, float]:
+        """(settings not seen yet, seconds expected): the larger goes first."""
+        return self._rank(self._effects())(job)
+
+    def priority(self, job: Job) -> int:
+        """Dask's priority for the job (higher runs first among the queued tasks)."""
+        unseen, seconds = self.expected(job)
+        return unseen * 1_000_000 + round(max(seconds, 0.0) * 1000)
+
+    def learn(self, job: Job, seconds: float) -> None:
+        first = False
+        for setting in job.settings:
+            entry = self.seconds.setdefault(setting, [0.0, 0])
+            first = first or entry[1] == 0
+            entry[0] += seconds
+            entry[1] += 1
+        self.total += seconds
+        self.count += 1
+        if self.jobs and (first or self.count >= 2 * self.sorted_at):
+            self.sorted_at = self.count
+            self.jobs.sort(key=self._rank(self._effects()))  # stable: ties keep the study's order
+
+    def _effects(self) -> tuple[float, dict[tuple[str, str], float]]:
+        """The mean of all builds, and each setting's difference from it."""
+        mean = self.total / self.count if self.count else 0.0
+        return mean, {setting: total / count - mean for setting, (total, count) in self.seconds.items()}
+
+    @staticmethod
+    def _rank(effects: tuple[float, dict[tuple[str, str], float]]) -> Callable[[Job], tuple[int, float]]:
+        mean, effect = effects
+
+        def rank(job: Job) -> tuple[int, float]:
+            unseen, expected = 0, mean
+            for setting in job.settings:
+                difference = effect.get(setting)
+                if difference is None:
+                    unseen += 1
+                else:
+                    expected += difference
+            return unseen, expected
+
+        return rank
+
+
 class DaskPool:
     """Builds on Dask workers: a LocalCluster of ``workers`` processes, or the cluster at
     ``scheduler``."""
 
     def __init__(self, sources: dict[str, str], scheduler: str | None = None, workers: int | None = None) -> None:
+        import dask
         from dask.distributed import Client, LocalCluster
 
         self.cluster: LocalCluster | None = None
@@ -141,15 +256,18 @@ class DaskPool:
             self.client = Client(scheduler, timeout="30s")
             self.address = scheduler
         else:
-            self.cluster = LocalCluster(
-                n_workers=workers or os.cpu_count() or 1,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                # the scheduler's HTTP routes on a free port, not 8787 (another cluster's)
-                scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"},
-                silence_logs=logging.ERROR,
-            )
+            # the workers take the configuration in effect when their nannies start them
+            with dask.config.set(WORKER_CONFIG):
+                self.cluster = LocalCluster(
+                    n_workers=workers or os.cpu_count() or 1,
+                    threads_per_worker=1,
+                    processes=True,
+                    memory_limit=0,  # no memory monitor: a build holds about 240 MB, nothing to spill
+                    dashboard_address=None,
+                    # the scheduler's HTTP routes on a free port, not 8787 (another cluster's)
+                    scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"},
+                    silence_logs=logging.ERROR,
+                )
             self.client = Client(self.cluster)
             self.address = self.cluster.scheduler_address
         self.client.run(warm)
@@ -158,23 +276,24 @@ class DaskPool:
         self.shared = self.client.scatter(shared_workspace(sources), broadcast=True, hash=False)
 
     def run(self, jobs: Iterable[Job], task: Callable = evaluate_variant) -> Iterator:
-        """Results as they complete (not in the order of ``jobs``)."""
+        """Results as they complete (not in the order of ``jobs``): the longest expected first
+        (``Queue``)."""
         from dask.distributed import as_completed
 
-        pending = iter(jobs)
+        pending = Queue(jobs)
         prefix = "variant" if task is evaluate_variant else task.__name__
         running = as_completed()
         jobs_of: dict[object, Job] = {}  # by the future's key
 
         def submit(job: Job) -> None:
-            future = self.client.submit(task, job, self.shared, key=f"{prefix}-{job.key}", retries=1)
+            future = self.client.submit(
+                task, job, self.shared, key=f"{prefix}-{job.key}", retries=1, priority=pending.priority(job)
+            )
             jobs_of[future.key] = job
             running.add(future)
 
-        for job in pending:
-            submit(job)
-            if len(jobs_of) >= WINDOW_PER_THREAD * self.workers:
-                break
+        while len(jobs_of) < WINDOW_PER_THREAD * self.workers and (first := pending.pop()) is not None:
+            submit(first)
         for future in running:
             job = jobs_of.pop(future.key)
             try:
@@ -182,8 +301,10 @@ class DaskPool:
             except Exception as error:  # noqa: BLE001 - one variant's bug (or a lost worker) must not end the study
                 result = lost(job, task, error)
             future.release()
+            if isinstance(result, Evaluation) and result.status != ERROR:  # a lost task's time is not its build's
+                pending.learn(job, result.cpu or result.seconds)
             yield result
-            following = next(pending, None)
+            following = pending.pop()
             if following is not None:
                 submit(following)
 

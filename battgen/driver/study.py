@@ -140,7 +140,7 @@ class _Runner:
         self.results: dict[str, Evaluation] = {}  # everything evaluated in this run, by key
 
     def job(self, variant: Variant) -> Job:
-        return Job(variant.key, variant.text, str(self.maker.path), self.pack)
+        return Job(variant.key, variant.text, str(self.maker.path), self.pack, variant.settings)
 
     def evaluate(self, variants: Sequence[Variant], description: str) -> dict[str, Evaluation]:
         results: dict[str, Evaluation] = {}
