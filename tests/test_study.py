@@ -553,4 +553,6 @@ print(sorted(set(sys.modules) - before))
         env={**__import__("os").environ, "PYTHONPATH": str(REPO)},
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]", f"a build imported these after warm(): add them to BUILD_IMPORTS: {done.stdout}"
+    assert done.stdout.strip() == "[]", (
+        f"a build imported these after warm(): add them to driver.stages.BUILD_IMPORTS: {done.stdout}"
+    )

@@ -96,48 +96,14 @@ def render_variant(job: Job, shared: Workspace) -> tuple[str, dict[str, bytes]]:
     return job.key, {name: data.encode() if isinstance(data, str) else data for name, data in files.items()}
 
 
-# What a build imports on its first run: the stages import their passes when they first run,
-# the passes their libraries, and the lifetime stage BLAST-Lite (scipy.stats and its models).
-# tests/test_study.py checks that a build after ``warm`` imports nothing more.
-BUILD_IMPORTS = (
-    "battgen.driver.loop",
-    "battgen.models.lifetime_data",
-    "battgen.models.lifetime_table",
-    "battgen.models.resistance",
-    "battgen.passes.asbuilt",
-    "battgen.passes.bms",
-    "battgen.passes.bom",
-    "battgen.passes.channels",
-    "battgen.passes.drawn",
-    "battgen.passes.heat",
-    "battgen.passes.layout.stage",
-    "battgen.passes.lifetime",
-    "battgen.passes.routing.stage",
-    "battgen.passes.safety.stage",
-    "battgen.passes.structure.parts",
-    "battgen.passes.structure.stage",
-    "networkx",
-    "scipy.optimize",
-    "scipy.sparse.csgraph",
-    "scipy.spatial",
-    "shapely.ops",
-    "shapely.prepared",
-    "skfem",
-    "skfem.helpers",
-)
-
-
 def warm() -> str:
-    """Import what a build imports (once per worker, before any task): 2-3 CPU-s of imports,
-    which the first variant on each worker paid inside its task (a sedan variant built first in
-    a process took 6.1 CPU-s, built again 3.4; after ``warm``, 3.1 against 2.8)."""
-    import importlib
+    """Import what a build imports (once per worker, before any task: ``stages.warm_imports``):
+    2-3 CPU-s of imports, which the first variant on each worker paid inside its task (a sedan
+    variant built first in a process took 6.1 CPU-s, built again 3.4; after ``warm``, 3.1
+    against 2.8)."""
+    from battgen.driver.stages import warm_imports
 
-    from battgen.models.lifetime import available
-
-    for name in BUILD_IMPORTS:
-        importlib.import_module(name)
-    available()  # imports BLAST-Lite
+    warm_imports()
     return str(os.getpid())
 
 
