@@ -147,7 +147,9 @@ def build_result(
 
         reporter = terminal = BuildProgress()
     options = stages.BuildOptions(cad=cad, stl=stl, progress=progress, reporter=reporter)
-    with terminal if terminal is not None else nullcontext():
+    # what the stages leave alive is frozen between them (``stages.run``), all of it given back
+    # to the collector when the build ends, however it ends
+    with terminal if terminal is not None else nullcontext(), stages.frozen_during():
         return _build(source, out, options, workspace, cache, text, only)
 
 
@@ -161,22 +163,6 @@ def _build(
     only: Collection[str] | None = None,
 ) -> BuildResult:
     """``build_result``'s work, with ``options.reporter`` (if any) told of every stage."""
-    from battgen.driver import stages
-
-    with stages.frozen_during():
-        return _build_frozen(source, out, options, workspace, cache, text, only)
-
-
-def _build_frozen(
-    source: Source,
-    out: Path | None,
-    options: BuildOptions,
-    workspace: Workspace | None,
-    cache: StageCache | None = None,
-    text: str | None = None,
-    only: Collection[str] | None = None,
-) -> BuildResult:
-    """``_build`` while what the stages leave alive is frozen (``stages.run``)."""
     import gc
 
     from battgen.driver import loop
