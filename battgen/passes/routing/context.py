@@ -68,10 +68,9 @@ class PlateContext:
     blocked: BaseGeometry  # keepouts grown by ``clearance``
     discs: np.ndarray  # each terminal's contact disc (shapely polygons)
     inner_discs: np.ndarray  # the discs shrunk by the snapping tolerance
-    # what else follows from the layout alone, for the steps after the plates
-    neighbours: tuple[
-        tuple[np.ndarray, np.ndarray], ...
-    ]  # by face: neighbouring terminals (into the face's), ridge lengths
+    # what else follows from the layout alone, for the steps after the plates; ``neighbours``, by
+    # face: the Voronoi-neighbouring terminals (indices into the face's) and their ridges' lengths
+    neighbours: tuple[tuple[np.ndarray, np.ndarray], ...]
     feet: np.ndarray  # the cells' live footprints (``isolation.cell_feet``)
     cell_group: np.ndarray  # each cell's series group
     cell_module: np.ndarray  # each cell's module

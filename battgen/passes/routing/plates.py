@@ -55,10 +55,6 @@ class Plates:
     context: PlateContext
     cut: PlateCut
 
-    def summary(self) -> str:
-        faces = len(self.context.terminals.faces)
-        return f"{len(self.cut.plates)} plates cut on {faces} face{'s' if faces != 1 else ''}"
-
 
 def cut_plates(ctx: PlateContext) -> PlateCut:
     """Voronoi split of each face, clipped around each terminal; each plate cut back from its
