@@ -23,25 +23,15 @@ def import_cell(
         return result, []
     target = out or Path(f"{result.name}.batt")
     if not replace and (target.exists() or target.is_symlink()):
-        result.diagnostics.append(
-            Diagnostic(
-                "E802",
-                f"cannot write the cell: `{target}` is already there (it is left as it is)",
-                Span(str(target), 1, 1, 1, 1),
-                "give another `--out`, or `--replace` to write over it",
-            )
+        why, hint = (
+            f"`{target}` is already there (it is left as it is)",
+            "give another `--out`, or `--replace` to write over it",
         )
-        return result, []
-    try:
-        write_atomic(target, result.text)
-    except OSError as error:
-        result.diagnostics.append(
-            Diagnostic(
-                "E802",
-                f"cannot write the cell: {reason(error)}",
-                Span(str(target), 1, 1, 1, 1),
-                "choose a folder you can write to with `--out`",
-            )
-        )
-        return result, []
-    return result, [str(target)]
+    else:
+        try:
+            write_atomic(target, result.text)
+            return result, [str(target)]
+        except OSError as error:
+            why, hint = reason(error), "choose a folder you can write to with `--out`"
+    result.diagnostics.append(Diagnostic("E802", f"cannot write the cell: {why}", Span(str(target), 1, 1, 1, 1), hint))
+    return result, []

@@ -254,6 +254,18 @@ async function quickInput(page) {
     });
 }
 
+/** Goes to line:col (1-based) with Go to Line and types `text` over the `count` characters there. */
+async function typeOver(page, line, col, count, text) {
+  await page.locator(".monaco-editor .view-lines").first().click();
+  await page.keyboard.press("Control+G");
+  await quickInput(page);
+  await page.keyboard.type(`${line}:${col}`);
+  await page.keyboard.press("Enter");
+  await sleep(300);
+  for (let i = 0; i < count; i++) await page.keyboard.press("Shift+ArrowRight");
+  await page.keyboard.type(text);
+}
+
 async function visibleToasts(page) {
   return page
     .locator(".notifications-toasts .notification-toast")
@@ -300,14 +312,7 @@ async function asBuiltAndPreview(page, ws, why) {
   const lines = text.split("\n");
   const li = lines.findIndex((l) => /^\s*power\s+>= 150 kW/.test(l));
   const col = lines[li].indexOf("150");
-  await page.locator(".monaco-editor .view-lines").first().click();
-  await page.keyboard.press("Control+G");
-  await quickInput(page);
-  await page.keyboard.type(`${li + 1}:${col + 1}`);
-  await page.keyboard.press("Enter");
-  await sleep(300);
-  for (let i = 0; i < 3; i++) await page.keyboard.press("Shift+ArrowRight");
-  await page.keyboard.type("180");
+  await typeOver(page, li + 1, col + 1, 3, "180");
   await page.keyboard.press("Escape");
   await waitFor("as built", "an error squiggle from the build after raising the power to 180 kW", async () => (await squiggles()) > 0).catch(
     async (e) => {
@@ -574,14 +579,7 @@ async function main() {
     const squiggles = () => page.locator(".monaco-editor .squiggly-error").count();
     const baseline = await squiggles();
     if (baseline) log(`note: ${baseline} error squiggle(s) before editing`);
-    await page.locator(".monaco-editor .view-lines").first().click();
-    await page.keyboard.press("Control+G");
-    await quickInput(page);
-    await page.keyboard.type(`${li + 1}:${col + 1}`);
-    await page.keyboard.press("Enter");
-    await sleep(300);
-    for (let i = 0; i < 3; i++) await page.keyboard.press("Shift+ArrowRight");
-    await page.keyboard.type("kwh");
+    await typeOver(page, li + 1, col + 1, 3, "kwh");
     await waitFor("squiggle", `a .squiggly-error after changing line ${li + 1} to 'kwh'`, async () => (await squiggles()) > baseline).catch(
       async (e) => {
         throw new StepError(e.step, e.message + (await why()));
