@@ -149,7 +149,7 @@ def test_the_registry_declares_real_fields_in_pipeline_order():
         made |= set(stage.writes)
     loop = ["layout", "plates", "routing", "heat", "lifetime", "bms", "bom", "check"]
     assert [s.name for s in stages.STAGES if s.loop] == loop
-    assert [s.name for s in stages.STAGES] == [*loop, "structure", "safety", "cad"]
+    assert [s.name for s in stages.STAGES] == [*loop, "structure", "thermal_network", "safety", "cad"]
 
 
 def test_a_build_is_never_mutated():

@@ -54,8 +54,8 @@ def test_a_second_build_hits_every_stage_and_is_the_same():
     cold = build_result(EBIKE, None, cad=False, cache=cache).packs["ebike48"]
     assert cache.hits == 0
     warm = build_result(EBIKE, None, cad=False, cache=cache).packs["ebike48"]
-    built = [stage.name for stage in stages.STAGES if stage.name != "cad"]  # layout, plates ... structure, safety
-    assert cache.misses == cache.hits == len(built) == 10
+    built = [stage.name for stage in stages.STAGES if stage.name != "cad"]  # layout, plates ... thermal_network, safety
+    assert cache.misses == cache.hits == len(built) == 11
     assert warm.placement == cold.placement and warm.routing == cold.routing and warm.heat == cold.heat
     assert warm.as_built == cold.as_built and warm.diagnostics == cold.diagnostics
 
@@ -82,7 +82,7 @@ def _edited(name: str) -> str:
 
 def test_each_edit_reruns_only_the_stages_that_read_it():
     """A comment reuses everything; `busbar` reuses layout and the plates; the coolant's inlet
-    reuses layout, routing and structure; the cooling's kind and the enclosure change the drawn walls the
+    reuses layout, routing, structure and the cells' thermal network (the propagation runs again); the cooling's kind and the enclosure change the drawn walls the
     plates keep clear of, so routing runs again (on the plates as cut, when the layout is the same). What the cache serves is
     what a cold build of the edited file makes (a stage that read an input it does not declare
     would show here)."""
@@ -93,6 +93,7 @@ def test_each_edit_reruns_only_the_stages_that_read_it():
     assert hits["busbar"]["layout"] and hits["busbar"]["plates"] and not hits["busbar"]["routing"], hits["busbar"]
     assert hits["coolant"]["routing"] and not hits["coolant"]["heat"], hits["coolant"]
     assert hits["coolant"]["structure"], hits["coolant"]  # the finite-element solves do not read the coolant
+    assert hits["coolant"]["thermal_network"] and not hits["coolant"]["safety"], hits["coolant"]
     for name in ("cooling", "enclosure"):  # (the enclosure's mass may change synthesis's choice too)
         assert hits[name]["plates"] == hits[name]["layout"] and not hits[name]["routing"], (name, hits[name])
     for name in EDITS:

@@ -45,7 +45,7 @@ def _run(pack, layout, materials, trigger: int = 0):
     cell = pack.cell
     energy = cell.energy / 3600
     body, ejecta = runaway.heat(cell.chemistry, energy, cell.mass, specific_heat(cell))
-    net = network.build(pack, layout, None, None, materials)
+    net = network.cooled(network.build(pack, layout, None, materials), None, pack.ambient)
     return propagation.run(net, trigger, runaway.onset(cell.chemistry), body, ejecta, pack.ambient, energy)
 
 

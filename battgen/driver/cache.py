@@ -24,6 +24,7 @@ import json
 import os
 import pickle
 from collections import OrderedDict
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -75,6 +76,24 @@ def fingerprint(value: Any) -> str:
     return hashlib.sha256(json.dumps(canonical(value), sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
+# fingerprints of the frozen inputs several stages of one build read (the pack, its parts, the
+# materials), by object: each stage's key would otherwise walk the same pack again
+_KNOWN: OrderedDict[int, tuple[Any, str]] = OrderedDict()
+
+
+def frozen_fingerprint(value: Any) -> str:
+    """``fingerprint(value)`` of a frozen ``value``, remembered while the object lives (it is
+    held with its fingerprint, so its ``id`` is not reused)."""
+    known = _KNOWN.get(id(value))
+    if known is not None and known[0] is value:
+        return known[1]
+    digest = fingerprint(dict(value) if isinstance(value, Mapping) and not isinstance(value, dict) else value)
+    _KNOWN[id(value)] = (value, digest)
+    while len(_KNOWN) > 64:
+        _KNOWN.popitem(last=False)
+    return digest
+
+
 def pack_spans(value: Any, path: str = "") -> dict[str, Span]:
     """Every span inside ``value`` (the pack IR), by its path: ``requirements.power.span``."""
     out: dict[str, Span] = {}
@@ -90,6 +109,18 @@ def pack_spans(value: Any, path: str = "") -> dict[str, Span]:
         for index, item in enumerate(value):
             out.update(pack_spans(item, f"{path}.{index}"))
     return out
+
+
+_SPANS: list[tuple[Any, dict[str, Span]]] = []
+
+
+def spans_of(pack: Any) -> dict[str, Span]:
+    """``pack_spans(pack)``, remembered for the last pack (every stage of its build asks)."""
+    if _SPANS and _SPANS[0][0] is pack:
+        return _SPANS[0][1]
+    spans = pack_spans(pack)
+    _SPANS[:] = [(pack, spans)]
+    return spans
 
 
 # stage results that hold no span: a hit does not walk them
@@ -111,6 +142,8 @@ def respan(value: Any, moved: dict[Span, Span]) -> Any:
                 changes[f.name] = new
         return dataclasses.replace(value, **changes) if changes else value
     if isinstance(value, tuple) and value and not isinstance(value[0], (float, int)):
+        if type(value[0]).__name__ in _SPAN_FREE and type(value[-1]) is type(value[0]):
+            return value  # the placed cells, busbars, fuse links: thousands of span-free records
         items = tuple(respan(item, moved) for item in value)
         return items if any(a is not b for a, b in zip(items, value)) else value
     if isinstance(value, dict) and value:

@@ -9,7 +9,8 @@ error. The stages marked ``loop`` build and check one architecture: the design l
 passed. Stages are imported lazily, so that ``battc check`` and the language server never load
 shapely, scipy or cadquery.
 
-    synthesis ─► [ layout ─► plates ─► routing ─► heat ─► lifetime ─► bms ─► bom ─► check ] ─► structure ─► safety ─► cad
+    synthesis ─► [ layout ─► plates ─► routing ─► heat ─► lifetime ─► bms ─► bom ─► check ]
+                 ─► structure ─► thermal_network ─► safety ─► cad
                       design loop: another architecture while the check fails
 
 The structure and safety stages run after the loop, for the architecture that passed: what they
@@ -153,11 +154,19 @@ def _structure(build: PackBuild, options: BuildOptions) -> tuple[PackBuild, Diag
     return replace(build, structure=outcome.value), outcome.diagnostics
 
 
+def _thermal_network(build: PackBuild, options: BuildOptions) -> tuple[PackBuild, Diagnostics]:
+    from battgen.passes.safety.stage import thermal_network_stage
+
+    assert build.placement is not None
+    outcome = thermal_network_stage(build.pack, build.placement, build.routing, build.materials)
+    return replace(build, thermal_network=outcome.value), outcome.diagnostics
+
+
 def _safety(build: PackBuild, options: BuildOptions) -> tuple[PackBuild, Diagnostics]:
     from battgen.passes.safety.stage import safety_stage
 
-    assert build.placement is not None
-    outcome = safety_stage(build.pack, build.placement, build.routing, build.heat, build.materials)
+    assert build.placement is not None and build.thermal_network is not None
+    outcome = safety_stage(build.pack, build.placement, build.routing, build.thermal_network, build.heat)
     return replace(build, safety=outcome.value), outcome.diagnostics
 
 
@@ -335,8 +344,16 @@ STAGES: tuple[Stage, ...] = (
         loop=False,
     ),
     Stage(
+        "thermal_network",
+        ("pack.cell", "pack.gap", "pack.barrier", "materials", "placement", "routing"),
+        ("thermal_network",),
+        _thermal_network,
+        "the cells' thermal network: conduction across the gaps and through the busbars, radiation, ejecta's reach",
+        loop=False,
+    ),
+    Stage(
         "safety",
-        ("pack", "materials", "placement", "routing", "heat"),
+        ("pack", "placement", "routing", "thermal_network", "heat"),
         ("safety",),
         _safety,
         "thermal-runaway propagation through the cell network, vent gas, short-circuit currents and fuse coordination",
@@ -359,7 +376,7 @@ UPSTREAM = frozenset(field for stage in STAGES for field in stage.writes)
 
 def stage_key(stage: Stage, build: PackBuild, options: BuildOptions) -> str:
     """The hash of the stage's code version and each input it reads (``driver.cache``)."""
-    from battgen.driver.cache import code_version, fingerprint
+    from battgen.driver.cache import code_version, fingerprint, frozen_fingerprint
 
     parts = [stage.name, code_version()]
     for read in stage.reads:
@@ -370,19 +387,18 @@ def stage_key(stage: Stage, build: PackBuild, options: BuildOptions) -> str:
             parts.append(repr(getattr(options, attr)))
         else:
             value = getattr(build, head)
-            value = dict(value) if head == "materials" else value
             for name in attr.split(".") if attr else ():  # "pack.cooling.kind": the kind alone
                 value = getattr(value, name)
-            parts.append(fingerprint(value))
+            parts.append(frozen_fingerprint(value))
     return fingerprint(parts)
 
 
 def _cached(stage: Stage, build: PackBuild, options: BuildOptions, cache: StageCache) -> tuple[PackBuild, Diagnostics]:
     """The stage's result from ``cache``, or computed and stored there."""
-    from battgen.driver.cache import pack_spans, respan
+    from battgen.driver.cache import respan, spans_of
 
     key = stage_key(stage, build, options)
-    spans = pack_spans(build.pack)
+    spans = spans_of(build.pack)
     entry = cache.get(key)
     if entry is None:
         new, found = stage.run(build, options)

@@ -399,12 +399,15 @@ def _thermistor_cells(
     load; and each of them, its heat less the pack's mean (how extreme it is)."""
     q = heat_pass.cell_heats(pack, routing, heat.current)
     out: dict[int, tuple[int, ...]] = {}
+    n = len(layout.cells)
+    index = np.fromiter((c.index for c in layout.cells), dtype=np.int64, count=n)
+    module_of = np.fromiter((c.module for c in layout.cells), dtype=np.int64, count=n)
     for module in layout.modules:
-        mine = [c.index for c in layout.cells if c.module == module.index]
-        if not mine:
+        mine = index[module_of == module.index]
+        if not mine.size:
             continue
         heats = q[mine]
-        hot, cold = mine[int(np.argmax(heats))], mine[int(np.argmin(heats))]
+        hot, cold = int(mine[np.argmax(heats)]), int(mine[np.argmin(heats)])
         out[module.index] = (hot, cold) if hot != cold else (hot,)
     mean = float(q.mean()) if q.size else 0.0
     return out, {i: float(q[i]) - mean for cells in out.values() for i in cells}

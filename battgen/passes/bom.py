@@ -354,8 +354,13 @@ def _busbar_lines(busbars, masses: list[float]) -> list[BomLine]:
 
 def _fuse_lines(fuses, materials: Mapping[str, ir.Material]) -> list[BomLine]:
     grouped: dict[tuple, list] = defaultdict(list)
+    rounded: dict[tuple, tuple] = {}  # a 7,000-cell pack has a handful of distinct links: round each once
     for f in fuses:
-        grouped[(f.kind, f.material, round(f.diameter, 7), round(f.width, 7), round(f.thickness, 7))].append(f)
+        link = (f.kind, f.material, f.diameter, f.width, f.thickness)
+        key = rounded.get(link)
+        if key is None:
+            key = rounded[link] = (f.kind, f.material, round(f.diameter, 7), round(f.width, 7), round(f.thickness, 7))
+        grouped[key].append(f)
     out = []
     for (kind, material_name, diameter, width, thickness), group in sorted(grouped.items()):
         material = materials.get(material_name) or (materials.get("aluminium") if kind == "wire_bond" else None)

@@ -30,6 +30,7 @@ from battgen.passes.lifetime import Lifetime
 from battgen.passes.routing.network import Network
 from battgen.passes.routing.plates import Plates
 from battgen.passes.routing.types import Routing
+from battgen.passes.safety.network import Network as ThermalNetwork
 from battgen.passes.safety.stage import Safety
 from battgen.passes.structure.stage import Structure
 from battgen.passes.synthesis import Candidate, Synthesis
@@ -129,6 +130,9 @@ class PackBuild:
     bom: tuple[BomLine, ...] | None = None
     as_built: AsBuilt | None = None
     structure: Structure | None = None
+    thermal_network: ThermalNetwork | None = field(
+        default=None, compare=False, repr=False
+    )  # the cells' thermal network the safety stage's propagation runs through (not in design.json)
     safety: Safety | None = None
     cad: CadResult | None = None
     assembly: Assembly | None = None  # the CAD stage's assembly procedure

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -77,10 +77,10 @@ def build(
     pack: ir.Pack,
     layout: Layout,
     routing: Routing | None,
-    heat: Heat | None,
     materials: Mapping[str, ir.Material],
 ) -> Network:
-    """The network of ``layout``'s cells (see the module docstring)."""
+    """The network of ``layout``'s cells (see the module docstring), not yet cooled: no path to
+    the coolant, which ``cooled`` adds from the heat stage (a coolant edit reuses the rest)."""
     cell, fmt = pack.cell, pack.cell.format
     n = len(layout.cells)
     xy = np.array([(c.x, c.y) for c in layout.cells]).reshape(n, 2)
@@ -115,9 +115,6 @@ def build(
     busbar = _busbar_conductance(pack, layout, routing, materials, pairs, module, group)
     cp = specific_heat(cell)
     capacity = np.full(n, cell.mass * cp)
-    g_cool = 1.0 / heat.resistance if heat is not None and heat.resistance else 0.0
-    t_cool = heat.inlet if heat is not None else pack.ambient
-    # the conductance to the coolant is the heat stage's per-cell path; an array, per cell
     return Network(
         capacity,
         pairs,
@@ -128,10 +125,18 @@ def build(
         rad,
         view,
         blocked,
-        np.full(n, g_cool),
-        t_cool,
+        np.zeros(n),  # no path to the coolant yet (``cooled``): through none, its temperature is not felt
+        0.0,
         module,
     )
+
+
+def cooled(network: Network, heat: Heat | None, ambient: float) -> Network:
+    """``network`` with every cell's path to the coolant: the heat stage's resistance from the
+    coolant to a cell's cooled face, the coolant at its inlet (``ambient`` and no path: uncooled)."""
+    g_cool = 1.0 / heat.resistance if heat is not None and heat.resistance else 0.0
+    t_cool = heat.inlet if heat is not None else ambient
+    return replace(network, coolant=np.full(len(network.capacity), g_cool), coolant_temperature=t_cool)
 
 
 def _cylinders(xy, z, fmt: ir.CellFormat, gap: float, t_b: float):
@@ -201,11 +206,20 @@ def _busbar_conductance(pack, layout, routing, materials, pairs, module, group) 
     square = k_bus * t_bus
     if routing.fuses:
         link = np.zeros(len(layout.cells))
-        for f in routing.fuses:
-            m = materials.get(f.material) or materials.get("aluminium")
-            k = m.conductivity if m is not None and m.conductivity else 0.0
-            section = math.pi / 4.0 * f.diameter**2 if f.kind == "wire_bond" else f.width * f.thickness
-            link[f.cell] = k * section / max(f.length, 1e-4)
+        conducts: dict[tuple, float] = {}  # k·A of each distinct link (a handful on a 7,000-cell pack)
+        k_section = np.empty(len(routing.fuses))
+        for n, f in enumerate(routing.fuses):
+            size = (f.material, f.kind, f.diameter, f.width, f.thickness)
+            ka = conducts.get(size)
+            if ka is None:
+                m = materials.get(f.material) or materials.get("aluminium")
+                k = m.conductivity if m is not None and m.conductivity else 0.0
+                section = math.pi / 4.0 * f.diameter**2 if f.kind == "wire_bond" else f.width * f.thickness
+                ka = conducts[size] = k * section
+            k_section[n] = ka
+        cells = np.fromiter((f.cell for f in routing.fuses), dtype=np.int64, count=len(routing.fuses))
+        length = np.fromiter((f.length for f in routing.fuses), dtype=float, count=len(routing.fuses))
+        link[cells] = k_section / np.maximum(length, 1e-4)
         gi, gj = link[pairs[:, 0]], link[pairs[:, 1]]
         with np.errstate(divide="ignore"):
             total = 1.0 / (1.0 / np.maximum(gi, 1e-12) + 1.0 / np.maximum(gj, 1e-12) + 1.0 / max(square, 1e-12))

@@ -126,7 +126,9 @@ def run(
     def release(cells: np.ndarray, when: float) -> None:
         times[cells] = when
         t[cells] += body / network.capacity[cells]
-        edges = np.concatenate([np.arange(start[c], start[c + 1]) for c in cells])
+        first, count = start[cells], start[cells + 1] - start[cells]
+        # each cell's run of edges, in the cells' order: first[k], first[k] + 1, ... for every k
+        edges = np.repeat(first - np.cumsum(count) + count, count) + np.arange(count.sum())
         # ejecta to the neighbours each sees
         t[:] += np.bincount(receiver[edges], weights=share[edges], minlength=n) / network.capacity
 

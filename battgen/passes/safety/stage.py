@@ -130,11 +130,10 @@ def _span(pack: ir.Pack, *names: str) -> Span:
     return pack.name_span
 
 
-def propagation(
-    pack: ir.Pack, layout: Layout, routing: Routing | None, heat: Heat | None, materials: Mapping[str, ir.Material]
-) -> Propagation:
+def propagation(pack: ir.Pack, layout: Layout, network: net.Network, heat: Heat | None) -> Propagation:
+    """One cell's runaway through ``network`` (the ``thermal_network`` stage's), cooled as ``heat`` found."""
     cell = pack.cell
-    network = net.build(pack, layout, routing, heat, materials)
+    network = net.cooled(network, heat, pack.ambient)
     xy = np.array([(c.x, c.y) for c in layout.cells])
     trigger = prop.trigger_cell(network, xy)
     energy_wh = cell.energy / 3600.0
@@ -144,10 +143,12 @@ def propagation(
     times = run.onset_times
     distance = np.linalg.norm(xy - xy[trigger], axis=1)
     # in order of runaway; cells that go at the same instant nearest the trigger first
-    order = [int(i) for i in np.lexsort((distance, times)) if math.isfinite(times[i])]
-    others = [i for i in order if i != trigger]
+    ranked = np.lexsort((distance, times))
+    ranked = ranked[np.isfinite(times[ranked])]
+    order = ranked.tolist()
+    others = ranked[ranked != trigger].tolist()
     module = network.module
-    other_module = [i for i in order if module[i] != module[trigger]]
+    other_module = ranked[module[ranked] != module[trigger]].tolist()
     unburnt = ~np.isfinite(times)
     barrier = pack.barrier
     label = (
@@ -199,8 +200,8 @@ def analyse(
     pack: ir.Pack,
     placement: Placement,
     routing: Routing | None,
+    network: net.Network,
     heat: Heat | None,
-    materials: Mapping[str, ir.Material],
 ) -> Safety:
     layout = placement.layout
     notes = [
@@ -210,7 +211,7 @@ def analyse(
     ]
     faults = fault_model.analyse(pack, placement.candidate, routing)
     return Safety(
-        propagation(pack, layout, routing, heat, materials),
+        propagation(pack, layout, network, heat),
         venting(pack, layout),
         faults,
         barrier_parts.design(pack, layout),
@@ -300,13 +301,21 @@ def _barrier_fix(pack: ir.Pack, p: Propagation) -> str:
     return f"a thicker or less conductive barrier than {barrier.material.name} {barrier.thickness * 1e3:g} mm"
 
 
+def thermal_network_stage(
+    pack: ir.Pack, placement: Placement, routing: Routing | None, materials: Mapping[str, ir.Material]
+) -> Outcome[net.Network]:
+    """The cell-to-cell thermal network of the placed, routed pack (``safety.network``): what the
+    propagation runs through, whatever the coolant."""
+    return Outcome(net.build(pack, placement.layout, routing, materials))
+
+
 def safety_stage(
     pack: ir.Pack,
     placement: Placement,
     routing: Routing | None,
+    network: net.Network,
     heat: Heat | None,
-    materials: Mapping[str, ir.Material],
 ) -> Outcome[Safety]:
     """The safety analyses of the built pack, and their warnings."""
-    result = analyse(pack, placement, routing, heat, materials)
+    result = analyse(pack, placement, routing, network, heat)
     return Outcome(result, tuple(diagnostics(pack, result)))
