@@ -28,7 +28,7 @@ import math
 import numpy as np
 
 from battgen.models.packaging.materials import RHO_AL
-from battgen.models.packaging.spec import Spec
+from battgen.models.packaging.spec import Floats, Spec
 
 # --- per cell ---------------------------------------------------------------------------------
 HOLDER_THICKNESS = 0.005  # m each end plate, at most a fifth of the cell height (design rule)
@@ -91,7 +91,7 @@ def _fin_share(spec: Spec) -> float:
     return CONDUCTOR_THICKNESS if _conductors(spec) else _flat_fin(spec) / 2
 
 
-def fin_mass(spec: Spec, n, modules):
+def fin_mass(spec: Spec, n: Floats, modules: Floats) -> np.ndarray:
     """Conduction fins, kg (arrays ok): BatPaC's conductors (one per cell and one more per
     module), or flat fins (declared, or the liquid fins of side cooling), one per two cells."""
     n = np.asarray(n, float)
@@ -103,7 +103,7 @@ def fin_mass(spec: Spec, n, modules):
     return n / 2 * a * h * _flat_fin(spec) * RHO_AL
 
 
-def busbar_allowance(spec: Spec, n):
+def busbar_allowance(spec: Spec, n: Floats) -> np.ndarray:
     """The busbars routing will draw, kg (arrays ok): the busbar sheet over the cells' lattice
     share on each face that carries plates (two for round cells, the tab end of flat ones)."""
     density, thickness = spec.busbar

@@ -24,7 +24,7 @@ import numpy as np
 
 from battgen.models.packaging.cells import lattice_area
 from battgen.models.packaging.materials import RHO_AL
-from battgen.models.packaging.spec import Spec
+from battgen.models.packaging.spec import Floats, Spec
 
 # --- cooling ------------------------------------------------------------------------------------
 PLATE_SKIN = 0.0015  # m aluminium each side of the channels — passes.heat COLD_PLATE_SKIN
@@ -38,7 +38,7 @@ CAR_CELLS_KG = 250.0  # cell mass that figure is taken to apply to (unverified)
 HEATER_KG = 0.2  # BatPaC row 443: 0.2 kg/kW × 1 kW ('Thermal' row 152)
 
 
-def plate_area(spec: Spec, n, shape: float):
+def plate_area(spec: Spec, n: Floats, shape: float) -> np.ndarray:
     """The cold plate's area, m², as the CAD stage draws it: the rectangle round the cells, their
     lattice area in a rectangle shaped like the pack (``shape`` = P²/(4A) of its box, 1 for a
     square: the aspect x solves (1 + x)²/(4x) = shape), with the plate's rim beyond them on every
@@ -51,8 +51,12 @@ def plate_area(spec: Spec, n, shape: float):
 
 
 def plate_mass(
-    area, void_area=None, skin: float = PLATE_SKIN, channel: float = CHANNEL_HEIGHT, density: float = RHO_AL
-):
+    area: Floats,
+    void_area: Floats | None = None,
+    skin: float = PLATE_SKIN,
+    channel: float = CHANNEL_HEIGHT,
+    density: float = RHO_AL,
+) -> tuple[np.ndarray, np.ndarray]:
     """A cold plate of ``area`` m², two skins around ``channel``-deep channels covering
     ``void_area`` m² (default ``CHANNEL_COVERAGE`` of it), kg; and the coolant in them, kg."""
     area = np.asarray(area, float)

@@ -19,6 +19,7 @@ import math
 import numpy as np
 
 from battgen.models.packaging.materials import CU_CONDUCTIVITY, CU_SPECIFIC_HEAT, RHO_CU
+from battgen.models.packaging.spec import Floats
 
 # --- electrical (BatPaC 'BMS' rows 136–151, 192–199; 'Battery Design' rows 204–207, 441) -------
 BMU_BOARD, BMU_PER_ASIC, CELLS_PER_ASIC = 0.04, 0.02, 10
@@ -37,13 +38,13 @@ PACK_TERMINAL_LENGTH = 0.12 + 0.02  # m, rows 207 and 441
 PACK_TERMINAL_COPPER = 0.9  # row 441: 90 % copper, 10 % seal
 
 
-def conductor_section(current, rate: float):
+def conductor_section(current: Floats, rate: float) -> np.ndarray:
     """Copper section, m², that heats adiabatically at ``rate`` K/s under ``current`` A: BatPaC's
     sizing rule (rows 167, 175, 190): A = I / √(κ·rate·c_p·ρ)."""
     return np.asarray(current, float) / math.sqrt(CU_CONDUCTIVITY * rate * CU_SPECIFIC_HEAT * RHO_CU)
 
 
-def bms_mass(series, modules, voltage) -> tuple[np.ndarray, np.ndarray]:
+def bms_mass(series: Floats, modules: Floats, voltage: Floats) -> tuple[np.ndarray, np.ndarray]:
     """(management unit and module electronics' share, disconnect unit) of BatPaC's BMS, kg, with
     their enclosure allowances ('BMS' rows 136–142). ``voltage``: the pack's nominal, V."""
     series, modules, voltage = (np.asarray(x, float) for x in (series, modules, voltage))
@@ -64,6 +65,6 @@ def bms_mass(series, modules, voltage) -> tuple[np.ndarray, np.ndarray]:
     return bmu * 1.1 * 1.3, bdu * 1.3
 
 
-def pack_terminal_mass(current):
+def pack_terminal_mass(current: Floats) -> np.ndarray:
     """Both pack terminals and seals, kg: 2 × 14 cm of copper at 0.04 °C/s, 90 % of their mass."""
     return 2 * PACK_TERMINAL_LENGTH * conductor_section(current, PACK_TERMINAL_RATE) * RHO_CU / PACK_TERMINAL_COPPER

@@ -21,13 +21,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from battgen.models.packaging.cooling import CHANNEL_HEIGHT, PLATE_SKIN, TIM_THICKNESS
 from battgen.models.packaging.materials import AL_MODULUS, RHO_AL, RHO_STEEL, STEEL_MODULUS
-from battgen.models.packaging.spec import Spec
+from battgen.models.packaging.spec import Floats, Spec
 from battgen.models.packaging.volume import pack_volume
+
+if TYPE_CHECKING:
+    from battgen.core import ir
 
 # --- jacket (BatPaC rows 409–434) ---------------------------------------------------------------
 INSULATION, INSULATION_DENSITY = 0.010, 32.0  # m, kg/m³ (rows 411, 425)
@@ -41,14 +45,14 @@ PACK_ASPECT = 1571 / 1188  # Leaf 24 pack (qnovo)
 HEIGHT_ALLOWANCE = 0.040  # m above the cells: the heat stage's skin area without an envelope
 
 
-def outer_skins(energy) -> tuple[float, np.ndarray]:
+def outer_skins(energy: Floats) -> tuple[float, np.ndarray]:
     """(density, thickness) of the jacket's aluminium top and wall skin: 1, 1.5 or 2 mm below 10,
     below 20 and from 20 kWh (BatPaC row 430). ``energy`` in J (array ok)."""
     kwh = np.asarray(energy, float) / 3.6e6
     return RHO_AL, np.where(kwh < 10, 0.001, np.where(kwh < 20, 0.0015, 0.002))
 
 
-def enclosure_wall(enclosure, energy=None) -> tuple[float, float]:
+def enclosure_wall(enclosure: ir.Enclosure | None, energy: Floats | None = None) -> tuple[float, float]:
     """(density kg/m³, thickness m) of the jacket's outer top skin, the sheet the structure stage
     loads (lid, floor, crush): a declared enclosure's material and thickness, or one as stiff as
     BatPaC's aluminium skin (``equal_stiffness_thickness``); BatPaC's skin itself without one.
@@ -83,14 +87,14 @@ class Jacket:
     frame: tuple
 
     @property
-    def base_thickness(self):
+    def base_thickness(self) -> Floats:
         return sum(t for _, t in self.base)
 
     @property
-    def top_thickness(self):
+    def top_thickness(self) -> Floats:
         return sum(t for _, t in self.top)
 
-    def wall_layers(self, clearance: float | None, isolation=0.0) -> tuple[tuple, ...]:
+    def wall_layers(self, clearance: float | None, isolation: Floats = 0.0) -> tuple[tuple, ...]:
         """(offset from the outside, density, thickness) of each wall layer that fits the
         envelope's wall ``clearance`` (m; None: all of them): the outer skin (thinned to the
         clearance), then — where there is room for it and the ``isolation`` distance the live
@@ -110,12 +114,17 @@ class Jacket:
         return tuple(layers)
 
 
-def jacket(energy, insulated: bool, outer=None, modules_volume=0.0) -> Jacket:
+def jacket(
+    energy: Floats,
+    insulated: bool,
+    outer: tuple[float, float | None, float] | None = None,
+    modules_volume: Floats = 0.0,
+) -> Jacket:
     """BatPaC's pack jacket for a pack of ``energy`` J whose modules take ``modules_volume`` m³
     (arrays ok). ``insulated``: the double skin with insulation (liquid-cooled packs); else the
     outer skins only. ``outer``: a declared enclosure (density, thickness or None, modulus) for
     the outer skins: its thickness, or one as stiff as BatPaC's skin of that face."""
-    top_outer = (RHO_AL, outer_skins(energy)[1])
+    top_outer: tuple[float, Floats] = (RHO_AL, outer_skins(energy)[1])
     base_outer = BASE_OUTER
     if outer is not None:
         density, thickness, modulus = outer
@@ -147,7 +156,7 @@ def angle_iron_section(leg: float, thickness: float) -> float:
 # --- the enclosure box ------------------------------------------------------------------------------
 
 
-def stack_height(spec: Spec, jacket_: Jacket) -> float:
+def stack_height(spec: Spec, jacket_: Jacket) -> Floats:
     """Height of the pack, m, with no envelope: jacket base, plate and gap filler, busbars, cells,
     lid clearance, jacket top, BatPaC's 2 mm tolerance."""
     _, _, h = spec.dims
@@ -164,7 +173,7 @@ def stack_height(spec: Spec, jacket_: Jacket) -> float:
     )
 
 
-def estimated_box(spec: Spec, n, jacket_: Jacket):
+def estimated_box(spec: Spec, n: Floats, jacket_: Jacket) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(floor m², perimeter m, height m) of a pack with no envelope (arrays over n): the volume
     real packs give their cells (``pack_volume``: Löbberding's surveyed ratio), one layer of
     cells high (``stack_height``), Leaf 24's aspect."""
@@ -176,7 +185,7 @@ def estimated_box(spec: Spec, n, jacket_: Jacket):
     return floor, 2 * (width + floor / width), height
 
 
-def isolation_distance(max_voltage) -> np.ndarray:
+def isolation_distance(max_voltage: Floats) -> np.ndarray:
     """The distance live parts keep from the enclosure's metal at the pack's ``max_voltage``
     (V, arrays ok): IEC 60664-1 creepage and clearance with the stated defaults
     (``models.iec60664.DEFAULT``; the routing stage checks the same distance as built)."""
@@ -187,7 +196,13 @@ def isolation_distance(max_voltage) -> np.ndarray:
     return np.array([DEFAULT.distance(float(v)) for v in unique])[inverse].reshape(volts.shape)
 
 
-def jacket_parts(spec: Spec, box, jacket_: Jacket, outline_perimeter=None, isolation=0.0) -> dict[str, np.ndarray]:
+def jacket_parts(
+    spec: Spec,
+    box: tuple[Floats, Floats, Floats],
+    jacket_: Jacket,
+    outline_perimeter: float | None = None,
+    isolation: Floats = 0.0,
+) -> dict[str, np.ndarray]:
     """Floor, lid, walls and frame of the jacket around ``box`` (floor m², perimeter m, height m;
     arrays ok), kg. Walls: each layer a ring inside the box's edge (``Jacket.wall_layers``) from
     the floor to the lid, leaving the live parts the ``isolation`` distance from the metal where

@@ -43,13 +43,17 @@ And the racks that hold them:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
 from battgen.models.packaging.cells import CONDUCTOR_THICKNESS, _conductors, lattice_area
 from battgen.models.packaging.electrics import conductor_section
 from battgen.models.packaging.materials import RHO_AL, RHO_CU, RHO_STEEL
-from battgen.models.packaging.spec import Spec
+from battgen.models.packaging.spec import Floats, Spec
+
+# (length, width, height) of a module, m (arrays over candidates)
+Box = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 # --- per module (BatPaC rows 318–351) -----------------------------------------------------------
 MODULE_WALL = 0.0003  # m steel, row 340 (default 0.3 mm)
@@ -83,7 +87,7 @@ RACK_CLEARANCE = 0.005  # m, row 368 (row width = module length + 5 mm)
 PAD_THICKNESS, PAD_DENSITY = 0.002, 300.0  # rows 381, 385
 
 
-def roark_beta(ratio):
+def roark_beta(ratio: Floats) -> np.ndarray:
     """β of Roark Table 11.4 case 1a at a/b = ``ratio`` (≥ 1; linear between the table's rows)."""
     r = np.maximum(np.asarray(ratio, float), 1.0)
     return np.interp(np.minimum(r, 5.0), ROARK_RATIO[:-1], ROARK_BETA[:-1]) + np.where(
@@ -91,7 +95,9 @@ def roark_beta(ratio):
     )
 
 
-def end_plate_thickness(a, b, pressure=SWELLING_PRESSURE, allowable=ALLOWABLE):
+def end_plate_thickness(
+    a: Floats, b: Floats, pressure: float = SWELLING_PRESSURE, allowable: float = ALLOWABLE
+) -> np.ndarray:
     """Thickness, m, of a rectangular plate a × b (m) with simply supported edges under a uniform
     ``pressure`` (Pa) whose largest stress is ``allowable``: t = b·√(β·q/σ), b the short side
     (Roark Table 11.4 case 1a)."""
@@ -100,7 +106,7 @@ def end_plate_thickness(a, b, pressure=SWELLING_PRESSURE, allowable=ALLOWABLE):
     return short * np.sqrt(roark_beta(long / short) * pressure / allowable)
 
 
-def module_box(spec: Spec, per_module):
+def module_box(spec: Spec, per_module: Floats) -> Box:
     """(length along the rows, width across them, height), m, of a module of ``per_module`` cells
     (arrays ok): a stack of flat cells between its end plates, BatPaC's terminal space on its
     width; round cells in a square of their lattice area."""
@@ -115,7 +121,9 @@ def module_box(spec: Spec, per_module):
     return length, a + TERMINAL_SPACE + 0 * length, h + fin + 2 * MODULE_WALL + 0 * length
 
 
-def module_boxes(spec: Spec, n, modules, shares=None):
+def module_boxes(
+    spec: Spec, n: Floats, modules: Floats, shares: tuple[float, ...] | None = None
+) -> list[tuple[Floats, Box]]:
     """(how many, (length, width, height)) of each size of module: ``modules`` alike of ``n/modules``
     cells, or one of ``n × share`` cells for each of ``shares`` (the modules' fractions of the
     cells, in series order: modules of different sizes; arrays ok for ``n``)."""
@@ -126,12 +134,12 @@ def module_boxes(spec: Spec, n, modules, shares=None):
     return [(1.0, module_box(spec, n * share)) for share in shares]
 
 
-def modules_volume(spec: Spec, n, modules, shares=None):
+def modules_volume(spec: Spec, n: Floats, modules: Floats, shares: tuple[float, ...] | None = None) -> Floats:
     """Total volume of the module boxes, m³ (arrays ok; ``shares``: as ``module_boxes``)."""
     return sum(count * box[0] * box[1] * box[2] for count, box in module_boxes(spec, n, modules, shares))
 
 
-def module_shares(sizes, strings: int = 1) -> tuple[float, ...] | None:
+def module_shares(sizes: Sequence[int] | None, strings: int = 1) -> tuple[float, ...] | None:
     """Each module's fraction of the pack's cells, from a string's series groups per module
     (``Candidate.module_sizes``, ``ir.Pack.module_series``) repeated for every string; None when
     they are all alike (the module count says it all)."""
@@ -142,7 +150,13 @@ def module_shares(sizes, strings: int = 1) -> tuple[float, ...] | None:
     return tuple(k / total for k in sizes) * strings
 
 
-def module_parts(spec: Spec, n, modules, current=None, shares=None) -> dict[str, np.ndarray]:
+def module_parts(
+    spec: Spec,
+    n: Floats,
+    modules: Floats,
+    current: Floats | None = None,
+    shares: tuple[float, ...] | None = None,
+) -> dict[str, np.ndarray]:
     """Module walls and covers, end plates, bands, interconnect boards and module electronics, kg;
     ``shares``: each module's fraction of the cells when they differ in size (``module_boxes``)."""
     n = np.asarray(n, float)
@@ -183,7 +197,13 @@ def module_parts(spec: Spec, n, modules, current=None, shares=None) -> dict[str,
     return out
 
 
-def rack_mass(spec: Spec, n, modules, height_extra: float = 2 * RACK_SHEET, shares=None):
+def rack_mass(
+    spec: Spec,
+    n: Floats,
+    modules: Floats,
+    height_extra: float = 2 * RACK_SHEET,
+    shares: tuple[float, ...] | None = None,
+) -> np.ndarray:
     """BatPaC's row racks, kg (arrays ok): lower and upper steel channels, vertical members and
     pads per row of ``MODULES_PER_ROW``; none for one module. ``height_extra``: what the row adds
     to the module's height (BatPaC: its cooling panels above and below, 2 × 5.6 mm, and 2 mm).

@@ -4,6 +4,9 @@ groups for the short summaries, and ``components``, which sums the part modules'
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from battgen.models.packaging.cells import busbar_allowance, cooled_face, fin_mass, holder_mass
@@ -19,8 +22,11 @@ from battgen.models.packaging.cooling import (
 from battgen.models.packaging.electrics import bms_mass, pack_terminal_mass
 from battgen.models.packaging.jacket import PACK_ASPECT, estimated_box, isolation_distance, jacket, jacket_parts
 from battgen.models.packaging.modules import module_parts, module_shares, modules_volume, rack_mass
-from battgen.models.packaging.spec import _REFERENCE, Spec, spec_for
+from battgen.models.packaging.spec import _REFERENCE, Floats, Spec, spec_for
 from battgen.models.packaging.volume import _ADDERS
+
+if TYPE_CHECKING:
+    from battgen.core import ir
 
 # --- the whole pack -------------------------------------------------------------------------------
 
@@ -65,13 +71,21 @@ GROUPS = {
 MODULE_PARTS: tuple[str, ...] = ("cells", *(part for part in GROUPS["modules"] if part != "racks"))
 
 
-def grouped(parts) -> dict[str, float]:
+def grouped(parts: Mapping[str, Floats] | Iterable[tuple[str, Floats]]) -> dict[str, float]:
     """kg by ``GROUPS`` of a parts mapping (or (part, kg) pairs)."""
     parts = dict(parts)
     return {g: float(sum(float(parts.get(p, 0.0)) for p in members)) for g, members in GROUPS.items()}
 
 
-def components(spec: Spec, n_cells, *, series=None, modules=1, current=None, shares=None) -> dict[str, np.ndarray]:
+def components(
+    spec: Spec,
+    n_cells: Floats,
+    *,
+    series: Floats | None = None,
+    modules: Floats = 1,
+    current: Floats | None = None,
+    shares: tuple[float, ...] | None = None,
+) -> dict[str, np.ndarray]:
     """Pack mass by part, kg, in ``PARTS`` order (arrays ok: ``n_cells``, ``series``, ``modules``
     and ``current`` broadcast together). ``series``: cells in series (default all); ``current``:
     the pack current the conductors are sized for, A (default the cells' continuous rating in
@@ -98,7 +112,7 @@ def components(spec: Spec, n_cells, *, series=None, modules=1, current=None, sha
     isolation = isolation_distance(series * spec.cell_max_voltage)
     if spec.box is not None:
         out.update(jacket_parts(spec, spec.box, jacket_, spec.outline_perimeter, isolation))
-        free = _free_floor(spec)
+        free: Floats = _free_floor(spec)
         shape = spec.box[1] ** 2 / (4 * spec.box[0]) if spec.box[0] > 0 else 1.0
     else:
         free, perimeter, height = estimated_box(spec, n, jacket_)
@@ -127,12 +141,19 @@ def _free_floor(spec: Spec) -> float:
     return max(floor - perimeter * inset, 0.0)
 
 
-def pack_mass(spec: Spec, n_cells, **kw):
+def pack_mass(spec: Spec, n_cells: Floats, **kw) -> Floats:
     """Pack mass, kg (arrays ok): sum of :func:`components`."""
     return sum(components(spec, n_cells, **kw).values())
 
 
-def components_for(pack, n_cells, *, series=None, modules=None, current=None) -> dict[str, np.ndarray]:
+def components_for(
+    pack: ir.Pack,
+    n_cells: Floats,
+    *,
+    series: Floats | None = None,
+    modules: Floats | None = None,
+    current: Floats | None = None,
+) -> dict[str, np.ndarray]:
     """:func:`components` for an ``ir.Pack`` of ``n_cells`` (arrays ok). ``modules``: the module
     count (arrays ok; default the pack's fixed or lowest count, else 1); the modules' declared
     sizes (``module_series``) when the pack has them; ``series``: default the pack's, else all
@@ -148,6 +169,6 @@ def components_for(pack, n_cells, *, series=None, modules=None, current=None) ->
     return components(spec_for(pack), n_cells, series=series, modules=modules, current=current)
 
 
-def pack_mass_for(pack, n_cells, **kw):
+def pack_mass_for(pack: ir.Pack, n_cells: Floats, **kw) -> Floats:
     """Pack mass, kg (arrays ok over n_cells), for an ``ir.Pack``: sum of :func:`components_for`."""
     return sum(components_for(pack, n_cells, **kw).values())

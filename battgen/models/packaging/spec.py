@@ -7,10 +7,17 @@ the source does not declare (other cells scaled from the reference cells, other 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from battgen.models.packaging.materials import AL_MODULUS
+
+if TYPE_CHECKING:
+    from battgen.core import ir
+
+# A figure, or an array of them over candidates: the model's functions broadcast ("arrays ok")
+Floats = float | np.ndarray
 
 LIQUID = ("cold_plate", "glycol", "refrigerant", "immersion")  # actively cooled through a plate
 DEFAULT_BUSBAR = (2705.0, 0.002)  # kg/m³, m: the schema's default aluminium(thickness = 2 mm)
@@ -60,7 +67,7 @@ class Spec:
         return self.fmt in ("pouch", "prismatic")
 
 
-def reference_dimensions(cell_mass, fmt: str):
+def reference_dimensions(cell_mass: Floats, fmt: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(diameter or width, thickness, height), m, of a cell of ``cell_mass`` scaled from the
     format's reference cell at constant density (arrays ok): NCR18650B (48.5 g, 18.5 × 65.3 mm),
     AESC Leaf 33 Ah (0.799 kg, 290 × 7.1 × 216 mm), Samsung SDI 94 Ah (1.99 kg, 173 × 45 × 125 mm)."""
@@ -79,7 +86,7 @@ _REFERENCE = {
 # --- from the IR --------------------------------------------------------------------------------------
 
 
-def enclosure_box(envelope) -> tuple[float, float, float] | None:
+def enclosure_box(envelope: ir.Envelope | None) -> tuple[float, float, float] | None:
     """(floor area m², perimeter m, height m) of an ``ir.Envelope``'s outline; None without one.
     Keepouts are spaces inside the box for other parts (a junction box, a BMS board): the floor
     and lid are whole and the walls follow the outline alone, as the CAD draws them."""
@@ -88,21 +95,21 @@ def enclosure_box(envelope) -> tuple[float, float, float] | None:
     return envelope.outline.area, envelope.outline.perimeter, envelope.height
 
 
-def enclosure_outer(enclosure) -> tuple[float, float | None, float] | None:
+def enclosure_outer(enclosure: ir.Enclosure | None) -> tuple[float, float | None, float] | None:
     """(density, thickness or None, modulus) of a declared ``ir.Enclosure``; None: BatPaC's skins."""
     if enclosure is None or enclosure.material is None:
         return None
     return enclosure.material.density, enclosure.thickness, enclosure.material.modulus or AL_MODULUS
 
 
-def _cell_dims(cell) -> tuple[float, float, float]:
+def _cell_dims(cell: ir.Cell) -> tuple[float, float, float]:
     f = cell.format
     if f.kind == "cylindrical":
         return f.diameter, f.diameter, f.height
     return f.width, f.thickness, f.height
 
 
-def spec_for(pack, box=None) -> Spec:
+def spec_for(pack: ir.Pack, box: tuple[float, float, float] | None = None) -> Spec:
     """The ``Spec`` of an ``ir.Pack``: its cell, cooling, layout, busbar, enclosure and envelope
     (``box``: another enclosure box, e.g. the one drawn)."""
     cell = pack.cell
@@ -130,7 +137,7 @@ def spec_for(pack, box=None) -> Spec:
     )
 
 
-def _inner_keepouts(envelope) -> int:
+def _inner_keepouts(envelope: ir.Envelope | None) -> int:
     """Keepouts clear of the outline's bounding box (holes in the floor: their corners turn the
     other way); one on the edge is a notch, whose convex and concave corners cancel."""
     if envelope is None:
@@ -144,7 +151,12 @@ def _inner_keepouts(envelope) -> int:
 
 
 def with_box(
-    spec: Spec, box, clearance: float | None, outline_perimeter: float | None, wall_corners=4.0, frame_corners=4.0
+    spec: Spec,
+    box: tuple[float, float, float] | None,
+    clearance: float | None,
+    outline_perimeter: float | None,
+    wall_corners: float = 4.0,
+    frame_corners: float = 4.0,
 ) -> Spec:
     return replace(
         spec,

@@ -9,9 +9,14 @@ cooling footprint factor.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from battgen.models.packaging.spec import enclosure_box
+from battgen.models.packaging.spec import Floats, enclosure_box
+
+if TYPE_CHECKING:
+    from battgen.core import ir
 
 # --- Löbberding 2020 (volume without an envelope; the range helper) --------------------------
 GRAVIMETRIC = {"cylindrical": 0.552, "pouch": 0.575, "prismatic": 0.575}
@@ -38,13 +43,13 @@ def cooling_factors(cooling: str) -> tuple[float, float]:
     return (1.0 + m) / (1.0 + m0), ((1.0 + wl) / (1.0 + wl0)) ** 2
 
 
-def pack_volume(cell_volume, n_cells, fmt: str, cooling: str = "cold_plate", **_ignored):
+def pack_volume(cell_volume: Floats, n_cells: Floats, fmt: str, cooling: str = "cold_plate", **_ignored) -> np.ndarray:
     """Pack volume, m³ (arrays ok): n·V_cell / Löbberding volumetric ratio × cooling factor."""
     _, fv = cooling_factors(cooling)
     return np.asarray(n_cells, float) * np.asarray(cell_volume, float) / VOLUMETRIC[fmt] * fv
 
 
-def pack_volume_for(pack, n_cells):
+def pack_volume_for(pack: ir.Pack, n_cells: Floats) -> np.ndarray:
     """Pack volume, m³ (arrays ok): the enclosure box when the envelope is known (what the CAD
     stage builds; the same for every candidate), else :func:`pack_volume`."""
     box = enclosure_box(pack.envelope)
@@ -54,7 +59,7 @@ def pack_volume_for(pack, n_cells):
     return pack_volume(cell.format.volume, n_cells, cell.format.kind, pack.cooling.kind)
 
 
-def pack_mass_range(cell_mass, n_cells, fmt: str):
+def pack_mass_range(cell_mass: Floats, n_cells: Floats, fmt: str) -> tuple[np.ndarray, np.ndarray]:
     """(light, heavy) pack mass over Löbberding's surveyed cell-to-system ratio range, kg."""
     lo, hi = GRAVIMETRIC_RANGE[fmt]
     m = np.asarray(n_cells, float) * np.asarray(cell_mass, float)

@@ -109,7 +109,7 @@ def _describe_limit(pack: ir.Pack, grid: _Grid, name: str) -> str:
     return f"`{name} {_bound_text(bound, _DIMS.get(name, u.DIMENSIONLESS))}`" if bound else f"`{name}`"
 
 
-def _bound_text(bound: ir.Bound, dim) -> str:
+def _bound_text(bound: ir.Bound, dim: u.Dim) -> str:
     fmt = (lambda v: f"{v:g}") if dim == u.DIMENSIONLESS else (lambda v: u.format_quantity(v, dim))
     if bound.low is not None and bound.high is not None:
         if bound.low == bound.high:
@@ -124,7 +124,7 @@ def _lowercase_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text and not text.startswith("`") else text
 
 
-def _best_label(grid, mask, value, largest: bool) -> str:
+def _best_label(grid: _Grid, mask: np.ndarray, value: np.ndarray, largest: bool) -> str:
     value = np.broadcast_to(value, grid.shape)
     masked = np.where(mask, value, -np.inf if largest else np.inf)
     flat = int(np.argmax(masked) if largest else np.argmin(masked))

@@ -69,7 +69,7 @@ class _Grid:
         parallel: np.ndarray,
         placed: int | None = None,
         modules: int | None = None,
-    ):
+    ) -> None:
         self.pack = pack
         cell = pack.cell
         self.series, self.parallel = series, parallel
@@ -236,7 +236,7 @@ class _Grid:
             return -self.energy
         return {"mass": self.mass, "volume": self.volume, "cost": self.cost}[choice] * np.ones(self.shape)
 
-    def modules_for(self, index) -> int:
+    def modules_for(self, index: tuple[int, int]) -> int:
         if self.fixed_modules is not None:
             return self.fixed_modules
         options = self.module_options[index[0]]
@@ -245,10 +245,10 @@ class _Grid:
         per_string = int(counts[0]) if counts.size else 1
         return per_string * self.pack.strings
 
-    def candidate(self, index, feasible: bool, binding: tuple[str, ...]) -> Candidate:
+    def candidate(self, index: tuple[int, int], feasible: bool, binding: tuple[str, ...]) -> Candidate:
         i, j = index
 
-        def at(array):
+        def at(array: np.ndarray | float) -> float:
             array = np.broadcast_to(array, self.shape)
             return float(array[i, j])
 
@@ -288,12 +288,12 @@ class _Grid:
         )
 
 
-def _limited_current(ocv: float, v_min: float, resistance, limit: float):
+def _limited_current(ocv: float, v_min: float, resistance: np.ndarray, limit: float) -> np.ndarray:
     """The largest current that keeps the terminal voltage at or above ``v_min``."""
     return np.clip((ocv - v_min) / resistance, 0.0, limit)
 
 
-def _within(value, bound: ir.Bound):
+def _within(value: np.ndarray, bound: ir.Bound) -> np.ndarray:
     mask = np.ones(np.shape(value), dtype=bool)
     tolerance = 1e-9
     if bound.low is not None:

@@ -166,7 +166,9 @@ def _pareto(grid: _Grid, indices: np.ndarray) -> list[int]:
     return [int(i) for i in indices[~dominated]]
 
 
-def _binding(grid: _Grid, masks: dict, objective: np.ndarray, index) -> tuple[str, ...]:
+def _binding(
+    grid: _Grid, masks: dict[str, np.ndarray], objective: np.ndarray, index: tuple[int, int]
+) -> tuple[str, ...]:
     """The requirements that stop a better design: those violated by the neighbours of the
     chosen S×P that would score better on the objective."""
     i, j = index

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from battgen.core import ir
 from battgen.core import units as u
 from battgen.core.diagnostics import Diagnostic, Related
 from battgen.passes.synthesis.describe import (
@@ -16,9 +17,12 @@ from battgen.passes.synthesis.describe import (
     _grid_value,
     _span_of,
 )
+from battgen.passes.synthesis.grid import _Grid
 
 
-def _needs_more_cells(pack, grid, masks, name, diagnostic) -> Diagnostic:
+def _needs_more_cells(
+    pack: ir.Pack, grid: _Grid, masks: dict[str, np.ndarray], name: str, diagnostic: Diagnostic
+) -> Diagnostic:
     """ "energy >= 90 kWh needs 5,184 cells (96s54p); the envelope holds at most 4,120 (hex
     packing) — the largest feasible is 71.5 kWh"; for a fixed setting (``parallel = 6``), the
     cells it needs and what the envelope holds."""
@@ -52,7 +56,9 @@ def _needs_more_cells(pack, grid, masks, name, diagnostic) -> Diagnostic:
             within &= mask
     largest = bool(bound.low is not None)
     best = float(value[within].max() if largest else value[within].min())
-    ends = f">= {u.format_quantity(bound.low, dim)}" if largest else f"<= {u.format_quantity(bound.high, dim)}"
+    end = bound.low if largest else bound.high  # a target's low end, else a limit's high end
+    assert end is not None  # a bound states one end at least
+    ends = f">= {u.format_quantity(end, dim)}" if largest else f"<= {u.format_quantity(end, dim)}"
     message = (
         f"`{name} {ends}` needs {need:,} cells ({need_label}); {_describe_limit(pack, grid, 'envelope')} — "
         f"the {'largest' if largest else 'smallest'} feasible is {u.format_quantity(best, dim)}"
@@ -66,7 +72,9 @@ def _needs_more_cells(pack, grid, masks, name, diagnostic) -> Diagnostic:
     )
 
 
-def _single_failure(pack, grid, masks, name, others, names) -> Diagnostic:
+def _single_failure(
+    pack: ir.Pack, grid: _Grid, masks: dict[str, np.ndarray], name: str, others: np.ndarray, names: list[str]
+) -> Diagnostic:
     span = _span_of(pack, name)
     value = _grid_value(grid, name)
     bound = pack.requirements.get(name)
@@ -102,6 +110,7 @@ def _single_failure(pack, grid, masks, name, others, names) -> Diagnostic:
         return _with_related(Diagnostic("E502", message, span, hint), pack, limiter, "this limits it")
     if bound.high is not None and (value[others] <= bound.high * (1 + 1e-9)).any():
         return _window_missed(pack, grid, masks, name, others, names, value, bound, dim)
+    assert bound.high is not None  # its low end is met (above), so it is the high end that fails
     best = float(value[others].min())
     label = _best_label(grid, others, value, largest=False)
     excess = (best - bound.high) / bound.high
@@ -115,9 +124,20 @@ def _single_failure(pack, grid, masks, name, others, names) -> Diagnostic:
     return _with_related(Diagnostic("E502", message, span, hint), pack, limiter, "this forces it")
 
 
-def _window_missed(pack, grid, masks, name, others, names, value, bound, dim) -> Diagnostic:
+def _window_missed(
+    pack: ir.Pack,
+    grid: _Grid,
+    masks: dict[str, np.ndarray],
+    name: str,
+    others: np.ndarray,
+    names: list[str],
+    value: np.ndarray,
+    bound: ir.Bound,
+    dim: u.Dim,
+) -> Diagnostic:
     """A range requirement (``voltage in 332 V .. 368 V``) that designs meeting the others
     straddle without landing inside: the nearest below and above."""
+    assert bound.low is not None and bound.high is not None  # a window has both ends
     vals = value[others]
     below = vals[vals < bound.low * (1 - 1e-9)]
     above = vals[vals > bound.high * (1 + 1e-9)]
@@ -136,7 +156,7 @@ def _window_missed(pack, grid, masks, name, others, names, value, bound, dim) ->
     return _with_related(Diagnostic("E502", message, _span_of(pack, name), hint), pack, limiter, "this sets the steps")
 
 
-def _with_related(diagnostic: Diagnostic, pack, limiter: str | None, note: str) -> Diagnostic:
+def _with_related(diagnostic: Diagnostic, pack: ir.Pack, limiter: str | None, note: str) -> Diagnostic:
     if not limiter:
         return diagnostic
     span = _span_of(pack, limiter)
@@ -152,7 +172,9 @@ def _with_related(diagnostic: Diagnostic, pack, limiter: str | None, note: str) 
     )
 
 
-def _limiter(pack, grid, masks, others, name, names) -> str | None:
+def _limiter(
+    pack: ir.Pack, grid: _Grid, masks: dict[str, np.ndarray], others: np.ndarray, name: str, names: list[str]
+) -> str | None:
     """Which other requirement, when dropped too, lets ``name`` be met: the one that caps it."""
     target = masks[name]
     for other in names:
