@@ -1,8 +1,9 @@
-"""What the mass model needs of a pack (``Spec``), and how it is read from the IR (``spec_for``).
+"""What the mass model needs of a pack (``Spec``: its cell, cooling, layout, busbar, enclosure and
+the enclosure's box), read from the IR (``spec_for``) or given the box as drawn (``with_box``).
 
-The part modules take a ``Spec`` rather than an ``ir.Pack`` so that synthesis can weigh packs
-the source does not declare (other cells scaled from the reference cells, other enclosure boxes:
-``reference_dimensions``, ``with_box``)."""
+The part modules take a ``Spec`` rather than an ``ir.Pack``: the bill of materials weighs the
+jacket over the region the CAD stage draws (``passes.drawn.spec_of``), not the envelope's
+outline, and the tests rebuild BatPaC's reference pack from its workbook's figures alone."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ Electrical model (per cell, then scaled by S and P):
 * load currents (what the pack must carry: continuous, peak, charge): ``passes.loads``, from
   the stated requirements; the ``current`` limit is checked against all three;
 * heat at the continuous load: I²·R_pack at the floor (Joule heating; the reversible Bernardi
-  term is left to ``models.thermal``).
+  term is left to ``models.thermal``);
 * mass, volume and cost: the mass model (``models.packaging``) and BatPaC's prices
   (``models.cost``) for the pack's cells, series count, modules and peak current.
 """
