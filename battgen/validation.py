@@ -182,7 +182,7 @@ def markdown(table: list[Row]) -> str:
     used = [p for p in PARTS if any(dict(r.mass_parts).get(p, 0.0) > 0 for r in table)]
     lines += [
         "",
-        "Estimated mass by part, kg (the mass model, `battgen/models/packaging.py`, which gives the",
+        "Estimated mass by part, kg (the mass model, `battgen/models/packaging/`, which gives the",
         "source of each figure), and by group:",
         "",
         "| pack | " + " | ".join(used) + " | " + " | ".join(f"Σ {g}" for g in GROUPS) + " |",

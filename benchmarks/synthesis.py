@@ -33,7 +33,7 @@ def main() -> None:
     seconds = best_of(lambda: synthesize(wide))
     result = synthesize(wide)
     evaluated = result.evaluated  # (S, P, module split) triples
-    from battgen.passes.synthesis import _search_box
+    from battgen.passes.synthesis.search import _search_box
 
     s_top, p_top = _search_box(wide)
     grid = s_top * p_top  # (S, P) points, each with every estimate computed

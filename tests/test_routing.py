@@ -635,11 +635,11 @@ def test_a_series_path_that_climbs_layers_says_so(monkeypatch):
     import importlib
 
     from battgen.driver.pipeline import build_result
-    from battgen.passes import synthesis
+    from battgen.passes.synthesis import capacity
 
     floor = importlib.import_module("battgen.passes.layout.floor")
 
-    monkeypatch.setattr(synthesis, "MAX_LAYERS", 2)
+    monkeypatch.setattr(capacity, "MAX_LAYERS", 2)
     monkeypatch.setattr(floor, "MAX_LAYERS", 2)
 
     text = """

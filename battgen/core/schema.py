@@ -345,7 +345,7 @@ PACK: tuple[Prop, ...] = (
     ),
     # enclosure: none declared — BatPaC 5.0's pack jacket (1 mm steel base, aluminium top and
     # walls of 1-2 mm by energy, with 10 mm insulation and 1 mm aluminium inner skins when
-    # liquid-cooled; battgen/models/packaging.py). A declared material replaces the outer skins;
+    # liquid-cooled; battgen/models/packaging/jacket.py). A declared material replaces the outer skins;
     # without a thickness, one of equal bending stiffness.
     Prop(
         "enclosure",
