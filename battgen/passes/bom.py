@@ -295,7 +295,7 @@ def _describe(part: str, pack: ir.Pack, spec: P.Spec, drawn) -> str:
 def _basis(part: str, spec: P.Spec) -> str:
     if part in DRAWN + ("holders",) and (part != "module walls" or spec.flat):
         return "drawn (passes/drawn.py: the CAD stage's solids); BatPaC 5.0 prices (models/cost.py)"
-    return "mass model (models/packaging.py, BatPaC 5.0 structure); BatPaC 5.0 prices (models/cost.py)"
+    return "mass model (models/packaging/, BatPaC 5.0 structure); BatPaC 5.0 prices (models/cost.py)"
 
 
 _COST_TEXT = {
