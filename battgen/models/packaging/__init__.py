@@ -94,7 +94,6 @@ from battgen.models.packaging.spec import (
     Spec,
     enclosure_box,
     enclosure_outer,
-    reference_dimensions,
     spec_for,
     with_box,
 )
@@ -162,7 +161,6 @@ __all__ = [
     "pack_volume_for",
     "plate_mass",
     "rack_mass",
-    "reference_dimensions",
     "roark_beta",
     "spec_for",
     "with_box",

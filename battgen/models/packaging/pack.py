@@ -22,7 +22,7 @@ from battgen.models.packaging.cooling import (
 from battgen.models.packaging.electrics import bms_mass, pack_terminal_mass
 from battgen.models.packaging.jacket import PACK_ASPECT, estimated_box, isolation_distance, jacket, jacket_parts
 from battgen.models.packaging.modules import module_parts, module_shares, modules_volume, rack_mass
-from battgen.models.packaging.spec import _REFERENCE, Floats, Spec, spec_for
+from battgen.models.packaging.spec import FORMATS, Floats, Spec, spec_for
 from battgen.models.packaging.volume import _ADDERS
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def components(
     the pack current the conductors are sized for, A (default the cells' continuous rating in
     parallel); ``shares``: each module's fraction of the cells when they differ in size
     (``module_shares``; their count replaces ``modules``)."""
-    if spec.fmt not in _REFERENCE:
+    if spec.fmt not in FORMATS:
         raise KeyError(spec.fmt)
     if spec.cooling not in _ADDERS:
         raise KeyError(spec.cooling)

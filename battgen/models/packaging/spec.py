@@ -68,20 +68,7 @@ class Spec:
         return self.fmt in ("pouch", "prismatic")
 
 
-def reference_dimensions(cell_mass: Floats, fmt: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(diameter or width, thickness, height), m, of a cell of ``cell_mass`` scaled from the
-    format's reference cell at constant density (arrays ok): NCR18650B (48.5 g, 18.5 × 65.3 mm),
-    AESC Leaf 33 Ah (0.799 kg, 290 × 7.1 × 216 mm), Samsung SDI 94 Ah (1.99 kg, 173 × 45 × 125 mm)."""
-    m0, (a, t, h) = _REFERENCE[fmt]
-    s = (np.asarray(cell_mass, float) / m0) ** (1 / 3)
-    return a * s, t * s, h * s
-
-
-_REFERENCE = {
-    "cylindrical": (0.0485, (0.0185, 0.0185, 0.0653)),
-    "pouch": (0.799, (0.290, 0.0071, 0.216)),
-    "prismatic": (1.99, (0.173, 0.045, 0.125)),
-}
+FORMATS = ("cylindrical", "pouch", "prismatic")  # the cell formats the mass model weighs
 
 
 # --- from the IR --------------------------------------------------------------------------------------

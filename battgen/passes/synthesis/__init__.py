@@ -21,7 +21,7 @@ The modules, in the order a search runs through them:
 This package re-exports the names the stages and tests use.
 """
 
-from battgen.passes.synthesis.candidate import ESTIMATE_KEYS, FIELDS, Candidate, Synthesis
+from battgen.passes.synthesis.candidate import ESTIMATE_KEYS, Candidate, Synthesis
 from battgen.passes.synthesis.capacity import envelope_capacity, split_floor
 from battgen.passes.synthesis.describe import CONSTRAINT_ORDER
 from battgen.passes.synthesis.explain import explain
@@ -32,7 +32,6 @@ __all__ = [
     "CONNECTION_RESISTANCE",
     "CONSTRAINT_ORDER",
     "ESTIMATE_KEYS",
-    "FIELDS",
     "MARGIN_CHECKED",
     "Candidate",
     "Synthesis",

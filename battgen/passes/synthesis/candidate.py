@@ -10,30 +10,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from battgen.core import units as u
 from battgen.core.diagnostics import Diagnostic
 from battgen.core.text import counted
 from battgen.passes.loads import Loads
-
-# JSON key, human label, dimension — the order of the report and of ``battc estimate --json``.
-FIELDS = (
-    ("nominal_voltage_V", "nominal voltage", u.VOLTAGE),
-    ("min_voltage_V", "min voltage", u.VOLTAGE),
-    ("max_voltage_V", "max voltage", u.VOLTAGE),
-    ("energy_Wh", "energy", u.ENERGY),
-    ("usable_energy_Wh", "usable energy", u.ENERGY),
-    ("capacity_Ah", "capacity", u.CHARGE),
-    ("peak_power_W", "peak power at the SOC floor", u.POWER),
-    ("continuous_power_W", "continuous power", u.POWER),
-    ("continuous_current_A", "continuous load", u.CURRENT),
-    ("peak_current_A", "peak load", u.CURRENT),
-    ("charge_current_A", "charge load", u.CURRENT),
-    ("resistance_ohm", "resistance", u.RESISTANCE),
-    ("heat_W", "heat at the continuous load", u.POWER),
-    ("mass_kg", "mass", u.MASS),
-    ("volume_L", "volume", u.VOLUME),
-    ("cost_usd", "cost", u.MONEY),
-)
 
 
 @dataclass(frozen=True)

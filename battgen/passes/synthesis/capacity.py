@@ -15,8 +15,6 @@ from battgen.passes.floorplan import Pieces, floor_pieces
 
 # --- envelope capacity --------------------------------------------------------------------
 
-HEX_DENSITY = math.pi / (2 * math.sqrt(3))  # 0.9069, the densest packing of equal circles (Thue/Fejes Tóth)
-
 
 def envelope_capacity(pack: ir.Pack) -> int | None:
     """An upper bound on the cells the envelope can hold: usable floor area over the area
