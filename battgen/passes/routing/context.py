@@ -95,8 +95,9 @@ def routing_span(pack: ir.Pack) -> Span:
 
 def plate_context(pack: ir.Pack, layout: Layout, candidate: Candidate) -> PlateContext | Diagnostic:
     """What the plates are cut from; E701 if an owner's terminals do not share one face."""
-    import shapely
     from shapely.geometry import Polygon
+
+    from battgen.passes.drawn import discs  # the drawing's circles: shapely.buffer's, to the bit, 5x faster
 
     clearance = INSULATION.distance(candidate.max_voltage)
     t = terminals(layout, pack.cell.format)
@@ -125,8 +126,8 @@ def plate_context(pack: ir.Pack, layout: Layout, candidate: Candidate) -> PlateC
         usable=usable,
         keepouts=keepouts,
         blocked=keepouts.buffer(clearance) if not keepouts.is_empty else Polygon(),
-        discs=shapely.buffer(shapely.points(t.xy), t.radius, quad_segs=8),
-        inner_discs=shapely.buffer(shapely.points(t.xy), t.radius - 20 * GRID, quad_segs=8),  # snapping moves vertices
+        discs=discs(t.xy, t.radius, quad_segs=8),
+        inner_discs=discs(t.xy, t.radius - 20 * GRID, quad_segs=8),  # snapping moves vertices
         neighbours=tuple(voronoi_neighbours(t.xy[t.face == f], pitch) for f in range(len(t.faces))),
         feet=cell_feet(layout, pack.cell.format),
         cell_group=np.array([c.group for c in layout.cells], dtype=int),

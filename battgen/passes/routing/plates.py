@@ -204,6 +204,7 @@ def _tight_terminals(
     plate_of = np.empty(len(on), dtype=object)
     for o in face_owners:
         plate_of[owned == o] = face_plates[o]
+    shapely.prepare(list(face_plates.values()))  # each plate tested against all its discs: 5x faster prepared
     loose = ~shapely.covers(plate_of, ctx.inner_discs[on])
     short = _short_pairs(pts, owned, 2 * t.radius + ctx.clearance - 1e-7)
     if short.size:
@@ -334,13 +335,11 @@ class _Discs:
 
     def at(self, index: np.ndarray) -> np.ndarray:
         """The discs of the points ``index``."""
-        import shapely
+        from battgen.passes.drawn import discs
 
         missing = index[self.drawn[index] == None]  # noqa: E711 - elementwise over an object array
         if missing.size:
-            self.drawn[missing] = shapely.buffer(
-                shapely.points(self.pts[missing]), self.cover, quad_segs=self.QUAD_SEGS
-            )
+            self.drawn[missing] = discs(self.pts[missing], self.cover, self.QUAD_SEGS)
         return self.drawn[index]
 
     def holds(self, cells: np.ndarray) -> np.ndarray:
