@@ -25,7 +25,7 @@ import numpy as np
 from battgen.core import ir
 from battgen.passes.layout.types import Layout
 from battgen.passes.routing.context import PlateContext, RoutingContext
-from battgen.passes.routing.geometry import GRID, merge_cells, safe
+from battgen.passes.routing.geometry import GRID, Tiles, merge_cells, safe
 from battgen.passes.routing.junctions import Terminals
 
 if TYPE_CHECKING:
@@ -134,21 +134,26 @@ def _face_regions(
     t = ctx.terminals
     pts = t.xy[on]
     if bands is not None:  # the strips meet along the cell-to-cell gaps: no Voronoi needed
-        cells = bands[on]
+        cells, exact = bands[on], np.zeros(len(on), dtype=bool)
     else:
-        cells = _voronoi_cells(pts, ctx.cover, ctx.pitch)
+        cells, exact = _voronoi_cells(pts, ctx.cover, ctx.pitch)
     owned = ctx.own[on]
+    group = t.group[on]
     face_owners = [int(o) for o in np.unique(owned)]
     regions = []
     for o in face_owners:
         mine = owned == o
-        groups = []
-        for g in np.unique(t.group[on][mine]):
-            groups.append(merge_cells(cells[mine & (t.group[on] == g)]))
-            group_region[(o, int(g))] = groups[-1]
-        # the owner's region from its groups' (two for a series junction): the same cells'
-        # union, a third of the work of merging them all again
-        regions.append(groups[0] if len(groups) == 1 else merge_cells(np.array(groups, dtype=object)))
+        tiles, merged = [], []
+        for g in np.unique(group[mine]):
+            tiles.append(Tiles.of(cells, exact, mine & (group == g)))
+            merged.append(tiles[-1].merged())
+            group_region[(o, int(g))] = merged[-1]
+        if len(tiles) == 1:
+            regions.append(merged[0])
+        elif bands is not None:  # the strips: the groups' regions merged (no exact cells)
+            regions.append(merge_cells(np.array(merged, dtype=object)))
+        else:  # two groups (a series junction): their cores joined by one more coverage union
+            regions.append(Tiles.joined(tiles).merged())
     return face_owners, regions
 
 
@@ -257,21 +262,23 @@ def _clear_of_tight(
         face_plates[o] = plate
 
 
-def _voronoi_cells(pts: np.ndarray, cover: float, pitch: float) -> np.ndarray:
+def _voronoi_cells(pts: np.ndarray, cover: float, pitch: float) -> tuple[np.ndarray, np.ndarray]:
     """Each point's Voronoi cell clipped to the disc of radius ``cover`` around it (a 64-gon, as
-    ``shapely.buffer`` draws it). A ring of guard points keeps the hull cells bounded (no
-    near-parallel rays to a far envelope); the cells are snap-rounded to ``GRID`` and every
-    overlay is snap-rounding (robust on the near-degenerate cells regular lattices produce). A
-    cell that still comes out wrong (not holding its point) is replaced by the disc of half the
-    distance to the nearest neighbour, always inside the true cell."""
+    ``shapely.buffer`` draws it), and which cells are the diagram's own (``exact``: inside their
+    disc, so not overlaid; their shared edges have the same vertices, ``Tiles``). A ring of
+    guard points keeps the hull cells bounded (no near-parallel rays to a far envelope). A cell
+    the plain overlay gets wrong (near-degenerate on a regular lattice) is overlaid again
+    snap-rounded to ``GRID``; one that still comes out wrong (not holding its point) is replaced
+    by the disc of half the distance to the nearest neighbour, always inside the true cell."""
     import shapely
     from scipy.spatial import cKDTree
     from shapely.geometry import MultiPoint
 
     n = len(pts)
     clip = _Discs(pts, cover)
+    exact = np.zeros(n, dtype=bool)
     if n == 1:
-        return clip.at(np.arange(1))
+        return clip.at(np.arange(1)), exact
     hull = MultiPoint(pts).convex_hull.buffer(max(2 * pitch, 1e-3), quad_segs=4)
     ring = hull.exterior
     m = max(int(ring.length / max(pitch, 1e-4)) + 8, 16)
@@ -300,6 +307,8 @@ def _voronoi_cells(pts: np.ndarray, cover: float, pitch: float) -> np.ndarray:
             cells[:] = raw
             cells[cut] = shapely.intersection(raw[cut], clip.at(cut))
             ok = checked(cells)
+            exact[:] = ok
+            exact[cut] = False
         except shapely.errors.GEOSException:
             cells[:] = clip.at(everyone)
         bad = np.flatnonzero(~ok)
@@ -318,7 +327,7 @@ def _voronoi_cells(pts: np.ndarray, cover: float, pitch: float) -> np.ndarray:
         cells[bad] = shapely.intersection(
             shapely.buffer(shapely.points(pts[bad]), half, quad_segs=8), clip.at(bad), grid_size=GRID
         )
-    return cells
+    return cells, exact
 
 
 class _Discs:
