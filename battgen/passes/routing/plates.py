@@ -29,6 +29,8 @@ from battgen.passes.routing.geometry import GRID, Tiles, merge_cells, safe
 from battgen.passes.routing.junctions import Terminals
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     from shapely.geometry.base import BaseGeometry
 
 
@@ -64,12 +66,11 @@ def cut_plates(ctx: PlateContext) -> PlateCut:
     import os
     from concurrent.futures import ThreadPoolExecutor
 
-    t = ctx.terminals
-    bands = _tab_bands(ctx.layout, ctx.cell_format, t)  # prismatic/pouch: the tab's strip of the cell top
-    faces = range(len(t.faces))
+    faces = range(len(ctx.terminals.faces))
     # the faces share no owner: cut side by side (GEOS releases the GIL), joined in face order
     with ThreadPoolExecutor(max_workers=max(1, min(len(faces), os.cpu_count() or 1))) as pool:
-        each = list(pool.map(lambda f: _cut_face(ctx, f, bands), faces))
+        splits = _face_splits(ctx, pool)
+        each = list(pool.map(lambda f: _cut_face(ctx, f, *splits[f]), faces))
     cut = PlateCut()
     for face in each:
         cut.plates.update(face.plates)
@@ -81,12 +82,40 @@ def cut_plates(ctx: PlateContext) -> PlateCut:
     return cut
 
 
-def _cut_face(ctx: PlateContext, f: int, bands: np.ndarray | None) -> PlateCut:
-    """The plates of face ``f``: its owners' regions cut back from each other and clear of unlike
-    terminals."""
+def _face_splits(ctx: PlateContext, pool: Executor) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each face's split: its terminals' cells and which of them are the diagram's own
+    (``_voronoi_cells``; none of the tab strips of prismatic and pouch cells, ``_tab_bands``).
+    Faces with their terminals in the same places (a standing cylinder's two ends) share one
+    diagram: GEOS sorts the sites before it triangulates, so the same points give the same cells
+    to the bit in whatever order (so it did on every example), and the second face's are the
+    first's in its order (on the Model S one diagram of 7,104 cells less, 65 CPU ms)."""
+    t = ctx.terminals
+    bands = _tab_bands(ctx.layout, ctx.cell_format, t)  # prismatic/pouch: the tab's strip of the cell top
+    on = [np.flatnonzero(t.face == f) for f in range(len(t.faces))]
+    if bands is not None:
+        return [(bands[mine], np.zeros(len(mine), dtype=bool)) for mine in on]
+    order = [np.lexsort((t.xy[mine, 1], t.xy[mine, 0])) for mine in on]  # the points sorted
+    first: dict[bytes, int] = {}  # the sorted points → the first face with them
+    for f, mine in enumerate(on):
+        first.setdefault(t.xy[mine][order[f]].tobytes(), f)
+    own = sorted(set(first.values()))
+    diagrams = dict(zip(own, pool.map(lambda f: _voronoi_cells(t.xy[on[f]], ctx.cover, ctx.pitch), own)))
+    splits = []
+    for f, mine in enumerate(on):
+        g = first[t.xy[mine][order[f]].tobytes()]
+        at = np.empty(len(mine), dtype=int)
+        at[order[f]] = order[g]  # face f's point i is face g's point at[i]
+        cells, exact = diagrams[g]
+        splits.append((cells[at], exact[at]))
+    return splits
+
+
+def _cut_face(ctx: PlateContext, f: int, cells: np.ndarray, exact: np.ndarray) -> PlateCut:
+    """The plates of face ``f`` from its split (``_face_splits``): its owners' regions cut back
+    from each other and clear of unlike terminals."""
     on = np.flatnonzero(ctx.terminals.face == f)
     cut = PlateCut()
-    face_owners, regions = _face_regions(ctx, on, bands, cut.group_region)
+    face_owners, regions = _face_regions(ctx, on, cells, exact, cut.group_region)
     cut.plates = _cut_back(ctx, face_owners, regions)
     tight = _tight_terminals(ctx, on, face_owners, cut.plates, cut.forced)
     if tight.size:
@@ -125,18 +154,15 @@ def clear_of_walls(ctx: RoutingContext, cut: PlateCut) -> None:
 def _face_regions(
     ctx: PlateContext,
     on: np.ndarray,
-    bands: np.ndarray | None,
+    cells: np.ndarray,
+    exact: np.ndarray,
     group_region: dict[tuple[int, int], BaseGeometry],
 ) -> tuple[list[int], list[BaseGeometry]]:
-    """The owners on a face (terminals ``on``) and each one's region: the union of its terminals'
-    cells. Records each (owner, group)'s region in ``group_region``."""
+    """The owners on a face (terminals ``on``, their ``cells`` and which are ``exact``: the face's
+    split) and each one's region: the union of its terminals' cells. Records each (owner,
+    group)'s region in ``group_region``."""
 
     t = ctx.terminals
-    pts = t.xy[on]
-    if bands is not None:  # the strips meet along the cell-to-cell gaps: no Voronoi needed
-        cells, exact = bands[on], np.zeros(len(on), dtype=bool)
-    else:
-        cells, exact = _voronoi_cells(pts, ctx.cover, ctx.pitch)
     owned = ctx.own[on]
     group = t.group[on]
     face_owners = [int(o) for o in np.unique(owned)]
@@ -150,7 +176,7 @@ def _face_regions(
             group_region[(o, int(g))] = merged[-1]
         if len(tiles) == 1:
             regions.append(merged[0])
-        elif bands is not None:  # the strips: the groups' regions merged (no exact cells)
+        elif not exact.any():  # the tab strips (or a failed diagram): the groups' regions merged
             regions.append(merge_cells(np.array(merged, dtype=object)))
         else:  # two groups (a series junction): their cores joined by one more coverage union
             regions.append(Tiles.joined(tiles).merged())
