@@ -669,9 +669,9 @@ pack p {
 
 @pytest.mark.parametrize("module_gap", [0.0, 0.03])
 def test_owner_regions_are_the_union_of_their_cells(module_gap):
-    """A group's and an owner's region (the exact Voronoi cells merged by coverage union, the
-    cells clipped at the hull and the module gap overlaid on that: ``geometry.Tiles``) cover the
-    same plane as the union of all their clipped cells at once (``merge_cells``, how the plates
+    """A group's region (the exact Voronoi cells merged by coverage union, the cells clipped at
+    the hull and the module gap overlaid on that: ``geometry.Tiles``) and an owner's (its groups'
+    overlaid) cover the same plane as the union of all their clipped cells at once (``merge_cells``, how the plates
     were merged before), to floating-point noise, and are valid."""
     from battgen.passes.routing import plates as plates_module
     from battgen.passes.routing.context import plate_context

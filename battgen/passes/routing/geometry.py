@@ -49,8 +49,8 @@ class Tiles:
     vertices exactly, so a coverage union merges them, linear in the edges and with no overlay),
     and ``loose``, the rest (clipped at the hull or a gap: their clipped edges overlap their
     neighbours' by rounding), overlaid on the core. On the Model S's faces this merges the
-    groups' and owners' regions in 45 % of ``merge_cells``' time over all of them (whose coverage
-    union came out invalid for a fifth of the groups and had to be made valid again)."""
+    groups' regions in 45 % of ``merge_cells``' time over all of them (whose coverage union came
+    out invalid for a fifth of the groups and had to be made valid again)."""
 
     core: BaseGeometry | None  # None: no exact cells
     loose: np.ndarray  # polygons
@@ -60,28 +60,25 @@ class Tiles:
         """The ``chosen`` ones of ``cells`` (boolean masks over them both)."""
         return Tiles(_coverage(cells[chosen & exact]), cells[chosen & ~exact])
 
-    @staticmethod
-    def joined(parts: list[Tiles]) -> Tiles:
-        """The tiles of ``parts`` together: their cores are cells of one diagram too."""
-        cores = [p.core for p in parts if p.core is not None]
-        core = _coverage(np.array(cores, dtype=object)) if len(cores) > 1 else (cores[0] if cores else None)
-        return Tiles(core, np.concatenate([p.loose for p in parts]))
-
     def merged(self) -> BaseGeometry:
         """The region: the loose cells overlaid on the core (all of them by ``merge_cells``
         without a core: the prismatic tab strips)."""
-        import shapely
-
         if self.core is None:
             return merge_cells(self.loose)
         if not self.loose.size:
             return self.core
-        parts = np.concatenate([[self.core], self.loose])
-        try:
-            merged = shapely.union_all(parts)
-        except shapely.errors.GEOSException:
-            merged = shapely.union_all(parts, grid_size=GRID)
-        return polygonal(merged)
+        return overlaid(np.concatenate([[self.core], self.loose]))
+
+
+def overlaid(polygons: np.ndarray) -> BaseGeometry:
+    """The union of ``polygons`` by overlay (snap-rounded where the plain one fails)."""
+    import shapely
+
+    try:
+        merged = shapely.union_all(polygons)
+    except shapely.errors.GEOSException:
+        merged = shapely.union_all(polygons, grid_size=GRID)
+    return polygonal(merged)
 
 
 def _coverage(cells: np.ndarray) -> BaseGeometry | None:

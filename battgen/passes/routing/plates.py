@@ -25,7 +25,7 @@ import numpy as np
 from battgen.core import ir
 from battgen.passes.layout.types import Layout
 from battgen.passes.routing.context import PlateContext, RoutingContext
-from battgen.passes.routing.geometry import GRID, Tiles, merge_cells, safe
+from battgen.passes.routing.geometry import GRID, Tiles, merge_cells, overlaid, safe
 from battgen.passes.routing.junctions import Terminals
 
 if TYPE_CHECKING:
@@ -169,17 +169,17 @@ def _face_regions(
     regions = []
     for o in face_owners:
         mine = owned == o
-        tiles, merged = [], []
+        merged = []
         for g in np.unique(group[mine]):
-            tiles.append(Tiles.of(cells, exact, mine & (group == g)))
-            merged.append(tiles[-1].merged())
+            merged.append(Tiles.of(cells, exact, mine & (group == g)).merged())
             group_region[(o, int(g))] = merged[-1]
-        if len(tiles) == 1:
+        if len(merged) == 1:
             regions.append(merged[0])
         elif not exact.any():  # the tab strips (or a failed diagram): the groups' regions merged
             regions.append(merge_cells(np.array(merged, dtype=object)))
-        else:  # two groups (a series junction): their cores joined by one more coverage union
-            regions.append(Tiles.joined(tiles).merged())
+        else:  # two groups (a series junction): their regions overlaid, a third of the time of
+            # merging their cells again (they meet along the diagram's edges)
+            regions.append(overlaid(np.array(merged, dtype=object)))
     return face_owners, regions
 
 
