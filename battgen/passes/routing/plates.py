@@ -195,9 +195,7 @@ def _cut_back(ctx: PlateContext, face_owners: list[int], regions: list[BaseGeome
     near_tree = shapely.STRtree(regions)
     pairs = near_tree.query(regions, predicate="dwithin", distance=clearance)
     pairs = pairs[:, pairs[0] != pairs[1]]
-    touching = shapely.dwithin(
-        np.asarray(regions, dtype=object)[pairs[0]], np.asarray(regions, dtype=object)[pairs[1]], 10 * GRID
-    )
+    touching = _touching(regions, pairs)
     keep_from: dict[int, list[tuple[int, float]]] = {}  # region → (neighbour, distance kept from it)
     for i, k, shares_edge in zip(pairs[0].tolist(), pairs[1].tolist(), touching.tolist()):
         c = float(ctx.creepage.apart(face_owners[i], face_owners[k]))
@@ -211,6 +209,18 @@ def _cut_back(ctx: PlateContext, face_owners: list[int], regions: list[BaseGeome
             plate = safe(lambda p=plate, k=keep_from[i]: p.difference(_near_zones(p, regions, k)), plate)
         plates[o] = plate
     return plates
+
+
+def _touching(regions: list[BaseGeometry], pairs: np.ndarray) -> np.ndarray:
+    """Which ``pairs`` (2 × n indices into ``regions``) of regions share an edge (within the
+    snapping tolerance), each pair measured once for both its orders."""
+    import shapely
+
+    n = len(regions)
+    key = np.minimum(pairs[0], pairs[1]) * n + np.maximum(pairs[0], pairs[1])
+    once, back = np.unique(key, return_inverse=True)
+    shown = np.asarray(regions, dtype=object)
+    return shapely.dwithin(shown[once // n], shown[once % n], 10 * GRID)[back.reshape(-1)]
 
 
 def _inside(region: BaseGeometry, inside: BaseGeometry) -> BaseGeometry:
