@@ -96,15 +96,24 @@ def _groups_and_modules(
         for g in range(plan.groups)
     )
     starts = plan.module_starts.tolist()
+    shells = _filled(group_geoms)
     modules = tuple(
-        Module(
-            m,
-            tuple(range(starts[m], starts[m + 1])),
-            _coords(shapely.union_all(group_geoms[starts[m] : starts[m + 1]])),
-        )
+        Module(m, tuple(range(starts[m], starts[m + 1])), _coords(shapely.union_all(shells[starts[m] : starts[m + 1]])))
         for m in range(plan.modules)
     )
     return groups, modules
+
+
+def _filled(geoms: list[BaseGeometry]) -> np.ndarray:
+    """The outlines with their holes filled: a round cells' outline has a pinhole in every
+    triangle of touching cells (three discs of 0.55 pitch leave one), and the union of a
+    module's groups spent most of its time on them (Model S: 16 unions 235 -> 45 ms). A hole
+    lies inside its polygon's shell, so the union's shell, the module outline, is the same."""
+    geoms_ = np.asarray(geoms, dtype=object)
+    polygon = shapely.get_type_id(geoms_) == 3
+    out = geoms_.copy()
+    out[polygon] = shapely.polygons(shapely.get_exterior_ring(geoms_[polygon]))
+    return out
 
 
 def _note(ss: SiteSearch, fl: Floor, desc: str) -> str:
