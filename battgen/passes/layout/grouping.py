@@ -177,28 +177,57 @@ def _largest_island(ss: SiteSearch, gap: float) -> int:
 # --- lattice sites: serpentine orderings ----------------------------------------------------
 
 
+def _lex_order(*keys: np.ndarray) -> np.ndarray:
+    """``np.lexsort`` of integer keys given most significant first, from one sort of a combined
+    key (lexsort sorts once per key, and the serpentines sort thousands of sites hundreds of
+    times): the same stable order."""
+    combined = np.zeros(len(keys[0]), dtype=np.int64)
+    if not combined.size:
+        return combined
+    spans = 1
+    for k in keys:
+        low = int(k.min())
+        span = int(k.max()) - low + 1
+        spans *= span
+        if spans >= 2**62:  # would overflow: sort key by key
+            return np.lexsort(keys[::-1])
+        combined = combined * span + (k - low)
+    return np.argsort(combined, kind="stable")
+
+
 def _serpentine(band: np.ndarray, line: np.ndarray, pos: np.ndarray, rule: int) -> np.ndarray:
     """Order sites band by band (alternating direction), line by line within a band, and
     along each line alternately forwards and backwards (a boustrophedon)."""
     line_dir = np.where(band % 2 == 0, line, -line)
-    # rank of each line within its band, in traversal order
-    key = np.lexsort((line_dir, band))
-    b_sorted, l_sorted = band[key], line_dir[key]
-    new = np.ones(len(key), dtype=bool)
-    new[1:] = (b_sorted[1:] != b_sorted[:-1]) | (l_sorted[1:] != l_sorted[:-1])
-    new_band = np.ones(len(key), dtype=bool)
-    new_band[1:] = b_sorted[1:] != b_sorted[:-1]
-    line_id = np.cumsum(new) - 1
-    first_line_of_band = np.maximum.accumulate(np.where(new_band, line_id, 0))
-    rank_sorted = line_id - first_line_of_band
-    rank = np.empty_like(rank_sorted)
-    rank[key] = rank_sorted
+    rank, lines = _line_ranks(band, line_dir)
     if rule == 1:  # finish each band going forwards instead of starting forwards
-        last = np.zeros(band.max() + 1, dtype=np.int64)
-        np.maximum.at(last, band, rank)
-        rank = last[band] - rank
+        rank = lines - 1 - rank
     forwards = rank % 2 == 0
-    return np.lexsort((np.where(forwards, pos, -pos), line_dir, band))
+    return _lex_order(band, line_dir, np.where(forwards, pos, -pos))
+
+
+def _line_ranks(band: np.ndarray, line: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each site's line's rank among the distinct lines of its band (in increasing ``line``),
+    and how many lines its band has: counted along a table of every (band, line) pair, which
+    is linear in the sites (no sort) while the table stays small beside them."""
+    if not band.size:
+        return band.copy(), band.copy()
+    band0, line0 = int(band.min()), int(line.min())
+    span = int(line.max()) - line0 + 1
+    bands = int(band.max()) - band0 + 1
+    b = band - band0
+    if bands * span > 16 * band.size + 1024:  # sparse pairs: rank the distinct ones instead
+        pairs, pair = np.unique(b * span + (line - line0), return_inverse=True)
+        pair_band = pairs // span
+        first = np.searchsorted(pair_band, pair_band, side="left")
+        after = np.searchsorted(pair_band, pair_band, side="right")
+        return (np.arange(pairs.size) - first)[pair], (after - first)[pair]
+    cell = b * span + (line - line0)
+    present = np.zeros(bands * span, dtype=bool)
+    present[cell] = True
+    seen = np.cumsum(present)  # lines up to and including each pair
+    upto_band = np.concatenate([[0], seen[span - 1 :: span]])  # lines in the bands before, and through, each
+    return seen[cell] - 1 - upto_band[b], np.diff(upto_band)[b]
 
 
 def _frames(ss: SiteSearch) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -276,7 +305,7 @@ def _module_strip_orderings(
             np.minimum.at(first, strip, across)
             for w in widths:
                 sub = np.floor((across - first[strip]) / w + 1e-9).astype(np.int64)
-                band = np.unique(np.stack([strip, sub], axis=1), axis=0, return_inverse=True)[1].ravel()
+                band = np.unique(strip * (int(sub.max()) + 1) + sub, return_inverse=True)[1]  # (strip, sub) pairs
                 for rule in (0, 1):
                     yield f"module strips of {what}, {what} of {w}", _serpentine(band, along, pos, rule)
 
