@@ -168,14 +168,15 @@ def _erode(region_rot: BaseGeometry, kind: str, hu: float, hv: float) -> BaseGeo
     return region_rot.difference(swept)
 
 
-def _grid(
-    eroded: BaseGeometry, bounds: tuple[float, float, float, float], arr: Arrangement
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The sites of ``arr`` (u, v and row index, rotated frame) where the eroded floor holds them."""
+def _lattice(
+    bounds: tuple[float, float, float, float], arr: Arrangement
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The sites of ``arr`` within the eroded floor's bounds along u (u, v, row index; rotated
+    frame) and each row's v, before the floor is asked which it holds."""
     u0, _v0, u1, v1 = bounds
     rows = math.floor((v1 - arr.ov) / arr.pv) + 1
     if rows <= 0:
-        return np.empty(0), np.empty(0), np.empty(0, dtype=np.int64)
+        return np.empty(0), np.empty(0), np.empty(0, dtype=np.int64), np.empty(0)
     cols = math.floor((u1 - arr.ou) / arr.pu) + 2
     j = np.arange(rows)
     i = np.arange(-1, cols)
@@ -185,9 +186,86 @@ def _grid(
     vv = np.repeat(v, i.size)
     jj = np.repeat(j, i.size)
     keep = (uu >= u0) & (uu <= u1)
-    uu, vv, jj = uu[keep], vv[keep], jj[keep]
+    return uu[keep], vv[keep], jj[keep], v
+
+
+def _grid(
+    eroded: BaseGeometry, bounds: tuple[float, float, float, float], arr: Arrangement
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The sites of ``arr`` (u, v and row index, rotated frame) where the eroded floor holds them."""
+    uu, vv, jj, _v = _lattice(bounds, arr)
     inside = shapely.intersects_xy(eroded, uu, vv)  # sites on the edge count
     return uu[inside], vv[inside], jj[inside]
+
+
+ON_EDGE = 1e-10  # m: a site this near where its row crosses the floor's edge, or on a row this near a
+# vertex, is asked of shapely itself (the crossings are computed to about 1e-15 m on a floor of metres)
+
+
+class _Rows:
+    """Which sites the eroded floor holds, row by row: a site lies on it when an odd number of
+    the floor's edges cross its row before it. One numpy pass over every row and edge instead
+    of a point-in-polygon test per site (the search counts about 200 arrangements of 10,000
+    sites each: 0.4 s of shapely's ``intersects_xy`` on the Model S). Sites that float rounding
+    could put on the other side — within ON_EDGE (more on steep crossings) of a crossing, or
+    on a row through a vertex, where the floor may touch the row — are asked of
+    ``intersects_xy``: the count is ``_grid``'s exactly."""
+
+    def __init__(self, eroded: BaseGeometry) -> None:
+        self.eroded = eroded
+        parts = shapely.get_parts(eroded)
+        self.exact_only = not (shapely.get_type_id(parts) == 3).all()  # lines or points left: ask shapely
+        coords, ring = shapely.get_coordinates(shapely.get_rings(parts), return_index=True)
+        edge = ring[1:] == ring[:-1]
+        self.a, self.b = coords[:-1][edge], coords[1:][edge]
+        self.vertex_v = np.unique(coords[:, 1])
+        self.scale = 1.0 + float(np.abs(coords).max(initial=0.0))
+
+    def holds(self, u: np.ndarray, v: np.ndarray, j: np.ndarray, row_v: np.ndarray) -> np.ndarray:
+        """For each site (u, v on row j, whose v is ``row_v[j]``): does the floor hold it?"""
+        if self.exact_only or not u.size:
+            return shapely.intersects_xy(self.eroded, u, v)
+        cross_row, cross_u, slack = self._crossings(row_v)
+        width = float(max(u.max(), cross_u.max(initial=u.max())) - min(u.min(), cross_u.min(initial=u.min()))) + 1.0
+        low = min(float(u.min()), float(cross_u.min(initial=u.min())))
+        before = np.searchsorted(cross_row * width + (cross_u - low), j * width + (u - low))
+        row_start = np.searchsorted(cross_row, np.arange(len(row_v) + 1))
+        first, last = row_start[j], row_start[j + 1]
+        holds = (before - first) % 2 == 1
+        unsure = _near_vertex(self.vertex_v, row_v)[j]
+        row_slack = np.zeros(len(row_v))
+        np.maximum.at(row_slack, cross_row, slack)
+        left = np.maximum(before - 1, 0)
+        right = np.minimum(before, max(len(cross_u) - 1, 0))
+        if len(cross_u):
+            unsure |= (before > first) & (np.abs(u - cross_u[left]) <= row_slack[j])
+            unsure |= (before < last) & (np.abs(cross_u[right] - u) <= row_slack[j])
+        holds[unsure] = shapely.intersects_xy(self.eroded, u[unsure], v[unsure])
+        return holds
+
+    def _crossings(self, row_v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Where each row crosses each edge (row, u, rounding allowed), sorted by row then u.
+        An edge crosses a row when one end is on or below it and the other above: a vertex on
+        the row counts once, a horizontal edge on it never."""
+        a, b = self.a, self.b
+        below_a = a[None, :, 1] <= row_v[:, None]
+        below_b = b[None, :, 1] <= row_v[:, None]
+        row, edge = np.nonzero(below_a != below_b)
+        a, b = a[edge], b[edge]
+        dv = b[:, 1] - a[:, 1]
+        du = b[:, 0] - a[:, 0]
+        u = a[:, 0] + (row_v[row] - a[:, 1]) * du / dv
+        slack = ON_EDGE + 1e-14 * self.scale * (1.0 + np.abs(du / dv))
+        order = np.lexsort((u, row))
+        return row[order], u[order], slack[order]
+
+
+def _near_vertex(vertex_v: np.ndarray, row_v: np.ndarray) -> np.ndarray:
+    """Rows within ON_EDGE of a vertex's v."""
+    k = np.searchsorted(vertex_v, row_v)
+    below = np.abs(row_v - vertex_v[np.maximum(k - 1, 0)]) <= ON_EDGE
+    above = np.abs(vertex_v[np.minimum(k, len(vertex_v) - 1)] - row_v) <= ON_EDGE
+    return (below | above) if len(vertex_v) else np.zeros(len(row_v), dtype=bool)
 
 
 def _rotate_xy(u: np.ndarray, v: np.ndarray, angle: float) -> tuple[np.ndarray, np.ndarray]:
@@ -209,6 +287,7 @@ class _Searcher:
         else:
             self.hu, self.hv = cell.thickness / 2, cell.width / 2
         self._frames: dict[float, tuple[BaseGeometry, tuple[float, float, float, float] | None]] = {}
+        self._rows: dict[float, _Rows] = {}  # the eroded floor's edges at each angle, for ``count``
         self.usable = fl.usable
         shapely.prepare(self.usable)
         self.boundary = self.usable.boundary
@@ -227,7 +306,10 @@ class _Searcher:
         eroded, bounds = self.frame(arr.angle)
         if bounds is None:
             return 0
-        return int(_grid(eroded, bounds, arr)[0].size)
+        rows = self._rows.get(arr.angle)
+        if rows is None:
+            rows = self._rows[arr.angle] = _Rows(eroded)
+        return int(rows.holds(*_lattice(bounds, arr)).sum())
 
     def exact(self, arr: Arrangement) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The sites of ``arr`` that pass the exact containment check, envelope frame."""
