@@ -65,8 +65,8 @@ def _coords(geom: BaseGeometry | None) -> tuple[tuple[float, float], ...]:
         geom = max(geom.geoms, key=lambda g: g.area) if hasattr(geom, "geoms") else geom.convex_hull
         if geom.geom_type != "Polygon":
             geom = geom.convex_hull
-    coords = np.round(np.asarray(geom.exterior.coords)[:-1], 6)
-    return tuple((float(x), float(y)) for x, y in coords)
+    coords = np.round(shapely.get_coordinates(geom.exterior)[:-1], 6)
+    return tuple(map(tuple, coords.tolist()))
 
 
 def _tab_polarity(xy: np.ndarray, group: np.ndarray, plan: _Plan, rotation: float, width: float) -> np.ndarray:
@@ -107,22 +107,40 @@ def _group_outlines(pack: ir.Pack, plan: _Plan, ss: SiteSearch, arr: Arrangement
 
 
 def _groups_and_modules(
-    plan: _Plan, module: np.ndarray, group_geoms: list[BaseGeometry]
+    plan: _Plan, module: np.ndarray, group_geoms: list[BaseGeometry], xy: np.ndarray
 ) -> tuple[tuple[ParallelGroup, ...], tuple[Module, ...]]:
     """The parallel groups (consecutive runs of P cells) and modules (runs of groups) with
-    their outlines; a module's outline is the union of its groups'."""
+    their outlines (``_module_outlines``)."""
     per = plan.per_group
     groups = tuple(
         ParallelGroup(g, int(module[g * per]), tuple(range(g * per, (g + 1) * per)), _coords(group_geoms[g]))
         for g in range(plan.groups)
     )
     starts = plan.module_starts.tolist()
-    shells = _filled(group_geoms)
+    outlines = _module_outlines(plan, group_geoms, xy)
     modules = tuple(
-        Module(m, tuple(range(starts[m], starts[m + 1])), _coords(shapely.union_all(shells[starts[m] : starts[m + 1]])))
-        for m in range(plan.modules)
+        Module(m, tuple(range(starts[m], starts[m + 1])), _coords(outlines[m])) for m in range(plan.modules)
     )
     return groups, modules
+
+
+def _module_outlines(plan: _Plan, group_geoms: list[BaseGeometry], xy: np.ndarray) -> list[BaseGeometry]:
+    """Each module's outline: the union of its groups' (``_filled``); a module whose cells are
+    a translate of an earlier module's takes that one's outline, moved (the Model S's 16
+    modules are 6 shapes)."""
+    per = plan.per_group
+    starts = plan.module_starts.tolist()
+    shells = _filled(group_geoms)
+    first: dict[bytes, int] = {}
+    out: list[BaseGeometry] = []
+    for m in range(plan.modules):
+        cells = xy[starts[m] * per : starts[m + 1] * per]
+        model = first.setdefault(_shape_key(cells), m)
+        if model == m:
+            out.append(shapely.union_all(shells[starts[m] : starts[m + 1]]))
+        else:
+            out.append(_moved(out[model], cells[0] - xy[starts[model] * per]))
+    return out
 
 
 def _filled(geoms: list[BaseGeometry]) -> np.ndarray:
@@ -178,7 +196,7 @@ def _build(
         PlacedCell(k, xs[k], ys[k], zs[k], "z", rotation, int(group[k]), int(module[k]), bool(polarity[k]))
         for k in range(need)
     )
-    groups, modules = _groups_and_modules(plan, module, _group_outlines(pack, plan, ss, arr, xy))
+    groups, modules = _groups_and_modules(plan, module, _group_outlines(pack, plan, ss, arr, xy), xy)
     usable_area = float(fl.usable.area)
     foot_area = math.pi * cell.diameter**2 / 4 if cell.kind == "cylindrical" else cell.width * cell.thickness
     layers_used = int(layer.max()) + 1 if need else 1

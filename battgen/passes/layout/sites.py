@@ -386,6 +386,7 @@ def _search(pack: ir.Pack, fl: Floor) -> SiteSearch:
     scored.sort(key=lambda t: (-t[0], t[1]))
     # refine the offsets of the most promising, then count exactly
     finals: list[tuple[int, int, Arrangement]] = []
+    exact: dict[Arrangement, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # the finals' sites, kept for the winner
     seen = set()
     for _rank, (_n, order, base) in enumerate(scored):
         key = (base.family, base.angle, base.pv, base.shift)
@@ -399,13 +400,14 @@ def _search(pack: ir.Pack, fl: Floor) -> SiteSearch:
             n = s.count(arr)
             if n > best:
                 best, best_arr = n, arr
-        xy, _uv, _j = s.exact(best_arr)
-        finals.append((len(xy), order, best_arr))
+        found = s.exact(best_arr)
+        exact[best_arr] = found
+        finals.append((len(found[0]), order, best_arr))
     for n, _o, arr in finals + [(t[0], t[1], t[2]) for t in scored]:
         best_of[arr.family] = max(best_of.get(arr.family, 0), n)
     finals.sort(key=lambda t: (-t[0], t[1]))
     top = finals[0][2]
-    xy, uv, j = s.exact(top)
+    xy, uv, j = exact[top]
     return SiteSearch(top, xy, uv, j, fl.layers, kind, half, best_of, tuple((a, n) for n, _o, a in finals))
 
 
