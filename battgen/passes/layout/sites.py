@@ -203,13 +203,14 @@ ON_EDGE = 1e-10  # m: a site this near where its row crosses the floor's edge, o
 
 
 class _Rows:
-    """Which sites the eroded floor holds, row by row: a site lies on it when an odd number of
-    the floor's edges cross its row before it. One numpy pass over every row and edge instead
-    of a point-in-polygon test per site (the search counts about 200 arrangements of 10,000
-    sites each: 0.4 s of shapely's ``intersects_xy`` on the Model S). Sites that float rounding
-    could put on the other side — within ON_EDGE (more on steep crossings) of a crossing, or
-    on a row through a vertex, where the floor may touch the row — are asked of
-    ``intersects_xy``: the count is ``_grid``'s exactly."""
+    """How many sites of an arrangement the eroded floor holds, counted row by row: where
+    each row crosses the floor's edges (a site lies on the floor when an odd number of
+    crossings come before it), and how many sites lie between each pair of crossings (their
+    u is ``base + i·pitch``: a division, not a test per site). The search counts about 200
+    arrangements of 10,000 sites each (0.4 s of shapely's ``intersects_xy`` on the Model S).
+    Sites that float rounding could put on the other side — within ON_EDGE (more on steep
+    crossings) of a crossing, or on a row through a vertex, where the floor may touch the row
+    — are asked of ``intersects_xy``: the count is ``_grid``'s exactly."""
 
     def __init__(self, eroded: BaseGeometry) -> None:
         self.eroded = eroded
@@ -221,27 +222,45 @@ class _Rows:
         self.vertex_v = np.unique(coords[:, 1])
         self.scale = 1.0 + float(np.abs(coords).max(initial=0.0))
 
-    def holds(self, u: np.ndarray, v: np.ndarray, j: np.ndarray, row_v: np.ndarray) -> np.ndarray:
-        """For each site (u, v on row j, whose v is ``row_v[j]``): does the floor hold it?"""
-        if self.exact_only or not u.size:
-            return shapely.intersects_xy(self.eroded, u, v)
+    def count(self, bounds: tuple[float, float, float, float], arr: Arrangement) -> int:
+        """``_grid(eroded, bounds, arr)``'s number of sites (rows and columns as ``_lattice``'s)."""
+        u0, _v0, u1, v1 = bounds
+        rows = math.floor((v1 - arr.ov) / arr.pv) + 1
+        if rows <= 0:
+            return 0
+        cols = math.floor((u1 - arr.ou) / arr.pu) + 2  # sites i = -1 .. cols - 1 on each row
+        j = np.arange(rows)
+        row_v = arr.ov + j * arr.pv
+        base = arr.ou + np.where(j % 2 == 1, arr.shift, 0.0)
         cross_row, cross_u, slack = self._crossings(row_v)
-        width = float(max(u.max(), cross_u.max(initial=u.max())) - min(u.min(), cross_u.min(initial=u.min()))) + 1.0
-        low = min(float(u.min()), float(cross_u.min(initial=u.min())))
-        before = np.searchsorted(cross_row * width + (cross_u - low), j * width + (u - low))
-        row_start = np.searchsorted(cross_row, np.arange(len(row_v) + 1))
-        first, last = row_start[j], row_start[j + 1]
-        holds = (before - first) % 2 == 1
-        unsure = _near_vertex(self.vertex_v, row_v)[j]
-        row_slack = np.zeros(len(row_v))
+        if self.exact_only or (cross_row[0::2] != cross_row[1::2]).any():
+            return int(shapely.intersects_xy(self.eroded, *_lattice(bounds, arr)[:2]).sum())
+        row_slack = np.zeros(rows)
         np.maximum.at(row_slack, cross_row, slack)
-        left = np.maximum(before - 1, 0)
-        right = np.minimum(before, max(len(cross_u) - 1, 0))
-        if len(cross_u):
-            unsure |= (before > first) & (np.abs(u - cross_u[left]) <= row_slack[j])
-            unsure |= (before < last) & (np.abs(cross_u[right] - u) <= row_slack[j])
-        holds[unsure] = shapely.intersects_xy(self.eroded, u[unsure], v[unsure])
-        return holds
+        whole = _near_vertex(self.vertex_v, row_v)  # rows asked of shapely site by site
+        keep = ~whole[cross_row]
+        cross_row, cross_u = cross_row[keep], cross_u[keep]
+        s = row_slack[cross_row]
+        b = base[cross_row[0::2]]
+        # surely held: strictly between a pair's crossings, more than the slack from each
+        first = np.clip(_first_site(cross_u[0::2] + s[0::2], b, arr.pu, strict=True), -1, cols)
+        after = np.clip(_first_site(cross_u[1::2] - s[1::2], b, arr.pu, strict=False), -1, cols)
+        held = int(np.maximum(after - first, 0).sum())
+        # near a crossing: asked of shapely
+        b = base[cross_row]
+        lo = np.clip(_first_site(cross_u - s, b, arr.pu, strict=False), -1, cols)
+        hi = np.clip(_first_site(cross_u + s, b, arr.pu, strict=True), -1, cols)
+        width = np.maximum(hi - lo, 0)
+        row = np.repeat(cross_row, width)
+        i = np.repeat(lo, width) + np.arange(int(width.sum())) - np.repeat(np.cumsum(width) - width, width)
+        row_i = np.unique(row * (cols + 2) + (i + 1))
+        row, i = row_i // (cols + 2), row_i % (cols + 2) - 1
+        # and every site of a row through a vertex
+        row = np.concatenate([row, np.repeat(np.flatnonzero(whole), cols + 1)])
+        i = np.concatenate([i, np.tile(np.arange(-1, cols), int(whole.sum()))])
+        u = base[row] + i * arr.pu
+        inside = (u >= u0) & (u <= u1)
+        return held + int(shapely.intersects_xy(self.eroded, u[inside], row_v[row][inside]).sum())
 
     def _crossings(self, row_v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Where each row crosses each edge (row, u, rounding allowed), sorted by row then u.
@@ -258,6 +277,23 @@ class _Rows:
         slack = ON_EDGE + 1e-14 * self.scale * (1.0 + np.abs(du / dv))
         order = np.lexsort((u, row))
         return row[order], u[order], slack[order]
+
+
+def _first_site(t: np.ndarray, base: np.ndarray, pitch: float, strict: bool) -> np.ndarray:
+    """The first site i of each row (u = base + i·pitch, as ``_lattice`` computes it) at or
+    beyond ``t`` (beyond it when ``strict``): a division, corrected where rounding put it
+    one site off."""
+    k = np.ceil((t - base) / pitch).astype(np.int64)
+
+    def beyond(k: np.ndarray) -> np.ndarray:
+        u = base + k * pitch
+        return u > t if strict else u >= t
+
+    while (low := ~beyond(k)).any():
+        k[low] += 1
+    while (high := beyond(k - 1)).any():
+        k[high] -= 1
+    return k
 
 
 def _near_vertex(vertex_v: np.ndarray, row_v: np.ndarray) -> np.ndarray:
@@ -309,7 +345,7 @@ class _Searcher:
         rows = self._rows.get(arr.angle)
         if rows is None:
             rows = self._rows[arr.angle] = _Rows(eroded)
-        return int(rows.holds(*_lattice(bounds, arr)).sum())
+        return rows.count(bounds, arr)
 
     def exact(self, arr: Arrangement) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The sites of ``arr`` that pass the exact containment check, envelope frame."""
