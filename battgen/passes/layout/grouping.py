@@ -381,7 +381,7 @@ def _group(ss: SiteSearch, plan: _Plan, gap: float, budget: int = 10) -> tuple[G
     layer_all = np.repeat(np.arange(layers_used), n1)
     pairs = contacts(xy_all, layer_all, ss.kind, ss.half, gap, ss.arr.angle)
     tried = 0
-    valid: list[Ranked] = []
+    spread: list[tuple[float, int, np.ndarray, np.ndarray, str]] = []  # the valid groupings
     seen_orders = set()
     module_cells = plan.module_cells if plan.modules > 1 else ()
     for orderings in (_orderings(ss, plan.per_group), _module_strip_orderings(ss, plan.per_group, module_cells)):
@@ -404,21 +404,28 @@ def _group(ss: SiteSearch, plan: _Plan, gap: float, budget: int = 10) -> tuple[G
                 continue
             if _components(len(xy_all), pairs, label) != plan.groups + int(unused.sum()):
                 continue
-            pts = xy_all[chosen]
-            valid.append(
-                (
-                    _group_spread(pts, plan),
-                    _module_intrusion(pts, plan),
-                    _series_links(pairs, label, pts, plan),
-                    tried,
-                    chosen,
-                    desc,
-                )
-            )
+            spread.append((_group_spread(xy_all[chosen], plan), tried, chosen, label, desc))
             found += 1
             if found >= budget:
                 break
-    return _most_compact(valid, n1), tried
+    return _most_compact(_ranked(spread, pairs, xy_all, plan), n1), tried
+
+
+def _ranked(
+    spread: list[tuple[float, int, np.ndarray, np.ndarray, str]], pairs: np.ndarray, xy: np.ndarray, plan: _Plan
+) -> list[Ranked]:
+    """The valid groupings (group spread, order tried, chosen sites, site labels, description)
+    that ``_most_compact`` may choose — those within MODULE_TRADE of the most compact — ranked
+    in full: their modules' intrusion and series links are worked out for them alone (4 of
+    the Model S's 20)."""
+    if not spread:
+        return []
+    best = min(round(t[0], 12) for t in spread)
+    return [
+        (g, _module_intrusion(xy[chosen], plan), _series_links(pairs, label, xy[chosen], plan), tried, chosen, desc)
+        for g, tried, chosen, label, desc in spread
+        if round(g, 12) <= best * MODULE_TRADE
+    ]
 
 
 # --- relaxed sites: groups grown over the contact graph -------------------------------------
