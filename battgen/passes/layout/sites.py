@@ -390,7 +390,28 @@ class _Searcher:
         return out
 
 
+# The search reads the floor, the cell's footprint, the gap and the lattice asked for — not
+# the architecture: the design loop places several in one envelope (the sedan three), and an
+# edit elsewhere in the source searches the same floor again. The last few searches are
+# remembered by those values; their arrays are read-only, so a hit is the search run again.
+_SEARCHES: dict[tuple, SiteSearch] = {}
+
+
 def _search(pack: ir.Pack, fl: Floor) -> SiteSearch:
+    """``_search_floor``, remembered (``_SEARCHES``)."""
+    key = (fl.usable.wkb, fl.layers, pack.cell.format, pack.gap, pack.layout)
+    found = _SEARCHES.get(key)
+    if found is None:
+        found = _search_floor(pack, fl)
+        for array in (found.xy, found.uv, found.row):
+            array.setflags(write=False)
+        if len(_SEARCHES) >= 8:
+            _SEARCHES.pop(next(iter(_SEARCHES)))
+        _SEARCHES[key] = found
+    return found
+
+
+def _search_floor(pack: ir.Pack, fl: Floor) -> SiteSearch:
     """Every row family over its angles and offsets, counted on the eroded floor; the most
     promising refined and counted exactly; the best of those."""
     s = _Searcher(pack, fl)
