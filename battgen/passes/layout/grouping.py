@@ -204,15 +204,25 @@ def _lex_order(*keys: np.ndarray) -> np.ndarray:
     return np.argsort(combined, kind="stable")
 
 
-def _serpentine(band: np.ndarray, line: np.ndarray, pos: np.ndarray, rule: int) -> np.ndarray:
-    """Order sites band by band (alternating direction), line by line within a band, and
-    along each line alternately forwards and backwards (a boustrophedon)."""
-    line_dir = np.where(band % 2 == 0, line, -line)
-    rank, lines = _line_ranks(band, line_dir)
-    if rule == 1:  # finish each band going forwards instead of starting forwards
-        rank = lines - 1 - rank
-    forwards = rank % 2 == 0
-    return _lex_order(band, line_dir, np.where(forwards, pos, -pos))
+class _Serpentine:
+    """Orders of sites band by band (alternating direction), line by line within a band, and
+    along each line alternately forwards and backwards (a boustrophedon): ``order(0)`` starts
+    each band going forwards, ``order(1)`` finishes it going forwards. The lines' ranks are
+    worked out once for both, and a band of an odd number of lines runs alike either way."""
+
+    def __init__(self, band: np.ndarray, line: np.ndarray, pos: np.ndarray) -> None:
+        self.band, self.pos = band, pos
+        self.line_dir = np.where(band % 2 == 0, line, -line)
+        self.rank, self.lines = _line_ranks(band, self.line_dir)
+        self._orders: dict[int, np.ndarray] = {}
+
+    def order(self, rule: int) -> np.ndarray:
+        if rule == 1 and 0 in self._orders and (self.lines % 2 == 1).all():
+            return self._orders[0]  # every band of an odd number of lines: the same turns
+        rank = self.lines - 1 - self.rank if rule == 1 else self.rank
+        forwards = rank % 2 == 0
+        self._orders[rule] = _lex_order(self.band, self.line_dir, np.where(forwards, self.pos, -self.pos))
+        return self._orders[rule]
 
 
 def _line_ranks(band: np.ndarray, line: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -304,8 +314,9 @@ def _module_strip_orderings(
                 (np.floor(uu / w + 1e-9).astype(np.int64), jj, cc, "columns"),
                 (jj // w, cc, jj, "rows"),
             ):
+                serpentine = _Serpentine(band, line, pos)
                 for rule in (0, 1):
-                    order = _whole_modules(_serpentine(band, line, pos, rule), band, module_cells)
+                    order = _whole_modules(serpentine.order(rule), band, module_cells)
                     yield f"{what} of {w}, whole modules in each", order
         for across, along, pos, what in ((uu, jj, cc, "columns"), (jj.astype(float), cc, jj, "rows")):
             strip = np.empty(u.size, dtype=np.int64)
@@ -315,8 +326,9 @@ def _module_strip_orderings(
             for w in widths:
                 sub = np.floor((across - first[strip]) / w + 1e-9).astype(np.int64)
                 band = np.unique(strip * (int(sub.max()) + 1) + sub, return_inverse=True)[1]  # (strip, sub) pairs
+                serpentine = _Serpentine(band, along, pos)
                 for rule in (0, 1):
-                    yield f"module strips of {what}, {what} of {w}", _serpentine(band, along, pos, rule)
+                    yield f"module strips of {what}, {what} of {w}", serpentine.order(rule)
 
 
 def _orderings(ss: SiteSearch, per_group: int) -> Iterator[tuple[str, np.ndarray]]:
@@ -361,12 +373,15 @@ def _orderings(ss: SiteSearch, per_group: int) -> Iterator[tuple[str, np.ndarray
         }
     )
     for uu, jj, cc in _frames(ss):
+        columns = [(f"columns of {w}", np.floor(uu / w + 1e-9).astype(np.int64), jj, cc) for w in widths]
+        rows_ = [(f"rows of {h}", jj // h, cc, jj) for h in heights]
+        # stacks of prismatic and pouch cells: groups and series along the stack first
+        specs = rows_ + columns if a.family == "rows" else columns + rows_
+        serpentines: dict[int, _Serpentine] = {}  # made as first asked for: the search may stop early
         for rule in (0, 1):
-            columns = [(f"columns of {w}", np.floor(uu / w + 1e-9).astype(np.int64), jj, cc) for w in widths]
-            rows_ = [(f"rows of {h}", jj // h, cc, jj) for h in heights]
-            # stacks of prismatic and pouch cells: groups and series along the stack first
-            for desc, band, line, pos in rows_ + columns if a.family == "rows" else columns + rows_:
-                yield desc, _serpentine(band, line, pos, rule)
+            for k, (desc, band, line, pos) in enumerate(specs):
+                serpentine = serpentines.get(k) or serpentines.setdefault(k, _Serpentine(band, line, pos))
+                yield desc, serpentine.order(rule)
 
 
 def _group(ss: SiteSearch, plan: _Plan, gap: float, budget: int = 10) -> tuple[Grouping | None, int]:
