@@ -283,6 +283,45 @@ def test_prismatic_rows_meet_every_invariant(size, cell, fill):
     assert {c.rotation for c in result.cells} == {result.cells[0].rotation}
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pack=envelopes())
+def test_row_counts_are_shapelys_counts(pack):
+    """The site search counts sites row by row (``sites._Rows``); every arrangement it counts
+    holds exactly the sites shapely's point-in-polygon test finds on the eroded floor."""
+    import importlib
+
+    S = importlib.import_module("battgen.passes.layout.sites")
+    searcher = S._Searcher(pack, L.floor(pack))
+    if searcher.usable.is_empty:
+        return
+    for family in S._families(pack):
+        for angle in S._angles(searcher.usable, math.pi / 3, 6):
+            for arr in searcher.offsets(S.Arrangement(family[0], angle, *family[1:]), 3):
+                eroded, bounds = searcher.frame(angle)
+                expected = 0 if bounds is None else S._grid(eroded, bounds, arr)[0].size
+                assert searcher.count(arr) == expected, arr
+
+
+def test_translated_groups_share_one_outline(placed):
+    """Groups that are translates of one another take the first one's outline, moved: the same
+    polygon as shapely makes for each group itself (the Model S's 96 groups are 26 shapes)."""
+    import shapely
+
+    from battgen.passes.layout.build import _outlines, _shape_key
+
+    layout = placed["tesla_model_s_85"][2]
+    xy = np.array([(c.x, c.y) for c in layout.cells])
+    sets = [xy[list(g.cells)] for g in layout.groups]
+    radius = max(layout.pitch) * 0.55
+    shared = _outlines(sets, radius)
+    direct = shapely.simplify(
+        shapely.buffer(shapely.multipoints(sets), radius, quad_segs=2), radius * 0.2, preserve_topology=False
+    )
+    assert len({_shape_key(s) for s in sets}) == 26  # most groups are translates of another
+    for a, b in zip(shared, direct):
+        assert a.symmetric_difference(b).area < 1e-9 * b.area
+
+
 def test_an_exact_fit_holds_every_cell():
     """A holder exactly 8 pitches long and one cell deep holds 8 cells (no epsilon lost)."""
     d, gap = BASE.cell.format.diameter, 0.001
