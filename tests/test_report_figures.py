@@ -228,6 +228,7 @@ def test_every_stage_is_reported_as_it_starts():
         "bom",
         "check",
         "structure",
+        "thermal_network",
         "safety",
     ]
     assert seen[1] == ("layout", "ebike48 13s4p")
