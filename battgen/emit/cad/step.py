@@ -23,22 +23,18 @@ messages are sent to stderr so that stdout carries only that line. (Started with
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import pickle
-import re
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from battgen.emit.cad.document import _document
+from battgen.emit.cad.document import step_text
 from battgen.emit.cad.parts import Plan
-
-if TYPE_CHECKING:
-    from OCP.TDocStd import TDocStd_Document
 
 STEP_FILE_NAME = "FILE_NAME('pack.step','2000-01-01T00:00:00',('battgen'),('battgen'),'battgen','battgen','');"
 
@@ -69,120 +65,6 @@ class _Clock:
         self.wall, self.used = wall, used
 
 
-def _export_step(doc: TDocStd_Document, path: Path, clock: _Clock | None = None) -> None:
-    """AP214 STEP of the document, without pcurves: every face is planar or a cylinder and
-    readers rebuild them; they were half the entities of the file and of the export time."""
-    from OCP.IFSelect import IFSelect_ReturnStatus
-    from OCP.Interface import Interface_Static
-    from OCP.STEPCAFControl import STEPCAFControl_Writer
-    from OCP.STEPControl import STEPControl_StepModelType
-    from OCP.XSControl import XSControl_WorkSession
-
-    clock = clock or _Clock()
-    session = XSControl_WorkSession()
-    writer = STEPCAFControl_Writer(session, False)
-    writer.SetColorMode(True)
-    writer.SetNameMode(True)
-    # Nothing to write for these (no layers, validation properties, SHUOs, materials, GD&T),
-    # but looking costs: the properties pass counts each assembly's children once per part,
-    # quadratic in the parts (16,000 instances: the transfer took 1.5 s with it, 0.9 s without).
-    writer.SetLayerMode(False)
-    writer.SetPropsMode(False)
-    writer.SetSHUOMode(False)
-    writer.SetMaterialMode(False)
-    writer.SetDimTolMode(False)
-    Interface_Static.SetIVal_s("write.surfacecurve.mode", 0)
-    # The uncertainty written with each representation: a stated 1e-7 mm (OCCT's confusion
-    # tolerance, what every shape here has) instead of the average over the shape ("mode 0"),
-    # which walks every vertex and edge of every placed instance (14% of the transfer).
-    Interface_Static.SetIVal_s("write.precision.mode", 2)
-    Interface_Static.SetRVal_s("write.precision.val", 1e-7)
-    Interface_Static.SetIVal_s("write.stepcaf.subshapes.name", 1)
-    Interface_Static.SetCVal_s("xstep.cascade.unit", "MM")
-    Interface_Static.SetCVal_s("write.step.unit", "MM")
-    Interface_Static.SetIVal_s("write.step.tessellated", 0)  # B-rep only, never the glTF mesh
-    writer.Transfer(doc, STEPControl_StepModelType.STEPControl_AsIs)
-    clock.lap("transfer")
-    if writer.Write(str(path)) != IFSelect_ReturnStatus.IFSelect_RetDone:
-        raise OSError(f"cannot write {path.name}")
-    clock.lap("write")
-
-
-def _canonical_styles(text: str) -> str:
-    """Renumber the colour styling entities at the end of the DATA section in a fixed order.
-
-    OCCT writes one MECHANICAL_DESIGN_GEOMETRIC_PRESENTATION_REPRESENTATION chain per coloured
-    shape, iterating a map keyed by pointers: the chains' order (and so their entity numbers)
-    changes from run to run although their content does not. The chains are re-emitted by a
-    depth-first walk from their roots, sorted by the (stable) entity each one styles."""
-    start = text.find("MECHANICAL_DESIGN_GEOMETRIC_PRESENTATION_REPRESENTATION")
-    end = text.rfind("ENDSEC;")
-    if start < 0 or end < 0:
-        return text
-    start = text.rfind("\n#", 0, start) + 1
-    tail = text[start:end]
-    entities = re.findall(r"#(\d+) = (.*?);\s*(?=#\d+ = |$)", tail, flags=re.DOTALL)
-    if not entities:
-        return text
-    body = {int(i): b for i, b in entities}
-    first = min(body)
-    refs = {i: [int(r) for r in re.findall(r"#(\d+)", b)] for i, b in body.items()}
-    roots = [i for i, b in body.items() if b.startswith("MECHANICAL_DESIGN_GEOMETRIC_PRESENTATION_REPRESENTATION")]
-
-    def key(root: int) -> tuple[list[int], str]:  # the styled item's target outside the tail
-        outside: list[int] = []
-        stack, seen = [root], set()
-        while stack:
-            i = stack.pop()
-            if i in seen or i not in body:
-                continue
-            seen.add(i)
-            outside.extend(r for r in refs[i] if r not in body)
-            stack.extend(refs[i])
-        return sorted(outside), body[root]
-
-    order: list[int] = []
-    placed: set[int] = set()
-
-    def visit(i: int) -> None:
-        stack = [i]
-        while stack:
-            j = stack.pop()
-            if j in placed or j not in body:
-                continue
-            placed.add(j)
-            order.append(j)
-            stack.extend(reversed(refs[j]))
-
-    for root in sorted(roots, key=key):
-        visit(root)
-    order.extend(i for i in sorted(body) if i not in placed)
-    new_id = {old: first + n for n, old in enumerate(order)}
-
-    def renumber(b: str) -> str:
-        return re.sub(r"#(\d+)", lambda m: f"#{new_id.get(int(m.group(1)), int(m.group(1)))}", b)
-
-    flat = {i: renumber(re.sub(r"\s*\n\s*", " ", b)) for i, b in body.items()}
-    out = "".join(f"#{new_id[i]} = {flat[i]};\n" for i in order)
-    return text[:start] + out + text[end:]
-
-
-def _fixed_step(data: bytes) -> bytes:
-    """The STEP text with a constant FILE_NAME (the temp path and the timestamp change on every
-    run), NAUO ids counted from 1 and the styles in a fixed order."""
-    text = data.decode("latin-1")
-    text = re.sub(r"FILE_NAME\(.*?\);", lambda _m: STEP_FILE_NAME, text, count=1, flags=re.DOTALL)
-    counter = iter(range(1, 10**9))  # NAUO ids come from a per-process OCCT counter
-
-    def nauo(match: re.Match[str]) -> str:  # one line each: OCCT wraps the entity by the id's length
-        rest = re.sub(r"\n *", "", match.group(1))
-        return f"NEXT_ASSEMBLY_USAGE_OCCURRENCE('{next(counter)}'{rest});"
-
-    text = re.sub(r"NEXT_ASSEMBLY_USAGE_OCCURRENCE\('\d+'(.*?)\);", nauo, text, flags=re.DOTALL)
-    text = _canonical_styles(text)
-    return text.encode("latin-1")
-
-
 class StepExportError(Exception):
     """The STEP export failed; ``kind`` is the exception's type name ("OSError": the file could not
     be written), ``message`` what went wrong."""
@@ -194,27 +76,17 @@ class StepExportError(Exception):
 
 
 def write_step(plan: Plan, name: str, path: Path) -> dict:
-    """Write the plan's STEP to ``path`` atomically; returns the wall and CPU seconds of each
-    step (``{"times": …, "cpu": …}``). OCP
-    missing (or a broken shared library) is a ``StepExportError`` of kind "ImportError"."""
+    """Write the plan's STEP to ``path`` atomically (``document.step_text``); returns the wall and
+    CPU seconds of each step (``{"times": …, "cpu": …}``)."""
     from battgen.core.atomic import write_atomic
 
+    if not path.parent.is_dir():  # the build made its folder: gone, it is an error, never made again here
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path.parent))
     clock = _Clock()
-    try:
-        import OCP.OCP  # noqa: F401 - the binding: the parent of a large pack never imports it
-    except ImportError as error:
-        raise StepExportError("ImportError", str(error)) from error
-    doc = _document(plan, name)
-    clock.lap("document")
-    fd, raw = tempfile.mkstemp(prefix=".pack.step.", suffix=".raw", dir=path.parent)
-    os.close(fd)
-    try:
-        _export_step(doc, Path(raw), clock)
-        data = _fixed_step(Path(raw).read_bytes())
-    finally:
-        os.unlink(raw)
+    data = step_text(plan, name, STEP_FILE_NAME).encode("ascii")
+    clock.lap("text")
     write_atomic(path, data)
-    clock.lap("fix and write")
+    clock.lap("write")
     return {"times": clock.times, "cpu": clock.cpu}
 
 
@@ -315,10 +187,7 @@ def main() -> int:
     report: dict
     try:
         # Imports first: the parent is still making the plan.
-        try:
-            import OCP.OCP  # noqa: F401 - the binding (about 1 s)
-        except ImportError as error:  # no OCP, or a broken shared library: E803 in the parent
-            raise StepExportError("ImportError", str(error)) from error
+        import numpy  # noqa: F401 - the placements
         import shapely  # noqa: F401 - the plan's geometry
 
         clock.lap("start and import")
