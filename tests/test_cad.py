@@ -303,7 +303,7 @@ def test_step_process_failure_is_a_diagnostic(monkeypatch):
     monkeypatch.setattr(
         step._StepProcess,
         "send",
-        lambda self, plan, name, path: send(self, plan, name, path.parent / "missing" / path.name),
+        lambda self, plan, name, path, thin: send(self, plan, name, path.parent / "missing" / path.name, thin),
     )
     outcome = support.cad_outcome(build)
     found = outcome.diagnostics
@@ -312,7 +312,7 @@ def test_step_process_failure_is_a_diagnostic(monkeypatch):
     assert "free space" in found[0].hint
     assert outcome.value is None
 
-    def garbage(self, plan, name, path):
+    def garbage(self, plan, name, path, thin):
         self.proc.stdin.write(b"not a pickle")
         self.proc.stdin.flush()
 

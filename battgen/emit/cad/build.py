@@ -95,14 +95,15 @@ def _build(
         plan = plan_pack(pack, layout, routing, materials, flow, bms)
         tick("plan")
         out.mkdir(parents=True, exist_ok=True)
-        if child is not None:
-            child.send(plan, pack.name, out / "pack.step")
+        thin = len(plan.cells.names) >= LARGE
+        if child is not None:  # the STEP and then the previews there: this process has the rest
+            child.send(plan, pack.name, out / "pack.step", thin)
         glb = glb_bytes(plan, pack.name)
         (out / "pack.glb").write_bytes(glb)
         tick("GLB export")
         # The preview from the plan's prisms and prototypes, not the GLB's mesh: round edges as
         # fine as the picture needs, and the cutaway drawn from whole parts.
-        previews = write_previews(plan, out, thin=len(plan.cells.names) >= LARGE)
+        previews = write_previews(plan, out, thin) if child is None else []
         if stl:
             (out / "pack.stl").write_bytes(_stl_bytes(_glb_triangles(glb)))
         del glb
@@ -112,6 +113,7 @@ def _build(
         tick("assembly")
         if child is not None:
             report = child.result()
+            previews = report["previews"]
         else:
             report = write_step(plan, pack.name, out / "pack.step")
         if stats is not None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import json
 import os
 import pickle
@@ -32,6 +33,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from battgen.emit.cad.document import step_text
 from battgen.emit.cad.parts import Plan
@@ -93,6 +95,28 @@ def write_step(plan: Plan, name: str, path: Path) -> dict:
 # --- the STEP process: the parent's side ------------------------------------------------------
 
 
+class _PlanPickler(pickle.Pickler):
+    """Pickles a plan for the STEP process with each shapely geometry's precision grid: shapely
+    pickles a geometry as WKB, which drops the grid ``passes.drawn.clean`` snapped it to, and
+    an overlay in the child (a void's layers, a preview's holes) then rounds otherwise than here:
+    on the e-bike, preview.png moved by 5e-5 mm and its bytes changed."""
+
+    def reducer_override(self, obj: object) -> Any:  # a reduction, or NotImplemented: pickle's own way
+        import shapely
+
+        if isinstance(obj, shapely.Geometry):
+            return _geometry, (shapely.to_wkb(obj, include_srid=True), float(shapely.get_precision(obj)))
+        return NotImplemented
+
+
+def _geometry(wkb: bytes, grid: float) -> object:
+    """A geometry as ``_PlanPickler`` sent it: its coordinates, on its precision grid."""
+    import shapely
+
+    geometry = shapely.from_wkb(wkb)
+    return shapely.set_precision(geometry, grid, mode="pointwise") if grid > 0 else geometry
+
+
 class _StepProcess:
     """``STEP_PROCESS_COMMAND`` (``main`` below) running beside this process: a fresh interpreter
     (spawned, never forked: a fork of a process whose OCCT threads hold locks can hang) that
@@ -116,10 +140,15 @@ class _StepProcess:
             env=env,
         )
 
-    def send(self, plan: Plan, name: str, path: Path) -> None:
-        """Hand the child its work: from a thread, as the pipe takes the plan only as fast as
-        the child reads it (after its imports), and this process has the GLB to write."""
-        data = pickle.dumps({"plan": plan, "name": name, "path": str(path)}, protocol=pickle.HIGHEST_PROTOCOL)
+    def send(self, plan: Plan, name: str, path: Path, thin: bool = False) -> None:
+        """Hand the child its work (the STEP file at ``path``, then the previews beside it,
+        ``thin`` as ``preview.write_previews`` takes it): from a thread, as the pipe takes the plan
+        only as fast as the child reads it (after its imports), and this process has the GLB to
+        write."""
+        payload = {"plan": plan, "name": name, "path": str(path), "thin": thin}
+        buffer = io.BytesIO()
+        _PlanPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(payload)
+        data = buffer.getvalue()
 
         stdin = self.proc.stdin
         assert stdin is not None  # a pipe: ``__init__`` asked for one
@@ -194,11 +223,13 @@ def main() -> int:
         payload = pickle.load(sys.stdin.buffer)
         clock.lap("wait for the plan")
         done = write_step(payload["plan"], payload["name"], Path(payload["path"]))
-        report = {
-            "ok": True,
-            "times": {**clock.times, **done["times"]},
-            "cpu": {**clock.cpu, **done["cpu"]},
-        }
+        times, cpu = {**clock.times, **done["times"]}, {**clock.cpu, **done["cpu"]}
+        clock = _Clock()
+        from battgen.emit.cad.preview import write_previews
+
+        previews = write_previews(payload["plan"], Path(payload["path"]).parent, payload["thin"])
+        clock.lap("previews")
+        report = {"ok": True, "times": {**times, **clock.times}, "cpu": {**cpu, **clock.cpu}, "previews": previews}
     except OSError as error:  # the parent names the file (pack.step); its temporary names mean nothing
         report = {"ok": False, "error": "OSError", "message": error.strerror or str(error)}
     except StepExportError as error:
