@@ -457,17 +457,15 @@ def test_missing_cadquery_is_E803(monkeypatch):
     assert outcome.value is None
 
 
-def test_volumes_of_the_plan_match_the_solids(ebike):
-    import cadquery as cq
-
+def test_volumes_of_the_plan_match_the_solids(ebike, step_parts):
+    """Every prism of the plan read back from pack.step has the plan's volume (shapely's areas)."""
     from battgen.emit.cad import plan_pack
-    from battgen.emit.cad.solids import _prism_shape
 
     pack, build, _out = ebike
-    plan = plan_pack(pack, build.layout, build.routing, build.materials)
-    for p in plan.prisms[:: max(1, len(plan.prisms) // 8)]:
-        solid = cq.Shape.cast(_prism_shape(p))
-        assert solid.Volume() == pytest.approx(p.volume_mm3, rel=1e-3), p.name
+    plan = plan_pack(pack, build.layout, build.routing, build.materials, None, build.bms)
+    shapes = dict(step_parts)
+    for p in plan.prisms:
+        assert shapes[p.name].Volume() == pytest.approx(p.volume_mm3, rel=1e-4), p.name
     assert math.isfinite(build.cad.mass_total)
 
 

@@ -145,7 +145,7 @@ def _prism_solids(out: Entities, p: Prism) -> list[int]:
 
 def _proto_solids(out: Entities, proto: tuple) -> list[int]:
     """An instance prototype, centred in x/y with its bottom at z = 0, standing (as
-    ``solids._proto_solid`` makes it for OCCT)."""
+    OCCT's ``BRepPrimAPI`` made it when it wrote the STEP)."""
     from shapely.geometry import Polygon
     from shapely.geometry.polygon import orient
 

@@ -1,22 +1,22 @@
-"""The STEP file: writing it from the document, the fixes that make its bytes deterministic, and
-the process of its own that large packs write it in.
+"""The STEP file: writing it, and the process of its own that large packs write it in.
 
-``write_step`` writes the plan's STEP atomically: AP214 from the XCAF document (``document``),
-then a constant FILE_NAME, NAUO ids counted from 1 and the style entities renumbered in a fixed
-order, so that either process writes the same bytes.
+``write_step`` writes the plan's STEP atomically: the AP214 text ``document.step_text`` writes
+in one pass with a constant FILE_NAME, so that either process writes the same bytes.
 
 ``_StepProcess`` runs the export beside the parent (``build``) for packs of
 ``STEP_PROCESS_CELLS`` cells or more:
 
     python -c "from battgen.emit.cad.step import main; raise SystemExit(main())" < plan.pickle
 
-``main`` imports OCP, then reads ``{"plan": Plan, "name": pack name, "path": where}`` pickled on
-stdin (the parent starts this process first and sends the plan once made), rebuilds the
-XCAF document from the plan (the same function and order as the parent's, so the same bytes)
-and writes the STEP file atomically. Prints one line of JSON on stdout, whatever happens:
-``{"ok": true, "times": {...}, "maxrss_MiB": ...}`` or ``{"ok": false, "error": type name,
-"message": ...}``; the parent turns a failure into a diagnostic, never a traceback. OCCT's own
-messages are sent to stderr so that stdout carries only that line. (Started with ``-c``, not
+``main`` imports numpy and shapely, then reads ``{"plan": Plan, "name": pack name, "path": where,
+"thin": bool}`` pickled on stdin (the parent starts this process first and sends the plan once
+made, ``_PlanPickler``), writes the STEP file atomically (the same function as the parent's, so
+the same bytes), then preview.png and preview_top.png beside it (``preview.write_previews``).
+Prints one line of JSON on stdout, whatever happens:
+``{"ok": true, "times": {...}, "previews": [names], "maxrss_MiB": ...}`` or ``{"ok": false,
+"error": type name, "message": ...}``; the parent turns a failure into a diagnostic, never a
+traceback. Anything else printed goes to stderr so that stdout carries only that line. (Started
+with ``-c``, not
 ``-m``: ``-m`` would run a second copy of this module beside the one the package imports.)
 """
 
@@ -119,9 +119,9 @@ def _geometry(wkb: bytes, grid: float) -> object:
 
 class _StepProcess:
     """``STEP_PROCESS_COMMAND`` (``main`` below) running beside this process: a fresh interpreter
-    (spawned, never forked: a fork of a process whose OCCT threads hold locks can hang) that
-    rebuilds the document from the pickled plan and writes the STEP file atomically. It starts
-    before the plan is made, so that its imports (OCP: about a second) overlap the plan; ``send``
+    (spawned, never forked: a fork of a threaded process can hang) that writes the STEP file
+    atomically from the pickled plan, then the previews. It starts before the plan is made, so
+    that its imports overlap the plan; ``send``
     then hands it the plan through its stdin. Its result, or what went wrong, comes back as one
     line of JSON on its stdout."""
 
