@@ -46,12 +46,16 @@ def _pieces(
     order = np.sort(xy[:, axis])
     at = float(order[len(order) // 2])
     moved = True
+    passed: set[int] = set()
     while moved:  # a cut across a round hole: just past it (each hole is passed once)
         moved = False
-        for x, y, r in circles:
+        for k, (x, y, r) in enumerate(circles):
             c = (x, y)[axis]
-            if abs(c - at) < r + 1e-3:
+            # once passed, never again: c + r + 1e-3 - c can round below r + 1e-3, and the cut
+            # was moved onto the same place for ever (the sedan's CAD hung, E901 after 600 s)
+            if k not in passed and abs(c - at) < r + 1e-3:
                 at, moved = c + r + 1e-3, True
+                passed.add(k)
     halves = ((x0, y0, at, y1), (at, y0, x1, y1)) if axis == 0 else ((x0, y0, x1, at), (x0, at, x1, y1))
     cut = []
     for bounds in halves:
