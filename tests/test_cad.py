@@ -555,3 +555,23 @@ def test_step_reads_back_as_the_plan_with_a_cold_plate(tmp_path):
     everything = cq.Compound.makeCompound([shape for shape, _c in leaves.values()]).BoundingBox()
     assert (everything.xmin, everything.ymin, everything.zmin) == pytest.approx(lo, abs=1e-3)
     assert (everything.xmax, everything.ymax, everything.zmax) == pytest.approx(hi, abs=1e-3)
+
+
+def test_pieces_pass_each_round_hole_once():
+    """A plate with more round holes than FACE_HOLES is cut into pieces, the cut moved past a
+    hole it would cross: with the hole at x = 355.2921, r = 10.932, the cut just past it
+    (c + r + 1e-3) is still "across" it in floating point, and the cut was moved there for ever
+    (examples/sedan.batt's CAD hung). Now the pieces hold every hole, whole, and the plate."""
+    from shapely.geometry import Point, box
+
+    from battgen.emit.cad.solids import FACE_HOLES, _pieces
+
+    holes = [(355.2921, 50.0, 10.932)] + [(355.2921 + 30.0 * k, 50.0, 5.0) for k in range(-20, 21) if k]
+    assert len(holes) > FACE_HOLES
+    plate = box(-300.0, 0.0, 1000.0, 100.0)
+    pieces = _pieces(plate, holes)
+    assert len(pieces) > 1 and all(len(h) <= FACE_HOLES for _p, h in pieces)
+    assert sorted(c for _p, h in pieces for c in h) == sorted(holes)
+    for piece, inside in pieces:
+        assert all(piece.contains(Point(x, y).buffer(r)) for x, y, r in inside)
+    assert sum(p.area for p, _h in pieces) == pytest.approx(plate.area)
