@@ -1,25 +1,26 @@
 """CAD: the whole pack as one coloured assembly, exported to STEP and GLB (and STL on request).
 
 ``build_cad(pack, layout, routing, out_folder)`` plans every part in shapely (millimetres,
-z up from the enclosure floor's underside), realises the plan as one XCAF assembly document
-with OCP (CadQuery's OCCT binding, used directly: cadquery's Assembly costs seconds of Python
-for 18,000 parts), exports and returns a ``CadResult``; ``cad_stage`` is the pipeline's door
-(sets ``build.cad`` and puts the file bytes into ``build.files``). cadquery/OCP are imported
-only inside functions here (and in the STEP process, which only this package starts):
-importing them costs seconds and ``battc check`` must never pay that.
+z up from the enclosure floor's underside), writes the plan as files (the STEP as text, the
+GLB and the pictures with numpy: no OCCT) and returns a ``CadResult``; ``cad_stage`` is the
+pipeline's door (sets ``build.cad`` and puts the file bytes into ``build.files``). shapely and
+numpy are imported only inside functions here: ``battc check`` must never pay that. (The stage
+still asks for cadquery, E803 without it, as it did when OCCT wrote the STEP.)
 
 The modules, in the order a build runs them:
 
 * ``parts``: the plan's records (``Prism``, ``Instances``, ``Plan``), part kinds, progress steps;
 * ``plan``: ``plan_pack``, every part as geometry in mm (no cadquery), in a step per part kind;
   ``channels``: the cold plate's coolant channels;
-* ``solids``: the plan's parts as OCP shapes, and the placements of instances;
-* ``document``: the XCAF assembly document the STEP is written from;
+* ``solids``: a polygon with many holes cut into pieces, as the STEP writes it;
+* ``brep``: a prism's B-rep as STEP entities (text);
+* ``document``: pack.step's text, the AP214 assembly of the plan's parts;
 * ``glb``: pack.glb (metres, y up, as glTF requires) written from the plan, each distinct solid
   tessellated once and placed by nodes, and reading its triangles back (for the STL);
 * ``preview``: preview.png (an isometric cutaway) and preview_top.png rasterised from the plan, and
   pack.stl;
-* ``step``: pack.step with deterministic bytes, and the process of its own large packs write it in;
+* ``step``: pack.step written atomically, and the process of its own large packs write it (and
+  the previews) in;
 * ``build``: ``build_cad``, the steps in order, and the figures of the built pack;
 * ``stage``: ``cad_stage``, the pipeline's door (progress bar, diagnostics).
 
@@ -55,12 +56,12 @@ than the envelope the enclosure grows to fit and a W401 warning says by how much
 Exports: the GLB from the plan (numpy: no OCCT in this process for a large pack), preview.png
 drawn from the plan, the assembly procedure's pictures (``cad_stage``); pack.step, for packs of
 ``STEP_PROCESS_CELLS`` cells or more, in a separate process (``step.main``, spawned before the
-plan so that its imports overlap it) that builds the XCAF document from the pickled plan and
-writes it while this one writes the GLB, the previews and the pictures. A failure there comes
-back as E802/E901 (E803 if OCP cannot be imported).
+plan so that its imports overlap it) that writes the STEP from the pickled plan, then the
+previews, while this one writes the GLB and the assembly pictures. A failure there comes back
+as E802/E901.
 
-Deterministic bytes: the STEP header's FILE_NAME (path and timestamp) is replaced by constants,
-NAUO ids and style entities renumbered in a fixed order (the same bytes from either process);
+Deterministic bytes: the STEP is written in one pass in the plan's order with a constant
+FILE_NAME (no path, no time), the same bytes from either process;
 the GLB carries no time or path; the PNG preview is rasterised here in numpy (no display, no
 matplotlib) and written with zlib.
 
@@ -75,7 +76,6 @@ from battgen.emit.cad.build import STEP_PROCESS_CELLS, build_cad
 from battgen.emit.cad.parts import Instances, Plan, Prism
 from battgen.emit.cad.plan import SHARE_TOLERANCE, plan_pack
 from battgen.emit.cad.preview import render_preview
-from battgen.emit.cad.solids import _prism_shape as _prism_shape
 from battgen.emit.cad.stage import CadOutput, cad_stage
 from battgen.emit.cad.step import StepExportError, write_step
 from battgen.emit.cad.step import _StepProcess as _StepProcess

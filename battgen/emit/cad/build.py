@@ -5,8 +5,8 @@ figures of the built pack (``CadResult``).
 the plan (``glb``), preview.png and pack.stl (``preview``), the caller's work on the plan
 (``cad_stage``'s assembly pictures), pack.step (``step``: in this process, or for packs of
 ``STEP_PROCESS_CELLS`` cells or more in a process of its own started before the plan, so that
-its imports overlap it, building the XCAF document from the pickled plan and writing it while
-this one does the rest). The figures (``_result``) come from the plan, the same in every process.
+its imports overlap it, writing the STEP from the pickled plan and then the previews while this
+one does the rest). The figures (``_result``) come from the plan, the same in every process.
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from battgen.passes.build import CadResult
 from battgen.passes.layout.types import Layout
 from battgen.passes.routing.types import Routing
 
-# Cells from which the STEP export runs in a process of its own, concurrently with the GLB and the
-# preview. Starting it costs about 1.5 s (a Python, OCP's import, the document rebuilt from the
-# plan); the in-process STEP of a pack this size takes about as long (494 cells, 2-core machine:
-# CAD 2.8-3.8 s in one process, 3.1-3.5 s with the STEP process), so below it the overlap does
-# not pay for the start. At 4,416 cells it saves 2-3 s (CAD 6.8-8.7 s instead of 8.7-9.8 s). It
+# Cells from which the STEP export (and the previews) run in a process of its own, concurrently
+# with the GLB and the assembly pictures. Set when OCCT wrote the STEP (its start then cost about
+# 1.5 s: a Python, OCP's import, the document rebuilt from the plan; 494 cells, 2-core machine:
+# CAD 2.8-3.8 s in one process, 3.1-3.5 s with the STEP process; at 4,416 cells it saved 2-3 s);
+# the start is now a Python, numpy and shapely, and the plan's pickle, not re-measured. It
 # needs a second CPU to run on: with one (``os.sched_getaffinity``) the STEP stays in process.
 # (Read when a build starts: patch it here, in ``battgen.emit.cad.build``.)
 STEP_PROCESS_CELLS = 500
@@ -95,14 +95,15 @@ def _build(
         plan = plan_pack(pack, layout, routing, materials, flow, bms)
         tick("plan")
         out.mkdir(parents=True, exist_ok=True)
-        if child is not None:
-            child.send(plan, pack.name, out / "pack.step")
+        thin = len(plan.cells.names) >= LARGE
+        if child is not None:  # the STEP and then the previews there: this process has the rest
+            child.send(plan, pack.name, out / "pack.step", thin)
         glb = glb_bytes(plan, pack.name)
         (out / "pack.glb").write_bytes(glb)
         tick("GLB export")
         # The preview from the plan's prisms and prototypes, not the GLB's mesh: round edges as
         # fine as the picture needs, and the cutaway drawn from whole parts.
-        previews = write_previews(plan, out, thin=len(plan.cells.names) >= LARGE)
+        previews = write_previews(plan, out, thin) if child is None else []
         if stl:
             (out / "pack.stl").write_bytes(_stl_bytes(_glb_triangles(glb)))
         del glb
@@ -112,6 +113,7 @@ def _build(
         tick("assembly")
         if child is not None:
             report = child.result()
+            previews = report["previews"]
         else:
             report = write_step(plan, pack.name, out / "pack.step")
         if stats is not None:

@@ -5,7 +5,7 @@ and the moved copies that share it, ``plan._share_shapes``) and writes it as one
 every part is a node that places a mesh of that buffer in the part's colour (glTF nodes
 referencing one mesh: the 7,104 cells of the Model S are one buffer of 108 triangles, not
 7,104 copies). The OCCT glTF writer this replaces wrote a mesh per part and took 11 s for the
-Model S's 28,500 parts, after meshing an XCAF document the STEP process also builds. The file
+Model S's 28,500 parts, after meshing an XCAF document the STEP process also built. The file
 carries no time or path: the same plan gives the same bytes. ``_glb_triangles`` is a small
 reader of the glTF 2.0 container (JSON chunk + BIN chunk), so trimesh is not needed at run
 time: it gives the STL its triangles (``preview._stl_bytes``).

@@ -108,7 +108,7 @@ def _prism_triangles(
 
 
 def _proto_triangles(proto: tuple, segments: int) -> np.ndarray:
-    """Triangles of an instance prototype (as ``_proto_solid`` makes it) with round edges as
+    """Triangles of an instance prototype (as ``document._proto_solids`` writes it) with round edges as
     ``segments``-gons."""
     import numpy as np
     from shapely.geometry import Point, Polygon, box
@@ -134,7 +134,7 @@ def _proto_triangles(proto: tuple, segments: int) -> np.ndarray:
 
 
 def _matrices(places: list[tuple[float, float, float, float, str]], extent: tuple[float, float, float]) -> np.ndarray:
-    """4×4 placements of instances (numpy), the same transforms as ``_locations``."""
+    """4×4 placements of instances (numpy): the GLB's nodes' and pack.step's placements."""
     import numpy as np
 
     def move(v: tuple[float, float, float]) -> np.ndarray:

@@ -1,44 +1,42 @@
-"""The STEP file: writing it from the document, the fixes that make its bytes deterministic, and
-the process of its own that large packs write it in.
+"""The STEP file: writing it, and the process of its own that large packs write it in.
 
-``write_step`` writes the plan's STEP atomically: AP214 from the XCAF document (``document``),
-then a constant FILE_NAME, NAUO ids counted from 1 and the style entities renumbered in a fixed
-order, so that either process writes the same bytes.
+``write_step`` writes the plan's STEP atomically: the AP214 text ``document.step_text`` writes
+in one pass with a constant FILE_NAME, so that either process writes the same bytes.
 
 ``_StepProcess`` runs the export beside the parent (``build``) for packs of
 ``STEP_PROCESS_CELLS`` cells or more:
 
     python -c "from battgen.emit.cad.step import main; raise SystemExit(main())" < plan.pickle
 
-``main`` imports OCP, then reads ``{"plan": Plan, "name": pack name, "path": where}`` pickled on
-stdin (the parent starts this process first and sends the plan once made), rebuilds the
-XCAF document from the plan (the same function and order as the parent's, so the same bytes)
-and writes the STEP file atomically. Prints one line of JSON on stdout, whatever happens:
-``{"ok": true, "times": {...}, "maxrss_MiB": ...}`` or ``{"ok": false, "error": type name,
-"message": ...}``; the parent turns a failure into a diagnostic, never a traceback. OCCT's own
-messages are sent to stderr so that stdout carries only that line. (Started with ``-c``, not
+``main`` imports numpy and shapely, then reads ``{"plan": Plan, "name": pack name, "path": where,
+"thin": bool}`` pickled on stdin (the parent starts this process first and sends the plan once
+made, ``_PlanPickler``), writes the STEP file atomically (the same function as the parent's, so
+the same bytes), then preview.png and preview_top.png beside it (``preview.write_previews``).
+Prints one line of JSON on stdout, whatever happens:
+``{"ok": true, "times": {...}, "previews": [names], "maxrss_MiB": ...}`` or ``{"ok": false,
+"error": type name, "message": ...}``; the parent turns a failure into a diagnostic, never a
+traceback. Anything else printed goes to stderr so that stdout carries only that line. (Started
+with ``-c``, not
 ``-m``: ``-m`` would run a second copy of this module beside the one the package imports.)
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import io
 import json
 import os
 import pickle
-import re
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
-from battgen.emit.cad.document import _document
+from battgen.emit.cad.document import step_text
 from battgen.emit.cad.parts import Plan
-
-if TYPE_CHECKING:
-    from OCP.TDocStd import TDocStd_Document
 
 STEP_FILE_NAME = "FILE_NAME('pack.step','2000-01-01T00:00:00',('battgen'),('battgen'),'battgen','battgen','');"
 
@@ -69,120 +67,6 @@ class _Clock:
         self.wall, self.used = wall, used
 
 
-def _export_step(doc: TDocStd_Document, path: Path, clock: _Clock | None = None) -> None:
-    """AP214 STEP of the document, without pcurves: every face is planar or a cylinder and
-    readers rebuild them; they were half the entities of the file and of the export time."""
-    from OCP.IFSelect import IFSelect_ReturnStatus
-    from OCP.Interface import Interface_Static
-    from OCP.STEPCAFControl import STEPCAFControl_Writer
-    from OCP.STEPControl import STEPControl_StepModelType
-    from OCP.XSControl import XSControl_WorkSession
-
-    clock = clock or _Clock()
-    session = XSControl_WorkSession()
-    writer = STEPCAFControl_Writer(session, False)
-    writer.SetColorMode(True)
-    writer.SetNameMode(True)
-    # Nothing to write for these (no layers, validation properties, SHUOs, materials, GD&T),
-    # but looking costs: the properties pass counts each assembly's children once per part,
-    # quadratic in the parts (16,000 instances: the transfer took 1.5 s with it, 0.9 s without).
-    writer.SetLayerMode(False)
-    writer.SetPropsMode(False)
-    writer.SetSHUOMode(False)
-    writer.SetMaterialMode(False)
-    writer.SetDimTolMode(False)
-    Interface_Static.SetIVal_s("write.surfacecurve.mode", 0)
-    # The uncertainty written with each representation: a stated 1e-7 mm (OCCT's confusion
-    # tolerance, what every shape here has) instead of the average over the shape ("mode 0"),
-    # which walks every vertex and edge of every placed instance (14% of the transfer).
-    Interface_Static.SetIVal_s("write.precision.mode", 2)
-    Interface_Static.SetRVal_s("write.precision.val", 1e-7)
-    Interface_Static.SetIVal_s("write.stepcaf.subshapes.name", 1)
-    Interface_Static.SetCVal_s("xstep.cascade.unit", "MM")
-    Interface_Static.SetCVal_s("write.step.unit", "MM")
-    Interface_Static.SetIVal_s("write.step.tessellated", 0)  # B-rep only, never the glTF mesh
-    writer.Transfer(doc, STEPControl_StepModelType.STEPControl_AsIs)
-    clock.lap("transfer")
-    if writer.Write(str(path)) != IFSelect_ReturnStatus.IFSelect_RetDone:
-        raise OSError(f"cannot write {path.name}")
-    clock.lap("write")
-
-
-def _canonical_styles(text: str) -> str:
-    """Renumber the colour styling entities at the end of the DATA section in a fixed order.
-
-    OCCT writes one MECHANICAL_DESIGN_GEOMETRIC_PRESENTATION_REPRESENTATION chain per coloured
-    shape, iterating a map keyed by pointers: the chains' order (and so their entity numbers)
-    changes from run to run although their content does not. The chains are re-emitted by a
-    depth-first walk from their roots, sorted by the (stable) entity each one styles."""
-    start = text.find("MECHANICAL_DESIGN_GEOMETRIC_PRESENTATION_REPRESENTATION")
-    end = text.rfind("ENDSEC;")
-    if start < 0 or end < 0:
-        return text
-    start = text.rfind("\n#", 0, start) + 1
-    tail = text[start:end]
-    entities = re.findall(r"#(\d+) = (.*?);\s*(?=#\d+ = |$)", tail, flags=re.DOTALL)
-    if not entities:
-        return text
-    body = {int(i): b for i, b in entities}
-    first = min(body)
-    refs = {i: [int(r) for r in re.findall(r"#(\d+)", b)] for i, b in body.items()}
-    roots = [i for i, b in body.items() if b.startswith("MECHANICAL_DESIGN_GEOMETRIC_PRESENTATION_REPRESENTATION")]
-
-    def key(root: int) -> tuple[list[int], str]:  # the styled item's target outside the tail
-        outside: list[int] = []
-        stack, seen = [root], set()
-        while stack:
-            i = stack.pop()
-            if i in seen or i not in body:
-                continue
-            seen.add(i)
-            outside.extend(r for r in refs[i] if r not in body)
-            stack.extend(refs[i])
-        return sorted(outside), body[root]
-
-    order: list[int] = []
-    placed: set[int] = set()
-
-    def visit(i: int) -> None:
-        stack = [i]
-        while stack:
-            j = stack.pop()
-            if j in placed or j not in body:
-                continue
-            placed.add(j)
-            order.append(j)
-            stack.extend(reversed(refs[j]))
-
-    for root in sorted(roots, key=key):
-        visit(root)
-    order.extend(i for i in sorted(body) if i not in placed)
-    new_id = {old: first + n for n, old in enumerate(order)}
-
-    def renumber(b: str) -> str:
-        return re.sub(r"#(\d+)", lambda m: f"#{new_id.get(int(m.group(1)), int(m.group(1)))}", b)
-
-    flat = {i: renumber(re.sub(r"\s*\n\s*", " ", b)) for i, b in body.items()}
-    out = "".join(f"#{new_id[i]} = {flat[i]};\n" for i in order)
-    return text[:start] + out + text[end:]
-
-
-def _fixed_step(data: bytes) -> bytes:
-    """The STEP text with a constant FILE_NAME (the temp path and the timestamp change on every
-    run), NAUO ids counted from 1 and the styles in a fixed order."""
-    text = data.decode("latin-1")
-    text = re.sub(r"FILE_NAME\(.*?\);", lambda _m: STEP_FILE_NAME, text, count=1, flags=re.DOTALL)
-    counter = iter(range(1, 10**9))  # NAUO ids come from a per-process OCCT counter
-
-    def nauo(match: re.Match[str]) -> str:  # one line each: OCCT wraps the entity by the id's length
-        rest = re.sub(r"\n *", "", match.group(1))
-        return f"NEXT_ASSEMBLY_USAGE_OCCURRENCE('{next(counter)}'{rest});"
-
-    text = re.sub(r"NEXT_ASSEMBLY_USAGE_OCCURRENCE\('\d+'(.*?)\);", nauo, text, flags=re.DOTALL)
-    text = _canonical_styles(text)
-    return text.encode("latin-1")
-
-
 class StepExportError(Exception):
     """The STEP export failed; ``kind`` is the exception's type name ("OSError": the file could not
     be written), ``message`` what went wrong."""
@@ -194,38 +78,50 @@ class StepExportError(Exception):
 
 
 def write_step(plan: Plan, name: str, path: Path) -> dict:
-    """Write the plan's STEP to ``path`` atomically; returns the wall and CPU seconds of each
-    step (``{"times": …, "cpu": …}``). OCP
-    missing (or a broken shared library) is a ``StepExportError`` of kind "ImportError"."""
+    """Write the plan's STEP to ``path`` atomically (``document.step_text``); returns the wall and
+    CPU seconds of each step (``{"times": …, "cpu": …}``)."""
     from battgen.core.atomic import write_atomic
 
+    if not path.parent.is_dir():  # the build made its folder: gone, it is an error, never made again here
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path.parent))
     clock = _Clock()
-    try:
-        import OCP.OCP  # noqa: F401 - the binding: the parent of a large pack never imports it
-    except ImportError as error:
-        raise StepExportError("ImportError", str(error)) from error
-    doc = _document(plan, name)
-    clock.lap("document")
-    fd, raw = tempfile.mkstemp(prefix=".pack.step.", suffix=".raw", dir=path.parent)
-    os.close(fd)
-    try:
-        _export_step(doc, Path(raw), clock)
-        data = _fixed_step(Path(raw).read_bytes())
-    finally:
-        os.unlink(raw)
+    data = step_text(plan, name, STEP_FILE_NAME).encode("ascii")
+    clock.lap("text")
     write_atomic(path, data)
-    clock.lap("fix and write")
+    clock.lap("write")
     return {"times": clock.times, "cpu": clock.cpu}
 
 
 # --- the STEP process: the parent's side ------------------------------------------------------
 
 
+class _PlanPickler(pickle.Pickler):
+    """Pickles a plan for the STEP process with each shapely geometry's precision grid: shapely
+    pickles a geometry as WKB, which drops the grid ``passes.drawn.clean`` snapped it to, and
+    an overlay in the child (a void's layers, a preview's holes) then rounds otherwise than here:
+    on the e-bike, preview.png moved by 5e-5 mm and its bytes changed."""
+
+    def reducer_override(self, obj: object) -> Any:  # a reduction, or NotImplemented: pickle's own way
+        import shapely
+
+        if isinstance(obj, shapely.Geometry):
+            return _geometry, (shapely.to_wkb(obj, include_srid=True), float(shapely.get_precision(obj)))
+        return NotImplemented
+
+
+def _geometry(wkb: bytes, grid: float) -> object:
+    """A geometry as ``_PlanPickler`` sent it: its coordinates, on its precision grid."""
+    import shapely
+
+    geometry = shapely.from_wkb(wkb)
+    return shapely.set_precision(geometry, grid, mode="pointwise") if grid > 0 else geometry
+
+
 class _StepProcess:
     """``STEP_PROCESS_COMMAND`` (``main`` below) running beside this process: a fresh interpreter
-    (spawned, never forked: a fork of a process whose OCCT threads hold locks can hang) that
-    rebuilds the document from the pickled plan and writes the STEP file atomically. It starts
-    before the plan is made, so that its imports (OCP: about a second) overlap the plan; ``send``
+    (spawned, never forked: a fork of a threaded process can hang) that writes the STEP file
+    atomically from the pickled plan, then the previews. It starts before the plan is made, so
+    that its imports overlap the plan; ``send``
     then hands it the plan through its stdin. Its result, or what went wrong, comes back as one
     line of JSON on its stdout."""
 
@@ -244,10 +140,15 @@ class _StepProcess:
             env=env,
         )
 
-    def send(self, plan: Plan, name: str, path: Path) -> None:
-        """Hand the child its work: from a thread, as the pipe takes the plan only as fast as
-        the child reads it (after its imports), and this process has the GLB to write."""
-        data = pickle.dumps({"plan": plan, "name": name, "path": str(path)}, protocol=pickle.HIGHEST_PROTOCOL)
+    def send(self, plan: Plan, name: str, path: Path, thin: bool = False) -> None:
+        """Hand the child its work (the STEP file at ``path``, then the previews beside it,
+        ``thin`` as ``preview.write_previews`` takes it): from a thread, as the pipe takes the plan
+        only as fast as the child reads it (after its imports), and this process has the GLB to
+        write."""
+        payload = {"plan": plan, "name": name, "path": str(path), "thin": thin}
+        buffer = io.BytesIO()
+        _PlanPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(payload)
+        data = buffer.getvalue()
 
         stdin = self.proc.stdin
         assert stdin is not None  # a pipe: ``__init__`` asked for one
@@ -315,21 +216,20 @@ def main() -> int:
     report: dict
     try:
         # Imports first: the parent is still making the plan.
-        try:
-            import OCP.OCP  # noqa: F401 - the binding (about 1 s)
-        except ImportError as error:  # no OCP, or a broken shared library: E803 in the parent
-            raise StepExportError("ImportError", str(error)) from error
+        import numpy  # noqa: F401 - the placements
         import shapely  # noqa: F401 - the plan's geometry
 
         clock.lap("start and import")
         payload = pickle.load(sys.stdin.buffer)
         clock.lap("wait for the plan")
         done = write_step(payload["plan"], payload["name"], Path(payload["path"]))
-        report = {
-            "ok": True,
-            "times": {**clock.times, **done["times"]},
-            "cpu": {**clock.cpu, **done["cpu"]},
-        }
+        times, cpu = {**clock.times, **done["times"]}, {**clock.cpu, **done["cpu"]}
+        clock = _Clock()
+        from battgen.emit.cad.preview import write_previews
+
+        previews = write_previews(payload["plan"], Path(payload["path"]).parent, payload["thin"])
+        clock.lap("previews")
+        report = {"ok": True, "times": {**times, **clock.times}, "cpu": {**cpu, **clock.cpu}, "previews": previews}
     except OSError as error:  # the parent names the file (pack.step); its temporary names mean nothing
         report = {"ok": False, "error": "OSError", "message": error.strerror or str(error)}
     except StepExportError as error:
