@@ -74,7 +74,6 @@ ELSEWHERE = {
     "W733": "test_safety.py",
     "E801": "test_cli.py",
     "E802": "test_cli.py",
-    "E803": "test_cad.py",
     "E820": "test_bpx.py",
     "W740": "test_lifetime.py",
     "W821": "test_bpx.py",

@@ -194,7 +194,6 @@ CODES: dict[str, str] = {
     # outputs
     "E801": "cannot read the input file",
     "E802": "cannot write the output",
-    "E803": "CAD stage unavailable",
     "E820": "not a valid BPX (Battery Parameter eXchange) file",
     "E850": "cannot read a design at a git revision (battc diff)",
     # internal

@@ -4,8 +4,8 @@
 z up from the enclosure floor's underside), writes the plan as files (the STEP as text, the
 GLB and the pictures with numpy: no OCCT) and returns a ``CadResult``; ``cad_stage`` is the
 pipeline's door (sets ``build.cad`` and puts the file bytes into ``build.files``). shapely and
-numpy are imported only inside functions here: ``battc check`` must never pay that. (The stage
-still asks for cadquery, E803 without it, as it did when OCCT wrote the STEP.)
+numpy are imported only inside functions here: ``battc check`` must never pay that. (cadquery,
+OCCT's binding, is a test dependency: the tests read pack.step back through it.)
 
 The modules, in the order a build runs them:
 

@@ -2,9 +2,9 @@
 diagnostics.
 
 ``cad_stage`` builds into a temporary folder and hands back the file bytes (``CadOutput``):
-the driver sets ``build.cad`` and puts them into ``build.files``. cadquery missing is E803, a
-failed STEP export E802 (the file could not be written) or E901, a stack taller than the
-envelope W401.
+the driver sets ``build.cad`` and puts them into ``build.files``. A failed STEP export is E802
+(the file could not be written) or E901, a stack taller than the envelope W401. The CAD needs
+no OCCT (the STEP is written as text from the plan), so no install lacks a part of it.
 """
 
 from __future__ import annotations
@@ -28,36 +28,9 @@ from battgen.passes.layout.types import Placement
 from battgen.passes.routing.types import Routing
 
 
-def _unavailable(pack: ir.Pack, error: BaseException) -> Diagnostic:
-    return Diagnostic(
-        "E803",
-        f"CAD stage unavailable: cadquery cannot be imported ({type(error).__name__}: {error})",
-        pack.span,
-        "install cadquery (pip install cadquery) or pass --no-cad",
-    )
-
-
-def _missing_cadquery() -> BaseException | None:
-    """Why cadquery (and OCP, its OCCT binding, which the STEP export uses) cannot be imported,
-    found without importing them: a build of a large pack never imports OCP in this process
-    (the STEP process does), and the import costs seconds. A broken OCP shared library shows
-    when the STEP export imports it (``StepExportError`` "ImportError": E803 too)."""
-    import importlib.util
-
-    for name in ("cadquery", "OCP"):
-        try:
-            if importlib.util.find_spec(name) is None:
-                return ModuleNotFoundError(f"No module named '{name}'")
-        except (ImportError, ValueError) as error:  # a parent package that fails, a module without a spec
-            return error
-    return None
-
-
 def _step_failed(pack: ir.Pack, error: StepExportError) -> Diagnostic:
-    """A failed STEP export as a diagnostic: E803 when OCP cannot be imported, E802 when the file
-    could not be written (disk full, permissions), E901 (a bug) otherwise."""
-    if error.kind == "ImportError":
-        return _unavailable(pack, ImportError(error.message))
+    """A failed STEP export as a diagnostic: E802 when the file could not be written (disk
+    full, permissions), E901 (a bug) otherwise."""
     if error.kind == "OSError":
         return Diagnostic(
             "E802",
@@ -99,14 +72,11 @@ def cad_stage(
     """The CAD of the placed and routed pack, its cold plate sized with the heat stage's
     coolant flow (the plate drawn is the plate analysed), the BMS stage's boards and sense lines
     on it (``bms``), and, with ``assembly``, the assembly procedure from its plan with a picture
-    after each step. E803 if cadquery cannot be imported. ``progress``: a function told of each
+    after each step. ``progress``: a function told of each
     step (the step under way, steps done, steps), or True for a progress bar of its own on large
     packs. ``stats``, if given, receives the STEP export's timings and, when it ran in a process
     of its own, that process's peak memory (``benchmarks/cad.py``)."""
     layout = placement.layout
-    missing = _missing_cadquery()
-    if missing is not None:
-        return Outcome(None, (_unavailable(pack, missing),))
     flow = (heat.coolant_flow, heat.flow_basis) if heat is not None and heat.coolant_flow else None
     show = progress is True and len(layout.cells) >= LARGE
     made: dict = {}
