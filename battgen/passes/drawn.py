@@ -44,9 +44,16 @@ def mm_poly(
     points: tuple[tuple[float, float], ...] | list[tuple[float, float]],
     holes: tuple[tuple[tuple[float, float], ...], ...] = (),
 ) -> BaseGeometry:
+    import numpy as np
+    import shapely
     from shapely.geometry import Polygon
 
-    return Polygon([(x * 1e3, y * 1e3) for x, y in points], [[(x * 1e3, y * 1e3) for x, y in h] for h in holes])
+    if not len(points):
+        return Polygon()
+    # from arrays (a Polygon from a list of tuples walks the points in Python): the same
+    # coordinates, each metre value times 1e3 in double precision either way
+    rings = [np.asarray(h, dtype=float) * 1e3 for h in holes]
+    return shapely.polygons(np.asarray(points, dtype=float) * 1e3, holes=rings or None)
 
 
 def clean(geom: BaseGeometry | None, min_area: float = 0.5) -> list[BaseGeometry]:
@@ -211,9 +218,13 @@ def busbar_outline(busbar: Busbar, free: BaseGeometry) -> BaseGeometry | None:
     """A routed plate or lead as drawn, mm: inside the free space (routing's plates may reach past
     the walls), its arcs simplified to ``BUSBAR_SIMPLIFY`` (each polygon edge is a B-rep face:
     STEP and GLB time grows with their number); None when nothing of it is left."""
+    return _drawn_outline(mm_poly(busbar.polygon, busbar.holes), free)
+
+
+def _drawn_outline(routed: BaseGeometry, free: BaseGeometry) -> BaseGeometry | None:
     from shapely.ops import unary_union
 
-    parts = clean(mm_poly(busbar.polygon, busbar.holes).intersection(free).simplify(BUSBAR_SIMPLIFY), 1e-3)
+    parts = clean(routed.intersection(free).simplify(BUSBAR_SIMPLIFY), 1e-3)
     return unary_union(parts) if parts else None
 
 
@@ -221,9 +232,10 @@ def busbar_masses(busbars, free: BaseGeometry) -> list[float]:
     """Each busbar's mass as drawn, kg: routing's mass × the share of its area that is drawn."""
     out = []
     for b in busbars:
-        drawn = busbar_outline(b, free)
-        routed = mm_poly(b.polygon, b.holes).area
-        out.append(b.mass_kg * (drawn.area / routed if drawn is not None and routed > 0 else 0.0))
+        routed = mm_poly(b.polygon, b.holes)
+        drawn = _drawn_outline(routed, free)
+        area = routed.area
+        out.append(b.mass_kg * (drawn.area / area if drawn is not None and area > 0 else 0.0))
     return out
 
 
