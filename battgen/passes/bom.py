@@ -60,9 +60,11 @@ class BomLine:
 # The language server builds the same placement and routing again and again while only the
 # cooling changes (the heat stage, which the BOM reads): the two drawn masses that follow from
 # the geometry alone (the holder tiles, 0.3-0.7 s on a 7,000-cell pack, and the busbars as
-# drawn) are remembered for the last few geometries, by a hash of exactly what they read.
+# drawn) are remembered for the last few geometries, by a hash of exactly what they read. The
+# sedan's design loop builds 3 architectures: an edit of its busbars adds 3 busbar entries to
+# its 3 holder tiles and 3 busbar entries, which least-recently-used order keeps the holders of.
 _REMEMBERED: dict[str, tuple[object, object]] = {}
-_REMEMBER = 8
+_REMEMBER = 16
 
 
 def _drawing_key(*parts) -> str:
@@ -82,8 +84,9 @@ def _drawing_key(*parts) -> str:
 def _remembered(key: str, compute, keep=None):
     """``compute()`` (an immutable value), or what it gave for ``key`` before. ``keep``: an
     object whose identity is part of the key, held so that its id is not reused."""
-    found = _REMEMBERED.get(key)
+    found = _REMEMBERED.pop(key, None)
     if found is not None:
+        _REMEMBERED[key] = found  # the most recently used last: the first out is the least used
         return found[0]
     value = compute()
     if len(_REMEMBERED) >= _REMEMBER:
