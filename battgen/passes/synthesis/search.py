@@ -1,13 +1,6 @@
-"""Synthesis: from a pack's requirements to ranked series/parallel/module architectures.
+"""Synthesis's search (the package's docstring says what synthesis does as a whole).
 
-``synthesize(pack) -> Synthesis`` enumerates every series count S and parallel count P on a
-grid (numpy broadcasting; no Python loop per candidate), every module split of S, estimates
-what each candidate delivers with the cited models in ``battgen.models``, keeps those that
-meet every requirement, picks the best for the pack's ``optimise`` objective and keeps the
-Pareto front of the other objectives as runners-up. When nothing works it says which
-requirement cannot be met, by how much, and what limits it (``explain``).
-
-This module holds the search: the grid's bounds (``_search_box``), the ranking and the Pareto
+This module holds ``synthesize``, the grid's bounds (``_search_box``), the ranking and the Pareto
 front, the requirements that bind the choice, and the margins worth a warning. The estimates
 are ``synthesis.grid``'s, the explanation of a "no" ``synthesis.explain``'s.
 """
