@@ -36,6 +36,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
+
 from battgen.core import ir
 from battgen.models import mechanics, packaging
 from battgen.passes.heat import CHANNEL_HEIGHT, COLD_PLATE_SKIN
@@ -146,7 +148,8 @@ def module_outlines(layout: Layout):
     out = {}
     half = max(layout.footprint) / 2.0
     for module in layout.modules:
-        poly = Polygon(module.outline) if len(module.outline) >= 3 else None
+        # from an array: the same coordinates, without shapely's point-by-point list walk
+        poly = Polygon(np.asarray(module.outline, dtype=float)) if len(module.outline) >= 3 else None
         if poly is None or not poly.is_valid or poly.area <= 0:
             pts = [(c.x, c.y) for c in layout.cells if c.module == module.index]
             poly = MultiPoint(pts).convex_hull.buffer(half)
