@@ -235,3 +235,23 @@ def test_a_module_with_too_few_bolt_corners_is_held_at_its_rectangle():
     assert len(points) == len(expected)
     for point, want in zip(points, expected):
         assert point == pytest.approx(want, abs=1e-5)  # mounts rounds to 10 µm
+
+
+def test_a_structure_built_again_from_remembered_solves_is_the_cold_one():
+    """The plate solves and snapped outlines remembered between builds (an edit of the busbars
+    leaves the placement alone) give the structure a cold build gives, field for field."""
+    from pathlib import Path
+
+    from battgen.driver import stages
+    from battgen.driver.pipeline import build_result
+    from battgen.passes.structure import vibration
+
+    sedan = Path(__file__).resolve().parent.parent / "examples" / "sedan.batt"
+    built = next(iter(build_result(sedan, None, cad=False).packs.values()))
+    structure = next(s for s in stages.STAGES if s.name == "structure")
+    options = stages.BuildOptions(cad=False)
+    modal._SOLVED.clear()
+    vibration._SNAPPED.clear()
+    cold = repr(structure.run(built, options))
+    assert modal._SOLVED and vibration._SNAPPED
+    assert repr(structure.run(built, options)) == cold
