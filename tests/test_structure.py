@@ -62,6 +62,36 @@ def test_fe_static_plate_matches_roark():
     assert result.deflection == pytest.approx(0.0444 * q * b**4 / (E_6061 * t**3), rel=0.02)
 
 
+def test_the_fast_plate_solve_is_scikit_fems_to_the_bit():
+    """``solve`` builds Morley's basis for its six functions at once and assembles stiffness and
+    mass for every pair at once: the same bits as scikit-fem's ``ElementTriMorley`` and
+    ``BilinearForm`` (which ``modes`` and ``static`` use), on a bolted L-shaped plate; a solve
+    asked again is the one remembered."""
+    import numpy as np
+    from shapely.geometry import Polygon
+    from skfem import Basis, ElementTriMorley
+
+    outline = Polygon([(0, 0), (0.6, 0), (0.6, 0.4), (0.3, 0.4), (0.3, 0.7), (0, 0.7)])
+    bolts = ((0.02, 0.02), (0.58, 0.02), (0.58, 0.38), (0.28, 0.68), (0.02, 0.68))
+    plate = _sheet(0.003)
+    m, _ = modal.mesh(outline, 16, bolts)
+    ours, theirs = Basis(m, modal._morley_class()()), Basis(m, ElementTriMorley())
+    for a, b in zip(ours.basis, theirs.basis):
+        assert np.array_equal(np.asarray(a[0]), np.asarray(b[0]))  # the values
+        assert np.array_equal(a[0].grad, b[0].grad) and np.array_equal(a[0].hess, b[0].hess)
+    stiffness, inertia = modal._forms(plate)
+    for fast, slow in zip(modal._matrices(ours, plate), (stiffness.assemble(theirs), inertia.assemble(theirs))):
+        assert np.array_equal(fast.indptr, slow.indptr) and np.array_equal(fast.indices, slow.indices)
+        assert np.array_equal(fast.data, slow.data)
+    modal._SOLVED.clear()
+    first = modal.solve(outline, plate, "points", bolts, cells_long_side=16)
+    reference = modal.modes(outline, plate, "points", bolts, cells_long_side=16)
+    assert first[0].frequencies == pytest.approx(reference.frequencies, rel=1e-9)
+    static = modal.static(outline, plate, plate.areal_mass * modal.G, "points", bolts, cells_long_side=16)
+    assert (first[1].stress, first[1].deflection) == pytest.approx((static.stress, static.deflection), rel=1e-9)
+    assert len(modal._SOLVED) == 1 and modal.solve(outline, plate, "points", bolts, cells_long_side=16) == first
+
+
 def test_end_plate_sizing_check_value():
     assert mechanics.plate_thickness_for_stress(0.2, 0.1, 0.3e6, 276e6 / 1.5) == pytest.approx(3.154e-3, abs=1e-6)
 
@@ -205,3 +235,23 @@ def test_a_module_with_too_few_bolt_corners_is_held_at_its_rectangle():
     assert len(points) == len(expected)
     for point, want in zip(points, expected):
         assert point == pytest.approx(want, abs=1e-5)  # mounts rounds to 10 µm
+
+
+def test_a_structure_built_again_from_remembered_solves_is_the_cold_one():
+    """The plate solves and snapped outlines remembered between builds (an edit of the busbars
+    leaves the placement alone) give the structure a cold build gives, field for field."""
+    from pathlib import Path
+
+    from battgen.driver import stages
+    from battgen.driver.pipeline import build_result
+    from battgen.passes.structure import vibration
+
+    sedan = Path(__file__).resolve().parent.parent / "examples" / "sedan.batt"
+    built = next(iter(build_result(sedan, None, cad=False).packs.values()))
+    structure = next(s for s in stages.STAGES if s.name == "structure")
+    options = stages.BuildOptions(cad=False)
+    modal._SOLVED.clear()
+    vibration._SNAPPED.clear()
+    cold = repr(structure.run(built, options))
+    assert modal._SOLVED and vibration._SNAPPED
+    assert repr(structure.run(built, options)) == cold
