@@ -601,17 +601,17 @@ def holder_tiles(placed: Cells, free: BaseGeometry) -> Tiles:
     proto = lattice_tile(placed.xy, r)
     tiles, ok, tree = place_tiles(proto, placed, free)
     xy, zc = placed.xy, placed.zc
-    pockets_poly = discs(xy, pocket, 16)
     final = {int(i): tiles[i] for i in np.flatnonzero(ok)}
     cut: list[tuple[int, BaseGeometry, tuple]] = []
     for i in np.flatnonzero(~ok):
-        near = [int(j) for j in tree.query(tiles[i].buffer(pocket)) if j != i and np.isclose(zc[j], zc[i])]
+        found = tree.query(tiles[i].buffer(pocket))
+        near = found[(found != i) & np.isclose(zc[found], zc[i])].tolist()
         tile = tiles[i].intersection(free)
         done = [final[j] for j in near if j in final]
         if done:
             tile = tile.difference(shapely.union_all(done))
-        if near:
-            tile = tile.difference(shapely.union_all(pockets_poly[near]))
+        if near:  # (the pockets of the cells met, drawn as they are needed: a few of thousands)
+            tile = tile.difference(shapely.union_all(discs(xy[near], pocket, 16)))
         tile = unary_union(clean(tile, 0.5))
         if tile.is_empty:
             continue
@@ -619,7 +619,7 @@ def holder_tiles(placed: Cells, free: BaseGeometry) -> Tiles:
         exact = tile.buffer(-0.2).contains(Point(xy[i]).buffer(pocket + 0.1))
         circles = ((float(xy[i, 0]), float(xy[i, 1]), pocket),) if exact else ()
         if not exact:
-            tile = unary_union(clean(tile.difference(pockets_poly[i]), 0.5))
+            tile = unary_union(clean(tile.difference(discs(xy[[i]], pocket, 16)[0]), 0.5))
             if tile.is_empty:
                 continue
         cut.append((int(i), tile, circles))
@@ -651,7 +651,7 @@ def lattice_tile(xy: np.ndarray, r: float) -> BaseGeometry:
     cells = shapely.get_parts(
         shapely.voronoi_polygons(sites, extend_to=shapely.box(-4 * pitch, -4 * pitch, 4 * pitch, 4 * pitch))
     )
-    tile = next(c for c in cells if c.contains(Point(0, 0)))
+    tile = cells[np.flatnonzero(shapely.contains_xy(cells, 0.0, 0.0))[0]]  # the origin's own cell
     # the tile and its point reflection's common part: where rows stand a little unevenly (the
     # sedan's 22.1 and 22.29 mm), the nearer neighbour's bisector on both sides, so that copies
     # moved to every cell do not overlap (else nearly every tile was cut one by one: 9 s a BOM)
