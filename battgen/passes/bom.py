@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from battgen.core import ir
+from battgen.core.memo import Remembered
 from battgen.core.outcome import Outcome
 from battgen.models import cost as cost_model
 from battgen.models import packaging as P
@@ -63,8 +64,7 @@ class BomLine:
 # drawn) are remembered for the last few geometries, by a hash of exactly what they read. The
 # sedan's design loop builds 3 architectures: an edit of its busbars adds 3 busbar entries to
 # its 3 holder tiles and 3 busbar entries, which least-recently-used order keeps the holders of.
-_REMEMBERED: dict[str, tuple[object, object]] = {}
-_REMEMBER = 16
+_REMEMBERED = Remembered(16)
 
 
 def _drawing_key(*parts) -> str:
@@ -84,15 +84,7 @@ def _drawing_key(*parts) -> str:
 def _remembered(key: str, compute, keep=None):
     """``compute()`` (an immutable value), or what it gave for ``key`` before. ``keep``: an
     object whose identity is part of the key, held so that its id is not reused."""
-    found = _REMEMBERED.pop(key, None)
-    if found is not None:
-        _REMEMBERED[key] = found  # the most recently used last: the first out is the least used
-        return found[0]
-    value = compute()
-    if len(_REMEMBERED) >= _REMEMBER:
-        _REMEMBERED.pop(next(iter(_REMEMBERED)))
-    _REMEMBERED[key] = (value, keep)
-    return value
+    return _REMEMBERED.get(key, lambda: (compute(), keep))[0]
 
 
 def bill_of_materials(

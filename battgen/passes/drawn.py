@@ -21,6 +21,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from battgen.core import ir
+from battgen.core.memo import Remembered
 from battgen.models import packaging as P
 from battgen.passes.channels import channels as cut_channels
 from battgen.passes.heat import CHANNEL_HEIGHT, COLD_PLATE_SKIN, PLATE_RIM, TIM_GAP
@@ -468,21 +469,16 @@ def gap_filler_solid(layout, stack_: Stack, plate: Solid) -> Solid | None:
 # The filler's plan (the modules' outlines on the plate) is the most of a BOM a coolant edit
 # makes again (60 ms of 80 on the Model S): it is remembered for the last few outlines and
 # plates, by their values (an immutable result, so a hit is the geometry computed again).
-_FILLER_AREAS: dict[tuple, BaseGeometry] = {}
+_FILLER_AREAS = Remembered(8)
 
 
 def _filler_area(rings: tuple, plate: BaseGeometry) -> BaseGeometry:
     """The union of the modules' outlines (``rings``, m) on ``plate`` (mm), cleaned."""
     from shapely.ops import unary_union
 
-    key = (rings, plate.wkb)
-    area = _FILLER_AREAS.get(key)
-    if area is None:
-        area = unary_union(clean(unary_union([mm_poly(r) for r in rings]).intersection(plate)))
-        if len(_FILLER_AREAS) >= 8:
-            _FILLER_AREAS.pop(next(iter(_FILLER_AREAS)))
-        _FILLER_AREAS[key] = area
-    return area
+    return _FILLER_AREAS.get(
+        (rings, plate.wkb), lambda: unary_union(clean(unary_union([mm_poly(r) for r in rings]).intersection(plate)))
+    )
 
 
 def plate_solid(

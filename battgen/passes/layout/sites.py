@@ -26,6 +26,7 @@ from shapely import affinity
 from shapely.geometry.base import BaseGeometry
 
 from battgen.core import ir
+from battgen.core.memo import Remembered
 from battgen.passes.layout.floor import QUAD, Floor, _contained, _pitches, floor
 
 EPS = 1e-9  # m: the search erodes the floor this much less than the footprint (a floor exactly one cell
@@ -394,20 +395,18 @@ class _Searcher:
 # the architecture: the design loop places several in one envelope (the sedan three), and an
 # edit elsewhere in the source searches the same floor again. The last few searches are
 # remembered by those values; their arrays are read-only, so a hit is the search run again.
-_SEARCHES: dict[tuple, SiteSearch] = {}
+_SEARCHES = Remembered(8)
 
 
 def _search(pack: ir.Pack, fl: Floor) -> SiteSearch:
     """``_search_floor``, remembered (``_SEARCHES``)."""
     key = (fl.usable.wkb, fl.layers, pack.cell.format, pack.gap, pack.layout)
-    found = _SEARCHES.get(key)
-    if found is None:
-        found = _search_floor(pack, fl)
-        for array in (found.xy, found.uv, found.row):
-            array.setflags(write=False)
-        if len(_SEARCHES) >= 8:
-            _SEARCHES.pop(next(iter(_SEARCHES)))
-        _SEARCHES[key] = found
+    return _SEARCHES.get(key, lambda: _read_only(_search_floor(pack, fl)))
+
+
+def _read_only(found: SiteSearch) -> SiteSearch:
+    for array in (found.xy, found.uv, found.row):
+        array.setflags(write=False)
     return found
 
 

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from battgen.core.memo import Remembered
+
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
 
@@ -294,8 +296,7 @@ def static(
 # from the outline, the section and the supports alone, are remembered for the last few, by
 # exactly what they read (the outline's WKB bytes, the section's and the points' floats), the
 # least recently used first out. The Model S and the sedan each solve 9 plates a build.
-_SOLVED: dict[tuple, tuple[ModalResult, StaticResult]] = {}
-_REMEMBER = 64
+_SOLVED = Remembered(64)
 
 
 def solve(
@@ -311,13 +312,7 @@ def solve(
     import shapely
 
     key = (shapely.to_wkb(outline), plate, supports, tuple(points), count, cells_long_side)
-    found = _SOLVED.pop(key, None)
-    if found is None:
-        found = _solve(outline, plate, supports, points, count, cells_long_side)
-        if len(_SOLVED) >= _REMEMBER:
-            del _SOLVED[next(iter(_SOLVED))]
-    _SOLVED[key] = found  # the most recently used last
-    return found
+    return _SOLVED.get(key, lambda: _solve(outline, plate, supports, points, count, cells_long_side))
 
 
 def _solve(

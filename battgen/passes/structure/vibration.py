@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from battgen.core import ir
+from battgen.core.memo import Remembered
 from battgen.models import mechanics, packaging
 from battgen.passes.heat import CHANNEL_HEIGHT, COLD_PLATE_SKIN
 from battgen.passes.layout.types import Layout
@@ -161,8 +162,7 @@ def module_outlines(layout: Layout):
 # busbars leaves alone gives the same outlines, so the snapped ones are remembered too, by the
 # outline's WKB bytes and the grid, the least recently used first out (the Model S snaps 33
 # outlines a build, the Leaf 24 61).
-_SNAPPED: dict[tuple, object] = {}
-_REMEMBER = 256
+_SNAPPED = Remembered(256)
 
 
 def _precise(geometry, grid: float, simplify: float = 0.0):
@@ -171,13 +171,7 @@ def _precise(geometry, grid: float, simplify: float = 0.0):
     import shapely
 
     key = (shapely.to_wkb(geometry), grid, simplify)
-    found = _SNAPPED.pop(key, None)
-    if found is None:
-        found = shapely.set_precision(geometry.simplify(simplify) if simplify else geometry, grid)
-        if len(_SNAPPED) >= _REMEMBER:
-            del _SNAPPED[next(iter(_SNAPPED))]
-    _SNAPPED[key] = found  # the most recently used last
-    return found
+    return _SNAPPED.get(key, lambda: shapely.set_precision(geometry.simplify(simplify) if simplify else geometry, grid))
 
 
 def mounts(outline) -> tuple[tuple[float, float], ...]:
