@@ -14,6 +14,21 @@ from battgen.core.diagnostics import Diagnostic
 from battgen.core.text import counted
 from battgen.passes.loads import Loads
 
+# the requirements an estimate answers with one of its figures, and that figure: a candidate's
+# (``Candidate.value``) and the grid's over every S x P (``grid._Grid.masks``) alike
+ESTIMATED = {
+    "voltage": "nominal_voltage",
+    "max_voltage": "max_voltage",
+    "min_voltage": "min_voltage",
+    "energy": "energy",
+    "usable_energy": "usable_energy",
+    "power": "peak_power",
+    "continuous_power": "continuous_power",
+    "mass": "mass",
+    "volume": "volume",
+    "cost": "cost",
+}
+
 
 @dataclass(frozen=True)
 class Candidate:
@@ -86,21 +101,13 @@ class Candidate:
 
     def value(self, name: str) -> float:
         """A requirement's quantity for this candidate (the names of ``ir.Pack.requirements``)."""
+        if name in ESTIMATED:
+            return getattr(self, ESTIMATED[name])
         return {
-            "voltage": self.nominal_voltage,
-            "max_voltage": self.max_voltage,
-            "min_voltage": self.min_voltage,
-            "energy": self.energy,
-            "usable_energy": self.usable_energy,
-            "power": self.peak_power,
-            "continuous_power": self.continuous_power,
             "charge_power": self.charge_power,
             "current": max(self.continuous_current, self.peak_current, self.charge_current),
             "charge_current": self.charge_current,
             "peak_current": self.peak_current,
-            "mass": self.mass,
-            "volume": self.volume,
-            "cost": self.cost,
             "cycles": self.cycles,
             "module_voltage": self.series_per_module * self.max_voltage / max(self.series, 1),
         }[name]

@@ -39,7 +39,7 @@ from battgen.models import ocv as ocv_model
 from battgen.models import packaging as packaging_model
 from battgen.models import rate_capacity as rate_model
 from battgen.passes import loads as loads_model
-from battgen.passes.synthesis.candidate import Candidate
+from battgen.passes.synthesis.candidate import ESTIMATED, Candidate
 from battgen.passes.synthesis.capacity import envelope_capacity
 
 CONNECTION_RESISTANCE = 0.1e-3  # ohm per cell joint; estimate: Brand et al., J. Energy Storage 1 (2015) 7-14 measured welded cell-tab joints in the 0.01-1 mOhm range (laser and ultrasonic welds at the low end)
@@ -176,22 +176,10 @@ class _Grid:
             masks["parallel"] = np.broadcast_to(self.parallel == pack.parallel, shape)
         if pack.strings > 1:
             masks["strings"] = np.broadcast_to(self.parallel % pack.strings == 0, shape)
-        values = {
-            "voltage": self.nominal_voltage,
-            "max_voltage": self.max_voltage,
-            "min_voltage": self.min_voltage,
-            "energy": self.energy,
-            "usable_energy": self.usable_energy,
-            "power": self.peak_power,
-            "continuous_power": self.continuous_power,
-            "mass": self.mass,
-            "volume": self.volume,
-            "cost": self.cost,
-        }
-        for name, value in values.items():
+        for name, figure in ESTIMATED.items():
             bound = req.get(name)
             if bound is not None:
-                masks[name] = np.broadcast_to(_within(value, bound), shape)
+                masks[name] = np.broadcast_to(_within(getattr(self, figure), bound), shape)
         capability = {
             "current": self.continuous_capability,
             "peak_current": self.peak_capability,
