@@ -7,6 +7,7 @@ from __future__ import annotations
 import filecmp
 from dataclasses import replace
 
+import pytest
 from conftest import EXAMPLES, run_battc
 
 from battgen.driver import stages
@@ -94,6 +95,8 @@ def test_each_edit_reruns_only_the_stages_that_read_it():
     assert hits["coolant"]["routing"] and not hits["coolant"]["heat"], hits["coolant"]
     assert hits["coolant"]["structure"], hits["coolant"]  # the finite-element solves do not read the coolant
     assert hits["coolant"]["thermal_network"] and not hits["coolant"]["safety"], hits["coolant"]
+    # the BMS reads the heat stage's current, the BOM its flow and heat: not the temperatures
+    assert hits["coolant"]["bms"] and hits["coolant"]["bom"] and not hits["coolant"]["check"], hits["coolant"]
     for name in ("cooling", "enclosure"):  # (the enclosure's mass may change synthesis's choice too)
         assert hits[name]["plates"] == hits[name]["layout"] and not hits[name]["routing"], (name, hits[name])
     for name in EDITS:
@@ -220,3 +223,65 @@ def test_a_stage_with_narrowed_reads_does_not_read_the_rest_of_the_pack():
                 assert _content(getattr(after, written)) == _content(getattr(before, written)), (stage.name, part)
             checked += 1
     assert checked >= 30  # layout, plates, routing, heat and structure, each against the parts it leaves out
+
+
+def _other(value):
+    """A value of ``value``'s type that a stage reading it would (in all likelihood) notice."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):  # (an index stays one)
+        return value - 1 if value > 0 else value + 1
+    if isinstance(value, float):  # far enough to cross the cost model's steps (500 W, 1 kW, 3 kW)
+        return value * 10 + 1000
+    if isinstance(value, str):
+        return value + " (changed)"
+    if isinstance(value, tuple):
+        return (*value, "changed")
+    return 1.0 if value is None else value
+
+
+def _runs_before(stage, result: str) -> bool:
+    """Whether ``stage`` runs before the stage that writes ``result`` (or is it): it cannot read it."""
+    order = [s.name for s in stages.STAGES]
+    writer = next(s.name for s in stages.STAGES if result in s.writes)
+    return order.index(stage.name) <= order.index(writer)
+
+
+@pytest.mark.parametrize("cooling", ["air(inlet = 25 degC)", "cold_plate(side = bottom)"])
+def test_a_stage_reading_part_of_a_result_does_not_read_the_rest(cooling):
+    """For every stage that declares fields of an earlier stage's result (``heat.current``)
+    rather than the whole: change each field it leaves out, run it again, and it makes the same
+    result (else a cache hit would serve a result an edit upstream should have changed). Air
+    and a cold plate: the BOM reads the flow and the heat of the plate's channels and pump."""
+    import dataclasses
+
+    text = EBIKE.replace("cooling  = none", f"cooling  = {cooling}", 1)
+    text = text.replace("    mass             <= 6 kg           # cells alone about 3.6 kg\n", "")  # a plate weighs
+    build = build_result(text, None, cad=False).packs["ebike48"]
+    options = stages.BuildOptions(cad=False)
+    checked = 0
+    narrowed = {read.split(".")[0] for stage in stages.STAGES for read in stage.reads if "." in read}
+    for stage in stages.STAGES:
+        if stage.name == "cad":
+            continue
+        parts = [read.split(".", 1) for read in stage.reads if "." in read]
+        # the results read in part, and those the stage does not declare at all (a stage that
+        # read one anyway would show here too), once they exist
+        for head in sorted((narrowed & stages.UPSTREAM) - set(stage.reads)):
+            if _runs_before(stage, head):
+                continue
+            declared = {attr for h, attr in parts if h == head}
+            result = getattr(build, head)
+            before = stage.run(build, options)[0]
+            for field in dataclasses.fields(result):
+                if field.name in declared:
+                    continue
+                changed = replace(result, **{field.name: _other(getattr(result, field.name))})
+                after = stage.run(replace(build, **{head: changed}), options)[0]
+                for written in stage.writes:
+                    assert _content(getattr(after, written)) == _content(getattr(before, written)), (
+                        stage.name,
+                        f"{head}.{field.name}",
+                    )
+                checked += 1
+    assert checked >= 40  # the BMS and the BOM, each against the heat stage's fields they leave out

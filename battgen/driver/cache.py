@@ -89,7 +89,7 @@ def frozen_fingerprint(value: Any) -> str:
         return known[1]
     digest = fingerprint(dict(value) if isinstance(value, Mapping) and not isinstance(value, dict) else value)
     _KNOWN[id(value)] = (value, digest)
-    while len(_KNOWN) > 64:
+    while len(_KNOWN) > 256:  # a build's pack parts, materials and architectures, a few builds back
         _KNOWN.popitem(last=False)
     return digest
 

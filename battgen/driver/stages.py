@@ -292,14 +292,67 @@ STAGES: tuple[Stage, ...] = (
     ),
     Stage(
         "bms",
-        ("pack", "placement", "routing", "heat"),
+        (
+            # the thermistors' cells by their heat at the continuous load (``heat.cell_heats``)
+            "pack.cell",
+            "pack.ambient",
+            "pack.soc_low",
+            "pack.soc_high",
+            "pack.soc_floor",
+            "pack.strings",
+            "architecture.parallel",
+            "architecture.loads",
+            "placement",
+            "routing",
+            # of the heat stage's result only the current it was found at: the coolant's inlet
+            # moves the temperatures, not where the thermistors go (a coolant edit reuses the BMS)
+            "heat.current",
+        ),
         ("bms",),
         _bms,
         "front ends on the modules, sense lines, thermistors, balancing, isolation, contactors, pre-charge, fuse",
     ),
     Stage(
         "bom",
-        ("pack", "materials", "architecture", "placement", "routing", "heat", "bms"),
+        (
+            # every part of the pack the drawn parts, the mass model and the cost model read:
+            # not its load cases or the temperatures (ambient, SOC window, requirements, coolant
+            # inlet), which the heat stage's figures below carry where the BOM needs them
+            "pack.name",
+            "pack.cell",
+            "pack.envelope",
+            "pack.series",
+            "pack.parallel",
+            "pack.modules",
+            "pack.module_series",
+            "pack.strings",
+            "pack.layout",
+            "pack.gap",
+            "pack.layers",
+            "pack.cooling.kind",
+            "pack.cooling.side",
+            "pack.cooling.coolant",
+            "pack.cooling.flow",
+            "pack.cooling.fins",
+            "pack.cooling.coolant_material",
+            "pack.busbar",
+            "pack.enclosure",
+            "pack.barrier",
+            "pack.fuse",
+            "pack.sizing",
+            "materials",
+            "architecture.peak_current",
+            "architecture.heat",
+            "placement",
+            "routing",
+            # the coolant flow the channels are sized for and the heat the thermal system is
+            # priced by; the temperatures the coolant's inlet moves are not read
+            "heat.coolant_flow",
+            "heat.flow_basis",
+            "heat.cell_heat_total",
+            "heat.busbar_heat",
+            "bms",
+        ),
         ("bom",),
         _bom,
         "the bill of materials: cells, routed busbars and fuse links, the drawn parts, the mass model's others",
@@ -381,15 +434,17 @@ def stage_key(stage: Stage, build: PackBuild, options: BuildOptions) -> str:
     parts = [stage.name, code_version()]
     for read in stage.reads:
         head, _, attr = read.partition(".")
-        if head in UPSTREAM:
+        if head in UPSTREAM and not attr:
             parts.append(build.stage_keys.get(head) or fingerprint(getattr(build, head)))
         elif head == "options":
             parts.append(repr(getattr(options, attr)))
         else:
             value = getattr(build, head)
-            for name in attr.split(".") if attr else ():  # "pack.cooling.kind": the kind alone
+            for name in attr.split(".") if attr else ():  # "pack.cooling.kind", "heat.current": that alone
                 value = getattr(value, name)
-            parts.append(frozen_fingerprint(value))
+            parts.append(
+                fingerprint(value) if isinstance(value, (int, float, str, type(None))) else frozen_fingerprint(value)
+            )
     return fingerprint(parts)
 
 
