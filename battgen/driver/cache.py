@@ -152,6 +152,25 @@ def respan(value: Any, moved: dict[Span, Span]) -> Any:
     return value
 
 
+class _Seen(dict):
+    """An empty ``moved`` for ``respan`` that notes every span it is asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.spans: set[Span] = set()
+
+    def get(self, key, default=None):
+        self.spans.add(key)
+        return default
+
+
+def spans_in(value: Any) -> frozenset[Span]:
+    """Every span ``respan`` would look at in ``value``."""
+    seen = _Seen()
+    respan(value, seen)
+    return frozenset(seen.spans)
+
+
 class MemoryCache:
     """The most recent ``size`` entries, in memory (the language server keeps one)."""
 

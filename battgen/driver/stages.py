@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from battgen.core.diagnostics import Diagnostic
+from battgen.core.memo import Remembered
 from battgen.passes.build import PackBuild
 
 if TYPE_CHECKING:
@@ -448,9 +449,15 @@ def stage_key(stage: Stage, build: PackBuild, options: BuildOptions) -> str:
     return fingerprint(parts)
 
 
+# the spans each cached result holds, by its key: an edit that moves only other declarations (the
+# coolant's inlet typed into the cooling line moves that line's later spans) reuses the result
+# without walking it (a routed pack's busbars and fuse links are thousands of records)
+_SPANS_HELD = Remembered(256)
+
+
 def _cached(stage: Stage, build: PackBuild, options: BuildOptions, cache: StageCache) -> tuple[PackBuild, Diagnostics]:
     """The stage's result from ``cache``, or computed and stored there."""
-    from battgen.driver.cache import respan, spans_of
+    from battgen.driver.cache import respan, spans_in, spans_of
 
     key = stage_key(stage, build, options)
     spans = spans_of(build.pack)
@@ -462,7 +469,12 @@ def _cached(stage: Stage, build: PackBuild, options: BuildOptions, cache: StageC
     else:
         fields, found, old = entry
         moved = {span: spans[path] for path, span in old.items() if path in spans and spans[path] != span}
-        if moved:  # the same declarations, moved in the source (a comment added above them)
+        if moved:  # the declarations the result points at, moved in the source (a comment above them)
+            # (by the spans it was stored with too: a key evicted and stored again from a source
+            # with other spans holds those)
+            held = _SPANS_HELD.get((key, tuple(old.items())), lambda: spans_in((fields, found)))
+            moved = {span: new for span, new in moved.items() if span in held}
+        if moved:
             fields, found = respan(fields, moved), respan(found, moved)
         if stage.refresh is not None:
             fields = stage.refresh(build, fields)
