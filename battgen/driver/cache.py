@@ -152,14 +152,14 @@ def respan(value: Any, moved: dict[Span, Span]) -> Any:
     return value
 
 
-class _Seen(dict):
+class _Seen(dict[Span, Span]):
     """An empty ``moved`` for ``respan`` that notes every span it is asked for."""
 
     def __init__(self) -> None:
         super().__init__()
         self.spans: set[Span] = set()
 
-    def get(self, key, default=None):
+    def get(self, key: Span, default: Any = None) -> Any:
         self.spans.add(key)
         return default
 

@@ -44,6 +44,8 @@ at or below 60 °C, at least 2 h (C.5.3.8).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 CELSIUS = 273.15
 ONSET_LAYERED = CELSIUS + 209.0  # Niu et al. 2020, lower end of 209-245 °C
 ONSET_SHIFT_PHOSPHATE = 201.0 - 168.0  # K, Zhao et al. 2024 (model): LFP minus NCM
@@ -108,5 +110,14 @@ def air_conductivity(temperature):
     """Air's thermal conductivity, W/(m·K), at ``temperature`` K (array ok)."""
     import numpy as np
 
-    t, k = zip(*AIR_CONDUCTIVITY)
+    t, k = _air_table()
     return np.interp(temperature, t, k)
+
+
+@lru_cache(maxsize=1)
+def _air_table():
+    """``AIR_CONDUCTIVITY`` as two arrays (the propagation asks at every time step)."""
+    import numpy as np
+
+    t, k = zip(*AIR_CONDUCTIVITY)
+    return np.array(t), np.array(k)

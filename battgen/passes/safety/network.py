@@ -56,13 +56,37 @@ class Network:
     coolant_temperature: float  # K
     module: np.ndarray  # module of each cell
 
-    def conductance(self, temperature: np.ndarray) -> np.ndarray:
-        """Every edge's conductance, W/K, at the cells' ``temperature`` (K): gap + busbar."""
-        mean = (temperature[self.pairs[:, 0]] + temperature[self.pairs[:, 1]]) / 2.0
-        k_air = runaway.air_conductivity(mean)
+    def edges(self) -> Edges:
+        """The edges as a time step reads them (``Edges``)."""
+        return Edges(
+            np.ascontiguousarray(self.pairs[:, 0]),
+            np.ascontiguousarray(self.pairs[:, 1]),
+            np.maximum(self.gap - self.barrier_part[:, 1], 0.0),
+            self.gap,
+            np.ascontiguousarray(self.barrier_part[:, 0]),
+            self.shape,
+            self.busbar,
+        )
+
+
+@dataclass(frozen=True)
+class Edges:
+    """A network's edges in the form its time steps read them, made once per run (the stepping
+    takes hundreds of steps over tens of thousands of edges)."""
+
+    first: np.ndarray  # the pairs' first cells, contiguous
+    second: np.ndarray  # and their second
+    air_gap: np.ndarray  # m of the gap that is air (the barrier's thickness taken out)
+    gap: np.ndarray  # m
+    barrier_resistance: np.ndarray  # t_b/k_b per unit gap (0: none)
+    shape: np.ndarray
+    busbar: np.ndarray  # W/K
+
+    def conductance(self, t_first: np.ndarray, t_second: np.ndarray) -> np.ndarray:
+        """Every edge's conductance, W/K, at its cells' temperatures (K): gap + busbar."""
+        k_air = runaway.air_conductivity((t_first + t_second) / 2.0)
         # the gap as layers in series: barrier t_b/k_b, then air over the rest
-        air = np.maximum(self.gap - self.barrier_part[:, 1], 0.0) / k_air
-        k_eff = self.gap / (self.barrier_part[:, 0] + air)
+        k_eff = self.gap / (self.barrier_resistance + self.air_gap / k_air)
         return k_eff * self.shape + self.busbar
 
 

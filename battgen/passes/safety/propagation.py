@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from battgen.models import runaway
-from battgen.passes.safety.network import Network
+from battgen.passes.safety.network import Edges, Network
 
 MAX_STEP = 5.0  # s: minutes-long propagation resolved to seconds; the step is also held stable
 HEATER_LIMIT = 7200.0  # s: a heater that has not triggered the cell in the standard's 2 h never will
@@ -53,18 +53,17 @@ def trigger_cell(network: Network, xy: np.ndarray) -> int:
     return int(best[np.argmin(distance[best])])
 
 
-def _rates(network: Network, t: np.ndarray, heater: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _rates(network: Network, edges: Edges, t: np.ndarray, heater: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(dT/dt of every cell, K/s; the total conductance of each cell's links, W/K)."""
-    i, j = network.pairs[:, 0], network.pairs[:, 1]
-    g = network.conductance(t)
+    i, j = edges.first, edges.second
     ti, tj = t[i], t[j]
-    # radiation, linearised at the current temperatures (exact flow for this step)
-    g_rad = network.radiation * (ti * ti + tj * tj) * (ti + tj)
-    flow = (g + g_rad) * (tj - ti)
+    # conduction, and radiation linearised at the current temperatures (exact flow for this step)
+    g = edges.conductance(ti, tj) + network.radiation * (ti * ti + tj * tj) * (ti + tj)
+    flow = g * (tj - ti)
     n = len(t)
     q = np.bincount(i, weights=flow, minlength=n) - np.bincount(j, weights=flow, minlength=n)
     q += network.coolant * (network.coolant_temperature - t) + heater
-    total = np.bincount(i, weights=g + g_rad, minlength=n) + np.bincount(j, weights=g + g_rad, minlength=n)
+    total = np.bincount(i, weights=g, minlength=n) + np.bincount(j, weights=g, minlength=n)
     return q / network.capacity, total + network.coolant
 
 
@@ -72,13 +71,13 @@ def _step(network: Network, total: np.ndarray) -> float:
     return float(min(MAX_STEP, 0.4 * np.min(network.capacity / np.maximum(total, 1e-12))))
 
 
-def _heat_trigger(network: Network, trigger: int, onset: float, ambient: float, energy_wh: float):
+def _heat_trigger(network: Network, edges: Edges, trigger: int, onset: float, ambient: float, energy_wh: float):
     """The heater phase: temperatures when the trigger cell reaches its onset, the method and
     how long it took."""
     n = len(network.capacity)
     t = np.full(n, ambient)
     t0 = t.copy()
-    _, total = _rates(network, t, np.zeros(n))
+    _, total = _rates(network, edges, t, np.zeros(n))
     cooling = total[trigger]
     low = runaway.heater_power(energy_wh)
     high = runaway.heater_power_max(energy_wh)
@@ -91,7 +90,7 @@ def _heat_trigger(network: Network, trigger: int, onset: float, ambient: float, 
     heater[trigger] = power
     clock = 0.0
     while t[trigger] < onset and clock < HEATER_LIMIT:
-        rate, total = _rates(network, t, heater)
+        rate, total = _rates(network, edges, t, heater)
         dt = _step(network, total)
         t = t + rate * dt
         clock += dt
@@ -111,7 +110,8 @@ def run(
 ) -> Run:
     """Trigger ``trigger`` and follow the runaway (see the module docstring)."""
     n = len(network.capacity)
-    t, method, heating = _heat_trigger(network, trigger, onset, ambient, energy_wh)
+    edges = network.edges()
+    t, method, heating = _heat_trigger(network, edges, trigger, onset, ambient, energy_wh)
     times = np.full(n, math.inf)
     peak = t.copy()
     # both directions of every edge, grouped by the cell that runs away (its ejecta's receivers)
@@ -143,7 +143,7 @@ def run(
             continue
         if t.max() <= runaway.END_TEMPERATURE or t.max() < onset or np.isfinite(times).all():
             break
-        rate, total = _rates(network, t, zero)
+        rate, total = _rates(network, edges, t, zero)
         dt = _step(network, total)
         t = t + rate * dt
         clock += dt
