@@ -64,12 +64,28 @@ def clean(geom: BaseGeometry | None, min_area: float = 0.5) -> list[BaseGeometry
     if geom is None or geom.is_empty:
         return []
     geom = shapely.make_valid(geom) if not geom.is_valid else geom
-    parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and p.area > min_area]
     out: list[BaseGeometry] = []
-    for p in parts:
-        p = shapely.set_precision(p, 1e-4)  # 0.1 µm grid: stable, deterministic vertices
-        out.extend(q for q in shapely.get_parts(p) if q.geom_type == "Polygon" and q.area > min_area)
+    for p in _polygons(geom, min_area):
+        out.extend(_polygons(shapely.set_precision(p, 1e-4), min_area))  # 0.1 µm grid: stable, deterministic vertices
     return out
+
+
+def _polygons(geom: BaseGeometry, min_area: float) -> list[BaseGeometry]:
+    """The polygons among ``geom``'s parts above ``min_area``: a polygon is its own one part
+    (what ``get_parts`` gives of it, without the copy)."""
+    import shapely
+
+    parts = [geom] if geom.geom_type == "Polygon" else shapely.get_parts(geom)
+    return [p for p in parts if p.geom_type == "Polygon" and p.area > min_area]
+
+
+def cleaned(geom: BaseGeometry | None, min_area: float = 0.5) -> BaseGeometry:
+    """The union of ``clean``'s parts of ``geom``: a lone part is its own union (GEOS's
+    cascaded union of one polygon is a copy of it), the rest unioned."""
+    from shapely.ops import unary_union
+
+    parts = clean(geom, min_area)
+    return parts[0] if len(parts) == 1 else unary_union(parts)
 
 
 def layers_of(zc: np.ndarray) -> list[float]:
@@ -166,7 +182,6 @@ def site(pack: ir.Pack, layout: Layout, placed: Cells, notes: list[str]) -> Site
     envelope, a box around the cells."""
     import shapely
     from shapely.geometry import box
-    from shapely.ops import unary_union
 
     xy = placed.xy
     env = pack.envelope
@@ -185,9 +200,9 @@ def site(pack: ir.Pack, layout: Layout, placed: Cells, notes: list[str]) -> Site
         env_height = 0.0
         keep = []
         notes.append("no envelope declared: the enclosure is a box around the cells")
-    region = unary_union(clean(outline))
+    region = cleaned(outline)
     inner = region.buffer(-wall, join_style="mitre")
-    spaces = [(name, unary_union(clean(k.intersection(region)))) for name, k in keep]
+    spaces = [(name, cleaned(k.intersection(region))) for name, k in keep]
     spaces = [(name, k) for name, k in spaces if not k.is_empty]
     # holders, busbars, cold plate: inside the wall clearance and out of every keepout's space
     free = inner.difference(shapely.union_all([k for _n, k in spaces])) if spaces else inner
@@ -226,7 +241,7 @@ def _drawn_outline(routed: BaseGeometry, free: BaseGeometry) -> BaseGeometry | N
     from shapely.ops import unary_union
 
     parts = clean(routed.intersection(free).simplify(BUSBAR_SIMPLIFY), 1e-3)
-    return unary_union(parts) if parts else None
+    return (parts[0] if len(parts) == 1 else unary_union(parts)) if parts else None
 
 
 def busbar_masses(busbars, free: BaseGeometry) -> list[float]:
@@ -379,8 +394,7 @@ def jacket_solids(site_: Site, stack_: Stack, jacket: P.Jacket) -> list[Solid]:
     """The jacket: floor and lid layers over the region, the wall layers in rings inside its edge
     (those the wall clearance has room for), and the angle-iron frame round the outline with an
     M8 hole every ``FLANGE_PITCH`` in its horizontal leg."""
-    from shapely.geometry import Point
-    from shapely.ops import unary_union
+    import shapely
 
     region, height = site_.region, stack_.height
     out: list[Solid] = []
@@ -405,7 +419,7 @@ def jacket_solids(site_: Site, stack_: Stack, jacket: P.Jacket) -> list[Solid]:
                 f"walls_{i}",
                 "enclosure walls",
                 "walls",
-                unary_union(clean(ring)),
+                cleaned(ring),
                 stack_.base,
                 height - stack_.top,
                 rho,
@@ -419,17 +433,19 @@ def jacket_solids(site_: Site, stack_: Stack, jacket: P.Jacket) -> list[Solid]:
         vertical = outline.buffer(t_leg, join_style="mitre").difference(outline)
         centre = outline.buffer(leg / 2, join_style="mitre").exterior
         n_bolts = max(4, round(centre.length / FLANGE_PITCH))
-        bolts = []
-        for i in range(n_bolts):
-            p = centre.interpolate(i * centre.length / n_bolts)
-            if horizontal.buffer(-0.5).contains(Point(p.x, p.y).buffer(FLANGE_BOLT / 2 + 0.3)):
-                bolts.append((round(p.x, 4), round(p.y, 4), FLANGE_BOLT / 2))
+        at = shapely.get_coordinates(
+            shapely.line_interpolate_point(centre, [i * centre.length / n_bolts for i in range(n_bolts)])
+        )
+        room = horizontal.buffer(-0.5)
+        shapely.prepare(room)  # (each bolt's clearance disc against the leg: the same answers)
+        fits = shapely.contains(room, discs(at, FLANGE_BOLT / 2 + 0.3, 16))
+        bolts = [(round(x, 4), round(y, 4), FLANGE_BOLT / 2) for (x, y), fit in zip(at.tolist(), fits.tolist()) if fit]
         out.append(
             Solid(
                 "flange",
                 "enclosure frame",
                 "flange",
-                unary_union(clean(horizontal)),
+                cleaned(horizontal),
                 0.0,
                 t_leg,
                 P.RHO_STEEL,
@@ -442,7 +458,7 @@ def jacket_solids(site_: Site, stack_: Stack, jacket: P.Jacket) -> list[Solid]:
                 "flange_leg",
                 "enclosure frame",
                 "flange",
-                unary_union(clean(vertical)),
+                cleaned(vertical),
                 t_leg,
                 leg,
                 P.RHO_STEEL,
@@ -477,7 +493,7 @@ def _filler_area(rings: tuple, plate: BaseGeometry) -> BaseGeometry:
     from shapely.ops import unary_union
 
     return _FILLER_AREAS.get(
-        (rings, plate.wkb), lambda: unary_union(clean(unary_union([mm_poly(r) for r in rings]).intersection(plate)))
+        (rings, plate.wkb), lambda: cleaned(unary_union([mm_poly(r) for r in rings]).intersection(plate))
     )
 
 
@@ -488,18 +504,17 @@ def plate_solid(
     0.5 mm inside the wall clearance), aluminium skins around its channels (``passes.channels``,
     sized for ``flow`` m³/s); (the plate or None, its channels' layout, the coolant's mass kg)."""
     from shapely.geometry import box
-    from shapely.ops import unary_union
 
     xy, r_foot, side, t_cp = placed.xy, placed.r_foot, stack_.side, stack_.t_cp
     if side not in ("bottom", "top") or not len(xy):
         return None, {}, 0.0
     lo, hi = xy.min(axis=0) - r_foot - PLATE_RIM, xy.max(axis=0) + r_foot + PLATE_RIM
     plate = box(lo[0], lo[1], hi[0], hi[1]).intersection(site_.free.buffer(-0.5, join_style="mitre"))
-    plate = unary_union(clean(plate))
+    plate = cleaned(plate)
     if plate.is_empty:
         return None, {}, 0.0
     chan, info = cut_channels(plate, flow)
-    chan = unary_union(clean(chan, 0.1))
+    chan = cleaned(chan, 0.1)
     z0 = stack_.levels["cold_plate"]
     solid = Solid(
         "cold_plate",
@@ -522,7 +537,6 @@ def module_walls(placed: Cells, stack_: Stack, free: BaseGeometry, notes: list[s
     before it, as tall as the cells."""
     import numpy as np
     import shapely
-    from shapely.ops import unary_union
 
     if placed.cyl:
         return []
@@ -543,7 +557,7 @@ def module_walls(placed: Cells, stack_: Stack, free: BaseGeometry, notes: list[s
             ring = obb.buffer(FRAME_CLEARANCE + t_wall, join_style="mitre").difference(
                 obb.buffer(FRAME_CLEARANCE, join_style="mitre")
             )
-            ring = unary_union(clean(ring.intersection(free).difference(taken).difference(foot_all), 0.05))
+            ring = cleaned(ring.intersection(free).difference(taken).difference(foot_all), 0.05)
             if ring.is_empty:
                 notes.append(f"module {m}: no room for its walls between its cells and its neighbours")
                 continue
@@ -620,7 +634,6 @@ def _cut_in_turn(
     depend on them (the free space's cut, the pockets) is made for all of them at once."""
     import numpy as np
     import shapely
-    from shapely.ops import unary_union
 
     final = np.empty(len(tiles), dtype=object)  # (None: not kept, or not cut yet)
     final[ok] = tiles[ok]
@@ -634,7 +647,7 @@ def _cut_in_turn(
             if not shapely.is_missing(done).all():
                 tile = tile.difference(shapely.union_all(done))
             tile = tile.difference(shapely.union_all(pockets[ends[k] - len(near) : ends[k]]))
-        tile = unary_union(clean(tile, 0.5))
+        tile = cleaned(tile, 0.5)
         if not tile.is_empty:
             final[i] = tile
     return final
@@ -644,7 +657,6 @@ def _own_pockets(final: np.ndarray, order: np.ndarray, xy: np.ndarray, pocket: f
     """The cut tiles (cell, polygon, exact circular pockets): the pocket an exact circle where
     the cut left room round it, else cut from the tile."""
     import shapely
-    from shapely.ops import unary_union
 
     kept = order[~shapely.is_missing(final[order])]
     if not len(kept):
@@ -655,7 +667,7 @@ def _own_pockets(final: np.ndarray, order: np.ndarray, xy: np.ndarray, pocket: f
     out = []
     for i, tile, hole in zip(kept.tolist(), tiles, exact.tolist()):
         if not hole:
-            tile = unary_union(clean(next(drilled), 0.5))
+            tile = cleaned(next(drilled), 0.5)
             if tile.is_empty:
                 continue
         out.append((i, tile, ((float(xy[i, 0]), float(xy[i, 1]), pocket),) if hole else ()))
