@@ -26,11 +26,24 @@ from battgen.passes.drawn import (
     _disc_bounds,
     _in_boxes,
     clean,
+    cleaned,
     discs,
     holder_tiles,
     lattice_tile,
     place_tiles,
 )
+
+
+def _plain_clean(geom, min_area=0.5):
+    """``clean`` as it was: every part taken apart, snapped and taken apart again."""
+    if geom is None or geom.is_empty:
+        return []
+    geom = shapely.make_valid(geom) if not geom.is_valid else geom
+    out = []
+    for p in [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and p.area > min_area]:
+        p = shapely.set_precision(p, 1e-4)
+        out.extend(q for q in shapely.get_parts(p) if q.geom_type == "Polygon" and q.area > min_area)
+    return out
 
 
 def _plain_lattice_tile(xy, r):
@@ -80,13 +93,13 @@ def _plain_holder_tiles(placed, free):
             tile = tile.difference(shapely.union_all(done))
         if near:
             tile = tile.difference(shapely.union_all(shapely.buffer(shapely.points(xy[near]), pocket, quad_segs=16)))
-        tile = unary_union(clean(tile, 0.5))
+        tile = unary_union(_plain_clean(tile, 0.5))
         if tile.is_empty:
             continue
         final[int(i)] = tile
         exact = tile.buffer(-0.2).contains(Point(xy[i]).buffer(pocket + 0.1))
         if not exact:
-            tile = unary_union(clean(tile.difference(Point(xy[i]).buffer(pocket)), 0.5))
+            tile = unary_union(_plain_clean(tile.difference(Point(xy[i]).buffer(pocket)), 0.5))
             if tile.is_empty:
                 continue
         cut.append((int(i), tile, ((float(xy[i, 0]), float(xy[i, 1]), pocket),) if exact else ()))
@@ -189,3 +202,26 @@ def test_disc_bounds_are_the_buffers_bounds(quad_segs):
         plain = shapely.bounds(shapely.buffer(shapely.points(xy), radius, quad_segs=quad_segs))
         assert np.array_equal(_disc_bounds(xy, radius, quad_segs), plain)
         assert np.array_equal(shapely.bounds(discs(xy, radius, quad_segs)), plain)
+
+
+def test_clean_and_its_union_are_the_plain_ones_to_the_bit():
+    rng = np.random.default_rng(19)
+    square = shapely.box(0.00003, 0.0, 10.00007, 10.0)
+    shapes = [
+        None,
+        shapely.Polygon(),
+        square,
+        shapely.Polygon([(0, 0), (10, 10), (10, 0), (0, 10)]),  # a bow tie: made valid
+        shapely.MultiPolygon([square, shapely.box(20.00001, 0, 20.3, 0.3), shapely.box(30, 0, 40.00002, 5)]),
+        shapely.GeometryCollection([square, shapely.LineString([(0, 0), (5, 5)]), shapely.Point(1, 1)]),
+        shapely.box(0, 0, 1e-5, 50.0),  # collapses on the grid
+        shapely.set_precision(square.difference(shapely.box(2, 2, 3, 3)), 1e-4),  # snapped before
+    ]
+    shapes += list(shapely.buffer(shapely.points(rng.uniform(0, 50, (20, 2))), rng.uniform(0.1, 5, 20)))
+    for geom in shapes:
+        for min_area in (0.5, 1e-3):
+            fast, plain = clean(geom, min_area), _plain_clean(geom, min_area)
+            assert [p.wkb for p in fast] == [p.wkb for p in plain]
+            assert [shapely.get_precision(p) for p in fast] == [shapely.get_precision(p) for p in plain]
+            union, plain_union = cleaned(geom, min_area), unary_union(plain)
+            assert union.wkb == plain_union.wkb and shapely.get_precision(union) == shapely.get_precision(plain_union)
