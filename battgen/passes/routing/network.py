@@ -120,10 +120,10 @@ class Network:
         worst = int(np.argmax(np.abs(i))) if i.size else 0
         return NetworkSolution(
             pack_current=float(current),
-            cell_currents=tuple(float(x) for x in i),
-            group_max=tuple(float(x) for x in gmax),
-            group_min=tuple(float(x) for x in gmin),
-            group_mean=tuple(float(x) for x in gmean),
+            cell_currents=tuple(i.tolist()),
+            group_max=tuple(gmax.tolist()),
+            group_min=tuple(gmin.tolist()),
+            group_mean=tuple(gmean.tolist()),
             worst_cell=worst,
             worst_current=float(i[worst]) if i.size else 0.0,
             busbar_loss=float(loss[self.r_kind == 0].sum()),
