@@ -225,7 +225,7 @@ def plate_polygons(plates: list[Busbar]) -> np.ndarray:
 
 
 def _near(
-    parts: _Parts, target: BaseGeometry, far: Callable[[float, np.ndarray], np.ndarray]
+    parts: _Parts, target: BaseGeometry, far: Callable[[float, np.ndarray], np.ndarray], bounded: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
     """The parts that may come closest to ``target`` and their distances from it: every part
     whose distance could be the least of them all, or equal it, in their order, so that the
@@ -236,12 +236,14 @@ def _near(
     farther than ``upper`` (a distance some parts are known to come within) when its centre is
     farther than ``upper + reach`` + ``NEAR_MARGIN`` (far larger than the rounding of the
     measures) from ``target``: ``far(distance, centres)`` says which centres are, from a
-    mitred buffer (its corners lie beyond the round buffer's arcs, so it errs towards near)."""
+    mitred buffer (its corners lie beyond the round buffer's arcs, so it errs towards near).
+    Not ``bounded`` (an invalid outline or keepout, whose buffer may be anything): every part
+    is measured."""
     import shapely
 
     shapes = parts.shapes
     every = np.arange(len(shapes))
-    if len(shapes) < 16:
+    if len(shapes) < 16 or not bounded:
         return every, shapely.distance(shapes, target)
     box = shapely.bounds(shapes)
     if np.isnan(box).any():  # an empty part: no box to bound it by
@@ -276,7 +278,7 @@ def _walls(envelope: ir.Envelope, parts: _Parts, side: float, required: float) -
     def inside(distance: float, xy: np.ndarray) -> np.ndarray:  # farther than distance from the walls
         return shapely.contains_xy(outline.buffer(-distance, join_style="mitre"), xy[:, 0], xy[:, 1])
 
-    near, d = _near(parts, outline.exterior, inside)
+    near, d = _near(parts, outline.exterior, inside, outline.is_valid)
     d = d - side
     k = int(np.argmin(d))
     return [Gap("walls", max(float(d[k]), 0.0), parts.name(int(near[k])), "air", required)]
@@ -297,7 +299,7 @@ def _keepouts(envelope: ir.Envelope, parts: _Parts, required: float) -> list[Gap
         def outside(distance: float, xy: np.ndarray, space: Polygon = space) -> np.ndarray:  # farther than distance
             return ~shapely.contains_xy(space.buffer(distance, join_style="mitre"), xy[:, 0], xy[:, 1])
 
-        near, d = _near(parts, space, outside)
+        near, d = _near(parts, space, outside, space.is_valid)
         k = int(np.argmin(d))
         out.append(Gap(f"keepout `{keepout.name}`", max(float(d[k]), 0.0), parts.name(int(near[k])), "air", required))
     return out
