@@ -177,12 +177,20 @@ def test_no_neighbours_no_fault():
 def test_each_size_is_answered_as_if_alone():
     """The bisections and the transient go element by element: a family of sizes answers each
     size as that size alone would, to the bit, whichever sizes stand beside it (``_smallest``
-    takes a chosen size's steady currents from its family's, and ``time_to`` computes the
-    transient only for the sizes that need it)."""
+    finds the steady currents at two temperatures in one bisection and takes a chosen size's
+    from its family's, and ``time_to`` computes the transient only for the sizes that need it)."""
     d = np.array([0.15e-3, 0.2e-3, 0.3e-3, 0.5e-3])
     family = al_wire(d, 5e-3, h=10.0, end=T25 + R.OPERATING_RISE)
     fault = np.array([80.0, 60.0, 400.0, 30.0])  # adiabatic, fin, adiabatic, never (below fusing)
     rating, fusing = family.steady_current(R.CARRY_LIMIT), family.steady_current(AL_MELT)
+    together = family.steady_currents((R.CARRY_LIMIT, AL_MELT))
+    assert np.array_equal(together[0], rating) and np.array_equal(together[1], fusing)
+    hot = al_wire(d, 5e-3, h=10.0, end=R.CARRY_LIMIT + 5.0)  # ends past the limit: no current carries
+    assert [list(c) for c in hot.steady_currents((R.CARRY_LIMIT, AL_MELT))] == [
+        list(hot.steady_current(R.CARRY_LIMIT)),
+        list(hot.steady_current(AL_MELT)),
+    ]
+    assert not hot.steady_current(R.CARRY_LIMIT).any() and hot.steady_current(AL_MELT).all()
     times, adiabatic = family.time_to(AL_MELT, fault)
     assert list(adiabatic) == [True, False, True, False] and math.isinf(times[3])
     for k in range(len(d)):

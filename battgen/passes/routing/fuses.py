@@ -214,7 +214,7 @@ class FinLink:
         kappa = self._kappa(current)
         L, ue, bui = fixed.length, fixed.ue, fixed.bui
         small = np.abs(kappa) * fixed.length2 < 1e-9
-        out = np.broadcast_to(fixed.flat, kappa.shape)  # κ ≈ 0
+        out = fixed.flat  # κ ≈ 0
         pos = (kappa > 0) & ~small
         if pos.any():
             s_half = np.sqrt(np.where(pos, kappa, 0.0)) * L / 2
@@ -227,6 +227,8 @@ class FinLink:
             up = bui / m2
             cooled = up + (ue - up) / np.cosh(np.sqrt(m2) * L / 2)
             out = np.where(neg, cooled, out)
+        if out.shape != kappa.shape:  # no branch taken: the flat profile for every current
+            out = np.broadcast_to(out, kappa.shape)
         return self._temperature(out)
 
     def voltage(self, current) -> np.ndarray:
@@ -268,6 +270,22 @@ class FinLink:
                 above = self._peak(mid) >= temperature
                 lo, hi = np.where(above, lo, mid), np.where(above, mid, hi)
         return (lo + hi) / 2
+
+    def steady_currents(self, temperatures: tuple[float, ...]) -> list[np.ndarray]:
+        """``steady_current`` at each of ``temperatures``, the same to the bit, in one bisection
+        (a row of the sizes for each)."""
+        hi = self.runaway_current() * (1 - 1e-12)
+        lo = np.zeros_like(hi)
+        limit = np.reshape(np.asarray(temperatures, float), (-1,) + (1,) * hi.ndim)
+        low, high = np.broadcast_to(lo, limit.shape[:1] + hi.shape), np.broadcast_to(hi, limit.shape[:1] + hi.shape)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            still = self._peak(lo)
+            for _ in range(48):
+                mid = (low + high) / 2
+                above = self._peak(mid) >= limit
+                low, high = np.where(above, low, mid), np.where(above, mid, high)
+        found = (low + high) / 2
+        return [lo if np.all(still >= t) else found[k] for k, t in enumerate(temperatures)]
 
     @cached_property
     def _transient(self) -> _Transient:
@@ -578,7 +596,7 @@ def _smallest(family: _Family, duty: FuseDuty, length: float, ambient: float) ->
     end = ambient + END_RISE
     link = family.link(length, end, ambient)
     melt = family.melting_point
-    rating = link.steady_current(CARRY_LIMIT)
+    rating, melting = link.steady_currents((CARRY_LIMIT, melt))
     carry = rating >= duty.continuous
     pulse_rating = rating
     if duty.pulse > duty.continuous:
@@ -602,7 +620,7 @@ def _smallest(family: _Family, duty: FuseDuty, length: float, ambient: float) ->
     if duty.fault is not None or duty.parallel >= 2:
         clearing, adiabatic = link.time_to(melt, fault)
         opens = clearing <= FUSE_CLEARING_TIME
-    fusing = link.steady_current(melt)
+    fusing = link.steady_current(melt, melting[idx])
     if not opens.any():
         r_short = f"{duty.short_resistance * 1e3:.0f} mΩ internal short" if duty.fault is None else "bolted pack short"
         when = "never opens" if not np.isfinite(clearing[0]) else f"needs {clearing[0]:.2g} s to open"
