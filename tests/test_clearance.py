@@ -254,3 +254,59 @@ def test_the_stack_is_the_one_the_cad_draws(kwargs):
     levels = routing.isolation.levels
     for name in ("cells", "cell_top", "lid", "top"):
         assert levels[name] * 1e3 == pytest.approx(plan.stack[name], abs=1e-6), name
+
+
+@pytest.mark.parametrize("outline", ["rect", "circle"])
+def test_the_nearest_part_is_found_as_measuring_every_part_finds_it(outline):
+    """``isolation`` measures only the parts whose boxes may come nearest a wall or a keepout:
+    the distance and the part named are those of measuring every part, to the bit, with rows of
+    cells at the same distance from a wall (the first of them named), cells turned at angles,
+    and plates with holes."""
+    from types import SimpleNamespace
+
+    import numpy as np
+    from shapely.geometry import Point, box
+
+    from battgen.core.diagnostics import Span
+    from battgen.core.ir import Keepout, Shape
+    from battgen.passes.drawn import discs
+    from battgen.passes.routing import isolation as I
+
+    span = Span("<test>", 1, 1, 1, 2)
+    r, pitch = 0.009, 0.0185
+    xy = np.mgrid[-0.4 + r : 0.4 - r : pitch, -0.25 + r : 0.25 - r : pitch].reshape(2, -1).T
+    rng = np.random.default_rng(7)
+    turned = [
+        shapely.affinity.rotate(box(x - r, y - r / 3, x + r, y + r / 3), a, (x, y))
+        for (x, y), a in zip(xy[::7], rng.uniform(0, 90, len(xy[::7])))
+    ]
+    feet = np.concatenate([discs(xy, r, 8), np.array(turned, dtype=object)])
+    cells = [SimpleNamespace(index=i) for i in range(len(feet))]
+    ring = Point(0.1, 0.05).buffer(0.06).difference(Point(0.1, 0.05).buffer(0.01))
+    plates = [
+        SimpleNamespace(
+            index=0, path=(), polygon=tuple(ring.exterior.coords[:-1]), holes=(tuple(ring.interiors[0].coords[:-1]),)
+        ),
+        SimpleNamespace(index=1, path=(), polygon=((-0.39, -0.24), (-0.3, -0.24), (-0.3, -0.2)), holes=()),
+        SimpleNamespace(
+            index=2, path=((0.0, 0.0),), polygon=((0.0, 0.0), (0.5, 0.0), (0.5, 0.5)), holes=()
+        ),  # a lead: insulated
+    ]
+    parts = I._parts(SimpleNamespace(cells=cells), plates, feet)
+    shape = (
+        Shape("rect", width=0.8, depth=0.5, origin=(-0.4, -0.25)) if outline == "rect" else Shape("circle", radius=0.45)
+    )
+    keepouts = (Keepout("box", Shape("rect", width=0.05, depth=0.05, origin=(0.02, 0.02)), span),)
+    envelope = SimpleNamespace(outline=shape, keepouts=keepouts)
+    every = np.array([*feet, *(Polygon(p.polygon, p.holes) for p in plates[:2])], dtype=object)
+    names = [f"cell {i}" for i in range(len(feet))] + ["busbar 0", "busbar 1"]
+    ties = 0
+    for side in (0.0, 0.002):
+        d = shapely.distance(every, Polygon(shape.vertices(16)).exterior) - side
+        [gap] = I._walls(envelope, parts, side, 0.0015)
+        assert (gap.distance, gap.part) == (max(float(d.min()), 0.0), names[int(np.argmin(d))])
+        ties = max(ties, int(np.sum(d == d.min())))
+    assert ties > 1  # a row of cells (rect) or the cells across the wall (circle) all nearest
+    d = shapely.distance(every, Polygon(keepouts[0].shape.vertices(16)))
+    [gap] = I._keepouts(envelope, parts, 0.0015)
+    assert (gap.distance, gap.part) == (max(float(d.min()), 0.0), names[int(np.argmin(d))])

@@ -169,3 +169,63 @@ def test_no_neighbours_no_fault():
     got = size_fuse(FuseDuty(14.55, 14.55, 10.0, 3.63, 0.025, 1), 5.74e-3, T25)
     assert isinstance(got, dict) and got["fault_current"] == 0.0 and math.isinf(got["clearing_time"])
     assert got["short_resistance"] == 0.0 and got["max_short"] is None
+
+
+# --- the same answers, computed once ----------------------------------------------------------
+
+
+def test_each_size_is_answered_as_if_alone():
+    """The bisections and the transient go element by element: a family of sizes answers each
+    size as that size alone would, to the bit, whichever sizes stand beside it (``_smallest``
+    finds the steady currents at two temperatures in one bisection and takes a chosen size's
+    from its family's, and ``time_to`` computes the transient only for the sizes that need it)."""
+    d = np.array([0.15e-3, 0.2e-3, 0.3e-3, 0.5e-3])
+    family = al_wire(d, 5e-3, h=10.0, end=T25 + R.OPERATING_RISE)
+    fault = np.array([80.0, 60.0, 400.0, 30.0])  # adiabatic, fin, adiabatic, never (below fusing)
+    rating, fusing = family.steady_current(R.CARRY_LIMIT), family.steady_current(AL_MELT)
+    together = family.steady_currents((R.CARRY_LIMIT, AL_MELT))
+    assert np.array_equal(together[0], rating) and np.array_equal(together[1], fusing)
+    hot = al_wire(d, 5e-3, h=10.0, end=R.CARRY_LIMIT + 5.0)  # ends past the limit: no current carries
+    assert [list(c) for c in hot.steady_currents((R.CARRY_LIMIT, AL_MELT))] == [
+        list(hot.steady_current(R.CARRY_LIMIT)),
+        list(hot.steady_current(AL_MELT)),
+    ]
+    assert not hot.steady_current(R.CARRY_LIMIT).any() and hot.steady_current(AL_MELT).all()
+    times, adiabatic = family.time_to(AL_MELT, fault)
+    assert list(adiabatic) == [True, False, True, False] and math.isinf(times[3])
+    for k in range(len(d)):
+        one = al_wire(d[k], 5e-3, h=10.0, end=T25 + R.OPERATING_RISE)
+        assert one.steady_current(R.CARRY_LIMIT) == rating[k] and one.steady_current(AL_MELT) == fusing[k]
+        alone = one.time_to(AL_MELT, fault[k])
+        assert (alone[0], alone[1]) == (times[k], adiabatic[k])
+        for known in (None, fusing[k : k + 1]):
+            assert one.current_for_time(AL_MELT, 1.0, known) == al_wire(
+                d[k], 5e-3, h=10.0, end=T25 + R.OPERATING_RISE
+            ).current_for_time(AL_MELT, 1.0)
+        assert one.pulse_current(R.CARRY_LIMIT, 10.0, 2.0, rating[k : k + 1]) == one.pulse_current(
+            R.CARRY_LIMIT, 10.0, 2.0
+        )
+
+
+def test_every_link_of_a_pack_is_the_links_own_record():
+    """``fuse_links`` copies one size's fields into each cell's link instead of calling the
+    frozen dataclass's ``__init__`` 7,104 times: the copies equal, hash and pickle as the
+    constructed links do, and stay frozen."""
+    import dataclasses
+    import pickle
+
+    from battgen.passes.routing.fuses import _alike
+    from battgen.passes.routing.types import FuseLink
+
+    got = size_fuse(FuseDuty(14.55, 14.55, 10.0, 3.63, 0.025, 49), 5.74e-3, T25)
+    assert isinstance(got, dict)
+    places = [(c, c // 3) for c in range(12)]
+    made = [FuseLink(cell=c, group=g, **got) for c, g in places]
+    copied = _alike(got, places)
+    assert copied == made and [hash(f) for f in copied] == [hash(f) for f in made]
+    assert pickle.dumps(copied) == pickle.dumps(made)
+    assert [dataclasses.asdict(f) for f in copied] == [dataclasses.asdict(f) for f in made]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        copied[0].cell = 3  # type: ignore[misc]
+    with pytest.raises(AssertionError):
+        _alike({**got, "colour": "red"}, places)

