@@ -61,7 +61,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from functools import cached_property
 from typing import NamedTuple, TypedDict
 
@@ -710,6 +710,8 @@ def fuse_links(ctx: RoutingContext, ocv_pack: float, r_pack: float) -> Fusing | 
 
 
 _LINK_FIELDS = {f.name: f.default for f in fields(FuseLink)}  # in the order ``__init__`` sets them
+# what ``_alike`` copies is all ``__init__`` does: plain fields, no factories, nothing after
+assert not hasattr(FuseLink, "__post_init__") and all(f.default_factory is MISSING for f in fields(FuseLink))
 
 
 def _alike(got: dict, places: Iterable[tuple[int, int]]) -> list[FuseLink]:
