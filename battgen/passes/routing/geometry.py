@@ -205,8 +205,11 @@ def outer_ring(poly: Polygon) -> Ring:
 
 def inner_rings(poly: Polygon) -> tuple[Ring, ...]:
     """The interior rings (holes) of the counter-clockwise polygon, each as ``outer_ring``."""
+    import shapely
     from shapely.geometry.polygon import orient
 
+    if not shapely.get_num_interior_rings(poly):  # most plates: nothing to orient
+        return ()
     return tuple(_canonical(r) for r in orient(poly, 1.0).interiors)
 
 
