@@ -713,6 +713,8 @@ def test_owner_regions_are_the_union_of_their_cells(module_gap):
     the hull and the module gap overlaid on that: ``geometry.Tiles``) and an owner's (its groups'
     overlaid) cover the same plane as the union of all their clipped cells at once (``merge_cells``, how the plates
     were merged before), to floating-point noise, and are valid."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from battgen.passes.routing import plates as plates_module
     from battgen.passes.routing.context import plate_context
     from battgen.passes.routing.geometry import merge_cells
@@ -721,14 +723,17 @@ def test_owner_regions_are_the_union_of_their_cells(module_gap):
     pack = make_pack()
     ctx = plate_context(pack, hex_columns(S, P, modules=2, module_gap=module_gap), candidate(S, P))
     t = ctx.terminals
+    with ThreadPoolExecutor(1) as pool:
+        splits = plates_module._face_splits(ctx, pool)
+        group_regions = plates_module._group_regions(ctx, splits, pool)
     clipped = 0
-    for f in range(len(t.faces)):
+    for f, split in enumerate(splits):
         on = np.flatnonzero(t.face == f)
-        cells, exact = plates_module._voronoi_cells(t.xy[on], ctx.cover, ctx.pitch)
+        cells, exact, group_region = split.cells, split.exact, group_regions[f]
         clipped += int((~exact).sum())
-        group_region: dict = {}
-        owners, regions = plates_module._face_regions(ctx, on, cells, exact, group_region)
+        owners, regions = plates_module._face_regions(group_region, bool(exact.any()))
         owned, group = ctx.own[on], t.group[on]
+        assert owners == [int(o) for o in np.unique(owned)]
         for o, region in zip(owners, regions):
             pieces = [(region, owned == o)] + [
                 (group_region[(o, int(g))], (owned == o) & (group == g)) for g in np.unique(group[owned == o])
@@ -756,7 +761,148 @@ def test_faces_with_the_same_terminal_places_share_one_diagram_to_the_bit():
     assert len(faces) == 2 and not (t.xy[faces[0]] == t.xy[faces[1]]).all()  # the same places, reordered
     with ThreadPoolExecutor(1) as pool:
         splits = plates_module._face_splits(ctx, pool)
-    for on, (cells, exact) in zip(faces, splits):
+    for on, split in zip(faces, splits):
         own_cells, own_exact = plates_module._voronoi_cells(t.xy[on], ctx.cover, ctx.pitch)
-        assert (exact == own_exact).all()
-        assert list(shapely.to_wkb(cells)) == list(shapely.to_wkb(own_cells))
+        assert (split.exact == own_exact).all()
+        assert list(shapely.to_wkb(split.cells)) == list(shapely.to_wkb(own_cells))
+
+
+@pytest.mark.parametrize("module_gap", [0.0, 0.03])
+def test_a_group_on_both_faces_is_merged_once_to_the_bit(module_gap):
+    """A standing cylinder's group has its + ends on one face and its − ends on the other, in the
+    same places and order: both faces' regions of it are one merge (``_group_regions``), the
+    very region each face's own cells of it merge to; each face's shrunk cover
+    (``_inside_edges``, merged once for both) is the one its own owners' regions give."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from battgen.passes.routing import plates as plates_module
+    from battgen.passes.routing.context import plate_context
+    from battgen.passes.routing.geometry import Tiles
+
+    S, P = 8, 6
+    ctx = plate_context(make_pack(), hex_columns(S, P, modules=2, module_gap=module_gap), candidate(S, P))
+    t = ctx.terminals
+    with ThreadPoolExecutor(2) as pool:
+        splits = plates_module._face_splits(ctx, pool)
+        group_regions = plates_module._group_regions(ctx, splits, pool)
+        owners = [plates_module._face_regions(group_regions[f], bool(splits[f].exact.any())) for f in (0, 1)]
+        inside = plates_module._inside_edges(ctx, splits, [regions for _, regions in owners], pool)
+    by_group = [{g: region for (_, g), region in group_regions[f].items()} for f in (0, 1)]
+    both = set(by_group[0]) & set(by_group[1])
+    assert len(both) == S  # every group: its + ends on one face, its − ends on the other
+    for g in both:
+        assert by_group[0][g] is by_group[1][g]
+    for f, split in enumerate(splits):
+        on = np.flatnonzero(t.face == f)
+        for (o, g), region in group_regions[f].items():
+            chosen = (ctx.own[on] == o) & (t.group[on] == g)
+            assert shapely.to_wkb(region) == shapely.to_wkb(Tiles.of(split.cells, split.exact, chosen).merged())
+        assert shapely.to_wkb(inside[f]) == shapely.to_wkb(plates_module._shrunk(owners[f][1], ctx.clearance))
+    assert inside[0] is inside[1]
+
+
+def test_the_cut_back_in_arrays_is_the_cut_back_plate_by_plate():
+    """``_cut_back`` draws each step over all a face's plates (or neighbour pairs) in one array
+    call: the plates are the ones cut plate by plate as before, to the bit."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from battgen.passes.routing import plates as plates_module
+    from battgen.passes.routing.context import plate_context
+    from battgen.passes.routing.geometry import safe
+
+    def box(g, m):
+        x0, y0, x1, y1 = g.bounds
+        return x0 - m, y0 - m, x1 + m, y1 + m
+
+    def one_by_one(ctx, face_owners, regions, inside):  # the cut-back as it was written plate by plate
+        pairs = shapely.STRtree(regions).query(regions, predicate="dwithin", distance=ctx.clearance)
+        pairs = pairs[:, pairs[0] != pairs[1]]
+        keep_from: dict = {}
+        for i, k in zip(*pairs.tolist()):
+            c = float(ctx.creepage.apart(face_owners[i], face_owners[k]))
+            keep_from.setdefault(i, []).append((k, c / 2 if shapely.dwithin(regions[i], regions[k], 1e-6) else c))
+        plates = {}
+        for i, o in enumerate(face_owners):
+            grown = regions[i].buffer(1e-6, join_style="mitre")
+            plate = safe(lambda g=grown: g.intersection(shapely.clip_by_rect(inside, *box(g, 1e-5))), regions[i])
+            if i in keep_from:
+                zones = [
+                    shapely.clip_by_rect(
+                        shapely.clip_by_rect(regions[k], *box(plate, d + 1e-4)).buffer(d + 5e-6, join_style="mitre"),
+                        *box(plate, 1e-5),
+                    )
+                    for k, d in keep_from[i]
+                ]
+                plate = safe(lambda p=plate, z=zones: p.difference(shapely.union_all(z)), plate)
+            plates[o] = plate
+        return plates
+
+    S, P = 10, 6
+    ctx = plate_context(make_pack(), hex_columns(S, P, modules=2, module_gap=0.03), candidate(S, P))
+    with ThreadPoolExecutor(1) as pool:
+        splits = plates_module._face_splits(ctx, pool)
+        group_regions = plates_module._group_regions(ctx, splits, pool)
+        owners = [plates_module._face_regions(group_regions[f], bool(splits[f].exact.any())) for f in (0, 1)]
+        inside = plates_module._inside_edges(ctx, splits, [regions for _, regions in owners], pool)
+    for f in (0, 1):
+        arrays = plates_module._cut_back(ctx, *owners[f], inside[f])
+        plates = one_by_one(ctx, *owners[f], inside[f])
+        assert list(arrays) == list(plates)
+        assert [shapely.to_wkb(p) for p in arrays.values()] == [shapely.to_wkb(p) for p in plates.values()]
+
+
+def test_safe_all_is_safe_element_by_element():
+    """``geometry.safe_all``: one array call, each result as ``safe`` leaves it (made valid, kept
+    polygonal); where GEOS fails on one element, only that one falls back, and a missing result
+    falls back too."""
+    from battgen.passes.routing.geometry import safe, safe_all
+
+    disc = Point(0, 0).buffer(1.0)
+    bow = Polygon([(0, 0), (2, 2), (2, 0), (0, 2)])  # self-crossing: made valid into two triangles
+    square = Polygon([(1, -1), (3, -1), (3, 1), (1, 1)])  # meets the next along an edge only
+    shapes = np.array([disc, bow, square, None], dtype=object)
+    fallback = np.array([Point(9, 9), Point(8, 8), Point(7, 7), Point(6, 6)], dtype=object)
+
+    out = safe_all(shapely.force_2d, fallback, shapes)
+    assert out[0].equals_exact(disc, 0.0) and out[3] is fallback[3]  # a missing result: its fallback
+    assert out[1].is_valid and out[1].geom_type == "MultiPolygon"
+
+    other = np.array([Point(0.5, 0.5).buffer(3.0), disc, Polygon([(3, -1), (4, -1), (4, 1), (3, 1)])], dtype=object)
+    out = safe_all(shapely.intersection, fallback[:3], shapes[:3], other)  # GEOS fails on the bow tie only
+    assert out[1] is fallback[1]
+    for got, a, b in zip(out[::2], shapes[:3:2], other[::2]):
+        assert shapely.to_wkb(got) == shapely.to_wkb(safe(lambda a=a, b=b: a.intersection(b), None))
+    assert out[2].is_empty and out[2].geom_type == "Polygon"  # the shared edge: no area kept
+
+
+def test_rings_are_rounded_as_python_rounds():
+    """``geometry.rounded`` rounds as ``round(v, 7)`` does, to the bit (halves, ties, signs of
+    zero, overflow), and ``outer_ring`` / ``inner_rings`` give the rounded ring from its
+    lowest-leftmost vertex as one point at a time did."""
+    from battgen.passes.routing.geometry import inner_rings, outer_ring, rounded
+
+    rng = np.random.default_rng(7)
+    values = np.concatenate(
+        [
+            rng.uniform(-3.0, 3.0, 200_000),
+            (rng.integers(-(10**7), 10**7, 50_000) + 0.5) / 1e7,  # halves of the last place
+            rng.integers(-(10**8), 10**8, 50_000) / 1e8,
+            [0.0, -0.0, 1e-9, -1e-9, 5e-8, -5e-8, 1.5e-7, 2.5e-7, 1e12, 1e303, -1e303, np.inf, -np.inf],
+        ]
+    )
+    got, want = rounded(values), np.array([round(v, 7) for v in values.tolist()])
+    assert ((got == want) & (np.signbit(got) == np.signbit(want))).all()
+
+    def by_hand(ring):  # one point at a time, as the rings were drawn before
+        points = [(round(x, 7), round(y, 7)) for x, y in shapely.get_coordinates(ring)[:-1].tolist()]
+        first = min(range(len(points)), key=lambda k: (points[k][1], points[k][0]))
+        return tuple(points[first:] + points[:first])
+
+    shape = Point(0.123456789, -0.5).buffer(0.02).difference(Point(0.1234, -0.5).buffer(0.005))
+    shape = shapely.union_all([shape, Polygon([(0.1, -0.52), (0.2, -0.52), (0.2, -0.51)])])
+    from shapely.geometry.polygon import orient
+
+    oriented = orient(shape, 1.0)
+    assert outer_ring(shape) == by_hand(oriented.exterior)
+    assert inner_rings(shape) == tuple(by_hand(r) for r in oriented.interiors) and len(inner_rings(shape)) == 1
+    assert all(type(x) is float for point in outer_ring(shape) for x in point)

@@ -38,8 +38,9 @@ def plate_busbars(ctx: RoutingContext, cut: PlateCut) -> PlateBusbars | Diagnost
     ``cut.plates``, which the owners after it keep clear of. E701 if a plate cannot be joined or
     does not cover its terminals."""
     out = PlateBusbars()
+    owners = _Owners.of(ctx)
     for o in range(ctx.junctions.minus + 1):
-        bars = _owner_busbars(ctx, o, cut, out)
+        bars = _owner_busbars(ctx, o, owners, cut, out)
         if isinstance(bars, Diagnostic):
             return bars
         for b in bars:
@@ -48,15 +49,36 @@ def plate_busbars(ctx: RoutingContext, cut: PlateCut) -> PlateBusbars | Diagnost
     return out
 
 
-def _owner_busbars(ctx: RoutingContext, o: int, cut: PlateCut, done: PlateBusbars) -> list[Busbar] | Diagnostic:
+@dataclass(frozen=True)
+class _Owners:
+    """What the busbar records read of every owner, found for all of them at once: each one's
+    terminals and the modules each series group's cells lie in."""
+
+    terminals: list[np.ndarray]  # by owner: its terminals (indices, ascending)
+    group_modules: dict[int, set[int]]  # series group → the modules its cells lie in
+
+    @staticmethod
+    def of(ctx: RoutingContext) -> _Owners:
+        order = np.argsort(ctx.own, kind="stable")  # each owner's terminals stay in order
+        ends = np.searchsorted(ctx.own[order], np.arange(ctx.junctions.minus + 2))
+        modules = int(ctx.cell_module.max(initial=0)) + 1
+        group_modules: dict[int, set[int]] = {}
+        for key in np.unique(ctx.cell_group * modules + ctx.cell_module).tolist():  # each (group, module) once
+            group_modules.setdefault(key // modules, set()).add(key % modules)
+        return _Owners([order[a:b] for a, b in zip(ends[:-1], ends[1:])], group_modules)
+
+
+def _owner_busbars(
+    ctx: RoutingContext, o: int, owners: _Owners, cut: PlateCut, done: PlateBusbars
+) -> list[Busbar] | Diagnostic:
     """Owner ``o``'s plate pieces and jumpers, numbered on from ``done.busbars``."""
     import shapely
 
     t, junctions = ctx.terminals, ctx.junctions
     plate = cut.plates[o]
-    mine = np.flatnonzero(ctx.own == o)
+    mine = owners.terminals[o]
     parts = list(shapely.get_parts(plate))
-    kind, groups = _kind(ctx, o)
+    kind, groups = _kind(ctx, o, owners)
     notes = _forced_note(ctx, o, cut.forced)
     if len(parts) > 1:
         bridged = bridge_plate(ctx, o, plate, parts, cut.plates, kind)
@@ -78,7 +100,7 @@ def _owner_busbars(ctx: RoutingContext, o: int, cut: PlateCut, done: PlateBusbar
             "increase the cell gap or lower the pack voltage",
         )
     if o < junctions.plus:
-        width, length = _series_path(ctx, o, groups, cut.group_region, done.bridges.get(o))
+        width, length = _series_path(ctx, mine, (o, groups), cut.group_region, done.bridges.get(o))
     else:
         width, length = _plate_extent(plate)
     duty, material, thickness = ctx.duty, ctx.conductor.material, ctx.conductor.thickness
@@ -96,21 +118,21 @@ def _owner_busbars(ctx: RoutingContext, o: int, cut: PlateCut, done: PlateBusbar
     notes.append(f"width available {width * 1e3:.1f} mm, needed {sizing.width_required * 1e3:.1f} mm")
     first = len(done.busbars)
     jumpers = done.jumpers.get(o, [])
-    bars = _piece_busbars(ctx, o, plate, kind, groups, width, length, sizing.thickness, tuple(notes), first, jumpers)
+    bars = _piece_busbars(
+        ctx, o, mine, plate, kind, groups, width, length, sizing.thickness, tuple(notes), first, jumpers
+    )
     bars += _jumper_busbars(ctx, o, kind, groups, jumpers, first + len(bars))
     return bars
 
 
-def _kind(ctx: RoutingContext, o: int) -> tuple[str, tuple[int, ...]]:
+def _kind(ctx: RoutingContext, o: int, owners: _Owners) -> tuple[str, tuple[int, ...]]:
     """The busbar kind of owner ``o``'s plate ("series", "module_link" when its groups lie in
     different modules, "terminal") and the series groups it joins."""
     junctions = ctx.junctions
     kind = "terminal" if o >= junctions.plus else "series"
     groups = junctions.groups(o)
-    if o < junctions.plus:
-        mods = np.unique(ctx.cell_module[np.isin(ctx.cell_group, groups)])
-        if len(mods) > 1:
-            kind = "module_link"
+    if o < junctions.plus and len(set().union(*(owners.group_modules.get(g, ()) for g in groups))) > 1:
+        kind = "module_link"
     return kind, groups
 
 
@@ -130,19 +152,20 @@ def _forced_note(ctx: RoutingContext, o: int, forced: dict[int, tuple[float, int
 
 def _series_path(
     ctx: RoutingContext,
-    o: int,
-    groups: tuple[int, ...],
+    mine: np.ndarray,
+    junction: tuple[int, tuple[int, ...]],
     group_region: dict[tuple[int, int], BaseGeometry],
     bridge: BaseGeometry | None,
 ) -> tuple[float, float]:
-    """Width and length of a series junction's current path: from the centre of group k's
-    terminals to the centre of group k+1's, as wide as the boundary the two groups' regions
-    share, less the creepage distance (a bridged plate: the bridge's extent, at least a pitch)."""
+    """Width and length of a series junction's current path (owner and groups ``junction``, its
+    terminals ``mine``): from the centre of group k's terminals to the centre of group k+1's, as
+    wide as the boundary the two groups' regions share, less the creepage distance (a bridged
+    plate: the bridge's extent, at least a pitch)."""
     import shapely
     from shapely.geometry import Polygon
 
     t, clearance = ctx.terminals, ctx.clearance
-    mine = np.flatnonzero(ctx.own == o)
+    o, groups = junction
     a = t.xy[mine][t.group[mine] == groups[0]]
     b = t.xy[mine][t.group[mine] == groups[1]]
     length = float(np.hypot(*(a.mean(axis=0) - b.mean(axis=0))))
@@ -175,6 +198,7 @@ def _plate_extent(plate: BaseGeometry) -> tuple[float, float]:
 def _piece_busbars(
     ctx: RoutingContext,
     o: int,
+    mine: np.ndarray,
     plate: BaseGeometry,
     kind: str,
     groups: tuple[int, ...],
@@ -185,12 +209,11 @@ def _piece_busbars(
     first: int,
     jumpers: list[Jumper],
 ) -> list[Busbar]:
-    """One busbar per piece of the plate that holds terminals (the largest only, unless jumpers
-    join them; slivers cut off by keepouts go), the plate's mass shared by area."""
+    """One busbar per piece of the plate that holds terminals (``mine``; the largest only, unless
+    jumpers join them; slivers cut off by keepouts go), the plate's mass shared by area."""
     import shapely
 
     material = ctx.conductor.material
-    mine = np.flatnonzero(ctx.own == o)
     assert material.resistivity is not None  # a conductor states it (the front end refuses one without)
     r = material.resistivity * length / (width * tk)
     mass = plate.area * tk * material.density

@@ -60,6 +60,12 @@ class Tiles:
         """The ``chosen`` ones of ``cells`` (boolean masks over them both)."""
         return Tiles(_coverage(cells[chosen & exact]), cells[chosen & ~exact])
 
+    @staticmethod
+    def at(cells: np.ndarray, exact: np.ndarray, chosen: np.ndarray) -> Tiles:
+        """The ``chosen`` ones of ``cells`` (indices into them, ascending): ``of`` their mask."""
+        mine = exact[chosen]
+        return Tiles(_coverage(cells[chosen[mine]]), cells[chosen[~mine]])
+
     def merged(self) -> BaseGeometry:
         """The region: the loose cells overlaid on the core (all of them by ``merge_cells``
         without a core: the prismatic tab strips)."""
@@ -136,6 +142,27 @@ def safe(op: Callable[..., BaseGeometry], fallback: T, polygonal_only: bool = Tr
     return polygonal(out)
 
 
+def safe_all(op: Callable[..., np.ndarray], fallback: np.ndarray, *args: np.ndarray) -> np.ndarray:
+    """``safe`` over arrays: ``op`` (shapely array functions, element by element) on the arrays
+    ``args`` in one call, each result made valid and kept polygonal; where GEOS fails on an
+    element (the call is then made one element at a time) or its result is missing (a missing
+    input), that element's ``fallback``."""
+    import shapely
+
+    try:
+        out = np.array(op(*args), dtype=object)
+    except shapely.errors.GEOSException:
+        each = [safe(lambda n=n: op(*(a[n : n + 1] for a in args))[0], None, False) for n in range(len(fallback))]
+        out = np.array(each, dtype=object)
+    failed = shapely.is_missing(out)
+    fix = ~failed & ~shapely.is_valid(out)
+    out[fix] = shapely.make_valid(out[fix])
+    odd = ~failed & ~np.isin(shapely.get_type_id(out), (3, 6)) & ~shapely.is_empty(out)  # not (multi)polygons
+    out[odd] = [polygonal(g) for g in out[odd]]
+    out[failed] = fallback[failed]
+    return out
+
+
 def polygonal(geom: BaseGeometry) -> BaseGeometry:
     """The polygonal part of ``geom`` (make_valid and snapping can leave lines and points)."""
     import shapely
@@ -178,8 +205,11 @@ def outer_ring(poly: Polygon) -> Ring:
 
 def inner_rings(poly: Polygon) -> tuple[Ring, ...]:
     """The interior rings (holes) of the counter-clockwise polygon, each as ``outer_ring``."""
+    import shapely
     from shapely.geometry.polygon import orient
 
+    if not shapely.get_num_interior_rings(poly):  # most plates: nothing to orient
+        return ()
     return tuple(_canonical(r) for r in orient(poly, 1.0).interiors)
 
 
@@ -190,11 +220,27 @@ def _canonical(ring) -> Ring:
     simplification)."""
     import shapely
 
-    points = [(round(x, 7), round(y, 7)) for x, y in shapely.get_coordinates(ring)[:-1].tolist()]
-    if not points:
+    points = rounded(shapely.get_coordinates(ring)[:-1])
+    if not len(points):
         return ()
-    first = min(range(len(points)), key=lambda k: (points[k][1], points[k][0]))
-    return tuple(points[first:] + points[:first])
+    first = int(np.lexsort((points[:, 0], points[:, 1]))[0])  # stable: the first of equal lowest-leftmost
+    return tuple(map(tuple, np.roll(points, -first, axis=0).tolist()))
+
+
+def rounded(values: np.ndarray) -> np.ndarray:
+    """``round(v, 7)`` of each value as Python rounds it (the double nearest the value's decimal
+    rounded to 7 places), over an array: k = rint(v·10⁷), then k/10⁷, which IEEE division rounds
+    to the double nearest k·10⁻⁷. v·10⁷ is off by 10⁻¹⁵ of itself at most, so k is Python's
+    unless v·10⁷ lies that near a half (or overflows): Python's ``round`` decides those (a ring's
+    points in one pass instead of two calls each; the same doubles, sign of zero included)."""
+    values = np.asarray(values, dtype=float)
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = values * 1e7
+        out = np.rint(scaled) / 1e7
+        undecided = ~(np.abs(np.abs(scaled - np.trunc(scaled)) - 0.5) >= 1e-4)  # near a half, or not finite
+    if undecided.any():
+        out[undecided] = [round(v, 7) for v in values[undecided].tolist()]
+    return out
 
 
 def rounded_path(path: list[tuple[float, float]]) -> Ring:
