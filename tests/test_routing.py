@@ -906,3 +906,33 @@ def test_rings_are_rounded_as_python_rounds():
     assert outer_ring(shape) == by_hand(oriented.exterior)
     assert inner_rings(shape) == tuple(by_hand(r) for r in oriented.interiors) and len(inner_rings(shape)) == 1
     assert all(type(x) is float for point in outer_ring(shape) for x in point)
+
+
+def test_a_standing_cylinder_s_two_faces_share_one_diagram():
+    """The + and - faces of standing cylinders have their terminals in the same places: the
+    second face's neighbours are the first's diagram, renumbered to its own terminals. The same
+    pairs as its own Voronoi diagram gives, and the same ridge lengths to Qhull's last bits."""
+    from battgen.passes.routing.context import _face_neighbours
+    from battgen.passes.routing.geometry import voronoi_neighbours
+    from battgen.passes.routing.junctions import terminals
+
+    layout = hex_columns(8, 5, modules=2, module_gap=0.03)
+    t = terminals(layout, cell21700().format)
+    assert len(t.faces) == 2
+    shared = _face_neighbours(t, max(layout.pitch))
+    assert shared[1][1] is shared[0][1]  # one Qhull run: the second face's lengths are the first's
+    for f in range(2):
+        xy = t.xy[t.face == f]
+        (pairs, lengths), (own_pairs, own_lengths) = shared[f], voronoi_neighbours(xy, max(layout.pitch))
+
+        def by_pair(p, lens):
+            return {tuple(sorted(map(int, ab))): v for ab, v in zip(p, lens)}
+
+        mine, own = by_pair(pairs, lengths), by_pair(own_pairs, own_lengths)
+        assert mine.keys() == own.keys()
+        assert np.allclose([mine[k] for k in own], [own[k] for k in own], rtol=1e-12, atol=0.0, equal_nan=True)
+    # the two faces' terminals differ (each cell's + and - end), but their places are the same
+    assert not np.array_equal(np.flatnonzero(t.face == 0), np.flatnonzero(t.face == 1))
+    first = {tuple(sorted(map(tuple, t.xy[t.face == 0][p]))) for p in shared[0][0]}
+    second = {tuple(sorted(map(tuple, t.xy[t.face == 1][p]))) for p in shared[1][0]}
+    assert first == second

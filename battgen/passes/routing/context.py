@@ -127,11 +127,38 @@ def plate_context(pack: ir.Pack, layout: Layout, candidate: Candidate) -> PlateC
         blocked=keepouts.buffer(clearance) if not keepouts.is_empty else Polygon(),
         discs=places.discs(t.radius),
         inner_discs=places.discs(t.radius - 20 * GRID),  # snapping moves vertices
-        neighbours=tuple(voronoi_neighbours(t.xy[t.face == f], pitch) for f in range(len(t.faces))),
+        neighbours=_face_neighbours(t, pitch),
         feet=cell_feet(layout, pack.cell.format),
         cell_group=np.array([c.group for c in layout.cells], dtype=int),
         cell_module=np.array([c.module for c in layout.cells], dtype=int),
     )
+
+
+def _face_neighbours(t: Terminals, pitch: float) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """Each face's ``voronoi_neighbours``. Faces with their terminals in the same distinct places
+    (a standing cylinder's two ends) share one diagram, its pairs renumbered to the face's own
+    terminals: on the Model S one Qhull run of 7,104 points less (about 45 ms). Qhull's ridge
+    lengths depend on the order it is given the points in, in the last bits: the second face's
+    are the first's, not its own run's."""
+    shared: dict[bytes, tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]] = {}
+    out = []
+    for f in range(len(t.faces)):
+        xy = t.xy[t.face == f]
+        order = np.lexsort((xy[:, 1], xy[:, 0]))
+        ranked = xy[order]
+        distinct = not (ranked[1:] == ranked[:-1]).all(axis=1).any()
+        key = ranked.tobytes()
+        if distinct and key in shared:
+            first_order, (pairs, lengths) = shared[key]
+            mine = np.empty(len(xy), dtype=np.int64)  # the first face's point k is this face's mine[k]
+            mine[first_order] = order
+            out.append((mine[pairs], lengths))
+            continue
+        found = voronoi_neighbours(xy, pitch)
+        if distinct:
+            shared[key] = (order, found)
+        out.append(found)
+    return tuple(out)
 
 
 class _Places:
