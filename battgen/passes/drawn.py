@@ -684,11 +684,13 @@ def lattice_tile(xy: np.ndarray, r: float) -> BaseGeometry:
 
     if len(xy) < 2:
         return shapely.set_precision(Point(0, 0).buffer(r + HOLDER_RIM, quad_segs=8), 1e-4)
-    # NB ``pitch`` is the median distance to the nearest of the first 8 cells, not the lattice's
-    # pitch on a large pack; it picks ``best`` (the cell whose tile every cell gets), so it is
-    # kept as it is: another cell's tile moves every holder mass in the last digits
-    d_near = np.sort(np.hypot(*(xy[None, :8] - xy[:, None, :8]).transpose(2, 0, 1)), axis=1)
-    pitch = float(np.median(d_near[:, 1])) if d_near.shape[1] > 1 else 2 * r
+    from scipy.spatial import cKDTree
+
+    # the lattice's pitch: the median distance from a place to its nearest (cells stacked in
+    # layers share a place); it sizes the boxes that find the best-surrounded cell and the
+    # neighbours its Voronoi cell is drawn among
+    places = np.unique(xy, axis=0)
+    pitch = float(np.median(cKDTree(places).query(places, k=2)[0][:, 1])) if len(places) > 1 else 2 * r
     counts = _in_boxes(xy, _disc_bounds(xy[:400], 1.2 * pitch, 8))
     best = int(np.argmax(counts))
     # the cells in the box round the disc 2.1 pitches about it (a tree's query of the disc finds
