@@ -137,35 +137,70 @@ def contacts(
 
 def _components(n: int, pairs: np.ndarray, label: np.ndarray) -> int:
     """Connected components of the contact graph restricted to pairs with equal labels."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
     keep = label[pairs[:, 0]] == label[pairs[:, 1]] if len(pairs) else np.zeros(0, dtype=bool)
     p = pairs[keep]
-    graph = coo_matrix((np.ones(len(p)), (p[:, 0], p[:, 1])), shape=(n, n))
-    return int(connected_components(graph, directed=False)[0])
+    return _count_components(n, p[:, 0], p[:, 1])
 
 
-def _too_few_contacts(pairs: np.ndarray, label: np.ndarray, plan: _Plan) -> bool:
+def _too_few_contacts(inner: np.ndarray, plan: _Plan) -> bool:
     """Some group has fewer than P − 1 contacts among its cells, so it cannot be connected: a
-    quick refusal before the connected components (on the sedan 42 of the 154 orderings that
-    fail)."""
-    la, lb = label[pairs[:, 0]], label[pairs[:, 1]]
-    inside = (la == lb) & (la < plan.groups)
-    return bool((np.bincount(la[inside], minlength=plan.groups) < plan.per_group - 1).any())
+    quick refusal before the connections are followed (on the sedan 42 of the 154 orderings
+    that fail). ``inner``: the group of each contact inside a group."""
+    return bool((np.bincount(inner, minlength=plan.groups) < plan.per_group - 1).any())
 
 
 def _consecutive_touch(pairs: np.ndarray, label: np.ndarray, plan: _Plan) -> bool:
-    """Every group touches the next one in its string (labels ``plan.groups`` and above: unused)."""
+    """Every group touches the next one in its string (labels ``plan.groups`` and above, or
+    below 0: unused)."""
+    return _next_touches(label[pairs[:, 0]], label[pairs[:, 1]], plan)
+
+
+def _next_touches(la: np.ndarray, lb: np.ndarray, plan: _Plan) -> bool:
+    """``_consecutive_touch`` from the labels of each contact pair's two cells."""
     if plan.groups < 2:
         return True
-    la, lb = label[pairs[:, 0]], label[pairs[:, 1]]
-    ok = (np.abs(la - lb) == 1) & (la < plan.groups) & (lb < plan.groups)
+    ok = (np.abs(la - lb) == 1) & (np.minimum(la, lb) >= 0) & (np.maximum(la, lb) < plan.groups)
     touching = np.zeros(plan.groups, dtype=bool)
     touching[np.minimum(la[ok], lb[ok])] = True
     needed = np.ones(plan.groups - 1, dtype=bool)
     needed[plan.series - 1 :: plan.series] = False  # string ends need not touch the next string
     return bool(touching[:-1][needed].all())
+
+
+def _groups_connected(lo: np.ndarray, hi: np.ndarray, need: int, plan: _Plan) -> bool:
+    """Is every group (runs of P positions of the series order) connected through touching
+    cells, as ``_components`` finds? ``lo`` < ``hi``: the positions of the two cells of each
+    contact inside a group. Each position is hung on an earlier one it touches (a forest:
+    every group's first position is a root), and while two trees of a group touch, the later
+    root is hung on the earlier: the groups are connected when one tree is left in each. Most
+    groups of a serpentine are one tree at once; a few rounds join the rest (no graph of every
+    site is built)."""
+    parent = np.arange(need)
+    parent[hi] = lo  # any earlier position it touches
+    for _round in range(64):
+        while True:  # each position straight to its root
+            up = parent[parent]
+            if (up == parent).all():
+                break
+            parent = up
+        if int(np.count_nonzero(parent == np.arange(need))) == plan.groups:
+            return True
+        ra, rb = parent[lo], parent[hi]
+        apart = ra != rb
+        if not apart.any():
+            return False  # trees of a group that do not touch
+        ra, rb = ra[apart], rb[apart]
+        parent[np.maximum(ra, rb)] = np.minimum(ra, rb)
+    return _count_components(need, lo, hi) == plan.groups
+
+
+def _count_components(n: int, a: np.ndarray, b: np.ndarray) -> int:
+    """Connected components of the graph of ``n`` nodes and edges (a, b)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
+    return int(connected_components(graph, directed=False)[0])
 
 
 def _largest_island(ss: SiteSearch, gap: float) -> int:
@@ -395,6 +430,7 @@ def _group(ss: SiteSearch, plan: _Plan, gap: float, budget: int = 10) -> tuple[G
     xy_all = np.tile(ss.xy, (layers_used, 1))
     layer_all = np.repeat(np.arange(layers_used), n1)
     pairs = contacts(xy_all, layer_all, ss.kind, ss.half, gap, ss.arr.angle)
+    first, second = np.ascontiguousarray(pairs[:, 0]), np.ascontiguousarray(pairs[:, 1])
     tried = 0
     spread: list[tuple[float, int, np.ndarray, np.ndarray, str]] = []  # the valid groupings
     seen_orders = set()
@@ -409,16 +445,18 @@ def _group(ss: SiteSearch, plan: _Plan, gap: float, budget: int = 10) -> tuple[G
             tried += 1
             full = np.concatenate([(order if k % 2 == 0 else order[::-1]) + k * n1 for k in range(layers_used)])
             chosen = full[:need]
-            label = np.full(len(xy_all), -1, dtype=np.int64)
-            label[chosen] = np.arange(need) // plan.per_group
-            # unused sites get their own labels so they never join a group
-            unused = label < 0
-            label[unused] = plan.groups + np.arange(int(unused.sum()))
-            # the two quick refusals first (most orderings fail; the components cost the most)
-            if _too_few_contacts(pairs, label, plan) or not _consecutive_touch(pairs, label, plan):
+            position = np.full(len(xy_all), -1, dtype=np.int64)  # in the series order; -1: unused
+            position[chosen] = np.arange(need)
+            pa, pb = position[first], position[second]
+            la, lb = pa // plan.per_group, pb // plan.per_group  # each contact's groups (-1: unused)
+            inside = (la == lb) & (pa >= 0)
+            # the two quick refusals first (most orderings fail; the connections cost the most)
+            if _too_few_contacts(la[inside], plan) or not _next_touches(la, lb, plan):
                 continue
-            if _components(len(xy_all), pairs, label) != plan.groups + int(unused.sum()):
+            pa, pb = pa[inside], pb[inside]
+            if not _groups_connected(np.minimum(pa, pb), np.maximum(pa, pb), need, plan):
                 continue
+            label = position // plan.per_group
             spread.append((_group_spread(xy_all[chosen], plan), tried, chosen, label, desc))
             found += 1
             if found >= budget:

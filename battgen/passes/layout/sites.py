@@ -225,43 +225,73 @@ class _Rows:
 
     def count(self, bounds: tuple[float, float, float, float], arr: Arrangement) -> int:
         """``_grid(eroded, bounds, arr)``'s number of sites (rows and columns as ``_lattice``'s)."""
+        return self.counts(bounds, [arr])[0]
+
+    def counts(self, bounds: tuple[float, float, float, float], arrs: list[Arrangement]) -> list[int]:
+        """``count`` of each arrangement (all at this angle, of one pitch), worked out for all
+        of them at once: their rows side by side, each with its own v, base and columns."""
         u0, _v0, u1, v1 = bounds
-        rows = math.floor((v1 - arr.ov) / arr.pv) + 1
-        if rows <= 0:
-            return 0
-        cols = math.floor((u1 - arr.ou) / arr.pu) + 2  # sites i = -1 .. cols - 1 on each row
-        j = np.arange(rows)
-        row_v = arr.ov + j * arr.pv
-        base = arr.ou + np.where(j % 2 == 1, arr.shift, 0.0)
+        out = [0] * len(arrs)
+        if not arrs:
+            return out
+        pu = arrs[0].pu
+        nrows = [math.floor((v1 - a.ov) / a.pv) + 1 for a in arrs]
+        ncols = [math.floor((u1 - a.ou) / a.pu) + 2 for a in arrs]  # sites i = -1 .. cols - 1 on each row
+        listed = [k for k, rows in enumerate(nrows) if rows > 0]
+        if not listed:
+            return out
+        js = [np.arange(nrows[k]) for k in listed]
+        row_v = np.concatenate([arrs[k].ov + j * arrs[k].pv for k, j in zip(listed, js)])
+        base = np.concatenate([arrs[k].ou + np.where(j % 2 == 1, arrs[k].shift, 0.0) for k, j in zip(listed, js)])
+        owner = np.repeat(np.arange(len(listed)), [nrows[k] for k in listed])  # each row's arrangement
+        cols = np.repeat(np.array([ncols[k] for k in listed], dtype=np.int64), [nrows[k] for k in listed])
         cross_row, cross_u, slack = self._crossings(row_v)
-        if self.exact_only or (cross_row[0::2] != cross_row[1::2]).any():
-            return int(shapely.intersects_xy(self.eroded, *_lattice(bounds, arr)[:2]).sum())
-        row_slack = np.zeros(rows)
+        # an arrangement with a row crossed an odd number of times, or a floor of lines: shapely's count
+        odd = np.bincount(cross_row, minlength=len(row_v)) % 2 == 1
+        asked = np.zeros(len(listed), dtype=bool)
+        asked[owner[odd]] = True
+        if self.exact_only:
+            asked[:] = True
+        for a in np.flatnonzero(asked).tolist():
+            out[listed[a]] = int(shapely.intersects_xy(self.eroded, *_lattice(bounds, arrs[listed[a]])[:2]).sum())
+        if asked.all():
+            return out
+        counted = ~asked[owner]  # rows counted here
+        row_slack = np.zeros(len(row_v))
         np.maximum.at(row_slack, cross_row, slack)
-        whole = _near_vertex(self.vertex_v, row_v)  # rows asked of shapely site by site
-        keep = ~whole[cross_row]
+        whole = _near_vertex(self.vertex_v, row_v) & counted  # rows asked of shapely site by site
+        keep = counted[cross_row] & ~whole[cross_row]
         cross_row, cross_u = cross_row[keep], cross_u[keep]
         s = row_slack[cross_row]
         b = base[cross_row[0::2]]
+        c = cols[cross_row[0::2]]
         # surely held: strictly between a pair's crossings, more than the slack from each
-        first = np.clip(_first_site(cross_u[0::2] + s[0::2], b, arr.pu, strict=True), -1, cols)
-        after = np.clip(_first_site(cross_u[1::2] - s[1::2], b, arr.pu, strict=False), -1, cols)
-        held = int(np.maximum(after - first, 0).sum())
+        first = np.clip(_first_site(cross_u[0::2] + s[0::2], b, pu, strict=True), -1, c)
+        after = np.clip(_first_site(cross_u[1::2] - s[1::2], b, pu, strict=False), -1, c)
+        held = np.bincount(owner[cross_row[0::2]], np.maximum(after - first, 0), len(listed))
         # near a crossing: asked of shapely
         b = base[cross_row]
-        lo = np.clip(_first_site(cross_u - s, b, arr.pu, strict=False), -1, cols)
-        hi = np.clip(_first_site(cross_u + s, b, arr.pu, strict=True), -1, cols)
+        c = cols[cross_row]
+        lo = np.clip(_first_site(cross_u - s, b, pu, strict=False), -1, c)
+        hi = np.clip(_first_site(cross_u + s, b, pu, strict=True), -1, c)
         width = np.maximum(hi - lo, 0)
         row = np.repeat(cross_row, width)
         i = np.repeat(lo, width) + np.arange(int(width.sum())) - np.repeat(np.cumsum(width) - width, width)
-        row_i = np.unique(row * (cols + 2) + (i + 1))
-        row, i = row_i // (cols + 2), row_i % (cols + 2) - 1
+        stride = int(cols.max()) + 2
+        row_i = np.unique(row * stride + (i + 1))
+        row, i = row_i // stride, row_i % stride - 1
         # and every site of a row through a vertex
-        row = np.concatenate([row, np.repeat(np.flatnonzero(whole), cols + 1)])
-        i = np.concatenate([i, np.tile(np.arange(-1, cols), int(whole.sum()))])
-        u = base[row] + i * arr.pu
+        whole_rows = np.flatnonzero(whole)
+        per_row = cols[whole_rows] + 1
+        row = np.concatenate([row, np.repeat(whole_rows, per_row)])
+        i = np.concatenate([i, np.arange(int(per_row.sum())) - np.repeat(np.cumsum(per_row) - per_row, per_row) - 1])
+        u = base[row] + i * pu
         inside = (u >= u0) & (u <= u1)
-        return held + int(shapely.intersects_xy(self.eroded, u[inside], row_v[row][inside]).sum())
+        hit = shapely.intersects_xy(self.eroded, u[inside], row_v[row][inside])
+        held += np.bincount(owner[row[inside]], hit, len(listed))
+        for a in np.flatnonzero(~asked).tolist():
+            out[listed[a]] = int(held[a])
+        return out
 
     def _crossings(self, row_v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Where each row crosses each edge (row, u, rounding allowed), sorted by row then u.
@@ -340,13 +370,21 @@ class _Searcher:
         return got
 
     def count(self, arr: Arrangement) -> int:
-        eroded, bounds = self.frame(arr.angle)
+        return self.counts([arr])[0]
+
+    def counts(self, arrs: list[Arrangement]) -> list[int]:
+        """``count`` of each of ``arrs`` (one angle and pitch), all at once (``_Rows.counts``)."""
+        if not arrs:
+            return []
+        angle = arrs[0].angle
+        assert all(a.angle == angle and a.pu == arrs[0].pu for a in arrs), "one angle and pitch at a time"
+        eroded, bounds = self.frame(angle)
         if bounds is None:
-            return 0
-        rows = self._rows.get(arr.angle)
+            return [0] * len(arrs)
+        rows = self._rows.get(angle)
         if rows is None:
-            rows = self._rows[arr.angle] = _Rows(eroded)
-        return rows.count(bounds, arr)
+            rows = self._rows[angle] = _Rows(eroded)
+        return rows.counts(bounds, arrs)
 
     def exact(self, arr: Arrangement) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The sites of ``arr`` that pass the exact containment check, envelope frame."""
@@ -410,6 +448,15 @@ def _read_only(found: SiteSearch) -> SiteSearch:
     return found
 
 
+def _most(s: _Searcher, arrs: list[Arrangement], default: Arrangement) -> tuple[int, Arrangement]:
+    """The first of ``arrs`` that holds the most sites, and how many (-1 and ``default`` for none)."""
+    best, best_arr = -1, default
+    for n, arr in zip(s.counts(arrs), arrs):
+        if n > best:
+            best, best_arr = n, arr
+    return best, best_arr
+
+
 def _search_floor(pack: ir.Pack, fl: Floor) -> SiteSearch:
     """Every row family over its angles and offsets, counted on the eroded floor; the most
     promising refined and counted exactly; the best of those."""
@@ -432,12 +479,8 @@ def _search_floor(pack: ir.Pack, fl: Floor) -> SiteSearch:
             for a in _angles(fl.usable, math.pi, 2)[:6]:
                 candidates += s.stretched(fam, a)
         for base in candidates:
-            best, best_arr = -1, base
-            for arr in s.offsets(base, 2):
-                n = s.count(arr)
-                if n > best:
-                    best, best_arr = n, arr
-            scored.append((best, order, best_arr))
+            n, arr = _most(s, s.offsets(base, 2), base)
+            scored.append((n, order, arr))
             order += 1
     scored.sort(key=lambda t: (-t[0], t[1]))
     # refine the offsets of the most promising, then count exactly
@@ -451,11 +494,7 @@ def _search_floor(pack: ir.Pack, fl: Floor) -> SiteSearch:
         seen.add(key)
         if len(seen) > 4:
             break
-        best, best_arr = -1, base
-        for arr in s.offsets(base, 6) + [base]:
-            n = s.count(arr)
-            if n > best:
-                best, best_arr = n, arr
+        _best, best_arr = _most(s, s.offsets(base, 6) + [base], base)
         found = s.exact(best_arr)
         exact[best_arr] = found
         finals.append((len(found[0]), order, best_arr))
