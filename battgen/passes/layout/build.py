@@ -28,20 +28,22 @@ def _fmt_mm(value: float) -> str:
     return f"{value * 1e3:.4g} mm"
 
 
+QUAD_SEGS = 2  # segments per quarter of the discs an outline is the union of (octagons)
+
+
 def _outlines(point_sets: list[np.ndarray], radius: float, inner: list[np.ndarray] | None = None) -> list[BaseGeometry]:
     """Outlines around sets of footprints: the union of discs slightly larger than half the
     contact distance (connected for a connected set), simplified. Vectorised over the sets;
     a set that is a translate of an earlier one (most groups of a lattice: the Model S's 96
     are 26 shapes) takes that one's outline, moved, as shapely's buffer of the discs was most
-    of the layout's time (2 ms a group). ``inner``: for each set, the points whose disc lies
-    inside a ring of its neighbours' (``_inner``), left out of the union: it draws the same
-    outside ring from the discs that reach it (only the pinholes inside differ, and only the
-    outside ring is read)."""
+    of the layout's time (2 ms a group). ``inner``: for each set, the points whose disc is
+    walled in by its neighbours' (``_inner``), left out of the union: it has the same outside
+    ring without them (only the holes inside differ, and only the outside ring is read)."""
     first: dict[bytes, int] = {}
     model = [first.setdefault(_shape_key(points), k) for k, points in enumerate(point_sets)]
     made = sorted(first.values())
     sets = [point_sets[k] if inner is None else point_sets[k][~inner[k]] for k in made]
-    geoms = shapely.buffer(_multipoints(sets), radius, quad_segs=2)
+    geoms = shapely.buffer(_multipoints(sets), radius, quad_segs=QUAD_SEGS)
     outline = dict(zip(made, shapely.simplify(geoms, radius * 0.2, preserve_topology=False)))
     out = [outline[m] for m in model]
     moved = [k for k, m in enumerate(model) if k != m]
@@ -144,23 +146,31 @@ def _group_outlines(
 
 
 def _inner(ss: SiteSearch, arr: Arrangement, site: np.ndarray, per: int, radius: float) -> np.ndarray | None:
-    """Which cells (series order, site ``site[k]`` of ``ss``) have their disc of ``radius``
-    inside a ring of discs of their own group: the two beside them on their row and, on the
-    rows above and below, the sites within 1.5 pitches along the row. Consecutive discs of
-    the ring overlap and the disc lies inside the polygon through their centres, so the ring
-    walls it off from the outside: the outline's outside ring is the same without it. None
-    off a lattice, or for pitches where the ring would not close round the disc."""
+    """Which cells (series order, site ``site[k]`` of ``ss``) are walled in by cells of their
+    own group, so that their disc (an octagon of ``radius``, as ``_outlines`` draws it) does
+    not reach the outside ring of the group's outline: the two beside them on their row and,
+    on the rows above and below, the sites within a pitch along the row (1.5 pitches where
+    those make no wall). ``_walls_in`` checks, for the lattice's pitches, that consecutive
+    octagons of that ring overlap and the middle one lies inside the polygon through their
+    centres. Then the outside ring is the same without the walled-in cells: a point of the
+    union of those polygons' edges lies on an octagon of the ring, of a cell walled in in turn
+    (then the point is inside that cell's polygon) or of one kept, so the kept octagons still
+    wall the removed ones off from the outside. None off a lattice, or where no ring walls in."""
     if arr.family not in ("hex", "square", "stretched") or not len(site):
         return None
     pu, pv = arr.pu, arr.pv
-    # along the row, the offsets of the next row's sites (the same above and below) from a
-    # site of an even row, and of an odd row
-    m = np.arange(-2, 3)
-    offsets = [d + m * pu for d in (arr.shift, -arr.shift)]
-    offsets = [o[np.abs(o) <= 1.5 * pu * (1 + 1e-9)] for o in offsets]
-    steps = [np.rint((o - d) / pu).astype(np.int64) for o, d in zip(offsets, (arr.shift, -arr.shift))]
-    if not all(_ring_walls_off(o, pu, pv, radius) for o in offsets):
-        return None
+    # the next row's sites (the same above and below) along the row: i + step, at offset
+    # d + step · pu from a site of an even row (d = shift) or of an odd row (d = −shift)
+    steps = []
+    for d in (arr.shift, -arr.shift):
+        m = np.arange(-2, 3)
+        for reach in (1.0, 1.5):
+            near = m[np.abs(d + m * pu) <= reach * pu * (1 + 1e-9)]
+            if _walls_in(d + near * pu, pu, pv, radius):
+                steps.append(near)
+                break
+        else:
+            return None
     u, j = ss.uv[site, 0], ss.row[site]
     odd = j % 2 == 1
     i = np.rint((u - arr.ou - np.where(odd, arr.shift, 0.0)) / pu).astype(np.int64)
@@ -169,7 +179,7 @@ def _inner(ss: SiteSearch, arr: Arrangement, site: np.ndarray, per: int, radius:
     group = np.arange(len(site)) // per
     i = i - int(i.min()) + 3
     rows, cols = int(j.max()) + 3, int(i.max()) + 4
-    key = (group * rows + (j + 1)) * cols + i
+    key = (group * rows + (j + 1)) * cols + i  # (group, row, column) of each cell, one number
     present = np.unique(key)
 
     def has(k: np.ndarray) -> np.ndarray:
@@ -185,24 +195,24 @@ def _inner(ss: SiteSearch, arr: Arrangement, site: np.ndarray, per: int, radius:
     return inner
 
 
-def _ring_walls_off(offsets: np.ndarray, pu: float, pv: float, radius: float) -> bool:
-    """Do discs of ``radius`` at the ring (-pu, 0), (pu, 0) and (o, ±pv) for each offset o
-    wall off the disc at the origin: each overlaps the next round the ring (a segment between
-    two centres is inside their discs) and the disc lies inside the polygon through them?"""
+def _walls_in(offsets: np.ndarray, pu: float, pv: float, radius: float) -> bool:
+    """Do the octagons of ``radius`` (``_outlines``'s discs) at (pu, 0), (o, pv) for each
+    offset o, (−pu, 0) and (o, −pv), in that order round the origin, wall in the one at the
+    origin: each overlaps the next along the segment between their centres (each reaches at
+    least its inner radius, r·cos(π / 8), from its centre), and the origin's octagon lies
+    inside the polygon through them (farther than r from every edge)?"""
     if not len(offsets):
         return False
     top = [(pu, 0.0)] + [(o, pv) for o in sorted(offsets.tolist(), reverse=True)] + [(-pu, 0.0)]
-    ring = top + [(x, -y) for x, y in reversed(top[1:-1])]
-    pts = np.array(ring + ring[:1])
+    pts = np.array(top + [(x, -y) for x, y in reversed(top[1:-1])] + top[:1])
     a, b = pts[:-1], pts[1:]
     ab = b - a
     length = np.hypot(ab[:, 0], ab[:, 1])
-    if (length >= 2 * radius * (1 - 1e-9)).any():
+    if (length >= 2 * radius * math.cos(math.pi / (4 * QUAD_SEGS)) * (1 - 1e-9)).any():
         return False
-    angle = np.arctan2(pts[:, 1], pts[:, 0])
-    turn = np.diff(np.unwrap(angle))
+    turn = np.diff(np.unwrap(np.arctan2(pts[:, 1], pts[:, 0])))
     if not ((turn > 0).all() and abs(turn.sum() - 2 * math.pi) < 1e-9):
-        return False  # not a ring round the origin, anticlockwise
+        return False  # not once round the origin
     t = np.clip(-(a * ab).sum(axis=1) / length**2, 0.0, 1.0)
     nearest = np.hypot(a[:, 0] + t * ab[:, 0], a[:, 1] + t * ab[:, 1]).min()
     return bool(nearest > radius * (1 + 1e-9))

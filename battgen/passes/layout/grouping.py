@@ -135,6 +135,51 @@ def contacts(
     return pairs_same[np.lexsort((pairs_same[:, 1], pairs_same[:, 0]))] if len(pairs_same) else pairs_same
 
 
+def _lattice_contacts(ss: SiteSearch, gap: float) -> np.ndarray | None:
+    """``contacts`` of one layer of round cells on a lattice (hex, square, stretched rows), from
+    the lattice's rows instead of a k-d tree: the pairs of sites a row or a few apart whose
+    centres are within the same reach, by the same squared distance (x, then y, then the nil
+    height) against the reach squared, in the same order. None off a lattice, and where a
+    pair's distance is within 1e-9 of the reach (the k-d tree decides those)."""
+    arr = ss.arrangement
+    if arr is None or ss.kind != "cylindrical" or arr.family not in ("hex", "square", "stretched") or not ss.per_layer:
+        return None
+    reach = 2 * ss.half[0] + gap
+    r = reach + 1e-6 * reach  # as ``contacts`` asks the tree
+    wide = r * (1 + 1e-6)  # every pair within r is among the candidates
+    u, j = ss.uv[:, 0], ss.row
+    shift = np.where(j % 2 == 1, arr.shift, 0.0)
+    i = np.rint((u - arr.ou - shift) / arr.pu).astype(np.int64)
+    if np.abs(arr.ou + shift + i * arr.pu - u).max() > 1e-6 * arr.pu:
+        return None  # not the lattice's own sites
+    i = i - int(i.min())
+    rows, cols = int(j.max()) + 1, int(i.max()) + 1
+    site = np.full((rows, cols), -1, dtype=np.int64)
+    site[j, i] = np.arange(len(j))
+    firsts, seconds = [], []
+    for dj in range(int(wide // arr.pv) + 1):
+        for parity in (0, 1):
+            on = np.flatnonzero((j % 2 == parity) & (j + dj < rows))
+            d = (arr.shift if (parity + dj) % 2 else 0.0) - (arr.shift if parity else 0.0)  # the rows' offset along u
+            for di in range(math.ceil((-wide - d) / arr.pu), math.floor((wide - d) / arr.pu) + 1):
+                if (dj == 0 and di <= 0) or (d + di * arr.pu) ** 2 + (dj * arr.pv) ** 2 > wide**2:
+                    continue
+                ni = i[on] + di
+                inside = (ni >= 0) & (ni < cols)
+                other = site[j[on][inside] + dj, ni[inside]]
+                firsts.append(on[inside][other >= 0])
+                seconds.append(other[other >= 0])
+    a, b = np.concatenate(firsts), np.concatenate(seconds)
+    dx, dy = ss.xy[a, 0] - ss.xy[b, 0], ss.xy[a, 1] - ss.xy[b, 1]
+    d2 = dx * dx + dy * dy + 0.0
+    r2 = r * r
+    if (np.abs(d2 - r2) <= 1e-9 * r2).any():
+        return None
+    near = d2 <= r2
+    pairs = np.column_stack([np.minimum(a, b)[near], np.maximum(a, b)[near]])
+    return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))] if len(pairs) else np.empty((0, 2), dtype=np.int64)
+
+
 def _components(n: int, pairs: np.ndarray, label: np.ndarray) -> int:
     """Connected components of the contact graph restricted to pairs with equal labels."""
     keep = label[pairs[:, 0]] == label[pairs[:, 1]] if len(pairs) else np.zeros(0, dtype=bool)
@@ -429,7 +474,9 @@ def _group(ss: SiteSearch, plan: _Plan, gap: float, budget: int = 10) -> tuple[G
     layers_used = min(layers, math.ceil(need / n1)) if n1 else 0
     xy_all = np.tile(ss.xy, (layers_used, 1))
     layer_all = np.repeat(np.arange(layers_used), n1)
-    pairs = contacts(xy_all, layer_all, ss.kind, ss.half, gap, ss.arr.angle)
+    pairs = _lattice_contacts(ss, gap) if layers_used == 1 else None
+    if pairs is None:
+        pairs = contacts(xy_all, layer_all, ss.kind, ss.half, gap, ss.arr.angle)
     first, second = np.ascontiguousarray(pairs[:, 0]), np.ascontiguousarray(pairs[:, 1])
     tried = 0
     spread: list[tuple[float, int, np.ndarray, np.ndarray, str]] = []  # the valid groupings
