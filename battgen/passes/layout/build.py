@@ -267,6 +267,30 @@ def _filled(geoms: list[BaseGeometry]) -> np.ndarray:
     return out
 
 
+def _placed_cells(
+    xy: np.ndarray, z: np.ndarray, rotation: float, group: np.ndarray, module: np.ndarray, polarity: np.ndarray
+) -> tuple[PlacedCell, ...]:
+    """The cells standing at ``xy`` and ``z`` (series order): each a PlacedCell of those
+    values, made without its ``__init__`` (a frozen dataclass's sets its nine fields one by
+    one through ``object.__setattr__``: a third of the time the Model S's 7,104 took) and equal
+    to one made by it."""
+    new = object.__new__
+    cells = []
+    for k, x, y, zk, g, m, up in zip(
+        range(len(xy)),
+        xy[:, 0].tolist(),
+        xy[:, 1].tolist(),
+        z.tolist(),
+        group.tolist(),
+        module.tolist(),
+        polarity.tolist(),
+    ):
+        cell = new(PlacedCell)
+        cell.__dict__.update(index=k, x=x, y=y, z=zk, axis="z", rotation=rotation, group=g, module=m, polarity_up=up)
+        cells.append(cell)
+    return tuple(cells)
+
+
 def _note(ss: SiteSearch, fl: Floor, desc: str) -> str:
     """How the layout was found, for the report."""
     note = f"serpentine over {desc}"
@@ -301,13 +325,7 @@ def _build(
     rotation, footprint = _orientation(cell, arr)
     if cell.kind != "cylindrical":
         polarity = _tab_polarity(xy, group, plan, rotation, cell.width)
-    xs = xy[:, 0].tolist()
-    ys = xy[:, 1].tolist()
-    zs = (z + 0.0).tolist()
-    cells = tuple(
-        PlacedCell(k, xs[k], ys[k], zs[k], "z", rotation, int(group[k]), int(module[k]), bool(polarity[k]))
-        for k in range(need)
-    )
+    cells = _placed_cells(xy, z + 0.0, rotation, group, module, polarity)
     groups, modules = _groups_and_modules(plan, module, _group_outlines(pack, plan, ss, arr, xy, site), xy)
     usable_area = float(fl.usable.area)
     foot_area = math.pi * cell.diameter**2 / 4 if cell.kind == "cylindrical" else cell.width * cell.thickness

@@ -18,7 +18,9 @@ cells, ``layout = auto``) a relaxed packing off the lattice from ``relax``.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import overload
 
 import numpy as np
 import shapely
@@ -64,9 +66,9 @@ class SiteSearch:
     layers: int
     kind: str  # cylindrical | prismatic | pouch
     half: tuple[float, float]  # footprint half-extents along (u, v) (radius, radius for round cells)
-    best: dict[str, int] = field(default_factory=dict)  # family -> best per-layer count found
+    best: Mapping[str, int] = field(default_factory=dict)  # family -> best per-layer count found
     # other good arrangements (Arrangement, per-layer count), best first
-    ranked: tuple[tuple[Arrangement, int], ...] = ()
+    ranked: Sequence[tuple[Arrangement, int]] = ()
     relaxation: str = ""  # what relaxing the cells off the lattice gave, when it was tried
     lattice_count: int = 0  # relaxed: the cells the best lattice holds (all layers)
 
@@ -468,7 +470,6 @@ def _search_floor(pack: ir.Pack, fl: Floor) -> SiteSearch:
         return SiteSearch(None, empty, empty, np.empty(0, dtype=np.int64), max(fl.layers, 0), kind, half)
     scored: list[tuple[int, int, Arrangement]] = []  # (count, order, arrangement)
     order = 0
-    best_of: dict[str, int] = {}
     for fam in _families(pack):
         name, pu, pv, shift = fam
         period = {"hex": math.pi / 3, "square": math.pi / 2}.get(name, math.pi)
@@ -484,8 +485,7 @@ def _search_floor(pack: ir.Pack, fl: Floor) -> SiteSearch:
             order += 1
     scored.sort(key=lambda t: (-t[0], t[1]))
     # refine the offsets of the most promising, then count exactly
-    finals: list[tuple[int, int, Arrangement]] = []
-    exact: dict[Arrangement, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # the finals' sites, kept for the winner
+    refined: list[tuple[int, int, Arrangement]] = []  # (count, order, arrangement)
     seen = set()
     for _rank, (_n, order, base) in enumerate(scored):
         key = (base.family, base.angle, base.pv, base.shift)
@@ -494,16 +494,96 @@ def _search_floor(pack: ir.Pack, fl: Floor) -> SiteSearch:
         seen.add(key)
         if len(seen) > 4:
             break
-        _best, best_arr = _most(s, s.offsets(base, 6) + [base], base)
-        found = s.exact(best_arr)
-        exact[best_arr] = found
-        finals.append((len(found[0]), order, best_arr))
-    for n, _o, arr in finals + [(t[0], t[1], t[2]) for t in scored]:
-        best_of[arr.family] = max(best_of.get(arr.family, 0), n)
-    finals.sort(key=lambda t: (-t[0], t[1]))
-    top = finals[0][2]
-    xy, uv, j = exact[top]
-    return SiteSearch(top, xy, uv, j, fl.layers, kind, half, best_of, tuple((a, n) for n, _o, a in finals))
+        n, best_arr = _most(s, s.offsets(base, 6) + [base], base)
+        refined.append((n, order, best_arr))
+    # the winner: the most exact sites, then the first found. An exact count is at most the
+    # count on the eroded floor, so a finalist whose count cannot beat the best exact count so
+    # far is counted exactly only when its count is read (``_Finals``)
+    exact: dict[Arrangement, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    top: tuple[int, int, Arrangement] | None = None  # (exact count, order, arrangement)
+    for n, order, arr in sorted(refined, key=lambda t: (-t[0], t[1])):
+        if top is not None and (n, -order) < (top[0], -top[1]):
+            continue
+        exact[arr] = s.exact(arr)
+        if top is None or (len(exact[arr][0]), -order) > (top[0], -top[1]):
+            top = (len(exact[arr][0]), order, arr)
+    assert top is not None
+    xy, uv, j = exact[top[2]]
+    finals = _Finals(s, refined, {arr: len(found[0]) for arr, found in exact.items()}, scored)
+    return SiteSearch(top[2], xy, uv, j, fl.layers, kind, half, _Best(finals), _Ranked(finals))
+
+
+class _Finals:
+    """The search's finalists counted exactly, when first read (all but the winner are read
+    only when a grouping of its sites fails, or for a diagnostic): each finalist's exact count,
+    best first (``SiteSearch.ranked``), and the best count per family (``SiteSearch.best``),
+    as the search would give them at once."""
+
+    def __init__(
+        self,
+        searcher: _Searcher,
+        refined: list[tuple[int, int, Arrangement]],
+        counted: dict[Arrangement, int],
+        scored: list[tuple[int, int, Arrangement]],
+    ) -> None:
+        self.searcher: _Searcher | None = searcher
+        self.refined = refined
+        self.counted = counted
+        self.scored = scored
+        self._ranked: tuple[tuple[Arrangement, int], ...] | None = None
+        self._best: dict[str, int] = {}
+
+    def ranked(self) -> tuple[tuple[Arrangement, int], ...]:
+        if self._ranked is None:
+            assert self.searcher is not None
+            finals = []
+            for _n, order, arr in self.refined:
+                if arr not in self.counted:
+                    self.counted[arr] = len(self.searcher.exact(arr)[0])
+                finals.append((self.counted[arr], order, arr))
+            for n, _o, arr in finals + self.scored:
+                self._best[arr.family] = max(self._best.get(arr.family, 0), n)
+            finals.sort(key=lambda t: (-t[0], t[1]))
+            self._ranked = tuple((a, n) for n, _o, a in finals)
+            self.searcher = None  # its eroded floors are no longer needed
+        return self._ranked
+
+    def best(self) -> dict[str, int]:
+        self.ranked()
+        return self._best
+
+
+class _Best(Mapping[str, int]):
+    """``SiteSearch.best`` of a search: ``_Finals.best``, worked out when first read."""
+
+    def __init__(self, finals: _Finals) -> None:
+        self.finals = finals
+
+    def __getitem__(self, family: str) -> int:
+        return self.finals.best()[family]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.finals.best())
+
+    def __len__(self) -> int:
+        return len(self.finals.best())
+
+
+class _Ranked(Sequence[tuple[Arrangement, int]]):
+    """``SiteSearch.ranked`` of a search: ``_Finals.ranked``, worked out when first read."""
+
+    def __init__(self, finals: _Finals) -> None:
+        self.finals = finals
+
+    @overload
+    def __getitem__(self, k: int) -> tuple[Arrangement, int]: ...
+    @overload
+    def __getitem__(self, k: slice) -> tuple[tuple[Arrangement, int], ...]: ...
+    def __getitem__(self, k: int | slice) -> tuple[Arrangement, int] | tuple[tuple[Arrangement, int], ...]:
+        return self.finals.ranked()[k]
+
+    def __len__(self) -> int:
+        return len(self.finals.ranked())
 
 
 def sites(pack: ir.Pack) -> SiteSearch:
