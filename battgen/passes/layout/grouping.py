@@ -204,9 +204,12 @@ def _next_touches(la: np.ndarray, lb: np.ndarray, plan: _Plan) -> bool:
     """``_consecutive_touch`` from the labels of each contact pair's two cells."""
     if plan.groups < 2:
         return True
-    ok = (np.abs(la - lb) == 1) & (np.minimum(la, lb) >= 0) & (np.maximum(la, lb) < plan.groups)
+    step = la - lb
+    ok = (step == 1) | (step == -1)
+    a, b = la[ok], lb[ok]
+    low = np.minimum(a, b)
     touching = np.zeros(plan.groups, dtype=bool)
-    touching[np.minimum(la[ok], lb[ok])] = True
+    touching[low[(low >= 0) & (np.maximum(a, b) < plan.groups)]] = True
     needed = np.ones(plan.groups - 1, dtype=bool)
     needed[plan.series - 1 :: plan.series] = False  # string ends need not touch the next string
     return bool(touching[:-1][needed].all())
@@ -266,22 +269,32 @@ def _largest_island(ss: SiteSearch, gap: float) -> int:
 # --- lattice sites: serpentine orderings ----------------------------------------------------
 
 
-def _lex_order(*keys: np.ndarray) -> np.ndarray:
+def _lex_order(*keys: np.ndarray, head: np.ndarray | None = None) -> np.ndarray:
     """``np.lexsort`` of integer keys given most significant first, from one sort of a combined
     key (lexsort sorts once per key, and the serpentines sort thousands of sites hundreds of
-    times): the same stable order."""
-    combined = np.zeros(len(keys[0]), dtype=np.int64)
-    if not combined.size:
-        return combined
-    spans = 1
+    times): the same stable order. ``head``: ``_lex_key`` of all the keys but the last, when
+    known (a serpentine's two orders share it)."""
+    if not len(keys[0]):
+        return np.zeros(0, dtype=np.int64)
+    combined = _lex_key(*keys) if head is None else _lex_key(keys[-1], head=head)
+    if combined is None:  # would overflow: sort key by key
+        return np.lexsort(keys[::-1])
+    return np.argsort(combined, kind="stable")
+
+
+def _lex_key(*keys: np.ndarray, head: np.ndarray | None = None) -> np.ndarray | None:
+    """The keys (integers, most significant first; after ``head``, a key made so before) as
+    one integer that sorts as they do lexicographically, or None when it would overflow."""
+    combined = np.zeros(len(keys[0]), dtype=np.int64) if head is None else head
+    spans = 1 if head is None else int(head.max()) + 1
     for k in keys:
         low = int(k.min())
         span = int(k.max()) - low + 1
         spans *= span
-        if spans >= 2**62:  # would overflow: sort key by key
-            return np.lexsort(keys[::-1])
+        if spans >= 2**62:
+            return None
         combined = combined * span + (k - low)
-    return np.argsort(combined, kind="stable")
+    return combined
 
 
 class _Serpentine:
@@ -295,13 +308,17 @@ class _Serpentine:
         self.line_dir = np.where(band % 2 == 0, line, -line)
         self.rank, self.lines = _line_ranks(band, self.line_dir)
         self._orders: dict[int, np.ndarray] = {}
+        self._head: np.ndarray | None = None  # (band, line) as one number, as _lex_order combines them
 
     def order(self, rule: int) -> np.ndarray:
         if rule == 1 and 0 in self._orders and (self.lines % 2 == 1).all():
             return self._orders[0]  # every band of an odd number of lines: the same turns
         rank = self.lines - 1 - self.rank if rule == 1 else self.rank
         forwards = rank % 2 == 0
-        self._orders[rule] = _lex_order(self.band, self.line_dir, np.where(forwards, self.pos, -self.pos))
+        along = np.where(forwards, self.pos, -self.pos)
+        if self._head is None and self.band.size:
+            self._head = _lex_key(self.band, self.line_dir)
+        self._orders[rule] = _lex_order(self.band, self.line_dir, along, head=self._head)
         return self._orders[rule]
 
 
@@ -324,9 +341,11 @@ def _line_ranks(band: np.ndarray, line: np.ndarray) -> tuple[np.ndarray, np.ndar
     cell = b * span + (line - line0)
     present = np.zeros(bands * span, dtype=bool)
     present[cell] = True
-    seen = np.cumsum(present)  # lines up to and including each pair
-    upto_band = np.concatenate([[0], seen[span - 1 :: span]])  # lines in the bands before, and through, each
-    return seen[cell] - 1 - upto_band[b], np.diff(upto_band)[b]
+    pairs = np.flatnonzero(present)  # the (band, line) pairs there are, in order
+    index = np.empty(bands * span, dtype=np.int64)
+    index[pairs] = np.arange(pairs.size)
+    lines = np.bincount(pairs // span, minlength=bands)  # each band's
+    return index[cell] - (np.cumsum(lines) - lines)[b], lines[b]
 
 
 def _frames(ss: SiteSearch) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -353,22 +372,21 @@ def _whole_modules(order: np.ndarray, band: np.ndarray, module_cells: tuple[int,
     when the bands are alike). Unused sites go last."""
     b = band[order]
     starts = np.flatnonzero(np.r_[True, b[1:] != b[:-1]])
-    ends = np.r_[starts[1:], len(order)]
-    used, spare = [], []
+    lengths = np.diff(np.r_[starts, len(order)])
+    take = []  # the sites each band's whole modules fill
     following = 0  # the next module to place (the list repeats: a second layer, more strings)
-    for i, (s, e) in enumerate(zip(starts.tolist(), ends.tolist())):
-        take = 0
-        while take + module_cells[following % len(module_cells)] <= e - s:
-            take += module_cells[following % len(module_cells)]
+    for length in lengths.tolist():
+        took = 0
+        while took + module_cells[following % len(module_cells)] <= length:
+            took += module_cells[following % len(module_cells)]
             following += 1
-        run = order[s:e]
-        if i % 2 == 0:
-            used.append(run[:take])
-            spare.append(run[take:])
-        else:
-            used.append(run[e - s - take :])
-            spare.append(run[: e - s - take])
-    return np.concatenate(used + spare)
+        take.append(took)
+    taken = np.array(take, dtype=np.int64)
+    # the used sites of a band: its first ones, or in every second band its last ones
+    first = np.where(np.arange(len(starts)) % 2 == 0, 0, lengths - taken)
+    offset = np.arange(len(order)) - np.repeat(starts, lengths)
+    used = (offset >= np.repeat(first, lengths)) & (offset < np.repeat(first + taken, lengths))
+    return np.concatenate([order[used], order[~used]])
 
 
 def _module_strip_orderings(
