@@ -100,6 +100,31 @@ def _coords(geom: BaseGeometry | None) -> tuple[tuple[float, float], ...]:
     return tuple(map(tuple, coords.tolist()))
 
 
+def _coords_all(geoms: list[BaseGeometry]) -> list[tuple[tuple[float, float], ...]]:
+    """``_coords`` of each outline, the polygons' vertices read and rounded all at once."""
+    out: list[tuple[tuple[float, float], ...]] = []
+    polygons, at = [], []
+    for k, geom in enumerate(geoms):
+        if geom is not None and not geom.is_empty and geom.geom_type != "Polygon":
+            geom = max(geom.geoms, key=lambda g: g.area) if hasattr(geom, "geoms") else geom.convex_hull
+            if geom.geom_type != "Polygon":
+                geom = geom.convex_hull
+        if geom is None or geom.is_empty or geom.geom_type != "Polygon":
+            out.append(_coords(geom))
+            continue
+        out.append(())
+        polygons.append(geom)
+        at.append(k)
+    if polygons:
+        rings = shapely.get_exterior_ring(np.array(polygons, dtype=object))
+        coords, ring = shapely.get_coordinates(rings, return_index=True)
+        rounded = np.round(coords, 6).tolist()
+        ends = np.cumsum(np.bincount(ring, minlength=len(polygons))).tolist()
+        for k, start, end in zip(at, [0] + ends[:-1], ends):
+            out[k] = tuple(map(tuple, rounded[start : end - 1]))
+    return out
+
+
 def _tab_polarity(xy: np.ndarray, group: np.ndarray, plan: _Plan, rotation: float, width: float) -> np.ndarray:
     """Prismatic and pouch cells carry both tabs on top, + on the +width side when
     ``polarity_up`` (0.3 × width from the centre, as routing reads it). Along a stack the
@@ -224,14 +249,14 @@ def _groups_and_modules(
     """The parallel groups (consecutive runs of P cells) and modules (runs of groups) with
     their outlines (``_module_outlines``)."""
     per = plan.per_group
+    outlines = _coords_all(group_geoms + _module_outlines(plan, group_geoms, xy))
+    of_group = module[::per].tolist()
     groups = tuple(
-        ParallelGroup(g, int(module[g * per]), tuple(range(g * per, (g + 1) * per)), _coords(group_geoms[g]))
-        for g in range(plan.groups)
+        ParallelGroup(g, of_group[g], tuple(range(g * per, (g + 1) * per)), outlines[g]) for g in range(plan.groups)
     )
     starts = plan.module_starts.tolist()
-    outlines = _module_outlines(plan, group_geoms, xy)
     modules = tuple(
-        Module(m, tuple(range(starts[m], starts[m + 1])), _coords(outlines[m])) for m in range(plan.modules)
+        Module(m, tuple(range(starts[m], starts[m + 1])), outlines[plan.groups + m]) for m in range(plan.modules)
     )
     return groups, modules
 

@@ -758,13 +758,19 @@ def _module_intrusion(pts: np.ndarray, plan: _Plan) -> int:
     m = plan.module_of_group()[np.arange(len(pts)) // plan.per_group]
     corners = _hull_candidates(pts, m)
     hulls = shapely.convex_hull(shapely.multipoints(pts[corners], indices=m[corners]))
-    box = shapely.bounds(hulls)[:, :, None]  # (modules, 4, 1)
-    x, y = pts[:, 0][None, :], pts[:, 1][None, :]
-    # a cell outside a hull's bounds is outside the hull: only those within them are tested
-    near = (x >= box[:, 0]) & (x <= box[:, 2]) & (y >= box[:, 1]) & (y <= box[:, 3])
-    near &= m[None, :] != np.arange(len(hulls))[:, None]
-    k, i = np.nonzero(near)
-    return int(shapely.contains_xy(hulls[k], pts[i, 0], pts[i, 1]).sum())
+    # a cell outside a hull's bounds is outside the hull: only those within them are tested,
+    # found along the cells sorted by x
+    by_x = np.argsort(pts[:, 0], kind="stable")
+    xs = pts[by_x, 0]
+    hull_of, cells = [], []
+    for k, (x0, y0, x1, y1) in enumerate(shapely.bounds(hulls).tolist()):
+        near = by_x[np.searchsorted(xs, x0, side="left") : np.searchsorted(xs, x1, side="right")]
+        y = pts[near, 1]
+        near = near[(y >= y0) & (y <= y1) & (m[near] != k)]
+        hull_of.append(np.full(len(near), k))
+        cells.append(near)
+    hull, i = np.concatenate(hull_of), np.concatenate(cells)
+    return int(shapely.contains_xy(hulls[hull], pts[i, 0], pts[i, 1]).sum())
 
 
 def _hull_candidates(pts: np.ndarray, module: np.ndarray) -> np.ndarray:
@@ -788,8 +794,13 @@ def _series_links(pairs: np.ndarray, label: np.ndarray, pts: np.ndarray, plan: _
     cx = np.bincount(g, pts[:, 0], minlength=plan.groups) / plan.per_group
     cy = np.bincount(g, pts[:, 1], minlength=plan.groups) / plan.per_group
     la, lb = label[pairs[:, 0]], label[pairs[:, 1]]
-    ok = (np.abs(la - lb) == 1) & (la >= 0) & (lb >= 0) & (np.maximum(la, lb) < plan.groups)
-    contacts_between = np.bincount(np.minimum(la, lb)[ok], minlength=plan.groups)[: plan.groups - 1]
+    step = la - lb
+    ok = (step == 1) | (step == -1)
+    a, b = la[ok], lb[ok]
+    low = np.minimum(a, b)
+    contacts_between = np.bincount(low[(low >= 0) & (np.maximum(a, b) < plan.groups)], minlength=plan.groups)[
+        : plan.groups - 1
+    ]
     joined = np.ones(plan.groups - 1, dtype=bool)
     joined[plan.series - 1 :: plan.series] = False
     length = np.hypot(np.diff(cx), np.diff(cy))
