@@ -375,18 +375,22 @@ class _Searcher:
         return self.counts([arr])[0]
 
     def counts(self, arrs: list[Arrangement]) -> list[int]:
-        """``count`` of each of ``arrs`` (one angle and pitch), all at once (``_Rows.counts``)."""
-        if not arrs:
-            return []
-        angle = arrs[0].angle
-        assert all(a.angle == angle and a.pu == arrs[0].pu for a in arrs), "one angle and pitch at a time"
-        eroded, bounds = self.frame(angle)
-        if bounds is None:
-            return [0] * len(arrs)
-        rows = self._rows.get(angle)
-        if rows is None:
-            rows = self._rows[angle] = _Rows(eroded)
-        return rows.counts(bounds, arrs)
+        """``count`` of each of ``arrs``, those of one angle and pitch all at once
+        (``_Rows.counts``)."""
+        out = [0] * len(arrs)
+        alike: dict[tuple[float, float], list[int]] = {}
+        for k, arr in enumerate(arrs):
+            alike.setdefault((arr.angle, arr.pu), []).append(k)
+        for (angle, _pu), ks in alike.items():
+            eroded, bounds = self.frame(angle)
+            if bounds is None:
+                continue
+            rows = self._rows.get(angle)
+            if rows is None:
+                rows = self._rows[angle] = _Rows(eroded)
+            for k, n in zip(ks, rows.counts(bounds, [arrs[k] for k in ks])):
+                out[k] = n
+        return out
 
     def exact(self, arr: Arrangement) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The sites of ``arr`` that pass the exact containment check, envelope frame."""
@@ -450,13 +454,19 @@ def _read_only(found: SiteSearch) -> SiteSearch:
     return found
 
 
-def _most(s: _Searcher, arrs: list[Arrangement], default: Arrangement) -> tuple[int, Arrangement]:
-    """The first of ``arrs`` that holds the most sites, and how many (-1 and ``default`` for none)."""
-    best, best_arr = -1, default
-    for n, arr in zip(s.counts(arrs), arrs):
-        if n > best:
-            best, best_arr = n, arr
-    return best, best_arr
+def _most_of(s: _Searcher, choices: list[tuple[list[Arrangement], Arrangement]]) -> list[tuple[int, Arrangement]]:
+    """For each (arrangements, default): the first arrangement that holds the most sites, and
+    how many (-1 and the default for none); all counted at once."""
+    counts = iter(s.counts([arr for arrs, _default in choices for arr in arrs]))
+    out = []
+    for arrs, default in choices:
+        best, best_arr = -1, default
+        for arr in arrs:
+            n = next(counts)
+            if n > best:
+                best, best_arr = n, arr
+        out.append((best, best_arr))
+    return out
 
 
 def _search_floor(pack: ir.Pack, fl: Floor) -> SiteSearch:
@@ -479,13 +489,12 @@ def _search_floor(pack: ir.Pack, fl: Floor) -> SiteSearch:
         if name == "hex":
             for a in _angles(fl.usable, math.pi, 2)[:6]:
                 candidates += s.stretched(fam, a)
-        for base in candidates:
-            n, arr = _most(s, s.offsets(base, 2), base)
+        for n, arr in _most_of(s, [(s.offsets(base, 2), base) for base in candidates]):
             scored.append((n, order, arr))
             order += 1
     scored.sort(key=lambda t: (-t[0], t[1]))
     # refine the offsets of the most promising, then count exactly
-    refined: list[tuple[int, int, Arrangement]] = []  # (count, order, arrangement)
+    chosen: list[tuple[int, Arrangement]] = []  # (order, arrangement)
     seen = set()
     for _rank, (_n, order, base) in enumerate(scored):
         key = (base.family, base.angle, base.pv, base.shift)
@@ -494,8 +503,9 @@ def _search_floor(pack: ir.Pack, fl: Floor) -> SiteSearch:
         seen.add(key)
         if len(seen) > 4:
             break
-        n, best_arr = _most(s, s.offsets(base, 6) + [base], base)
-        refined.append((n, order, best_arr))
+        chosen.append((order, base))
+    most = _most_of(s, [(s.offsets(base, 6) + [base], base) for _order, base in chosen])
+    refined = [(n, order, arr) for (order, _base), (n, arr) in zip(chosen, most)]  # (count, order, arrangement)
     # the winner: the most exact sites, then the first found. An exact count is at most the
     # count on the eroded floor, so a finalist whose count cannot beat the best exact count so
     # far is counted exactly only when its count is read (``_Finals``)
