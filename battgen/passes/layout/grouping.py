@@ -156,6 +156,8 @@ def _lattice_contacts(ss: SiteSearch, gap: float) -> np.ndarray | None:
     rows, cols = int(j.max()) + 1, int(i.max()) + 1
     site = np.full((rows, cols), -1, dtype=np.int64)
     site[j, i] = np.arange(len(j))
+    if int(np.count_nonzero(site >= 0)) != len(j):
+        return None  # two sites in one place
     firsts, seconds = [], []
     for dj in range(int(wide // arr.pv) + 1):
         for parity in (0, 1):

@@ -544,18 +544,20 @@ class _Finals:
         self._best: dict[str, int] = {}
 
     def ranked(self) -> tuple[tuple[Arrangement, int], ...]:
-        if self._ranked is None:
-            assert self.searcher is not None
+        searcher = self.searcher
+        if self._ranked is None and searcher is not None:  # (a remembered search may be read by two threads)
             finals = []
             for _n, order, arr in self.refined:
-                if arr not in self.counted:
-                    self.counted[arr] = len(self.searcher.exact(arr)[0])
-                finals.append((self.counted[arr], order, arr))
+                n = self.counted.get(arr)
+                finals.append((len(searcher.exact(arr)[0]) if n is None else n, order, arr))
+            best: dict[str, int] = {}
             for n, _o, arr in finals + self.scored:
-                self._best[arr.family] = max(self._best.get(arr.family, 0), n)
+                best[arr.family] = max(best.get(arr.family, 0), n)
             finals.sort(key=lambda t: (-t[0], t[1]))
+            self._best = best
             self._ranked = tuple((a, n) for n, _o, a in finals)
             self.searcher = None  # its eroded floors are no longer needed
+        assert self._ranked is not None
         return self._ranked
 
     def best(self) -> dict[str, int]:
