@@ -375,15 +375,18 @@ def _whole_modules(order: np.ndarray, band: np.ndarray, module_cells: tuple[int,
     b = band[order]
     starts = np.flatnonzero(np.r_[True, b[1:] != b[:-1]])
     lengths = np.diff(np.r_[starts, len(order)])
-    take = []  # the sites each band's whole modules fill
-    following = 0  # the next module to place (the list repeats: a second layer, more strings)
-    for length in lengths.tolist():
-        took = 0
-        while took + module_cells[following % len(module_cells)] <= length:
-            took += module_cells[following % len(module_cells)]
-            following += 1
-        take.append(took)
-    taken = np.array(take, dtype=np.int64)
+    if len(set(module_cells)) == 1:  # modules alike: as many as fit in each band
+        taken = lengths // module_cells[0] * module_cells[0]
+    else:
+        take = []  # the sites each band's whole modules fill
+        following = 0  # the next module to place (the list repeats: a second layer, more strings)
+        for length in lengths.tolist():
+            took = 0
+            while took + module_cells[following % len(module_cells)] <= length:
+                took += module_cells[following % len(module_cells)]
+                following += 1
+            take.append(took)
+        taken = np.array(take, dtype=np.int64)
     # the used sites of a band: its first ones, or in every second band its last ones
     first = np.where(np.arange(len(starts)) % 2 == 0, 0, lengths - taken)
     offset = np.arange(len(order)) - np.repeat(starts, lengths)
@@ -392,7 +395,7 @@ def _whole_modules(order: np.ndarray, band: np.ndarray, module_cells: tuple[int,
 
 
 def _module_strip_orderings(
-    ss: SiteSearch, per_group: int, module_cells: tuple[int, ...]
+    ss: SiteSearch, per_group: int, module_cells: tuple[int, ...], made: _Made | None = None
 ) -> Iterator[tuple[str, np.ndarray]]:
     """Orders that keep each module a block. (1) The serpentines of ``_orderings`` (bands of a
     few columns or rows) with whole modules in each band (``_whole_modules``): modules are
@@ -400,7 +403,9 @@ def _module_strip_orderings(
     (or row by row) cut into strips of one module's cells, each strip a serpentine of its own,
     the bands numbered on across the strips so the path runs on from one module into the
     next. ``module_cells``: each module's cells, in series order (modules of different sizes
-    make strips of different lengths). (description, order of one layer)."""
+    make strips of different lengths). (description, order of one layer). ``made``: the
+    serpentines ``_orderings`` made, taken as they are where the same."""
+    made = {} if made is None else made
     u = ss.uv[:, 0]
     if not u.size or not module_cells or max(module_cells) >= u.size:
         return
@@ -408,15 +413,18 @@ def _module_strip_orderings(
     ends = np.cumsum(np.tile(module_cells, u.size // sum(module_cells) + 1))
     root = math.sqrt(per_group)
     widths = sorted({max(1, w) for w in (1, 2, 3, 4, round(root / 2), round(root), round(1.5 * root))})
-    for uu, jj, cc in _frames(ss):
+    for f, (uu, jj, cc) in enumerate(_frames(ss)):
         for w in widths:
-            for band, line, pos, what in (
-                (np.floor(uu / w + 1e-9).astype(np.int64), jj, cc, "columns"),
-                (jj // w, cc, jj, "rows"),
-            ):
-                serpentine = _Serpentine(band, line, pos)
+            for what in ("columns", "rows"):
+                serpentine = made.get((f, what, w))
+                if serpentine is None:
+                    if what == "columns":
+                        serpentine = _Serpentine(np.floor(uu / w + 1e-9).astype(np.int64), jj, cc)
+                    else:
+                        serpentine = _Serpentine(jj // w, cc, jj)
+                    made[(f, what, w)] = serpentine
                 for rule in (0, 1):
-                    order = _whole_modules(serpentine.order(rule), band, module_cells)
+                    order = _whole_modules(serpentine.order(rule), serpentine.band, module_cells)
                     yield f"{what} of {w}, whole modules in each", order
         for across, along, pos, what in ((uu, jj, cc, "columns"), (jj.astype(float), cc, jj, "rows")):
             strip = np.empty(u.size, dtype=np.int64)
@@ -431,8 +439,15 @@ def _module_strip_orderings(
                     yield f"module strips of {what}, {what} of {w}", serpentine.order(rule)
 
 
-def _orderings(ss: SiteSearch, per_group: int) -> Iterator[tuple[str, np.ndarray]]:
-    """Candidate site orders, most promising first: (description, order of one layer)."""
+# The serpentines made for one grouping, by (frame, "columns" or "rows", band width): the plain
+# orderings' and the whole modules' share them.
+_Made = dict[tuple[int, str, int], "_Serpentine"]
+
+
+def _orderings(ss: SiteSearch, per_group: int, made: _Made | None = None) -> Iterator[tuple[str, np.ndarray]]:
+    """Candidate site orders, most promising first: (description, order of one layer).
+    ``made``: where the serpentines made are kept (for ``_module_strip_orderings``)."""
+    made = {} if made is None else made
     u = ss.uv[:, 0]
     a = ss.arr
     rows = int(ss.row.max()) + 1 if ss.row.size else 1
@@ -472,16 +487,17 @@ def _orderings(ss: SiteSearch, per_group: int) -> Iterator[tuple[str, np.ndarray
             )
         }
     )
-    for uu, jj, cc in _frames(ss):
-        columns = [(f"columns of {w}", np.floor(uu / w + 1e-9).astype(np.int64), jj, cc) for w in widths]
-        rows_ = [(f"rows of {h}", jj // h, cc, jj) for h in heights]
+    for f, (uu, jj, cc) in enumerate(_frames(ss)):
+        columns = [("columns", w, np.floor(uu / w + 1e-9).astype(np.int64), jj, cc) for w in widths]
+        rows_ = [("rows", h, jj // h, cc, jj) for h in heights]
         # stacks of prismatic and pouch cells: groups and series along the stack first
         specs = rows_ + columns if a.family == "rows" else columns + rows_
-        serpentines: dict[int, _Serpentine] = {}  # made as first asked for: the search may stop early
         for rule in (0, 1):
-            for k, (desc, band, line, pos) in enumerate(specs):
-                serpentine = serpentines.get(k) or serpentines.setdefault(k, _Serpentine(band, line, pos))
-                yield desc, serpentine.order(rule)
+            for what, w, band, line, pos in specs:
+                serpentine = made.get((f, what, w))  # made as first asked for: the search may stop early
+                if serpentine is None:
+                    serpentine = made[(f, what, w)] = _Serpentine(band, line, pos)
+                yield f"{what} of {w}", serpentine.order(rule)
 
 
 def _group(ss: SiteSearch, plan: _Plan, gap: float, budget: int = 10) -> tuple[Grouping | None, int]:
@@ -498,11 +514,17 @@ def _group(ss: SiteSearch, plan: _Plan, gap: float, budget: int = 10) -> tuple[G
     if pairs is None:
         pairs = contacts(xy_all, layer_all, ss.kind, ss.half, gap, ss.arr.angle)
     first, second = np.ascontiguousarray(pairs[:, 0]), np.ascontiguousarray(pairs[:, 1])
+    positions = np.arange(need)
+    group_at = np.append(positions // plan.per_group, -1)  # the group at each position; at -1 (unused) -1
     tried = 0
     spread: list[tuple[float, int, np.ndarray, np.ndarray, str]] = []  # the valid groupings
     seen_orders = set()
     module_cells = plan.module_cells if plan.modules > 1 else ()
-    for orderings in (_orderings(ss, plan.per_group), _module_strip_orderings(ss, plan.per_group, module_cells)):
+    made: _Made = {}
+    for orderings in (
+        _orderings(ss, plan.per_group, made),
+        _module_strip_orderings(ss, plan.per_group, module_cells, made),
+    ):
         found = 0
         for desc, order in orderings:
             sig = order[: min(need, n1)].tobytes()
@@ -513,9 +535,9 @@ def _group(ss: SiteSearch, plan: _Plan, gap: float, budget: int = 10) -> tuple[G
             full = np.concatenate([(order if k % 2 == 0 else order[::-1]) + k * n1 for k in range(layers_used)])
             chosen = full[:need]
             position = np.full(len(xy_all), -1, dtype=np.int64)  # in the series order; -1: unused
-            position[chosen] = np.arange(need)
+            position[chosen] = positions
             pa, pb = position[first], position[second]
-            la, lb = pa // plan.per_group, pb // plan.per_group  # each contact's groups (-1: unused)
+            la, lb = group_at[pa], group_at[pb]  # each contact's groups (-1: unused)
             inside = (la == lb) & (pa >= 0)
             # the two quick refusals first (most orderings fail; the connections cost the most)
             if _too_few_contacts(la[inside], plan) or not _next_touches(la, lb, plan):
