@@ -204,19 +204,27 @@ def _inner(ss: SiteSearch, arr: Arrangement, site: np.ndarray, per: int, radius:
     group = np.arange(len(site)) // per
     i = i - int(i.min()) + 3
     rows, cols = int(j.max()) + 3, int(i.max()) + 4
-    key = (group * rows + (j + 1)) * cols + i  # (group, row, column) of each cell, one number
-    present = np.unique(key)
+    key = (j + 1) * cols + i  # (row, column) of each cell, one number
+    # the group at each place (-1: none), or where cells share a place (layers) the places of
+    # each group, sorted
+    at = np.full(rows * cols, -1, dtype=np.int64)
+    at[key] = group
+    shared = int(np.count_nonzero(at >= 0)) != len(key)
+    present = np.unique(group * (rows * cols) + key) if shared else at
 
-    def has(k: np.ndarray) -> np.ndarray:
-        at = np.minimum(np.searchsorted(present, k), len(present) - 1)
-        return present[at] == k
+    def has(k: np.ndarray, g: np.ndarray) -> np.ndarray:
+        if not shared:
+            return at[k] == g
+        k = g * (rows * cols) + k
+        found = np.minimum(np.searchsorted(present, k), len(present) - 1)
+        return present[found] == k
 
-    inner = has(key - 1) & has(key + 1)
+    inner = has(key - 1, group) & has(key + 1, group)
     for parity, step in enumerate(steps):
         on = odd == bool(parity)
         for di in step.tolist():
             for dj in (-1, 1):
-                inner[on] &= has(key[on] + dj * cols + di)
+                inner[on] &= has(key[on] + dj * cols + di, group[on])
     return inner
 
 
