@@ -785,8 +785,8 @@ def test_groups_connected_is_the_components(placed):
 
 
 def test_line_ranks_and_lex_order_are_the_plain_ones():
-    """A serpentine's line ranks (from the table of (band, line) pairs) and its sort (one
-    combined key, its head shared) against np.unique and np.lexsort."""
+    """A serpentine's line ranks (from the table of (band, line) pairs), dense ranks and its sort
+    (one combined key, its head shared) against np.unique and np.lexsort."""
     rng = np.random.default_rng(4)
     for _ in range(200):
         n = int(rng.integers(1, 3000))
@@ -800,6 +800,8 @@ def test_line_ranks_and_lex_order_are_the_plain_ones():
         after = np.searchsorted(pairs[:, 0], pairs[:, 0], side="right")
         assert np.array_equal(rank, (np.arange(len(pairs)) - first)[pair])
         assert np.array_equal(lines, (after - first)[pair])
+        values = band - band.min() + (line - line.min()) * int(rng.integers(1, 50))
+        assert np.array_equal(G._dense_ranks(values), np.unique(values, return_inverse=True)[1])
         expected = np.lexsort((pos, line, band))
         assert np.array_equal(G._lex_order(band, line, pos), expected)
         assert np.array_equal(G._lex_order(band, line, pos, head=G._lex_key(band, line)), expected)

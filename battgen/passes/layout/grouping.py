@@ -350,6 +350,20 @@ def _line_ranks(band: np.ndarray, line: np.ndarray) -> tuple[np.ndarray, np.ndar
     return index[cell] - (np.cumsum(lines) - lines)[b], lines[b]
 
 
+def _dense_ranks(values: np.ndarray) -> np.ndarray:
+    """Each value's rank among the distinct values (``np.unique``'s inverse) of non-negative
+    integers, from a table of them (no sort) while it stays small beside them."""
+    span = int(values.max()) + 1 if values.size else 0
+    if span > 16 * values.size + 1024:
+        return np.unique(values, return_inverse=True)[1]
+    present = np.zeros(span, dtype=bool)
+    present[values] = True
+    distinct = np.flatnonzero(present)
+    index = np.empty(present.size, dtype=np.int64)
+    index[distinct] = np.arange(distinct.size)
+    return index[values]
+
+
 def _frames(ss: SiteSearch) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """The four start corners of the sites: (u in lattice pitches from the first column, row,
     distinct-u column rank) with u and the rows each read forwards or backwards."""
@@ -428,12 +442,16 @@ def _module_strip_orderings(
                     yield f"{what} of {w}, whole modules in each", order
         for across, along, pos, what in ((uu, jj, cc, "columns"), (jj.astype(float), cc, jj, "rows")):
             strip = np.empty(u.size, dtype=np.int64)
-            strip[np.lexsort((along, across))] = np.searchsorted(ends, np.arange(u.size), side="right")
+            by_across = np.lexsort((along, across))
+            in_order = np.searchsorted(ends, np.arange(u.size), side="right")  # each strip a run of them
+            strip[by_across] = in_order
+            # each strip's least ``across``: its first site's, the sites sorted by ``across``
+            starts = np.flatnonzero(np.r_[True, in_order[1:] != in_order[:-1]])
             first = np.full(int(strip.max()) + 1, np.inf)
-            np.minimum.at(first, strip, across)
+            first[in_order[starts]] = across[by_across[starts]]
             for w in widths:
                 sub = np.floor((across - first[strip]) / w + 1e-9).astype(np.int64)
-                band = np.unique(strip * (int(sub.max()) + 1) + sub, return_inverse=True)[1]  # (strip, sub) pairs
+                band = _dense_ranks(strip * (int(sub.max()) + 1) + sub)  # of the (strip, sub) pairs
                 serpentine = _Serpentine(band, along, pos)
                 for rule in (0, 1):
                     yield f"module strips of {what}, {what} of {w}", serpentine.order(rule)
