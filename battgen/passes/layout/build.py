@@ -118,10 +118,11 @@ def _coords_all(geoms: list[BaseGeometry]) -> list[tuple[tuple[float, float], ..
     if polygons:
         rings = shapely.get_exterior_ring(np.array(polygons, dtype=object))
         coords, ring = shapely.get_coordinates(rings, return_index=True)
-        rounded = np.round(coords, 6).tolist()
+        rounded = np.round(coords, 6)
+        xs, ys = rounded[:, 0].tolist(), rounded[:, 1].tolist()  # (no list for each vertex)
         ends = np.cumsum(np.bincount(ring, minlength=len(polygons))).tolist()
         for k, start, end in zip(at, [0] + ends[:-1], ends):
-            out[k] = tuple(map(tuple, rounded[start : end - 1]))
+            out[k] = tuple(zip(xs[start : end - 1], ys[start : end - 1]))
     return out
 
 
