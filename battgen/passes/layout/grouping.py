@@ -2,13 +2,14 @@
 
 On a lattice the sites are ordered along a serpentine (boustrophedon) path over bands of rows
 or columns, cut into runs of P; each run must be connected through touching neighbours
-(scipy's connected components over the contact graph), consecutive runs must touch, and
-modules are runs of consecutive groups, of the sizes the pack declares (``module_series``) or
-equal. Several band widths, band
-directions and start corners are tried, and orders that keep modules blocks
-(``_module_strip_orderings``: whole modules in each band, or one strip of columns or rows per
-module). On relaxed (off-lattice) sites there are no rows to follow: the groups are grown
-one after the other over the contact graph (``_grow``).
+(followed along the order, ``_groups_connected``: what scipy's connected components over the
+contact graph would say), consecutive runs must touch, and modules are runs of consecutive
+groups, of the sizes the pack declares (``module_series``) or equal. The contacts of lattice
+sites come from the lattice's rows (``_lattice_contacts``), others from a k-d tree
+(``contacts``). Several band widths, band directions and start corners are tried, and orders
+that keep modules blocks (``_module_strip_orderings``: whole modules in each band, or one strip
+of columns or rows per module). On relaxed (off-lattice) sites there are no rows to follow:
+the groups are grown one after the other over the contact graph (``_grow``).
 
 Among the valid groupings whose groups are within 25 % of the most compact (least second
 moment about their centroids), the one whose modules wrap least round one another wins (no
