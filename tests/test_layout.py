@@ -286,8 +286,9 @@ def test_prismatic_rows_meet_every_invariant(size, cell, fill):
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pack=envelopes())
 def test_row_counts_are_shapelys_counts(pack):
-    """The site search counts sites row by row (``sites._Rows``); every arrangement it counts
-    holds exactly the sites shapely's point-in-polygon test finds on the eroded floor."""
+    """The site search counts sites row by row (``sites._Rows``), many arrangements at once;
+    every arrangement it counts holds exactly the sites shapely's point-in-polygon test finds on
+    the eroded floor."""
     import importlib
 
     S = importlib.import_module("battgen.passes.layout.sites")
@@ -296,10 +297,11 @@ def test_row_counts_are_shapelys_counts(pack):
         return
     for family in S._families(pack):
         for angle in S._angles(searcher.usable, math.pi / 3, 6):
-            for arr in searcher.offsets(S.Arrangement(family[0], angle, *family[1:]), 3):
-                eroded, bounds = searcher.frame(angle)
-                expected = 0 if bounds is None else S._grid(eroded, bounds, arr)[0].size
-                assert searcher.count(arr) == expected, arr
+            arrs = searcher.offsets(S.Arrangement(family[0], angle, *family[1:]), 3)
+            eroded, bounds = searcher.frame(angle)
+            expected = [0 if bounds is None else S._grid(eroded, bounds, arr)[0].size for arr in arrs]
+            assert [searcher.count(arr) for arr in arrs] == expected
+            assert searcher.counts(arrs) == expected  # all the offsets at once, as the search counts them
 
 
 def test_translated_groups_share_one_outline(placed):
@@ -617,3 +619,241 @@ def test_any_declared_sizes_make_runs_of_consecutive_groups(sizes, strings, per_
     order = np.arange(band.size)
     kept = G._whole_modules(order, band, plan.module_cells)
     assert sorted(kept.tolist()) == order.tolist()
+
+
+# --- the fast paths give what the plain ones give -------------------------------------------
+
+
+def _lattice_sites(rng, family: str, p: float):
+    """The sites of a random arrangement of ``family`` (rows 40 × 40), as the site search
+    makes them: (arrangement, SiteSearch-like sites, xy)."""
+    from types import SimpleNamespace
+
+    from battgen.passes.layout.sites import Arrangement
+
+    if family == "hex":
+        pv, shift = p * math.sqrt(3) / 2, p / 2
+    elif family == "square":
+        pv, shift = p, 0.0
+    else:  # stretched rows, shifted so a cell touches one of the next row (or the other way round)
+        pv = rng.uniform(p * math.sqrt(3) / 2 * (1 + 1e-6), p * 0.999)
+        shift = min(math.sqrt(p * p - pv * pv) * (1 + 1e-12), p / 2)
+        shift = p - shift if rng.random() < 0.5 else shift
+    angle = rng.uniform(0, math.pi)
+    arr = Arrangement(family, angle, p, pv, shift, rng.uniform(-1, 1), rng.uniform(-1, 1))
+    j = np.repeat(np.arange(40), 40)
+    i = np.tile(np.arange(-1, 39), 40)
+    u = arr.ou + np.where(j % 2 == 1, arr.shift, 0.0) + i * arr.pu
+    v = arr.ov + j * arr.pv
+    xy = np.column_stack([u * math.cos(angle) - v * math.sin(angle), u * math.sin(angle) + v * math.cos(angle)])
+    return arr, SimpleNamespace(uv=np.column_stack([u, v]), row=j, xy=xy), xy
+
+
+def _blobs(rng, xy: np.ndarray, groups: int, per: int) -> np.ndarray | None:
+    """``groups`` random blobs of ``per`` sites each, grown over the sites nearest one another
+    (series order: the sites of group 0, then 1, ...), or None when one cannot be grown."""
+    from scipy.spatial import cKDTree
+
+    near = cKDTree(xy).query(xy, 7)[1][:, 1:]
+    taken = np.zeros(len(xy), dtype=bool)
+    order: list[int] = []
+    for _ in range(groups):
+        start = int(rng.choice(np.flatnonzero(~taken)))
+        members, frontier = [start], [start]
+        taken[start] = True
+        while len(members) < per and frontier:
+            k = frontier[int(rng.integers(len(frontier)))]
+            free = [int(c) for c in near[k] if not taken[c]]
+            if not free:
+                frontier.remove(k)
+                continue
+            c = free[int(rng.integers(len(free)))]
+            taken[c] = True
+            members.append(c)
+            frontier.append(c)
+        if len(members) < per:
+            return None
+        order += members
+    return np.array(order)
+
+
+def test_walled_in_cells_leave_the_outline_alone():
+    """A group's outline is drawn from the cells walled in by their own group's neighbours left
+    out (``build._inner``): the same outline, vertex for vertex, as from every cell, on random
+    groups (some with holes) of random hex, square and stretched lattices."""
+    import shapely
+
+    from battgen.passes.layout import build as B
+
+    rng = np.random.default_rng(11)
+    left_out = 0
+    for trial in range(120):
+        family = ("hex", "square", "stretched")[trial % 3]
+        arr, sites, xy = _lattice_sites(rng, family, rng.uniform(0.01, 0.05))
+        groups, per = int(rng.integers(1, 4)), int(rng.integers(1, 160))
+        site = _blobs(rng, xy, groups, per)
+        if site is None:
+            continue
+        radius = max(arr.pu, arr.pv) * 0.55
+        inner = B._inner(sites, arr, site, per, radius)
+        assert inner is not None
+        left_out += int(inner.sum())
+        sets = [xy[site[g * per : (g + 1) * per]] for g in range(groups)]
+        plain = shapely.simplify(
+            shapely.buffer(shapely.multipoints(sets), radius, quad_segs=2), radius * 0.2, preserve_topology=False
+        )
+        fast = B._outlines(sets, radius, [inner[g * per : (g + 1) * per] for g in range(groups)])
+        assert B._coords_all(list(plain)) == B._coords_all(fast) == [B._coords(g) for g in plain]
+    assert left_out > 5_000
+
+
+def test_model_s_outlines_from_the_cells_that_reach_the_outside(placed):
+    """The Model S's group outlines, drawn from the cells left after the walled-in ones: the same
+    vertices as from every cell of each group (a translate of an earlier group moved, as ever)."""
+    from battgen.passes.layout import build as B
+
+    layout = placed["tesla_model_s_85"][2]
+    xy = np.array([(c.x, c.y) for c in layout.cells])
+    sets = [xy[list(g.cells)] for g in layout.groups]
+    assert [g.outline for g in layout.groups] == B._coords_all(B._outlines(sets, max(layout.pitch) * 0.55))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pack=envelopes())
+def test_lattice_contacts_are_the_trees(pack):
+    """Contacts of lattice sites from the lattice's rows: the k-d tree's pairs, in its order."""
+    import importlib
+
+    S = importlib.import_module("battgen.passes.layout.sites")
+    fl = L.floor(pack)
+    found = S._search(pack, fl)
+    if found.arrangement is None:
+        return
+    for ss in [found] + [S._site_search_for(pack, fl, arr) for arr, _n in found.ranked[1:]]:
+        fast = G._lattice_contacts(ss, pack.gap)
+        plain = G.contacts(ss.xy, np.zeros(ss.per_layer, dtype=np.int64), ss.kind, ss.half, pack.gap, ss.arr.angle)
+        assert fast is None or (fast.dtype == plain.dtype and np.array_equal(fast, plain))
+
+
+def test_lattice_contacts_on_random_lattices():
+    from battgen.passes.layout.sites import SiteSearch
+
+    rng = np.random.default_rng(3)
+    for trial in range(60):
+        family = ("hex", "square", "stretched")[trial % 3]
+        p = rng.uniform(0.01, 0.05)
+        arr, sites, xy = _lattice_sites(rng, family, p)
+        keep = rng.random(len(xy)) < rng.uniform(0.5, 1.0)
+        gap = rng.choice([0.0, 0.0005, 0.001])
+        half = ((p - gap) / 2,) * 2
+        ss = SiteSearch(arr, xy[keep], sites.uv[keep], sites.row[keep], 1, "cylindrical", half)
+        fast = G._lattice_contacts(ss, gap)
+        plain = G.contacts(ss.xy, np.zeros(ss.per_layer, dtype=np.int64), "cylindrical", half, gap, arr.angle)
+        assert fast is not None and fast.dtype == plain.dtype and np.array_equal(fast, plain)
+
+
+def test_groups_connected_is_the_components(placed):
+    """Whether every group of an ordering is connected: followed along the order
+    (``_groups_connected``) as scipy's connected components find, on the serpentines of the
+    examples and on orders made of random blocks (many groups not connected)."""
+    import importlib
+
+    S = importlib.import_module("battgen.passes.layout.sites")
+    rng = np.random.default_rng(2)
+    verdicts = set()
+    for name in ("sedan", "tesla_model_s_85", "ebike48"):
+        pack, candidate, _layout = placed[name]
+        plan = G._plan(candidate)
+        ss = S._search(pack, L.floor(pack, plan.cells))
+        pairs = G.contacts(ss.xy, np.zeros(ss.per_layer, dtype=np.int64), ss.kind, ss.half, pack.gap, ss.arr.angle)
+        orders = [order for _k, (_desc, order) in zip(range(40), G._orderings(ss, plan.per_group))]
+        for order in orders[:10]:  # the serpentines cut into blocks and shuffled
+            blocks = np.array_split(order, int(rng.integers(2, 40)))
+            orders.append(np.concatenate([blocks[k] for k in rng.permutation(len(blocks))]))
+        for order in orders:
+            chosen = order[: plan.cells]
+            position = np.full(ss.per_layer, -1, dtype=np.int64)
+            position[chosen] = np.arange(plan.cells)
+            label = np.where(position < 0, plan.groups + np.arange(ss.per_layer), position // plan.per_group)
+            plain = G._components(ss.per_layer, pairs, label) == plan.groups + int((position < 0).sum())
+            pa, pb = position[pairs[:, 0]], position[pairs[:, 1]]
+            inside = (pa // plan.per_group == pb // plan.per_group) & (pa >= 0)
+            pa, pb = pa[inside], pb[inside]
+            assert G._groups_connected(np.minimum(pa, pb), np.maximum(pa, pb), plan.cells, plan) == plain
+            verdicts.add(plain)
+    assert verdicts == {True, False}
+
+
+def test_line_ranks_and_lex_order_are_the_plain_ones():
+    """A serpentine's line ranks (from the table of (band, line) pairs), dense ranks and its sort
+    (one combined key, its head shared) against np.unique and np.lexsort."""
+    rng = np.random.default_rng(4)
+    for _ in range(200):
+        n = int(rng.integers(1, 3000))
+        band = rng.integers(-3, int(rng.integers(1, 60)), n)
+        line = rng.integers(-50, int(rng.integers(-49, 400)), n)
+        pos = rng.integers(-9, 9, n)
+        rank, lines = G._line_ranks(band, line)
+        pairs, pair = np.unique(np.column_stack([band, line]), axis=0, return_inverse=True)
+        pair = pair.ravel()
+        first = np.searchsorted(pairs[:, 0], pairs[:, 0], side="left")
+        after = np.searchsorted(pairs[:, 0], pairs[:, 0], side="right")
+        assert np.array_equal(rank, (np.arange(len(pairs)) - first)[pair])
+        assert np.array_equal(lines, (after - first)[pair])
+        values = band - band.min() + (line - line.min()) * int(rng.integers(1, 50))
+        assert np.array_equal(G._dense_ranks(values), np.unique(values, return_inverse=True)[1])
+        expected = np.lexsort((pos, line, band))
+        assert np.array_equal(G._lex_order(band, line, pos), expected)
+        assert np.array_equal(G._lex_order(band, line, pos, head=G._lex_key(band, line)), expected)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pack=envelopes())
+def test_finalists_counted_when_read_are_counted_as_at_once(pack):
+    """The site search counts its finalists exactly only as far as it must to find the winner;
+    the rest when ``ranked`` or ``best`` is read: the counts, order and best per family of every
+    finalist counted at once."""
+    import importlib
+
+    S = importlib.import_module("battgen.passes.layout.sites")
+    fl = L.floor(pack)
+    found = S._search_floor(pack, fl)
+    if found.arrangement is None:
+        return
+    searcher = S._Searcher(pack, fl)
+    finals = found.ranked.finals.refined  # (count on the eroded floor, order, arrangement)
+    exact = sorted(
+        ((len(searcher.exact(arr)[0]), order, arr) for _n, order, arr in finals), key=lambda t: (-t[0], t[1])
+    )
+    assert found.arrangement == exact[0][2] and found.per_layer == exact[0][0]
+    assert tuple(found.ranked) == tuple((arr, n) for n, _o, arr in exact)
+    best: dict[str, int] = {}
+    for n, _o, arr in exact + found.ranked.finals.scored:
+        best[arr.family] = max(best.get(arr.family, 0), n)
+    assert dict(found.best) == best
+
+
+def test_placed_cells_are_the_constructors(placed):
+    """The placed cells made without PlacedCell's __init__ equal those made by it, field for
+    field and type for type, and pickle to the same bytes."""
+    import pickle
+    from dataclasses import fields
+
+    from battgen.passes.layout.types import PlacedCell
+
+    for name in ("sedan", "tesla_model_s_85", "chevrolet_bolt_60"):
+        cells = placed[name][2].cells
+        made = tuple(PlacedCell(*(getattr(c, f.name) for f in fields(PlacedCell))) for c in cells)
+        assert cells == made
+        assert pickle.dumps(cells) == pickle.dumps(made)
+        assert [type(getattr(cells[0], f.name)) for f in fields(PlacedCell)] == [
+            int,
+            float,
+            float,
+            float,
+            str,
+            float,
+            int,
+            int,
+            bool,
+        ]

@@ -9,6 +9,7 @@ cannot hold the cells, E602 when the groups cannot be made contiguous.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 
 from shapely.geometry import box
@@ -18,7 +19,7 @@ from battgen.core.diagnostics import Diagnostic, Related, Span
 from battgen.passes.layout.build import _build, _fmt_mm
 from battgen.passes.layout.floor import Floor, floor
 from battgen.passes.layout.grouping import _group, _group_relaxed, _largest_island, _Plan, _plan
-from battgen.passes.layout.sites import SiteSearch, _search, _site_search_for, sites_for
+from battgen.passes.layout.sites import Arrangement, SiteSearch, _search, _site_search_for, sites_for
 from battgen.passes.layout.types import Layout
 from battgen.passes.synthesis import Candidate
 
@@ -90,9 +91,8 @@ def _place_with(pack: ir.Pack, candidate: Candidate, plan: _Plan, fl: Floor, ss:
         if got is not None:
             return _build(pack, candidate, plan, fl, ss, *got)
         return _ungroupable(pack, candidate, plan, ss, tried_total, "growth over the contact graph")
-    attempts = [ss.arr] + [arr for arr, n in ss.ranked[1:4] if n * fl.layers >= plan.cells]
     tried_total = 0
-    for k, arr in enumerate(attempts):
+    for k, arr in enumerate(_attempts(ss, fl, plan)):
         attempt = ss if k == 0 else _site_search_for(pack, fl, arr)
         if attempt.count < plan.cells:
             continue
@@ -101,6 +101,13 @@ def _place_with(pack: ir.Pack, candidate: Candidate, plan: _Plan, fl: Floor, ss:
         if got is not None:
             return _build(pack, candidate, plan, fl, attempt, *got)
     return _ungroupable(pack, candidate, plan, ss, tried_total, "serpentine ordering")
+
+
+def _attempts(ss: SiteSearch, fl: Floor, plan: _Plan) -> Iterator[Arrangement]:
+    """The arrangements whose sites are grouped in turn: the best, then up to three runners-up
+    that hold the cells (read only when the best cannot be grouped)."""
+    yield ss.arr
+    yield from (arr for arr, n in ss.ranked[1:4] if n * fl.layers >= plan.cells)
 
 
 def _ungroupable(

@@ -18,7 +18,9 @@ cells, ``layout = auto``) a relaxed packing off the lattice from ``relax``.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import overload
 
 import numpy as np
 import shapely
@@ -64,9 +66,9 @@ class SiteSearch:
     layers: int
     kind: str  # cylindrical | prismatic | pouch
     half: tuple[float, float]  # footprint half-extents along (u, v) (radius, radius for round cells)
-    best: dict[str, int] = field(default_factory=dict)  # family -> best per-layer count found
+    best: Mapping[str, int] = field(default_factory=dict)  # family -> best per-layer count found
     # other good arrangements (Arrangement, per-layer count), best first
-    ranked: tuple[tuple[Arrangement, int], ...] = ()
+    ranked: Sequence[tuple[Arrangement, int]] = ()
     relaxation: str = ""  # what relaxing the cells off the lattice gave, when it was tried
     lattice_count: int = 0  # relaxed: the cells the best lattice holds (all layers)
 
@@ -225,43 +227,73 @@ class _Rows:
 
     def count(self, bounds: tuple[float, float, float, float], arr: Arrangement) -> int:
         """``_grid(eroded, bounds, arr)``'s number of sites (rows and columns as ``_lattice``'s)."""
+        return self.counts(bounds, [arr])[0]
+
+    def counts(self, bounds: tuple[float, float, float, float], arrs: list[Arrangement]) -> list[int]:
+        """``count`` of each arrangement (all at this angle, of one pitch), worked out for all
+        of them at once: their rows side by side, each with its own v, base and columns."""
         u0, _v0, u1, v1 = bounds
-        rows = math.floor((v1 - arr.ov) / arr.pv) + 1
-        if rows <= 0:
-            return 0
-        cols = math.floor((u1 - arr.ou) / arr.pu) + 2  # sites i = -1 .. cols - 1 on each row
-        j = np.arange(rows)
-        row_v = arr.ov + j * arr.pv
-        base = arr.ou + np.where(j % 2 == 1, arr.shift, 0.0)
+        out = [0] * len(arrs)
+        if not arrs:
+            return out
+        pu = arrs[0].pu
+        nrows = [math.floor((v1 - a.ov) / a.pv) + 1 for a in arrs]
+        ncols = [math.floor((u1 - a.ou) / a.pu) + 2 for a in arrs]  # sites i = -1 .. cols - 1 on each row
+        listed = [k for k, rows in enumerate(nrows) if rows > 0]
+        if not listed:
+            return out
+        js = [np.arange(nrows[k]) for k in listed]
+        row_v = np.concatenate([arrs[k].ov + j * arrs[k].pv for k, j in zip(listed, js)])
+        base = np.concatenate([arrs[k].ou + np.where(j % 2 == 1, arrs[k].shift, 0.0) for k, j in zip(listed, js)])
+        owner = np.repeat(np.arange(len(listed)), [nrows[k] for k in listed])  # each row's arrangement
+        cols = np.repeat(np.array([ncols[k] for k in listed], dtype=np.int64), [nrows[k] for k in listed])
         cross_row, cross_u, slack = self._crossings(row_v)
-        if self.exact_only or (cross_row[0::2] != cross_row[1::2]).any():
-            return int(shapely.intersects_xy(self.eroded, *_lattice(bounds, arr)[:2]).sum())
-        row_slack = np.zeros(rows)
+        # an arrangement with a row crossed an odd number of times, or a floor of lines: shapely's count
+        odd = np.bincount(cross_row, minlength=len(row_v)) % 2 == 1
+        asked = np.zeros(len(listed), dtype=bool)
+        asked[owner[odd]] = True
+        if self.exact_only:
+            asked[:] = True
+        for a in np.flatnonzero(asked).tolist():
+            out[listed[a]] = int(shapely.intersects_xy(self.eroded, *_lattice(bounds, arrs[listed[a]])[:2]).sum())
+        if asked.all():
+            return out
+        counted = ~asked[owner]  # rows counted here
+        row_slack = np.zeros(len(row_v))
         np.maximum.at(row_slack, cross_row, slack)
-        whole = _near_vertex(self.vertex_v, row_v)  # rows asked of shapely site by site
-        keep = ~whole[cross_row]
+        whole = _near_vertex(self.vertex_v, row_v) & counted  # rows asked of shapely site by site
+        keep = counted[cross_row] & ~whole[cross_row]
         cross_row, cross_u = cross_row[keep], cross_u[keep]
         s = row_slack[cross_row]
         b = base[cross_row[0::2]]
+        c = cols[cross_row[0::2]]
         # surely held: strictly between a pair's crossings, more than the slack from each
-        first = np.clip(_first_site(cross_u[0::2] + s[0::2], b, arr.pu, strict=True), -1, cols)
-        after = np.clip(_first_site(cross_u[1::2] - s[1::2], b, arr.pu, strict=False), -1, cols)
-        held = int(np.maximum(after - first, 0).sum())
+        first = np.clip(_first_site(cross_u[0::2] + s[0::2], b, pu, strict=True), -1, c)
+        after = np.clip(_first_site(cross_u[1::2] - s[1::2], b, pu, strict=False), -1, c)
+        held = np.bincount(owner[cross_row[0::2]], np.maximum(after - first, 0), len(listed))
         # near a crossing: asked of shapely
         b = base[cross_row]
-        lo = np.clip(_first_site(cross_u - s, b, arr.pu, strict=False), -1, cols)
-        hi = np.clip(_first_site(cross_u + s, b, arr.pu, strict=True), -1, cols)
+        c = cols[cross_row]
+        lo = np.clip(_first_site(cross_u - s, b, pu, strict=False), -1, c)
+        hi = np.clip(_first_site(cross_u + s, b, pu, strict=True), -1, c)
         width = np.maximum(hi - lo, 0)
         row = np.repeat(cross_row, width)
         i = np.repeat(lo, width) + np.arange(int(width.sum())) - np.repeat(np.cumsum(width) - width, width)
-        row_i = np.unique(row * (cols + 2) + (i + 1))
-        row, i = row_i // (cols + 2), row_i % (cols + 2) - 1
+        stride = int(cols.max()) + 2
+        row_i = np.unique(row * stride + (i + 1))
+        row, i = row_i // stride, row_i % stride - 1
         # and every site of a row through a vertex
-        row = np.concatenate([row, np.repeat(np.flatnonzero(whole), cols + 1)])
-        i = np.concatenate([i, np.tile(np.arange(-1, cols), int(whole.sum()))])
-        u = base[row] + i * arr.pu
+        whole_rows = np.flatnonzero(whole)
+        per_row = cols[whole_rows] + 1
+        row = np.concatenate([row, np.repeat(whole_rows, per_row)])
+        i = np.concatenate([i, np.arange(int(per_row.sum())) - np.repeat(np.cumsum(per_row) - per_row, per_row) - 1])
+        u = base[row] + i * pu
         inside = (u >= u0) & (u <= u1)
-        return held + int(shapely.intersects_xy(self.eroded, u[inside], row_v[row][inside]).sum())
+        hit = shapely.intersects_xy(self.eroded, u[inside], row_v[row][inside])
+        held += np.bincount(owner[row[inside]], hit, len(listed))
+        for a in np.flatnonzero(~asked).tolist():
+            out[listed[a]] = int(held[a])
+        return out
 
     def _crossings(self, row_v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Where each row crosses each edge (row, u, rounding allowed), sorted by row then u.
@@ -340,13 +372,25 @@ class _Searcher:
         return got
 
     def count(self, arr: Arrangement) -> int:
-        eroded, bounds = self.frame(arr.angle)
-        if bounds is None:
-            return 0
-        rows = self._rows.get(arr.angle)
-        if rows is None:
-            rows = self._rows[arr.angle] = _Rows(eroded)
-        return rows.count(bounds, arr)
+        return self.counts([arr])[0]
+
+    def counts(self, arrs: list[Arrangement]) -> list[int]:
+        """``count`` of each of ``arrs``, those of one angle and pitch all at once
+        (``_Rows.counts``)."""
+        out = [0] * len(arrs)
+        alike: dict[tuple[float, float], list[int]] = {}
+        for k, arr in enumerate(arrs):
+            alike.setdefault((arr.angle, arr.pu), []).append(k)
+        for (angle, _pu), ks in alike.items():
+            eroded, bounds = self.frame(angle)
+            if bounds is None:
+                continue
+            rows = self._rows.get(angle)
+            if rows is None:
+                rows = self._rows[angle] = _Rows(eroded)
+            for k, n in zip(ks, rows.counts(bounds, [arrs[k] for k in ks])):
+                out[k] = n
+        return out
 
     def exact(self, arr: Arrangement) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The sites of ``arr`` that pass the exact containment check, envelope frame."""
@@ -410,6 +454,21 @@ def _read_only(found: SiteSearch) -> SiteSearch:
     return found
 
 
+def _most_of(s: _Searcher, choices: list[tuple[list[Arrangement], Arrangement]]) -> list[tuple[int, Arrangement]]:
+    """For each (arrangements, default): the first arrangement that holds the most sites, and
+    how many (-1 and the default for none); all counted at once."""
+    counts = iter(s.counts([arr for arrs, _default in choices for arr in arrs]))
+    out = []
+    for arrs, default in choices:
+        best, best_arr = -1, default
+        for arr in arrs:
+            n = next(counts)
+            if n > best:
+                best, best_arr = n, arr
+        out.append((best, best_arr))
+    return out
+
+
 def _search_floor(pack: ir.Pack, fl: Floor) -> SiteSearch:
     """Every row family over its angles and offsets, counted on the eroded floor; the most
     promising refined and counted exactly; the best of those."""
@@ -421,7 +480,6 @@ def _search_floor(pack: ir.Pack, fl: Floor) -> SiteSearch:
         return SiteSearch(None, empty, empty, np.empty(0, dtype=np.int64), max(fl.layers, 0), kind, half)
     scored: list[tuple[int, int, Arrangement]] = []  # (count, order, arrangement)
     order = 0
-    best_of: dict[str, int] = {}
     for fam in _families(pack):
         name, pu, pv, shift = fam
         period = {"hex": math.pi / 3, "square": math.pi / 2}.get(name, math.pi)
@@ -431,18 +489,12 @@ def _search_floor(pack: ir.Pack, fl: Floor) -> SiteSearch:
         if name == "hex":
             for a in _angles(fl.usable, math.pi, 2)[:6]:
                 candidates += s.stretched(fam, a)
-        for base in candidates:
-            best, best_arr = -1, base
-            for arr in s.offsets(base, 2):
-                n = s.count(arr)
-                if n > best:
-                    best, best_arr = n, arr
-            scored.append((best, order, best_arr))
+        for n, arr in _most_of(s, [(s.offsets(base, 2), base) for base in candidates]):
+            scored.append((n, order, arr))
             order += 1
     scored.sort(key=lambda t: (-t[0], t[1]))
     # refine the offsets of the most promising, then count exactly
-    finals: list[tuple[int, int, Arrangement]] = []
-    exact: dict[Arrangement, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # the finals' sites, kept for the winner
+    chosen: list[tuple[int, Arrangement]] = []  # (order, arrangement)
     seen = set()
     for _rank, (_n, order, base) in enumerate(scored):
         key = (base.family, base.angle, base.pv, base.shift)
@@ -451,20 +503,99 @@ def _search_floor(pack: ir.Pack, fl: Floor) -> SiteSearch:
         seen.add(key)
         if len(seen) > 4:
             break
-        best, best_arr = -1, base
-        for arr in s.offsets(base, 6) + [base]:
-            n = s.count(arr)
-            if n > best:
-                best, best_arr = n, arr
-        found = s.exact(best_arr)
-        exact[best_arr] = found
-        finals.append((len(found[0]), order, best_arr))
-    for n, _o, arr in finals + [(t[0], t[1], t[2]) for t in scored]:
-        best_of[arr.family] = max(best_of.get(arr.family, 0), n)
-    finals.sort(key=lambda t: (-t[0], t[1]))
-    top = finals[0][2]
-    xy, uv, j = exact[top]
-    return SiteSearch(top, xy, uv, j, fl.layers, kind, half, best_of, tuple((a, n) for n, _o, a in finals))
+        chosen.append((order, base))
+    most = _most_of(s, [(s.offsets(base, 6) + [base], base) for _order, base in chosen])
+    refined = [(n, order, arr) for (order, _base), (n, arr) in zip(chosen, most)]  # (count, order, arrangement)
+    # the winner: the most exact sites, then the first found. An exact count is at most the
+    # count on the eroded floor, so a finalist whose count cannot beat the best exact count so
+    # far is counted exactly only when its count is read (``_Finals``)
+    exact: dict[Arrangement, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    top: tuple[int, int, Arrangement] | None = None  # (exact count, order, arrangement)
+    for n, order, arr in sorted(refined, key=lambda t: (-t[0], t[1])):
+        if top is not None and (n, -order) < (top[0], -top[1]):
+            continue
+        exact[arr] = s.exact(arr)
+        if top is None or (len(exact[arr][0]), -order) > (top[0], -top[1]):
+            top = (len(exact[arr][0]), order, arr)
+    assert top is not None
+    xy, uv, j = exact[top[2]]
+    finals = _Finals(s, refined, {arr: len(found[0]) for arr, found in exact.items()}, scored)
+    return SiteSearch(top[2], xy, uv, j, fl.layers, kind, half, _Best(finals), _Ranked(finals))
+
+
+class _Finals:
+    """The search's finalists counted exactly, when first read (all but the winner are read
+    only when a grouping of its sites fails, or for a diagnostic): each finalist's exact count,
+    best first (``SiteSearch.ranked``), and the best count per family (``SiteSearch.best``),
+    as the search would give them at once."""
+
+    def __init__(
+        self,
+        searcher: _Searcher,
+        refined: list[tuple[int, int, Arrangement]],
+        counted: dict[Arrangement, int],
+        scored: list[tuple[int, int, Arrangement]],
+    ) -> None:
+        self.searcher: _Searcher | None = searcher
+        self.refined = refined
+        self.counted = counted
+        self.scored = scored
+        self._ranked: tuple[tuple[Arrangement, int], ...] | None = None
+        self._best: dict[str, int] = {}
+
+    def ranked(self) -> tuple[tuple[Arrangement, int], ...]:
+        searcher = self.searcher
+        if self._ranked is None and searcher is not None:  # (a remembered search may be read by two threads)
+            finals = []
+            for _n, order, arr in self.refined:
+                n = self.counted.get(arr)
+                finals.append((len(searcher.exact(arr)[0]) if n is None else n, order, arr))
+            best: dict[str, int] = {}
+            for n, _o, arr in finals + self.scored:
+                best[arr.family] = max(best.get(arr.family, 0), n)
+            finals.sort(key=lambda t: (-t[0], t[1]))
+            self._best = best
+            self._ranked = tuple((a, n) for n, _o, a in finals)
+            self.searcher = None  # its eroded floors are no longer needed
+        assert self._ranked is not None
+        return self._ranked
+
+    def best(self) -> dict[str, int]:
+        self.ranked()
+        return self._best
+
+
+class _Best(Mapping[str, int]):
+    """``SiteSearch.best`` of a search: ``_Finals.best``, worked out when first read."""
+
+    def __init__(self, finals: _Finals) -> None:
+        self.finals = finals
+
+    def __getitem__(self, family: str) -> int:
+        return self.finals.best()[family]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.finals.best())
+
+    def __len__(self) -> int:
+        return len(self.finals.best())
+
+
+class _Ranked(Sequence[tuple[Arrangement, int]]):
+    """``SiteSearch.ranked`` of a search: ``_Finals.ranked``, worked out when first read."""
+
+    def __init__(self, finals: _Finals) -> None:
+        self.finals = finals
+
+    @overload
+    def __getitem__(self, k: int) -> tuple[Arrangement, int]: ...
+    @overload
+    def __getitem__(self, k: slice) -> tuple[tuple[Arrangement, int], ...]: ...
+    def __getitem__(self, k: int | slice) -> tuple[Arrangement, int] | tuple[tuple[Arrangement, int], ...]:
+        return self.finals.ranked()[k]
+
+    def __len__(self) -> int:
+        return len(self.finals.ranked())
 
 
 def sites(pack: ir.Pack) -> SiteSearch:
