@@ -11,6 +11,7 @@ reads them.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
@@ -24,19 +25,25 @@ class Remembered:
     def __init__(self, size: int) -> None:
         self.size = size
         self.entries: dict[Hashable, Any] = {}
+        # a stage run ahead in a thread (``driver.ahead``) may ask while another stage does
+        self._lock = threading.Lock()
 
     def get(self, key: Hashable, compute: Callable[[], T]) -> T:
         """What ``compute()`` gave for ``key`` before, else ``compute()``, remembered."""
-        found = self.entries.pop(key, _MISSING)
+        with self._lock:
+            found = self.entries.pop(key, _MISSING)
         if found is _MISSING:
-            found = compute()
+            found = compute()  # (not under the lock: two threads may compute one key, alike)
+        with self._lock:
+            self.entries.pop(key, None)
             while len(self.entries) >= self.size:
                 del self.entries[next(iter(self.entries))]  # the least recently used
-        self.entries[key] = found
+            self.entries[key] = found
         return found
 
     def clear(self) -> None:
-        self.entries.clear()
+        with self._lock:
+            self.entries.clear()
 
     def __len__(self) -> int:
         return len(self.entries)

@@ -37,6 +37,8 @@ Entry = tuple[dict[str, Any], tuple[Diagnostic, ...], dict[str, Span]]  # writte
 class StageCache(Protocol):
     def get(self, key: str) -> Entry | None: ...
     def put(self, key: str, entry: Entry) -> None: ...
+    def has(self, key: str) -> bool:  # whether ``get`` would find it (not counted as a hit or a miss)
+        ...
 
 
 @lru_cache(maxsize=1)
@@ -188,6 +190,9 @@ class MemoryCache:
         self.entries.move_to_end(key)
         return entry
 
+    def has(self, key: str) -> bool:
+        return key in self.entries
+
     def put(self, key: str, entry: Entry) -> None:
         self.entries[key] = entry
         self.entries.move_to_end(key)
@@ -217,6 +222,9 @@ class DiskCache:
             return None
         self.hits += 1
         return entry
+
+    def has(self, key: str) -> bool:
+        return self._path(key).is_file()
 
     def put(self, key: str, entry: Entry) -> None:
         from battgen.core.atomic import write_atomic

@@ -19,6 +19,7 @@ from dataclasses import replace
 
 from battgen.core.diagnostics import Diagnostic, Severity
 from battgen.driver import stages
+from battgen.driver.ahead import Ahead
 from battgen.driver.cache import StageCache
 from battgen.passes.build import Attempt, PackBuild
 from battgen.passes.synthesis import Candidate
@@ -63,10 +64,13 @@ def run(build: PackBuild, options: stages.BuildOptions, cache: StageCache | None
     attempts: list[Attempt] = []
     results: list[tuple[PackBuild, tuple[Diagnostic, ...]]] = []
     widened = False
+    ahead = Ahead()  # the structure's solves started as each attempt is routed (``driver.ahead``)
     while queue and len(attempts) < MAX_ATTEMPTS:
         candidate = queue.pop(0)
         tried.add(_key(candidate))
-        trial, found, last = stages.run(replace(build, architecture=candidate), options, loop=True, cache=cache)
+        trial, found, last = stages.run(
+            replace(build, architecture=candidate), options, loop=True, cache=cache, ahead=ahead
+        )
         passed = not any(d.is_error for d in found)
         attempts.append(Attempt(candidate.label, candidate.cells, passed, last, _failures(found)))
         results.append((trial, found))
@@ -86,7 +90,7 @@ def run(build: PackBuild, options: stages.BuildOptions, cache: StageCache | None
     estimate_only = {"W501"}
     diagnostics = [*(d for d in build.diagnostics if d.code not in estimate_only), *found, *notes]
     if not any(d.is_error for d in found):
-        final, after, _ = stages.run(final, options, loop=False, cache=cache)
+        final, after, _ = stages.run(final, options, loop=False, cache=cache, ahead=ahead)
         diagnostics.extend(after)
     return replace(final, diagnostics=tuple(diagnostics))
 

@@ -17,7 +17,9 @@ The structure and safety stages run after the loop, for the architecture that pa
 find (a lid resonating in the road band, runaway that propagates within five minutes, fuses
 that open in the wrong order) is fixed by a rib, a barrier or a fuse, not by another S×P, so
 they report warnings and do not send the loop to another architecture — and the finite-element
-and propagation solves run once, not once per attempt.
+and propagation solves run once, not once per attempt. The structure stage reads nothing the
+loop makes after routing: it starts in a thread once an attempt is routed (``starts_after``,
+``driver.ahead``) and is taken after the loop for the architecture that passed.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from battgen.core.memo import Remembered
 from battgen.passes.build import PackBuild
 
 if TYPE_CHECKING:
+    from battgen.driver.ahead import Ahead
     from battgen.driver.cache import StageCache
 
 
@@ -73,6 +76,9 @@ class Stage:
     loop: bool = True  # part of building and checking one architecture (the design loop)
     enabled: Callable[[BuildOptions], bool] = lambda options: True
     refresh: Callable[[PackBuild, dict[str, Any]], dict[str, Any]] | None = None
+    # a stage after the loop that reads nothing the loop makes after this loop stage: it starts
+    # in a thread once that stage is done, while the loop goes on (``driver.ahead``)
+    starts_after: str | None = None
 
 
 def _placed_as(build: PackBuild, fields: dict[str, Any]) -> dict[str, Any]:
@@ -396,6 +402,7 @@ STAGES: tuple[Stage, ...] = (
         "end plates and bands against swelling; modules' and panels' modes (finite elements), vibration, "
         "shock and crush against the standards",
         loop=False,
+        starts_after="routing",
     ),
     Stage(
         "thermal_network",
@@ -455,16 +462,54 @@ def stage_key(stage: Stage, build: PackBuild, options: BuildOptions) -> str:
 _SPANS_HELD = Remembered(256)
 
 
-def _cached(stage: Stage, build: PackBuild, options: BuildOptions, cache: StageCache) -> tuple[PackBuild, Diagnostics]:
-    """The stage's result from ``cache``, or computed and stored there."""
+def _computed(
+    stage: Stage, build: PackBuild, options: BuildOptions, key: str, ahead: Ahead | None
+) -> tuple[dict[str, Any], Diagnostics]:
+    """The fields the stage writes and its diagnostics: from its run ahead with this key, else run."""
+    taken = ahead.take(key) if ahead is not None else None
+    if taken is not None:
+        return taken
+    new, found = stage.run(build, options)
+    return {name: getattr(new, name) for name in stage.writes}, found
+
+
+def _start_ahead(done: Stage, build: PackBuild, options: BuildOptions, cache: StageCache | None, ahead: Ahead) -> None:
+    """Start the stages that may start once ``done`` is (``Stage.starts_after``) and that the
+    cache does not hold."""
+    for stage in STAGES:
+        if stage.starts_after == done.name and stage.enabled(options):
+            key = _ahead_key(stage, build, options, cache)
+            if cache is None or not cache.has(key):
+                ahead.start(stage, build, options, key)
+
+
+def _ahead_key(stage: Stage, build: PackBuild, options: BuildOptions, cache: StageCache | None) -> str:
+    """What a stage run ahead is known by: its cache key; without a cache (which would make the
+    hash of every result it reads, whole), the identities of the values it reads: a run ahead
+    holds them, so the same identities are the same inputs."""
+    if cache is not None:
+        return stage_key(stage, build, options)
+    values = []
+    for read in stage.reads:
+        head, _, attr = read.partition(".")
+        value = getattr(options if head == "options" else build, attr if head == "options" else head)
+        for name in attr.split(".") if attr and head != "options" else ():
+            value = getattr(value, name)
+        values.append(id(value))
+    return f"{stage.name}:{values}"
+
+
+def _cached(
+    stage: Stage, build: PackBuild, options: BuildOptions, cache: StageCache, ahead: Ahead | None = None
+) -> tuple[PackBuild, Diagnostics]:
+    """The stage's result from ``cache``, or computed (or taken from its run ahead) and stored there."""
     from battgen.driver.cache import respan, spans_in, spans_of
 
     key = stage_key(stage, build, options)
     spans = spans_of(build.pack)
     entry = cache.get(key)
     if entry is None:
-        new, found = stage.run(build, options)
-        fields = {name: getattr(new, name) for name in stage.writes}
+        fields, found = _computed(stage, build, options, key, ahead)
         cache.put(key, (fields, found, spans))
     else:
         fields, found, old = entry
@@ -537,11 +582,18 @@ def frozen_during() -> Iterator[None]:
 
 
 def run(
-    build: PackBuild, options: BuildOptions, *, loop: bool, cache: StageCache | None = None
+    build: PackBuild,
+    options: BuildOptions,
+    *,
+    loop: bool,
+    cache: StageCache | None = None,
+    ahead: Ahead | None = None,
 ) -> tuple[PackBuild, Diagnostics, str]:
     """The enabled stages with ``Stage.loop == loop``, in order, from ``build``; stops at the
     first error. Returns the build, the stages' diagnostics and the name of the last stage run.
-    With a ``cache``, a stage whose inputs it has seen is not run again.
+    With a ``cache``, a stage whose inputs it has seen is not run again. With ``ahead``, the
+    stages after the loop that may start early are started in it as the loop goes, and taken
+    from it in their turn (``driver.ahead``).
 
     After each stage the objects alive are frozen (``gc.freeze``): the collector's full passes
     then leave them alone. A 7,104-cell build holds ~200,000 objects (the imported libraries,
@@ -557,11 +609,16 @@ def run(
             label = build.candidate.label if build.candidate is not None else ""
             options.reporter.stage(stage.name, f"{build.name} {label}".strip())
         if cache is not None:
-            build, found = _cached(stage, build, options, cache)
+            build, found = _cached(stage, build, options, cache, ahead)
+        elif ahead is not None and stage.starts_after is not None:
+            fields, found = _computed(stage, build, options, _ahead_key(stage, build, options, None), ahead)
+            build = replace(build, **fields)
         else:
             build, found = stage.run(build, options)
         diagnostics.extend(found)
         gc.freeze()  # what outlived the stage (its results, the modules it imported) is long-lived
         if any(d.is_error for d in found):
             break
+        if ahead is not None:
+            _start_ahead(stage, build, options, cache, ahead)
     return build, tuple(diagnostics), last

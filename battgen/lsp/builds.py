@@ -208,6 +208,9 @@ class _Counting:
             self.hits += 1
         return entry
 
+    def has(self, key) -> bool:
+        return self.cache.has(key)
+
     def put(self, key, entry) -> None:
         self.cache.put(key, entry)
 
