@@ -75,3 +75,25 @@ def test_a_stage_run_ahead_reads_nothing_the_loop_makes_after_it_may_start():
             head = read.split(".")[0]
             if head in written_by:
                 assert order.index(written_by[head]) <= order.index(after.name), (stage.name, read)
+
+
+def test_the_runs_for_attempts_that_failed_are_kept_for_the_next_edit(monkeypatch):
+    """The sedan's loop builds three architectures, two of which fail: their structures, run
+    ahead, go into the cache, so the next edit of the coolant starts no thread."""
+    sedan = (EXAMPLES / "sedan.batt").read_text()
+    started: list[str] = []
+    original = ahead.Ahead.start
+
+    def start(self, stage, build, options, key):
+        started.append(build.architecture.label)
+        original(self, stage, build, options, key)
+
+    monkeypatch.setattr(ahead.Ahead, "start", start)
+    monkeypatch.setattr(ahead.os, "cpu_count", lambda: 2)
+    cache = MemoryCache()
+    first = build_result(sedan, None, cad=False, cache=cache).packs["sedan"]
+    assert len(first.design_loop) == 3 and started == [a.label for a in first.design_loop]
+    started.clear()
+    edited = sedan.replace("cold_plate(side = bottom)", "cold_plate(side = bottom, inlet = 27 degC)", 1)
+    again = build_result(edited, None, cad=False, cache=cache).packs["sedan"]
+    assert started == [] and again.structure == first.structure

@@ -8,7 +8,9 @@ interpreter's lock in their loops (on the Model S the two took 358-394 ms one af
 250-346 ms side by side). When the stage's turn comes after the loop, its result is taken if it
 was started with the same key (the architecture that passed), else the stage runs as it would
 have. A stage is a pure function of its inputs, so where it ran does not change what it makes.
-Started for an attempt that fails, it runs to its end and is dropped.
+Started for an attempt that fails, it runs to its end and goes into the stage cache when the
+build ends, if it has ended by then: the next edit of a pack whose loop tries several
+architectures (the sedan's three) does not start it again for those that fail.
 """
 
 from __future__ import annotations
@@ -60,6 +62,14 @@ class Ahead:
         threading.Thread(
             target=run.compute, args=(stage, build, options), name=f"battgen-{stage.name}", daemon=True
         ).start()
+
+    def finished(self) -> list[tuple[str, dict[str, Any], Diagnostics]]:
+        """The runs done and never taken (started for attempts that failed), without an error:
+        (key, fields, diagnostics), dropped from here."""
+        done = [(key, run) for key, run in self._runs.items() if run.done.is_set() and run.error is None]
+        for key, _run in done:
+            del self._runs[key]
+        return [(key, run.fields, run.found) for key, run in done if run.fields is not None]
 
     def take(self, key: str) -> tuple[dict[str, Any], Diagnostics] | None:
         """The written fields and diagnostics of the stage started with ``key`` (waiting for it

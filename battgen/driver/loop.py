@@ -92,6 +92,7 @@ def run(build: PackBuild, options: stages.BuildOptions, cache: StageCache | None
     if not any(d.is_error for d in found):
         final, after, _ = stages.run(final, options, loop=False, cache=cache, ahead=ahead)
         diagnostics.extend(after)
+    stages.keep_ahead(ahead, build, cache)
     return replace(final, diagnostics=tuple(diagnostics))
 
 

@@ -483,6 +483,17 @@ def _start_ahead(done: Stage, build: PackBuild, options: BuildOptions, cache: St
                 ahead.start(stage, build, options, key)
 
 
+def keep_ahead(ahead: Ahead, build: PackBuild, cache: StageCache | None) -> None:
+    """Put the runs ``ahead`` finished and nobody took (attempts that failed) in ``cache``."""
+    from battgen.driver.cache import spans_of
+
+    if cache is None:
+        return
+    for key, fields, found in ahead.finished():
+        if not cache.has(key):
+            cache.put(key, (fields, found, spans_of(build.pack)))
+
+
 def _ahead_key(stage: Stage, build: PackBuild, options: BuildOptions, cache: StageCache | None) -> str:
     """What a stage run ahead is known by: its cache key; without a cache (which would make the
     hash of every result it reads, whole), the identities of the values it reads: a run ahead
