@@ -11,7 +11,8 @@ temporary folder (no tracked file is written):
   edit that touches
   - a comment (every stage from the cache),
   - ``busbar`` (routing, heat, bom and check run; layout from the cache),
-  - ``cooling`` (heat, bom and check run; layout and routing from the cache),
+  - ``cooling`` (heat, lifetime, check and safety run; layout, routing, the BMS, the BOM and the
+    structure from the cache),
   - ``energy`` (synthesis chooses another architecture: every stage runs),
   each with a value no earlier build saw (so what is cached is what the edit leaves alone);
 * hover and completion while a build runs: requests sent while the worker builds (between
