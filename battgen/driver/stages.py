@@ -197,6 +197,26 @@ def _cad(build: PackBuild, options: BuildOptions) -> tuple[PackBuild, Diagnostic
     return replace(build, cad=value.result, files=value.files, assembly=value.assembly), outcome.diagnostics
 
 
+# the parts of the pack the drawn pack is made from (``drawn.site``, ``drawn.stack``, the mass
+# model's jacket): the cells and where they stand, the cooling's kind and side, the busbars, the
+# enclosure and the barriers; not the coolant, its flow or its temperature
+DRAWN_PACK = (
+    "pack.cell",
+    "pack.envelope",
+    "pack.module_series",
+    "pack.strings",
+    "pack.layout",
+    "pack.gap",
+    "pack.layers",
+    "pack.cooling.kind",
+    "pack.cooling.side",
+    "pack.cooling.fins",
+    "pack.busbar",
+    "pack.enclosure",
+    "pack.barrier",
+)
+
+
 STAGES: tuple[Stage, ...] = (
     Stage(
         "layout",
@@ -325,26 +345,14 @@ STAGES: tuple[Stage, ...] = (
             # every part of the pack the drawn parts, the mass model and the cost model read:
             # not its load cases or the temperatures (ambient, SOC window, requirements, coolant
             # inlet), which the heat stage's figures below carry where the BOM needs them
+            *DRAWN_PACK,
             "pack.name",
-            "pack.cell",
-            "pack.envelope",
             "pack.series",
             "pack.parallel",
             "pack.modules",
-            "pack.module_series",
-            "pack.strings",
-            "pack.layout",
-            "pack.gap",
-            "pack.layers",
-            "pack.cooling.kind",
-            "pack.cooling.side",
             "pack.cooling.coolant",
             "pack.cooling.flow",
-            "pack.cooling.fins",
             "pack.cooling.coolant_material",
-            "pack.busbar",
-            "pack.enclosure",
-            "pack.barrier",
             "pack.fuse",
             "pack.sizing",
             "materials",
@@ -378,21 +386,9 @@ STAGES: tuple[Stage, ...] = (
             "pack.span",
             "pack.name_span",
             "pack.property_spans",
-            "pack.cell",
-            "pack.envelope",
-            "pack.module_series",
-            "pack.strings",
-            "pack.layout",
-            "pack.gap",
-            "pack.layers",
-            # the drawn stack and the mass model's jacket (``drawn.site``, ``jacket_of``): not the
-            # coolant's flow or temperature, so a coolant edit reuses the finite-element solves
-            "pack.cooling.kind",
-            "pack.cooling.side",
-            "pack.cooling.fins",
-            "pack.busbar",
-            "pack.enclosure",
-            "pack.barrier",
+            # the drawn stack and the mass model's jacket: not the coolant's flow or temperature,
+            # so a coolant edit reuses the finite-element solves
+            *DRAWN_PACK,
             "materials",
             "placement",
             "routing",
