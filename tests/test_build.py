@@ -199,3 +199,35 @@ def test_plus_and_minus_are_the_same_in_every_output():
         for (_sign, x, y), (mx, my) in zip(marks, routing.terminals):
             px, py = frame.px(mx, my)
             assert (float(x), float(y)) == pytest.approx((px, py), abs=0.01), name
+
+
+def test_records_made_as_copies_are_the_records_init_makes():
+    """``core.records``: equal, hashing, pickling and reading like ``cls(**fields)``; a missing
+    or unknown field refused as ``__init__`` refuses it; a dataclass whose ``__init__`` does more
+    than set its fields refused."""
+    import pickle
+
+    from battgen.core.records import records
+    from battgen.passes.layout.types import PlacedCell
+
+    rows = [{"index": k, "x": 0.1 * k, "y": 0.2, "z": 0.0, "group": k // 2, "module": 0} for k in range(4)]
+    made = records(PlacedCell, rows, {"axis": "z", "rotation": 0.0, "polarity_up": True})
+    plain = [PlacedCell(**row, axis="z", rotation=0.0, polarity_up=True) for row in rows]
+    assert made == plain and [hash(c) for c in made] == [hash(c) for c in plain]
+    assert pickle.loads(pickle.dumps(made)) == plain and made[3].group == 1
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made[0].x = 1.0  # type: ignore[misc]
+    with pytest.raises(TypeError, match="missing"):
+        records(PlacedCell, rows, {"axis": "z", "rotation": 0.0})
+    with pytest.raises(TypeError, match="unknown"):
+        records(PlacedCell, rows, {"axis": "z", "rotation": 0.0, "polarity_up": True, "colour": "red"})
+
+    @dataclasses.dataclass(frozen=True)
+    class Checked:
+        value: float
+
+        def __post_init__(self):
+            assert self.value >= 0
+
+    with pytest.raises(AssertionError):
+        records(Checked, [{"value": -1.0}])

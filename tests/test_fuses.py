@@ -214,18 +214,18 @@ def test_every_link_of_a_pack_is_the_links_own_record():
     import dataclasses
     import pickle
 
-    from battgen.passes.routing.fuses import _alike
+    from battgen.core.records import records
     from battgen.passes.routing.types import FuseLink
 
     got = size_fuse(FuseDuty(14.55, 14.55, 10.0, 3.63, 0.025, 49), 5.74e-3, T25)
     assert isinstance(got, dict)
     places = [(c, c // 3) for c in range(12)]
     made = [FuseLink(cell=c, group=g, **got) for c, g in places]
-    copied = _alike(got, places)
+    copied = records(FuseLink, ({"cell": c, "group": g} for c, g in places), got)
     assert copied == made and [hash(f) for f in copied] == [hash(f) for f in made]
     assert pickle.dumps(copied) == pickle.dumps(made)
     assert [dataclasses.asdict(f) for f in copied] == [dataclasses.asdict(f) for f in made]
     with pytest.raises(dataclasses.FrozenInstanceError):
         copied[0].cell = 3  # type: ignore[misc]
-    with pytest.raises(AssertionError):
-        _alike({**got, "colour": "red"}, places)
+    with pytest.raises(TypeError):
+        records(FuseLink, ({"cell": c, "group": g} for c, g in places), {**got, "colour": "red"})
