@@ -11,7 +11,8 @@ import pytest
 import shapely
 
 from battgen.core import serialize
-from battgen.passes.drawn import _in_boxes, discs
+from battgen.passes.drawn import discs
+from battgen.passes.holders import _in_boxes
 from battgen.passes.layout.grouping import _hull_candidates
 
 

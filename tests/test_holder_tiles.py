@@ -1,4 +1,4 @@
-"""The holder tiles' fast paths (``passes.drawn``) give what the plain ones give, to the bit: the
+"""The holder tiles' fast paths (``passes.holders``) give what the plain ones give, to the bit: the
 tiles are the CAD's solids and the BOM's holder mass, so a faster cut must not move a vertex.
 
 The plain code is the tiles as they were drawn one by one (the lattice tile from a tree's query,
@@ -19,19 +19,8 @@ from shapely.geometry import Point
 from shapely.ops import unary_union
 
 from battgen.models import packaging as P
-from battgen.passes.drawn import (
-    HOLDER_RIM,
-    Cells,
-    _apart,
-    _disc_bounds,
-    _in_boxes,
-    clean,
-    cleaned,
-    discs,
-    holder_tiles,
-    lattice_tile,
-    place_tiles,
-)
+from battgen.passes.drawn import Cells, clean, cleaned, discs
+from battgen.passes.holders import HOLDER_RIM, _apart, _disc_bounds, _in_boxes, holder_tiles, lattice_tile, place_tiles
 
 
 def _plain_clean(geom, min_area=0.5):

@@ -546,6 +546,7 @@ BUILD_IMPORTS = (
     "battgen.passes.bom",
     "battgen.passes.channels",
     "battgen.passes.drawn",
+    "battgen.passes.holders",
     "battgen.passes.heat",
     "battgen.passes.layout.stage",
     "battgen.passes.lifetime",

@@ -103,7 +103,8 @@ def bill_of_materials(
     materials by name. ``bms``: the BMS stage's design (``passes.bms``): its parts are listed
     under the mass model's allowance they detail, which keeps the rest (``_with_designed``)."""
     from battgen.passes.channels import coolant_flow
-    from battgen.passes.drawn import busbar_masses, draw, holder_tiles, spec_of
+    from battgen.passes.drawn import busbar_masses, draw, spec_of
+    from battgen.passes.holders import holder_tiles
 
     cell = pack.cell
     n = len(layout.cells)
@@ -289,7 +290,9 @@ def _describe(part: str, pack: ir.Pack, spec: P.Spec, drawn) -> str:
 
 
 def _basis(part: str, spec: P.Spec) -> str:
-    if part in DRAWN + ("holders",) and (part != "module walls" or spec.flat):
+    if part == "holders":
+        return "drawn (passes/holders.py: the CAD stage's tiles); BatPaC 5.0 prices (models/cost.py)"
+    if part in DRAWN and (part != "module walls" or spec.flat):
         return "drawn (passes/drawn.py: the CAD stage's solids); BatPaC 5.0 prices (models/cost.py)"
     return "mass model (models/packaging/, BatPaC 5.0 structure); BatPaC 5.0 prices (models/cost.py)"
 

@@ -28,14 +28,13 @@ from battgen.passes.drawn import (
     Site,
     Solid,
     Stack,
-    Tiles,
     busbar_outline,
     clean,
     draw,
-    holder_tiles,
     layers_of,
     mm_poly,
 )
+from battgen.passes.holders import Tiles, holder_tiles
 from battgen.passes.layout.types import Layout, PlacedCell
 from battgen.passes.routing.types import Busbar, FuseLink, Routing
 
@@ -294,7 +293,7 @@ def _fuse_instances(
 
 def _holders(placed: Cells, stack: Stack, free: BaseGeometry, prisms: list[Prism]) -> list[Instances]:
     """Holders (cylindrical cells). A holder plate per module at each cell end, built from lattice
-    tiles (``passes.drawn.holder_tiles``: each cell's Voronoi cell of the lattice with its pocket,
+    tiles (``passes.holders.holder_tiles``: each cell's Voronoi cell of the lattice with its pocket,
     the geometry the bill of materials weighs). Tiles of neighbours meet edge to edge, so a
     module's tiles form one plate; identical tiles are instances of ONE solid (a plate with
     hundreds of exact holes costs minutes in STEP/GLB), tiles cut by a wall, a keepout or an

@@ -18,7 +18,8 @@ from battgen.core import ir
 from battgen.core.diagnostics import Diagnostic, Related, Span
 from battgen.passes.layout.build import _build, _fmt_mm
 from battgen.passes.layout.floor import Floor, floor
-from battgen.passes.layout.grouping import _group, _group_relaxed, _largest_island, _Plan, _plan
+from battgen.passes.layout.grouping import _group, _largest_island, _Plan, _plan
+from battgen.passes.layout.growth import _group_relaxed
 from battgen.passes.layout.sites import Arrangement, SiteSearch, _search, _site_search_for, sites_for
 from battgen.passes.layout.types import Layout
 from battgen.passes.synthesis import Candidate
